@@ -1,0 +1,1 @@
+"""BeerPi daemon: the only part that touches the hardware."""

@@ -1,0 +1,1 @@
+"""Hardware behind small interfaces; real and simulated backends are chosen once, from config."""

@@ -1,0 +1,1 @@
+"""BeerPi companion web service: history, pages and API."""
