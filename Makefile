@@ -14,6 +14,12 @@ VENV := .venv
 VENV311 := .venv311
 PY := $(VENV)/bin/python
 
+# Each area may add a mk/<area>.mk that appends to these (e.g. the Home
+# Assistant test environments), so `make lint` and `make test` cover it.
+LINT_TARGETS :=
+TEST_TARGETS :=
+-include mk/*.mk
+
 .PHONY: help env env311 lint test test-main test-311 vendor check-vendor demo bench clean
 
 help:
@@ -42,7 +48,7 @@ env311: $(VENV311)/.synced
 uv.lock: pyproject.toml | $(UV)
 	$(UV) lock --python "$(PY311)"
 
-lint: env
+lint: env $(LINT_TARGETS)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy beerpi_protocol pi_daemon web_extras
@@ -53,7 +59,7 @@ test-main: env
 test-311: env311
 	$(VENV311)/bin/pytest -q
 
-test: lint test-main test-311
+test: lint test-main test-311 $(TEST_TARGETS)
 
 demo: env
 	$(VENV)/bin/python -m pi_daemon.demo
