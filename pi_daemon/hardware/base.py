@@ -18,6 +18,10 @@ class ProbeError(Exception):
         self.message = message
 
 
+class RelayError(Exception):
+    """A relay could not be set up (bad pin, pin in use, no GPIO on this machine)."""
+
+
 class CameraError(Exception):
     """The camera is absent or failed; the daemon answers camera_unavailable."""
 
