@@ -1,0 +1,367 @@
+"""Async socket.io client for one BeerPi daemon.
+
+Used by the Home Assistant integration (a vendored copy), the web service and
+the tests. It connects with the token, waits for ``device`` and the first
+``state``, keeps the latest of both, calls listeners on pushes, and turns every
+request's acknowledgement into a value or a typed exception.
+
+It does not reconnect by itself: ``ReconnectLogic`` (reconnect.py) owns that, so
+that a refused token can stop the retries instead of hammering the daemon.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import aiohttp
+import socketio
+
+from .const import (
+    DEFAULT_PORT,
+    PROTOCOL_VERSION,
+    SOCKETIO_PATH,
+    ErrorCode,
+    Request,
+    protocol_major,
+)
+from .errors import (
+    BeerPiAuthError,
+    BeerPiConnectionError,
+    BeerPiError,
+    BeerPiProtocolVersionError,
+    BeerPiRequestError,
+)
+from .models import DeviceInfo, FaultInfo, MediaInfo, ReadingsPage, State
+
+_LOGGER = logging.getLogger(__name__)
+
+StateListener = Callable[[State], None]
+FaultListener = Callable[[FaultInfo], None]
+MediaListener = Callable[[MediaInfo], None]
+ConnectionListener = Callable[[bool], None]
+
+
+def ack_to_result(request: str, ack: object) -> dict[str, Any]:
+    """Turn a request's acknowledgement into its payload, or raise why it failed."""
+    if not isinstance(ack, Mapping):
+        raise BeerPiRequestError(
+            ErrorCode.INTERNAL_ERROR.value, f"{request}: malformed answer {ack!r:.80}"
+        )
+    if ack.get("ok") is True:
+        return dict(ack)
+    code = ack.get("error")
+    message = ack.get("message")
+    raise BeerPiRequestError(
+        code if isinstance(code, str) else ErrorCode.INTERNAL_ERROR.value,
+        message if isinstance(message, str) else f"{request} failed",
+    )
+
+
+class _Namespace(socketio.AsyncClientNamespace):  # type: ignore[misc]
+    """Routes socket.io events of the default namespace to the client."""
+
+    def __init__(self, client: BeerPiClient) -> None:
+        super().__init__("/")
+        self._client = client
+
+    async def on_connect_error(self, data: object = None) -> None:
+        self._client._on_connect_error(data)
+
+    async def on_disconnect(self, reason: object = None) -> None:
+        self._client._on_disconnect()
+
+    async def on_device(self, data: object) -> None:
+        self._client._on_device(data)
+
+    async def on_state(self, data: object) -> None:
+        self._client._on_state(data)
+
+    async def on_fault(self, data: object) -> None:
+        if isinstance(data, Mapping):
+            self._client._notify(self._client._fault_listeners, FaultInfo.from_dict(data))
+
+    async def on_photo(self, data: object) -> None:
+        if isinstance(data, Mapping):
+            self._client._notify(self._client._media_listeners, MediaInfo.from_dict(data))
+
+
+class BeerPiClient:
+    """One connection to one daemon; see the module docstring."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int = DEFAULT_PORT,
+        token: str = "",
+        *,
+        session: aiohttp.ClientSession | None = None,
+        use_ssl: bool = False,
+        ssl_verify: bool = True,
+        request_timeout: float = 10.0,
+        connect_timeout: float = 10.0,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self._token = token
+        self._session = session
+        self._use_ssl = use_ssl
+        self._ssl_verify = ssl_verify
+        self._request_timeout = request_timeout
+        self._connect_timeout = connect_timeout
+        self._sio: Any = None
+        # socket.io's call() is not safe for concurrent use on one connection.
+        self._call_lock = asyncio.Lock()
+        self._connect_error: object = None
+        self._device_event = asyncio.Event()
+        self._state_event = asyncio.Event()
+        self._gone_event = asyncio.Event()
+        self.device: DeviceInfo | None = None
+        self.state: State | None = None
+        self.connected = False
+        self._state_listeners: list[StateListener] = []
+        self._fault_listeners: list[FaultListener] = []
+        self._media_listeners: list[MediaListener] = []
+        self._connection_listeners: list[ConnectionListener] = []
+
+    @property
+    def base_url(self) -> str:
+        scheme = "https" if self._use_ssl else "http"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{scheme}://{host}:{self.port}"
+
+    # -- listeners -----------------------------------------------------------
+
+    def add_state_listener(self, listener: StateListener) -> Callable[[], None]:
+        return self._add(self._state_listeners, listener)
+
+    def add_fault_listener(self, listener: FaultListener) -> Callable[[], None]:
+        return self._add(self._fault_listeners, listener)
+
+    def add_media_listener(self, listener: MediaListener) -> Callable[[], None]:
+        return self._add(self._media_listeners, listener)
+
+    def add_connection_listener(self, listener: ConnectionListener) -> Callable[[], None]:
+        """Called with False when the link drops and True when it is back."""
+        return self._add(self._connection_listeners, listener)
+
+    @staticmethod
+    def _add(listeners: list[Any], listener: Any) -> Callable[[], None]:
+        listeners.append(listener)
+
+        def remove() -> None:
+            if listener in listeners:
+                listeners.remove(listener)
+
+        return remove
+
+    @staticmethod
+    def _notify(listeners: list[Any], value: object) -> None:
+        for listener in list(listeners):
+            try:
+                listener(value)
+            except Exception:
+                _LOGGER.exception("BeerPi listener %r failed", listener)
+
+    # -- connection ----------------------------------------------------------
+
+    async def connect(self) -> DeviceInfo:
+        """Connect, authenticate and wait for ``device`` and the first ``state``."""
+        if self.connected:
+            raise BeerPiConnectionError("already connected")
+        self._connect_error = None
+        self._device_event.clear()
+        self._state_event.clear()
+        options: dict[str, Any] = {
+            "reconnection": False,
+            "handle_sigint": False,
+            "request_timeout": self._connect_timeout,
+            "ssl_verify": self._ssl_verify,
+        }
+        if self._session is not None:
+            options["http_session"] = self._session
+        sio = socketio.AsyncClient(**options)
+        sio.register_namespace(_Namespace(self))
+        self._sio = sio
+        try:
+            await sio.connect(
+                self.base_url,
+                auth={"token": self._token},
+                transports=["websocket"],
+                socketio_path=SOCKETIO_PATH,
+                wait_timeout=self._connect_timeout,
+            )
+        except socketio.exceptions.ConnectionError as err:
+            await self._drop_sio()
+            if _is_auth_refusal(self._connect_error):
+                raise BeerPiAuthError("the daemon refused the token") from err
+            raise BeerPiConnectionError(
+                f"cannot connect to {self.base_url}: {self._connect_error or err}"
+            ) from err
+        try:
+            async with asyncio.timeout(self._connect_timeout):
+                await self._device_event.wait()
+                await self._state_event.wait()
+        except TimeoutError as err:
+            await self._drop_sio()
+            raise BeerPiConnectionError(
+                f"{self.base_url} accepted the connection but sent no device/state"
+            ) from err
+        assert self.device is not None
+        major = protocol_major(self.device.protocol_version)
+        if major != protocol_major(PROTOCOL_VERSION):
+            await self._drop_sio()
+            raise BeerPiProtocolVersionError(self.device.protocol_version, PROTOCOL_VERSION)
+        self.connected = True
+        self._gone_event.clear()
+        self._notify(self._connection_listeners, True)
+        return self.device
+
+    async def disconnect(self) -> None:
+        """Close the link; listeners hear about it like any other drop."""
+        await self._drop_sio()
+        self._set_disconnected()
+
+    async def _drop_sio(self) -> None:
+        sio, self._sio = self._sio, None
+        if sio is not None:
+            try:
+                await sio.shutdown()
+            except Exception:  # a half-open link can fail to close; it is gone either way
+                _LOGGER.debug("closing the socket.io client failed", exc_info=True)
+
+    def _set_disconnected(self) -> None:
+        self._gone_event.set()
+        if self.connected:
+            self.connected = False
+            self._notify(self._connection_listeners, False)
+
+    async def wait_disconnected(self) -> None:
+        """Return when the link is gone (used by the reconnect logic)."""
+        if self.connected:
+            await self._gone_event.wait()
+
+    # -- pushes --------------------------------------------------------------
+
+    def _on_connect_error(self, data: object) -> None:
+        self._connect_error = data
+
+    def _on_disconnect(self) -> None:
+        self._set_disconnected()
+
+    def _on_device(self, data: object) -> None:
+        if isinstance(data, Mapping):
+            self.device = DeviceInfo.from_dict(data)
+            self._device_event.set()
+
+    def _on_state(self, data: object) -> None:
+        if not isinstance(data, Mapping):
+            return
+        self.state = State.from_dict(data)
+        self._state_event.set()
+        self._notify(self._state_listeners, self.state)
+
+    # -- requests ------------------------------------------------------------
+
+    async def call(
+        self, request: Request | str, payload: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Send one request and return its ``{"ok": true, ...}`` answer."""
+        name = str(request)
+        sio = self._sio
+        if sio is None or not self.connected:
+            raise BeerPiConnectionError(f"not connected to {self.base_url}")
+        async with self._call_lock:
+            try:
+                ack = await sio.call(name, dict(payload or {}), timeout=self._request_timeout)
+            except socketio.exceptions.TimeoutError as err:
+                raise BeerPiConnectionError(
+                    f"{name}: no answer within {self._request_timeout} s"
+                ) from err
+            except socketio.exceptions.SocketIOError as err:
+                raise BeerPiConnectionError(f"{name}: {err}") from err
+        return ack_to_result(name, ack)
+
+    async def get_state(self) -> State:
+        result = await self.call(Request.GET_STATE)
+        state = result.get("state")
+        return State.from_dict(state if isinstance(state, Mapping) else {})
+
+    async def set_relay(self, relay: str, on: bool) -> None:
+        await self.call(Request.SET_RELAY, {"relay": relay, "on": on})
+
+    async def set_thermostat(
+        self,
+        *,
+        mode: str | None = None,
+        target: float | None = None,
+        profile: Mapping[str, Any] | None = None,
+        clear_profile: bool = False,
+    ) -> None:
+        payload: dict[str, Any] = {}
+        if mode is not None:
+            payload["mode"] = mode
+        if target is not None:
+            if not math.isfinite(target):
+                raise BeerPiRequestError(ErrorCode.INVALID_ARGUMENT.value, "target must be finite")
+            payload["target"] = target
+        if profile is not None:
+            payload["profile"] = dict(profile)
+        elif clear_profile:
+            payload["profile"] = None
+        await self.call(Request.SET_THERMOSTAT, payload)
+
+    async def take_photo(self) -> MediaInfo:
+        result = await self.call(Request.TAKE_PHOTO)
+        return MediaInfo.from_dict(result)
+
+    async def record_video(self, seconds: float) -> MediaInfo:
+        result = await self.call(Request.RECORD_VIDEO, {"seconds": seconds})
+        return MediaInfo.from_dict(result)
+
+    async def readings_since(self, cursor: str | None, limit: int = 500) -> ReadingsPage:
+        result = await self.call(Request.READINGS_SINCE, {"cursor": cursor, "limit": limit})
+        return ReadingsPage.from_dict(result)
+
+    async def simulate(self, **payload: Any) -> dict[str, Any]:
+        return await self.call(Request.SIMULATE, payload)
+
+    # -- HTTP ----------------------------------------------------------------
+
+    async def fetch(self, path: str) -> tuple[bytes, str]:
+        """GET a path on the daemon's HTTP port (photos, videos) with the token."""
+        if not path.startswith("/"):
+            raise ValueError("path must start with /")
+        headers = {"Authorization": f"Bearer {self._token}"}
+        session = self._session or aiohttp.ClientSession()
+        try:
+            async with session.get(
+                self.base_url + path,
+                headers=headers,
+                ssl=self._ssl_verify,
+                timeout=aiohttp.ClientTimeout(total=self._request_timeout),
+            ) as response:
+                if response.status == 401:
+                    raise BeerPiAuthError("the daemon refused the token")
+                if response.status == 404:
+                    raise BeerPiRequestError("not_found", f"{path} not found")
+                if response.status >= 400:
+                    raise BeerPiConnectionError(f"GET {path}: HTTP {response.status}")
+                return await response.read(), response.content_type
+        except (aiohttp.ClientError, TimeoutError) as err:
+            raise BeerPiConnectionError(f"GET {path}: {err}") from err
+        finally:
+            if self._session is None:
+                await session.close()
+
+
+def _is_auth_refusal(data: object) -> bool:
+    if isinstance(data, Mapping):
+        data = data.get("message")
+    return isinstance(data, str) and data == ErrorCode.UNAUTHORIZED.value
+
+
+__all__ = ["BeerPiClient", "BeerPiError", "ack_to_result"]

@@ -1,0 +1,104 @@
+"""Names and numbers of protocol v1; docs/protocol.md is the prose twin of this file."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final, Self
+
+# "major.minor": a client refuses a daemon of another major version; a newer
+# minor only adds optional fields and requests.
+PROTOCOL_VERSION: Final = "1.0"
+DEFAULT_PORT: Final = 8765
+SOCKETIO_PATH: Final = "socket.io"
+# Largest request payload a daemon accepts (bytes of JSON); engine.io enforces it.
+MAX_PAYLOAD_BYTES: Final = 64 * 1024
+
+
+def protocol_major(version: str) -> int | None:
+    """Major number of a "major.minor" version string, None when unreadable."""
+    head = version.split(".", 1)[0]
+    return int(head) if head.isdigit() else None
+
+
+class _StrEnum(StrEnum):
+    """str-valued enum that reads unknown values as None (forward compatible)."""
+
+    @classmethod
+    def parse(cls, value: object) -> Self | None:
+        if not isinstance(value, str):
+            return None
+        try:
+            return cls(value)
+        except ValueError:
+            return None
+
+
+class Event(_StrEnum):
+    """Pushes from the daemon to its clients."""
+
+    DEVICE = "device"
+    STATE = "state"
+    PHOTO = "photo"
+    FAULT = "fault"
+
+
+class Request(_StrEnum):
+    """Requests a client sends; each is answered through the socket.io ack."""
+
+    GET_STATE = "get_state"
+    SET_RELAY = "set_relay"
+    SET_THERMOSTAT = "set_thermostat"
+    TAKE_PHOTO = "take_photo"
+    RECORD_VIDEO = "record_video"
+    READINGS_SINCE = "readings_since"
+    SIMULATE = "simulate"
+
+
+class ErrorCode(_StrEnum):
+    INVALID_ARGUMENT = "invalid_argument"
+    UNKNOWN_REQUEST = "unknown_request"
+    UNKNOWN_RELAY = "unknown_relay"
+    UNKNOWN_PROBE = "unknown_probe"
+    RELAY_UNDER_THERMOSTAT_CONTROL = "relay_under_thermostat_control"
+    RELAY_LOCKED_OUT = "relay_locked_out"
+    CAMERA_UNAVAILABLE = "camera_unavailable"
+    BUSY = "busy"
+    UNAUTHORIZED = "unauthorized"
+    RATE_LIMITED = "rate_limited"
+    INTERNAL_ERROR = "internal_error"
+
+
+class ThermostatMode(_StrEnum):
+    OFF = "off"
+    HEAT = "heat"
+    COOL = "cool"
+    HEAT_COOL = "heat_cool"
+
+
+class ThermostatAction(_StrEnum):
+    OFF = "off"
+    IDLE = "idle"
+    HEATING = "heating"
+    COOLING = "cooling"
+    # A relay is wanted but must rest (minimum off time) first.
+    WAITING = "waiting"
+    # A fault holds every controlled relay off.
+    FAULT = "fault"
+
+
+class FaultCode(_StrEnum):
+    """Why a probe, relay or the controller is in fault."""
+
+    DISCONNECTED = "disconnected"
+    CRC = "crc"
+    RESET_85 = "reset_85"
+    STUCK = "stuck"
+    OUT_OF_RANGE = "out_of_range"
+    IMPLAUSIBLE_JUMP = "implausible_jump"
+    STALE = "stale"
+    HIGH_CUTOFF = "high_cutoff"
+    LOW_CUTOFF = "low_cutoff"
+    MAX_RUN_TIME = "max_run_time"
+    WATCHDOG = "watchdog"
+    STORAGE = "storage"
+    CAMERA = "camera"

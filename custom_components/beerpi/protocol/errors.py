@@ -1,0 +1,42 @@
+"""One exception tree for every client of a BeerPi daemon."""
+
+from __future__ import annotations
+
+from .const import ErrorCode
+
+
+class BeerPiError(Exception):
+    """Base of every BeerPi protocol error."""
+
+
+class BeerPiConnectionError(BeerPiError):
+    """The daemon cannot be reached, dropped the link, or did not answer in time."""
+
+
+class BeerPiAuthError(BeerPiError):
+    """The daemon refused the token. Retrying with the same token is pointless."""
+
+
+class BeerPiProtocolVersionError(BeerPiError):
+    """The daemon speaks another major protocol version."""
+
+    def __init__(self, daemon_version: str, client_version: str) -> None:
+        super().__init__(
+            f"daemon speaks protocol {daemon_version or 'unknown'}, "
+            f"this client speaks {client_version}"
+        )
+        self.daemon_version = daemon_version
+        self.client_version = client_version
+
+
+class BeerPiRequestError(BeerPiError):
+    """The daemon answered a request with ``{"ok": false, ...}``."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+    @property
+    def error_code(self) -> ErrorCode | None:
+        return ErrorCode.parse(self.code)

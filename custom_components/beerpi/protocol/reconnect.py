@@ -1,0 +1,118 @@
+"""Keeps a BeerPiClient connected: capped exponential backoff, stop on a refused token."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+import random
+from collections.abc import Awaitable, Callable
+
+from .client import BeerPiClient
+from .errors import BeerPiAuthError, BeerPiError, BeerPiProtocolVersionError
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class LinkState(enum.Enum):
+    IDLE = "idle"
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    WAITING = "waiting"  # backing off before the next try
+    STOPPED = "stopped"  # stop() called, or the token/protocol was refused
+
+
+class ReconnectLogic:
+    """Connects a client and reconnects it after every drop until stopped.
+
+    Hooks are awaited: ``on_connected`` after each successful connect,
+    ``on_disconnected`` after each drop, ``on_fatal`` when the daemon refuses
+    the token or speaks another protocol (no further tries: retrying a bad
+    token would only fill the daemon's log).
+    The first failure is logged as a warning, repeats at debug level, and the
+    recovery at info, so a long outage does not flood the log.
+    """
+
+    def __init__(
+        self,
+        client: BeerPiClient,
+        *,
+        on_connected: Callable[[], Awaitable[None]] | None = None,
+        on_disconnected: Callable[[], Awaitable[None]] | None = None,
+        on_fatal: Callable[[BeerPiError], Awaitable[None]] | None = None,
+        min_delay_s: float = 1.0,
+        max_delay_s: float = 60.0,
+        name: str | None = None,
+    ) -> None:
+        self._client = client
+        self._on_connected = on_connected
+        self._on_disconnected = on_disconnected
+        self._on_fatal = on_fatal
+        self._min_delay_s = min_delay_s
+        self._max_delay_s = max_delay_s
+        self._name = name or client.base_url
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self.state = LinkState.IDLE
+        self.failures = 0
+
+    def start(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(
+                self._run(), name=f"beerpi-reconnect-{self._name}"
+            )
+
+    def wake(self) -> None:
+        """Try now instead of waiting out the backoff (e.g. zeroconf saw the daemon)."""
+        self._wake.set()
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        self.state = LinkState.STOPPED
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._client.disconnect()
+
+    def next_delay_s(self) -> float:
+        """Backoff after ``failures`` failed tries: doubling, capped, with jitter."""
+        base: float = min(self._max_delay_s, self._min_delay_s * 2.0 ** max(0, self.failures - 1))
+        return base * random.uniform(0.8, 1.0)
+
+    async def _run(self) -> None:
+        while True:
+            self.state = LinkState.CONNECTING
+            try:
+                if not self._client.connected:
+                    await self._client.connect()
+            except (BeerPiAuthError, BeerPiProtocolVersionError) as err:
+                self.state = LinkState.STOPPED
+                _LOGGER.error("%s: %s; not retrying", self._name, err)
+                if self._on_fatal is not None:
+                    await self._on_fatal(err)
+                return
+            except BeerPiError as err:
+                self.failures += 1
+                log = _LOGGER.warning if self.failures == 1 else _LOGGER.debug
+                log("%s unreachable (%s); retrying with backoff", self._name, err)
+                self.state = LinkState.WAITING
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.next_delay_s())
+                continue
+            if self.failures:
+                _LOGGER.info("%s reachable again after %d tries", self._name, self.failures)
+            self.failures = 0
+            self.state = LinkState.CONNECTED
+            if self._on_connected is not None:
+                await self._on_connected()
+            await self._client.wait_disconnected()
+            _LOGGER.warning("%s: connection lost; reconnecting", self._name)
+            self.state = LinkState.WAITING
+            if self._on_disconnected is not None:
+                await self._on_disconnected()
+            # A short pause so a daemon that restarts is not hit mid-start-up.
+            self.failures = 1
+            await asyncio.sleep(self.next_delay_s())

@@ -1,0 +1,65 @@
+# Home Assistant integration (custom_components/beerpi): its own environments,
+# lock files and pytest runs, so the harness's plugins never touch the main suite.
+#   .venv-ha      current Home Assistant (newest harness) on Python 3.14
+#   .venv-ha-old  the oldest Home Assistant hacs.json claims (2025.4.4) on Python 3.13.0
+HA_VENV := .venv-ha
+HA_VENV_OLD := .venv-ha-old
+PY313 ?= /root/.pyenv/versions/3.13.0/bin/python3.13
+HA_LOCK := requirements/ha-current.txt
+HA_LOCK_OLD := requirements/ha-oldest.txt
+# Inputs of the locks; `make ha-lock` re-resolves them (newest harness release).
+HA_REQS := pytest-homeassistant-custom-component "python-socketio>=5.11,<6" pytest-cov mypy
+HA_REQS_OLD := pytest-homeassistant-custom-component==0.13.236 "python-socketio>=5.11,<6" pytest-cov
+HA_PYTEST = -c tests/ha/pytest.ini --rootdir . tests/ha
+HA_COV := --cov=custom_components/beerpi --cov-config=tests/ha/coveragerc \
+	--cov-report=term-missing:skip-covered --cov-fail-under=95
+HASSFEST := ../shared/tools/hassfest/run
+VENDOR_DIR := custom_components/beerpi/protocol
+
+LINT_TARGETS += lint-ha
+TEST_TARGETS += test-ha test-ha-old
+
+.PHONY: env-ha env-ha-old ha-lock lint-ha test-ha test-ha-old vendor
+
+ha-lock: | $(UV)
+	printf '%s\n' $(HA_REQS) | $(UV) pip compile - -q --python-version 3.14.2 -o $(HA_LOCK)
+	printf '%s\n' $(HA_REQS_OLD) | $(UV) pip compile - -q --python-version 3.13.0 -o $(HA_LOCK_OLD)
+
+$(HA_VENV)/.synced: $(HA_LOCK) | $(UV)
+	@echo "Home Assistant env on $(PY314)"
+	$(UV) venv -q --allow-existing --python "$(PY314)" $(HA_VENV)
+	$(UV) pip sync -q --python $(HA_VENV)/bin/python $(HA_LOCK)
+	touch $@
+
+$(HA_VENV_OLD)/.synced: $(HA_LOCK_OLD) | $(UV)
+	@echo "Home Assistant (oldest) env on $(PY313)"
+	$(UV) venv -q --allow-existing --python "$(PY313)" $(HA_VENV_OLD)
+	$(UV) pip sync -q --python $(HA_VENV_OLD)/bin/python $(HA_LOCK_OLD)
+	touch $@
+
+env-ha: $(HA_VENV)/.synced
+	@$(HA_VENV)/bin/python -c 'import sys; print(sys.executable, sys.version.split()[0])'
+
+env-ha-old: $(HA_VENV_OLD)/.synced
+	@$(HA_VENV_OLD)/bin/python -c 'import sys; print(sys.executable, sys.version.split()[0])'
+
+# HACS installs only custom_components/beerpi/, so it carries a verbatim copy of
+# beerpi_protocol; tests/test_vendored_protocol.py fails when the two drift.
+vendor:
+	rm -rf $(VENDOR_DIR)
+	mkdir -p $(VENDOR_DIR)
+	cp beerpi_protocol/*.py $(VENDOR_DIR)/
+
+# hassfest runs ruff itself, hence the main env's bin on PATH.
+lint-ha: env env-ha
+	$(VENV)/bin/ruff check custom_components/beerpi tests/ha tests/test_vendored_protocol.py
+	$(VENV)/bin/ruff format --check custom_components/beerpi tests/ha tests/test_vendored_protocol.py
+	cd custom_components/beerpi && ../../$(HA_VENV)/bin/mypy --config-file mypy.ini .
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" HASSFEST_PYTHON=$(HA_VENV)/bin/python $(HASSFEST) custom_components/beerpi
+
+# The live tests run the daemon from the main env (see tests/ha/conftest.py).
+test-ha: env env-ha
+	$(HA_VENV)/bin/pytest $(HA_PYTEST) $(HA_COV)
+
+test-ha-old: env env-ha-old
+	$(HA_VENV_OLD)/bin/pytest $(HA_PYTEST) $(HA_COV)
