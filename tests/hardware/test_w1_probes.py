@@ -62,7 +62,7 @@ async def test_good_readings_from_two_probes_on_one_bus(bus: Path) -> None:
     fridge = W1ThermProbe("fridge", FRIDGE.removeprefix("28-"), base_dir=bus, offset_c=0.5)
     assert (beer.id, fridge.id) == ("beer", "fridge")
     assert fridge.sensor_id == FRIDGE
-    assert await asyncio.gather(beer.read(), fridge.read()) == [23.125, -9.625]
+    assert list(await asyncio.gather(beer.read(), fridge.read())) == [23.125, -9.625]
 
 
 async def test_crc_failure_is_crc(bus: Path) -> None:
