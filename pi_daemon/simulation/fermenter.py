@@ -1,0 +1,81 @@
+"""The simulated fermentation chamber: thermal model, clock and the two relays.
+
+The relays are real GpioRelay objects on gpiozero mock pins. Before any pin
+changes level, and whenever a probe asks (``sync``), the model is advanced to
+the clock's present with the relays' actual states, so heat flows only while
+a relay really is on, whatever the clock's speed.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from pi_daemon.clock import Clock
+from pi_daemon.hardware.gpio_relays import GpioRelay
+
+from .pins import SimulationPinFactory
+from .thermal import FermenterModel
+
+
+class SimulatedFermenter:
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        model: FermenterModel | None = None,
+        heater_id: str = "heater",
+        cooler_id: str = "cooler",
+        heater_pin: int = 17,
+        cooler_pin: int = 27,
+        active_high: bool = True,
+    ) -> None:
+        self.clock = clock
+        self.model = model or FermenterModel()
+        self.pin_factory = SimulationPinFactory()
+        self._lock = threading.RLock()
+        self._last_s = clock.monotonic()
+        self.heater = GpioRelay(
+            heater_id, heater_pin, active_high=active_high, pin_factory=self.pin_factory
+        )
+        self.cooler = GpioRelay(
+            cooler_id, cooler_pin, active_high=active_high, pin_factory=self.pin_factory
+        )
+        # Only now: the relays' start-up writes happen before the model's time starts.
+        self.pin_factory.before_change = self.sync
+
+    @property
+    def relays(self) -> dict[str, GpioRelay]:
+        return {self.heater.id: self.heater, self.cooler.id: self.cooler}
+
+    def sync(self) -> None:
+        """Advance the model to the clock's present with the relays as they are."""
+        with self._lock:
+            now = self.clock.monotonic()
+            elapsed = now - self._last_s
+            if elapsed > 0:
+                self.model.advance(
+                    elapsed, heater_on=self.heater.is_on, cooler_on=self.cooler.is_on
+                )
+                self._last_s = now
+
+    def set_ambient(self, celsius: float | None) -> None:
+        """Hold the room at ``celsius`` from now on (None: back to the daily curve)."""
+        with self._lock:
+            self.sync()
+            self.model.ambient_override_c = celsius
+
+    @property
+    def beer_c(self) -> float:
+        self.sync()
+        return self.model.beer_c
+
+    @property
+    def air_c(self) -> float:
+        self.sync()
+        return self.model.air_c
+
+    def close(self) -> None:
+        self.sync()
+        self.pin_factory.before_change = None
+        self.heater.close()
+        self.cooler.close()
