@@ -1,0 +1,83 @@
+"""The running profile on disk, so that it survives a restart or a power cut.
+
+One small JSON file in the data dir: the profile and its wall-clock start (ISO
+UTC). Written atomically (temporary file, fsync, rename) so a power cut leaves
+either the old file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pi_daemon.clock import iso
+
+from .profile import Profile, parse_profile
+
+FORMAT_VERSION = 1
+
+
+class ProfileStoreError(ValueError):
+    """The stored profile cannot be read back (corrupt, or from a newer BeerPi)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveProfile:
+    profile: Profile
+    started_at: datetime
+
+
+def save_profile(path: Path, active: ActiveProfile | None) -> None:
+    """Store the running profile; None removes the file (no profile runs)."""
+    if active is None:
+        path.unlink(missing_ok=True)
+        return
+    document = {
+        "version": FORMAT_VERSION,
+        **active.profile.to_dict(),
+        "started_at": iso(active.started_at),
+    }
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as file:
+        json.dump(document, file, indent=1)
+        file.flush()
+        os.fsync(file.fileno())
+    tmp.replace(path)
+    # The rename itself must reach the disk too.
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def load_profile(path: Path, *, min_c: float, max_c: float) -> ActiveProfile | None:
+    """The stored profile, None when there is none; ProfileStoreError when unreadable."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise ProfileStoreError(f"cannot read {path}: {err}") from err
+    try:
+        document = json.loads(text)
+    except ValueError as err:
+        raise ProfileStoreError(f"{path} is not valid JSON: {err}") from err
+    if not isinstance(document, dict):
+        raise ProfileStoreError(f"{path} does not hold a profile")
+    if document.pop("version", None) != FORMAT_VERSION:
+        raise ProfileStoreError(f"{path} has an unknown format version")
+    started = document.pop("started_at", None)
+    try:
+        if not isinstance(started, str):
+            raise ValueError("started_at is missing")
+        started_at = datetime.fromisoformat(started.replace("Z", "+00:00"))
+        if started_at.tzinfo is None:
+            raise ValueError("started_at has no time zone")
+        profile = parse_profile(document, min_c=min_c, max_c=max_c)
+    except ValueError as err:
+        raise ProfileStoreError(f"{path} holds an invalid profile: {err}") from err
+    return ActiveProfile(profile, started_at.astimezone(UTC))

@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import pytest
+from control_rig import PERIOD_S, make_rig
+
+from beerpi_protocol import FaultCode, ThermostatAction
+from pi_daemon.control import ControlSettings, RelayTiming
+
+
+def warm_up(beer_c: float = 24.0) -> object:
+    """A rig at 24 °C against an 18 °C target: the cooler is running."""
+    rig = make_rig(beer_c=beer_c)
+    rig.thermostat.set_target(18.0)
+    rig.run(1800)
+    assert rig.relays["cooler"], rig.last
+    return rig
+
+
+@pytest.mark.parametrize(
+    ("reading", "code"),
+    [
+        ((None, FaultCode.DISCONNECTED), FaultCode.DISCONNECTED),
+        ((None, FaultCode.CRC), FaultCode.CRC),
+        ((85.0, None), FaultCode.RESET_85),
+        ((70.0, None), FaultCode.OUT_OF_RANGE),
+        ((40.0, None), FaultCode.IMPLAUSIBLE_JUMP),
+    ],
+)
+def test_beer_probe_fault_switches_relays_off_within_one_period_and_recovers(
+    reading: tuple[float | None, FaultCode | None], code: FaultCode
+) -> None:
+    rig = warm_up()
+    rig.override["beer"] = reading
+    decision = rig.tick()
+    assert decision.action == ThermostatAction.FAULT
+    assert decision.relays == {"heater": False, "cooler": False}
+    assert not rig.relays["cooler"]
+    assert [(f.source, f.code) for f in decision.faults] == [("beer", code)]
+    assert code.value in decision.reason
+    rig.run(600)
+    assert not any(on for _, _, on in rig.switches[-1:])
+    del rig.override["beer"]
+    rig.run(30)  # two good reads settle
+    decision = rig.run(900)  # the compressor rests its minimum off time, then cools again
+    assert decision.faults == ()
+    assert rig.relays["cooler"]
+
+
+def test_stale_beer_probe_turns_off_within_one_period_of_the_stale_time() -> None:
+    rig = warm_up()
+    stale_s = rig.thermostat.settings.safety.stale_s
+    last = rig.sample("beer", rig.model.beer_c)
+    rig.frozen["beer"] = last
+    while rig.now_s <= last.at_s + stale_s:
+        assert rig.tick().faults == ()
+    decision = rig.tick()
+    assert not rig.relays["cooler"]
+    assert [(f.source, f.code) for f in decision.faults] == [("beer", FaultCode.STALE)]
+    del rig.frozen["beer"]
+    rig.run(30)
+    assert rig.last is not None
+    assert rig.last.faults == ()
+
+
+def test_chamber_probe_fault_falls_back_to_beer_only_control() -> None:
+    rig = warm_up()
+    rig.override["fridge"] = (None, FaultCode.CRC)
+    decision = rig.run(600)
+    assert ("fridge", FaultCode.CRC) in [(f.source, f.code) for f in decision.faults]
+    assert decision.action == ThermostatAction.COOLING  # 24 °C beer, 18 °C target
+    assert "no chamber probe" in decision.reason
+
+
+def test_high_cutoff_forces_everything_off_and_clears_with_hysteresis() -> None:
+    rig = make_rig(beer_c=20.0)
+    rig.thermostat.set_target(20.0)
+    rig.run(60)
+    rig.relays["heater"] = True  # someone switched it by hand
+    rig.thermostat.record_switch("heater", rig.now_s, True)
+    rig.override["beer"] = (38.5, None)
+    rig.override["fridge"] = (38.5, None)
+    rig.run(30)
+    decision = rig.tick()
+    assert decision.action == ThermostatAction.FAULT
+    assert FaultCode.HIGH_CUTOFF in {f.code for f in decision.faults}
+    assert set(decision.force_off) == {"heater", "cooler"}
+    assert rig.relays == {"heater": False, "cooler": False}
+    rig.override["beer"] = (37.5, None)  # inside, but not by the hysteresis
+    assert FaultCode.HIGH_CUTOFF in {f.code for f in rig.run(30).faults}
+    rig.override["beer"] = (36.5, None)
+    assert FaultCode.HIGH_CUTOFF not in {f.code for f in rig.run(30).faults}
+
+
+def test_low_cutoff() -> None:
+    rig = make_rig(beer_c=-3.0)
+    rig.thermostat.set_target(2.0)
+    rig.override["beer"] = (-4.5, None)
+    decision = rig.run(30)
+    assert FaultCode.LOW_CUTOFF in {f.code for f in decision.faults}
+    assert not any(decision.relays.values())
+
+
+def test_max_run_time_trips_latches_then_resumes() -> None:
+    timing = RelayTiming(min_on_s=60, min_off_s=120, max_run_s=1800, max_run_rest_s=1200)
+    rig = make_rig(ControlSettings(heater_timing=timing), beer_c=10.0, mode="heat")
+    rig.thermostat.set_target(30.0)
+    rig.model.ambient_override_c = 0.0  # a cold garage: the heater never catches up
+    rig.run(130)  # the start-up rest
+    assert rig.relays["heater"]
+    rig.run(1800 + 2 * PERIOD_S)
+    assert not rig.relays["heater"]
+    assert rig.last is not None
+    assert ("heater", FaultCode.MAX_RUN_TIME) in [(f.source, f.code) for f in rig.last.faults]
+    assert rig.last.action == ThermostatAction.WAITING
+    assert "locked out" in rig.last.reason
+    rig.run(900)
+    assert not rig.relays["heater"]
+    rig.run(400)
+    assert rig.relays["heater"]
+    assert rig.last.faults == ()
+
+
+def test_mode_change_clears_a_max_run_latch() -> None:
+    timing = RelayTiming(min_on_s=60, min_off_s=120, max_run_s=600, max_run_rest_s=3600)
+    rig = make_rig(ControlSettings(heater_timing=timing), beer_c=10.0, mode="heat")
+    rig.thermostat.set_target(30.0)
+    rig.run(120 + 630)
+    assert not rig.relays["heater"]
+    rig.thermostat.set_mode("heat_cool")
+    rig.run(150)
+    assert rig.relays["heater"]
+
+
+def test_watchdog_reports_a_stalled_loop() -> None:
+    rig = make_rig()
+    rig.run(100)
+    watchdog = rig.thermostat.watchdog
+    assert watchdog.check(rig.now_s + 30) is None
+    fault = watchdog.check(rig.now_s + 120)
+    assert fault is not None
+    assert fault.code == FaultCode.WATCHDOG
+    rig.tick()
+    assert not watchdog.expired(rig.now_s)
