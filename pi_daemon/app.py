@@ -1,0 +1,230 @@
+"""Assembles the daemon from its config and runs it until SIGTERM/SIGINT.
+
+Relays are off at start (each backend claims its pin switched off) and are
+switched off again in a ``finally`` on every way out: a clean stop, a signal,
+or a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import secrets
+import signal
+import ssl
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from aiohttp import web
+
+from beerpi_protocol import PROTOCOL_VERSION, DeviceInfo, ProbeInfo, RelayInfo, ThermostatInfo
+
+from . import __version__
+from .advertise import Advertiser
+from .clock import Clock, ScaledClock, SystemClock
+from .config import ConfigError, DaemonConfig
+from .control_adapter import build_thermostat
+from .hardware.factory import build_hardware
+from .media import MediaStore
+from .outbox import Outbox, OutboxError
+from .requests import RequestHandler
+from .server import build_server
+from .service import Daemon, Hardware
+from .watchdog_task import run_watchdog
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def device_id(config: DaemonConfig) -> str:
+    """The configured id, else one generated once and kept in the data dir."""
+    if config.device.id:
+        return config.device.id
+    path = config.storage.data_dir / "device.json"
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(stored, dict) and isinstance(stored.get("id"), str) and stored["id"]:
+            return str(stored["id"])
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError) as err:
+        raise ConfigError(
+            f"{path} is unreadable ({err}); remove it to get a new device id"
+        ) from err
+    new_id = f"beerpi-{secrets.token_hex(4)}"
+    write_atomic(path, json.dumps({"id": new_id}) + "\n")
+    return new_id
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Replace ``path`` whole or not at all (a power cut leaves the old file)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    tmp.replace(path)
+
+
+def describe(config: DaemonConfig, hardware: Hardware, dev_id: str) -> DeviceInfo:
+    t = config.thermostat
+    return DeviceInfo(
+        id=dev_id,
+        name=config.device.name,
+        manufacturer="BeerPi",
+        model="BeerPi simulator" if config.simulate else "BeerPi on Raspberry Pi",
+        sw_version=__version__,
+        protocol_version=PROTOCOL_VERSION,
+        simulated=config.simulate,
+        probes=tuple(ProbeInfo(id=p.id, name=p.name or p.id) for p in config.probes),
+        relays=tuple(RelayInfo(id=r.id, name=r.name or r.id) for r in config.relays),
+        camera=hardware.camera is not None,
+        thermostat=ThermostatInfo(
+            probe=t.probe,
+            heater=t.heater,
+            cooler=t.cooler,
+            min_target=t.min_target,
+            max_target=t.max_target,
+        ),
+        capabilities=tuple(
+            ["thermostat", "profiles", "readings_since"]
+            + (["camera", "video"] if hardware.camera is not None else [])
+            + (["simulate"] if config.simulate else [])
+        ),
+    )
+
+
+def ssl_context(config: DaemonConfig) -> ssl.SSLContext | None:
+    server = config.server
+    if server.tls_cert is None or server.tls_key is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(server.tls_cert, server.tls_key)
+    except (OSError, ssl.SSLError) as err:
+        raise ConfigError(f"cannot load TLS certificate/key: {err}") from err
+    return context
+
+
+def make_clock(config: DaemonConfig) -> Clock:
+    if config.simulate and config.simulation.speed != 1.0:
+        return ScaledClock(config.simulation.speed)
+    return SystemClock()
+
+
+async def run(
+    config: DaemonConfig,
+    *,
+    ready_file: Path | None = None,
+    stop: asyncio.Event | None = None,
+    on_ready: Callable[[Daemon], None] | None = None,
+) -> None:
+    """Run until SIGTERM/SIGINT, or until ``stop`` is set when one is given (tests)."""
+    if not config.server.token:
+        raise ConfigError("a token is required: --token, or token in [server] of the config")
+    data_dir = config.storage.data_dir
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ConfigError(f"cannot create data dir {data_dir}: {err}") from err
+    dev_id = device_id(config)
+    tls = ssl_context(config)
+    clock = make_clock(config)
+    hardware = build_hardware(config, clock)
+    outbox: Outbox | None = None
+    runner: web.AppRunner | None = None
+    advertiser: Advertiser | None = None
+    handler: RequestHandler | None = None
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(signum, stop.set)
+    try:
+        outbox = Outbox(
+            data_dir / "outbox.sqlite3",
+            max_age_s=config.storage.outbox_max_age_days * 86400,
+            max_rows=config.storage.outbox_max_rows,
+        )
+        try:
+            await outbox.open()
+        except OutboxError as err:
+            raise ConfigError(str(err)) from err
+        media = MediaStore(
+            data_dir / "media",
+            keep_photos=config.storage.keep_photos,
+            keep_videos=config.storage.keep_videos,
+        )
+        thermostat = build_thermostat(config, data_dir, clock)
+        device = describe(config, hardware, dev_id)
+        daemon = Daemon(config, hardware, clock, outbox, media, device, thermostat)
+        handler = RequestHandler(daemon)
+        app, _sio, _ns = build_server(daemon, handler)
+        runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, config.server.host, config.server.port, ssl_context=tls)
+        try:
+            await site.start()
+        except OSError as err:
+            raise ConfigError(
+                f"cannot listen on {config.server.host}:{config.server.port}: {err.strerror}"
+            ) from err
+        scheme = "https" if tls else "http"
+        url = f"{scheme}://{config.server.host}:{config.server.port}"
+        _LOGGER.info("device %s (%s) listening on %s", dev_id, device.model, url)
+        print(f"BeerPi daemon ready on {url}", flush=True)
+        if ready_file is not None:
+            write_atomic(ready_file, url + "\n")
+        if on_ready is not None:
+            on_ready(daemon)
+        if config.zeroconf.enabled:
+            advertiser = Advertiser(device, config.server.host, config.server.port)
+            await advertiser.start()
+        tasks = [
+            asyncio.create_task(daemon.run(stop), name="beerpi-loop"),
+            asyncio.create_task(run_watchdog(daemon, stop), name="beerpi-watchdog"),
+        ]
+        dialout = None
+        if config.dialout.server:
+            from .dialout import DialOut
+
+            dialout = DialOut(daemon, handler, config.dialout)
+            tasks.append(asyncio.create_task(dialout.run(stop), name="beerpi-dialout"))
+        stopper = asyncio.create_task(stop.wait())
+        done, _pending = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
+        stop.set()
+        stopper.cancel()
+        for task in tasks:
+            if task not in done:
+                task.cancel()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
+                raise result
+    finally:
+        # Relays off before anything else can fail.
+        hardware.close()
+        _LOGGER.info("relays off; shutting down")
+        if advertiser is not None:
+            await advertiser.stop()
+        if handler is not None:
+            await handler.close()
+        if runner is not None:
+            await runner.cleanup()
+        if outbox is not None:
+            await outbox.close()
+
+
+def run_blocking(config: DaemonConfig, *, ready_file: Path | None = None) -> int:
+    try:
+        asyncio.run(run(config, ready_file=ready_file))
+    except ConfigError as err:
+        print(f"beerpi-daemon: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
+    return 0

@@ -1,0 +1,131 @@
+"""``beerpi-daemon``: command-line options over the TOML config."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .config import ConfigError, load_config
+
+DESCRIPTION = """\
+Run BeerPi on a Raspberry Pi: read the temperature probes, run the thermostat
+and its safety rules, switch the heater and cooler relays, take photos, and
+serve all of it over socket.io (Home Assistant, the BeerPi web service).
+
+Try it without a Pi:
+  beerpi-daemon --simulate --token secret --data-dir /tmp/beerpi
+
+On a Pi, put probes, relays and the token in a TOML file:
+  beerpi-daemon --config /etc/beerpi/daemon.toml
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="beerpi-daemon",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--config", type=Path, metavar="FILE.toml", help="configuration file")
+    parser.add_argument(
+        "--simulate",
+        action="store_true",
+        default=None,
+        help="simulated fermenter, probes, relays and camera (no hardware needed)",
+    )
+    parser.add_argument("--host", help="address to listen on (default 0.0.0.0)")
+    parser.add_argument("--port", type=int, help="port to listen on (default 8765)")
+    parser.add_argument("--token", help="secret that clients must present")
+    parser.add_argument("--data-dir", type=Path, metavar="DIR", help="outbox, profile, photos")
+    parser.add_argument(
+        "--record-interval",
+        type=float,
+        metavar="SECONDS",
+        help="how often readings go to the history outbox (default 60)",
+    )
+    parser.add_argument(
+        "--read-interval", type=float, metavar="SECONDS", help="probe read period (default 1)"
+    )
+    parser.add_argument(
+        "--sim-speed",
+        type=float,
+        metavar="FACTOR",
+        help="run the simulation FACTOR times faster than real time (timers, timestamps too)",
+    )
+    parser.add_argument(
+        "--server", metavar="URL", help="BeerPi web service to connect out to (Pi behind NAT)"
+    )
+    parser.add_argument("--server-token", metavar="T", help="this device's token on --server")
+    parser.add_argument(
+        "--no-zeroconf", action="store_true", help="do not advertise on the local network"
+    )
+    parser.add_argument(
+        "--list-probes",
+        action="store_true",
+        help="list the DS18B20 probes on the 1-Wire bus and exit",
+    )
+    parser.add_argument(
+        "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
+    )
+    parser.add_argument("--ready-file", type=Path, help=argparse.SUPPRESS)
+    return parser
+
+
+def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
+    mapping = {
+        "simulate": args.simulate,
+        "server.host": args.host,
+        "server.port": args.port,
+        "server.token": args.token,
+        "storage.data_dir": None if args.data_dir is None else str(args.data_dir),
+        "storage.record_interval_s": args.record_interval,
+        "sampling.read_interval_s": args.read_interval,
+        "simulation.speed": args.sim_speed,
+        "dialout.server": args.server,
+        "dialout.token": args.server_token,
+        "zeroconf.enabled": False if args.no_zeroconf else None,
+    }
+    return {key: value for key, value in mapping.items() if value is not None}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for noisy in ("aiohttp.access", "engineio", "socketio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if args.list_probes:
+        return list_probes()
+    if args.sim_speed is not None and not args.simulate:
+        print("beerpi-daemon: --sim-speed needs --simulate", file=sys.stderr)
+        return 2
+    try:
+        config = load_config(args.config, overrides_from(args))
+    except ConfigError as err:
+        print(f"beerpi-daemon: {err}", file=sys.stderr)
+        return 2
+    from .app import run_blocking
+
+    return run_blocking(config, ready_file=args.ready_file)
+
+
+def list_probes() -> int:
+    from .hardware.w1_probes import W1BusError, list_w1_sensors
+
+    try:
+        sensors = list_w1_sensors()
+    except W1BusError as err:
+        print(f"beerpi-daemon: {err}", file=sys.stderr)
+        return 1
+    if not sensors:
+        print("no 1-Wire temperature probes found (is dtoverlay=w1-gpio in config.txt?)")
+        return 1
+    for sensor in sensors:
+        print(f"{sensor.sensor_id}\t{sensor.kind}")
+    return 0

@@ -1,0 +1,245 @@
+"""The daemon's configuration: a TOML file and command-line overrides, validated once at start.
+
+Every field has a default that suits the simulation, so `beerpi-daemon
+--simulate --token T` needs no file. An error names the bad field, e.g.
+``relays[1].pin: Input should be less than or equal to 27``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from beerpi_protocol import DEFAULT_PORT
+
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Celsius = Annotated[float, Field(ge=-50, le=150, allow_inf_nan=False)]
+
+
+class ConfigError(Exception):
+    """A configuration the daemon cannot start with; the message names the field."""
+
+
+class _Section(BaseModel):
+    # A typo in a key must fail loudly, not be ignored.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DeviceSection(_Section):
+    # Stable id for Home Assistant and the history; generated into the data dir if empty.
+    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{0,64}$")] = ""
+    name: Annotated[str, Field(min_length=1, max_length=64)] = "BeerPi"
+
+
+class ServerSection(_Section):
+    host: str = "0.0.0.0"
+    port: Annotated[int, Field(ge=1, le=65535)] = DEFAULT_PORT
+    token: Annotated[str, Field(max_length=256)] = ""
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    max_clients: Annotated[int, Field(ge=1, le=1000)] = 32
+    # Control requests per client per second, averaged over a short burst.
+    control_rate_per_s: Annotated[float, Field(gt=0, le=1000)] = 10.0
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> Self:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key must be given together")
+        return self
+
+
+class StorageSection(_Section):
+    data_dir: Path = Path("/var/lib/beerpi")
+    # How often a reading of each probe goes to the outbox (the history).
+    record_interval_s: Seconds = 60.0
+    outbox_max_age_days: Annotated[float, Field(gt=0, le=3650)] = 90.0
+    outbox_max_rows: Annotated[int, Field(ge=1000, le=50_000_000)] = 2_000_000
+    keep_photos: Annotated[int, Field(ge=1, le=100_000)] = 500
+    keep_videos: Annotated[int, Field(ge=1, le=10_000)] = 20
+
+
+class SamplingSection(_Section):
+    # A DS18B20 needs ~0.75 s per 12-bit conversion; reading faster is pointless on hardware.
+    read_interval_s: Annotated[float, Field(ge=0.001, le=3600, allow_inf_nan=False)] = 1.0
+
+
+class ProbeSection(_Section):
+    id: Identifier
+    name: str = ""
+    # DS18B20 id on the 1-Wire bus, e.g. "28-0316a2795aff" (real hardware only).
+    sensor_id: str = ""
+    # Simulation only: which part of the modelled fermenter the probe measures.
+    simulated: Literal["beer", "air"] | None = None
+
+
+class RelaySection(_Section):
+    id: Identifier
+    name: str = ""
+    # BCM GPIO number.
+    pin: Annotated[int, Field(ge=0, le=27)]
+    # Most cheap relay boards switch on when the pin is low.
+    active_high: bool = True
+
+
+class CameraSection(_Section):
+    enabled: bool = True
+    max_video_s: Annotated[float, Field(gt=0, le=600)] = 120.0
+
+
+class ThermostatSection(_Section):
+    probe: Identifier = "beer"
+    chamber_probe: Identifier | None = "fridge"
+    heater: Identifier | None = "heater"
+    cooler: Identifier | None = "cooler"
+    min_target: Celsius = -5.0
+    max_target: Celsius = 40.0
+    initial_mode: Literal["off", "heat", "cool", "heat_cool"] = "off"
+    initial_target: Celsius = 20.0
+    heater_min_on_s: Annotated[float, Field(ge=0, le=3600)] = 60.0
+    heater_min_off_s: Annotated[float, Field(ge=0, le=3600)] = 120.0
+    cooler_min_on_s: Annotated[float, Field(ge=0, le=3600)] = 120.0
+    # A compressor must rest: at least five minutes between runs.
+    cooler_min_off_s: Annotated[float, Field(ge=300, le=7200)] = 600.0
+    heater_max_run_s: Annotated[float, Field(gt=0)] = 4 * 3600.0
+    cooler_max_run_s: Annotated[float, Field(gt=0)] = 12 * 3600.0
+    high_cutoff: Celsius = 32.0
+    low_cutoff: Celsius = -3.0
+    stale_after_s: Annotated[float, Field(gt=0, le=86400)] = 60.0
+
+    @model_validator(mode="after")
+    def _ranges(self) -> Self:
+        if self.min_target >= self.max_target:
+            raise ValueError("min_target must be below max_target")
+        if not self.min_target <= self.initial_target <= self.max_target:
+            raise ValueError("initial_target must lie between min_target and max_target")
+        if self.low_cutoff >= self.high_cutoff:
+            raise ValueError("low_cutoff must be below high_cutoff")
+        if self.heater is not None and self.heater == self.cooler:
+            raise ValueError("heater and cooler must be different relays")
+        return self
+
+
+class SimulationSection(_Section):
+    speed: Annotated[float, Field(gt=0, le=100_000, allow_inf_nan=False)] = 1.0
+    initial_beer_c: Celsius = 20.0
+    room_c: Celsius = 20.0
+    seed: int = 1
+
+
+class ZeroconfSection(_Section):
+    enabled: bool = True
+
+
+class DialOutSection(_Section):
+    # URL of a BeerPi web service to connect out to (the Pi behind NAT case).
+    server: str | None = None
+    token: str = ""
+    tls_verify: bool = True
+
+
+def _default_probes() -> list[ProbeSection]:
+    return [
+        ProbeSection(id="beer", name="Beer", simulated="beer"),
+        ProbeSection(id="fridge", name="Fridge", simulated="air"),
+    ]
+
+
+def _default_relays() -> list[RelaySection]:
+    return [
+        RelaySection(id="heater", name="Heater", pin=17),
+        RelaySection(id="cooler", name="Cooler", pin=27),
+    ]
+
+
+class DaemonConfig(_Section):
+    simulate: bool = False
+    device: DeviceSection = DeviceSection()
+    server: ServerSection = ServerSection()
+    storage: StorageSection = StorageSection()
+    sampling: SamplingSection = SamplingSection()
+    probes: Annotated[list[ProbeSection], Field(min_length=1, max_length=32)] = Field(
+        default_factory=_default_probes
+    )
+    relays: Annotated[list[RelaySection], Field(max_length=16)] = Field(
+        default_factory=_default_relays
+    )
+    camera: CameraSection = CameraSection()
+    thermostat: ThermostatSection = ThermostatSection()
+    simulation: SimulationSection = SimulationSection()
+    zeroconf: ZeroconfSection = ZeroconfSection()
+    dialout: DialOutSection = DialOutSection()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        probe_ids = [p.id for p in self.probes]
+        relay_ids = [r.id for r in self.relays]
+        for kind, ids in (("probe", probe_ids), ("relay", relay_ids)):
+            dupes = sorted({i for i in ids if ids.count(i) > 1})
+            if dupes:
+                raise ValueError(f"duplicate {kind} id {', '.join(dupes)}")
+        pins = [r.pin for r in self.relays]
+        if len(set(pins)) != len(pins):
+            raise ValueError("two relays share a GPIO pin")
+        t = self.thermostat
+        if t.probe not in probe_ids:
+            raise ValueError(f"thermostat.probe {t.probe!r} is not one of the probes")
+        if t.chamber_probe is not None and t.chamber_probe not in probe_ids:
+            raise ValueError(f"thermostat.chamber_probe {t.chamber_probe!r} is not a probe")
+        for role in ("heater", "cooler"):
+            relay = getattr(t, role)
+            if relay is not None and relay not in relay_ids:
+                raise ValueError(f"thermostat.{role} {relay!r} is not one of the relays")
+        if not self.simulate:
+            for i, probe in enumerate(self.probes):
+                if not probe.sensor_id:
+                    raise ValueError(f"probes[{i}].sensor_id is required on real hardware")
+        if self.dialout.server is not None and not self.dialout.token:
+            raise ValueError("dialout.token is required with dialout.server")
+        return self
+
+    @property
+    def record_interval_s(self) -> float:
+        return self.storage.record_interval_s
+
+
+def format_validation_error(err: ValidationError, source: str) -> str:
+    lines = [f"invalid configuration ({source}):"]
+    for problem in err.errors():
+        where = "".join(
+            f"[{part}]" if isinstance(part, int) else f".{part}" for part in problem["loc"]
+        ).lstrip(".")
+        lines.append(f"  {where or '(top level)'}: {problem['msg']}")
+    return "\n".join(lines)
+
+
+def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> DaemonConfig:
+    """Read the TOML file (if any), apply dotted-key overrides from the CLI, validate."""
+    data: dict[str, Any] = {}
+    source = "command line"
+    if path is not None:
+        source = str(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as err:
+            raise ConfigError(f"config file {path} does not exist") from err
+        except (OSError, UnicodeDecodeError) as err:
+            raise ConfigError(f"cannot read config file {path}: {err}") from err
+        except tomllib.TOMLDecodeError as err:
+            raise ConfigError(f"config file {path} is not valid TOML: {err}") from err
+    for dotted, value in (overrides or {}).items():
+        node = data
+        *parents, leaf = dotted.split(".")
+        for key in parents:
+            child = node.setdefault(key, {})
+            if not isinstance(child, dict):
+                raise ConfigError(f"{key} must be a table in {source}")
+            node = child
+        node[leaf] = value
+    try:
+        return DaemonConfig.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(format_validation_error(err, source)) from None

@@ -1,0 +1,106 @@
+"""Builds the hardware from the config, once: real backends on a Pi, the simulation otherwise."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from pi_daemon.clock import Clock
+from pi_daemon.config import ConfigError, DaemonConfig
+from pi_daemon.service import Hardware
+
+from .base import Camera, Probe, Relay, RelayError
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass
+class Simulation:
+    """Handles the `simulate` request acts on."""
+
+    fermenter: object
+    probes: dict[str, object] = field(default_factory=dict)
+
+
+def build_hardware(config: DaemonConfig, clock: Clock) -> Hardware:
+    names = {p.id: p.name or p.id for p in config.probes}
+    names.update({r.id: r.name or r.id for r in config.relays})
+    if config.simulate:
+        return _simulated(config, clock, names)
+    return _real(config, names)
+
+
+def _simulated(config: DaemonConfig, clock: Clock, names: dict[str, str]) -> Hardware:
+    from pi_daemon.simulation.camera import SimulatedCamera
+    from pi_daemon.simulation.fermenter import SimulatedFermenter
+    from pi_daemon.simulation.probes import SimulatedProbe
+    from pi_daemon.simulation.thermal import FermenterModel, FermenterParams
+
+    sim = config.simulation
+    t = config.thermostat
+    model = FermenterModel(
+        FermenterParams(room_mean_c=sim.room_c, seed=sim.seed), beer_c=sim.initial_beer_c
+    )
+    # The modelled chamber has one heater and one cooler: the thermostat's.
+    heater = next((r for r in config.relays if r.id == t.heater), None)
+    cooler = next((r for r in config.relays if r.id == t.cooler), None)
+    if heater is None or cooler is None:
+        raise ConfigError("the simulation needs thermostat.heater and thermostat.cooler relays")
+    fermenter = SimulatedFermenter(
+        clock,
+        model=model,
+        heater_id=heater.id,
+        cooler_id=cooler.id,
+        heater_pin=heater.pin,
+        cooler_pin=cooler.pin,
+    )
+    relays: dict[str, Relay] = dict(fermenter.relays)
+    extra = [r for r in config.relays if r.id not in relays]
+    if extra:
+        from .gpio_relays import GpioRelay
+
+        for relay in extra:
+            relays[relay.id] = GpioRelay(
+                relay.id,
+                relay.pin,
+                active_high=relay.active_high,
+                pin_factory=fermenter.pin_factory,
+            )
+    probes: dict[str, Probe] = {}
+    sim_probes: dict[str, object] = {}
+    for index, probe in enumerate(config.probes):
+        source = probe.simulated or ("beer" if index == 0 else "air")
+        sim_probe = SimulatedProbe(probe.id, fermenter, source, seed=f"{sim.seed}-{probe.id}")
+        probes[probe.id] = sim_probe
+        sim_probes[probe.id] = sim_probe
+    camera: Camera | None = SimulatedCamera(clock) if config.camera.enabled else None
+    return Hardware(
+        probes=probes,
+        relays=relays,
+        camera=camera,
+        simulation=Simulation(fermenter, sim_probes),
+        names=names,
+    )
+
+
+def _real(config: DaemonConfig, names: dict[str, str]) -> Hardware:
+    from .gpio_relays import GpioRelay
+    from .w1_probes import W1ThermProbe
+
+    relays: dict[str, Relay] = {}
+    try:
+        for relay in config.relays:
+            relays[relay.id] = GpioRelay(relay.id, relay.pin, active_high=relay.active_high)
+    except RelayError as err:
+        for made in relays.values():
+            made.close()
+        raise ConfigError(str(err)) from err
+    probes: dict[str, Probe] = {
+        p.id: W1ThermProbe(p.id, p.sensor_id, load_kernel_module=True) for p in config.probes
+    }
+    camera: Camera | None = None
+    if config.camera.enabled:
+        from .picamera import PiCamera
+
+        camera = PiCamera()
+    return Hardware(probes=probes, relays=relays, camera=camera, names=names)

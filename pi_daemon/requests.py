@@ -1,0 +1,295 @@
+"""Every request a client can send, validated, answered with ``{"ok": ...}``; never raises.
+
+The same handler serves the socket.io server and the dial-out link. Payloads
+are checked strictly (``"on": "yes"`` is not a bool, NaN is not a number);
+unknown keys are ignored so newer clients can talk to older daemons.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from beerpi_protocol import ErrorCode, Event, FaultCode, Request
+
+from .clock import iso
+from .hardware.base import CameraError
+from .outbox import CursorError, OutboxError
+from .service import Daemon
+
+_LOGGER = logging.getLogger(__name__)
+
+Answer = dict[str, Any]
+
+
+class RequestFailed(Exception):
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+
+Name = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class SetRelay(_Payload):
+    relay: Name
+    on: bool
+
+
+class SetThermostat(_Payload):
+    mode: Literal["off", "heat", "cool", "heat_cool"] | None = None
+    target: Annotated[float, Field(allow_inf_nan=False)] | None = None
+    # Validated by the thermostat (steps, durations, targets); None clears it.
+    profile: dict[str, Any] | None = None
+
+
+class RecordVideo(_Payload):
+    seconds: Annotated[float, Field(gt=0, le=600, allow_inf_nan=False)]
+
+
+class ReadingsSince(_Payload):
+    cursor: Annotated[str, Field(max_length=32)] | None = None
+    limit: Annotated[int, Field(ge=1, le=5000)] = 500
+
+
+class Simulate(_Payload):
+    probe: Name | None = None
+    fault: Literal["disconnected", "crc", "reset_85", "stuck"] | None = None
+    clear: bool | None = None
+    ambient: Annotated[float, Field(ge=-30, le=60, allow_inf_nan=False)] | None = None
+
+
+def _describe(err: ValidationError) -> str:
+    parts = []
+    for problem in err.errors()[:3]:
+        where = ".".join(str(p) for p in problem["loc"]) or "payload"
+        parts.append(f"{where}: {problem['msg']}")
+    return "; ".join(parts)
+
+
+def _fmt_wait(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds + 0.999), 60)
+    return f"{minutes} min {secs} s" if minutes else f"{secs} s"
+
+
+class RequestHandler:
+    """Dispatches one request to the daemon; answers are dicts (a tuple would split the ack)."""
+
+    def __init__(self, daemon: Daemon) -> None:
+        self._daemon = daemon
+        self._video_tasks: set[asyncio.Task[None]] = set()
+        self._routes: dict[str, Callable[[Any], Awaitable[Answer]]] = {
+            Request.GET_STATE.value: self._get_state,
+            Request.SET_RELAY.value: self._set_relay,
+            Request.SET_THERMOSTAT.value: self._set_thermostat,
+            Request.TAKE_PHOTO.value: self._take_photo,
+            Request.RECORD_VIDEO.value: self._record_video,
+            Request.READINGS_SINCE.value: self._readings_since,
+            Request.SIMULATE.value: self._simulate,
+        }
+
+    async def handle(self, name: str, payload: object) -> Answer:
+        route = self._routes.get(name)
+        if route is None:
+            return _error(ErrorCode.UNKNOWN_REQUEST, f"unknown request {name[:64]!r}")
+        if payload is None:
+            payload = {}
+        if not isinstance(payload, dict):
+            return _error(ErrorCode.INVALID_ARGUMENT, f"{name} takes a JSON object")
+        try:
+            return await route(payload)
+        except RequestFailed as err:
+            return _error(err.code, err.message)
+        except ValidationError as err:
+            return _error(ErrorCode.INVALID_ARGUMENT, _describe(err))
+        except Exception:
+            _LOGGER.exception("request %s failed", name)
+            return _error(ErrorCode.INTERNAL_ERROR, f"{name} failed inside the daemon; see its log")
+
+    async def close(self) -> None:
+        for task in list(self._video_tasks):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _get_state(self, payload: dict[str, Any]) -> Answer:
+        return {"ok": True, "state": self._daemon.state().to_dict()}
+
+    async def _set_relay(self, payload: dict[str, Any]) -> Answer:
+        request = SetRelay.model_validate(payload)
+        daemon = self._daemon
+        relay = daemon.hardware.relays.get(request.relay)
+        if relay is None:
+            known = ", ".join(sorted(daemon.hardware.relays)) or "none"
+            raise RequestFailed(
+                ErrorCode.UNKNOWN_RELAY, f"no relay {request.relay!r} (relays: {known})"
+            )
+        async with daemon.command_lock:
+            thermostat = daemon.thermostat
+            if request.relay in thermostat.controlled_relays():
+                raise RequestFailed(
+                    ErrorCode.RELAY_UNDER_THERMOSTAT_CONTROL,
+                    f"{request.relay} is driven by the thermostat; set the thermostat's mode "
+                    "to off to switch it by hand",
+                )
+            now_s = daemon.clock.monotonic()
+            if relay.is_on != request.on:
+                # Switching off is always allowed: it is the safe direction.
+                wait_s = thermostat.relay_wait_s(request.relay, request.on, now_s)
+                if request.on and wait_s > 0:
+                    raise RequestFailed(
+                        ErrorCode.RELAY_LOCKED_OUT,
+                        f"{request.relay} must rest {_fmt_wait(wait_s)} more (minimum off time)",
+                    )
+                if request.on:
+                    relay.on()
+                else:
+                    relay.off()
+                thermostat.record_switch(request.relay, request.on, now_s)
+                _LOGGER.info("%s switched %s by hand", request.relay, "on" if request.on else "off")
+        await daemon.publish_state()
+        return {"ok": True, "relay": request.relay, "on": relay.is_on}
+
+    async def _set_thermostat(self, payload: dict[str, Any]) -> Answer:
+        request = SetThermostat.model_validate(payload)
+        if request.mode is None and request.target is None and "profile" not in payload:
+            raise RequestFailed(
+                ErrorCode.INVALID_ARGUMENT, "give at least one of mode, target, profile"
+            )
+        daemon = self._daemon
+        thermostat = daemon.thermostat
+        async with daemon.command_lock:
+            try:
+                # Check everything before changing anything: a bad field changes nothing.
+                if request.target is not None:
+                    thermostat.check_target(request.target)
+                if "profile" in payload and request.profile is not None:
+                    thermostat.check_profile(request.profile)
+                if request.target is not None:
+                    thermostat.set_target(request.target)
+                if "profile" in payload:
+                    thermostat.set_profile(request.profile, daemon.clock.now())
+                if request.mode is not None:
+                    thermostat.set_mode(request.mode)
+            except ValueError as err:
+                raise RequestFailed(ErrorCode.INVALID_ARGUMENT, str(err)) from None
+            await daemon.control_now()
+        await daemon.publish_state()
+        return {"ok": True, "thermostat": thermostat.to_state().to_dict()}
+
+    def _camera(self) -> Any:
+        camera = self._daemon.hardware.camera
+        if camera is None:
+            raise RequestFailed(ErrorCode.CAMERA_UNAVAILABLE, "this BeerPi has no camera")
+        if self._daemon.camera_lock.locked():
+            raise RequestFailed(ErrorCode.BUSY, "the camera is busy; try again shortly")
+        return camera
+
+    async def _take_photo(self, payload: dict[str, Any]) -> Answer:
+        daemon = self._daemon
+        camera = self._camera()
+        async with daemon.camera_lock:
+            media = daemon.media.new("photo", ".jpg", daemon.clock.now())
+            partial = daemon.media.partial_path(media)
+            try:
+                await camera.capture_photo(partial, daemon.caption())
+                daemon.media.commit(media)
+            except (CameraError, OSError) as err:
+                partial.unlink(missing_ok=True)
+                raise RequestFailed(ErrorCode.CAMERA_UNAVAILABLE, f"photo failed: {err}") from None
+            daemon.media.prune("photo")
+        info = media.info()
+        daemon.set_latest_photo(info)
+        await daemon.publish(Event.PHOTO, info.to_dict())
+        await daemon.publish_state()
+        return {"ok": True, **info.to_dict()}
+
+    async def _record_video(self, payload: dict[str, Any]) -> Answer:
+        request = RecordVideo.model_validate(payload)
+        daemon = self._daemon
+        max_s = daemon.config.camera.max_video_s
+        if request.seconds > max_s:
+            raise RequestFailed(ErrorCode.INVALID_ARGUMENT, f"seconds must be at most {max_s:g}")
+        camera = self._camera()
+        media = daemon.media.new("video", camera.video_suffix, daemon.clock.now())
+        await daemon.camera_lock.acquire()
+        task = asyncio.get_running_loop().create_task(
+            self._record(camera, media, request.seconds), name=f"beerpi-video-{media.id}"
+        )
+        self._video_tasks.add(task)
+        task.add_done_callback(self._video_tasks.discard)
+        info = media.info()
+        # Answered at once; the `photo` push says when the file is ready.
+        return {
+            "ok": True,
+            **info.to_dict(),
+            "content_type": camera.video_content_type,
+            "seconds": request.seconds,
+            "ready": False,
+        }
+
+    async def _record(self, camera: Any, media: Any, seconds: float) -> None:
+        daemon = self._daemon
+        partial = daemon.media.partial_path(media)
+        try:
+            await camera.record_video(partial, seconds)
+            daemon.media.commit(media)
+            daemon.media.prune("video")
+        except (CameraError, OSError) as err:
+            partial.unlink(missing_ok=True)
+            _LOGGER.warning("video %s failed: %s", media.id, err)
+            await daemon.set_extra_fault("camera", FaultCode.CAMERA, f"video failed: {err}")
+            return
+        finally:
+            daemon.camera_lock.release()
+        await daemon.set_extra_fault("camera", FaultCode.CAMERA, None)
+        await daemon.publish(Event.PHOTO, media.info().to_dict())
+
+    async def _readings_since(self, payload: dict[str, Any]) -> Answer:
+        request = ReadingsSince.model_validate(payload)
+        try:
+            page = await self._daemon.outbox.since(request.cursor, request.limit)
+        except CursorError as err:
+            raise RequestFailed(ErrorCode.INVALID_ARGUMENT, str(err)) from None
+        except OutboxError as err:
+            raise RequestFailed(ErrorCode.INTERNAL_ERROR, str(err)) from None
+        return {"ok": True, **page.to_dict()}
+
+    async def _simulate(self, payload: dict[str, Any]) -> Answer:
+        request = Simulate.model_validate(payload)
+        sim = self._daemon.hardware.simulation
+        if sim is None:
+            raise RequestFailed(
+                ErrorCode.INVALID_ARGUMENT, "simulate works only on a simulated daemon"
+            )
+        if request.ambient is not None:
+            sim.fermenter.set_ambient(request.ambient)
+        if request.probe is not None:
+            probe = sim.probes.get(request.probe)
+            if probe is None:
+                raise RequestFailed(ErrorCode.UNKNOWN_PROBE, f"no probe {request.probe!r}")
+            if request.clear:
+                probe.inject(None)
+            elif request.fault is not None:
+                probe.inject(request.fault)
+            else:
+                raise RequestFailed(ErrorCode.INVALID_ARGUMENT, "give fault or clear with probe")
+        elif request.ambient is None:
+            raise RequestFailed(
+                ErrorCode.INVALID_ARGUMENT, "give probe (with fault/clear) or ambient"
+            )
+        return {"ok": True, "at": iso(self._daemon.clock.now())}
+
+
+def _error(code: ErrorCode, message: str) -> Answer:
+    return {"ok": False, "error": code.value, "message": message}

@@ -1,0 +1,226 @@
+"""socket.io (python-socketio on aiohttp) and the small HTTP API, on one port.
+
+The token is checked when a client connects: a refused client never joins the
+``clients`` room, so no event reaches it. Every other event name is routed to
+the request handler, which always answers (a handler that raised would leave
+the caller waiting for its timeout).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import socketio
+from aiohttp import web
+
+from beerpi_protocol import PROTOCOL_VERSION, ErrorCode, Event
+from beerpi_protocol.const import MAX_PAYLOAD_BYTES, SOCKETIO_PATH
+
+from . import __version__
+from .ratelimit import RateLimiter
+from .requests import RequestHandler
+from .service import Daemon
+
+_LOGGER = logging.getLogger(__name__)
+
+CLIENTS_ROOM = "clients"
+DAEMON_KEY = web.AppKey("daemon", Daemon)
+TOKEN_KEY = web.AppKey("token", str)
+STARTED_KEY = web.AppKey("started", float)
+# Requests that change something; reads are not rate limited.
+CONTROL_REQUESTS = frozenset(
+    {"set_relay", "set_thermostat", "take_photo", "record_video", "simulate"}
+)
+
+
+def token_matches(expected: str, given: object) -> bool:
+    """Constant-time comparison, so response timing leaks nothing about the token."""
+    if not isinstance(given, str) or not expected:
+        return False
+    return hmac.compare_digest(expected.encode(), given.encode())
+
+
+def _peer(environ: Mapping[str, Any]) -> str:
+    request = environ.get("aiohttp.request")
+    remote = getattr(request, "remote", None)
+    return str(remote or environ.get("REMOTE_ADDR") or "?")
+
+
+class DaemonNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
+    def __init__(
+        self, daemon: Daemon, handler: RequestHandler, token: str, max_clients: int
+    ) -> None:
+        super().__init__("/")
+        self._daemon = daemon
+        self._handler = handler
+        self._token = token
+        self._max_clients = max_clients
+        self._clients: set[str] = set()
+        self._limits: dict[str, RateLimiter] = {}
+        self._hello_tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def client_count(self) -> int:
+        return len(self._clients)
+
+    async def trigger_event(self, event: str, *args: Any) -> Any:
+        if event == "connect":
+            sid, environ = args[0], args[1]
+            auth = args[2] if len(args) > 2 else None
+            return await self._connect(sid, environ, auth)
+        if event == "disconnect":
+            self._clients.discard(args[0])
+            self._limits.pop(args[0], None)
+            return None
+        sid = args[0]
+        if sid not in self._clients:  # defensive: only authenticated clients reach here
+            return {
+                "ok": False,
+                "error": ErrorCode.UNAUTHORIZED.value,
+                "message": "not authenticated",
+            }
+        payload = args[1] if len(args) > 1 else None
+        if event in CONTROL_REQUESTS and not self._limits[sid].allow(time.monotonic()):
+            return {
+                "ok": False,
+                "error": ErrorCode.RATE_LIMITED.value,
+                "message": "too many control requests; slow down",
+            }
+        return await self._handler.handle(event, payload)
+
+    async def _connect(self, sid: str, environ: Mapping[str, Any], auth: object) -> bool:
+        token = auth.get("token") if isinstance(auth, Mapping) else None
+        if not token_matches(self._token, token):
+            _LOGGER.warning("refused a client from %s: wrong or missing token", _peer(environ))
+            raise socketio.exceptions.ConnectionRefusedError(ErrorCode.UNAUTHORIZED.value)
+        if len(self._clients) >= self._max_clients:
+            _LOGGER.warning(
+                "refused a client from %s: %d clients already", _peer(environ), len(self._clients)
+            )
+            raise socketio.exceptions.ConnectionRefusedError(ErrorCode.BUSY.value)
+        self._clients.add(sid)
+        rate = self._daemon.config.server.control_rate_per_s
+        self._limits[sid] = RateLimiter(rate_per_s=rate, burst=max(5.0, rate * 2))
+        await self.enter_room(sid, CLIENTS_ROOM)
+        task = asyncio.get_running_loop().create_task(self._hello(sid))
+        self._hello_tasks.add(task)
+        task.add_done_callback(self._hello_tasks.discard)
+        _LOGGER.info("client connected from %s", _peer(environ))
+        return True
+
+    async def _hello(self, sid: str) -> None:
+        """Send ``device`` then ``state`` once socket.io has confirmed the connection."""
+        manager = self.server.manager
+        for _ in range(200):
+            if manager.is_connected(sid, "/"):
+                break
+            await asyncio.sleep(0.005)
+        else:
+            return
+        await self.emit(Event.DEVICE.value, self._daemon.device.to_dict(), to=sid)
+        await self.emit(Event.STATE.value, self._daemon.state().to_dict(), to=sid)
+
+
+def _bearer_ok(request: web.Request) -> bool:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return scheme.lower() == "bearer" and token_matches(request.app[TOKEN_KEY], token.strip())
+
+
+@web.middleware
+async def _auth_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    if request.path.startswith("/api/") and not _bearer_ok(request):
+        return web.json_response(
+            {"error": ErrorCode.UNAUTHORIZED.value, "message": "bearer token required"},
+            status=401,
+            headers={"WWW-Authenticate": 'Bearer realm="beerpi"'},
+        )
+    response: web.StreamResponse = await handler(request)
+    return response
+
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/health")
+async def health(request: web.Request) -> web.Response:
+    daemon = request.app[DAEMON_KEY]
+    state = daemon.state()
+    return web.json_response(
+        {
+            "status": "fault" if state.faults else "ok",
+            "version": __version__,
+            "protocol_version": PROTOCOL_VERSION,
+            "uptime_s": round(time.monotonic() - request.app[STARTED_KEY], 1),
+            "faults": len(state.faults),
+        }
+    )
+
+
+@routes.get("/api/device")
+async def device(request: web.Request) -> web.Response:
+    return web.json_response(request.app[DAEMON_KEY].device.to_dict())
+
+
+@routes.get("/api/state")
+async def state(request: web.Request) -> web.Response:
+    return web.json_response(request.app[DAEMON_KEY].state().to_dict())
+
+
+@routes.get("/api/media/latest/{kind}")
+async def latest_media(request: web.Request) -> web.StreamResponse:
+    kind = request.match_info["kind"]
+    if kind not in ("photo", "video"):
+        raise web.HTTPNotFound(text="kind must be photo or video")
+    media = request.app[DAEMON_KEY].media.latest(kind)
+    if media is None:
+        raise web.HTTPNotFound(text=f"no {kind} yet")
+    return web.FileResponse(media.path, headers={"Content-Type": media.content_type})
+
+
+@routes.get("/api/media/{media_id}")
+async def media_file(request: web.Request) -> web.StreamResponse:
+    media = request.app[DAEMON_KEY].media.get(request.match_info["media_id"])
+    if media is None:
+        raise web.HTTPNotFound(text="no such photo or video")
+    return web.FileResponse(media.path, headers={"Content-Type": media.content_type})
+
+
+def build_server(
+    daemon: Daemon, handler: RequestHandler
+) -> tuple[web.Application, socketio.AsyncServer, DaemonNamespace]:
+    """The aiohttp app with socket.io attached; the daemon publishes through it."""
+    config = daemon.config.server
+    sio = socketio.AsyncServer(
+        async_mode="aiohttp",
+        max_http_buffer_size=MAX_PAYLOAD_BYTES,
+        cors_allowed_origins=[],
+        logger=False,
+        engineio_logger=False,
+    )
+    namespace = DaemonNamespace(daemon, handler, config.token, config.max_clients)
+    sio.register_namespace(namespace)
+    app = web.Application(middlewares=[_auth_middleware], client_max_size=MAX_PAYLOAD_BYTES)
+    app[DAEMON_KEY] = daemon
+    app[TOKEN_KEY] = config.token
+    app[STARTED_KEY] = time.monotonic()
+    app.add_routes(routes)
+    sio.attach(app, socketio_path=SOCKETIO_PATH)
+
+    async def broadcast(event: str, payload: dict[str, Any]) -> None:
+        await sio.emit(event, payload, room=CLIENTS_ROOM)
+
+    remove = daemon.add_publisher(broadcast)
+
+    async def on_shutdown(app: web.Application) -> None:
+        remove()
+        # Ends engine.io's ping tasks and closes every client socket.
+        await sio.shutdown()
+
+    app.on_shutdown.append(on_shutdown)
+    return app, sio, namespace

@@ -1,0 +1,318 @@
+"""The daemon's core: read the probes, run the thermostat, switch relays, record, publish.
+
+One loop, one read period at a time. Everything it learns becomes a protocol
+``State`` that is published to every transport (the socket.io server, and the
+dial-out link when configured) after each read and after each command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from beerpi_protocol import (
+    DeviceInfo,
+    Event,
+    FaultCode,
+    FaultInfo,
+    MediaInfo,
+    ProbeState,
+    RelayState,
+    State,
+)
+
+from .clock import Clock, iso
+from .config import DaemonConfig
+from .hardware.base import Camera, Probe, ProbeError, Relay
+from .media import MediaStore
+from .outbox import NewReading, Outbox, OutboxError
+from .thermostat_port import ProbeSample, ThermostatPort
+
+_LOGGER = logging.getLogger(__name__)
+
+Publisher = Callable[[str, dict[str, Any]], Awaitable[None]]
+
+
+@dataclass
+class Hardware:
+    """What the daemon drives, built once from the config (real or simulated)."""
+
+    probes: dict[str, Probe]
+    relays: dict[str, Relay]
+    camera: Camera | None
+    # The simulated fermenter and probes, for the `simulate` request; None on hardware.
+    simulation: Any = None
+    names: dict[str, str] = field(default_factory=dict)
+
+    def close(self) -> None:
+        """Relays off first: this runs on every exit path."""
+        for relay in self.relays.values():
+            try:
+                relay.close()
+            except Exception:
+                _LOGGER.exception("could not switch relay %s off", relay.id)
+        for probe in self.probes.values():
+            with contextlib.suppress(Exception):
+                probe.close()
+        if self.camera is not None:
+            with contextlib.suppress(Exception):
+                self.camera.close()
+
+
+class Daemon:
+    def __init__(
+        self,
+        config: DaemonConfig,
+        hardware: Hardware,
+        clock: Clock,
+        outbox: Outbox,
+        media: MediaStore,
+        device: DeviceInfo,
+        thermostat: ThermostatPort,
+    ) -> None:
+        self.config = config
+        self.hardware = hardware
+        self.clock = clock
+        self.outbox = outbox
+        self.media = media
+        self.device = device
+        self.thermostat = thermostat
+        self._publishers: list[Publisher] = []
+        self._samples: dict[str, ProbeSample] = {}
+        self._probe_states: dict[str, ProbeState] = {
+            probe_id: ProbeState() for probe_id in hardware.probes
+        }
+        self._faults: dict[tuple[str, str], FaultInfo] = {}
+        self._extra_faults: dict[tuple[str, str], FaultInfo] = {}
+        self._last_record_s: float | None = None
+        self._latest_photo: MediaInfo | None = None
+        self._camera_lock = asyncio.Lock()
+        self._lock = asyncio.Lock()  # one control step or command at a time
+        self.last_loop_s = clock.monotonic()
+        # Real (unscaled) time of the last completed step, for the watchdog thread.
+        self.last_loop_real = time.monotonic()
+        latest = media.latest("photo")
+        if latest is not None:
+            self._latest_photo = latest.info()
+
+    # -- publishing ----------------------------------------------------------
+
+    def add_publisher(self, publisher: Publisher) -> Callable[[], None]:
+        self._publishers.append(publisher)
+        return lambda: self._publishers.remove(publisher)
+
+    async def publish(self, event: Event, payload: dict[str, Any]) -> None:
+        for publisher in list(self._publishers):
+            try:
+                await publisher(event.value, payload)
+            except Exception:
+                _LOGGER.exception("publishing %s failed", event.value)
+
+    def state(self) -> State:
+        relays_on = {rid: relay.is_on for rid, relay in self.hardware.relays.items()}
+        controlled = self.thermostat.controlled_relays()
+        now_s = self.clock.monotonic()
+        return State(
+            timestamp=iso(self.clock.now()),
+            probes=dict(self._probe_states),
+            relays={
+                rid: RelayState(
+                    on=on,
+                    controlled_by="thermostat" if rid in controlled else None,
+                    locked_for_s=round(self.thermostat.relay_wait_s(rid, not on, now_s), 1),
+                )
+                for rid, on in relays_on.items()
+            },
+            thermostat=self.thermostat.to_state(),
+            faults=tuple(self._faults.values()) + tuple(self._extra_faults.values()),
+            latest_photo=self._latest_photo,
+        )
+
+    async def publish_state(self) -> None:
+        await self.publish(Event.STATE, self.state().to_dict())
+
+    # -- the loop ------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Read, control, record and publish each period until ``stop`` is set."""
+        period_s = self.read_period_s()
+        next_s = self.clock.monotonic()
+        while not stop.is_set():
+            await self.cycle()
+            next_s += period_s
+            delay = next_s - self.clock.monotonic()
+            if delay < 0:  # fell behind (slow probes): do not try to catch up in a burst
+                next_s = self.clock.monotonic()
+                delay = 0
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay / self.clock.speed)
+
+    def read_period_s(self) -> float:
+        """Clock seconds between reads; at most ~20 reads per real second at high --sim-speed."""
+        return max(self.config.sampling.read_interval_s, self.clock.speed * 0.05)
+
+    async def cycle(self) -> None:
+        samples = await self._read_probes()
+        async with self._lock:
+            self._samples.update(samples)
+            await self._control()
+            self.last_loop_s = self.clock.monotonic()
+            self.last_loop_real = time.monotonic()
+        await self._record()
+        await self.publish_state()
+
+    async def _read_probes(self) -> dict[str, ProbeSample]:
+        probes = self.hardware.probes
+        results = await asyncio.gather(
+            *(self._read_one(probe) for probe in probes.values()), return_exceptions=False
+        )
+        return dict(zip(probes, results, strict=True))
+
+    async def _read_one(self, probe: Probe) -> ProbeSample:
+        timeout_s = max(5.0, self.read_period_s() / self.clock.speed)
+        try:
+            async with asyncio.timeout(timeout_s):
+                value = await probe.read()
+        except ProbeError as err:
+            return ProbeSample(None, err.code, self.clock.monotonic(), err.message)
+        except TimeoutError:
+            return ProbeSample(
+                None, FaultCode.DISCONNECTED, self.clock.monotonic(), "probe read timed out"
+            )
+        except Exception as err:  # a backend bug must not stop the thermostat
+            _LOGGER.exception("probe %s read failed", probe.id)
+            return ProbeSample(None, FaultCode.DISCONNECTED, self.clock.monotonic(), str(err))
+        if not math.isfinite(value):
+            return ProbeSample(None, FaultCode.OUT_OF_RANGE, self.clock.monotonic(), "not a number")
+        return ProbeSample(value, None, self.clock.monotonic(), "")
+
+    async def control_now(self) -> None:
+        """A control step outside the loop (after a command); the caller holds command_lock."""
+        await self._control()
+
+    async def _control(self) -> None:
+        """One thermostat step on the latest samples; applies its relay decisions."""
+        now_s = self.clock.monotonic()
+        now = self.clock.now()
+        relays_on = {rid: relay.is_on for rid, relay in self.hardware.relays.items()}
+        decision = self.thermostat.step(now_s, now, self._samples, relays_on)
+        for rid, want_on in decision.relays.items():
+            relay = self.hardware.relays.get(rid)
+            if relay is None or relay.is_on == want_on:
+                continue
+            if want_on:
+                relay.on()
+            else:
+                relay.off()
+            self.thermostat.record_switch(rid, want_on, now_s)
+            _LOGGER.info("%s %s (%s)", rid, "on" if want_on else "off", decision.reason)
+        self._update_probe_states(now)
+        await self._set_faults(
+            {(f.source, f.code.value if f.code else ""): f for f in decision.faults}, now
+        )
+
+    def _update_probe_states(self, now: datetime) -> None:
+        faulty = self.thermostat.probe_faults()
+        for probe_id, sample in self._samples.items():
+            fault = faulty.get(probe_id)
+            previous = self._probe_states.get(probe_id, ProbeState())
+            if fault is None and sample.temperature is not None:
+                self._probe_states[probe_id] = ProbeState(
+                    temperature=round(sample.temperature, 3),
+                    timestamp=iso(self._sample_time(sample, now)),
+                )
+            else:
+                self._probe_states[probe_id] = ProbeState(
+                    temperature=None, timestamp=previous.timestamp, fault=fault
+                )
+
+    def _sample_time(self, sample: ProbeSample, now: datetime) -> datetime:
+        return now - timedelta(seconds=max(0.0, self.clock.monotonic() - sample.at_s))
+
+    async def _set_faults(self, faults: dict[tuple[str, str], FaultInfo], now: datetime) -> None:
+        raised = [f for key, f in faults.items() if key not in self._faults]
+        cleared = [f for key, f in self._faults.items() if key not in faults]
+        self._faults = faults
+        for fault in raised:
+            _LOGGER.warning("fault raised: %s %s: %s", fault.source, fault.code, fault.message)
+            await self.publish(Event.FAULT, fault.to_dict())
+        for fault in cleared:
+            _LOGGER.info("fault cleared: %s %s", fault.source, fault.code)
+            cleared_info = FaultInfo(
+                source=fault.source,
+                code=fault.code,
+                message=fault.message,
+                since=iso(now),
+                active=False,
+            )
+            await self.publish(Event.FAULT, cleared_info.to_dict())
+
+    async def set_extra_fault(self, source: str, code: FaultCode, message: str | None) -> None:
+        """Raise (message given) or clear (None) a fault from outside the thermostat."""
+        key = (source, code.value)
+        now = iso(self.clock.now())
+        if message is not None and key not in self._extra_faults:
+            fault = FaultInfo(source=source, code=code, message=message, since=now)
+            self._extra_faults[key] = fault
+            _LOGGER.warning("fault raised: %s %s: %s", source, code.value, message)
+            await self.publish(Event.FAULT, fault.to_dict())
+        elif message is None and key in self._extra_faults:
+            fault = self._extra_faults.pop(key)
+            _LOGGER.info("fault cleared: %s %s", source, code.value)
+            cleared = FaultInfo(
+                source=source, code=code, message=fault.message, since=now, active=False
+            )
+            await self.publish(Event.FAULT, cleared.to_dict())
+
+    async def _record(self) -> None:
+        now_s = self.clock.monotonic()
+        interval = self.config.record_interval_s
+        if self._last_record_s is not None and now_s - self._last_record_s < interval:
+            return
+        self._last_record_s = now_s
+        now = self.clock.now()
+        batch = [
+            NewReading(probe_id, self._sample_time(self._samples[probe_id], now), state.temperature)
+            for probe_id, state in self._probe_states.items()
+            if state.temperature is not None and probe_id in self._samples
+        ]
+        if not batch:
+            return
+        try:
+            await self.outbox.append(batch, now)
+        except OutboxError as err:
+            # Control goes on without history: the beer matters more than the graph.
+            await self.set_extra_fault("storage", FaultCode.STORAGE, str(err))
+        else:
+            await self.set_extra_fault("storage", FaultCode.STORAGE, None)
+
+    # -- commands (called by the request handler) -----------------------------
+
+    def set_latest_photo(self, info: MediaInfo) -> None:
+        self._latest_photo = info
+
+    @property
+    def camera_lock(self) -> asyncio.Lock:
+        return self._camera_lock
+
+    @property
+    def command_lock(self) -> asyncio.Lock:
+        return self._lock
+
+    def caption(self) -> list[str]:
+        lines = [iso(self.clock.now())]
+        for probe_id, state in self._probe_states.items():
+            name = self.hardware.names.get(probe_id, probe_id)
+            value = "fault" if state.temperature is None else f"{state.temperature:.2f} °C"
+            lines.append(f"{name}: {value}")
+        return lines
+
+    def probe_samples(self) -> Mapping[str, ProbeSample]:
+        return self._samples
