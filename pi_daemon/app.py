@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import secrets
 import signal
 import ssl
@@ -28,6 +27,7 @@ from .advertise import Advertiser
 from .clock import Clock, ScaledClock, SystemClock
 from .config import ConfigError, DaemonConfig
 from .control_adapter import build_thermostat
+from .files import write_atomic
 from .hardware.factory import build_hardware
 from .media import MediaStore
 from .outbox import Outbox, OutboxError
@@ -57,16 +57,6 @@ def device_id(config: DaemonConfig) -> str:
     new_id = f"beerpi-{secrets.token_hex(4)}"
     write_atomic(path, json.dumps({"id": new_id}) + "\n")
     return new_id
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` whole or not at all (a power cut leaves the old file)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    tmp.replace(path)
 
 
 def describe(config: DaemonConfig, hardware: Hardware, dev_id: str) -> DeviceInfo:

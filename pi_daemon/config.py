@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from beerpi_protocol import DEFAULT_PORT
 
+from .control.settings import ControlSettings, RelayTiming, SafetySettings
+
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 Celsius = Annotated[float, Field(ge=-50, le=150, allow_inf_nan=False)]
@@ -92,35 +94,58 @@ class CameraSection(_Section):
 
 class ThermostatSection(_Section):
     probe: Identifier = "beer"
+    # The fridge air: the controller steers it (None: plain control on the beer).
     chamber_probe: Identifier | None = "fridge"
     heater: Identifier | None = "heater"
     cooler: Identifier | None = "cooler"
-    min_target: Celsius = -5.0
-    max_target: Celsius = 40.0
+    min_target: Celsius = -2.0
+    max_target: Celsius = 35.0
+    # Used the first time; afterwards the mode and target last set are restored.
     initial_mode: Literal["off", "heat", "cool", "heat_cool"] = "off"
-    initial_target: Celsius = 20.0
+    initial_target: Celsius = 18.0
     heater_min_on_s: Annotated[float, Field(ge=0, le=3600)] = 60.0
     heater_min_off_s: Annotated[float, Field(ge=0, le=3600)] = 120.0
-    cooler_min_on_s: Annotated[float, Field(ge=0, le=3600)] = 120.0
+    heater_max_run_s: Annotated[float, Field(gt=0, le=7 * 86400)] = 4 * 3600.0
+    cooler_min_on_s: Annotated[float, Field(ge=0, le=3600)] = 180.0
     # A compressor must rest: at least five minutes between runs.
     cooler_min_off_s: Annotated[float, Field(ge=300, le=7200)] = 600.0
-    heater_max_run_s: Annotated[float, Field(gt=0)] = 4 * 3600.0
-    cooler_max_run_s: Annotated[float, Field(gt=0)] = 12 * 3600.0
-    high_cutoff: Celsius = 32.0
-    low_cutoff: Celsius = -3.0
+    cooler_max_run_s: Annotated[float, Field(gt=0, le=7 * 86400)] = 8 * 3600.0
+    high_cutoff: Celsius = 38.0
+    low_cutoff: Celsius = -4.0
     stale_after_s: Annotated[float, Field(gt=0, le=86400)] = 60.0
 
     @model_validator(mode="after")
-    def _ranges(self) -> Self:
-        if self.min_target >= self.max_target:
-            raise ValueError("min_target must be below max_target")
+    def _settings(self) -> Self:
         if not self.min_target <= self.initial_target <= self.max_target:
             raise ValueError("initial_target must lie between min_target and max_target")
-        if self.low_cutoff >= self.high_cutoff:
-            raise ValueError("low_cutoff must be below high_cutoff")
-        if self.heater is not None and self.heater == self.cooler:
-            raise ValueError("heater and cooler must be different relays")
+        self.control_settings()  # its own checks (cut-offs outside the range, ...)
         return self
+
+    def control_settings(self) -> ControlSettings:
+        return ControlSettings(
+            probe=self.probe,
+            chamber_probe=self.chamber_probe,
+            heater=self.heater,
+            cooler=self.cooler,
+            target_min_c=self.min_target,
+            target_max_c=self.max_target,
+            default_target_c=self.initial_target,
+            heater_timing=RelayTiming(
+                min_on_s=self.heater_min_on_s,
+                min_off_s=self.heater_min_off_s,
+                max_run_s=self.heater_max_run_s,
+            ),
+            cooler_timing=RelayTiming(
+                min_on_s=self.cooler_min_on_s,
+                min_off_s=self.cooler_min_off_s,
+                max_run_s=self.cooler_max_run_s,
+            ),
+            safety=SafetySettings(
+                high_cutoff_c=self.high_cutoff,
+                low_cutoff_c=self.low_cutoff,
+                stale_s=self.stale_after_s,
+            ),
+        )
 
 
 class SimulationSection(_Section):
@@ -128,6 +153,8 @@ class SimulationSection(_Section):
     initial_beer_c: Celsius = 20.0
     room_c: Celsius = 20.0
     seed: int = 1
+    # A DS18B20 takes 0.75 s per 12-bit conversion; tests and benchmarks shorten it.
+    probe_conversion_s: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)] = 0.75
 
 
 class ZeroconfSection(_Section):

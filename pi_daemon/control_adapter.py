@@ -1,40 +1,116 @@
-"""Builds the daemon's thermostat from the config (placeholder until the control package lands)."""
+"""The daemon's side of the pure control package: persistence and the request rules.
+
+``pi_daemon.control.Thermostat`` decides; this wrapper keeps its mode, target
+and running profile in the data dir (so a power cut resumes where it was),
+checks a whole command before applying any of it, and reports faults of probes
+the thermostat does not watch itself.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
 import math
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from beerpi_protocol import FaultCode, ThermostatAction, ThermostatMode, ThermostatState
+from beerpi_protocol import FaultCode, FaultInfo, ThermostatMode, ThermostatState
 
-from .clock import Clock
-from .config import DaemonConfig
-from .thermostat_port import Decision, ProbeSample
+from .clock import Clock, iso
+from .config import ConfigError, DaemonConfig
+from .control import (
+    ControlDecision,
+    ControlSettings,
+    ProbeSample,
+    ProfileStoreError,
+    Thermostat,
+    load_profile,
+    parse_profile,
+    save_profile,
+)
+from .files import write_atomic
+
+_LOGGER = logging.getLogger(__name__)
+# The DS18B20's power-on value: a probe that reset mid-conversion reads exactly this.
+RESET_VALUE_C = 85.0
 
 
-class BasicThermostat:
-    def __init__(self, config: DaemonConfig) -> None:
-        self._t = config.thermostat
-        self._mode = ThermostatMode(self._t.initial_mode)
-        self._target = self._t.initial_target
-        self._faults: dict[str, FaultCode] = {}
+class DaemonThermostat:
+    def __init__(
+        self, settings: ControlSettings, data_dir: Path, clock: Clock, *, initial_mode: str
+    ) -> None:
+        self.settings = settings
+        self._settings_path = data_dir / "thermostat.json"
+        self._profile_path = data_dir / "profile.json"
+        self._thermostat = Thermostat(settings, start_s=clock.monotonic())
+        self._watched = {settings.probe, settings.chamber_probe} - {None}
+        self._probe_faults: dict[str, FaultCode] = {}
+        self._extra_faults: tuple[FaultInfo, ...] = ()
+        self._restore(initial_mode)
+
+    # -- persistence ---------------------------------------------------------
+
+    def _restore(self, initial_mode: str) -> None:
+        mode, target = initial_mode, self.settings.default_target_c
+        try:
+            stored = json.loads(self._settings_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            stored = None
+        except (OSError, ValueError) as err:
+            raise ConfigError(
+                f"{self._settings_path} is unreadable ({err}); fix or remove it"
+            ) from err
+        if stored is not None:
+            if not isinstance(stored, dict):
+                raise ConfigError(f"{self._settings_path} does not hold thermostat settings")
+            mode = stored.get("mode", mode)
+            target = stored.get("target", target)
+        try:
+            self._thermostat.set_mode(mode)
+            self._thermostat.set_target(target)
+            self._thermostat.resume_profile(
+                load_profile(
+                    self._profile_path,
+                    min_c=self.settings.target_min_c,
+                    max_c=self.settings.target_max_c,
+                )
+            )
+        except (ValueError, ProfileStoreError) as err:
+            raise ConfigError(f"stored thermostat settings are invalid: {err}") from err
+        if stored is not None:
+            _LOGGER.info("thermostat restored: mode %s, target %s °C", mode, target)
+
+    def _save(self) -> None:
+        t = self._thermostat
+        write_atomic(
+            self._settings_path,
+            json.dumps({"mode": t.mode.value, "target": t.target_c}) + "\n",
+        )
+
+    # -- what the loop and the request handler use ---------------------------
 
     def controlled_relays(self) -> frozenset[str]:
-        if self._mode is ThermostatMode.OFF:
-            return frozenset()
-        return frozenset(r for r in (self._t.heater, self._t.cooler) if r)
+        return frozenset(self._thermostat.controlled_relays)
 
     def relay_wait_s(self, relay: str, on: bool, now_s: float) -> float:
-        return 0.0
+        """Seconds before ``relay`` may switch to ``on``; 0 when it may now."""
+        guard = self._thermostat.guards.get(relay)
+        if guard is None:
+            return 0.0
+        allowed, wait_s = guard.can_switch(now_s, on)
+        return 0.0 if allowed else wait_s
+
+    def relay_tripped(self, relay: str, now_s: float) -> bool:
+        guard = self._thermostat.guards.get(relay)
+        return guard is not None and guard.locked(now_s)
 
     def record_switch(self, relay: str, on: bool, now_s: float) -> None:
-        pass
+        self._thermostat.record_switch(relay, now_s, on)
 
     def probe_faults(self) -> Mapping[str, FaultCode]:
-        return self._faults
+        return self._probe_faults
 
     def step(
         self,
@@ -42,44 +118,72 @@ class BasicThermostat:
         now: datetime,
         samples: Mapping[str, ProbeSample],
         relays_on: Mapping[str, bool],
-    ) -> Decision:
-        self._faults = {
-            pid: s.error or FaultCode.RESET_85
-            for pid, s in samples.items()
-            if s.error is not None or s.temperature == 85.0
+    ) -> ControlDecision:
+        decision = self._thermostat.step(now_s, now, samples, relays_on)
+        faults: dict[str, FaultCode] = {
+            f.source: f.code for f in decision.faults if f.source in self._watched and f.code
         }
-        return Decision(relays={})
+        # Probes the thermostat does not control still get their faults reported.
+        extra: list[FaultInfo] = []
+        for probe_id, sample in samples.items():
+            if probe_id in self._watched:
+                continue
+            code = sample.error
+            if code is None and sample.temperature == RESET_VALUE_C:
+                code = FaultCode.RESET_85
+            if code is not None:
+                faults[probe_id] = code
+                extra.append(
+                    FaultInfo(
+                        source=probe_id, code=code, message=f"{probe_id}: {code}", since=iso(now)
+                    )
+                )
+        self._probe_faults = faults
+        self._extra_faults = tuple(extra)
+        return decision
+
+    def faults(self, decision: ControlDecision) -> tuple[FaultInfo, ...]:
+        return decision.faults + self._extra_faults
 
     def to_state(self) -> ThermostatState:
-        return ThermostatState(
-            mode=self._mode,
-            target=self._target,
-            action=ThermostatAction.OFF
-            if self._mode is ThermostatMode.OFF
-            else ThermostatAction.IDLE,
-            probe=self._t.probe,
-        )
-
-    def set_mode(self, mode: str) -> None:
-        self._mode = ThermostatMode(mode)
+        return self._thermostat.to_state()
 
     def check_target(self, target: float) -> None:
-        if not math.isfinite(target) or not self._t.min_target <= target <= self._t.max_target:
-            raise ValueError(
-                f"target must be between {self._t.min_target:g} and {self._t.max_target:g} °C"
-            )
+        s = self.settings
+        if not math.isfinite(target) or not s.target_min_c <= target <= s.target_max_c:
+            raise ValueError(f"target must be between {s.target_min_c:g} and {s.target_max_c:g} °C")
 
     def check_profile(self, profile: Mapping[str, Any]) -> None:
-        raise ValueError("profiles are not supported yet")
+        parse_profile(profile, min_c=self.settings.target_min_c, max_c=self.settings.target_max_c)
+
+    def check_mode(self, mode: str) -> None:
+        parsed = ThermostatMode.parse(mode)
+        s = self.settings
+        if parsed is None:
+            raise ValueError(f"unknown mode {mode!r}")
+        if parsed in (ThermostatMode.HEAT, ThermostatMode.HEAT_COOL) and s.heater is None:
+            raise ValueError(f"mode {mode} needs a heater, none is configured")
+        if parsed in (ThermostatMode.COOL, ThermostatMode.HEAT_COOL) and s.cooler is None:
+            raise ValueError(f"mode {mode} needs a cooler, none is configured")
+
+    def set_mode(self, mode: str) -> tuple[str, ...]:
+        """Returns the relays the thermostat let go of (the caller switches them off)."""
+        released = self._thermostat.set_mode(mode)
+        self._save()
+        return released
 
     def set_target(self, target: float) -> None:
-        self.check_target(target)
-        self._target = target
+        self._thermostat.set_target(target)
+        save_profile(self._profile_path, None)
+        self._save()
 
     def set_profile(self, profile: Mapping[str, Any] | None, now: datetime) -> None:
-        if profile is not None:
-            self.check_profile(profile)
+        active = self._thermostat.set_profile(profile, now)
+        save_profile(self._profile_path, active)
 
 
-def build_thermostat(config: DaemonConfig, data_dir: Path, clock: Clock) -> BasicThermostat:
-    return BasicThermostat(config)
+def build_thermostat(config: DaemonConfig, data_dir: Path, clock: Clock) -> DaemonThermostat:
+    section = config.thermostat
+    return DaemonThermostat(
+        section.control_settings(), data_dir, clock, initial_mode=section.initial_mode
+    )

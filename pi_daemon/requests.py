@@ -146,6 +146,12 @@ class RequestHandler:
             if relay.is_on != request.on:
                 # Switching off is always allowed: it is the safe direction.
                 wait_s = thermostat.relay_wait_s(request.relay, request.on, now_s)
+                if request.on and thermostat.relay_tripped(request.relay, now_s):
+                    raise RequestFailed(
+                        ErrorCode.RELAY_LOCKED_OUT,
+                        f"{request.relay} is locked out after running longer than its maximum "
+                        f"run time; it may switch on again in {_fmt_wait(wait_s)}",
+                    )
                 if request.on and wait_s > 0:
                     raise RequestFailed(
                         ErrorCode.RELAY_LOCKED_OUT,
@@ -171,18 +177,25 @@ class RequestHandler:
         async with daemon.command_lock:
             try:
                 # Check everything before changing anything: a bad field changes nothing.
+                if request.mode is not None:
+                    thermostat.check_mode(request.mode)
                 if request.target is not None:
                     thermostat.check_target(request.target)
                 if "profile" in payload and request.profile is not None:
                     thermostat.check_profile(request.profile)
+            except ValueError as err:
+                raise RequestFailed(ErrorCode.INVALID_ARGUMENT, str(err)) from None
+            try:
                 if request.target is not None:
                     thermostat.set_target(request.target)
                 if "profile" in payload:
                     thermostat.set_profile(request.profile, daemon.clock.now())
                 if request.mode is not None:
-                    thermostat.set_mode(request.mode)
-            except ValueError as err:
-                raise RequestFailed(ErrorCode.INVALID_ARGUMENT, str(err)) from None
+                    daemon.release(thermostat.set_mode(request.mode))
+            except OSError as err:
+                raise RequestFailed(
+                    ErrorCode.INTERNAL_ERROR, f"cannot store the thermostat settings: {err}"
+                ) from None
             await daemon.control_now()
         await daemon.publish_state()
         return {"ok": True, "thermostat": thermostat.to_state().to_dict()}

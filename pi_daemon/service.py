@@ -30,10 +30,11 @@ from beerpi_protocol import (
 
 from .clock import Clock, iso
 from .config import DaemonConfig
+from .control import ControlDecision, ProbeSample
+from .control_adapter import DaemonThermostat
 from .hardware.base import Camera, Probe, ProbeError, Relay
 from .media import MediaStore
 from .outbox import NewReading, Outbox, OutboxError
-from .thermostat_port import ProbeSample, ThermostatPort
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class Daemon:
         outbox: Outbox,
         media: MediaStore,
         device: DeviceInfo,
-        thermostat: ThermostatPort,
+        thermostat: DaemonThermostat,
     ) -> None:
         self.config = config
         self.hardware = hardware
@@ -181,17 +182,16 @@ class Daemon:
             async with asyncio.timeout(timeout_s):
                 value = await probe.read()
         except ProbeError as err:
-            return ProbeSample(None, err.code, self.clock.monotonic(), err.message)
+            _LOGGER.debug("probe %s: %s", probe.id, err.message)
+            return ProbeSample(None, err.code, self.clock.monotonic())
         except TimeoutError:
-            return ProbeSample(
-                None, FaultCode.DISCONNECTED, self.clock.monotonic(), "probe read timed out"
-            )
-        except Exception as err:  # a backend bug must not stop the thermostat
+            return ProbeSample(None, FaultCode.DISCONNECTED, self.clock.monotonic())
+        except Exception:  # a backend bug must not stop the thermostat
             _LOGGER.exception("probe %s read failed", probe.id)
-            return ProbeSample(None, FaultCode.DISCONNECTED, self.clock.monotonic(), str(err))
+            return ProbeSample(None, FaultCode.DISCONNECTED, self.clock.monotonic())
         if not math.isfinite(value):
-            return ProbeSample(None, FaultCode.OUT_OF_RANGE, self.clock.monotonic(), "not a number")
-        return ProbeSample(value, None, self.clock.monotonic(), "")
+            return ProbeSample(None, FaultCode.OUT_OF_RANGE, self.clock.monotonic())
+        return ProbeSample(value, None, self.clock.monotonic())
 
     async def control_now(self) -> None:
         """A control step outside the loop (after a command); the caller holds command_lock."""
@@ -203,7 +203,21 @@ class Daemon:
         now = self.clock.now()
         relays_on = {rid: relay.is_on for rid, relay in self.hardware.relays.items()}
         decision = self.thermostat.step(now_s, now, self._samples, relays_on)
-        for rid, want_on in decision.relays.items():
+        self._apply(decision, now_s)
+        self._update_probe_states(now)
+        await self._set_faults(
+            {
+                (f.source, f.code.value if f.code else ""): f
+                for f in self.thermostat.faults(decision)
+            },
+            now,
+        )
+
+    def _apply(self, decision: ControlDecision, now_s: float) -> None:
+        # Offs before ons, so heater and cooler are never on together even for an instant.
+        wanted = sorted(decision.relays.items(), key=lambda item: item[1])
+        wanted += [(rid, False) for rid in decision.force_off]
+        for rid, want_on in wanted:
             relay = self.hardware.relays.get(rid)
             if relay is None or relay.is_on == want_on:
                 continue
@@ -213,10 +227,15 @@ class Daemon:
                 relay.off()
             self.thermostat.record_switch(rid, want_on, now_s)
             _LOGGER.info("%s %s (%s)", rid, "on" if want_on else "off", decision.reason)
-        self._update_probe_states(now)
-        await self._set_faults(
-            {(f.source, f.code.value if f.code else ""): f for f in decision.faults}, now
-        )
+
+    def release(self, relays: tuple[str, ...]) -> None:
+        """Switch off relays the thermostat stopped driving (its mode changed)."""
+        now_s = self.clock.monotonic()
+        for rid in relays:
+            relay = self.hardware.relays.get(rid)
+            if relay is not None and relay.is_on:
+                relay.off()
+                self.thermostat.record_switch(rid, False, now_s)
 
     def _update_probe_states(self, now: datetime) -> None:
         faulty = self.thermostat.probe_faults()

@@ -46,13 +46,17 @@ class _Decide(Protocol):
 
 class Thermostat:
     def __init__(self, settings: ControlSettings | None = None, *, start_s: float = 0.0) -> None:
-        """``start_s``: the control clock at start-up; relays rest their min off time from it."""
+        """``start_s``: the control clock at start-up; the cooler rests its min off time from it.
+
+        A compressor restarted straight after a power cut can stall against its
+        own pressure; a heater has no such problem, so it may start at once.
+        """
         self.settings = s = settings or ControlSettings()
         self.mode = ThermostatMode.OFF
         self.target_c = s.default_target_c
         self._profile: ActiveProfile | None = None
         self.guards = {
-            rid: RelayGuard(s.timing(rid), since_s=start_s)
+            rid: RelayGuard(s.timing(rid), since_s=start_s if rid == s.cooler else None)
             for rid in (s.heater, s.cooler)
             if rid is not None
         }

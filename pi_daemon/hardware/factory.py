@@ -70,7 +70,13 @@ def _simulated(config: DaemonConfig, clock: Clock, names: dict[str, str]) -> Har
     sim_probes: dict[str, object] = {}
     for index, probe in enumerate(config.probes):
         source = probe.simulated or ("beer" if index == 0 else "air")
-        sim_probe = SimulatedProbe(probe.id, fermenter, source, seed=f"{sim.seed}-{probe.id}")
+        sim_probe = SimulatedProbe(
+            probe.id,
+            fermenter,
+            source,
+            conversion_s=sim.probe_conversion_s,
+            seed=f"{sim.seed}-{probe.id}",
+        )
         probes[probe.id] = sim_probe
         sim_probes[probe.id] = sim_probe
     camera: Camera | None = SimulatedCamera(clock) if config.camera.enabled else None

@@ -1,0 +1,200 @@
+"""The real daemon in simulation on 127.0.0.1 against the real protocol client."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from pathlib import Path
+
+import aiohttp
+import pytest
+from PIL import Image
+
+from beerpi_protocol import (
+    BeerPiAuthError,
+    BeerPiRequestError,
+    FaultCode,
+    FaultInfo,
+    MediaInfo,
+    State,
+)
+from tests.support.daemon import TOKEN, connected, running_daemon, sim_config, wait_for_state
+
+
+@pytest.fixture
+def config(tmp_path: Path):  # type: ignore[no-untyped-def]
+    return sim_config(tmp_path / "data", **{"storage.record_interval_s": 0.2})
+
+
+async def test_connect_gets_device_then_state(config) -> None:  # type: ignore[no-untyped-def]
+    async with running_daemon(config) as running, connected(running) as client:
+        device = client.device
+        assert device is not None
+        assert [p.id for p in device.probes] == ["beer", "fridge"]
+        assert [r.id for r in device.relays] == ["heater", "cooler"]
+        assert device.camera is True
+        assert device.simulated is True
+        assert device.protocol_version == "1.0"
+        assert device.thermostat.probe == "beer"
+        state = client.state
+        assert state is not None
+        assert set(state.probes) == {"beer", "fridge"}
+        assert state.relays["heater"].on is False
+
+
+async def test_device_id_is_stable_for_a_data_dir(config) -> None:  # type: ignore[no-untyped-def]
+    async with running_daemon(config) as running, connected(running) as client:
+        first = client.device.id if client.device else None
+    async with running_daemon(config) as running, connected(running) as client:
+        assert client.device is not None
+        assert client.device.id == first
+
+
+async def test_state_is_pushed_every_read_period(config) -> None:  # type: ignore[no-untyped-def]
+    async with running_daemon(config) as running, connected(running) as client:
+        seen: list[State] = []
+        client.add_state_listener(seen.append)
+        await asyncio.sleep(1.05)
+        # 0.1 s read period: about ten pushes a second, each with fresh readings.
+        assert len(seen) >= 5
+        stamps = {s.probes["beer"].timestamp for s in seen}
+        assert len(stamps) >= 5
+
+
+@pytest.mark.parametrize("token", ["wrong", "", TOKEN + "x"])
+async def test_wrong_or_missing_token_is_refused(config, token: str) -> None:  # type: ignore[no-untyped-def]
+    async with running_daemon(config) as running:
+        client = running.client(token=token)
+        with pytest.raises(BeerPiAuthError):
+            await client.connect()
+        assert client.state is None and client.device is None
+
+
+async def test_heater_switch_is_pushed_and_drives_the_pin(config) -> None:  # type: ignore[no-untyped-def]
+    async with running_daemon(config) as running, connected(running) as client:
+        await client.set_relay("heater", True)
+        state = await wait_for_state(client, lambda s: s.relays["heater"].on)
+        assert state.relays["heater"].controlled_by is None
+        assert running.daemon.hardware.relays["heater"].is_on
+        await client.set_relay("heater", False)
+        await wait_for_state(client, lambda s: not s.relays["heater"].on)
+        assert not running.daemon.hardware.relays["heater"].is_on
+
+
+async def test_cooler_rests_its_minimum_off_time_after_start(config) -> None:  # type: ignore[no-untyped-def]
+    async with running_daemon(config) as running, connected(running) as client:
+        with pytest.raises(BeerPiRequestError) as refused:
+            await client.set_relay("cooler", True)
+        assert refused.value.code == "relay_locked_out"
+        assert "minimum off time" in refused.value.message
+        assert not running.daemon.hardware.relays["cooler"].is_on
+        state = await client.get_state()
+        assert state.relays["cooler"].locked_for_s > 500
+
+
+async def test_relays_are_off_after_exit(config) -> None:  # type: ignore[no-untyped-def]
+    async with running_daemon(config) as running, connected(running) as client:
+        await client.set_relay("heater", True)
+        relays = running.daemon.hardware.relays
+        assert relays["heater"].is_on
+        fermenter = running.daemon.hardware.simulation.fermenter
+        heater_pin = fermenter.pin_factory.pin(config.relays[0].pin)
+        assert heater_pin.state
+    assert not heater_pin.state
+
+
+async def test_take_photo_gives_a_real_jpeg(config) -> None:  # type: ignore[no-untyped-def]
+    async with running_daemon(config) as running, connected(running) as client:
+        pushed: list[MediaInfo] = []
+        client.add_media_listener(pushed.append)
+        media = await client.take_photo()
+        assert media.kind == "photo" and media.content_type == "image/jpeg"
+        data, content_type = await client.fetch(media.url)
+        assert content_type == "image/jpeg"
+        assert data[:3] == b"\xff\xd8\xff"
+        with Image.open(io.BytesIO(data)) as image:
+            assert image.format == "JPEG" and image.size[0] >= 320
+        state = await wait_for_state(client, lambda s: s.latest_photo is not None)
+        assert state.latest_photo.id == media.id
+        await asyncio.sleep(0.1)
+        assert [m.id for m in pushed] == [media.id]
+        latest, _ = await client.fetch("/api/media/latest/photo")
+        assert latest == data
+
+
+async def test_record_video_answers_at_once_then_pushes_the_file(config) -> None:  # type: ignore[no-untyped-def]
+    async with running_daemon(config) as running, connected(running) as client:
+        ready: asyncio.Future[MediaInfo] = asyncio.get_running_loop().create_future()
+        client.add_media_listener(lambda m: ready.done() or ready.set_result(m))
+        answer = await client.call("record_video", {"seconds": 0.5})
+        assert answer["ready"] is False and answer["kind"] == "video"
+        with pytest.raises(BeerPiRequestError) as busy:
+            await client.take_photo()
+        assert busy.value.code == "busy"
+        media = await asyncio.wait_for(ready, 10)
+        assert media.id == answer["id"] and media.kind == "video"
+        data, _ = await client.fetch(media.url)
+        assert data[:4] == b"RIFF" and data[8:12] == b"AVI "
+
+
+async def test_simulated_fault_is_pushed_and_recovers(config) -> None:  # type: ignore[no-untyped-def]
+    async with running_daemon(config) as running, connected(running) as client:
+        faults: list[FaultInfo] = []
+        client.add_fault_listener(faults.append)
+        await client.simulate(probe="fridge", fault="disconnected")
+        state = await wait_for_state(client, lambda s: s.probes["fridge"].fault is not None)
+        assert state.probes["fridge"].temperature is None
+        assert state.probes["fridge"].fault is FaultCode.DISCONNECTED
+        assert any(f.source == "fridge" for f in state.faults)
+        await client.simulate(probe="fridge", clear=True)
+        await wait_for_state(
+            client, lambda s: s.probes["fridge"].temperature is not None, timeout=15
+        )
+        assert [(f.source, f.active) for f in faults][:1] == [("fridge", True)]
+        await asyncio.sleep(0.1)
+        assert any(f.source == "fridge" and not f.active for f in faults)
+
+
+async def test_readings_since_pages_every_reading_once(config) -> None:  # type: ignore[no-untyped-def]
+    async with running_daemon(config) as running, connected(running) as client:
+        await asyncio.sleep(1.5)
+        collected = []
+        cursor = None
+        while True:
+            page = await client.readings_since(cursor, limit=3)
+            collected.extend(page.readings)
+            cursor = page.cursor
+            if not page.more:
+                break
+        seqs = [r.seq for r in collected]
+        assert seqs == sorted(seqs) and len(seqs) == len(set(seqs))
+        assert seqs[0] == 1 and seqs == list(range(1, len(seqs) + 1))
+        assert {r.probe for r in collected} == {"beer", "fridge"}
+        assert len(collected) >= 6
+        again = await client.readings_since(cursor, limit=100)
+        assert all(r.seq > seqs[-1] for r in again.readings)
+
+
+async def test_http_health_needs_no_token_and_api_does(config) -> None:  # type: ignore[no-untyped-def]
+    async with running_daemon(config) as running, aiohttp.ClientSession() as http:
+        async with http.get(f"{running.url}/health") as response:
+            assert response.status == 200
+            body = await response.text()
+        assert TOKEN not in body and json.loads(body)["status"] == "ok"
+        async with http.get(f"{running.url}/api/state") as response:
+            assert response.status == 401
+        async with http.get(
+            f"{running.url}/api/state", headers={"Authorization": "Bearer nope"}
+        ) as response:
+            assert response.status == 401
+        async with http.get(
+            f"{running.url}/api/state", headers={"Authorization": f"Bearer {TOKEN}"}
+        ) as response:
+            assert response.status == 200
+            assert set((await response.json())["probes"]) == {"beer", "fridge"}
+        async with http.get(
+            f"{running.url}/api/media/../../etc/passwd",
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        ) as response:
+            assert response.status == 404

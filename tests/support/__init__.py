@@ -1,0 +1,1 @@
+"""Helpers shared by the main test suite (not the Home Assistant one)."""
