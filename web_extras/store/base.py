@@ -201,6 +201,11 @@ class Grid:
         width = -(-(end_ms - start_ms) // buckets)
         return cls(start_ms, end_ms, width)
 
+    @property
+    def size(self) -> int:
+        """Buckets needed to cover the range (fewer than asked when it is only ms long)."""
+        return -(-(self.end_ms - self.start_ms) // self.width_ms)
+
     def bucket(self, index: int, low: float, high: float, total: float, count: int) -> Bucket:
         start = self.start_ms + index * self.width_ms
         end = min(start + self.width_ms, self.end_ms)

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import sqlite3
 
+from .base import MAX_BUCKETS
+
 # Readings are keyed by (series, ts), series being one (device, probe) pair:
 # the primary key is the unique (device, probe, timestamp) index, and WITHOUT
 # ROWID makes it the table itself, so a range scan reads adjacent pages.
+# bucket_index holds 0..MAX_BUCKETS-1: series() walks it in order and seeks
+# each bucket's key range, so its GROUP BY needs no sort (see sqlite.py).
 _V1 = """
 CREATE TABLE series (
     id INTEGER PRIMARY KEY,
@@ -60,6 +64,9 @@ CREATE TABLE settings (
     key TEXT PRIMARY KEY,
     value NOT NULL
 );
+CREATE TABLE bucket_index (
+    i INTEGER PRIMARY KEY
+);
 """
 
 MIGRATIONS: tuple[str, ...] = (_V1,)
@@ -80,3 +87,10 @@ def migrate(db: sqlite3.Connection) -> None:
                 db.execute(statement)
     if version != SCHEMA_VERSION:
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    # The bucket numbers series() joins on; grows with MAX_BUCKETS, no migration needed.
+    db.execute(
+        "INSERT OR IGNORE INTO bucket_index (i)"
+        " WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?)"
+        " SELECT i FROM n",
+        (MAX_BUCKETS,),
+    )
