@@ -62,7 +62,7 @@ test-311: env311
 test: lint test-main test-311 $(TEST_TARGETS)
 
 demo: env
-	$(VENV)/bin/python -m pi_daemon.demo
+	$(PY) scripts/demo.py
 
 clean:
 	rm -rf $(VENV) $(VENV311) $(TOOLS)

@@ -68,7 +68,8 @@ async def test_wrong_or_missing_token_is_refused(config, token: str) -> None:  #
         client = running.client(token=token)
         with pytest.raises(BeerPiAuthError):
             await client.connect()
-        assert client.state is None and client.device is None
+        assert client.state is None
+        assert client.device is None
 
 
 async def test_heater_switch_is_pushed_and_drives_the_pin(config) -> None:  # type: ignore[no-untyped-def]
@@ -109,12 +110,14 @@ async def test_take_photo_gives_a_real_jpeg(config) -> None:  # type: ignore[no-
         pushed: list[MediaInfo] = []
         client.add_media_listener(pushed.append)
         media = await client.take_photo()
-        assert media.kind == "photo" and media.content_type == "image/jpeg"
+        assert media.kind == "photo"
+        assert media.content_type == "image/jpeg"
         data, content_type = await client.fetch(media.url)
         assert content_type == "image/jpeg"
         assert data[:3] == b"\xff\xd8\xff"
         with Image.open(io.BytesIO(data)) as image:
-            assert image.format == "JPEG" and image.size[0] >= 320
+            assert image.format == "JPEG"
+            assert image.size[0] >= 320
         state = await wait_for_state(client, lambda s: s.latest_photo is not None)
         assert state.latest_photo.id == media.id
         await asyncio.sleep(0.1)
@@ -128,14 +131,17 @@ async def test_record_video_answers_at_once_then_pushes_the_file(config) -> None
         ready: asyncio.Future[MediaInfo] = asyncio.get_running_loop().create_future()
         client.add_media_listener(lambda m: ready.done() or ready.set_result(m))
         answer = await client.call("record_video", {"seconds": 0.5})
-        assert answer["ready"] is False and answer["kind"] == "video"
+        assert answer["ready"] is False
+        assert answer["kind"] == "video"
         with pytest.raises(BeerPiRequestError) as busy:
             await client.take_photo()
         assert busy.value.code == "busy"
         media = await asyncio.wait_for(ready, 10)
-        assert media.id == answer["id"] and media.kind == "video"
+        assert media.id == answer["id"]
+        assert media.kind == "video"
         data, _ = await client.fetch(media.url)
-        assert data[:4] == b"RIFF" and data[8:12] == b"AVI "
+        assert data[:4] == b"RIFF"
+        assert data[8:12] == b"AVI "
 
 
 async def test_simulated_fault_is_pushed_and_recovers(config) -> None:  # type: ignore[no-untyped-def]
@@ -149,7 +155,7 @@ async def test_simulated_fault_is_pushed_and_recovers(config) -> None:  # type: 
         assert any(f.source == "fridge" for f in state.faults)
         await client.simulate(probe="fridge", clear=True)
         await wait_for_state(
-            client, lambda s: s.probes["fridge"].temperature is not None, timeout=15
+            client, lambda s: s.probes["fridge"].temperature is not None, timeout_s=15
         )
         assert [(f.source, f.active) for f in faults][:1] == [("fridge", True)]
         await asyncio.sleep(0.1)
@@ -168,8 +174,10 @@ async def test_readings_since_pages_every_reading_once(config) -> None:  # type:
             if not page.more:
                 break
         seqs = [r.seq for r in collected]
-        assert seqs == sorted(seqs) and len(seqs) == len(set(seqs))
-        assert seqs[0] == 1 and seqs == list(range(1, len(seqs) + 1))
+        assert seqs == sorted(seqs)
+        assert len(seqs) == len(set(seqs))
+        assert seqs[0] == 1
+        assert seqs == list(range(1, len(seqs) + 1))
         assert {r.probe for r in collected} == {"beer", "fridge"}
         assert len(collected) >= 6
         again = await client.readings_since(cursor, limit=100)
@@ -181,7 +189,8 @@ async def test_http_health_needs_no_token_and_api_does(config) -> None:  # type:
         async with http.get(f"{running.url}/health") as response:
             assert response.status == 200
             body = await response.text()
-        assert TOKEN not in body and json.loads(body)["status"] == "ok"
+        assert TOKEN not in body
+        assert json.loads(body)["status"] == "ok"
         async with http.get(f"{running.url}/api/state") as response:
             assert response.status == 401
         async with http.get(

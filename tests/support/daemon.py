@@ -91,9 +91,7 @@ async def connected(running: RunningDaemon, **kwargs: Any) -> AsyncIterator[Beer
         await client.disconnect()
 
 
-async def wait_for_state(
-    client: BeerPiClient, predicate: Any, timeout: float = 10.0
-) -> Any:
+async def wait_for_state(client: BeerPiClient, predicate: Any, timeout_s: float = 10.0) -> Any:
     """Wait until a pushed state satisfies ``predicate``; returns that state."""
     loop = asyncio.get_running_loop()
     found: asyncio.Future[Any] = loop.create_future()
@@ -106,7 +104,7 @@ async def wait_for_state(
     try:
         if client.state is not None:
             check(client.state)
-        return await asyncio.wait_for(found, timeout)
+        return await asyncio.wait_for(found, timeout_s)
     finally:
         remove()
 
@@ -128,8 +126,19 @@ class DaemonProcess:
 
 def daemon_command(port: int, data_dir: Path, *extra: str) -> list[str]:
     return [
-        sys.executable, "-m", "pi_daemon", "--simulate", "--host", "127.0.0.1",
-        "--port", str(port), "--token", TOKEN, "--data-dir", str(data_dir), "--no-zeroconf",
+        sys.executable,
+        "-m",
+        "pi_daemon",
+        "--simulate",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--token",
+        TOKEN,
+        "--data-dir",
+        str(data_dir),
+        "--no-zeroconf",
         *extra,
     ]
 
@@ -140,7 +149,10 @@ def daemon_process(data_dir: Path, *extra: str, port: int | None = None) -> Iter
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
         daemon_command(port, data_dir, *extra),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
     )
     try:
         assert process.stdout is not None

@@ -1,0 +1,111 @@
+"""Configuration: defaults that run, errors that name the field, the CLI over the file."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pi_daemon.cli import build_parser, overrides_from
+from pi_daemon.config import ConfigError, load_config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_simulation_needs_no_file() -> None:
+    config = load_config(None, {"simulate": True, "server.token": "t"})
+    assert [p.id for p in config.probes] == ["beer", "fridge"]
+    assert [r.id for r in config.relays] == ["heater", "cooler"]
+    assert config.server.port == 8765
+    assert config.thermostat.cooler_min_off_s >= 300
+
+
+def test_the_example_config_is_valid() -> None:
+    config = load_config(ROOT / "deploy" / "daemon.example.toml")
+    assert not config.simulate
+    assert all(r.active_high is False for r in config.relays)
+    assert config.probes[0].sensor_id.startswith("28-")
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        ("[server]\nport = 70000\n", "server.port"),
+        ("[server]\nprot = 1\n", "server.prot"),
+        ("[[relays]]\nid = 'heater'\npin = 99\n", "relays[0].pin"),
+        ("[[probes]]\nid = 'Beer Probe'\n", "probes[0].id"),
+        ("[thermostat]\ncooler_min_off_s = 30\n", "thermostat.cooler_min_off_s"),
+        ("[thermostat]\nprobe = 'wort'\n", "thermostat.probe"),
+        ("[thermostat]\nmin_target = 30\nmax_target = 20\n", "target"),
+        ("[thermostat]\nhigh_cutoff = 30\n", "cut-offs"),
+        (
+            "[[relays]]\nid = 'heater'\npin = 17\n[[relays]]\nid = 'cooler'\npin = 17\n",
+            "share a GPIO pin",
+        ),
+        ("[sampling]\nread_interval_s = nan\n", "sampling.read_interval_s"),
+    ],
+)
+def test_bad_config_names_the_field(tmp_path: Path, toml: str, expected: str) -> None:
+    path = tmp_path / "daemon.toml"
+    path.write_text("simulate = true\n" + toml)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert expected in str(caught.value)
+    assert str(path) in str(caught.value)
+
+
+def test_real_hardware_needs_sensor_ids() -> None:
+    with pytest.raises(ConfigError, match=r"probes\[0\]\.sensor_id is required"):
+        load_config(None, {"server.token": "t"})
+
+
+def test_unreadable_or_invalid_toml(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "missing.toml")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[server\nport = 1")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(broken)
+
+
+def test_cli_options_override_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "daemon.toml"
+    path.write_text("simulate = true\n[server]\nport = 9000\ntoken = 'file'\n")
+    args = build_parser().parse_args(
+        ["--config", str(path), "--port", "9100", "--data-dir", str(tmp_path), "--no-zeroconf"]
+    )
+    config = load_config(args.config, overrides_from(args))
+    assert config.server.port == 9100
+    assert config.server.token == "file"
+    assert config.storage.data_dir == tmp_path
+    assert config.zeroconf.enabled is False
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pi_daemon", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+def test_help_reads_like_a_manual() -> None:
+    result = _cli("--help")
+    assert result.returncode == 0
+    for option in ("--simulate", "--token", "--data-dir", "--record-interval", "--sim-speed"):
+        assert option in result.stdout
+    assert "Try it without a Pi" in result.stdout
+
+
+def test_cli_refuses_a_bad_start_with_exit_code_2(tmp_path: Path) -> None:
+    no_token = _cli("--simulate", "--data-dir", str(tmp_path), "--no-zeroconf", "--port", "1")
+    assert no_token.returncode == 2
+    assert "token is required" in no_token.stderr
+    speed = _cli("--sim-speed", "10", "--token", "t")
+    assert speed.returncode == 2
+    assert "--sim-speed needs --simulate" in speed.stderr

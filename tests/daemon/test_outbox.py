@@ -1,0 +1,93 @@
+"""The outbox hands a history service every reading once, in order, across restarts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from pi_daemon.outbox import CursorError, NewReading, Outbox, OutboxError
+
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def _batch(start: int, count: int) -> list[NewReading]:
+    return [
+        NewReading("beer", T0 + timedelta(minutes=i), 18 + i / 100)
+        for i in range(start, start + count)
+    ]
+
+
+async def _open(path: Path, **kwargs: float) -> Outbox:
+    outbox = Outbox(
+        path, max_age_s=kwargs.get("max_age_s", 1e9), max_rows=int(kwargs.get("max_rows", 10**6))
+    )
+    await outbox.open()
+    return outbox
+
+
+async def test_pages_in_order_and_survives_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "outbox.sqlite3"
+    outbox = await _open(path)
+    await outbox.append(_batch(0, 25), T0)
+    first = await outbox.since(None, 10)
+    assert [r.seq for r in first.readings] == list(range(1, 11))
+    assert first.more
+    assert first.cursor == "10"
+    assert first.readings[0].timestamp == "2026-11-01T00:00:00.000Z"
+    await outbox.close()
+
+    outbox = await _open(path)
+    await outbox.append(_batch(25, 5), T0)
+    rest = []
+    cursor = first.cursor
+    while True:
+        page = await outbox.since(cursor, 7)
+        rest.extend(page.readings)
+        cursor = page.cursor
+        if not page.more:
+            break
+    assert [r.seq for r in rest] == list(range(11, 31))
+    assert [r.temperature for r in rest][-1] == pytest.approx(18.29)
+    empty = await outbox.since(cursor, 7)
+    assert empty.readings == ()
+    assert empty.cursor == cursor
+    assert not empty.more
+    await outbox.close()
+
+
+async def test_pruning_bounds_the_outbox_and_reports_the_gap(tmp_path: Path) -> None:
+    outbox = await _open(tmp_path / "o.sqlite3", max_rows=1000)
+    await outbox.append(_batch(0, 1500), T0)
+    assert await outbox.count() == 1000
+    page = await outbox.since("10", 5)
+    assert page.gap is True
+    assert page.readings[0].seq == 501
+    fresh = await outbox.since(None, 5)
+    assert fresh.gap is False
+    await outbox.close()
+
+
+async def test_old_readings_age_out(tmp_path: Path) -> None:
+    outbox = await _open(tmp_path / "o.sqlite3", max_age_s=3600)
+    await outbox.append(_batch(0, 180), T0 + timedelta(hours=3))
+    page = await outbox.since(None, 500)
+    assert page.readings[0].timestamp >= "2026-11-01T02:00"
+    await outbox.close()
+
+
+async def test_cursors_it_never_gave_are_refused(tmp_path: Path) -> None:
+    outbox = await _open(tmp_path / "o.sqlite3")
+    await outbox.append(_batch(0, 3), T0)
+    for bad in ("abc", "-1", "4", "1" * 40):
+        with pytest.raises(CursorError):
+            await outbox.since(bad, 10)
+    await outbox.close()
+
+
+async def test_a_corrupt_outbox_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "o.sqlite3"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(OutboxError, match="move it away"):
+        await _open(path)
