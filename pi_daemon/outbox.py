@@ -115,20 +115,31 @@ class Outbox:
             self._db = None
         self._executor.shutdown(wait=True)
 
-    async def append(self, readings: Sequence[NewReading], now: datetime) -> None:
-        """Store a batch in one transaction, then prune; OutboxError if the disk refuses."""
+    async def append(self, readings: Sequence[NewReading], now: datetime) -> tuple[Reading, ...]:
+        """Store a batch in one transaction, then prune; OutboxError if the disk refuses.
+
+        Returns the stored readings with their sequence numbers.
+        """
         rows = [
             (r.probe, iso(r.timestamp), r.timestamp.timestamp(), r.temperature) for r in readings
         ]
         oldest = (now - timedelta(seconds=self._max_age_s)).timestamp()
 
-        def do_append(db: sqlite3.Connection) -> None:
+        def do_append(db: sqlite3.Connection) -> tuple[Reading, ...]:
             try:
                 db.execute("BEGIN IMMEDIATE")
-                db.executemany(
-                    "INSERT INTO readings (probe, ts, ts_epoch, temperature) VALUES (?, ?, ?, ?)",
-                    rows,
-                )
+                stored = []
+                for probe, ts, ts_epoch, temperature in rows:
+                    cursor = db.execute(
+                        "INSERT INTO readings (probe, ts, ts_epoch, temperature) "
+                        "VALUES (?, ?, ?, ?)",
+                        (probe, ts, ts_epoch, temperature),
+                    )
+                    seq = cursor.lastrowid
+                    assert seq is not None
+                    stored.append(
+                        Reading(seq=seq, probe=probe, timestamp=ts, temperature=temperature)
+                    )
                 cutoff = db.execute(
                     "SELECT MAX(seq) FROM readings WHERE ts_epoch < ? OR seq <= "
                     "(SELECT MAX(seq) FROM readings) - ?",
@@ -145,8 +156,9 @@ class Outbox:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
                 raise OutboxError(f"cannot write the outbox: {err}") from err
+            return tuple(stored)
 
-        await self._run(do_append)
+        return await self._run(do_append)
 
     async def since(self, cursor: str | None, limit: int) -> ReadingsPage:
         """Readings after ``cursor`` (None: from the oldest kept), oldest first."""

@@ -24,6 +24,7 @@ from beerpi_protocol import (
     FaultInfo,
     MediaInfo,
     ProbeState,
+    ReadingsPage,
     RelayState,
     State,
 )
@@ -305,12 +306,14 @@ class Daemon:
         if not batch:
             return
         try:
-            await self.outbox.append(batch, now)
+            stored = await self.outbox.append(batch, now)
         except OutboxError as err:
             # Control goes on without history: the beer matters more than the graph.
             await self.set_extra_fault("storage", FaultCode.STORAGE, str(err))
-        else:
-            await self.set_extra_fault("storage", FaultCode.STORAGE, None)
+            return
+        await self.set_extra_fault("storage", FaultCode.STORAGE, None)
+        page = ReadingsPage(readings=stored, cursor=str(stored[-1].seq))
+        await self.publish(Event.READINGS, page.to_dict())
 
     # -- commands (called by the request handler) -----------------------------
 

@@ -207,3 +207,18 @@ async def test_http_health_needs_no_token_and_api_does(config) -> None:  # type:
             headers={"Authorization": f"Bearer {TOKEN}"},
         ) as response:
             assert response.status == 404
+
+
+async def test_recorded_readings_are_pushed_with_their_cursor(config) -> None:  # type: ignore[no-untyped-def]
+    async with running_daemon(config) as running, connected(running) as client:
+        pages = []
+        client.add_readings_listener(pages.append)
+        await asyncio.sleep(1.0)
+        assert len(pages) >= 2
+        pushed = [r for page in pages for r in page.readings]
+        assert {r.probe for r in pushed} == {"beer", "fridge"}
+        assert all(page.cursor == str(page.readings[-1].seq) for page in pages)
+        seqs = [r.seq for r in pushed]
+        assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
+        fetched = await client.readings_since(str(seqs[0] - 1), limit=len(seqs))
+        assert [r.seq for r in fetched.readings] == seqs
