@@ -8,7 +8,8 @@ PY313 ?= /root/.pyenv/versions/3.13.0/bin/python3.13
 HA_LOCK := requirements/ha-current.txt
 HA_LOCK_OLD := requirements/ha-oldest.txt
 # Inputs of the locks; `make ha-lock` re-resolves them (newest harness release).
-HA_REQS := pytest-homeassistant-custom-component "python-socketio>=5.11,<6" pytest-cov mypy
+# PyTurboJPEG: the camera platform's requirement, which the harness does not install.
+HA_REQS := pytest-homeassistant-custom-component PyTurboJPEG==1.8.3 "python-socketio>=5.11,<6" pytest-cov mypy
 HA_REQS_OLD := pytest-homeassistant-custom-component==0.13.236 "python-socketio>=5.11,<6" pytest-cov
 HA_PYTEST = -c tests/ha/pytest.ini --rootdir . tests/ha
 HA_COV := --cov=custom_components/beerpi --cov-config=tests/ha/coveragerc \
@@ -54,8 +55,8 @@ vendor:
 lint-ha: env env-ha
 	$(VENV)/bin/ruff check custom_components/beerpi tests/ha tests/test_vendored_protocol.py
 	$(VENV)/bin/ruff format --check custom_components/beerpi tests/ha tests/test_vendored_protocol.py
-	cd custom_components/beerpi && ../../$(HA_VENV)/bin/mypy --config-file mypy.ini .
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" HASSFEST_PYTHON=$(HA_VENV)/bin/python $(HASSFEST) custom_components/beerpi
+	$(HA_VENV)/bin/mypy --config-file tests/ha/mypy.ini custom_components/beerpi tests/ha
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" HASSFEST_PYTHON=$(CURDIR)/$(HA_VENV)/bin/python $(HASSFEST) custom_components/beerpi
 
 # The live tests run the daemon from the main env (see tests/ha/conftest.py).
 test-ha: env env-ha

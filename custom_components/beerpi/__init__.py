@@ -1,0 +1,42 @@
+"""The BeerPi integration: a fermentation monitor/controller on a Raspberry Pi."""
+
+from __future__ import annotations
+
+from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.typing import ConfigType
+
+from .const import DOMAIN, PLATFORMS
+from .coordinator import BeerPiConfigEntry, BeerPiCoordinator
+from .protocol.client import BeerPiClient
+from .services import async_setup_services
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the integration's actions once, whatever entries exist."""
+    async_setup_services(hass)
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: BeerPiConfigEntry) -> bool:
+    """Connect to the daemon, then set up its entities."""
+    client = BeerPiClient(
+        entry.data[CONF_HOST],
+        entry.data[CONF_PORT],
+        entry.data[CONF_TOKEN],
+        session=async_get_clientsession(hass),
+    )
+    coordinator = BeerPiCoordinator(hass, entry, client)
+    await coordinator.async_connect()
+    entry.runtime_data = coordinator
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: BeerPiConfigEntry) -> bool:
+    """Unload the platforms; the link closes through ``entry.async_on_unload``."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

@@ -1,0 +1,189 @@
+"""Config flow: host, port and token, tried before the entry is made."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
+
+from .const import DOMAIN
+from .protocol.client import BeerPiClient
+from .protocol.const import DEFAULT_PORT
+from .protocol.errors import BeerPiAuthError, BeerPiError, BeerPiProtocolVersionError
+from .protocol.models import DeviceInfo
+from .validation import vol
+
+_LOGGER = logging.getLogger(__name__)
+
+_TOKEN_SELECTOR = TextSelector(
+    TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="current-password")
+)
+_PORT_SELECTOR = vol.All(
+    NumberSelector(NumberSelectorConfig(min=1, max=65535, mode=NumberSelectorMode.BOX)),
+    vol.Coerce(int),
+)
+USER_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_HOST): TextSelector(),
+        vol.Required(CONF_PORT, default=DEFAULT_PORT): _PORT_SELECTOR,
+        vol.Required(CONF_TOKEN): _TOKEN_SELECTOR,
+    }
+)
+TOKEN_SCHEMA = vol.Schema({vol.Required(CONF_TOKEN): _TOKEN_SELECTOR})
+
+
+async def _async_try_connect(
+    flow: ConfigFlow, host: str, port: int, token: str
+) -> tuple[DeviceInfo | None, dict[str, str]]:
+    """Connect once to learn the device id; the errors map to the form's messages."""
+    client = BeerPiClient(host, port, token, session=async_get_clientsession(flow.hass))
+    try:
+        device = await client.connect()
+    except BeerPiAuthError:
+        return None, {"base": "invalid_auth"}
+    except BeerPiProtocolVersionError:
+        return None, {"base": "unsupported_protocol"}
+    except BeerPiError:
+        return None, {"base": "cannot_connect"}
+    except Exception:
+        _LOGGER.exception("Unexpected error while connecting to %s:%s", host, port)
+        return None, {"base": "unknown"}
+    await client.disconnect()
+    return device, {}
+
+
+class BeerPiConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Set up a BeerPi daemon, by hand or from zeroconf."""
+
+    VERSION = 1
+    MINOR_VERSION = 1
+
+    def __init__(self) -> None:
+        self._host = ""
+        self._port = DEFAULT_PORT
+        self._name = ""
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            device, errors = await _async_try_connect(
+                self, user_input[CONF_HOST], user_input[CONF_PORT], user_input[CONF_TOKEN]
+            )
+            if device is not None:
+                await self.async_set_unique_id(device.id, raise_on_progress=False)
+                self._abort_if_unique_id_configured(
+                    updates={CONF_HOST: user_input[CONF_HOST], CONF_PORT: user_input[CONF_PORT]}
+                )
+                return self.async_create_entry(title=device.name, data=user_input)
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(USER_SCHEMA, user_input),
+            errors=errors,
+        )
+
+    async def async_step_zeroconf(self, discovery_info: ZeroconfServiceInfo) -> ConfigFlowResult:
+        self._host = discovery_info.host
+        self._port = discovery_info.port or DEFAULT_PORT
+        self._name = discovery_info.name.split(".", 1)[0]
+        device_id = discovery_info.properties.get("id")
+        if device_id:
+            # Known daemon at a new address: follow it, and ask nothing.
+            await self.async_set_unique_id(device_id)
+            self._abort_if_unique_id_configured(
+                updates={CONF_HOST: self._host, CONF_PORT: self._port}
+            )
+        else:
+            self._async_abort_entries_match({CONF_HOST: self._host, CONF_PORT: self._port})
+        self.context["title_placeholders"] = {"name": self._name}
+        return await self.async_step_zeroconf_confirm()
+
+    async def async_step_zeroconf_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Discovery cannot know the token: ask for it."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            device, errors = await _async_try_connect(
+                self, self._host, self._port, user_input[CONF_TOKEN]
+            )
+            if device is not None:
+                await self.async_set_unique_id(device.id, raise_on_progress=False)
+                self._abort_if_unique_id_configured(
+                    updates={CONF_HOST: self._host, CONF_PORT: self._port}
+                )
+                return self.async_create_entry(
+                    title=device.name,
+                    data={
+                        CONF_HOST: self._host,
+                        CONF_PORT: self._port,
+                        CONF_TOKEN: user_input[CONF_TOKEN],
+                    },
+                )
+        return self.async_show_form(
+            step_id="zeroconf_confirm",
+            data_schema=TOKEN_SCHEMA,
+            description_placeholders={
+                "name": self._name,
+                "host": self._host,
+                "port": str(self._port),
+            },
+            errors=errors,
+        )
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The daemon refused the token: ask only for a new one."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            device, errors = await _async_try_connect(
+                self, entry.data[CONF_HOST], entry.data[CONF_PORT], user_input[CONF_TOKEN]
+            )
+            if device is not None:
+                await self.async_set_unique_id(device.id)
+                self._abort_if_unique_id_mismatch(reason="wrong_device")
+                return self.async_update_reload_and_abort(
+                    entry, data_updates={CONF_TOKEN: user_input[CONF_TOKEN]}
+                )
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=TOKEN_SCHEMA,
+            description_placeholders={"name": entry.title},
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            device, errors = await _async_try_connect(
+                self, user_input[CONF_HOST], user_input[CONF_PORT], user_input[CONF_TOKEN]
+            )
+            if device is not None:
+                await self.async_set_unique_id(device.id)
+                self._abort_if_unique_id_mismatch(reason="wrong_device")
+                return self.async_update_reload_and_abort(entry, data_updates=user_input)
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(USER_SCHEMA, user_input or entry.data),
+            errors=errors,
+        )

@@ -1,0 +1,124 @@
+"""Actions: run a fermentation profile, record a video."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+
+from .const import (
+    ATTR_CONFIG_ENTRY_ID,
+    ATTR_DAYS,
+    ATTR_HOURS,
+    ATTR_KIND,
+    ATTR_MODE,
+    ATTR_NAME,
+    ATTR_SECONDS,
+    ATTR_STEPS,
+    ATTR_TARGET,
+    DOMAIN,
+    SERVICE_CLEAR_PROFILE,
+    SERVICE_RECORD_VIDEO,
+    SERVICE_SET_PROFILE,
+)
+from .coordinator import BeerPiCoordinator
+from .helpers import call_daemon
+from .protocol.const import ThermostatMode
+from .validation import vol
+
+_DURATION = vol.All(vol.Coerce(float), vol.Range(min=0, min_included=False))
+# A step lasts ``hours`` or ``days``, as in docs/protocol.md.
+_STEP_SCHEMA = vol.All(
+    vol.Schema(
+        {
+            vol.Required(ATTR_KIND): vol.In(["hold", "ramp"]),
+            vol.Required(ATTR_TARGET): vol.Coerce(float),
+            vol.Exclusive(ATTR_HOURS, "duration"): _DURATION,
+            vol.Exclusive(ATTR_DAYS, "duration"): _DURATION,
+        }
+    ),
+    cv.has_at_least_one_key(ATTR_HOURS, ATTR_DAYS),
+)
+SET_PROFILE_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Optional(ATTR_NAME, default=""): cv.string,
+        vol.Required(ATTR_STEPS): vol.All(cv.ensure_list, [_STEP_SCHEMA], vol.Length(min=1)),
+        vol.Optional(ATTR_MODE): vol.In([mode.value for mode in ThermostatMode]),
+    }
+)
+CLEAR_PROFILE_SCHEMA = vol.Schema({vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string})
+RECORD_VIDEO_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Required(ATTR_SECONDS): vol.All(vol.Coerce(float), vol.Range(min=1, max=600)),
+    }
+)
+
+
+def _coordinator(call: ServiceCall) -> BeerPiCoordinator:
+    """The loaded BeerPi entry an action names."""
+    entry_id: str = call.data[ATTR_CONFIG_ENTRY_ID]
+    entry = call.hass.config_entries.async_get_entry(entry_id)
+    if entry is None or entry.domain != DOMAIN:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="entry_not_found",
+            translation_placeholders={"entry_id": entry_id},
+        )
+    if entry.state is not ConfigEntryState.LOADED:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="entry_not_loaded",
+            translation_placeholders={"title": entry.title},
+        )
+    coordinator: BeerPiCoordinator = entry.runtime_data
+    return coordinator
+
+
+async def _async_set_profile(call: ServiceCall) -> None:
+    coordinator = _coordinator(call)
+    profile: dict[str, Any] = {
+        "name": call.data[ATTR_NAME],
+        "steps": [dict(step) for step in call.data[ATTR_STEPS]],
+    }
+    await call_daemon(
+        coordinator.client.set_thermostat(mode=call.data.get(ATTR_MODE), profile=profile)
+    )
+
+
+async def _async_clear_profile(call: ServiceCall) -> None:
+    coordinator = _coordinator(call)
+    await call_daemon(coordinator.client.set_thermostat(clear_profile=True))
+
+
+async def _async_record_video(call: ServiceCall) -> ServiceResponse:
+    coordinator = _coordinator(call)
+    video = await call_daemon(coordinator.client.record_video(call.data[ATTR_SECONDS]))
+    return {"id": video.id, "url": video.url, "timestamp": video.timestamp}
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    hass.services.async_register(
+        DOMAIN, SERVICE_SET_PROFILE, _async_set_profile, schema=SET_PROFILE_SCHEMA
+    )
+    hass.services.async_register(
+        DOMAIN, SERVICE_CLEAR_PROFILE, _async_clear_profile, schema=CLEAR_PROFILE_SCHEMA
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_RECORD_VIDEO,
+        _async_record_video,
+        schema=RECORD_VIDEO_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )

@@ -1,0 +1,1 @@
+"""Tests of the BeerPi Home Assistant integration."""

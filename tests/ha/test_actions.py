@@ -1,0 +1,177 @@
+"""Climate, switch, button, camera and the integration's actions, against the real daemon."""
+
+from __future__ import annotations
+
+import pytest
+from homeassistant.components.camera import async_get_image
+from homeassistant.components.climate import (
+    ATTR_HVAC_MODE,
+    SERVICE_SET_HVAC_MODE,
+    SERVICE_SET_TEMPERATURE,
+)
+from homeassistant.components.climate import (
+    DOMAIN as CLIMATE_DOMAIN,
+)
+from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
+from homeassistant.const import (
+    ATTR_ENTITY_ID,
+    ATTR_TEMPERATURE,
+    SERVICE_TURN_OFF,
+    SERVICE_TURN_ON,
+    STATE_OFF,
+    STATE_ON,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+import custom_components.beerpi
+from custom_components.beerpi.const import DOMAIN
+from custom_components.beerpi.protocol.client import BeerPiClient
+
+from .conftest import attribute_is, state_is, wait_for_state
+
+assert custom_components.beerpi
+
+
+async def test_climate_reaches_daemon(
+    hass: HomeAssistant, init_integration: MockConfigEntry, daemon_client: BeerPiClient
+) -> None:
+    await hass.services.async_call(
+        CLIMATE_DOMAIN,
+        SERVICE_SET_TEMPERATURE,
+        {ATTR_ENTITY_ID: "climate.beerpi", ATTR_TEMPERATURE: 18.5, ATTR_HVAC_MODE: "heat_cool"},
+        blocking=True,
+    )
+    state = await daemon_client.get_state()
+    assert state.thermostat.target == 18.5
+    assert state.thermostat.mode == "heat_cool"
+    await wait_for_state(hass, "climate.beerpi", state_is("heat_cool"))
+    await wait_for_state(hass, "climate.beerpi", attribute_is(ATTR_TEMPERATURE, 18.5))
+    # The thermostat now drives the relays: the switches say so.
+    await wait_for_state(hass, "switch.beerpi_heater", attribute_is("controlled_by", "thermostat"))
+
+    await hass.services.async_call(
+        CLIMATE_DOMAIN,
+        SERVICE_SET_HVAC_MODE,
+        {ATTR_ENTITY_ID: "climate.beerpi", ATTR_HVAC_MODE: "off"},
+        blocking=True,
+    )
+    assert (await daemon_client.get_state()).thermostat.mode == "off"
+    await wait_for_state(hass, "climate.beerpi", state_is("off"))
+
+
+async def test_climate_out_of_range_target(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    with pytest.raises(ServiceValidationError):
+        await hass.services.async_call(
+            CLIMATE_DOMAIN,
+            SERVICE_SET_TEMPERATURE,
+            {ATTR_ENTITY_ID: "climate.beerpi", ATTR_TEMPERATURE: 99},
+            blocking=True,
+        )
+
+
+async def test_switch_reaches_daemon(
+    hass: HomeAssistant, init_integration: MockConfigEntry, daemon_client: BeerPiClient
+) -> None:
+    await hass.services.async_call(
+        SWITCH_DOMAIN, SERVICE_TURN_ON, {ATTR_ENTITY_ID: "switch.beerpi_heater"}, blocking=True
+    )
+    assert (await daemon_client.get_state()).relays["heater"].on
+    await wait_for_state(hass, "switch.beerpi_heater", state_is(STATE_ON))
+    await hass.services.async_call(
+        SWITCH_DOMAIN, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: "switch.beerpi_heater"}, blocking=True
+    )
+    assert not (await daemon_client.get_state()).relays["heater"].on
+    await wait_for_state(hass, "switch.beerpi_heater", state_is(STATE_OFF))
+
+
+async def test_switch_under_thermostat_control(
+    hass: HomeAssistant, init_integration: MockConfigEntry, daemon_client: BeerPiClient
+) -> None:
+    await daemon_client.set_thermostat(mode="heat_cool", target=20)
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            SWITCH_DOMAIN, SERVICE_TURN_ON, {ATTR_ENTITY_ID: "switch.beerpi_cooler"}, blocking=True
+        )
+    assert err.value.translation_key == "relay_under_thermostat_control"
+    assert err.value.translation_domain == DOMAIN
+
+
+async def test_photo_reaches_camera(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+    with pytest.raises(HomeAssistantError):
+        # No photo yet.
+        await async_get_image(hass, "camera.beerpi")
+    await hass.services.async_call(
+        "button", "press", {ATTR_ENTITY_ID: "button.beerpi_take_photo"}, blocking=True
+    )
+    image = await async_get_image(hass, "camera.beerpi")
+    assert image.content_type == "image/jpeg"
+    assert image.content.startswith(b"\xff\xd8")
+    # Cached: the same photo is fetched once.
+    assert (await async_get_image(hass, "camera.beerpi")).content == image.content
+
+
+async def test_record_video_action(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+    response = await hass.services.async_call(
+        DOMAIN,
+        "record_video",
+        {"config_entry_id": init_integration.entry_id, "seconds": 1},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    assert str(response["url"]).startswith("/api/media/")
+
+
+async def test_profile_actions(
+    hass: HomeAssistant, init_integration: MockConfigEntry, daemon_client: BeerPiClient
+) -> None:
+    await hass.services.async_call(
+        DOMAIN,
+        "set_profile",
+        {
+            "config_entry_id": init_integration.entry_id,
+            "name": "Ale",
+            "mode": "heat_cool",
+            "steps": [
+                {"kind": "hold", "target": 18, "hours": 48},
+                {"kind": "ramp", "target": 21, "days": 1},
+            ],
+        },
+        blocking=True,
+    )
+    profile = (await daemon_client.get_state()).thermostat.profile
+    assert profile is not None
+    assert profile.name == "Ale"
+    await wait_for_state(hass, "sensor.beerpi_profile_step", state_is("1"))
+    await wait_for_state(hass, "sensor.beerpi_profile_time_left", lambda s: float(s.state) > 70)
+
+    await hass.services.async_call(
+        DOMAIN, "clear_profile", {"config_entry_id": init_integration.entry_id}, blocking=True
+    )
+    assert (await daemon_client.get_state()).thermostat.profile is None
+    await wait_for_state(hass, "sensor.beerpi_profile_step", state_is("unknown"))
+
+
+async def test_action_on_unknown_entry(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN, "clear_profile", {"config_entry_id": "nope"}, blocking=True
+        )
+    assert err.value.translation_key == "entry_not_found"
+
+
+async def test_action_on_unloaded_entry(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    await hass.config_entries.async_unload(init_integration.entry_id)
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN, "clear_profile", {"config_entry_id": init_integration.entry_id}, blocking=True
+        )
+    assert err.value.translation_key == "entry_not_loaded"

@@ -1,0 +1,119 @@
+"""Link life cycle: auth failures, reauth, protocol versions, late probes, diagnostics."""
+
+from __future__ import annotations
+
+import dataclasses
+from unittest.mock import patch
+
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.const import CONF_TOKEN, STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+import custom_components.beerpi
+from custom_components.beerpi.const import DOMAIN
+from custom_components.beerpi.diagnostics import async_get_config_entry_diagnostics
+from custom_components.beerpi.protocol.errors import BeerPiProtocolVersionError
+from custom_components.beerpi.protocol.models import ProbeState
+
+from .conftest import state_is, wait_for_state, wait_until
+from .daemon import Daemon
+
+assert custom_components.beerpi
+
+
+def _reauth_flows(hass: HomeAssistant) -> list[object]:
+    return [
+        flow
+        for flow in hass.config_entries.flow.async_progress()
+        if flow["context"].get("source") == SOURCE_REAUTH
+    ]
+
+
+async def test_wrong_token_starts_reauth(
+    hass: HomeAssistant, daemon: Daemon, mock_config_entry: MockConfigEntry
+) -> None:
+    entry = MockConfigEntry(domain=DOMAIN, data={**mock_config_entry.data, CONF_TOKEN: "wrong"})
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    assert len(_reauth_flows(hass)) == 1
+
+
+async def test_unreachable_daemon_is_not_ready(
+    hass: HomeAssistant, daemon: Daemon, mock_config_entry: MockConfigEntry
+) -> None:
+    daemon.stop()
+    mock_config_entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+    await hass.config_entries.async_unload(mock_config_entry.entry_id)
+
+
+async def test_other_major_protocol_fails_setup(
+    hass: HomeAssistant, daemon: Daemon, mock_config_entry: MockConfigEntry
+) -> None:
+    mock_config_entry.add_to_hass(hass)
+    with patch(
+        "custom_components.beerpi.BeerPiClient.connect",
+        side_effect=BeerPiProtocolVersionError("2.0", "1.0"),
+    ):
+        assert not await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    assert mock_config_entry.state is ConfigEntryState.SETUP_ERROR
+
+
+async def test_token_changed_while_running_starts_reauth(
+    hass: HomeAssistant, init_integration: MockConfigEntry, daemon: Daemon
+) -> None:
+    await hass.async_add_executor_job(daemon.stop)
+    await wait_for_state(hass, "sensor.beerpi_beer_temperature", state_is(STATE_UNAVAILABLE))
+    await hass.async_add_executor_job(daemon.start, "a-new-token")
+    await wait_until(lambda: bool(_reauth_flows(hass)))
+    assert len(_reauth_flows(hass)) == 1
+    assert hass.states.get("sensor.beerpi_beer_temperature").state == STATE_UNAVAILABLE  # type: ignore[union-attr]
+
+
+async def test_newer_protocol_minor_raises_repair_issue(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    coordinator = init_integration.runtime_data
+    issue_id = f"protocol_newer_{init_integration.entry_id}"
+    registry = ir.async_get(hass)
+    assert registry.async_get_issue(DOMAIN, issue_id) is None
+    coordinator.device = dataclasses.replace(coordinator.device, protocol_version="1.7")
+    coordinator._async_check_protocol()
+    issue = registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_placeholders == {
+        "name": "BeerPi",
+        "daemon_version": "1.7",
+        "our_version": "1.0",
+    }
+    coordinator.device = dataclasses.replace(coordinator.device, protocol_version="1.0")
+    coordinator._async_check_protocol()
+    assert registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_late_probe_adds_entities(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    coordinator = init_integration.runtime_data
+    state = coordinator.data
+    probes = {**state.probes, "spare": ProbeState(temperature=12.5)}
+    coordinator.async_set_updated_data(dataclasses.replace(state, probes=probes))
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.beerpi_spare_temperature").state == "12.5"  # type: ignore[union-attr]
+    assert hass.states.get("binary_sensor.beerpi_spare_probe_fault").state == "off"  # type: ignore[union-attr]
+
+
+async def test_diagnostics_redact_token(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    diagnostics = await async_get_config_entry_diagnostics(hass, init_integration)
+    assert diagnostics["entry"]["data"][CONF_TOKEN] == "**REDACTED**"
+    assert init_integration.data[CONF_TOKEN] not in str(diagnostics)
+    assert diagnostics["connected"] is True
+    assert diagnostics["device"]["id"] == init_integration.runtime_data.device_id
+    assert set(diagnostics["state"]["probes"]) == {"beer", "fridge"}
