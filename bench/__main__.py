@@ -1,0 +1,7 @@
+"""``python -m bench``: the same as ``python -m bench.run_all`` (make bench)."""
+
+import sys
+
+from .run_all import main
+
+sys.exit(main())

@@ -1,0 +1,449 @@
+"""Run every benchmark in bench/ and print one table of BeerPi's numbers against its baselines.
+
+    python -m bench.run_all [--quick] [--only NAME,...] [--strict]     (make bench)
+
+Every ``bench/<name>.py`` (not ``_private``, ``__main__`` or this file) is a
+benchmark: it runs as ``python -m bench.<name>`` in its own process group
+(bounded by a timeout), must exit 0 and write ``bench/results/<name>.json``.
+A benchmark states its numbers for the table as a ``"metrics"`` list in that
+JSON, each row::
+
+    {"metric": str, "value": number, "unit": str, "goal": str | null,
+     "passed": bool | null, "baseline": str | null, "ratio": str | null}
+
+Older result formats (control, history) are read by adapters below. The table
+goes to stdout, ``bench/results/summary.json`` and ``summary.md`` (with date
+and machine). Exit status: 1 if a benchmark crashed, timed out or wrote no
+usable result; a missed goal shows as FAIL and exits 2 only with --strict,
+since timing goals on a shared, noisy machine are reported, not enforced.
+``--quick`` passes ``--quick`` to the benchmarks whose source offers it and
+skips the others (the smoke test).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ._daemon import ROOT, results_dir
+
+BENCH_DIR = ROOT / "bench"
+# Quick, deterministic ones first; the rest alphabetically after these.
+ORDER = ("control", "history", "latency", "footprint")
+NOT_BENCHMARKS = {"__init__", "__main__", "run_all"}
+MODULE_TIMEOUT_S = 300.0
+TOTAL_BUDGET_S = 570.0  # make bench must finish within 10 minutes
+
+Row = dict[str, Any]
+
+
+class ResultError(Exception):
+    """A result file that cannot be turned into trustworthy rows."""
+
+
+@dataclass
+class Outcome:
+    name: str
+    status: str  # ok, crashed, timeout, no_result, bad_result, skipped
+    seconds: float = 0.0
+    exit_code: int | None = None
+    error: str = ""
+    rows: list[Row] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def discover() -> list[str]:
+    names = {
+        p.stem for p in BENCH_DIR.glob("*.py") if p.stem not in NOT_BENCHMARKS and p.stem[0] != "_"
+    }
+    return [n for n in ORDER if n in names] + sorted(names - set(ORDER))
+
+
+def offers_quick(name: str) -> bool:
+    return "--quick" in (BENCH_DIR / f"{name}.py").read_text()
+
+
+def run_module(name: str, *, quick: bool, timeout_s: float) -> Outcome:
+    """Run one benchmark, echoing its output, and read back its result rows."""
+    result_path = results_dir() / f"{name}.json"
+    result_path.unlink(missing_ok=True)  # never report a previous run's numbers
+    command = [sys.executable, "-m", f"bench.{name}", *(["--quick"] if quick else [])]
+    started = time.monotonic()
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own group: a timeout also ends the daemons it started
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    timed_out = threading.Event()
+
+    def kill_group() -> None:
+        timed_out.set()
+        for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 0.0)):
+            try:
+                os.killpg(process.pid, sig)
+            except ProcessLookupError:
+                return
+            time.sleep(grace)
+
+    timer = threading.Timer(timeout_s, kill_group)
+    timer.start()
+    tail: list[str] = []
+    assert process.stdout is not None
+    for line in process.stdout:
+        print(f"  [{name}] {line}", end="", flush=True)
+        tail = [*tail[-14:], line]
+    code = process.wait()
+    timer.cancel()
+    outcome = Outcome(name, "ok", round(time.monotonic() - started, 1), code)
+    if timed_out.is_set():
+        outcome.status, outcome.error = "timeout", f"killed after {timeout_s:.0f} s"
+    elif code != 0:
+        outcome.status = "crashed"
+        outcome.error = f"exit code {code}: " + "".join(tail[-5:]).strip()
+    elif not result_path.exists():
+        outcome.status, outcome.error = "no_result", f"wrote no {result_path.name}"
+    else:
+        try:
+            outcome.rows, outcome.notes = rows_for(name, json.loads(result_path.read_text()))
+        except (ResultError, ValueError, KeyError, TypeError, ZeroDivisionError) as err:
+            outcome.status = "bad_result"
+            outcome.error = (
+                f"{result_path.name} not understood ({type(err).__name__}: {err}); "
+                "give it a 'metrics' list (see bench/run_all.py)"
+            )
+    return outcome
+
+
+def check_rows(rows: object) -> list[Row]:
+    if not isinstance(rows, list):
+        raise ResultError("'metrics' must be a list")
+    for row in rows:
+        if not isinstance(row, dict) or not isinstance(row.get("metric"), str):
+            raise ResultError(f"malformed row {row!r:.120}")
+        value = row.get("value")
+        if (
+            not isinstance(value, int | float)
+            or isinstance(value, bool)
+            or not math.isfinite(value)
+        ):
+            raise ResultError(f"{row['metric']}: value {value!r} is not a finite number")
+        if row.get("passed") not in (True, False, None):
+            raise ResultError(f"{row['metric']}: passed must be true, false or null")
+    return [
+        {
+            "metric": r["metric"],
+            "value": r["value"],
+            "unit": r.get("unit") or "",
+            "goal": r.get("goal"),
+            "passed": r.get("passed"),
+            "baseline": r.get("baseline"),
+            "ratio": r.get("ratio"),
+        }
+        for r in rows
+    ]
+
+
+def rows_for(name: str, result: Any) -> tuple[list[Row], list[str]]:
+    if isinstance(result, dict) and "metrics" in result:
+        return check_rows(result["metrics"]), []
+    adapter = ADAPTERS.get(name)
+    if adapter is None:
+        raise ResultError("no 'metrics' list")
+    rows, notes = adapter(result)
+    return check_rows(rows), notes
+
+
+# -- adapters for result files written before the 'metrics' convention ------------------
+
+
+def control_rows(result: Any) -> tuple[list[Row], list[str]]:
+    """bench/control.py: BeerPi's controller vs ±0.5 °C hysteresis, one simulated fortnight.
+
+    Its goals (issue 4): RMS error at most half the baseline's, no more compressor cycles.
+    """
+    ours = next(r for r in result if "beerpi" in r["name"].lower())
+    base = next(r for r in result if r is not ours)
+    label = f"{base['name']}: "
+
+    def row(metric: str, key: str, unit: str, goal: str | None, passed: bool | None) -> Row:
+        value, baseline = float(ours[key]), float(base[key])
+        ratio = f"{baseline / value:.1f}× smaller" if value > 0 else None
+        return {
+            "metric": metric,
+            "value": value,
+            "unit": unit,
+            "goal": goal,
+            "passed": passed,
+            "baseline": f"{label}{baseline:.3g} {unit}".strip(),
+            "ratio": ratio,
+        }
+
+    return [
+        row(
+            "control RMS error, 14 days",
+            "rms_error_c",
+            "°C",
+            "≤ ½ hysteresis",
+            ours["rms_error_c"] <= 0.5 * base["rms_error_c"],
+        ),
+        row("control max error", "max_error_c", "°C", None, None),
+        row("control overshoot after +2 °C step", "step_overshoot_c", "°C", None, None),
+        row(
+            "compressor (cooler) cycles per day",
+            "cooler_cycles_per_day",
+            "/day",
+            "≤ hysteresis",
+            ours["cooler_cycles_per_day"] <= base["cooler_cycles_per_day"],
+        ),
+        row("heater cycles per day", "heater_cycles_per_day", "/day", None, None),
+    ], []
+
+
+def history_rows(result: Any) -> tuple[list[Row], list[str]]:
+    """bench/history.py: batched ingest, and a year -> 1000 buckets in the database vs in Python.
+
+    Its goals (issue 9): the series in < 200 ms and >= 20x faster than fetching every point.
+    """
+    rows: list[Row] = []
+    notes: list[str] = []
+    for store in ("sqlite", "mongo"):
+        part = result.get(store)
+        if not isinstance(part, dict):
+            notes.append(f"history {store}: {part}")
+            continue
+        for key, ingest in part.items():
+            if key.startswith("ingest") and isinstance(ingest, dict):
+                how = key.removeprefix("ingest").strip("_").replace("_", " ")
+                rows.append(
+                    {
+                        "metric": f"history {store} ingest{' (' + how + ')' if how else ''}",
+                        "value": float(ingest["readings_per_s"]),
+                        "unit": "readings/s",
+                        "goal": None,
+                        "passed": None,
+                        "baseline": None,
+                        "ratio": None,
+                    }
+                )
+        query = part["query"]
+        in_db, fetch_all = float(query["series_in_db_ms"]), float(query["fetch_all_ms"])
+        points = int(query["points"])
+        rows.append(
+            {
+                "metric": f"history {store} {points:,} readings → 1000 buckets",
+                "value": in_db,
+                "unit": "ms",
+                "goal": "< 200 ms",
+                "passed": in_db < 200,
+                "baseline": f"fetch all + Python: {fetch_all:,.0f} ms",
+                "ratio": f"{fetch_all / in_db:.1f}× faster",
+            }
+        )
+        speedup = fetch_all / in_db
+        rows.append(
+            {
+                "metric": f"history {store} speed-up over fetch-all",
+                "value": round(speedup, 1),
+                "unit": "×",
+                "goal": "≥ 20×",
+                "passed": speedup >= 20,
+                "baseline": None,
+                "ratio": None,
+            }
+        )
+        if "points_note" in part:
+            notes.append(f"history {store}: {part['points_note']}")
+    return rows, notes
+
+
+ADAPTERS: dict[str, Callable[[Any], tuple[list[Row], list[str]]]] = {
+    "control": control_rows,
+    "history": history_rows,
+}
+
+
+# -- the summary ---------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith(("model name", "Model")):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "load_avg_1m": round(os.getloadavg()[0], 2),
+        "python": platform.python_version(),
+        "os": platform.platform(terse=True),
+    }
+
+
+def fmt_value(value: float, unit: str) -> str:
+    if abs(value) >= 1000:
+        text = f"{value:,.0f}"
+    elif abs(value) >= 100:
+        text = f"{value:.0f}"
+    elif abs(value) >= 10:
+        text = f"{value:.1f}"
+    else:
+        text = f"{value:.2f}"
+    return f"{text} {unit}".strip()
+
+
+def verdict(passed: bool | None) -> str:
+    return {True: "PASS", False: "FAIL", None: ""}[passed]
+
+
+HEADERS = ("benchmark", "metric", "value", "goal", "baseline", "vs baseline", "result")
+
+
+def table_cells(outcomes: list[Outcome]) -> list[tuple[str, ...]]:
+    cells: list[tuple[str, ...]] = []
+    for o in outcomes:
+        if o.status not in ("ok", "skipped"):  # skipped ones are listed in the notes
+            cells.append((o.name, o.status.upper(), "", "", o.error[:160], "", "ERROR"))
+        for r in o.rows:
+            cells.append(
+                (
+                    o.name,
+                    r["metric"],
+                    fmt_value(r["value"], r["unit"]),
+                    r["goal"] or "",
+                    r["baseline"] or "",
+                    r["ratio"] or "",
+                    verdict(r["passed"]),
+                )
+            )
+    return cells
+
+
+def text_table(cells: list[tuple[str, ...]]) -> str:
+    widths = [max(len(c[i]) for c in [HEADERS, *cells]) for i in range(len(HEADERS))]
+
+    def line(c: tuple[str, ...]) -> str:
+        parts = [c[i].rjust(w) if i == 2 else c[i].ljust(w) for i, w in enumerate(widths)]
+        return "  ".join(parts).rstrip()
+
+    return "\n".join([line(HEADERS), "  ".join("-" * w for w in widths), *map(line, cells)])
+
+
+def markdown(summary: dict[str, Any], cells: list[tuple[str, ...]]) -> str:
+    m = summary["machine"]
+    lines = [
+        "# BeerPi benchmarks",
+        "",
+        f"{summary['when']} on {m['cpu']}, {m['cores']} cores, Python {m['python']}, "
+        f"{m['os']} (load average {m['load_avg_1m']} at start)"
+        + (" — quick mode, not for quoting" if summary["quick"] else ""),
+        "",
+        "| " + " | ".join(HEADERS) + " |",
+        "|" + "|".join(" --- " for _ in HEADERS) + "|",
+        *("| " + " | ".join(c.replace("|", "\\|") for c in cell) + " |" for cell in cells),
+    ]
+    if summary["notes"]:
+        lines += ["", *(f"- {note}" for note in summary["notes"])]
+    lines += [
+        "",
+        "Runs: "
+        + ", ".join(f"{o['name']} {o['status']} ({o['seconds']} s)" for o in summary["modules"]),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny runs, for the smoke test")
+    parser.add_argument("--only", help="comma-separated benchmark names (default: all)")
+    parser.add_argument("--strict", action="store_true", help="exit 2 when a goal is missed")
+    args = parser.parse_args(argv)
+
+    names = discover()
+    if args.only:
+        wanted = [n.strip() for n in args.only.split(",") if n.strip()]
+        unknown = sorted(set(wanted) - set(names))
+        if unknown:
+            print(f"bench: no benchmark {', '.join(unknown)} in {BENCH_DIR}", file=sys.stderr)
+            return 1
+        names = [n for n in names if n in wanted]
+    when = datetime.now(UTC)
+    info = machine()
+    started = time.monotonic()
+    outcomes: list[Outcome] = []
+    for name in names:
+        left = TOTAL_BUDGET_S - (time.monotonic() - started)
+        if args.quick and not offers_quick(name):
+            outcomes.append(Outcome(name, "skipped", error="no --quick mode"))
+            continue
+        if left < 10:
+            outcomes.append(Outcome(name, "timeout", error="the 10-minute budget was spent"))
+            continue
+        print(f"== bench.{name}", flush=True)
+        outcomes.append(run_module(name, quick=args.quick, timeout_s=min(MODULE_TIMEOUT_S, left)))
+
+    broken = [o for o in outcomes if o.status not in ("ok", "skipped")]
+    failed = [r["metric"] for o in outcomes for r in o.rows if r["passed"] is False]
+    summary: dict[str, Any] = {
+        "when": when.isoformat(timespec="seconds"),
+        "machine": info,
+        "quick": args.quick,
+        "seconds": round(time.monotonic() - started, 1),
+        "modules": [
+            {k: v for k, v in asdict(o).items() if k not in ("rows", "notes")} for o in outcomes
+        ],
+        "rows": [{"benchmark": o.name, **r} for o in outcomes for r in o.rows],
+        "notes": [n for o in outcomes for n in o.notes]
+        + [f"{o.name}: skipped ({o.error})" for o in outcomes if o.status == "skipped"],
+        "goals": {
+            "passed": sum(r["passed"] is True for o in outcomes for r in o.rows),
+            "failed": failed,
+        },
+    }
+    cells = table_cells(outcomes)
+    out = results_dir()
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (out / "summary.md").write_text(markdown(summary, cells))
+    print()
+    print(
+        f"BeerPi benchmarks, {summary['when']}, {info['cpu']}, {info['cores']} cores, "
+        f"Python {info['python']}"
+    )
+    print(text_table(cells))
+    for note in summary["notes"]:
+        print(f"note: {note}")
+    print(f"wrote {out / 'summary.json'} and {out / 'summary.md'} ({summary['seconds']} s)")
+    if broken:
+        print(
+            "bench: FAILED: " + "; ".join(f"{o.name} {o.status}: {o.error}" for o in broken),
+            file=sys.stderr,
+        )
+        return 1
+    if failed:
+        print(f"bench: {len(failed)} goal(s) missed: {', '.join(failed)}", file=sys.stderr)
+        return 2 if args.strict else 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

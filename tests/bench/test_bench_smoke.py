@@ -1,0 +1,80 @@
+"""The benchmarks still run: latency and footprint in --quick mode through make bench's runner.
+
+One run of ``python -m bench.run_all --quick`` (about 15 s) into a temporary
+results directory, so a real ``make bench`` result is never overwritten.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    out = tmp_path_factory.mktemp("bench-results")
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.run_all", "--quick", "--only", "latency,footprint"],
+        cwd=ROOT,
+        env={**os.environ, "BEERPI_BENCH_RESULTS": str(out)},
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    # 0 even when a goal is missed (no --strict); 1 means a benchmark broke.
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return out, done.stdout
+
+
+def load(out: Path, name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((out / f"{name}.json").read_text())
+    return data
+
+
+def test_summary_has_one_table_for_both(quick_run: tuple[Path, str]) -> None:
+    out, stdout = quick_run
+    summary = json.loads((out / "summary.json").read_text())
+    assert [(m["name"], m["status"]) for m in summary["modules"]] == [
+        ("latency", "ok"),
+        ("footprint", "ok"),
+    ]
+    assert {r["benchmark"] for r in summary["rows"]} == {"latency", "footprint"}
+    assert all(r["passed"] in (True, False, None) for r in summary["rows"])
+    markdown = (out / "summary.md").read_text()
+    assert summary["machine"]["cpu"] in markdown
+    assert "| latency | push latency p99" in markdown
+    assert "push latency p99" in stdout
+
+
+def test_latency_numbers_are_sane(quick_run: tuple[Path, str]) -> None:
+    r = load(quick_run[0], "latency")
+    push, command, poll = r["push"], r["command"], r["poll_1s"]
+    assert push["count"] == 60
+    assert command["count"] == 100
+    assert 0 < push["p50_ms"] <= push["p99_ms"] <= push["max_ms"] < 1000
+    assert 0 < command["p50_ms"] <= command["p99_ms"] < 1000
+    # Polling every second sees a reading about half a second late on average.
+    assert 150 < poll["mean_ms"] < 1100
+    assert poll["mean_ms"] > push["mean_ms"]
+    assert r["poll_flat_out"]["polls_per_s"] > 10
+    # The daemon was asked for 0.01 s and caps reads at 20 per second.
+    assert 40 <= r["read_period_ms"] <= 120
+
+
+def test_footprint_numbers_are_sane(quick_run: tuple[Path, str]) -> None:
+    r = load(quick_run[0], "footprint")
+    (run,) = r["runs"]
+    assert run["python"].split(".")[:2] == [str(v) for v in sys.version_info[:2]]
+    daemon, bare = run["daemon"], run["bare_python"]
+    assert 5 < bare["rss_peak_mb"] < daemon["rss_peak_mb"] < 1000
+    assert 0 <= daemon["cpu_pct"] < 100
+    assert 0 <= bare["cpu_pct"] < 100
+    assert min(run["pushes_per_client"]) >= 3  # ~1 a second for 4 s

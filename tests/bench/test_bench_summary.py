@@ -1,0 +1,103 @@
+"""make bench's runner: statistics, result rows, adapters, a crashed benchmark failing loudly."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from bench import run_all
+from bench._daemon import percentile, summary_ms
+from bench.latency import poll_delays
+
+CONTROL = [
+    {
+        "name": "beerpi cascade",
+        "rms_error_c": 0.17,
+        "max_error_c": 0.51,
+        "step_overshoot_c": 0.44,
+        "heater_cycles_per_day": 1.8,
+        "cooler_cycles_per_day": 7.0,
+    },
+    {
+        "name": "hysteresis ±0.5 °C",
+        "rms_error_c": 0.52,
+        "max_error_c": 1.0,
+        "step_overshoot_c": 0.7,
+        "heater_cycles_per_day": 8.1,
+        "cooler_cycles_per_day": 8.1,
+    },
+]
+
+HISTORY = {
+    "sqlite": {
+        "ingest": {"readings": 525600, "readings_per_s": 442789},
+        "query": {"points": 525600, "series_in_db_ms": 124.4, "fetch_all_ms": 2386.0},
+    },
+    "mongo": "skipped: secantusdb is not installed",
+}
+
+
+def test_percentile_is_nearest_rank() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 50) == 50
+    assert percentile(values, 99) == 99
+    assert percentile(values, 100) == 100
+    assert percentile([3.0], 99) == 3.0
+    assert summary_ms([0.001, 0.002]) == {
+        "count": 2,
+        "mean_ms": 1.5,
+        "p50_ms": 1.0,
+        "p99_ms": 2.0,
+        "max_ms": 2.0,
+    }
+
+
+def test_poll_delay_is_until_the_first_poll_showing_that_reading_or_newer() -> None:
+    taken = [10.0, 10.05, 10.5, 11.2]
+    polls = [(10.3, 10.05), (11.3, 11.2)]  # (seen at, newest reading it returned)
+    delays = poll_delays(taken, started=10.01, polls=polls)
+    assert [round(d, 3) for d in delays] == [0.25, 0.8, 0.1]
+
+
+def test_control_adapter_judges_issue_4_goals() -> None:
+    rows, _ = run_all.rows_for("control", CONTROL)
+    by_metric = {r["metric"]: r for r in rows}
+    assert by_metric["control RMS error, 14 days"]["passed"] is True
+    assert by_metric["compressor (cooler) cycles per day"]["passed"] is True
+    worse = [dict(CONTROL[0], rms_error_c=0.3), CONTROL[1]]
+    rows, _ = run_all.rows_for("control", worse)
+    assert rows[0]["passed"] is False
+
+
+def test_history_adapter_judges_the_query_goals_and_notes_a_skipped_store() -> None:
+    rows, notes = run_all.rows_for("history", HISTORY)
+    query = next(r for r in rows if "buckets" in r["metric"])
+    speedup = next(r for r in rows if "speed-up" in r["metric"])
+    assert query["value"] == 124.4
+    assert query["passed"] is True
+    assert speedup["value"] == 19.2
+    assert speedup["passed"] is False
+    assert notes == ["history mongo: skipped: secantusdb is not installed"]
+
+
+def test_metrics_rows_are_taken_as_given_but_checked() -> None:
+    good = {"metrics": [{"metric": "m", "value": 1.5, "unit": "ms", "passed": None}]}
+    rows, _ = run_all.rows_for("anything", good)
+    assert rows[0]["value"] == 1.5
+    for bad in (math.nan, "3", None, True):
+        with pytest.raises(run_all.ResultError):
+            run_all.rows_for("anything", {"metrics": [{"metric": "m", "value": bad}]})
+    with pytest.raises(run_all.ResultError):
+        run_all.rows_for("unknown", {"numbers": 1})
+
+
+def test_a_crashed_benchmark_is_reported_not_summarised(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BEERPI_BENCH_RESULTS", str(tmp_path))
+    outcome = run_all.run_module("no_such_benchmark", quick=True, timeout_s=30)
+    assert outcome.status == "crashed"
+    assert "No module named" in outcome.error
+    assert outcome.rows == []
