@@ -42,6 +42,7 @@ _LOGGER = logging.getLogger(__name__)
 StateListener = Callable[[State], None]
 FaultListener = Callable[[FaultInfo], None]
 MediaListener = Callable[[MediaInfo], None]
+ReadingsListener = Callable[[ReadingsPage], None]
 ConnectionListener = Callable[[bool], None]
 
 
@@ -88,6 +89,10 @@ class _Namespace(socketio.AsyncClientNamespace):  # type: ignore[misc]
         if isinstance(data, Mapping):
             self._client._notify(self._client._media_listeners, MediaInfo.from_dict(data))
 
+    async def on_readings(self, data: object) -> None:
+        if isinstance(data, Mapping):
+            self._client._notify(self._client._readings_listeners, ReadingsPage.from_dict(data))
+
 
 class BeerPiClient:
     """One connection to one daemon; see the module docstring."""
@@ -125,6 +130,7 @@ class BeerPiClient:
         self._state_listeners: list[StateListener] = []
         self._fault_listeners: list[FaultListener] = []
         self._media_listeners: list[MediaListener] = []
+        self._readings_listeners: list[ReadingsListener] = []
         self._connection_listeners: list[ConnectionListener] = []
 
     @property
@@ -143,6 +149,10 @@ class BeerPiClient:
 
     def add_media_listener(self, listener: MediaListener) -> Callable[[], None]:
         return self._add(self._media_listeners, listener)
+
+    def add_readings_listener(self, listener: ReadingsListener) -> Callable[[], None]:
+        """Readings as the daemon records them (``cursor`` is the last one's)."""
+        return self._add(self._readings_listeners, listener)
 
     def add_connection_listener(self, listener: ConnectionListener) -> Callable[[], None]:
         """Called with False when the link drops and True when it is back."""
@@ -274,9 +284,13 @@ class BeerPiClient:
         sio = self._sio
         if sio is None or not self.connected:
             raise BeerPiConnectionError(f"not connected to {self.base_url}")
+        # Sent as given (a non-object payload is the daemon's to refuse, as tests check).
+        data: object = {} if payload is None else payload
+        if isinstance(data, Mapping):
+            data = dict(data)
         async with self._call_lock:
             try:
-                ack = await sio.call(name, dict(payload or {}), timeout=self._request_timeout)
+                ack = await sio.call(name, data, timeout=self._request_timeout)
             except socketio.exceptions.TimeoutError as err:
                 raise BeerPiConnectionError(
                     f"{name}: no answer within {self._request_timeout} s"

@@ -40,6 +40,8 @@ class Event(_StrEnum):
     STATE = "state"
     PHOTO = "photo"
     FAULT = "fault"
+    # Readings just recorded to the outbox, with their cursor (for history services).
+    READINGS = "readings"
 
 
 class Request(_StrEnum):
