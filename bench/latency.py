@@ -88,6 +88,7 @@ class Listener:
     wanted_pushes: int = 0
     want_heater: bool | None = None
     heater_at: float | None = None
+    switched: asyncio.Event = field(default_factory=asyncio.Event)
     malformed: int = 0
     _last: str | None = None
 
@@ -98,6 +99,7 @@ class Listener:
         if self.want_heater is not None and relay is not None and relay.on is self.want_heater:
             self.want_heater = None
             self.heater_at = arrived_perf
+            self.switched.set()
         probe = state.probes.get(PROBE)
         if probe is None or probe.timestamp is None:
             self.malformed += 1
@@ -111,6 +113,12 @@ class Listener:
             self.push_latency_s.append(arrived - taken)
             if len(self.push_latency_s) >= self.wanted_pushes:
                 self.enough.set()
+
+    async def switched_at(self, timeout_s: float = 1.0) -> float | None:
+        """When a push first showed the relay as wanted (None if none came in time)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.switched.wait(), timeout_s)
+        return self.heater_at
 
 
 async def poller(
@@ -224,6 +232,7 @@ async def run_commands(client: BeerPiClient, listener: Listener, sizes: Sizes) -
     on = True
     for i in range(sizes.warmup + sizes.commands):
         listener.want_heater, listener.heater_at = on, None
+        listener.switched.clear()
         sent = time.perf_counter()
         try:
             ack = await client.call("set_relay", {"relay": RELAY, "on": on})
@@ -233,15 +242,12 @@ async def run_commands(client: BeerPiClient, listener: Listener, sizes: Sizes) -
         if ack.get("relay") != RELAY or ack.get("on") is not on:
             raise BenchError(f"set_relay {RELAY} {on} answered {ack!r}")
         # The daemon publishes the switched state before it acknowledges.
-        for _ in range(100):
-            if listener.heater_at is not None:
-                break
-            await asyncio.sleep(0.01)
-        else:
+        switched = await listener.switched_at()
+        if switched is None:
             raise BenchError(f"no state push showed {RELAY} {'on' if on else 'off'}")
         if i >= sizes.warmup:
             round_trips.append(acked - sent)
-            to_push.append(listener.heater_at - sent)
+            to_push.append(switched - sent)
         on = not on
     return {"command": summary_ms(round_trips), "command_to_push": summary_ms(to_push)}
 
