@@ -1,0 +1,143 @@
+// What both pages share: the login form, the fermenter selector and the live
+// connection to the service's /live socket.io namespace. Plain DOM, so the trend
+// page does not need jQuery.
+
+import { api, describeError } from "./api.js";
+
+const $id = (id) => document.getElementById(id);
+
+// Resolves once the user may use the API: at once when the service needs no
+// login or the session is already authenticated, else after a successful login.
+export async function ensureSession() {
+  const session = await api("api/session");
+  const logout = $id("logout");
+  if (session.login_required && session.authenticated) {
+    logout.hidden = false;
+    logout.title = session.user ? `Logged in as ${session.user}` : "";
+    logout.addEventListener("click", async () => {
+      try {
+        await api("api/logout", { method: "POST" });
+      } finally {
+        window.location.reload();
+      }
+    });
+  }
+  // Any later 401 (an expired session) brings the login form back.
+  document.addEventListener("beerpi:unauthorized", () => showLogin());
+  if (!session.login_required || session.authenticated) {
+    $id("app").hidden = false;
+    return session;
+  }
+  await showLogin();
+  return api("api/session");
+}
+
+function showLogin() {
+  $id("app").hidden = true;
+  $id("login").hidden = false;
+  $id("login-user").focus();
+  return new Promise((resolve) => {
+    const form = $id("login-form");
+    const status = $id("login-status");
+    form.onsubmit = async (submitEvent) => {
+      submitEvent.preventDefault();
+      status.dataset.kind = "progress";
+      status.textContent = "Logging in…";
+      try {
+        await api("api/login", {
+          method: "POST",
+          body: { username: $id("login-user").value, password: $id("login-password").value },
+        });
+        status.textContent = "";
+        $id("login").hidden = true;
+        $id("app").hidden = false;
+        if (document.body.dataset.started) {
+          window.location.reload(); // the session expired while the page ran
+        }
+        resolve();
+      } catch (error) {
+        status.dataset.kind = "error";
+        status.textContent =
+          error.status === 401 ? "Wrong user name or password." : describeError(error);
+      }
+    };
+  });
+}
+
+// Loads the fermenters and fills the selector (shown only when there are
+// several). The choice lives in the URL (?device=ID), so a page can be
+// bookmarked, and is kept when moving between the two pages.
+export async function loadDevices(onChange) {
+  const devices = await api("api/devices");
+  const select = $id("device-select");
+  const wanted = new URLSearchParams(window.location.search).get("device")
+    || window.localStorage.getItem("beerpi.device");
+  select.replaceChildren(
+    ...devices.map((device) => {
+      const option = document.createElement("option");
+      option.value = device.id;
+      option.textContent = `${device.name || device.id}${device.online ? "" : " (offline)"}`;
+      return option;
+    }),
+  );
+  $id("device-picker").hidden = devices.length < 2;
+  $id("no-devices").hidden = devices.length > 0;
+  const chosen = devices.find((device) => device.id === wanted) || devices[0] || null;
+  if (chosen) select.value = chosen.id;
+  select.addEventListener("change", () => {
+    const device = devices.find((item) => item.id === select.value);
+    rememberDevice(select.value);
+    onChange(device);
+  });
+  if (chosen) rememberDevice(chosen.id);
+  document.body.dataset.started = "1";
+  return { devices, chosen };
+}
+
+function rememberDevice(deviceId) {
+  window.localStorage.setItem("beerpi.device", deviceId);
+  const url = new URL(window.location.href);
+  url.searchParams.set("device", deviceId);
+  window.history.replaceState(null, "", url);
+  for (const link of document.querySelectorAll("a[data-keep-device]")) {
+    const target = new URL(link.getAttribute("href"), window.location.href);
+    target.searchParams.set("device", deviceId);
+    link.href = target.pathname + target.search;
+  }
+}
+
+// Connects to the service's /live namespace. Handlers get the pushed payloads;
+// onStatus(true|false) says whether the live connection is up. socket.io
+// reconnects by itself.
+export function connectLive(handlers) {
+  if (typeof window.io !== "function") {
+    handlers.onStatus?.(false);
+    return null;
+  }
+  const base = new URL(".", window.location.href);
+  const socket = window.io(`${window.location.origin}/live`, {
+    path: `${base.pathname}socket.io/`,
+    transports: ["websocket", "polling"],
+    withCredentials: true,
+  });
+  socket.on("connect", () => handlers.onStatus?.(true));
+  socket.on("disconnect", () => handlers.onStatus?.(false));
+  socket.on("connect_error", () => handlers.onStatus?.(false));
+  for (const name of ["device", "state", "readings", "event"]) {
+    const handler = handlers[`on${name[0].toUpperCase()}${name.slice(1)}`];
+    if (handler) socket.on(name, handler);
+  }
+  return socket;
+}
+
+export function setLiveStatus(mode, text) {
+  const status = $id("live-status");
+  status.dataset.mode = mode;
+  status.querySelector(".text").textContent = text;
+}
+
+export function showPageError(message) {
+  const banner = $id("page-error");
+  banner.hidden = !message;
+  banner.textContent = message || "";
+}

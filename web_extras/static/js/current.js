@@ -1,0 +1,520 @@
+// The current page: what the fermenter is doing now, and its controls.
+//
+// jQuery, as in the seed's current_temp.html. Updates arrive by live push
+// (socket.io, namespace /live); while that connection is down the page falls
+// back to the seed's "auto update every n seconds" polling, n chosen by the user.
+
+import { api, deviceUrl, query, describeError } from "./api.js";
+import { ensureSession, loadDevices, connectLive, setLiveStatus, showPageError } from "./common.js";
+import {
+  formatTemperature, formatAge, formatTime, modeName, describeEvent, capitalise,
+} from "./format.js";
+
+const $ = window.jQuery;
+
+const page = {
+  device: null,        // the entry from GET api/devices (id, name, online, last_seen, device, state)
+  info: null,          // the device payload (probes, relays, camera, thermostat limits)
+  state: null,         // the latest state payload
+  receivedAt: 0,       // Date.now() when that state arrived (ages count on from it)
+  live: false,
+  pollTimer: null,
+  editingThermostat: false,
+  pendingRelays: new Set(),
+  latestPhotoId: null,
+  waitingVideo: null,
+  events: [],
+};
+
+const DAY_MS = 24 * 3600 * 1000;
+const STALE_S = 300;
+
+// ---- rendering -------------------------------------------------------------
+
+function probeIds() {
+  if (page.info && page.info.probes) return page.info.probes.map((probe) => probe.id);
+  return page.state ? Object.keys(page.state.probes || {}) : [];
+}
+
+function probeName(id) {
+  const probe = page.info && (page.info.probes || []).find((item) => item.id === id);
+  return (probe && probe.name) || capitalise(id);
+}
+
+function relayIds() {
+  if (page.info && page.info.relays) return page.info.relays.map((relay) => relay.id);
+  return page.state ? Object.keys(page.state.relays || {}) : [];
+}
+
+function relayName(id) {
+  const relay = page.info && (page.info.relays || []).find((item) => item.id === id);
+  return (relay && relay.name) || capitalise(id);
+}
+
+// Seconds since a probe's last good reading, by the daemon's clock: the state's
+// own timestamp minus the reading's, plus the time since the state arrived. This
+// stays right when the Pi's clock and the browser's disagree (and on a
+// simulated daemon whose clock runs fast).
+function readingAge(probe) {
+  if (!page.state || !probe || !probe.timestamp) return null;
+  const stateTime = Date.parse(page.state.timestamp) || Date.parse(probe.timestamp);
+  return (stateTime - Date.parse(probe.timestamp)) / 1000 + (Date.now() - page.receivedAt) / 1000;
+}
+
+function renderProbes() {
+  const $probes = $("#probes");
+  const ids = probeIds();
+  $probes.children().each(function removeGone() {
+    if (!ids.includes($(this).data("probe"))) $(this).remove();
+  });
+  for (const id of ids) {
+    let $card = $probes.children().filter((_, element) => $(element).data("probe") === id);
+    if (!$card.length) {
+      $card = $(`<article class="card probe" aria-live="off">
+          <h2></h2>
+          <div class="temperature"><span class="value">–</span><span class="unit">°C</span></div>
+          <div class="age"></div>
+        </article>`)
+        .addClass(`probe-${id}`)
+        .attr("data-testid", `probe-${id}`)
+        .data("probe", id);
+      $card.find("h2").text(probeName(id));
+      $probes.append($card);
+    }
+    const probe = page.state && page.state.probes ? page.state.probes[id] : null;
+    const fault = probe && probe.fault;
+    const $temperature = $card.find(".temperature");
+    $card.toggleClass("fault", Boolean(fault));
+    $temperature.toggleClass("faulted", Boolean(fault));
+    if (fault) {
+      $temperature.find(".value").text(`Fault: ${fault.replaceAll("_", " ")}`);
+      $temperature.find(".unit").hide();
+    } else {
+      $temperature.find(".value").text(formatTemperature(probe ? probe.temperature : null));
+      $temperature.find(".unit").show();
+    }
+    $temperature.attr("aria-label", fault
+      ? `${probeName(id)}: probe fault ${fault}`
+      : `${probeName(id)}: ${formatTemperature(probe ? probe.temperature : null)} degrees Celsius`);
+  }
+  renderAges();
+}
+
+function renderAges() {
+  $("#probes").children().each(function renderAge() {
+    const probe = page.state && page.state.probes ? page.state.probes[$(this).data("probe")] : null;
+    const age = readingAge(probe);
+    const text = probe && probe.fault && probe.timestamp
+      ? `last good reading ${formatAge(age)}`
+      : `reading ${formatAge(age)}`;
+    $(this).find(".age")
+      .text(probe && probe.timestamp ? `${text} · ${formatTime(probe.timestamp)}` : "no reading yet")
+      .toggleClass("stale", age !== null && age > STALE_S);
+  });
+}
+
+function renderBanners() {
+  const faults = ((page.state && page.state.faults) || []).filter((fault) => fault.active !== false);
+  const $banner = $("#fault-banner");
+  if (faults.length) {
+    const $list = $("<ul>");
+    for (const fault of faults) {
+      const source = probeIds().includes(fault.source) ? `${probeName(fault.source)} probe`
+        : relayIds().includes(fault.source) ? relayName(fault.source) : capitalise(fault.source || "");
+      $list.append($("<li>").text(
+        `${source}: ${fault.message || fault.code}${fault.since ? ` (since ${formatTime(fault.since)})` : ""}`,
+      ));
+    }
+    $banner.empty()
+      .append($("<strong>").text(faults.length === 1 ? "⚠ Fault" : `⚠ ${faults.length} faults`))
+      .append($list)
+      .prop("hidden", false);
+  } else {
+    $banner.prop("hidden", true).empty();
+  }
+  const offline = page.device && page.device.online === false;
+  $("#offline-banner")
+    .prop("hidden", !offline)
+    .text(offline
+      ? `The fermenter is offline${page.device.last_seen ? ` (last seen ${formatTime(page.device.last_seen)})` : ""}. The values below are the last known; controls will fail until it is back.`
+      : "");
+}
+
+function renderThermostat() {
+  const thermostat = (page.state && page.state.thermostat) || {};
+  $("#target-value").text(
+    thermostat.target === null || thermostat.target === undefined ? "–" : `${formatTemperature(thermostat.target)} °C`,
+  );
+  const action = thermostat.action || "off";
+  $("#action").attr("data-action", action).text(capitalise(action));
+  $("#reason").text(thermostat.reason || (thermostat.mode ? `Mode: ${modeName(thermostat.mode)}` : ""));
+  const profile = thermostat.profile;
+  $("#profile").prop("hidden", !profile).text(profile
+    ? `Profile “${profile.name}”, step ${(profile.step ?? 0) + 1} of ${(profile.steps || []).length}${profile.finished ? " (finished)" : ""}`
+    : "");
+  const limits = (page.info && page.info.thermostat) || {};
+  $("#target-input").attr({ min: limits.min_target ?? -5, max: limits.max_target ?? 40 });
+  if (!page.editingThermostat) {
+    if (thermostat.mode) $("#mode-select").val(thermostat.mode);
+    if (thermostat.target !== null && thermostat.target !== undefined) $("#target-input").val(thermostat.target);
+  }
+}
+
+function renderRelays() {
+  const $relays = $("#relays");
+  const ids = relayIds();
+  if (!ids.length) {
+    $relays.text("This fermenter has no relays.");
+    return;
+  }
+  for (const id of ids) {
+    let $row = $relays.children().filter((_, element) => $(element).data("relay") === id);
+    if (!$row.length) {
+      $relays.children(":not(.relay)").remove();
+      const inputId = `relay-${id}`;
+      $row = $(`<div class="relay">
+          <label class="name"></label>
+          <span class="switch"><input type="checkbox" role="switch"><span class="track" aria-hidden="true"></span></span>
+          <span class="onoff" aria-hidden="true"></span>
+          <p class="why"></p>
+        </div>`).addClass(id).data("relay", id);
+      $row.find("label").attr("for", inputId).text(relayName(id));
+      $row.find("input").attr({ id: inputId, "data-relay": id, "aria-describedby": `${inputId}-why` })
+        .on("change", function onToggle() { switchRelay(id, this.checked, $(this)); });
+      $row.find(".why").attr("id", `${inputId}-why`);
+      $relays.append($row);
+    }
+    const relay = (page.state && page.state.relays && page.state.relays[id]) || {};
+    const byThermostat = relay.controlled_by === "thermostat";
+    const $input = $row.find("input");
+    if (!page.pendingRelays.has(id)) {
+      $input.prop("checked", Boolean(relay.on));
+      $input.prop("disabled", byThermostat || page.device?.online === false);
+    }
+    $row.find(".onoff").attr("data-on", String(Boolean(relay.on))).text(relay.on ? "ON" : "off");
+    let why = "";
+    if (byThermostat) {
+      why = `Driven by the thermostat (mode ${modeName(page.state.thermostat?.mode)}). Set the mode to Off to switch it by hand.`;
+    } else if (page.device?.online === false) {
+      why = "The fermenter is offline.";
+    } else if (relay.locked_for_s > 0 && !relay.on) {
+      why = `Resting: it may switch on again in ${Math.ceil(relay.locked_for_s)} s.`;
+    }
+    $row.find(".why").text(why);
+  }
+}
+
+function renderCamera() {
+  const hasCamera = !page.info || page.info.camera !== false;
+  $("#camera-card").prop("hidden", !hasCamera);
+  const video = !page.info || !page.info.capabilities || page.info.capabilities.includes("video");
+  $("#video-button, #video-seconds").prop("disabled", !video);
+}
+
+function renderAll() {
+  renderBanners();
+  renderProbes();
+  renderThermostat();
+  renderRelays();
+  renderCamera();
+}
+
+function showPhoto(media) {
+  if (!media || !media.url) return;
+  page.latestPhotoId = media.id;
+  $("#photo").attr("src", media.url).attr("data-media-id", media.id || "");
+  $("#photo-caption").text(`Photo taken ${formatTime(media.timestamp)}`);
+  $("#photo-figure").prop("hidden", false);
+}
+
+function showVideo(media) {
+  const size = media.size ? ` · ${(media.size / 1e6).toFixed(1)} MB` : "";
+  $("#video-link").empty().prop("hidden", false)
+    .append($("<a>").attr({ href: media.url, download: "" }).text(`Video of ${formatTime(media.timestamp)}${size}`));
+}
+
+function renderEvents() {
+  const $list = $("#events").empty();
+  if (!page.events.length) {
+    $list.append($("<li>").text("None in the last 24 hours."));
+    return;
+  }
+  for (const event of page.events.slice(0, 30)) {
+    $list.append($("<li>")
+      .append($("<time>").attr("datetime", event.timestamp).text(formatTime(event.timestamp)))
+      .append(document.createTextNode(describeEvent(event))));
+  }
+}
+
+// ---- status lines for the controls -----------------------------------------
+
+function status(selector, kind, text) {
+  $(selector).attr("data-kind", kind).text(text);
+}
+
+// ---- data ------------------------------------------------------------------
+
+function applyDevice(entry) {
+  page.device = entry;
+  if (entry.device) page.info = entry.device;
+  if (entry.state) applyState(entry.state);
+  else renderAll();
+}
+
+function applyState(state) {
+  page.state = state;
+  page.receivedAt = Date.now();
+  renderAll();
+  const photo = state.latest_photo;
+  if (photo && photo.id && photo.id !== page.latestPhotoId && !page.photoPending) {
+    refreshMedia(); // the service's media list has the URL it serves the photo at
+  }
+}
+
+function deviceNow() {
+  const stateTime = page.state && Date.parse(page.state.timestamp);
+  return stateTime ? stateTime + (Date.now() - page.receivedAt) : Date.now();
+}
+
+function windowQuery() {
+  const now = deviceNow();
+  return query({
+    start: new Date(now - DAY_MS).toISOString(),
+    end: new Date(now + 3600 * 1000).toISOString(),
+  });
+}
+
+async function refreshDevice() {
+  if (!page.device) return;
+  try {
+    applyDevice(await api(deviceUrl(page.device.id)));
+    showPageError("");
+  } catch (error) {
+    showPageError(`Could not update: ${describeError(error)}`);
+  }
+}
+
+async function refreshMedia() {
+  if (!page.device) return [];
+  try {
+    const media = await api(deviceUrl(page.device.id, `/media${windowQuery()}`));
+    const sorted = [...media].sort((a, b) => Date.parse(b.timestamp) - Date.parse(a.timestamp));
+    const photo = sorted.find((item) => item.kind === "photo");
+    if (photo && photo.id !== page.latestPhotoId) showPhoto(photo);
+    if (page.waitingVideo) {
+      const video = sorted.find((item) => item.id === page.waitingVideo.id);
+      if (video) {
+        page.waitingVideo = null;
+        status("#camera-status", "ok", "Video ready.");
+        $("#video-button").prop("disabled", false);
+        showVideo(video);
+      }
+    }
+    return sorted;
+  } catch (error) {
+    return [];
+  }
+}
+
+async function refreshEvents() {
+  if (!page.device) return;
+  try {
+    const events = await api(deviceUrl(page.device.id, `/events${windowQuery()}`));
+    page.events = [...events].sort((a, b) => Date.parse(b.timestamp) - Date.parse(a.timestamp));
+    renderEvents();
+  } catch (error) {
+    // The events list is a nicety; the rest of the page still works.
+  }
+}
+
+// ---- live push and the polling fallback --------------------------------------
+
+function pollSeconds() {
+  return Number($("#poll-interval").val()) || 0;
+}
+
+function updatePolling() {
+  window.clearInterval(page.pollTimer);
+  page.pollTimer = null;
+  const seconds = pollSeconds();
+  if (page.live) {
+    setLiveStatus("live", "Live");
+  } else if (seconds > 0) {
+    page.pollTimer = window.setInterval(refreshDevice, seconds * 1000);
+    setLiveStatus("polling", `Updating every ${seconds} s`);
+  } else {
+    setLiveStatus("offline", "Not updating");
+  }
+}
+
+function startLive() {
+  connectLive({
+    onStatus(connected) {
+      if (connected === page.live) return;
+      page.live = connected;
+      updatePolling();
+      if (connected) refreshDevice(); // catch up on what happened while away
+    },
+    onDevice(message) {
+      if (!page.device || message.device !== page.device.id) return;
+      page.device.online = message.online;
+      if (message.info) page.info = message.info;
+      renderAll();
+    },
+    onState(message) {
+      if (page.device && message.device === page.device.id) applyState(message.state);
+    },
+    onEvent(message) {
+      if (!page.device || message.device !== page.device.id) return;
+      page.events.unshift(message.event);
+      renderEvents();
+      if (["photo", "video"].includes(message.event.kind)) refreshMedia();
+    },
+  });
+}
+
+// ---- controls ----------------------------------------------------------------
+
+async function switchRelay(id, on, $input) {
+  page.pendingRelays.add(id);
+  $input.prop("disabled", true);
+  status("#relay-status", "progress", `Switching ${relayName(id).toLowerCase()} ${on ? "on" : "off"}…`);
+  try {
+    await api(deviceUrl(page.device.id, `/relays/${encodeURIComponent(id)}`), { method: "POST", body: { on } });
+    status("#relay-status", "ok", `${relayName(id)} is ${on ? "on" : "off"}.`);
+    if (page.state && page.state.relays && page.state.relays[id]) page.state.relays[id].on = on;
+  } catch (error) {
+    $input.prop("checked", !on);
+    status("#relay-status", "error", `${relayName(id)} not switched: ${describeError(error)}`);
+  } finally {
+    page.pendingRelays.delete(id);
+    renderRelays();
+  }
+}
+
+async function setThermostat(submitEvent) {
+  submitEvent.preventDefault();
+  const body = { mode: $("#mode-select").val() };
+  const targetText = String($("#target-input").val()).trim();
+  if (targetText !== "") {
+    const target = Number(targetText);
+    const input = document.getElementById("target-input");
+    if (!Number.isFinite(target) || !input.checkValidity()) {
+      status("#thermostat-status", "error",
+        `The target must be a number between ${input.min} and ${input.max} °C.`);
+      return;
+    }
+    body.target = target;
+  }
+  $("#thermostat-apply").prop("disabled", true);
+  status("#thermostat-status", "progress", "Setting the thermostat…");
+  try {
+    const answer = await api(deviceUrl(page.device.id, "/thermostat"), { method: "POST", body });
+    const thermostat = (answer && answer.thermostat) || body;
+    page.editingThermostat = false;
+    status("#thermostat-status", "ok",
+      `Thermostat set: ${modeName(thermostat.mode)}, target ${formatTemperature(thermostat.target)} °C.`);
+    if (page.state && answer && answer.thermostat) {
+      page.state.thermostat = answer.thermostat;
+      renderAll();
+    }
+  } catch (error) {
+    status("#thermostat-status", "error", `Not set: ${describeError(error)}`);
+  } finally {
+    $("#thermostat-apply").prop("disabled", false);
+  }
+}
+
+async function takePhoto() {
+  const $button = $("#photo-button").prop("disabled", true);
+  page.photoPending = true;
+  status("#camera-status", "progress", "Taking a photo…");
+  try {
+    const media = await api(deviceUrl(page.device.id, "/photo"), { method: "POST", body: {} });
+    showPhoto(media);
+    status("#camera-status", "ok", `Photo taken ${formatTime(media.timestamp)}.`);
+  } catch (error) {
+    status("#camera-status", "error", `No photo: ${describeError(error)}`);
+  } finally {
+    page.photoPending = false;
+    $button.prop("disabled", false);
+  }
+}
+
+async function recordVideo() {
+  const input = document.getElementById("video-seconds");
+  const seconds = Number(input.value);
+  if (!Number.isInteger(seconds) || !input.checkValidity()) {
+    status("#camera-status", "error", `The video length must be a whole number of seconds from ${input.min} to ${input.max}.`);
+    return;
+  }
+  const $button = $("#video-button").prop("disabled", true);
+  status("#camera-status", "progress", `Asking for a ${seconds} s video…`);
+  try {
+    const media = await api(deviceUrl(page.device.id, "/video"), { method: "POST", body: { seconds } });
+    if (media.ready === false) {
+      page.waitingVideo = media;
+      status("#camera-status", "progress", `Recording a ${seconds} s video…`);
+      // The "event" push says when it is ready; poll the media list as well.
+      const started = Date.now();
+      const check = async () => {
+        if (!page.waitingVideo) return;
+        await refreshMedia();
+        if (page.waitingVideo && Date.now() - started < (seconds + 60) * 1000) {
+          window.setTimeout(check, 2000);
+        } else if (page.waitingVideo) {
+          page.waitingVideo = null;
+          $button.prop("disabled", false);
+          status("#camera-status", "error", "The video did not arrive; look for it on the trend page later.");
+        }
+      };
+      window.setTimeout(check, Math.min(seconds * 1000, 5000));
+    } else {
+      status("#camera-status", "ok", "Video ready.");
+      showVideo(media);
+      $button.prop("disabled", false);
+    }
+  } catch (error) {
+    status("#camera-status", "error", `No video: ${describeError(error)}`);
+    $button.prop("disabled", false);
+  }
+}
+
+// ---- start -------------------------------------------------------------------
+
+async function selectDevice(entry) {
+  Object.assign(page, { device: null, info: null, state: null, latestPhotoId: null, events: [] });
+  $("#probes, #relays").empty();
+  $("#photo-figure, #video-link").prop("hidden", true);
+  if (!entry) return;
+  document.title = `BeerPi · ${entry.name || entry.id}`;
+  applyDevice(entry);
+  await Promise.all([refreshMedia(), refreshEvents()]);
+}
+
+async function start() {
+  try {
+    await ensureSession();
+    const saved = window.localStorage.getItem("beerpi.poll");
+    if (saved !== null && $(`#poll-interval option[value="${saved}"]`).length) $("#poll-interval").val(saved);
+    $("#poll-interval").on("change", () => {
+      window.localStorage.setItem("beerpi.poll", String(pollSeconds()));
+      updatePolling();
+    });
+    $("#thermostat-form").on("submit", setThermostat);
+    $("#mode-select, #target-input").on("input change", () => { page.editingThermostat = true; });
+    $("#photo-button").on("click", takePhoto);
+    $("#video-button").on("click", recordVideo);
+    const { chosen } = await loadDevices((entry) => selectDevice(entry));
+    await selectDevice(chosen);
+    updatePolling();
+    startLive();
+    window.setInterval(renderAges, 1000);
+    document.body.dataset.ready = "1";
+  } catch (error) {
+    showPageError(`BeerPi could not start: ${describeError(error)}`);
+    document.getElementById("app").hidden = false;
+  }
+}
+
+$(start);
