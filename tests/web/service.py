@@ -1,0 +1,160 @@
+"""Run the real web service on a free 127.0.0.1 port, in the test's loop or as a process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import socketio
+from aiohttp import web
+
+from tests.support.daemon import free_port
+from web_extras.app import create_app
+from web_extras.config import WebConfig
+from web_extras.keys import HUB, STORE
+
+DEVICE_TOKEN = "device-token-0123456789"
+API_TOKEN = "api-token-0123456789"
+
+
+@dataclass
+class RunningService:
+    app: web.Application
+    runner: web.AppRunner
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def hub(self) -> Any:
+        return self.app[HUB]
+
+    @property
+    def store(self) -> Any:
+        return self.app[STORE]
+
+
+def web_config(data_dir: Path, **values: Any) -> WebConfig:
+    base: dict[str, Any] = {"host": "127.0.0.1", "port": free_port(), "data_dir": str(data_dir)}
+    base.update(values)
+    return WebConfig.model_validate(base)
+
+
+@contextlib.asynccontextmanager
+async def running_service(config: WebConfig) -> AsyncIterator[RunningService]:
+    app = create_app(config)
+    runner = web.AppRunner(app, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", config.port)
+    await site.start()
+    try:
+        yield RunningService(app, runner, config.port)
+    finally:
+        await runner.cleanup()
+
+
+async def wait_until(predicate: Any, timeout_s: float = 15.0, step_s: float = 0.05) -> Any:
+    """Poll an (async or sync) predicate until truthy; bounded."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = predicate()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"condition not met within {timeout_s} s")
+        await asyncio.sleep(step_s)
+
+
+@contextlib.asynccontextmanager
+async def live_client(
+    url: str, *, auth: dict[str, str] | None = None, headers: dict[str, str] | None = None
+) -> AsyncIterator[tuple[Any, list[tuple[str, Any]]]]:
+    """A browser-like socket.io client on ``/live``, recording every event it gets."""
+    received: list[tuple[str, Any]] = []
+    sio = socketio.AsyncClient(reconnection=False, handle_sigint=False)
+
+    @sio.on("*", namespace="/live")  # type: ignore[misc]
+    async def any_event(event: str, data: Any) -> None:
+        received.append((event, data))
+
+    await sio.connect(
+        url, namespaces=["/live"], auth=auth, headers=headers or {}, transports=["websocket"]
+    )
+    try:
+        yield sio, received
+    finally:
+        await sio.shutdown()
+
+
+@contextlib.asynccontextmanager
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@dataclass
+class ServiceProcess:
+    process: subprocess.Popen[str]
+    port: int
+    lines: list[str]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self, timeout: float = 20) -> int:
+        self.process.terminate()
+        return self.process.wait(timeout=timeout)
+
+
+@contextlib.contextmanager
+def service_process(*args: str, port: int | None = None) -> Iterator[ServiceProcess]:
+    """``python -m web_extras`` as a child; ready when /health answers."""
+    port = port or free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "web_extras", "--host", "127.0.0.1", "--port", str(port), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    lines: list[str] = []
+    assert process.stdout is not None
+    stream = process.stdout
+    threading.Thread(target=lambda: lines.extend(stream), daemon=True).start()
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"service exited with {process.returncode}: {''.join(lines)}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError("".join(lines)) from None
+                time.sleep(0.1)
+        yield ServiceProcess(process, port, lines)
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

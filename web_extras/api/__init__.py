@@ -1,0 +1,1 @@
+"""The JSON API, one RouteTableDef per module (see web_extras/openapi.json)."""

@@ -1,0 +1,59 @@
+"""Login, logout and who am I, for the pages."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from web_extras.auth import COOKIE
+from web_extras.errors import ApiError, bad_request
+from web_extras.keys import AUTH
+
+from .common import json_object
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/api/session")
+async def session(request: web.Request) -> web.Response:
+    auth = request.app[AUTH]
+    user = auth.request_user(request)
+    return web.json_response(
+        {
+            "authenticated": user is not None,
+            "login_required": auth.login_required,
+            "user": user,
+        }
+    )
+
+
+@routes.post("/api/login")
+async def login(request: web.Request) -> web.Response:
+    auth = request.app[AUTH]
+    body = await json_object(request)
+    username, password = body.get("username"), body.get("password")
+    if not isinstance(username, str) or not isinstance(password, str):
+        raise bad_request("username and password must be strings")
+    if auth.user is None:
+        raise ApiError(400, "login_disabled", "no user is configured; use the API token")
+    if not auth.check_login(username, password):
+        raise ApiError(401, "unauthorized", "wrong user name or password")
+    response = web.json_response({"authenticated": True, "login_required": True, "user": username})
+    response.set_cookie(
+        COOKIE,
+        auth.make_session(username),
+        max_age=int(auth.max_age_s),
+        httponly=True,
+        samesite="Strict",
+        secure=request.secure,
+        path="/",
+    )
+    return response
+
+
+@routes.post("/api/logout")
+async def logout(request: web.Request) -> web.Response:
+    response = web.json_response(
+        {"authenticated": False, "login_required": request.app[AUTH].login_required, "user": None}
+    )
+    response.del_cookie(COOKIE, path="/")
+    return response

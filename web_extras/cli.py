@@ -1,0 +1,117 @@
+"""``beerpi-web``: parse the command line, build the configuration, run the service."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from .config import ConfigError, WebConfig, load_config
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="beerpi-web", description="BeerPi history service: links to daemons, API, pages"
+    )
+    parser.add_argument("--config", type=Path, help="TOML file (see deploy/web.example.toml)")
+    parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to listen on (default 8080)")
+    parser.add_argument("--data-dir", type=Path, help="media cache, session key, SQLite file")
+    store = parser.add_mutually_exclusive_group()
+    store.add_argument("--mongo-url", help="MongoDB URL for the history (default: SQLite)")
+    store.add_argument("--db", type=Path, help="SQLite history file")
+    parser.add_argument(
+        "--daemon", action="append", default=[], metavar="URL", help="ws://HOST:PORT to dial in to"
+    )
+    parser.add_argument(
+        "--daemon-token",
+        action="append",
+        default=[],
+        metavar="T",
+        help="token of the matching --daemon (one for all, or one per --daemon)",
+    )
+    parser.add_argument(
+        "--device-token",
+        action="append",
+        default=[],
+        metavar="ID=T",
+        help="accept dial-out from device ID with token T",
+    )
+    parser.add_argument("--redis-url", help="share live traffic between processes via Redis")
+    parser.add_argument("--user", help="login name for the pages")
+    parser.add_argument("--password-file", type=Path, help="file holding the password (or hash)")
+    parser.add_argument("--api-token", help="bearer token for scripts")
+    parser.add_argument(
+        "--public-read", action="store_true", default=None, help="reads need no login"
+    )
+    parser.add_argument(
+        "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
+    )
+    return parser
+
+
+def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
+    if args.daemon_token and len(args.daemon_token) not in (1, len(args.daemon)):
+        raise ConfigError("give one --daemon-token, or one per --daemon")
+    if args.daemon and not args.daemon_token:
+        raise ConfigError("--daemon needs --daemon-token")
+    tokens = (
+        args.daemon_token * len(args.daemon) if len(args.daemon_token) == 1 else args.daemon_token
+    )
+    device_tokens: dict[str, str] = {}
+    for item in args.device_token:
+        device, sep, token = item.partition("=")
+        if not sep or not device or not token:
+            raise ConfigError(f"--device-token must be ID=TOKEN, got {item!r}")
+        device_tokens[device] = token
+    return {
+        "host": args.host,
+        "port": args.port,
+        "data_dir": None if args.data_dir is None else str(args.data_dir),
+        "mongo_url": args.mongo_url,
+        "db": None if args.db is None else str(args.db),
+        "daemons": [{"url": u, "token": t} for u, t in zip(args.daemon, tokens, strict=True)]
+        or None,
+        "device_tokens": device_tokens or None,
+        "redis_url": args.redis_url,
+        "user": args.user,
+        "password_file": None if args.password_file is None else str(args.password_file),
+        "api_token": args.api_token,
+        "public_read": args.public_read,
+    }
+
+
+def parse(argv: list[str] | None = None) -> tuple[WebConfig, str]:
+    args = build_parser().parse_args(argv)
+    return load_config(args.config, overrides_from(args)), args.log_level
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        config, log_level = parse(argv)
+    except ConfigError as err:
+        print(f"beerpi-web: {err}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("aiohttp.access", "engineio", "socketio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    from aiohttp import web
+
+    from .app import create_app
+
+    try:
+        app = create_app(config)
+    except ConfigError as err:
+        print(f"beerpi-web: {err}", file=sys.stderr)
+        return 2
+    logging.getLogger("web_extras").info(
+        "BeerPi web service on http://%s:%d/", config.host, config.port
+    )
+    web.run_app(app, host=config.host, port=config.port, print=None, handler_cancellation=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

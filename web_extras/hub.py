@@ -1,0 +1,209 @@
+"""DeviceHub: every device the service knows, whether it is online, over which link.
+
+Links are either dial-in (the service is a client of the daemon) or dial-out (the
+daemon is a client of the service's ``/devices`` namespace); the rest of the
+service only sees ``DeviceLink``. A device with history but no link right now
+is listed offline. With Redis, a device linked to another service process is
+reached through ``RemoteRouter``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from beerpi_protocol.errors import BeerPiConnectionError, BeerPiRequestError
+from beerpi_protocol.models import DeviceInfo, State
+
+from .errors import device_offline, from_daemon, not_found
+from .store import Event, HistoryStore, StoredReading
+from .timefmt import iso, now
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class DeviceLink(Protocol):
+    kind: str  # "dial-in" | "dial-out"
+
+    async def call(self, request: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """The ``{"ok": true, ...}`` answer, or BeerPiRequestError/BeerPiConnectionError."""
+        ...
+
+    async def fetch(self, path: str) -> tuple[bytes, str]:
+        """A file on the daemon's HTTP port (BeerPiRequestError ``not_found`` if none)."""
+        ...
+
+
+class RemoteRouter(Protocol):
+    """Devices linked to other service processes (scale-out)."""
+
+    async def device_ids(self) -> list[str]: ...
+
+    async def describe(self, device: str) -> dict[str, Any] | None: ...
+
+    async def call(
+        self, device: str, request: str, payload: Mapping[str, Any]
+    ) -> dict[str, Any]: ...
+
+
+class HubListener(Protocol):
+    async def device_changed(self, record: DeviceRecord) -> None: ...
+
+    async def state_changed(self, record: DeviceRecord) -> None: ...
+
+    async def readings_added(self, device: str, readings: Sequence[StoredReading]) -> None: ...
+
+    async def event_added(self, event: Event) -> None: ...
+
+
+@dataclass
+class DeviceRecord:
+    id: str
+    info: DeviceInfo | None = None
+    state: State | None = None
+    link: DeviceLink | None = None
+    last_seen: datetime | None = None
+    # Linked to another service process (scale-out through Redis).
+    remote: bool = False
+
+    @property
+    def online(self) -> bool:
+        return self.link is not None or self.remote
+
+    def to_json(self) -> dict[str, Any]:
+        info = self.info
+        return {
+            "id": self.id,
+            "name": info.name if info else self.id,
+            "model": info.model if info else "",
+            "online": self.online,
+            "last_seen": None if self.last_seen is None else iso(self.last_seen),
+            "device": None if info is None else info.to_dict(),
+            "state": None if self.state is None else self.state.to_dict(),
+        }
+
+
+class DeviceHub:
+    def __init__(self, store: HistoryStore) -> None:
+        self.store = store
+        self._records: dict[str, DeviceRecord] = {}
+        self._listeners: list[HubListener] = []
+        self.remote: RemoteRouter | None = None
+
+    async def load_known(self) -> None:
+        """Devices with history are listed (offline) even before they connect."""
+        for device in await self.store.devices():
+            self._records.setdefault(device, DeviceRecord(device))
+
+    def add_listener(self, listener: HubListener) -> None:
+        self._listeners.append(listener)
+
+    # -- queries -------------------------------------------------------------
+
+    def records(self) -> list[DeviceRecord]:
+        return [self._records[k] for k in sorted(self._records)]
+
+    def find(self, device: str) -> DeviceRecord | None:
+        return self._records.get(device)
+
+    async def get(self, device: str) -> DeviceRecord:
+        """The record, asking the other processes when this one never saw it; 404 if none."""
+        record = self._records.get(device)
+        if record is not None and (record.online or self.remote is None):
+            return record
+        if self.remote is not None:
+            described = await self.remote.describe(device)
+            if described is not None:
+                return _remote_record(device, described)
+        if record is None:
+            raise not_found(f"unknown device {device!r}", "unknown_device")
+        return record
+
+    async def all_json(self) -> list[dict[str, Any]]:
+        ids = set(self._records)
+        if self.remote is not None:
+            ids.update(await self.remote.device_ids())
+        return [(await self.get(device)).to_json() for device in sorted(ids)]
+
+    # -- links ---------------------------------------------------------------
+
+    async def attach(self, info: DeviceInfo, link: DeviceLink) -> DeviceRecord:
+        record = self._records.setdefault(info.id, DeviceRecord(info.id))
+        if record.link is not None and record.link is not link:
+            _LOGGER.warning("device %s linked again (%s); the newest link wins", info.id, link.kind)
+        record.info, record.link, record.last_seen = info, link, now()
+        await self._notify("device_changed", record)
+        return record
+
+    async def detach(self, device: str, link: DeviceLink) -> bool:
+        """Forget ``link``; False if the device had moved to another link meanwhile."""
+        record = self._records.get(device)
+        if record is None or record.link is not link:
+            return False
+        record.link = None
+        await self._notify("device_changed", record)
+        return True
+
+    async def set_state(self, device: str, state: State) -> State | None:
+        record = self._records.setdefault(device, DeviceRecord(device))
+        previous, record.state, record.last_seen = record.state, state, now()
+        await self._notify("state_changed", record)
+        return previous
+
+    def touch(self, device: str) -> None:
+        record = self._records.get(device)
+        if record is not None:
+            record.last_seen = now()
+
+    async def readings_added(self, device: str, readings: Sequence[StoredReading]) -> None:
+        await self._notify("readings_added", device, readings)
+
+    async def event_added(self, event: Event) -> None:
+        await self._notify("event_added", event)
+
+    async def _notify(self, method: str, *args: Any) -> None:
+        for listener in list(self._listeners):
+            try:
+                await getattr(listener, method)(*args)
+            except Exception:
+                _LOGGER.exception("hub listener %s.%s failed", listener, method)
+
+    # -- commands ------------------------------------------------------------
+
+    async def call(
+        self, device: str, request: str, payload: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Send a request over whichever link the device has; ApiError when it cannot."""
+        record = await self.get(device)
+        try:
+            if record.link is not None:
+                return await record.link.call(request, payload or {})
+            if self.remote is not None and record.remote:
+                return await self.remote.call(device, request, payload or {})
+        except (BeerPiRequestError, BeerPiConnectionError) as err:
+            raise from_daemon(err, device) from None
+        raise device_offline(device)
+
+    async def fetch(self, device: str, path: str) -> tuple[bytes, str]:
+        record = await self.get(device)
+        if record.link is None:
+            raise device_offline(device)
+        try:
+            return await record.link.fetch(path)
+        except (BeerPiRequestError, BeerPiConnectionError) as err:
+            raise from_daemon(err, device) from None
+
+
+def _remote_record(device: str, described: Mapping[str, Any]) -> DeviceRecord:
+    info = described.get("device")
+    state = described.get("state")
+    return DeviceRecord(
+        device,
+        info=DeviceInfo.from_dict(info) if isinstance(info, Mapping) else None,
+        state=State.from_dict(state) if isinstance(state, Mapping) else None,
+        last_seen=now(),
+        remote=True,
+    )

@@ -1,0 +1,26 @@
+"""Typed keys for the objects shared through the aiohttp application."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from .auth import Auth
+    from .config import WebConfig
+    from .hub import DeviceHub
+    from .ingest import Recorder
+    from .media import MediaCache
+    from .store import HistoryStore
+
+CONFIG: web.AppKey[WebConfig] = web.AppKey("config")
+AUTH: web.AppKey[Auth] = web.AppKey("auth")
+STORE: web.AppKey[HistoryStore] = web.AppKey("store")
+HUB: web.AppKey[DeviceHub] = web.AppKey("hub")
+RECORDER: web.AppKey[Recorder] = web.AppKey("recorder")
+MEDIA: web.AppKey[MediaCache] = web.AppKey("media")
+# python-socketio's AsyncServer (untyped library).
+SIO: web.AppKey[Any] = web.AppKey("sio")
+HTTP: web.AppKey[aiohttp.ClientSession] = web.AppKey("http_session")
