@@ -100,7 +100,7 @@ class DialInLink:
         device = self.client.device
         if device is None:
             return
-        await self._recorder.connected(device, self)
+        await self._recorder.connected(device.id, self, device)
         if self.client.state is not None:
             await self._recorder.state(device.id, self.client.state)
         added = await self._recorder.catch_up(device.id, self)

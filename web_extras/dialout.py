@@ -125,6 +125,19 @@ class DevicesNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         link.worker = asyncio.create_task(link.work(), name=f"beerpi-dialout-{device}")
         self._links[sid] = link
         await self.enter_room(sid, device_room(device))
+        # Not waiting for the daemon's ``device`` event: python-socketio sends
+        # CONNECT before it marks the client connected, and drops an event that
+        # lands in between. The link works without it; the info follows if it comes.
+        link.jobs.put_nowait(lambda: self._link_up(link))
+
+    async def _link_up(self, link: DialOutLink) -> None:
+        for _ in range(200):  # bounded: 2 s
+            if self.server.manager.is_connected(link.sid, DEVICES_NAMESPACE):
+                break
+            await asyncio.sleep(0.01)
+        await self._recorder.connected(link.device, link, link.info)
+        added = await self._recorder.catch_up(link.device, link)
+        _LOGGER.info("%s: dialled out to us, %d readings caught up", link.device, added)
 
     async def on_disconnect(self, sid: str, reason: object = None) -> None:
         link = self._links.pop(sid, None)
@@ -153,9 +166,7 @@ class DevicesNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 await self.disconnect(link.sid)
                 return
             link.info = info
-            await self._recorder.connected(info, link)
-            added = await self._recorder.catch_up(info.id, link)
-            _LOGGER.info("%s: dialled out to us, %d readings caught up", info.id, added)
+            await self._recorder.hub.attach(link.device, link, info)
 
         self._queue(sid, attach)
 

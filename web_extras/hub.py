@@ -130,11 +130,16 @@ class DeviceHub:
 
     # -- links ---------------------------------------------------------------
 
-    async def attach(self, info: DeviceInfo, link: DeviceLink) -> DeviceRecord:
-        record = self._records.setdefault(info.id, DeviceRecord(info.id))
+    async def attach(
+        self, device: str, link: DeviceLink, info: DeviceInfo | None = None
+    ) -> DeviceRecord:
+        """Mark ``device`` online over ``link``; ``info`` None keeps what was known."""
+        record = self._records.setdefault(device, DeviceRecord(device))
         if record.link is not None and record.link is not link:
-            _LOGGER.warning("device %s linked again (%s); the newest link wins", info.id, link.kind)
-        record.info, record.link, record.last_seen = info, link, now()
+            _LOGGER.warning("device %s linked again (%s); the newest link wins", device, link.kind)
+        record.link, record.last_seen = link, now()
+        if info is not None:
+            record.info = info
         await self._notify("device_changed", record)
         return record
 

@@ -61,9 +61,9 @@ class Recorder:
 
     # -- connection ----------------------------------------------------------
 
-    async def connected(self, info: DeviceInfo, link: DeviceLink) -> None:
-        await self.hub.attach(info, link)
-        await self._event(Event(info.id, now(), EventKind.CONNECTED, {"link": link.kind}))
+    async def connected(self, device: str, link: DeviceLink, info: DeviceInfo | None) -> None:
+        await self.hub.attach(device, link, info)
+        await self._event(Event(device, now(), EventKind.CONNECTED, {"link": link.kind}))
 
     async def disconnected(self, device: str, link: DeviceLink) -> None:
         if await self.hub.detach(device, link):

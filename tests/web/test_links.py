@@ -1,0 +1,154 @@
+"""Real simulated daemons linked to the real service on 127.0.0.1, both directions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import socketio
+
+from tests.support.daemon import TOKEN, running_daemon, sim_config
+from tests.web.service import (
+    API_TOKEN,
+    DEVICE_TOKEN,
+    RunningService,
+    live_client,
+    running_service,
+    wait_until,
+    web_config,
+)
+
+FAST = {"storage.record_interval_s": 0.3}
+
+
+async def relay_switch_reaches_browser(service: RunningService, device: str) -> None:
+    """A command through the API switches the daemon's relay; /live sees the new state."""
+    auth = {"token": API_TOKEN}
+    headers = {"Authorization": f"Bearer {API_TOKEN}"}
+    async with (
+        live_client(service.url, auth=auth) as (_sio, received),
+        aiohttp.ClientSession(headers=headers) as http,
+    ):
+        await wait_until(lambda: any(e == "devices" for e, _ in received))
+        devices = next(d for e, d in received if e == "devices")
+        assert [d["id"] for d in devices] == [device]
+        assert devices[0]["online"] is True
+        url = f"{service.url}/api/devices/{device}"
+        async with http.post(url + "/thermostat", json={"mode": "heat_cool"}) as response:
+            assert response.status == 200
+        # The thermostat drives the heater now: a clear 409 with the daemon's code.
+        async with http.post(url + "/relays/heater", json={"on": True}) as response:
+            body = await response.json()
+            assert (response.status, body["error"]) == (409, "relay_under_thermostat_control")
+        async with http.post(url + "/relays/nope", json={"on": True}) as response:
+            assert (response.status, (await response.json())["error"]) == (404, "unknown_relay")
+        async with http.post(url + "/thermostat", json={"target": 99}) as response:
+            assert (response.status, (await response.json())["error"]) == (400, "invalid_argument")
+        async with http.post(url + "/thermostat", json={"mode": "off"}) as response:
+            assert response.status == 200
+        async with http.post(url + "/relays/heater", json={"on": True}) as response:
+            assert (response.status, await response.json()) == (
+                200,
+                {"relay": "heater", "on": True},
+            )
+
+        def heater_on_pushed() -> bool:
+            return any(
+                e == "state" and d["device"] == device and d["state"]["relays"]["heater"]["on"]
+                for e, d in received
+            )
+
+        await wait_until(heater_on_pushed)
+        await wait_until(lambda: any(e == "readings" for e, _ in received))
+        await wait_until(
+            lambda: any(
+                e == "event" and d["event"]["kind"] == "relay" and d["event"]["data"]["on"]
+                for e, d in received
+            )
+        )
+        async with http.get(url) as response:
+            record = await response.json()
+        assert record["state"]["relays"]["heater"]["on"] is True
+        async with http.get(url + "/events") as response:
+            kinds = {e["kind"] for e in await response.json()}
+        assert {"connected", "mode", "relay"} <= kinds
+
+
+async def test_dial_in(tmp_path: Path) -> None:
+    async with running_daemon(sim_config(tmp_path / "daemon", **FAST)) as daemon:
+        config = web_config(
+            tmp_path / "web",
+            api_token=API_TOKEN,
+            daemons=[{"url": f"ws://127.0.0.1:{daemon.port}", "token": TOKEN}],
+        )
+        async with running_service(config) as service:
+            device = daemon.daemon.device.id
+            await wait_until(lambda: service.store.count(device=device))
+            await relay_switch_reaches_browser(service, device)
+            # A photo goes through the service and its file is fetched and cached.
+            headers = {"Authorization": f"Bearer {API_TOKEN}"}
+            async with aiohttp.ClientSession(headers=headers) as http:
+                async with http.post(f"{service.url}/api/devices/{device}/photo") as response:
+                    photo = await response.json()
+                for _ in range(2):
+                    async with http.get(service.url + photo["url"]) as response:
+                        assert response.status == 200
+                        assert response.content_type == "image/jpeg"
+                        assert len(await response.read()) == photo["size"]
+                async with http.post(
+                    f"{service.url}/camera/photo", json={"take": "photo"}
+                ) as response:
+                    assert response.status == 200
+                    assert (await response.json())["kind"] == "photo"
+
+
+async def test_dial_out(tmp_path: Path) -> None:
+    device = "dialout-1"
+    config = web_config(tmp_path / "web", api_token=API_TOKEN, device_tokens={device: DEVICE_TOKEN})
+    async with running_service(config) as service:
+        daemon_config = sim_config(
+            tmp_path / "daemon",
+            **FAST,
+            **{"device.id": device, "dialout.server": service.url, "dialout.token": DEVICE_TOKEN},
+        )
+        async with running_daemon(daemon_config):
+            await wait_until(lambda: service.store.count(device=device))
+            record = service.hub.find(device)
+            assert record is not None
+            assert record.link is not None
+            assert record.link.kind == "dial-out"
+            await relay_switch_reaches_browser(service, device)
+        await wait_until(lambda: not service.hub.find(device).online)
+
+
+@pytest.mark.parametrize(
+    "auth",
+    [{"token": "wrong", "device_id": "dialout-1"}, {"token": DEVICE_TOKEN, "device_id": "x"}, None],
+)
+async def test_dial_out_refuses_bad_tokens(tmp_path: Path, auth: Any) -> None:
+    config = web_config(tmp_path, device_tokens={"dialout-1": DEVICE_TOKEN})
+    async with running_service(config) as service:
+        sio = socketio.AsyncClient(reconnection=False, handle_sigint=False)
+        errors: list[Any] = []
+        sio.on("connect_error", lambda data: errors.append(data), namespace="/devices")
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await sio.connect(
+                service.url, namespaces=["/devices"], auth=auth, transports=["websocket"]
+            )
+        await sio.shutdown()
+        assert errors == [{"message": "unauthorized"}]
+        assert service.hub.records() == []
+
+
+async def test_live_needs_credentials(tmp_path: Path) -> None:
+    config = web_config(tmp_path, api_token=API_TOKEN)
+    async with running_service(config) as service:
+        for auth in (None, {"token": "wrong-token"}):
+            with pytest.raises(socketio.exceptions.ConnectionError):
+                async with live_client(service.url, auth=auth):
+                    pass
+        async with live_client(service.url, auth={"token": API_TOKEN}) as (_, received):
+            await wait_until(lambda: received)
+            assert received[0] == ("devices", [])
