@@ -83,6 +83,8 @@ class Listener:
 
     taken: list[float] = field(default_factory=list)  # epoch s of each distinct reading
     push_latency_s: list[float] = field(default_factory=list)
+    # Reading taken -> the daemon stamped the state it pushes (its side of the latency).
+    in_daemon_s: list[float] = field(default_factory=list)
     recording: bool = False
     enough: asyncio.Event = field(default_factory=asyncio.Event)
     wanted_pushes: int = 0
@@ -111,6 +113,8 @@ class Listener:
         self.taken.append(taken)
         if self.recording:
             self.push_latency_s.append(arrived - taken)
+            if state.timestamp is not None:
+                self.in_daemon_s.append(epoch(state.timestamp) - taken)
             if len(self.push_latency_s) >= self.wanted_pushes:
                 self.enough.set()
 
@@ -194,6 +198,7 @@ async def run_push(
     listener.recording = True
     await asyncio.wait_for(listener.enough.wait(), 30)
     listener.push_latency_s.clear()
+    listener.in_daemon_s.clear()
     listener.enough.clear()
     listener.wanted_pushes = sizes.pushes
     stop = asyncio.Event()
@@ -220,6 +225,7 @@ async def run_push(
     period = (listener.taken[-1] - listener.taken[0]) / max(1, len(listener.taken) - 1)
     return {
         "push": summary_ms(latencies),
+        "push_in_daemon": summary_ms(listener.in_daemon_s[: sizes.pushes]),
         "poll_1s": summary_ms(poll_delays(listener.taken, started, polls)) | {"polls": len(polls)},
         "read_period_ms": round(period * 1000, 2),
         "daemon_cpu_pct": round(cpu_pct, 1),
@@ -280,6 +286,7 @@ async def measure(daemon: DaemonProcess, sizes: Sizes) -> dict[str, Any]:
     try:
         report = await run_push(daemon, listener, sizes, cpu)
         print(f"  push: {report['push']}", flush=True)
+        print(f"  of which inside the daemon: {report['push_in_daemon']}", flush=True)
         report |= await run_commands(client, listener, sizes)
         print(f"  command: {report['command']}", flush=True)
         report |= await run_flat_out(daemon, listener, sizes, cpu)

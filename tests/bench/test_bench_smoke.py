@@ -60,6 +60,7 @@ def test_latency_numbers_are_sane(quick_run: tuple[Path, str]) -> None:
     assert push["count"] == 60
     assert command["count"] == 100
     assert 0 < push["p50_ms"] <= push["p99_ms"] <= push["max_ms"] < 1000
+    assert 0 <= r["push_in_daemon"]["p50_ms"] <= push["p50_ms"]
     assert 0 < command["p50_ms"] <= command["p99_ms"] < 1000
     # Polling every second sees a reading about half a second late on average.
     assert 150 < poll["mean_ms"] < 1100
