@@ -37,6 +37,9 @@ from .service import Daemon, Hardware
 from .watchdog_task import run_watchdog
 
 _LOGGER = logging.getLogger(__name__)
+# Open connections get this long to finish at exit (relays are already off):
+# a websocket whose client does not close it would otherwise hold the exit up.
+SHUTDOWN_TIMEOUT_S = 0.5
 
 
 def device_id(config: DaemonConfig) -> str:
@@ -154,7 +157,9 @@ async def run(
         daemon = Daemon(config, hardware, clock, outbox, media, device, thermostat)
         handler = RequestHandler(daemon)
         app, _sio, _ns = build_server(daemon, handler)
-        runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        runner = web.AppRunner(
+            app, handle_signals=False, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S
+        )
         await runner.setup()
         site = web.TCPSite(runner, config.server.host, config.server.port, ssl_context=tls)
         try:

@@ -69,11 +69,15 @@ class DaemonNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         return len(self._clients)
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
-        if event == "connect":
+        # A client may send an event *named* connect or disconnect; socket.io routes it
+        # here too. Only the server's own lifecycle calls come while the sid is not
+        # (or no longer) fully connected; a client's event is just an unknown request.
+        lifecycle = not self.server.manager.is_connected(args[0], "/")
+        if event == "connect" and lifecycle:
             sid, environ = args[0], args[1]
             auth = args[2] if len(args) > 2 else None
             return await self._connect(sid, environ, auth)
-        if event == "disconnect":
+        if event == "disconnect" and lifecycle:
             self._clients.discard(args[0])
             self._limits.pop(args[0], None)
             return None
@@ -219,7 +223,11 @@ def build_server(
 
     async def on_shutdown(app: web.Application) -> None:
         remove()
-        # Ends engine.io's ping tasks and closes every client socket.
+        # Close every client's socket first: aiohttp waits for open websocket
+        # handlers, and a connected client would otherwise hold the exit up.
+        if sio.eio.sockets:
+            await sio.eio.disconnect()
+        # Ends engine.io's background (ping) tasks.
         await sio.shutdown()
 
     app.on_shutdown.append(on_shutdown)
