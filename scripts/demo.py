@@ -1,4 +1,4 @@
-"""`make demo`: a simulated BeerPi on 127.0.0.1, ready to poke at; Ctrl-C stops it."""
+"""`make demo`: a simulated BeerPi and the web service (SQLite) on 127.0.0.1; Ctrl-C stops both."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 DAEMON_PORT = 8765
@@ -23,6 +24,20 @@ def wait_ready(process: subprocess.Popen[str], marker: str, name: str) -> None:
         if marker in line:
             return
     raise SystemExit(f"{name} did not start (exit code {process.wait()})")
+
+
+def wait_http(process: subprocess.Popen[str], url: str, name: str, timeout_s: float = 30) -> None:
+    """The web service is ready when its /health answers."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{name} exited with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"{name} did not answer {url} within {timeout_s:g} s")
 
 
 def forward(process: subprocess.Popen[str], name: str) -> None:
@@ -65,12 +80,43 @@ def main() -> int:
         text=True,
         cwd=ROOT,
     )
+    web = None
     try:
         wait_ready(daemon, "BeerPi daemon ready", "daemon")
         threading.Thread(target=forward, args=(daemon, "daemon"), daemon=True).start()
+        web = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "web_extras",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(WEB_PORT),
+                "--data-dir",
+                str(args.data_dir / "web"),
+                "--db",
+                str(args.data_dir / "web" / "history.sqlite"),
+                "--daemon",
+                f"ws://127.0.0.1:{DAEMON_PORT}",
+                "--daemon-token",
+                TOKEN,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=ROOT,
+        )
+        threading.Thread(target=forward, args=(web, "web"), daemon=True).start()
+        wait_http(web, f"http://127.0.0.1:{WEB_PORT}/health", "web service")
         print(
             f"""
 BeerPi demo is running (simulated fermenter, {args.sim_speed:g}x real time).
+
+  Web pages:                  http://127.0.0.1:{WEB_PORT}/  (trend: http://127.0.0.1:{WEB_PORT}/trend)
+  Web API:                    http://127.0.0.1:{WEB_PORT}/api/devices
+                              http://127.0.0.1:{WEB_PORT}/api/openapi.json
+  History (SQLite):           {args.data_dir / "web" / "history.sqlite"}
 
   Daemon (socket.io + HTTP):  http://127.0.0.1:{DAEMON_PORT}    token: {TOKEN}
   Health:                     curl http://127.0.0.1:{DAEMON_PORT}/health
@@ -88,19 +134,20 @@ Ctrl-C stops it.""",
             flush=True,
         )
         deadline = time.monotonic() + args.seconds if args.seconds else None
-        while daemon.poll() is None:
+        while daemon.poll() is None and web.poll() is None:
             if deadline is not None and time.monotonic() > deadline:
                 break
             time.sleep(0.2)
     except KeyboardInterrupt:
         pass
     finally:
-        if daemon.poll() is None:
-            daemon.send_signal(signal.SIGTERM)
-            try:
-                daemon.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                daemon.kill()
+        for child in (web, daemon):
+            if child is not None and child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+                try:
+                    child.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    child.kill()
     return 0
 
 
