@@ -1,0 +1,209 @@
+"""Browser tests: Debian's Chromium, driven headless by Playwright, against the
+real web service (``python -m web_extras``) linked to a real simulated daemon.
+
+``playwright install`` cannot download a browser here, so the tests use
+``/usr/bin/chromium`` (Debian's ``chromium`` package, listed in
+.ci/apt-packages.txt). Without it, or without the ``playwright`` package, the
+tests are skipped and say why. Screenshots go to tests/artifacts/ (not committed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from beerpi_protocol.client import BeerPiClient
+from tests.support.daemon import TOKEN, DaemonProcess, daemon_process, free_port
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+# The simulated fermenter runs 600 times faster than real time: an hour of
+# readings (one a minute per probe) arrives in six seconds.
+SIM_SPEED = "600"
+
+try:
+    from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+except ImportError:  # pragma: no cover - depends on the environment
+    sync_playwright = None
+
+if sync_playwright is None:
+    pytest.skip(
+        "browser tests need the 'playwright' Python package (dev group: make env)",
+        allow_module_level=True,
+    )
+if not CHROMIUM.exists():
+    pytest.skip(
+        "browser tests need Debian's Chromium at /usr/bin/chromium "
+        "(apt-get install chromium; CI installs it from .ci/apt-packages.txt)",
+        allow_module_level=True,
+    )
+
+
+def get_json(url: str, token: str | None = None) -> Any:
+    request = urllib.request.Request(url)
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+@dataclass
+class Stack:
+    daemon: DaemonProcess
+    web: subprocess.Popen[str]
+    web_port: int
+    device_id: str
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    def daemon_state(self) -> dict[str, Any]:
+        """The relay and probe state as the daemon itself reports it."""
+        state: dict[str, Any] = get_json(f"http://127.0.0.1:{self.daemon.port}/api/state", TOKEN)
+        return state
+
+    def daemon_request(self, name: str, **payload: Any) -> dict[str, Any]:
+        """One socket.io request to the daemon (e.g. ``simulate``), from its own client."""
+
+        async def call() -> dict[str, Any]:
+            client = BeerPiClient("127.0.0.1", self.daemon.port, TOKEN)
+            await client.connect()
+            try:
+                return await client.call(name, payload)
+            finally:
+                await client.disconnect()
+
+        # Playwright's sync API keeps an event loop on this thread: use another one.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(asyncio.run, call()).result(timeout=30)
+
+
+@pytest.fixture(scope="package")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    tmp = tmp_path_factory.mktemp("browser")
+    with daemon_process(
+        tmp / "daemon", "--sim-speed", SIM_SPEED, "--record-interval", "60"
+    ) as daemon:
+        port = free_port()
+        web = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "web_extras",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(tmp / "web"),
+                "--db",
+                str(tmp / "web" / "history.sqlite"),
+                "--daemon",
+                f"ws://127.0.0.1:{daemon.port}",
+                "--daemon-token",
+                TOKEN,
+                "--log-level",
+                "WARNING",
+            ],
+            stdout=(tmp / "web.log").open("w"),
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        try:
+            device_id = _wait_for_device(port, web, tmp / "web.log")
+            # Let some history build up for the trend page (about 2 h of sim time).
+            time.sleep(12)
+            yield Stack(daemon, web, port, device_id)
+        finally:
+            web.terminate()
+            try:
+                web.wait(20)
+            except subprocess.TimeoutExpired:
+                web.kill()
+                web.wait()
+
+
+def _wait_for_device(port: int, web: subprocess.Popen[str], log: Path) -> str:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if web.poll() is not None:
+            raise RuntimeError(f"beerpi-web exited with {web.returncode}: {log.read_text()}")
+        try:
+            devices = get_json(f"http://127.0.0.1:{port}/api/devices")
+        except OSError:
+            devices = []
+        for device in devices:
+            if device.get("online") and device.get("state"):
+                return str(device["id"])
+        time.sleep(0.2)
+    raise TimeoutError(f"no device came online in the web service: {log.read_text()}")
+
+
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Browser]:
+    assert sync_playwright is not None
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@dataclass
+class Console:
+    errors: list[str] = field(default_factory=list)
+
+    def on_message(self, message: ConsoleMessage) -> None:
+        if message.type in ("error", "assert"):
+            self.errors.append(f"console.{message.type}: {message.text} ({message.location})")
+
+    def on_page_error(self, error: Exception) -> None:
+        self.errors.append(f"uncaught: {error}")
+
+
+@pytest.fixture
+def console() -> Console:
+    return Console()
+
+
+@pytest.fixture
+def page(browser: Browser, console: Console) -> Iterator[Page]:
+    """A desktop-sized page; the test fails if the page logs any console error."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    page.on("console", console.on_message)
+    page.on("pageerror", console.on_page_error)
+    page.set_default_timeout(20_000)
+    try:
+        yield page
+    finally:
+        context.close()
+    assert console.errors == [], "\n".join(console.errors)
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS

@@ -1,0 +1,263 @@
+"""The current and trend pages in a real browser, against the real service and daemon."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from playwright.sync_api import Browser, Page, Request, expect
+
+from .conftest import Console, Stack
+
+NUMBER = re.compile(r"^-?\d+\.\d$")
+
+
+def wait_until(predicate: Callable[[], Any], timeout_s: float = 20, what: str = "") -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what or predicate}")
+
+
+def open_current(page: Page, stack: Stack) -> None:
+    page.goto(f"{stack.url}/")
+    page.wait_for_selector("body[data-ready]")
+    expect(page.locator("#live-status")).to_have_attribute("data-mode", "live")
+
+
+def beer_text(page: Page) -> str:
+    return page.locator("[data-testid=probe-beer] .value").inner_text().strip()
+
+
+def test_current_page_shows_temperature_and_updates_it_live(page: Page, stack: Stack) -> None:
+    stack.daemon_request("set_thermostat", mode="off")
+    open_current(page, stack)
+    expect(page.locator("[data-testid=probe-beer] .value")).to_have_text(NUMBER)
+    expect(page.locator("[data-testid=probe-fridge] .value")).to_have_text(NUMBER)
+    before = float(beer_text(page))
+    page.evaluate("window.__sameDocument = true")
+
+    stack.daemon_request("simulate", ambient=35.0)
+    wait_until(
+        lambda: NUMBER.match(beer_text(page)) and float(beer_text(page)) >= before + 0.5,
+        timeout_s=60,
+        what="the beer temperature on the page to rise",
+    )
+    assert page.evaluate("window.__sameDocument") is True  # updated in place, no reload
+    expect(page.locator("[data-testid=probe-beer] .age")).to_contain_text("reading")
+    stack.daemon_request("simulate", ambient=20.0)
+
+
+def test_heater_switch_changes_the_relay_on_the_daemon(page: Page, stack: Stack) -> None:
+    stack.daemon_request("set_thermostat", mode="off")
+    open_current(page, stack)
+    heater = page.get_by_role("switch", name="Heater")
+    expect(heater).to_be_enabled()
+    expect(heater).not_to_be_checked()
+
+    heater.check()
+    wait_until(lambda: stack.daemon_state()["relays"]["heater"]["on"], what="heater on")
+    expect(page.locator("#relay-status")).to_have_text("Heater is on.")
+    expect(page.locator("#relays .heater .onoff")).to_have_text("ON")
+
+    heater.uncheck()
+    wait_until(lambda: not stack.daemon_state()["relays"]["heater"]["on"], what="heater off")
+    expect(page.locator("#relay-status")).to_have_text("Heater is off.")
+
+
+def test_thermostat_form_sets_mode_and_target_and_locks_the_switches(
+    page: Page, stack: Stack
+) -> None:
+    stack.daemon_request("set_thermostat", mode="off")
+    open_current(page, stack)
+    page.get_by_label("Mode").select_option("heat")
+    page.get_by_label("Target °C").fill("21.5")
+    page.get_by_role("button", name="Set").click()
+    expect(page.locator("#thermostat-status")).to_contain_text("Thermostat set: Heat")
+    wait_until(
+        lambda: (
+            stack.daemon_state()["thermostat"]["mode"] == "heat"
+            and stack.daemon_state()["thermostat"]["target"] == 21.5
+        ),
+        what="the daemon's thermostat to follow the form",
+    )
+    expect(page.locator("#target-value")).to_have_text("21.5 °C")
+    # The thermostat now drives the relays: the switches say so and cannot be used.
+    heater = page.get_by_role("switch", name="Heater")
+    expect(heater).to_be_disabled()
+    expect(page.locator("#relay-heater-why")).to_contain_text("Driven by the thermostat")
+
+    page.get_by_label("Mode").select_option("off")
+    page.get_by_role("button", name="Set").click()
+    expect(page.locator("#thermostat-status")).to_contain_text("Thermostat set: Off")
+    expect(heater).to_be_enabled()
+
+
+def test_photo_button_shows_a_new_photo(page: Page, stack: Stack) -> None:
+    open_current(page, stack)
+    photo = page.locator("#photo")
+    before = photo.get_attribute("data-media-id") if photo.is_visible() else None
+    page.get_by_role("button", name="Take photo").click()
+    expect(page.locator("#camera-status")).to_contain_text("Photo taken")
+    expect(photo).to_be_visible()
+    expect(photo).not_to_have_attribute("data-media-id", before or "")
+    wait_until(
+        lambda: page.evaluate("document.getElementById('photo').naturalWidth") > 0,
+        what="the photo to load",
+    )
+
+
+def test_a_probe_fault_is_impossible_to_miss(page: Page, stack: Stack) -> None:
+    open_current(page, stack)
+    banner = page.locator("#fault-banner")
+    expect(banner).to_be_hidden()
+    stack.daemon_request("simulate", probe="beer", fault="disconnected")
+    try:
+        expect(banner).to_be_visible()
+        expect(banner).to_contain_text("Beer probe")
+        expect(page.locator("[data-testid=probe-beer] .value")).to_contain_text("Fault")
+        expect(page.locator("[data-testid=probe-beer]")).to_have_class(re.compile(r"\bfault\b"))
+    finally:
+        stack.daemon_request("simulate", probe="beer", clear=True)
+    expect(banner).to_be_hidden(timeout=30_000)
+    expect(page.locator("[data-testid=probe-beer] .value")).to_have_text(NUMBER)
+
+
+def test_current_page_falls_back_to_polling(page: Page, stack: Stack) -> None:
+    # Without the live connection the page polls, every n seconds as chosen.
+    page.route(
+        "**/static/vendor/socket.io.min.js",
+        lambda route: route.fulfill(body="", content_type="text/javascript"),
+    )
+    page.goto(f"{stack.url}/")
+    page.wait_for_selector("body[data-ready]")
+    page.get_by_label("Auto update every").select_option("5")
+    expect(page.locator("#live-status")).to_have_attribute("data-mode", "polling")
+    expect(page.locator("#live-status")).to_contain_text("every 5 s")
+    with page.expect_response(re.compile(r"/api/devices/[^/?]+$"), timeout=10_000) as polled:
+        pass
+    assert polled.value.ok
+    expect(page.locator("[data-testid=probe-beer] .value")).to_have_text(NUMBER)
+
+
+def buckets_requested(requests: list[Request]) -> list[int]:
+    counts = []
+    for request in requests:
+        url = urlparse(request.url)
+        if url.path.endswith("/readings") and "buckets" in (query := parse_qs(url.query)):
+            counts.append(int(query["buckets"][0]))
+    return counts
+
+
+def test_trend_page_draws_the_stored_history_and_zooms(page: Page, stack: Stack) -> None:
+    requests: list[Request] = []
+    page.on("request", lambda request: requests.append(request))
+    page.goto(f"{stack.url}/trend")
+    page.wait_for_selector("body[data-ready]")
+    page.get_by_role("button", name="6 h").click()
+    chart = page.locator("#chart")
+    expect(chart).to_have_attribute("data-points", re.compile(r"^[1-9]\d+$"))
+    beer = page.locator("#chart .probe-beer path.line")
+    assert int(beer.get_attribute("data-points") or 0) >= 10
+    assert (beer.get_attribute("d") or "").count("L") >= 10
+    expect(page.locator("#chart .probe-fridge path.line")).to_have_count(1)
+
+    # Never more buckets than the plot has pixels.
+    width = page.evaluate("document.querySelector('#chart svg').getBoundingClientRect().width")
+    assert buckets_requested(requests)
+    assert max(buckets_requested(requests)) <= width
+
+    # Hover read-out.
+    box = chart.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.5)
+    expect(page.locator(".readout")).to_contain_text("Beer")
+
+    # Brush to zoom: the chart reloads a shorter range with finer buckets.
+    start_before = chart.get_attribute("data-start")
+    loaded_before = chart.get_attribute("data-loaded")
+    page.mouse.move(box["x"] + box["width"] * 0.55, box["y"] + box["height"] * 0.5)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.75, box["y"] + box["height"] * 0.5, steps=8)
+    page.mouse.up()
+    expect(chart).not_to_have_attribute("data-loaded", loaded_before or "")
+    expect(page.get_by_role("button", name="Reset zoom")).to_be_visible()
+    start, end = chart.get_attribute("data-start"), chart.get_attribute("data-end")
+    assert start
+    assert end
+    assert start_before
+    assert start > start_before
+    span_h = (_iso(end) - _iso(start)) / 3600
+    assert span_h < 3, span_h
+    expect(chart).to_have_attribute("data-points", re.compile(r"^[1-9]\d*$"))
+    csv = page.get_by_role("link", name="Download CSV").get_attribute("href") or ""
+    assert "readings.csv" in csv
+    assert parse_qs(urlparse(csv).query)["start"][0].startswith(start[:16])
+
+    page.get_by_role("button", name="Reset zoom").click()
+    expect(page.get_by_role("button", name="Reset zoom")).to_be_hidden()
+
+
+def test_trend_page_photo_marker_opens_the_photo(page: Page, stack: Stack) -> None:
+    stack.daemon_request("take_photo")
+    page.goto(f"{stack.url}/trend")
+    page.wait_for_selector("body[data-ready]")
+    page.get_by_role("button", name="6 h").click()
+    marker = page.locator("#chart .marker-group[data-kind=photo]").last
+    expect(marker).to_be_attached()
+    marker.dispatch_event("click")
+    expect(page.locator("#photo-viewer")).to_be_visible()
+    wait_until(
+        lambda: page.evaluate("document.getElementById('viewer-img').naturalWidth") > 0,
+        what="the photo to load in the viewer",
+    )
+
+
+def _iso(text: str) -> float:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+SIZES = [("phone", 390, 844), ("desktop", 1366, 900)]
+
+
+@pytest.mark.parametrize(("label", "width", "height"), SIZES)
+def test_screenshots(
+    browser: Browser, stack: Stack, artifacts: Path, label: str, width: int, height: int
+) -> None:
+    """Screenshots of both pages at phone and desktop size, for people to look at."""
+    console = Console()
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.on("console", console.on_message)
+    page.on("pageerror", console.on_page_error)
+    page.set_default_timeout(20_000)
+    try:
+        page.goto(f"{stack.url}/")
+        page.wait_for_selector("body[data-ready]")
+        expect(page.locator("[data-testid=probe-beer] .value")).to_have_text(NUMBER)
+        page.get_by_role("button", name="Take photo").click()
+        expect(page.locator("#camera-status")).to_contain_text("Photo taken")
+        wait_until(lambda: page.evaluate("document.getElementById('photo').naturalWidth") > 0)
+        page.screenshot(path=artifacts / f"current-{label}.png", full_page=True)
+
+        page.goto(f"{stack.url}/trend")
+        page.wait_for_selector("body[data-ready]")
+        page.get_by_role("button", name="6 h").click()
+        expect(page.locator("#chart")).to_have_attribute("data-points", re.compile(r"^[1-9]\d+$"))
+        box = page.locator("#chart").bounding_box()
+        assert box is not None
+        page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.4)
+        expect(page.locator(".readout")).to_be_visible()
+        page.screenshot(path=artifacts / f"trend-{label}.png", full_page=True)
+    finally:
+        context.close()
+    assert console.errors == [], "\n".join(console.errors)
