@@ -45,6 +45,8 @@ _DAEMON_STATUS = {
     "camera_unavailable": 409,
     "busy": 409,
     "rate_limited": 429,
+    # Files of a dial-out device stay on the Pi (protocol v1 has no request for bytes).
+    "media_unavailable": 503,
 }
 
 
