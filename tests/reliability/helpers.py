@@ -52,13 +52,17 @@ async def raw_client(
 ) -> socketio.AsyncClient:
     """A plain python-socketio client: it can send any event name and payload type."""
     sio = socketio.AsyncClient(reconnection=False, handle_sigint=False, request_timeout=5)
-    await sio.connect(
-        f"{scheme}://127.0.0.1:{port}",
-        auth={"token": TOKEN} if auth is None else auth,
-        transports=["websocket"],
-        socketio_path=SOCKETIO_PATH,
-        wait_timeout=5,
-    )
+    try:
+        await sio.connect(
+            f"{scheme}://127.0.0.1:{port}",
+            auth={"token": TOKEN} if auth is None else auth,
+            transports=["websocket"],
+            socketio_path=SOCKETIO_PATH,
+            wait_timeout=5,
+        )
+    except BaseException:
+        await sio.shutdown()
+        raise
     return sio
 
 
