@@ -9,8 +9,8 @@ the web service would be), and beside it, over the same minute, a bare
 interpreter: the floor any Python program starts from. RSS is sampled every
 second (the peak is judged, daemon plus any child process); CPU is user +
 system time over the minute, in % of one core. Runs on this interpreter and,
-when it exists, on .venv311's Python 3.11 (what Raspberry Pi OS Bookworm
-ships), both at once. Writes bench/results/footprint.json; exits non-zero if
+when it exists, on .venv-pi: Python 3.11 (what Raspberry Pi OS Bookworm
+ships) with only the daemon's dependencies, as a Pi install has; both at once. Writes bench/results/footprint.json; exits non-zero if
 a step broke.
 """
 
@@ -213,8 +213,9 @@ def interpreters(given: list[str] | None, quick: bool) -> list[str]:
     if given:
         return given
     found = [sys.executable]
-    pi_like = ROOT / ".venv311" / "bin" / "python"
-    # The Pi's Python too, unless this already is it; the smoke test keeps to one.
+    # What a Pi install has: Python 3.11 and only the daemon's dependencies
+    # (`make bench` builds it); the smoke test keeps to one interpreter.
+    pi_like = ROOT / ".venv-pi" / "bin" / "python"
     if (
         not quick
         and pi_like.exists()

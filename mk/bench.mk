@@ -3,7 +3,17 @@
 # BENCH_ARGS="--only latency,footprint" runs a subset.
 BENCH_ARGS ?=
 
-.PHONY: bench
+VENV_PI := .venv-pi
 
-bench: env
+.PHONY: bench env-pi
+
+# A Raspberry Pi install: Python 3.11 with the daemon extra only (no web service
+# libraries), so the footprint benchmark measures what a Pi would run.
+$(VENV_PI)/.synced: $(UV) pyproject.toml uv.lock
+	UV_PROJECT_ENVIRONMENT=$(VENV_PI) $(UV) sync -q --frozen --extra daemon --no-default-groups --python "$(PY311)"
+	touch $@
+
+env-pi: $(VENV_PI)/.synced
+
+bench: env env-pi
 	$(VENV)/bin/python -m bench.run_all $(BENCH_ARGS)

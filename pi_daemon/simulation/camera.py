@@ -11,7 +11,6 @@ from pi_daemon.clock import Clock
 from pi_daemon.hardware.base import CameraError
 
 from .avi import MjpegAviWriter
-from .picture import render, to_jpeg
 
 
 class SimulatedCamera:
@@ -91,5 +90,8 @@ class SimulatedCamera:
             raise CameraError("simulated camera failure")
 
     def _frame(self, caption: Sequence[str], index: int, moment: datetime) -> bytes:
+        # Pillow costs ~10 MB of memory: load it with the first photo, not at start-up.
+        from .picture import render, to_jpeg
+
         image = render(self._size, caption, moment, frame=index)
         return to_jpeg(image, self._quality)
