@@ -1,0 +1,141 @@
+"""A corrupt file at start-up: `python -m pi_daemon` says which and why, and exits 2.
+
+Exit code 2 tells systemd (and the brewer) that restarting will not help until
+the file is fixed; a traceback would bury the one line that matters.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.support.daemon import TOKEN, free_port
+
+
+def start(data_dir: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    command = [
+        sys.executable, "-m", "pi_daemon", "--simulate", "--host", "127.0.0.1",
+        "--port", str(free_port()), "--token", TOKEN, "--data-dir", str(data_dir),
+        "--no-zeroconf", *extra,
+    ]  # fmt: skip
+    # A daemon that wrongly starts would run for ever: the timeout fails the test.
+    return subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+def write(path: Path, content: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+def truncated_outbox(data_dir: Path) -> None:
+    """A real outbox with readings, cut in half as a failing SD card might leave it."""
+    path = data_dir / "outbox.sqlite3"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE readings (seq INTEGER PRIMARY KEY AUTOINCREMENT, probe TEXT, v REAL)")
+    db.executemany("INSERT INTO readings (probe, v) VALUES (?, ?)", [("beer", 1.0)] * 5000)
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    size = path.stat().st_size
+    with path.open("r+b") as handle:
+        handle.truncate(size // 2)
+
+
+CONFIGS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "broken toml": ("[server\nport = ", ("is not valid TOML", "beerpi.toml")),
+    "unknown key": ("[server]\nprot = 8765\n", ("server.prot", "Extra inputs")),
+    "bad pin": (
+        '[[relays]]\nid = "heater"\npin = 99\n',
+        ("relays[0].pin", "less than or equal to 27"),
+    ),
+    "wrong type": ('[server]\nmax_clients = "many"\n', ("server.max_clients",)),
+    "not utf-8": ("", ("cannot read config file",)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CONFIGS))
+def test_a_bad_config_file_names_the_problem(tmp_path: Path, case: str) -> None:
+    text, expected = CONFIGS[case]
+    config = tmp_path / "beerpi.toml"
+    if case == "not utf-8":
+        write(config, b'[server]\nname = "\xff\xfe"\n')
+    else:
+        write(config, text)
+    result = start(tmp_path / "data", "--config", str(config))
+    assert result.returncode == 2, result.stderr
+    for words in expected:
+        assert words in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+STATE_FILES: dict[str, tuple[Callable[[Path], object], tuple[str, ...]]] = {
+    "thermostat.json not json": (
+        lambda d: write(d / "thermostat.json", '{"mode": "heat", "targ'),
+        ("thermostat.json",),
+    ),
+    "thermostat.json wrong shape": (
+        lambda d: write(d / "thermostat.json", '["heat", 20]'),
+        ("thermostat.json",),
+    ),
+    "thermostat.json bad values": (
+        lambda d: write(d / "thermostat.json", '{"mode": "boil", "target": "hot"}'),
+        ("thermostat",),
+    ),
+    "profile.json not json": (
+        lambda d: write(d / "profile.json", '{"name": "Ale", "steps": [{"kind": "ho'),
+        ("profile.json",),
+    ),
+    "profile.json binary junk": (
+        # Not UTF-8: a different failure from bad JSON inside readable text.
+        lambda d: write(d / "profile.json", b"\xa7\xff" + os.urandom(510)),
+        ("profile.json",),
+    ),
+    "outbox garbage": (
+        lambda d: write(d / "outbox.sqlite3", b"not a database at all\x00" * 200),
+        ("outbox", "corrupt"),
+    ),
+    "outbox truncated": (truncated_outbox, ("outbox",)),
+}
+
+
+# control/profile_store.py lets read_text's UnicodeDecodeError (a ValueError) escape,
+# so the message says "stored thermostat settings are invalid" without the file name.
+# Reported to the daemon owner; remove the mark when it names profile.json.
+_NAMELESS = pytest.mark.xfail(strict=True, reason="profile.json not named for non-UTF-8 junk")
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(case, marks=_NAMELESS) if case == "profile.json binary junk" else case
+        for case in sorted(STATE_FILES)
+    ],
+)
+def test_a_corrupt_state_file_is_a_clear_message_and_exit_2(tmp_path: Path, case: str) -> None:
+    corrupt, expected = STATE_FILES[case]
+    data_dir = tmp_path / "data"
+    corrupt(data_dir)
+    result = start(data_dir)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    for words in expected:
+        assert words in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    # One short message for the journal, not a dump.
+    assert len(result.stderr.strip().splitlines()) <= 6, result.stderr
