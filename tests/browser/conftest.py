@@ -207,3 +207,67 @@ def page(browser: Browser, console: Console) -> Iterator[Page]:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@dataclass
+class LoginService:
+    process: subprocess.Popen[str]
+    port: int
+    user: str
+    password: str
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@pytest.fixture(scope="package")
+def login_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoginService]:
+    """The web service with a user and password (no daemon linked)."""
+    tmp = tmp_path_factory.mktemp("login")
+    password_file = tmp / "password"
+    password_file.write_text("hop-and-malt-2026\n")
+    port = free_port()
+    log = tmp / "web.log"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "web_extras",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(tmp / "web"),
+            "--user",
+            "brewer",
+            "--password-file",
+            str(password_file),
+            "--log-level",
+            "WARNING",
+        ],
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"beerpi-web exited: {log.read_text()}")
+            try:
+                get_json(f"http://127.0.0.1:{port}/api/session")
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield LoginService(process, port, "brewer", "hop-and-malt-2026")
+    finally:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

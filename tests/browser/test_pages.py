@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -226,16 +226,26 @@ def _iso(text: str) -> float:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
-SIZES = [("phone", 390, 844), ("desktop", 1366, 900)]
+SIZES = [
+    ("phone", 390, 844, "light"),
+    ("desktop", 1366, 900, "light"),
+    ("phone-dark", 390, 844, "dark"),
+]
 
 
-@pytest.mark.parametrize(("label", "width", "height"), SIZES)
+@pytest.mark.parametrize(("label", "width", "height", "scheme"), SIZES)
 def test_screenshots(
-    browser: Browser, stack: Stack, artifacts: Path, label: str, width: int, height: int
+    browser: Browser,
+    stack: Stack,
+    artifacts: Path,
+    label: str,
+    width: int,
+    height: int,
+    scheme: Literal["light", "dark"],
 ) -> None:
     """Screenshots of both pages at phone and desktop size, for people to look at."""
     console = Console()
-    context = browser.new_context(viewport={"width": width, "height": height})
+    context = browser.new_context(viewport={"width": width, "height": height}, color_scheme=scheme)
     page = context.new_page()
     page.on("console", console.on_message)
     page.on("pageerror", console.on_page_error)
@@ -261,3 +271,55 @@ def test_screenshots(
     finally:
         context.close()
     assert console.errors == [], "\n".join(console.errors)
+
+
+def test_login_form_when_the_service_requires_it(browser: Browser, login_service: Any) -> None:
+    console = Console()
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    page.on("console", console.on_message)
+    page.on("pageerror", console.on_page_error)
+    page.set_default_timeout(20_000)
+    try:
+        page.goto(f"{login_service.url}/")
+        expect(page.get_by_role("heading", name="Log in to BeerPi")).to_be_visible()
+        expect(page.locator("#app")).to_be_hidden()
+
+        page.get_by_label("User name").fill(login_service.user)
+        page.get_by_label("Password").fill("wrong")
+        page.get_by_role("button", name="Log in").click()
+        expect(page.locator("#login-status")).to_have_text("Wrong user name or password.")
+        # The browser itself logs the refused request; nothing else may be logged.
+        unexpected = [error for error in console.errors if "401" not in error]
+        assert unexpected == [], "\n".join(unexpected)
+        console.errors.clear()
+
+        page.get_by_label("Password").fill(login_service.password)
+        page.get_by_role("button", name="Log in").click()
+        expect(page.locator("#login")).to_be_hidden()
+        expect(page.locator("#app")).to_be_visible()
+        expect(page.locator("#no-devices")).to_be_visible()  # no daemon linked to this one
+        page.wait_for_selector("body[data-ready]")
+        expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+        # The session cookie holds across a reload; logging out brings the form back.
+        page.reload()
+        page.wait_for_selector("body[data-ready]")
+        expect(page.get_by_role("button", name="Log out")).to_be_visible()
+        page.get_by_role("button", name="Log out").click()
+        expect(page.get_by_role("heading", name="Log in to BeerPi")).to_be_visible()
+    finally:
+        context.close()
+    assert console.errors == [], "\n".join(console.errors)
+
+
+def test_record_video_shows_progress_then_a_link(page: Page, stack: Stack) -> None:
+    open_current(page, stack)
+    page.get_by_label("Video length (s)").fill("3")
+    page.get_by_role("button", name="Record video").click()
+    expect(page.locator("#camera-status")).to_have_attribute("data-kind", "progress")
+    expect(page.locator("#camera-status")).to_have_text("Video ready.", timeout=30_000)
+    link = page.locator("#video-link a")
+    expect(link).to_be_visible()
+    assert "/media" in (link.get_attribute("href") or "")
+    expect(page.get_by_role("button", name="Record video")).to_be_enabled()

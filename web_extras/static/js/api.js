@@ -36,7 +36,7 @@ export async function api(path, { method = "GET", body } = {}) {
     }
   }
   if (!response.ok) {
-    if (response.status === 401) {
+    if (response.status === 401 && path !== "api/login") {
       document.dispatchEvent(new CustomEvent("beerpi:unauthorized"));
     }
     const code = (payload && payload.error) || `http_${response.status}`;

@@ -9,34 +9,38 @@ const $id = (id) => document.getElementById(id);
 // Resolves once the user may use the API: at once when the service needs no
 // login or the session is already authenticated, else after a successful login.
 export async function ensureSession() {
-  const session = await api("api/session");
-  const logout = $id("logout");
-  if (session.login_required && session.authenticated) {
-    logout.hidden = false;
-    logout.title = session.user ? `Logged in as ${session.user}` : "";
-    logout.addEventListener("click", async () => {
-      try {
-        await api("api/logout", { method: "POST" });
-      } finally {
-        window.location.reload();
-      }
-    });
-  }
+  let session = await api("api/session");
   // Any later 401 (an expired session) brings the login form back.
   document.addEventListener("beerpi:unauthorized", () => showLogin());
-  if (!session.login_required || session.authenticated) {
-    $id("app").hidden = false;
-    return session;
+  if (session.login_required && !session.authenticated) {
+    await showLogin();
+    session = await api("api/session");
   }
-  await showLogin();
-  return api("api/session");
+  $id("app").hidden = false;
+  if (session.login_required && session.authenticated) offerLogout(session.user);
+  return session;
 }
+
+function offerLogout(user) {
+  const logout = $id("logout");
+  logout.hidden = false;
+  logout.title = user ? `Logged in as ${user}` : "";
+  logout.addEventListener("click", async () => {
+    try {
+      await api("api/logout", { method: "POST" });
+    } finally {
+      window.location.reload();
+    }
+  });
+}
+
+let loginShown = null; // the pending login, so a second 401 does not start another
 
 function showLogin() {
   $id("app").hidden = true;
   $id("login").hidden = false;
   $id("login-user").focus();
-  return new Promise((resolve) => {
+  loginShown ??= new Promise((resolve) => {
     const form = $id("login-form");
     const status = $id("login-status");
     form.onsubmit = async (submitEvent) => {
@@ -51,6 +55,7 @@ function showLogin() {
         status.textContent = "";
         $id("login").hidden = true;
         $id("app").hidden = false;
+        loginShown = null;
         if (document.body.dataset.started) {
           window.location.reload(); // the session expired while the page ran
         }
@@ -62,6 +67,7 @@ function showLogin() {
       }
     };
   });
+  return loginShown;
 }
 
 // Loads the fermenters and fills the selector (shown only when there are
