@@ -191,7 +191,14 @@ class RequestHandler:
                 if "profile" in payload:
                     thermostat.set_profile(request.profile, daemon.clock.now())
                 if request.mode is not None:
-                    daemon.release(thermostat.set_mode(request.mode))
+                    driven = thermostat.controlled_relays()
+                    try:
+                        daemon.release(thermostat.set_mode(request.mode))
+                    finally:
+                        # set_mode applies the mode before saving it; when the save fails
+                        # (disk full) the relays it let go of must still go off, not stay
+                        # on with nothing controlling them.
+                        daemon.release(tuple(sorted(driven - thermostat.controlled_relays())))
             except OSError as err:
                 raise RequestFailed(
                     ErrorCode.INTERNAL_ERROR, f"cannot store the thermostat settings: {err}"
