@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import json
 import os
 import subprocess
@@ -38,7 +39,7 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 # The simulated fermenter runs 600 times faster than real time: an hour of
 # readings (one a minute per probe) arrives in six seconds.
-SIM_SPEED = "600"
+SIM_ARGS = ("--sim-speed", "600", "--record-interval", "60")
 
 try:
     from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
@@ -98,66 +99,86 @@ class Stack:
             return pool.submit(asyncio.run, call()).result(timeout=30)
 
 
+@contextlib.contextmanager
+def web_service(tmp: Path, *args: str) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """``python -m web_extras`` (the beerpi-web CLI) on a free port, stopped at exit."""
+    port = free_port()
+    log = tmp / "web.log"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "web_extras",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(tmp / "web"),
+            "--log-level",
+            "WARNING",
+            *args,
+        ],
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(
+                    f"beerpi-web exited with {process.returncode}: {log.read_text()}"
+                )
+            try:
+                get_json(f"http://127.0.0.1:{port}/api/session")
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield process, port
+    finally:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_for_devices(port: int, count: int = 1) -> list[str]:
+    """Ids of the devices online in the service, once ``count`` of them are."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        devices = get_json(f"http://127.0.0.1:{port}/api/devices")
+        online = [str(d["id"]) for d in devices if d.get("online") and d.get("state")]
+        if len(online) >= count:
+            return online
+        time.sleep(0.2)
+    raise TimeoutError(f"fewer than {count} devices came online in the web service")
+
+
 @pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     tmp = tmp_path_factory.mktemp("browser")
-    with daemon_process(
-        tmp / "daemon", "--sim-speed", SIM_SPEED, "--record-interval", "60"
-    ) as daemon:
-        port = free_port()
-        web = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "web_extras",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--data-dir",
-                str(tmp / "web"),
-                "--db",
-                str(tmp / "web" / "history.sqlite"),
-                "--daemon",
-                f"ws://127.0.0.1:{daemon.port}",
-                "--daemon-token",
-                TOKEN,
-                "--log-level",
-                "WARNING",
-            ],
-            stdout=(tmp / "web.log").open("w"),
-            stderr=subprocess.STDOUT,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        try:
-            device_id = _wait_for_device(port, web, tmp / "web.log")
-            # Let some history build up for the trend page (about 2 h of sim time).
-            time.sleep(12)
-            yield Stack(daemon, web, port, device_id)
-        finally:
-            web.terminate()
-            try:
-                web.wait(20)
-            except subprocess.TimeoutExpired:
-                web.kill()
-                web.wait()
-
-
-def _wait_for_device(port: int, web: subprocess.Popen[str], log: Path) -> str:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if web.poll() is not None:
-            raise RuntimeError(f"beerpi-web exited with {web.returncode}: {log.read_text()}")
-        try:
-            devices = get_json(f"http://127.0.0.1:{port}/api/devices")
-        except OSError:
-            devices = []
-        for device in devices:
-            if device.get("online") and device.get("state"):
-                return str(device["id"])
-        time.sleep(0.2)
-    raise TimeoutError(f"no device came online in the web service: {log.read_text()}")
+    with (
+        daemon_process(tmp / "daemon", *SIM_ARGS) as daemon,
+        web_service(
+            tmp,
+            "--db",
+            str(tmp / "history.sqlite"),
+            "--daemon",
+            f"ws://127.0.0.1:{daemon.port}",
+            "--daemon-token",
+            TOKEN,
+        ) as (web, port),
+    ):
+        (device_id,) = wait_for_devices(port)
+        # Let some history build up for the trend page (about 2 h of sim time).
+        time.sleep(12)
+        yield Stack(daemon, web, port, device_id)
 
 
 @pytest.fixture(scope="package")
@@ -227,47 +248,8 @@ def login_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoginSer
     tmp = tmp_path_factory.mktemp("login")
     password_file = tmp / "password"
     password_file.write_text("hop-and-malt-2026\n")
-    port = free_port()
-    log = tmp / "web.log"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "web_extras",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(tmp / "web"),
-            "--user",
-            "brewer",
-            "--password-file",
-            str(password_file),
-            "--log-level",
-            "WARNING",
-        ],
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"beerpi-web exited: {log.read_text()}")
-            try:
-                get_json(f"http://127.0.0.1:{port}/api/session")
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+    with web_service(tmp, "--user", "brewer", "--password-file", str(password_file)) as (
+        process,
+        port,
+    ):
         yield LoginService(process, port, "brewer", "hop-and-malt-2026")
-    finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()

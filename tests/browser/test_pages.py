@@ -13,7 +13,9 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import Browser, Page, Request, expect
 
-from .conftest import Console, Stack
+from tests.support.daemon import TOKEN, daemon_process
+
+from .conftest import SIM_ARGS, Console, Stack, wait_for_devices, web_service
 
 NUMBER = re.compile(r"^-?\d+\.\d$")
 
@@ -323,3 +325,42 @@ def test_record_video_shows_progress_then_a_link(page: Page, stack: Stack) -> No
     expect(link).to_be_visible()
     assert "/media" in (link.get_attribute("href") or "")
     expect(page.get_by_role("button", name="Record video")).to_be_enabled()
+
+
+def test_device_selector_with_two_fermenters(
+    page: Page, stack: Stack, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    tmp = tmp_path_factory.mktemp("two")
+    with (
+        daemon_process(tmp / "daemon", *SIM_ARGS) as second,
+        web_service(
+            tmp,
+            "--db",
+            str(tmp / "history.sqlite"),
+            "--daemon",
+            f"ws://127.0.0.1:{stack.daemon.port}",
+            "--daemon",
+            f"ws://127.0.0.1:{second.port}",
+            "--daemon-token",
+            TOKEN,
+        ) as (_, port),
+    ):
+        devices = wait_for_devices(port, 2)
+        other = next(device for device in devices if device != stack.device_id)
+        page.goto(f"http://127.0.0.1:{port}/?device={stack.device_id}")
+        page.wait_for_selector("body[data-ready]")
+        selector = page.get_by_label("Fermenter")
+        expect(selector).to_be_visible()
+        expect(selector.locator("option")).to_have_count(2)
+        expect(selector).to_have_value(stack.device_id)
+
+        selector.select_option(other)
+        expect(page).to_have_url(re.compile(f"device={other}"))
+        expect(page.locator("[data-testid=probe-beer] .value")).to_have_text(NUMBER)
+        expect(page.locator("#live-status")).to_have_attribute("data-mode", "live")
+        # The choice goes along to the trend page.
+        page.get_by_role("link", name="Trend").click()
+        page.wait_for_selector("body[data-ready]")
+        expect(page.get_by_label("Fermenter")).to_have_value(other)
+        expect(page.locator("#chart")).to_have_attribute("data-loaded", re.compile(r"\d"))
+        page.goto("about:blank")  # before this service stops under the page
