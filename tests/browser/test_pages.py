@@ -208,6 +208,16 @@ def test_trend_page_draws_the_stored_history_and_zooms(page: Page, stack: Stack)
     page.get_by_role("button", name="Reset zoom").click()
     expect(page.get_by_role("button", name="Reset zoom")).to_be_hidden()
 
+    # "All" starts at the first stored reading, whatever the range.
+    loaded_before = chart.get_attribute("data-loaded")
+    page.get_by_role("button", name="All").click()
+    expect(chart).not_to_have_attribute("data-loaded", loaded_before or "")
+    expect(chart).to_have_attribute("data-points", re.compile(r"^[1-9]\d+$"))
+    all_start, all_end = chart.get_attribute("data-start"), chart.get_attribute("data-end")
+    assert all_start
+    assert all_end
+    assert (_iso(all_end) - _iso(all_start)) / 3600 < 24 * 30
+
 
 def test_trend_page_photo_marker_opens_the_photo(page: Page, stack: Stack) -> None:
     stack.daemon_request("take_photo")

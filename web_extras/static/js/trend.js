@@ -69,6 +69,23 @@ function parseBuckets(buckets) {
   });
 }
 
+// The service leaves empty buckets out. Where readings are missing for longer
+// than three buckets (and ten minutes), put a gap in the line instead of
+// drawing straight across the hole.
+const MIN_GAP_MS = 10 * 60 * 1000;
+function withGaps(buckets, bucketMs) {
+  const gap = Math.max(3 * bucketMs, MIN_GAP_MS);
+  const out = [];
+  for (const bucket of buckets) {
+    const previous = out[out.length - 1];
+    if (previous && bucket.time - previous.time > gap) {
+      out.push({ time: new Date(previous.end.getTime()), start: previous.end, end: bucket.start, count: 0, mean: null });
+    }
+    out.push(bucket);
+  }
+  return out;
+}
+
 function hasValue(bucket) {
   return bucket.count > 0 && bucket.mean !== null && bucket.mean !== undefined;
 }
@@ -114,7 +131,10 @@ async function load() {
     ]);
     if (sequence !== view.loading) return; // a newer request was made meanwhile
     const probes = {};
-    for (const [probe, list] of Object.entries(readings.probes || {})) probes[probe] = parseBuckets(list);
+    const bucketMs = (end - start) / buckets;
+    for (const [probe, list] of Object.entries(readings.probes || {})) {
+      probes[probe] = withGaps(parseBuckets(list), bucketMs);
+    }
     view.data = {
       start, end, buckets, probes,
       events: events.map((event) => ({ ...event, time: new Date(event.timestamp) }))
