@@ -5,11 +5,13 @@ from __future__ import annotations
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .const import DOMAIN, PLATFORMS
 from .coordinator import BeerPiConfigEntry, BeerPiCoordinator
+from .entity import device_info
 from .protocol.client import BeerPiClient
 from .services import async_setup_services
 
@@ -33,6 +35,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: BeerPiConfigEntry) -> bo
     coordinator = BeerPiCoordinator(hass, entry, client)
     await coordinator.async_connect()
     entry.runtime_data = coordinator
+    # Registered before the platforms, so fault events carry its id from the start.
+    device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id, **device_info(coordinator.device)
+    )
+    coordinator.ha_device_id = device.id
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 

@@ -39,3 +39,9 @@ SERVICE_RECORD_VIDEO: Final = "record_video"
 
 EVENT_FAULT_RAISED: Final = "fault_raised"
 EVENT_FAULT_CLEARED: Final = "fault_cleared"
+
+# Fired on the bus for every fault raised or cleared; device triggers listen to it.
+BEERPI_EVENT: Final = "beerpi_event"
+ATTR_SOURCE: Final = "source"
+ATTR_CODE: Final = "code"
+ATTR_MESSAGE: Final = "message"

@@ -6,13 +6,23 @@ import logging
 from collections.abc import Callable
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.const import ATTR_DEVICE_ID, CONF_TYPE, EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
-from .const import DOMAIN, RECONNECT_MAX_DELAY_S, RECONNECT_MIN_DELAY_S
+from .const import (
+    ATTR_CODE,
+    ATTR_MESSAGE,
+    ATTR_SOURCE,
+    BEERPI_EVENT,
+    DOMAIN,
+    EVENT_FAULT_CLEARED,
+    EVENT_FAULT_RAISED,
+    RECONNECT_MAX_DELAY_S,
+    RECONNECT_MIN_DELAY_S,
+)
 from .protocol.client import BeerPiClient
 from .protocol.const import PROTOCOL_VERSION
 from .protocol.errors import (
@@ -52,6 +62,8 @@ class BeerPiCoordinator(DataUpdateCoordinator[State]):
         self.client = client
         self.device: DeviceInfo
         self.latest_photo: MediaInfo | None = None
+        # Home Assistant's id of the daemon's device, set at setup (device triggers use it).
+        self.ha_device_id = ""
         self._fault_listeners: list[FaultChangeListener] = []
         self._reconnect = ReconnectLogic(
             client,
@@ -148,6 +160,21 @@ class BeerPiCoordinator(DataUpdateCoordinator[State]):
         for fault, active in changes:
             for listener in list(self._fault_listeners):
                 listener(fault, active)
+            self._async_fire_fault_event(fault, active)
+
+    @callback
+    def _async_fire_fault_event(self, fault: FaultInfo, active: bool) -> None:
+        """Put the change on the bus, keyed by Home Assistant's device id (device triggers)."""
+        self.hass.bus.async_fire(
+            BEERPI_EVENT,
+            {
+                ATTR_DEVICE_ID: self.ha_device_id,
+                CONF_TYPE: EVENT_FAULT_RAISED if active else EVENT_FAULT_CLEARED,
+                ATTR_SOURCE: fault.source,
+                ATTR_CODE: None if fault.code is None else fault.code.value,
+                ATTR_MESSAGE: fault.message,
+            },
+        )
 
     async def _async_on_connected(self) -> None:
         if self.client.device is not None:
