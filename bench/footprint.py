@@ -10,8 +10,8 @@ interpreter: the floor any Python program starts from. RSS is sampled every
 second (the peak is judged, daemon plus any child process); CPU is user +
 system time over the minute, in % of one core. Runs on this interpreter and,
 when it exists, on .venv-pi: Python 3.11 (what Raspberry Pi OS Bookworm
-ships) with only the daemon's dependencies, as a Pi install has; both at once. Writes bench/results/footprint.json; exits non-zero if
-a step broke.
+ships) with only the daemon's dependencies, as a Pi install has; both at
+once. Writes bench/results/footprint.json; exits non-zero if a step broke.
 """
 
 from __future__ import annotations
