@@ -193,7 +193,7 @@ def get_state(live: LiveDaemon) -> dict[str, Any]:
 def test_refused_commands_change_nothing(live: LiveDaemon) -> None:
     cases = {"refused": 0, "accepted": 0}
 
-    @fuzz(1200)
+    @fuzz(900)
     @given(
         request=st.sampled_from(["set_relay", "set_thermostat"]).flatmap(
             lambda r: st.tuples(st.just(r), payloads(r))
@@ -216,14 +216,14 @@ def test_refused_commands_change_nothing(live: LiveDaemon) -> None:
     check()
     total = sum(cases.values())
     print(f"\nfuzz set_relay/set_thermostat: {total} cases ({cases})")
-    assert total >= 1000
-    assert cases["refused"] >= 800
+    assert total >= 800
+    assert cases["refused"] >= 600
 
 
 def test_every_request_answers_clearly(live: LiveDaemon) -> None:
     count = 0
 
-    @fuzz(1500)
+    @fuzz(1100)
     @given(request=st.sampled_from(REQUESTS).flatmap(lambda r: st.tuples(st.just(r), payloads(r))))
     def check(request: tuple[str, Any]) -> None:
         nonlocal count
@@ -240,14 +240,14 @@ def test_every_request_answers_clearly(live: LiveDaemon) -> None:
             live.call("simulate", {"probe": probe, "clear": True})
         live.call("set_thermostat", {"mode": "off", "profile": None})
     print(f"\nfuzz of every request: {count} cases")
-    assert count >= 1200
+    assert count >= 1000
 
 
 def test_unknown_event_names_are_refused_clearly(live: LiveDaemon) -> None:
     count = 0
     reserved = st.sampled_from(["connect", "disconnect", "connect_error", "message", "", "*"])
 
-    @fuzz(800)
+    @fuzz(600)
     @given(
         name=st.one_of(reserved, st.text(max_size=300)),
         payload=st.one_of(st.none(), any_value.filter(fits)),
@@ -266,7 +266,7 @@ def test_unknown_event_names_are_refused_clearly(live: LiveDaemon) -> None:
 
     check()
     print(f"\nfuzz of event names: {count} cases")
-    assert count >= 600
+    assert count >= 500
 
 
 # -- HTTP ----------------------------------------------------------------------
@@ -319,7 +319,7 @@ def test_http_never_fails_and_never_leaks_without_token(live: LiveDaemon) -> Non
         status_line, _, rest = response.partition(b"\r\n")
         return int(status_line.split()[1]), rest
 
-    @fuzz(1000)
+    @fuzz(700)
     @given(
         method=methods,
         path=paths,
@@ -350,7 +350,7 @@ def test_http_never_fails_and_never_leaks_without_token(live: LiveDaemon) -> Non
 
     check()
     print(f"\nfuzz of HTTP: {count} cases, statuses {dict(sorted(statuses.items()))}")
-    assert count >= 800
+    assert count >= 600
     # The fuzz reached real answers, not only refusals.
     assert statuses.get(200, 0) > 0
     assert statuses.get(401, 0) > 0
