@@ -21,6 +21,7 @@ from beerpi_protocol import FaultCode, FaultInfo, ThermostatMode, ThermostatStat
 from .clock import Clock, iso
 from .config import ConfigError, DaemonConfig
 from .control import (
+    ActiveProfile,
     ControlDecision,
     ControlSettings,
     ProbeSample,
@@ -82,12 +83,15 @@ class DaemonThermostat:
         if stored is not None:
             _LOGGER.info("thermostat restored: mode %s, target %s °C", mode, target)
 
-    def _save(self) -> None:
+    def _document(self) -> str:
         t = self._thermostat
-        write_atomic(
-            self._settings_path,
-            json.dumps({"mode": t.mode.value, "target": t.target_c}) + "\n",
-        )
+        return json.dumps({"mode": t.mode.value, "target": t.target_c}) + "\n"
+
+    def _write_document(self, document: str) -> None:
+        write_atomic(self._settings_path, document)
+
+    def _save(self, mode: str, target: float) -> None:
+        self._write_document(json.dumps({"mode": mode, "target": target}) + "\n")
 
     # -- what the loop and the request handler use ---------------------------
 
@@ -166,20 +170,47 @@ class DaemonThermostat:
         if parsed in (ThermostatMode.COOL, ThermostatMode.HEAT_COOL) and s.cooler is None:
             raise ValueError(f"mode {mode} needs a cooler, none is configured")
 
-    def set_mode(self, mode: str) -> tuple[str, ...]:
-        """Returns the relays the thermostat let go of (the caller switches them off)."""
-        released = self._thermostat.set_mode(mode)
-        self._save()
-        return released
+    def update(
+        self,
+        *,
+        mode: str | None,
+        target: float | None,
+        profile: Mapping[str, Any] | None,
+        set_profile: bool,
+        now: datetime,
+    ) -> tuple[str, ...]:
+        """Apply a checked command whole: stored first, so a failed save changes nothing.
 
-    def set_target(self, target: float) -> None:
-        self._thermostat.set_target(target)
-        save_profile(self._profile_path, None)
-        self._save()
-
-    def set_profile(self, profile: Mapping[str, Any] | None, now: datetime) -> None:
-        active = self._thermostat.set_profile(profile, now)
-        save_profile(self._profile_path, active)
+        A new target stops a running profile (a person overrides it). Returns the
+        relays the thermostat let go of; the caller switches them off. Raises
+        ValueError for bad values and OSError when the data dir refuses the write.
+        """
+        t = self._thermostat
+        s = self.settings
+        new_mode = t.mode.value if mode is None else mode
+        new_target = t.target_c if target is None else target
+        active = t.active_profile
+        if set_profile:
+            active = (
+                None
+                if profile is None
+                else ActiveProfile(
+                    parse_profile(profile, min_c=s.target_min_c, max_c=s.target_max_c), now
+                )
+            )
+        elif target is not None:
+            active = None
+        old_document = self._document()
+        self._save(new_mode, new_target)
+        if active is not t.active_profile:
+            try:
+                save_profile(self._profile_path, active)
+            except OSError:
+                self._write_document(old_document)
+                raise
+        t.set_target(new_target)
+        t.resume_profile(active)
+        return t.set_mode(new_mode)
 
 
 def build_thermostat(config: DaemonConfig, data_dir: Path, clock: Clock) -> DaemonThermostat:

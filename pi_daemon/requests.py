@@ -186,23 +186,19 @@ class RequestHandler:
             except ValueError as err:
                 raise RequestFailed(ErrorCode.INVALID_ARGUMENT, str(err)) from None
             try:
-                if request.target is not None:
-                    thermostat.set_target(request.target)
-                if "profile" in payload:
-                    thermostat.set_profile(request.profile, daemon.clock.now())
-                if request.mode is not None:
-                    driven = thermostat.controlled_relays()
-                    try:
-                        daemon.release(thermostat.set_mode(request.mode))
-                    finally:
-                        # set_mode applies the mode before saving it; when the save fails
-                        # (disk full) the relays it let go of must still go off, not stay
-                        # on with nothing controlling them.
-                        daemon.release(tuple(sorted(driven - thermostat.controlled_relays())))
+                released = thermostat.update(
+                    mode=request.mode,
+                    target=request.target,
+                    profile=request.profile,
+                    set_profile="profile" in payload,
+                    now=daemon.clock.now(),
+                )
             except OSError as err:
+                # Stored before applied: nothing changed.
                 raise RequestFailed(
                     ErrorCode.INTERNAL_ERROR, f"cannot store the thermostat settings: {err}"
                 ) from None
+            daemon.release(released)
             await daemon.control_now()
         await daemon.publish_state()
         return {"ok": True, "thermostat": thermostat.to_state().to_dict()}

@@ -60,7 +60,7 @@ def load_profile(path: Path, *, min_c: float, max_c: float) -> ActiveProfile | N
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
-    except OSError as err:
+    except (OSError, UnicodeDecodeError) as err:
         raise ProfileStoreError(f"cannot read {path}: {err}") from err
     try:
         document = json.loads(text)

@@ -115,19 +115,7 @@ STATE_FILES: dict[str, tuple[Callable[[Path], object], tuple[str, ...]]] = {
 }
 
 
-# control/profile_store.py lets read_text's UnicodeDecodeError (a ValueError) escape,
-# so the message says "stored thermostat settings are invalid" without the file name.
-# Reported to the daemon owner; remove the mark when it names profile.json.
-_NAMELESS = pytest.mark.xfail(strict=True, reason="profile.json not named for non-UTF-8 junk")
-
-
-@pytest.mark.parametrize(
-    "case",
-    [
-        pytest.param(case, marks=_NAMELESS) if case == "profile.json binary junk" else case
-        for case in sorted(STATE_FILES)
-    ],
-)
+@pytest.mark.parametrize("case", sorted(STATE_FILES))
 def test_a_corrupt_state_file_is_a_clear_message_and_exit_2(tmp_path: Path, case: str) -> None:
     corrupt, expected = STATE_FILES[case]
     data_dir = tmp_path / "data"
