@@ -21,7 +21,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -42,21 +42,24 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 SIM_ARGS = ("--sim-speed", "600", "--record-interval", "60")
 
 try:
-    from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+    from playwright.sync_api import sync_playwright
 except ImportError:  # pragma: no cover - depends on the environment
-    sync_playwright = None
+    sync_playwright = None  # type: ignore[assignment]
 
-if sync_playwright is None:
-    pytest.skip(
-        "browser tests need the 'playwright' Python package (dev group: make env)",
-        allow_module_level=True,
-    )
-if not CHROMIUM.exists():
-    pytest.skip(
-        "browser tests need Debian's Chromium at /usr/bin/chromium "
-        "(apt-get install chromium; CI installs it from .ci/apt-packages.txt)",
-        allow_module_level=True,
-    )
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, ConsoleMessage, Page
+
+
+def browser_missing() -> str | None:
+    """Why the browser tests cannot run here, or None when they can."""
+    if sync_playwright is None:
+        return "browser tests need the 'playwright' Python package (dev group: make env)"
+    if not CHROMIUM.exists():
+        return (
+            "browser tests need Debian's Chromium at /usr/bin/chromium "
+            "(apt-get install chromium; CI installs it from .ci/apt-packages.txt)"
+        )
+    return None
 
 
 def get_json(url: str, token: str | None = None) -> Any:
@@ -183,6 +186,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 @pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
+    if reason := browser_missing():
+        pytest.skip(reason)
     assert sync_playwright is not None
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)

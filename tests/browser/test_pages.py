@@ -11,6 +11,12 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+
+from .conftest import browser_missing
+
+if reason := browser_missing():
+    pytest.skip(reason, allow_module_level=True)
+
 from playwright.sync_api import Browser, Page, Request, expect
 
 from tests.support.daemon import TOKEN, daemon_process

@@ -1,0 +1,72 @@
+"""The pages and their files as the service serves them (no browser needed)."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import json
+from pathlib import Path
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from web_extras.pages import STATIC, TEMPLATES, register_pages
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_pages_and_their_files_are_served() -> None:
+    # On a thread of its own: in this package Playwright's sync API may hold
+    # an event loop on the main thread.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, _check_served()).result(timeout=60)
+
+
+async def _check_served() -> None:
+    app = web.Application()
+    app.router.add_static("/static/", STATIC)
+    register_pages(app)
+    async with TestClient(TestServer(app)) as client:
+        await _check_client(client)
+
+
+async def _check_client(client: TestClient[web.Request, web.Application]) -> None:
+    for path, title in (("/", "BeerPi · now"), ("/trend", "BeerPi · trend")):
+        response = await client.get(path)
+        assert response.status == 200
+        assert response.content_type == "text/html"
+        assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+        assert f"<title>{title}</title>" in await response.text()
+    # Every file a template names is there, and JavaScript goes out as JavaScript
+    # (browsers refuse ES modules of another type).
+    for template in TEMPLATES.glob("*.html"):
+        html = template.read_text()
+        for asset in ("static/vendor/socket.io.min.js", "static/css/beerpi.css"):
+            assert asset in html
+        for name in [part.split('"')[0] for part in html.split('src="static/')[1:]]:
+            response = await client.get(f"/static/{name}")
+            assert response.status == 200, name
+            if name.endswith(".js"):
+                assert response.content_type in ("application/javascript", "text/javascript")
+
+
+def test_no_page_loads_anything_from_another_host() -> None:
+    # A brewery Pi is often offline: no CDN, every library is vendored.
+    for path in [*TEMPLATES.glob("*.html"), *(STATIC / "js").glob("*.js")]:
+        text = path.read_text()
+        assert "https://" not in text, path
+        assert "http://" not in text, path
+
+
+def test_vendored_libraries_match_the_pinned_versions() -> None:
+    pinned = json.loads((ROOT / "package.json").read_text())["dependencies"]
+    readme = (STATIC / "vendor" / "README.md").read_text()
+    for package, version in pinned.items():
+        assert version[0].isdigit(), f"{package} must be pinned to an exact version"
+        assert f"{package} {version}" in readme
+        assert (STATIC / "vendor" / f"{package}.LICENSE.txt").exists()
+    d3 = (STATIC / "vendor" / "d3.min.js").read_text()[:200]
+    assert f"v{pinned['d3']}" in d3
+    lock = json.loads((ROOT / "package-lock.json").read_text())
+    for package, version in pinned.items():
+        assert lock["packages"][f"node_modules/{package}"]["version"] == version
