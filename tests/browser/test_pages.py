@@ -379,4 +379,13 @@ def test_device_selector_with_two_fermenters(
         page.wait_for_selector("body[data-ready]")
         expect(page.get_by_label("Fermenter")).to_have_value(other)
         expect(page.locator("#chart")).to_have_attribute("data-loaded", re.compile(r"\d"))
+
+        # That fermenter goes away: the current page says so and locks its switches.
+        page.get_by_role("link", name="Now").click()
+        page.wait_for_selector("body[data-ready]")
+        expect(page.locator("#offline-banner")).to_be_hidden()
+        second.terminate()
+        expect(page.locator("#offline-banner")).to_be_visible(timeout=30_000)
+        expect(page.locator("#offline-banner")).to_contain_text("offline")
+        expect(page.get_by_role("switch", name="Heater")).to_be_disabled()
         page.goto("about:blank")  # before this service stops under the page
