@@ -18,9 +18,10 @@ HASSFEST := ../shared/tools/hassfest/run
 VENDOR_DIR := custom_components/beerpi/protocol
 
 LINT_TARGETS += lint-ha
-TEST_TARGETS += test-ha test-ha-old
+TEST_TARGETS += test-ha test-ha-old test-ha-demo
 
-.PHONY: env-ha env-ha-old ha-lock lint-ha test-ha test-ha-old vendor
+.PHONY: env-ha env-ha-old ha-lock lint-ha test-ha test-ha-old vendor ha-demo env-ha-demo \
+	test-ha-demo bench-ha
 
 ha-lock: | $(UV)
 	printf '%s\n' $(HA_REQS) | $(UV) pip compile - -q --python-version 3.14.2 -o $(HA_LOCK)
@@ -64,3 +65,30 @@ test-ha: env env-ha
 
 test-ha-old: env env-ha-old
 	$(HA_VENV_OLD)/bin/pytest $(HA_PYTEST) $(HA_COV)
+
+# make ha-demo: a real Home Assistant (from .venv-ha) with BeerPi set up on a simulated
+# daemon, on http://127.0.0.1:8123. The frontend and a few default integrations' packages go
+# to .venv-ha/demo-deps (--no-deps, see requirements/ha-demo.txt), not into the test env.
+HA_DEMO_DEPS := $(HA_VENV)/demo-deps
+HA_DEMO_LOCK := requirements/ha-demo.txt
+
+$(HA_DEMO_DEPS)/.synced: $(HA_DEMO_LOCK) $(HA_VENV)/.synced | $(UV)
+	rm -rf $(HA_DEMO_DEPS)
+	$(UV) pip install -q --python $(HA_VENV)/bin/python --no-deps --target $(HA_DEMO_DEPS) \
+		-r $(HA_DEMO_LOCK)
+	touch $@
+
+env-ha-demo: env env-ha $(HA_DEMO_DEPS)/.synced
+
+ha-demo: env-ha-demo
+	$(HA_VENV)/bin/python scripts/ha_demo.py $(HA_DEMO_ARGS)
+
+# Starts the demo (on free ports) and reads the entities through the REST API. The main
+# env's pytest, not the harness's: the harness blocks sockets and would need a hass fixture.
+test-ha-demo: env-ha-demo
+	$(VENV)/bin/pytest -c tests/ha_demo/pytest.ini --rootdir . tests/ha_demo/check_ha_demo.py
+
+# Probe change -> Home Assistant state change, in the demo's real Home Assistant.
+# make bench runs it too (bench/ha_latency.py re-runs itself with .venv-ha's Python).
+bench-ha: env-ha-demo
+	$(HA_VENV)/bin/python -m bench.ha_latency $(BENCH_HA_ARGS)

@@ -1,0 +1,416 @@
+"""Run a real Home Assistant with the BeerPi integration set up on a simulated daemon.
+
+    make ha-demo      (or: .venv-ha/bin/python scripts/ha_demo.py [--ha-port 8123] ...)
+
+What it does, all on 127.0.0.1 and without touching the internet:
+
+1. A config dir (a temporary one unless --config-dir) with ``custom_components/beerpi``
+   symlinked in, a ``configuration.yaml`` that fixes location, units and time zone (so
+   nothing is detected online) and lists no ``default_config`` (no cloud, no updater,
+   no analytics upload), and an onboarding store where only the "create the owner"
+   step is left: the core-config step would set up met.no weather and radio_browser,
+   which reach the internet.
+2. The simulated daemon (``.venv/bin/python -m pi_daemon --simulate``).
+3. Home Assistant from ``.venv-ha`` with ``--skip-pip`` (it never installs packages at
+   run time); the frontend and the few packages the default integrations need come
+   from ``requirements/ha-demo.txt``, installed by ``make ha-demo`` into
+   ``.venv-ha/demo-deps``.
+4. Onboarding through the REST API (``POST /api/onboarding/users`` gives an auth code,
+   ``POST /auth/token`` turns it into tokens), then the BeerPi config entry through the
+   config-flow REST API (``/api/config/config_entries/flow``), as the UI would.
+5. Prints the URL and the login; Ctrl-C (or SIGTERM) stops Home Assistant and the daemon.
+
+``--info-file PATH`` writes the URL, login and an access token as JSON once everything
+is up (the test and ``bench/ha_latency.py`` read it). Only the standard library is
+used, so any Python 3.11+ runs this script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+HA_PYTHON = ROOT / ".venv-ha" / "bin" / "python"
+DAEMON_PYTHON = ROOT / ".venv" / "bin" / "python"
+DEMO_DEPS = ROOT / ".venv-ha" / "demo-deps"
+HOST = "127.0.0.1"
+DAEMON_READY = "BeerPi daemon ready on"
+DAEMON_START_TIMEOUT_S = 30.0
+HA_START_TIMEOUT_S = 180.0
+STOP_TIMEOUT_S = 30.0
+
+CONFIGURATION_YAML = """\
+# Written by scripts/ha_demo.py. No default_config: it would pull in cloud and
+# other integrations that talk to the internet.
+homeassistant:
+  name: BeerPi demo
+  latitude: 50.85
+  longitude: 4.35
+  elevation: 50
+  unit_system: metric
+  temperature_unit: C
+  time_zone: UTC
+  currency: EUR
+  country: BE
+  language: en
+  internal_url: "http://{host}:{port}"
+
+http:
+  server_host: {host}
+  server_port: {port}
+
+# The UI, its REST and websocket APIs, the config-flow endpoints and history.
+frontend:
+config:
+api:
+history:
+
+logger:
+  default: warning
+"""
+
+# Every onboarding step but "user" (done through the REST API below). See the module
+# docstring for why core_config is not run.
+ONBOARDING_STORE = {
+    "version": 4,
+    "minor_version": 1,
+    "key": "onboarding",
+    "data": {"done": ["core_config", "analytics", "integration"]},
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class DemoError(RuntimeError):
+    """A step of the demo failed; the message says which."""
+
+
+class HaDemo:
+    """Home Assistant and a simulated daemon, set up; use as a context manager."""
+
+    def __init__(
+        self,
+        *,
+        ha_port: int = 8123,
+        daemon_port: int | None = None,
+        config_dir: Path | None = None,
+        read_interval_s: float = 1.0,
+        username: str = "beerpi",
+        password: str | None = None,
+        daemon_config_toml: str = "",
+    ) -> None:
+        self.ha_port = ha_port
+        self.daemon_port = daemon_port or free_port()
+        self.read_interval_s = read_interval_s
+        self.username = username
+        self.password = password or secrets.token_urlsafe(9)
+        self.daemon_token = secrets.token_urlsafe(16)
+        self.daemon_config_toml = daemon_config_toml
+        self._own_dir = config_dir is None
+        self.config_dir = config_dir or Path(tempfile.mkdtemp(prefix="beerpi-ha-demo-"))
+        self.url = f"http://{HOST}:{ha_port}"
+        self.client_id = f"{self.url}/"
+        self.access_token = ""
+        self.refresh_token = ""
+        self.entry_id = ""
+        self._daemon: subprocess.Popen[bytes] | None = None
+        self._ha: subprocess.Popen[bytes] | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def __enter__(self) -> HaDemo:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self._write_config()
+        self._start_daemon()
+        self._start_ha()
+        self._onboard()
+        self._add_beerpi()
+
+    def stop(self) -> None:
+        """Home Assistant first (it closes its link to the daemon), then the daemon."""
+        for attr in ("_ha", "_daemon"):
+            proc: subprocess.Popen[bytes] | None = getattr(self, attr)
+            setattr(self, attr, None)
+            if proc is None or proc.poll() is not None:
+                continue
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if self._own_dir:
+            shutil.rmtree(self.config_dir, ignore_errors=True)
+
+    @property
+    def ha_log(self) -> Path:
+        return self.config_dir / "home-assistant.out"
+
+    @property
+    def daemon_log(self) -> Path:
+        return self.config_dir / "daemon.log"
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "username": self.username,
+            "password": self.password,
+            "access_token": self.access_token,
+            "refresh_token": self.refresh_token,
+            "client_id": self.client_id,
+            "config_dir": str(self.config_dir),
+            "daemon": {"host": HOST, "port": self.daemon_port, "token": self.daemon_token},
+            "entry_id": self.entry_id,
+        }
+
+    # -- steps ----------------------------------------------------------------------------
+
+    def _write_config(self) -> None:
+        custom = self.config_dir / "custom_components"
+        custom.mkdir(parents=True, exist_ok=True)
+        link = custom / "beerpi"
+        if not link.exists():
+            link.symlink_to(ROOT / "custom_components" / "beerpi", target_is_directory=True)
+        (self.config_dir / "configuration.yaml").write_text(
+            CONFIGURATION_YAML.format(host=HOST, port=self.ha_port)
+        )
+        storage = self.config_dir / ".storage"
+        storage.mkdir(exist_ok=True)
+        onboarding = storage / "onboarding"
+        if not onboarding.exists():
+            onboarding.write_text(json.dumps(ONBOARDING_STORE))
+
+    def _start_daemon(self) -> None:
+        data_dir = self.config_dir / "beerpi-daemon"
+        data_dir.mkdir(exist_ok=True)
+        extra: list[str] = []
+        if self.daemon_config_toml:
+            config = self.config_dir / "beerpi-daemon.toml"
+            config.write_text(self.daemon_config_toml)
+            extra = ["--config", str(config)]
+        with self.daemon_log.open("wb") as log:
+            self._daemon = subprocess.Popen(
+                [
+                    str(DAEMON_PYTHON),
+                    "-m",
+                    "pi_daemon",
+                    "--simulate",
+                    "--host",
+                    HOST,
+                    "--port",
+                    str(self.daemon_port),
+                    "--token",
+                    self.daemon_token,
+                    "--data-dir",
+                    str(data_dir),
+                    "--read-interval",
+                    str(self.read_interval_s),
+                    "--no-zeroconf",
+                    *extra,
+                ],
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # Ctrl-C reaches this script, which stops it in order
+            )
+        deadline = time.monotonic() + DAEMON_START_TIMEOUT_S
+        while DAEMON_READY not in self.daemon_log.read_text(errors="replace"):
+            if self._daemon.poll() is not None or time.monotonic() > deadline:
+                raise DemoError(f"daemon did not start: {self.daemon_log.read_text()[-2000:]}")
+            time.sleep(0.1)
+
+    def _start_ha(self) -> None:
+        if not HA_PYTHON.exists():
+            raise DemoError(f"{HA_PYTHON} missing: run `make env-ha` (or `make ha-demo`)")
+        env = {**os.environ, "PYTHONPATH": str(DEMO_DEPS)}
+        with self.ha_log.open("wb") as log:
+            self._ha = subprocess.Popen(
+                [str(HA_PYTHON), "-m", "homeassistant", "--skip-pip", "-c", str(self.config_dir)],
+                cwd=self.config_dir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + HA_START_TIMEOUT_S
+        while True:
+            if self._ha.poll() is not None:
+                raise DemoError(f"Home Assistant exited: {self.ha_log.read_text()[-3000:]}")
+            if time.monotonic() > deadline:
+                raise DemoError(f"Home Assistant not up: {self.ha_log.read_text()[-3000:]}")
+            with contextlib.suppress(OSError, DemoError):
+                # Onboarding answers once the core integrations are set up.
+                if isinstance(self.request("GET", "/api/onboarding", auth=False), list):
+                    return
+            time.sleep(0.5)
+
+    def _onboard(self) -> None:
+        answer = self.request(
+            "POST",
+            "/api/onboarding/users",
+            {
+                "client_id": self.client_id,
+                "name": "Brewer",
+                "username": self.username,
+                "password": self.password,
+                "language": "en",
+            },
+            auth=False,
+        )
+        tokens = self.request(
+            "POST",
+            "/auth/token",
+            form={
+                "grant_type": "authorization_code",
+                "code": answer["auth_code"],
+                "client_id": self.client_id,
+            },
+            auth=False,
+        )
+        self.access_token = tokens["access_token"]
+        self.refresh_token = tokens["refresh_token"]
+
+    def _add_beerpi(self) -> None:
+        """The config flow the UI runs: start it, then submit host, port and token."""
+        flow = self.request(
+            "POST",
+            "/api/config/config_entries/flow",
+            {"handler": "beerpi", "show_advanced_options": False},
+        )
+        if flow.get("type") != "form" or flow.get("step_id") != "user":
+            raise DemoError(f"unexpected first step of the BeerPi flow: {flow}")
+        result = self.request(
+            "POST",
+            f"/api/config/config_entries/flow/{flow['flow_id']}",
+            {"host": HOST, "port": self.daemon_port, "token": self.daemon_token},
+        )
+        if result.get("type") != "create_entry":
+            raise DemoError(f"BeerPi config flow did not create an entry: {result}")
+        self.entry_id = result["result"]["entry_id"]
+        deadline = time.monotonic() + 30
+        while not self.beerpi_states():
+            if time.monotonic() > deadline:
+                raise DemoError(f"no BeerPi entity appeared: {self.ha_log.read_text()[-3000:]}")
+            time.sleep(0.2)
+
+    # -- REST -----------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        *,
+        form: dict[str, str] | None = None,
+        auth: bool = True,
+    ) -> Any:
+        headers = {}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        elif form is not None:
+            data = urllib.parse.urlencode(form).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        if auth:
+            headers["Authorization"] = f"Bearer {self.access_token}"
+        req = urllib.request.Request(self.url + path, data=data, headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as response:
+                return json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as err:
+            raise DemoError(f"{method} {path}: HTTP {err.code} {err.read()[:500]!r}") from err
+
+    def beerpi_states(self) -> list[dict[str, Any]]:
+        """States of the entities of this demo's BeerPi (their ids start with the device name)."""
+        states: list[dict[str, Any]] = self.request("GET", "/api/states")
+        return [s for s in states if s["entity_id"].split(".", 1)[1].startswith("beerpi")]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--ha-port", type=int, default=8123)
+    parser.add_argument("--daemon-port", type=int, default=None, help="default: a free port")
+    parser.add_argument("--config-dir", type=Path, help="keep Home Assistant's config here")
+    parser.add_argument("--read-interval", type=float, default=1.0, help="probe read period, s")
+    parser.add_argument("--username", default="beerpi")
+    parser.add_argument("--password", help="default: a random one, printed")
+    parser.add_argument("--info-file", type=Path, help="write URL, login and token as JSON")
+    args = parser.parse_args(argv)
+
+    stop = False
+
+    def on_signal(_signum: int, _frame: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    started = time.monotonic()
+    print("Starting a simulated BeerPi daemon and Home Assistant (takes a minute)...", flush=True)
+    try:
+        with HaDemo(
+            ha_port=args.ha_port,
+            daemon_port=args.daemon_port,
+            config_dir=args.config_dir,
+            read_interval_s=args.read_interval,
+            username=args.username,
+            password=args.password,
+        ) as demo:
+            if args.info_file:
+                args.info_file.write_text(json.dumps(demo.info(), indent=2))
+            entities = sorted(s["entity_id"] for s in demo.beerpi_states())
+            print(
+                f"\nHome Assistant with BeerPi is up ({time.monotonic() - started:.0f} s):\n"
+                f"  URL:      {demo.url}/\n"
+                f"  user:     {demo.username}\n"
+                f"  password: {demo.password}\n"
+                f"  daemon:   {HOST}:{demo.daemon_port} (simulated), token {demo.daemon_token}\n"
+                f"  entities: {', '.join(entities)}\n"
+                f"  logs:     {demo.ha_log}, {demo.daemon_log}\n"
+                "Ctrl-C stops both.",
+                flush=True,
+            )
+            while not stop:
+                time.sleep(0.2)
+    except KeyboardInterrupt:
+        pass
+    except DemoError as err:
+        print(f"ha-demo: {err}", file=sys.stderr)
+        return 1
+    print("Stopped Home Assistant and the daemon.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
