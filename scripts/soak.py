@@ -1,0 +1,418 @@
+"""Load soak of the web service (issue 8): many daemons pushing, many browsers watching.
+
+One ``beerpi-web`` process (SQLite) on 127.0.0.1 holds ``--daemons`` simulated
+daemons that dial out to it (each a real ``pi_daemon.app.run`` with its own
+outbox, port and device token, run many to an event loop in a few worker
+processes) and ``--browsers`` socket.io clients on ``/live``. For a bounded run
+it samples the service's RSS and CPU, measures push latency to the browsers
+(reading timestamp to arrival), and at the end checks from the SQLite files
+that every reading in every outbox (up to a snapshot) is stored exactly once.
+
+    python scripts/soak.py            # 100 daemons, 200 browsers, 120 s
+    python scripts/soak.py --quick    # 10 daemons, 20 browsers, 8 s (make test)
+
+Exit status 1 when a reading was lost or stored twice, or a bound was broken.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.reliability.web_support import (  # noqa: E402
+    WebProcess,
+    outbox_rows,
+    stored_cursor,
+    stored_rows,
+)
+from tests.support.daemon import free_port  # noqa: E402
+
+API_TOKEN = "soak-api-token-0123456789"
+DAEMON_TOKEN = "soak-daemon-token-0123456789"
+
+
+def device_name(index: int) -> str:
+    return f"soak-{index:03d}"
+
+
+def device_token(index: int) -> str:
+    return f"soak-device-token-{index:03d}-0123456789"
+
+
+# ---------------------------------------------------------------------------
+# Worker: many daemons in one event loop
+
+
+async def until_stopped(stop_file: Path, max_seconds: float) -> None:
+    """Until the orchestrator (another process) writes the stop file; bounded."""
+    deadline = time.monotonic() + max_seconds
+    while time.monotonic() < deadline:
+        if await asyncio.to_thread(stop_file.exists):
+            return
+        await asyncio.sleep(0.2)
+
+
+async def run_daemons(args: argparse.Namespace) -> None:
+    from pi_daemon.app import run
+    from pi_daemon.config import load_config
+
+    stop = asyncio.Event()
+    tasks = []
+    for index in range(args.first, args.first + args.count):
+        config = load_config(
+            None,
+            {
+                "simulate": True,
+                "device.id": device_name(index),
+                "server.host": "127.0.0.1",
+                "server.port": free_port(),
+                "server.token": DAEMON_TOKEN,
+                "storage.data_dir": str(Path(args.base) / device_name(index)),
+                "storage.record_interval_s": args.record_interval,
+                "sampling.read_interval_s": min(1.0, args.record_interval),
+                "simulation.probe_conversion_s": 0.05,
+                "zeroconf.enabled": False,
+                "dialout.server": args.server,
+                "dialout.token": device_token(index),
+                "simulation.seed": index,
+            },
+        )
+        tasks.append(asyncio.create_task(run(config, stop=stop)))
+        await asyncio.sleep(0.02)  # spread the connects and the record phases
+    await until_stopped(Path(args.stop_file), args.max_seconds)
+    stop.set()
+    await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 60)
+
+
+# ---------------------------------------------------------------------------
+# Worker: browsers on /live
+
+
+async def run_browsers(args: argparse.Namespace) -> None:
+    import socketio
+
+    latencies: list[float] = []
+    received = [0] * args.count
+    connected = 0
+
+    async def browser(slot: int) -> socketio.AsyncClient:
+        nonlocal connected
+        sio = socketio.AsyncClient(reconnection=True, handle_sigint=False)
+
+        @sio.on("readings", namespace="/live")  # type: ignore[untyped-decorator]
+        async def readings(data: dict[str, Any]) -> None:
+            now = time.time()
+            for reading in data.get("readings", []):
+                received[slot] += 1
+                stamp = datetime.fromisoformat(reading["timestamp"].replace("Z", "+00:00"))
+                if slot % 10 == 0:  # a sample of the browsers, to keep this process light
+                    latencies.append(now - stamp.timestamp())
+
+        await sio.connect(
+            args.server,
+            namespaces=["/live"],
+            auth={"token": API_TOKEN},
+            transports=["websocket"],
+            wait_timeout=30,
+        )
+        connected += 1
+        return sio
+
+    clients = []
+    for slot in range(args.count):
+        clients.append(await browser(slot))
+    await asyncio.to_thread(Path(args.ready_file).write_text, str(connected))
+    await until_stopped(Path(args.stop_file), args.max_seconds)
+    still = sum(1 for c in clients if c.connected)
+    for client in clients:
+        with contextlib.suppress(Exception):
+            await client.shutdown()
+    await asyncio.to_thread(
+        Path(args.out).write_text,
+        json.dumps(
+            {
+                "connected": connected,
+                "still_connected": still,
+                "received": received,
+                "latencies": latencies,
+            }
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Orchestration
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def worker(kind: str, *extra: str, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, __file__, "--worker", kind, *extra],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
+
+
+def count_check(base: Path, history: Path, devices: list[str]) -> dict[str, int]:
+    """Per device, every outbox reading up to a snapshot is stored exactly once."""
+    taken = stored = lost = extra = 0
+    for device in devices:
+        rows = outbox_rows(base / device)
+        if not rows:
+            continue
+        keys = {key[:2] for _seq, key in rows}
+        last_ms: dict[str, int] = {}
+        for _seq, (probe, ms, _t) in rows:
+            last_ms[probe] = max(ms, last_ms.get(probe, 0))
+        cursor = stored_cursor(history, device)
+        deadline = time.monotonic() + 60
+        while cursor is None or int(cursor) < rows[-1][0]:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+            cursor = stored_cursor(history, device)
+        in_range = [
+            (p, ms) for p, ms, _t in stored_rows(history, device) if ms <= last_ms.get(p, -1)
+        ]
+        taken += len(rows)
+        stored += len(in_range)
+        lost += len(keys - set(in_range))
+        extra += len(set(in_range) - keys) + (len(in_range) - len(set(in_range)))
+    return {"taken": taken, "stored": stored, "lost": lost, "extra": extra}
+
+
+def soak(args: argparse.Namespace) -> int:
+    import psutil
+
+    started = time.monotonic()
+    work = Path(tempfile.mkdtemp(prefix="beerpi-soak-"))
+    base = work / "daemons"
+    history = work / "web" / "history.sqlite"
+    devices = [device_name(i) for i in range(args.daemons)]
+    config = work / "web.toml"
+    config.write_text(
+        "[device_tokens]\n"
+        + "".join(f'"{d}" = "{device_token(i)}"\n' for i, d in enumerate(devices))
+    )
+    web = WebProcess(
+        free_port(),
+        [
+            "--config",
+            str(config),
+            "--data-dir",
+            str(work / "web"),
+            "--db",
+            str(history),
+            "--api-token",
+            API_TOKEN,
+            "--log-level",
+            "WARNING",
+        ],
+        work / "web.log",
+    )
+    web.start()
+    assert web.process is not None
+    proc = psutil.Process(web.process.pid)
+    proc.cpu_percent()
+    rss: list[float] = [proc.memory_info().rss / 2**20]
+    stop_file = work / "stop"
+    ready_file = work / "browsers.ready"
+    max_s = str(args.seconds + 120)
+    procs: list[subprocess.Popen[bytes]] = []
+    ok = True
+    try:
+        per = -(-args.browsers // args.browser_workers)
+        for w in range(args.browser_workers):
+            count = min(per, args.browsers - w * per)
+            procs.append(
+                worker(
+                    "browsers",
+                    f"--server={web.url}",
+                    f"--count={count}",
+                    f"--stop-file={stop_file}",
+                    f"--ready-file={ready_file}.{w}",
+                    f"--out={work}/browsers.{w}.json",
+                    f"--max-seconds={max_s}",
+                    log=work / "workers.log",
+                )
+            )
+        deadline = time.monotonic() + 60
+        while not all(Path(f"{ready_file}.{w}").exists() for w in range(args.browser_workers)):
+            if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+                raise RuntimeError(
+                    "browsers did not connect: " + (work / "workers.log").read_text()
+                )
+            time.sleep(0.2)
+        per = -(-args.daemons // args.daemon_workers)
+        for w in range(args.daemon_workers):
+            first, count = w * per, min(per, args.daemons - w * per)
+            procs.append(
+                worker(
+                    "daemons",
+                    f"--server={web.url}",
+                    f"--first={first}",
+                    f"--count={count}",
+                    f"--base={base}",
+                    f"--stop-file={stop_file}",
+                    f"--record-interval={args.record_interval}",
+                    f"--max-seconds={max_s}",
+                    log=work / "workers.log",
+                )
+            )
+        run_start = time.monotonic()
+        cpu: list[float] = []
+        while time.monotonic() - run_start < args.seconds:
+            time.sleep(1.0)
+            rss.append(proc.memory_info().rss / 2**20)
+            cpu.append(proc.cpu_percent())
+            if web.process.poll() is not None:
+                raise RuntimeError("the service died: " + web.log()[-2000:])
+        counts = count_check(base, history, devices)
+        online = json.loads(
+            subprocess.run(
+                [
+                    "curl",
+                    "-s",
+                    "-H",
+                    f"Authorization: Bearer {API_TOKEN}",
+                    f"{web.url}/api/devices",
+                ],
+                capture_output=True,
+                check=True,
+            ).stdout
+        )
+        online_n = sum(1 for d in online if d["online"])
+        rss.append(proc.memory_info().rss / 2**20)
+        stop_file.write_text("stop")
+        for p in procs:
+            p.wait(90)
+        browsers: list[dict[str, Any]] = [
+            json.loads((work / f"browsers.{w}.json").read_text())
+            for w in range(args.browser_workers)
+        ]
+    finally:
+        stop_file.write_text("stop")
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+        web.stop()
+    latencies = [x for b in browsers for x in b["latencies"]]
+    received = [n for b in browsers for n in b["received"]]
+    elapsed = args.seconds
+    rate = counts["taken"] / elapsed
+    rows = [
+        ("daemons (dial-out) online at end", f"{online_n} / {args.daemons}"),
+        ("record interval per daemon", f"{args.record_interval:g} s (2 probes)"),
+        ("run", f"{elapsed:g} s"),
+        ("readings taken (outboxes)", str(counts["taken"])),
+        ("readings stored", str(counts["stored"])),
+        ("lost / stored twice or unknown", f"{counts['lost']} / {counts['extra']}"),
+        ("ingest rate", f"{rate:.0f} readings/s"),
+        (
+            "browsers on /live connected / at end",
+            f"{sum(b['connected'] for b in browsers)} / "
+            f"{sum(b['still_connected'] for b in browsers)}",
+        ),
+        (
+            "readings per browser min / median",
+            f"{min(received)} / {statistics.median(received):.0f}",
+        ),
+        ("browser deliveries", f"{sum(received)} ({sum(received) / elapsed:.0f}/s)"),
+        (
+            "push latency p50 / p99 / max",
+            f"{percentile(latencies, 0.5) * 1000:.0f} / "
+            f"{percentile(latencies, 0.99) * 1000:.0f} / "
+            f"{max(latencies, default=float('nan')) * 1000:.0f} ms",
+        ),
+        ("service RSS start / peak / end", f"{rss[0]:.0f} / {max(rss):.0f} / {rss[-1]:.0f} MiB"),
+        (
+            "service CPU mean / max",
+            f"{statistics.mean(cpu or [0]):.0f} / {max(cpu or [0]):.0f} %",
+        ),
+        ("wall time", f"{time.monotonic() - started:.0f} s"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    print(f"\nBeerPi web soak ({'quick' if args.quick else 'full'})")
+    for key, value in rows:
+        print(f"  {key:<{width}}  {value}")
+    if counts["lost"] or counts["extra"]:
+        print("FAIL: readings lost or stored twice")
+        ok = False
+    if counts["taken"] == 0 or min(received) == 0:
+        print("FAIL: nothing flowed")
+        ok = False
+    dropped = sum(b["connected"] - b["still_connected"] for b in browsers)
+    if dropped:
+        print(f"FAIL: {dropped} of {args.browsers} browsers lost their /live connection")
+        ok = False
+    if online_n != args.daemons:
+        print(f"FAIL: only {online_n} of {args.daemons} daemons online")
+        ok = False
+    if max(rss) > args.max_rss_mib:
+        print(f"FAIL: service RSS above {args.max_rss_mib} MiB")
+        ok = False
+    if not ok:
+        print(f"(work dir kept: {work})")
+    return 0 if ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="10 daemons, 20 browsers, 8 s")
+    parser.add_argument("--daemons", type=int)
+    parser.add_argument("--browsers", type=int)
+    parser.add_argument("--seconds", type=float)
+    parser.add_argument("--record-interval", type=float, default=2.0)
+    parser.add_argument("--daemon-workers", type=int, default=2)
+    parser.add_argument("--browser-workers", type=int, default=4)
+    parser.add_argument("--max-rss-mib", type=float, default=400.0)
+    parser.add_argument("--worker", choices=["daemons", "browsers"], help=argparse.SUPPRESS)
+    parser.add_argument("--server", help=argparse.SUPPRESS)
+    parser.add_argument("--first", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--count", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--base", help=argparse.SUPPRESS)
+    parser.add_argument("--stop-file", help=argparse.SUPPRESS)
+    parser.add_argument("--ready-file", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    parser.add_argument("--max-seconds", type=float, default=600, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        logging.basicConfig(level=logging.ERROR)
+        runner = run_daemons if args.worker == "daemons" else run_browsers
+        asyncio.run(runner(args))
+        return 0
+    quick = args.quick
+    args.daemons = args.daemons or (10 if quick else 100)
+    args.browsers = args.browsers or (20 if quick else 200)
+    args.seconds = args.seconds or (8.0 if quick else 120.0)
+    if quick:
+        args.daemon_workers = args.browser_workers = 1
+    return soak(args)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())
