@@ -189,6 +189,10 @@ def browser() -> Iterator[Browser]:
     if reason := browser_missing():
         pytest.skip(reason)
     assert sync_playwright is not None
+    from playwright.sync_api import expect
+
+    # CI machines are shared and slow at times: give assertions more than 5 s.
+    expect.set_options(timeout=15_000)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
