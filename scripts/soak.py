@@ -179,6 +179,7 @@ def worker(kind: str, *extra: str, log: Path) -> subprocess.Popen[bytes]:
 def count_check(base: Path, history: Path, devices: list[str]) -> dict[str, int]:
     """Per device, every outbox reading up to a snapshot is stored exactly once."""
     taken = stored = lost = extra = 0
+    deadline = time.monotonic() + 60  # for the service to catch up, all devices together
     for device in devices:
         rows = outbox_rows(base / device)
         if not rows:
@@ -188,7 +189,6 @@ def count_check(base: Path, history: Path, devices: list[str]) -> dict[str, int]
         for _seq, (probe, ms, _t) in rows:
             last_ms[probe] = max(ms, last_ms.get(probe, 0))
         cursor = stored_cursor(history, device)
-        deadline = time.monotonic() + 60
         while cursor is None or int(cursor) < rows[-1][0]:
             if time.monotonic() > deadline:
                 break
