@@ -7,9 +7,12 @@ stop in ``on_shutdown``.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib.util
 import logging
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -77,6 +80,8 @@ def create_app(config: WebConfig) -> web.Application:
 
     app.cleanup_ctx.append(_store_ctx)
     app.cleanup_ctx.append(_links_ctx)
+    if config.retention_days is not None:
+        app.cleanup_ctx.append(_retention_ctx)
 
     async def shutdown(app: web.Application) -> None:
         await live.close()
@@ -127,6 +132,34 @@ async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
     await app[HUB].load_known()
     yield
     await store.close()
+
+
+ROLLUP_EVERY_S = 3600.0
+
+
+async def _retention_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Roll old raw readings up into hourly buckets: at start, then every hour."""
+    days = app[CONFIG].retention_days
+    assert days is not None
+    store = app[STORE]
+
+    async def roll() -> None:
+        while True:
+            cutoff = datetime.now(UTC) - timedelta(days=days)
+            try:
+                rolled = await store.rollup(cutoff)
+            except Exception:  # retention must never take the service down
+                _LOGGER.exception("rolling up readings older than %g days failed", days)
+            else:
+                if rolled:
+                    _LOGGER.info("rolled %d readings older than %g days into hours", rolled, days)
+            await asyncio.sleep(ROLLUP_EVERY_S)
+
+    task = asyncio.create_task(roll(), name="beerpi-retention")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def _links_ctx(app: web.Application) -> AsyncIterator[None]:

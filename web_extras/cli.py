@@ -47,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--public-read", action="store_true", default=None, help="reads need no login"
     )
     parser.add_argument(
+        "--retention-days",
+        type=float,
+        help="roll raw readings older than this up into hourly buckets (default: keep all)",
+    )
+    parser.add_argument(
         "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
     )
     return parser
@@ -80,6 +85,7 @@ def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
         "password_file": None if args.password_file is None else str(args.password_file),
         "api_token": args.api_token,
         "public_read": args.public_read,
+        "retention_days": args.retention_days,
     }
 
 

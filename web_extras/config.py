@@ -68,6 +68,9 @@ class WebConfig(_Section):
     public_read: bool = False
     session_max_age_s: Seconds = 30 * 86_400
     request_timeout_s: Seconds = 10.0
+    # Raw readings older than this many days are rolled up into hourly
+    # min/mean/max buckets (graphs still show them); None keeps every reading.
+    retention_days: Annotated[float, Field(gt=0, le=36_500, allow_inf_nan=False)] | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
