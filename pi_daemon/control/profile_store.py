@@ -8,12 +8,12 @@ either the old file or the new one, never half of one.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from pi_daemon.clock import iso
+from pi_daemon.files import write_atomic
 
 from .profile import Profile, parse_profile
 
@@ -40,18 +40,7 @@ def save_profile(path: Path, active: ActiveProfile | None) -> None:
         **active.profile.to_dict(),
         "started_at": iso(active.started_at),
     }
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as file:
-        json.dump(document, file, indent=1)
-        file.flush()
-        os.fsync(file.fileno())
-    tmp.replace(path)
-    # The rename itself must reach the disk too.
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    write_atomic(path, json.dumps(document, indent=1))
 
 
 def load_profile(path: Path, *, min_c: float, max_c: float) -> ActiveProfile | None:
