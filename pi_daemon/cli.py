@@ -65,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-zeroconf", action="store_true", help="do not advertise on the local network"
     )
     parser.add_argument(
+        "--init-config",
+        type=Path,
+        metavar="FILE.toml",
+        help="write a starting config with a new token (mode 0600) and exit",
+    )
+    parser.add_argument(
         "--list-probes",
         action="store_true",
         help="list the DS18B20 probes on the 1-Wire bus and exit",
@@ -102,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if args.list_probes:
         return list_probes()
+    if args.init_config is not None:
+        return init_config(args.init_config)
     if args.sim_speed is not None and not args.simulate:
         print("beerpi-daemon: --sim-speed needs --simulate", file=sys.stderr)
         return 2
@@ -113,6 +121,22 @@ def main(argv: list[str] | None = None) -> int:
     from .app import run_blocking
 
     return run_blocking(config, ready_file=args.ready_file)
+
+
+def init_config(path: Path) -> int:
+    from .init_config import write_initial_config
+
+    try:
+        write_initial_config(path)
+    except FileExistsError:
+        print(f"beerpi-daemon: {path} exists; not overwriting it", file=sys.stderr)
+        return 2
+    except OSError as err:
+        print(f"beerpi-daemon: cannot write {path}: {err}", file=sys.stderr)
+        return 2
+    print(f"wrote {path} (mode 0600) with a new token; edit the probes and pins, then run")
+    print(f"  beerpi-daemon --config {path}")
+    return 0
 
 
 def list_probes() -> int:
