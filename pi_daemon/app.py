@@ -16,6 +16,7 @@ import signal
 import ssl
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aiohttp import web
@@ -102,9 +103,17 @@ def ssl_context(config: DaemonConfig) -> ssl.SSLContext | None:
     return context
 
 
-def make_clock(config: DaemonConfig) -> Clock:
+def make_clock(config: DaemonConfig, last_recorded: datetime | None = None) -> Clock:
+    """The wall clock, or in a fast simulation a scaled one.
+
+    A restarted fast simulation carries on from its last recorded reading, so
+    its timestamps never go back (the wall clock is behind the simulated one).
+    """
     if config.simulate and config.simulation.speed != 1.0:
-        return ScaledClock(config.simulation.speed)
+        start = datetime.now(UTC)
+        if last_recorded is not None and last_recorded >= start:
+            start = last_recorded + timedelta(seconds=config.sampling.read_interval_s)
+        return ScaledClock(config.simulation.speed, start=start)
     return SystemClock()
 
 
@@ -125,8 +134,7 @@ async def run(
         raise ConfigError(f"cannot create data dir {data_dir}: {err}") from err
     dev_id = device_id(config)
     tls = ssl_context(config)
-    clock = make_clock(config)
-    hardware = build_hardware(config, clock)
+    hardware: Hardware | None = None
     outbox: Outbox | None = None
     runner: web.AppRunner | None = None
     advertiser: Advertiser | None = None
@@ -145,8 +153,10 @@ async def run(
         )
         try:
             await outbox.open()
+            clock = make_clock(config, await outbox.latest_timestamp())
         except OutboxError as err:
             raise ConfigError(str(err)) from err
+        hardware = build_hardware(config, clock)
         media = MediaStore(
             data_dir / "media",
             keep_photos=config.storage.keep_photos,
@@ -202,8 +212,9 @@ async def run(
                 raise result
     finally:
         # Relays off before anything else can fail.
-        hardware.close()
-        _LOGGER.info("relays off; shutting down")
+        if hardware is not None:
+            hardware.close()
+            _LOGGER.info("relays off; shutting down")
         if advertiser is not None:
             await advertiser.stop()
         if handler is not None:

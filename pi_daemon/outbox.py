@@ -19,7 +19,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -195,6 +195,15 @@ class Outbox:
             )
 
         return await self._run(do_since)
+
+    async def latest_timestamp(self) -> datetime | None:
+        """Time of the newest reading kept, None when empty."""
+
+        def do_latest(db: sqlite3.Connection) -> datetime | None:
+            value = db.execute("SELECT MAX(ts_epoch) FROM readings").fetchone()[0]
+            return None if value is None else datetime.fromtimestamp(value, UTC)
+
+        return await self._run(do_latest)
 
     async def count(self) -> int:
         return await self._run(

@@ -222,3 +222,19 @@ async def test_recorded_readings_are_pushed_with_their_cursor(config) -> None:  
         assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
         fetched = await client.readings_since(str(seqs[0] - 1), limit=len(seqs))
         assert [r.seq for r in fetched.readings] == seqs
+
+
+async def test_a_restarted_fast_simulation_carries_on_its_own_time(tmp_path: Path) -> None:
+    config = sim_config(
+        tmp_path / "data", **{"simulation.speed": 600.0, "storage.record_interval_s": 30.0}
+    )
+    async with running_daemon(config) as running, connected(running) as client:
+        await asyncio.sleep(1.0)
+        first = await client.readings_since(None, limit=5000)
+    assert first.readings
+    async with running_daemon(config) as running, connected(running) as client:
+        await asyncio.sleep(0.5)
+        second = await client.readings_since(first.cursor, limit=5000)
+    assert second.readings
+    # 600x ahead of the wall clock: a restart must not stamp readings in its past.
+    assert second.readings[0].timestamp > first.readings[-1].timestamp
