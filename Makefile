@@ -56,8 +56,10 @@ lint: env $(LINT_TARGETS)
 test-main: env
 	$(VENV)/bin/pytest -q
 
+# The browser tests exercise the pages' JavaScript, not the interpreter, and the
+# benchmark smoke tests the bench scripts: once, on 3.14, is enough for those.
 test-311: env311
-	$(VENV311)/bin/pytest -q
+	$(VENV311)/bin/pytest -q --ignore=tests/browser --ignore=tests/bench
 
 test: lint test-main test-311 $(TEST_TARGETS)
 
