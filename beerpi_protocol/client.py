@@ -12,9 +12,11 @@ that a refused token can stop the retries instead of hammering the daemon.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import logging
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import aiohttp
@@ -22,6 +24,7 @@ import socketio
 
 from .const import (
     DEFAULT_PORT,
+    MEDIA_CHUNK_BYTES,
     PROTOCOL_VERSION,
     SOCKETIO_PATH,
     ErrorCode,
@@ -340,6 +343,10 @@ class BeerPiClient:
         result = await self.call(Request.READINGS_SINCE, {"cursor": cursor, "limit": limit})
         return ReadingsPage.from_dict(result)
 
+    async def get_media(self, media_id: str) -> tuple[bytes, str]:
+        """A photo or video over the socket.io link itself, in chunks (no HTTP needed)."""
+        return await fetch_media_chunks(self.call, media_id)
+
     async def simulate(self, **payload: Any) -> dict[str, Any]:
         return await self.call(Request.SIMULATE, payload)
 
@@ -372,10 +379,39 @@ class BeerPiClient:
                 await session.close()
 
 
+Caller = Callable[[str, Mapping[str, Any]], Awaitable[dict[str, Any]]]
+
+
+async def fetch_media_chunks(call: Caller, media_id: str) -> tuple[bytes, str]:
+    """Assemble a file from ``get_media`` answers; ``call`` sends one request."""
+    parts: list[bytes] = []
+    offset = 0
+    while True:
+        answer = await call(
+            Request.GET_MEDIA.value,
+            {"id": media_id, "offset": offset, "length": MEDIA_CHUNK_BYTES},
+        )
+        data = answer.get("data")
+        size = answer.get("size")
+        if not isinstance(data, str) or not isinstance(size, int):
+            raise BeerPiRequestError(ErrorCode.INTERNAL_ERROR.value, "malformed get_media answer")
+        try:
+            chunk = base64.b64decode(data, validate=True)
+        except binascii.Error as err:
+            raise BeerPiRequestError(ErrorCode.INTERNAL_ERROR.value, f"bad chunk: {err}") from err
+        parts.append(chunk)
+        offset += len(chunk)
+        if answer.get("eof") is True or offset >= size:
+            content_type = answer.get("content_type")
+            return b"".join(parts), content_type if isinstance(content_type, str) else ""
+        if not chunk:
+            raise BeerPiRequestError(ErrorCode.INTERNAL_ERROR.value, "get_media made no progress")
+
+
 def _is_auth_refusal(data: object) -> bool:
     if isinstance(data, Mapping):
         data = data.get("message")
     return isinstance(data, str) and data == ErrorCode.UNAUTHORIZED.value
 
 
-__all__ = ["BeerPiClient", "BeerPiError", "ack_to_result"]
+__all__ = ["BeerPiClient", "BeerPiError", "ack_to_result", "fetch_media_chunks"]

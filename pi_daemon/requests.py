@@ -8,6 +8,7 @@ unknown keys are ignored so newer clients can talk to older daemons.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -16,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from beerpi_protocol import ErrorCode, Event, FaultCode, Request
+from beerpi_protocol.const import MEDIA_CHUNK_BYTES
 
 from .clock import iso
 from .hardware.base import CameraError
@@ -62,6 +64,12 @@ class ReadingsSince(_Payload):
     limit: Annotated[int, Field(ge=1, le=5000)] = 500
 
 
+class GetMedia(_Payload):
+    id: Annotated[str, Field(min_length=1, max_length=64)]
+    offset: Annotated[int, Field(ge=0)] = 0
+    length: Annotated[int, Field(ge=1, le=MEDIA_CHUNK_BYTES)] = MEDIA_CHUNK_BYTES
+
+
 class Simulate(_Payload):
     probe: Name | None = None
     fault: Literal["disconnected", "crc", "reset_85", "stuck"] | None = None
@@ -95,6 +103,7 @@ class RequestHandler:
             Request.TAKE_PHOTO.value: self._take_photo,
             Request.RECORD_VIDEO.value: self._record_video,
             Request.READINGS_SINCE.value: self._readings_since,
+            Request.GET_MEDIA.value: self._get_media,
             Request.SIMULATE.value: self._simulate,
         }
 
@@ -280,6 +289,29 @@ class RequestHandler:
         except OutboxError as err:
             raise RequestFailed(ErrorCode.INTERNAL_ERROR, str(err)) from None
         return {"ok": True, **page.to_dict()}
+
+    async def _get_media(self, payload: dict[str, Any]) -> Answer:
+        request = GetMedia.model_validate(payload)
+        media = self._daemon.media.get(request.id)
+        if media is None:
+            raise RequestFailed(ErrorCode.UNKNOWN_MEDIA, f"no photo or video {request.id!r}")
+
+        def read() -> tuple[bytes, int]:
+            with media.path.open("rb") as handle:
+                size = handle.seek(0, 2)
+                handle.seek(request.offset)
+                return handle.read(request.length), size
+
+        chunk, size = await asyncio.to_thread(read)
+        return {
+            "ok": True,
+            "id": media.id,
+            "offset": request.offset,
+            "size": size,
+            "content_type": media.content_type,
+            "data": base64.b64encode(chunk).decode("ascii"),
+            "eof": request.offset + len(chunk) >= size,
+        }
 
     async def _simulate(self, payload: dict[str, Any]) -> Answer:
         request = Simulate.model_validate(payload)

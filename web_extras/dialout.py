@@ -18,7 +18,7 @@ from typing import Any
 
 import socketio
 
-from beerpi_protocol.client import ack_to_result
+from beerpi_protocol.client import ack_to_result, fetch_media_chunks
 from beerpi_protocol.errors import BeerPiConnectionError, BeerPiError, BeerPiRequestError
 from beerpi_protocol.models import DeviceInfo, FaultInfo, MediaInfo, ReadingsPage, State
 
@@ -71,11 +71,11 @@ class DialOutLink:
         return ack_to_result(request, ack)
 
     async def fetch(self, path: str) -> tuple[bytes, str]:
-        # Protocol v1 has no request that carries a file, and a socket.io message
-        # is capped at 64 KiB: the bytes of a dial-out device's media stay on the Pi.
-        raise BeerPiRequestError(
-            "media_unavailable", "files of a dial-out device cannot be fetched (protocol v1)"
-        )
+        # No HTTP reaches a Pi behind NAT: the file comes over this link in chunks.
+        media_id = path.removeprefix("/api/media/")
+        if media_id == path or "/" in media_id:
+            raise BeerPiRequestError("not_found", f"{path} is not a media path")
+        return await fetch_media_chunks(self.call, media_id)
 
     async def work(self) -> None:
         while True:

@@ -40,13 +40,12 @@ _DAEMON_STATUS = {
     "unknown_relay": 404,
     "unknown_probe": 404,
     "not_found": 404,
+    "unknown_media": 404,
     "relay_under_thermostat_control": 409,
     "relay_locked_out": 409,
     "camera_unavailable": 409,
     "busy": 409,
     "rate_limited": 429,
-    # Files of a dial-out device stay on the Pi (protocol v1 has no request for bytes).
-    "media_unavailable": 503,
 }
 
 

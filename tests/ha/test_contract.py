@@ -131,6 +131,9 @@ async def test_take_photo_and_fetch(client: BeerPiClient) -> None:
     assert content_type == "image/jpeg"
     assert data.startswith(b"\xff\xd8")
     assert (await client.get_state()).latest_photo == photo
+    # The same file over the socket.io link itself (what a service behind NAT uses).
+    assert await client.get_media(photo.id) == (data, "image/jpeg")
+    assert await _error(client.get_media("photo-none")) == ErrorCode.UNKNOWN_MEDIA
     unsubscribe()
 
 

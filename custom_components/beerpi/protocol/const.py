@@ -12,6 +12,9 @@ DEFAULT_PORT: Final = 8765
 SOCKETIO_PATH: Final = "socket.io"
 # Largest request payload a daemon accepts (bytes of JSON); engine.io enforces it.
 MAX_PAYLOAD_BYTES: Final = 64 * 1024
+# Largest piece of a photo/video one get_media answer carries (base64 makes it ~43 KiB),
+# so a file crosses a socket.io link (dial-out) under the payload cap.
+MEDIA_CHUNK_BYTES: Final = 32 * 1024
 
 
 def protocol_major(version: str) -> int | None:
@@ -53,6 +56,7 @@ class Request(_StrEnum):
     TAKE_PHOTO = "take_photo"
     RECORD_VIDEO = "record_video"
     READINGS_SINCE = "readings_since"
+    GET_MEDIA = "get_media"
     SIMULATE = "simulate"
 
 
@@ -61,6 +65,7 @@ class ErrorCode(_StrEnum):
     UNKNOWN_REQUEST = "unknown_request"
     UNKNOWN_RELAY = "unknown_relay"
     UNKNOWN_PROBE = "unknown_probe"
+    UNKNOWN_MEDIA = "unknown_media"
     RELAY_UNDER_THERMOSTAT_CONTROL = "relay_under_thermostat_control"
     RELAY_LOCKED_OUT = "relay_locked_out"
     CAMERA_UNAVAILABLE = "camera_unavailable"
