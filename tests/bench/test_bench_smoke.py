@@ -1,6 +1,7 @@
-"""The benchmarks still run: latency and footprint in --quick mode through make bench's runner.
+"""The benchmarks still run: latency, web_latency and footprint in --quick mode through
+make bench's runner.
 
-One run of ``python -m bench.run_all --quick`` (about 15 s) into a temporary
+One run of ``python -m bench.run_all --quick`` (about 25 s) into a temporary
 results directory, so a real ``make bench`` result is never overwritten.
 """
 
@@ -16,13 +17,14 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+QUICK_ONLY = "latency,web_latency,footprint"
 
 
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     out = tmp_path_factory.mktemp("bench-results")
     done = subprocess.run(
-        [sys.executable, "-m", "bench.run_all", "--quick", "--only", "latency,footprint"],
+        [sys.executable, "-m", "bench.run_all", "--quick", "--only", QUICK_ONLY],
         cwd=ROOT,
         env={**os.environ, "BEERPI_BENCH_RESULTS": str(out)},
         capture_output=True,
@@ -44,9 +46,10 @@ def test_summary_has_one_table_for_both(quick_run: tuple[Path, str]) -> None:
     summary = json.loads((out / "summary.json").read_text())
     assert [(m["name"], m["status"]) for m in summary["modules"]] == [
         ("latency", "ok"),
+        ("web_latency", "ok"),
         ("footprint", "ok"),
     ]
-    assert {r["benchmark"] for r in summary["rows"]} == {"latency", "footprint"}
+    assert {r["benchmark"] for r in summary["rows"]} == {"latency", "web_latency", "footprint"}
     assert all(r["passed"] in (True, False, None) for r in summary["rows"])
     markdown = (out / "summary.md").read_text()
     assert summary["machine"]["cpu"] in markdown
@@ -68,6 +71,19 @@ def test_latency_numbers_are_sane(quick_run: tuple[Path, str]) -> None:
     assert r["poll_flat_out"]["polls_per_s"] > 10
     # The daemon was asked for 0.01 s and caps reads at 20 per second.
     assert 40 <= r["read_period_ms"] <= 120
+
+
+def test_web_latency_numbers_are_sane(quick_run: tuple[Path, str]) -> None:
+    r = load(quick_run[0], "web_latency")
+    push, direct, poll = r["web_push"], r["daemon_push"], r["poll_1s"]
+    assert push["count"] == direct["count"] == 60
+    assert 0 < push["p50_ms"] <= push["p99_ms"] <= push["max_ms"] < 1000
+    # Through the web service can only be later than straight from the daemon, bar noise.
+    assert push["p50_ms"] > direct["p50_ms"] - 1
+    assert 150 < poll["mean_ms"] < 1100
+    assert poll["mean_ms"] > push["mean_ms"]
+    assert 40 <= r["read_period_ms"] <= 120
+    assert any(m["metric"].startswith("web /live push p99") for m in r["metrics"])
 
 
 def test_footprint_numbers_are_sane(quick_run: tuple[Path, str]) -> None:
