@@ -172,13 +172,18 @@ def metrics(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for run in runs:
         py, daemon, bare = run["python"], run["daemon"], run["bare_python"]
         rss, base_rss = daemon["rss_peak_mb"], bare["rss_peak_mb"]
+        # The memory goal is a Pi's: judged on the Pi-like install. The dev
+        # environment also holds the web service's libraries (python-socketio
+        # imports redis when it is installed), so its figure is shown, not judged.
+        on_pi = ".venv-pi" in str(run.get("interpreter", ""))
+        where = "Pi install" if on_pi else "dev environment with the web extras"
         rows.append(
             {
-                "metric": f"daemon RSS peak, {run['window_s']:g} s (Python {py})",
+                "metric": f"daemon RSS peak, {run['window_s']:g} s (Python {py}, {where})",
                 "value": rss,
                 "unit": "MB",
-                "goal": f"< {RSS_GOAL_MB:g} MB",
-                "passed": rss < RSS_GOAL_MB,
+                "goal": f"< {RSS_GOAL_MB:g} MB" if on_pi else None,
+                "passed": rss < RSS_GOAL_MB if on_pi else None,
                 "baseline": f"bare python: {base_rss:.1f} MB",
                 "ratio": f"{rss / base_rss:.1f}× bare python",
             }
