@@ -21,7 +21,7 @@ from aiohttp import web
 
 from .api import control, devices, history, meta, session
 from .auth import Auth, auth_middleware
-from .config import WebConfig
+from .config import WebConfig, client_ssl_context
 from .dialin import DialInLink
 from .dialout import DevicesNamespace
 from .errors import error_middleware
@@ -40,6 +40,8 @@ MAX_BODY_BYTES = 256 * 1024
 
 
 def create_app(config: WebConfig) -> web.Application:
+    for daemon in config.daemons:
+        client_ssl_context(daemon)  # a certificate that cannot load is a config error now
     auth = Auth.from_config(config)
     if not auth.login_required and config.host not in ("127.0.0.1", "::1", "localhost"):
         _LOGGER.warning(
@@ -166,13 +168,24 @@ async def _links_ctx(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     session = aiohttp.ClientSession()
     app[HTTP] = session
-    links = [
-        DialInLink(daemon, app[RECORDER], session, request_timeout_s=config.request_timeout_s)
-        for daemon in config.daemons
-    ]
+    # A daemon with its own (self-signed) certificate gets a session that trusts it.
+    sessions = [session]
+    links = []
+    for daemon in config.daemons:
+        context = client_ssl_context(daemon)
+        link_session = session
+        if context is not None:
+            link_session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context))
+            sessions.append(link_session)
+        links.append(
+            DialInLink(
+                daemon, app[RECORDER], link_session, request_timeout_s=config.request_timeout_s
+            )
+        )
     for link in links:
         link.start()
     yield
     for link in links:
         await link.stop()
-    await session.close()
+    for each in sessions:
+        await each.close()

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .config import ConfigError, WebConfig, load_config
+from .config import ConfigError, WebConfig, load_config, server_ssl_context
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--public-read", action="store_true", default=None, help="reads need no login"
     )
+    parser.add_argument("--tls-cert", type=Path, help="serve HTTPS with this certificate")
+    parser.add_argument("--tls-key", type=Path, help="the certificate's private key")
     parser.add_argument(
         "--retention-days",
         type=float,
@@ -86,6 +88,8 @@ def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
         "api_token": args.api_token,
         "public_read": args.public_read,
         "retention_days": args.retention_days,
+        "tls_cert": None if args.tls_cert is None else str(args.tls_cert),
+        "tls_key": None if args.tls_key is None else str(args.tls_key),
     }
 
 
@@ -109,13 +113,22 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         app = create_app(config)
+        tls = server_ssl_context(config)
     except ConfigError as err:
         print(f"beerpi-web: {err}", file=sys.stderr)
         return 2
+    scheme = "https" if tls else "http"
     logging.getLogger("web_extras").info(
-        "BeerPi web service on http://%s:%d/", config.host, config.port
+        "BeerPi web service on %s://%s:%d/", scheme, config.host, config.port
     )
-    web.run_app(app, host=config.host, port=config.port, print=None, handler_cancellation=True)
+    web.run_app(
+        app,
+        host=config.host,
+        port=config.port,
+        ssl_context=tls,
+        print=None,
+        handler_cancellation=True,
+    )
     return 0
 
 

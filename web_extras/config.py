@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Self
@@ -27,6 +28,8 @@ class DaemonLink(_Section):
 
     url: str
     token: Annotated[str, Field(min_length=1)]
+    # For a wss:// daemon with a self-signed certificate: the certificate (or CA) to trust.
+    ca_file: Path | None = None
 
     @field_validator("url")
     @classmethod
@@ -71,9 +74,14 @@ class WebConfig(_Section):
     # Raw readings older than this many days are rolled up into hourly
     # min/mean/max buckets (graphs still show them); None keeps every reading.
     retention_days: Annotated[float, Field(gt=0, le=36_500, allow_inf_nan=False)] | None = None
+    # Serve HTTPS/WSS with this certificate and key.
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together")
         if self.mongo_url and self.db is not None:
             raise ValueError("give either mongo_url or db (SQLite), not both")
         if (self.user is None) != (self.password_file is None):
@@ -88,6 +96,28 @@ class WebConfig(_Section):
     def login_required(self) -> bool:
         """Any credential configured means control (and, unless public_read, reads) need it."""
         return self.user is not None or self.api_token is not None
+
+
+def server_ssl_context(config: WebConfig) -> ssl.SSLContext | None:
+    """The HTTPS context when a certificate is configured; ConfigError if it cannot load."""
+    if config.tls_cert is None or config.tls_key is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(config.tls_cert, config.tls_key)
+    except (OSError, ssl.SSLError) as err:
+        raise ConfigError(f"cannot load TLS certificate/key: {err}") from err
+    return context
+
+
+def client_ssl_context(link: DaemonLink) -> ssl.SSLContext | None:
+    """Trust exactly the daemon's own certificate when one is given."""
+    if link.ca_file is None:
+        return None
+    try:
+        return ssl.create_default_context(cafile=str(link.ca_file))
+    except (OSError, ssl.SSLError) as err:
+        raise ConfigError(f"cannot load {link.ca_file} for {link.url}: {err}") from err
 
 
 def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> WebConfig:

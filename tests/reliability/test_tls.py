@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import ssl
-import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,24 +13,9 @@ import pytest
 from beerpi_protocol import BeerPiAuthError, BeerPiConnectionError
 from beerpi_protocol.client import BeerPiClient
 from tests.support.daemon import TOKEN, RunningDaemon, running_daemon, sim_config
+from tests.support.tls import make_cert
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
-
-
-def make_cert(directory: Path, ip: str = "127.0.0.1") -> tuple[Path, Path]:
-    cert, key = directory / "cert.pem", directory / "key.pem"
-    subprocess.run(
-        [
-            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-            "-nodes", "-days", "2", "-subj", "/CN=beerpi-test",
-            "-addext", f"subjectAltName=IP:{ip}",
-            "-keyout", str(key), "-out", str(cert),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=30,
-    )  # fmt: skip
-    return cert, key
 
 
 @pytest.fixture
