@@ -3,7 +3,9 @@
 One ``beerpi-web`` process (SQLite) on 127.0.0.1 holds ``--daemons`` simulated
 daemons that dial out to it (each a real ``pi_daemon.app.run`` with its own
 outbox, port and device token, run many to an event loop in a few worker
-processes) and ``--browsers`` socket.io clients on ``/live``. For a bounded run
+processes) and ``--browsers`` socket.io clients on ``/live``, each watching one
+device as a page does (``watch``; spread evenly, so 200 browsers on 100 daemons
+is 2 per daemon; ``--watch-all`` for every device). For a bounded run
 it samples the service's RSS and CPU, measures push latency to the browsers
 (reading timestamp to arrival), and at the end checks from the SQLite files
 that every reading in every outbox (up to a snapshot) is stored exactly once.
@@ -108,15 +110,37 @@ async def run_browsers(args: argparse.Namespace) -> None:
 
     latencies: list[float] = []
     received = [0] * args.count
+    foreign = [0] * args.count  # readings of a device the browser does not watch
+    acked: set[int] = set()
+    refused: list[Any] = []
+    all_answered = asyncio.Event()
     connected = 0
 
     async def browser(slot: int) -> socketio.AsyncClient:
         nonlocal connected
         sio = socketio.AsyncClient(reconnection=True, handle_sigint=False)
+        watched = device_name((args.first + slot) % args.devices)
+        watch: Any = "all" if args.watch_all else [watched]
+
+        def answered(answer: Any) -> None:
+            if isinstance(answer, dict) and answer.get("ok"):
+                acked.add(slot)
+            else:
+                refused.append(answer)
+            if len(acked) == args.count or refused:
+                all_answered.set()
+
+        @sio.on("connect", namespace="/live")  # type: ignore[untyped-decorator]
+        async def on_connect() -> None:
+            # As the pages do: (re)watch on every connect; a new sid watches everything.
+            await sio.emit("watch", {"devices": watch}, namespace="/live", callback=answered)
 
         @sio.on("readings", namespace="/live")  # type: ignore[untyped-decorator]
         async def readings(data: dict[str, Any]) -> None:
             now = time.time()
+            if not args.watch_all and data.get("device") != watched:
+                foreign[slot] += 1
+                return
             for reading in data.get("readings", []):
                 received[slot] += 1
                 stamp = datetime.fromisoformat(reading["timestamp"].replace("Z", "+00:00"))
@@ -136,6 +160,10 @@ async def run_browsers(args: argparse.Namespace) -> None:
     clients = []
     for slot in range(args.count):
         clients.append(await browser(slot))
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(all_answered.wait(), 30)
+    if refused or len(acked) < args.count:
+        raise RuntimeError(f"watch acked {len(acked)} of {args.count}; refused: {refused[:3]}")
     await asyncio.to_thread(Path(args.ready_file).write_text, str(connected))
     await until_stopped(Path(args.stop_file), args.max_seconds)
     still = sum(1 for c in clients if c.connected)
@@ -149,6 +177,7 @@ async def run_browsers(args: argparse.Namespace) -> None:
                 "connected": connected,
                 "still_connected": still,
                 "received": received,
+                "foreign": foreign,
                 "latencies": latencies,
             }
         ),
@@ -252,6 +281,9 @@ def soak(args: argparse.Namespace) -> int:
                     "browsers",
                     f"--server={web.url}",
                     f"--count={count}",
+                    f"--first={w * per}",
+                    f"--devices={args.daemons}",
+                    *(["--watch-all"] if args.watch_all else []),
                     f"--stop-file={stop_file}",
                     f"--ready-file={ready_file}.{w}",
                     f"--out={work}/browsers.{w}.json",
@@ -321,6 +353,7 @@ def soak(args: argparse.Namespace) -> int:
         web.stop()
     latencies = [x for b in browsers for x in b["latencies"]]
     received = [n for b in browsers for n in b["received"]]
+    foreign = sum(n for b in browsers for n in b["foreign"])
     elapsed = args.seconds
     rate = counts["taken"] / elapsed
     rows = [
@@ -332,6 +365,12 @@ def soak(args: argparse.Namespace) -> int:
         ("lost / stored twice or unknown", f"{counts['lost']} / {counts['extra']}"),
         ("ingest rate", f"{rate:.0f} readings/s"),
         (
+            "browsers watch",
+            "every device"
+            if args.watch_all
+            else f"1 device each ({args.browsers / args.daemons:g} per daemon)",
+        ),
+        (
             "browsers on /live connected / at end",
             f"{sum(b['connected'] for b in browsers)} / "
             f"{sum(b['still_connected'] for b in browsers)}",
@@ -341,6 +380,7 @@ def soak(args: argparse.Namespace) -> int:
             f"{min(received)} / {statistics.median(received):.0f}",
         ),
         ("browser deliveries", f"{sum(received)} ({sum(received) / elapsed:.0f}/s)"),
+        ("pushes of unwatched devices", str(foreign)),
         (
             "push latency p50 / p99 / max",
             f"{percentile(latencies, 0.5) * 1000:.0f} / "
@@ -363,6 +403,9 @@ def soak(args: argparse.Namespace) -> int:
         ok = False
     if counts["taken"] == 0 or min(received) == 0:
         print("FAIL: nothing flowed")
+        ok = False
+    if foreign:
+        print(f"FAIL: {foreign} readings pushes reached browsers not watching their device")
         ok = False
     dropped = sum(b["connected"] - b["still_connected"] for b in browsers)
     if dropped:
@@ -389,10 +432,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--daemon-workers", type=int, default=2)
     parser.add_argument("--browser-workers", type=int, default=4)
     parser.add_argument("--max-rss-mib", type=float, default=400.0)
+    parser.add_argument(
+        "--watch-all", action="store_true", help='browsers watch "all" (the old broadcast)'
+    )
     parser.add_argument("--worker", choices=["daemons", "browsers"], help=argparse.SUPPRESS)
     parser.add_argument("--server", help=argparse.SUPPRESS)
     parser.add_argument("--first", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--count", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--devices", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--base", help=argparse.SUPPRESS)
     parser.add_argument("--stop-file", help=argparse.SUPPRESS)
     parser.add_argument("--ready-file", help=argparse.SUPPRESS)

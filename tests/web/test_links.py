@@ -163,3 +163,98 @@ async def test_live_needs_credentials(tmp_path: Path) -> None:
         async with live_client(service.url, auth={"token": API_TOKEN}) as (_, received):
             await wait_until(lambda: received)
             assert received[0] == ("devices", [])
+
+
+async def test_live_watch_sends_only_the_watched_devices(tmp_path: Path) -> None:
+    """``watch`` narrows state/readings to the watched devices; the rest stays broadcast."""
+    from datetime import UTC, datetime
+
+    from beerpi_protocol.models import State
+    from web_extras.store import Event, StoredReading
+
+    config = web_config(tmp_path, api_token=API_TOKEN)
+    auth = {"token": API_TOKEN}
+    async with (
+        running_service(config) as service,
+        live_client(service.url, auth=auth) as (watcher, got),
+        live_client(service.url, auth=auth) as (_default, got_default),
+    ):
+        await wait_until(lambda: got and got_default)
+        ack = await watcher.call("watch", {"devices": ["dev-a"]}, namespace="/live")
+        assert ack == {"ok": True, "devices": ["dev-a"]}
+
+        async def push(device: str, n: int) -> None:
+            at = datetime(2026, 11, 25, 18, 0, n, tzinfo=UTC)
+            await service.hub.set_state(device, State(timestamp=at.isoformat()))
+            await service.hub.readings_added(device, [StoredReading(device, "wort", at, 18.5)])
+
+        def seen(received: list[tuple[str, Any]], event: str, device: str) -> int:
+            return sum(1 for e, d in received if e == event and d.get("device") == device)
+
+        # B first: had it been sent, it would arrive before A (one ordered socket).
+        await push("dev-b", 1)
+        await push("dev-a", 2)
+        await service.hub.event_added(Event("dev-b", datetime.now(UTC), "connected"))
+        await wait_until(lambda: seen(got, "event", "dev-b"))
+        assert (seen(got, "state", "dev-a"), seen(got, "readings", "dev-a")) == (1, 1)
+        assert (seen(got, "state", "dev-b"), seen(got, "readings", "dev-b")) == (0, 0)
+        # A browser that never sent "watch" still gets every device.
+        await wait_until(lambda: seen(got_default, "event", "dev-b"))
+        for device in ("dev-a", "dev-b"):
+            assert seen(got_default, "state", device) == seen(got_default, "readings", device) == 1
+
+        # Re-watching replaces the set (the page switched device); "all" gets everything.
+        ack = await watcher.call("watch", {"devices": ["dev-b"]}, namespace="/live")
+        assert ack == {"ok": True, "devices": ["dev-b"]}
+        await push("dev-a", 3)
+        await push("dev-b", 4)
+        await wait_until(lambda: seen(got, "state", "dev-b") == 1)
+        assert seen(got, "state", "dev-a") == 1
+        ack = await watcher.call("watch", {"devices": "all"}, namespace="/live")
+        assert ack == {"ok": True, "devices": "all"}
+        await push("dev-a", 5)
+        await wait_until(lambda: seen(got, "state", "dev-a") == 2)
+        # Watching nothing: only the broadcasts (device, event) remain.
+        ack = await watcher.call("watch", {"devices": []}, namespace="/live")
+        assert ack == {"ok": True, "devices": []}
+        await push("dev-a", 6)
+        await service.hub.event_added(Event("dev-a", datetime.now(UTC), "connected"))
+        await wait_until(lambda: seen(got, "event", "dev-a"))
+        assert seen(got, "state", "dev-a") == 2
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        None,
+        "dev-a",
+        ["dev-a"],
+        {},
+        {"device": ["dev-a"]},
+        {"devices": ["dev-a"], "extra": 1},
+        {"devices": "dev-a"},
+        {"devices": None},
+        {"devices": [1]},
+        {"devices": [""]},
+        {"devices": ["x" * 129]},
+        {"devices": [["dev-a"]]},
+        {"devices": [f"dev-{i}" for i in range(51)]},
+    ],
+)
+async def test_live_watch_rejects_bad_requests(tmp_path: Path, payload: Any) -> None:
+    config = web_config(tmp_path)
+    async with (
+        running_service(config) as service,
+        live_client(service.url) as (sio, received),
+    ):
+        answer = await sio.call("watch", payload, namespace="/live")
+        assert answer["ok"] is False
+        assert answer["error"] == "invalid_argument"
+        assert isinstance(answer["message"], str)
+        assert answer["message"]
+        # Still connected and able to watch: 50 ids at most (duplicates count, then merge).
+        ids = [f"d{i}" for i in range(49)] + ["d0"]
+        ok = await sio.call("watch", {"devices": ids}, namespace="/live")
+        assert ok == {"ok": True, "devices": ids[:49]}
+        assert sio.connected
+        assert received[0][0] == "devices"
