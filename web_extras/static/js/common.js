@@ -115,10 +115,16 @@ function rememberDevice(deviceId) {
 // Connects to the service's /live namespace. Handlers get the pushed payloads;
 // onStatus(true|false) says whether the live connection is up. socket.io
 // reconnects by itself.
+//
+// handlers.watching() returns the ids of the devices whose state and readings
+// the page wants (the service then sends only those; device and event pushes
+// come for every device). It is asked on every (re)connect and on rewatch();
+// the page calls live.rewatch() when it switches device. Without it, the page
+// gets every device's pushes.
 export function connectLive(handlers) {
   if (typeof window.io !== "function") {
     handlers.onStatus?.(false);
-    return null;
+    return { socket: null, rewatch() {} };
   }
   const base = new URL(".", window.location.href);
   const socket = window.io(`${window.location.origin}/live`, {
@@ -126,14 +132,24 @@ export function connectLive(handlers) {
     transports: ["websocket", "polling"],
     withCredentials: true,
   });
-  socket.on("connect", () => handlers.onStatus?.(true));
+  const rewatch = () => {
+    if (!handlers.watching || !socket.connected) return; // sent again on connect
+    const devices = handlers.watching();
+    socket.emit("watch", { devices }, (answer) => {
+      if (!answer || !answer.ok) console.warn("BeerPi: /live refused watch", devices, answer);
+    });
+  };
+  socket.on("connect", () => {
+    rewatch(); // a new connection starts watching everything: narrow it again
+    handlers.onStatus?.(true);
+  });
   socket.on("disconnect", () => handlers.onStatus?.(false));
   socket.on("connect_error", () => handlers.onStatus?.(false));
   for (const name of ["device", "state", "readings", "event"]) {
     const handler = handlers[`on${name[0].toUpperCase()}${name.slice(1)}`];
     if (handler) socket.on(name, handler);
   }
-  return socket;
+  return { socket, rewatch };
 }
 
 export function setLiveStatus(mode, text) {

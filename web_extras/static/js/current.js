@@ -18,6 +18,7 @@ const page = {
   state: null,         // the latest state payload
   receivedAt: 0,       // Date.now() when that state arrived (ages count on from it)
   live: false,
+  liveLink: null,      // connectLive()'s answer: rewatch() after a device change
   pollTimer: null,
   editingThermostat: false,
   pendingRelays: new Set(),
@@ -348,7 +349,9 @@ function updatePolling() {
 }
 
 function startLive() {
-  connectLive({
+  page.liveLink = connectLive({
+    // Only the shown fermenter's state is pushed to this page.
+    watching: () => (page.device ? [page.device.id] : []),
     onStatus(connected) {
       if (connected === page.live) return;
       page.live = connected;
@@ -486,9 +489,13 @@ async function selectDevice(entry) {
   Object.assign(page, { device: null, info: null, state: null, latestPhotoId: null, events: [] });
   $("#probes, #relays").empty();
   $("#photo-figure, #video-link").prop("hidden", true);
-  if (!entry) return;
+  if (!entry) {
+    page.liveLink?.rewatch();
+    return;
+  }
   document.title = `BeerPi · ${entry.name || entry.id}`;
   applyDevice(entry);
+  page.liveLink?.rewatch(); // live pushes for this fermenter only
   await Promise.all([refreshMedia(), refreshEvents()]);
 }
 

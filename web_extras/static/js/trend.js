@@ -28,6 +28,7 @@ const view = {
   data: null,          // what the chart shows (see load())
   loading: 0,          // sequence number: answers to older requests are dropped
   reloadTimer: null,
+  live: null,          // connectLive()'s answer: rewatch() after a device change
 };
 
 const chart = document.getElementById("chart");
@@ -438,6 +439,7 @@ function selectDevice(entry) {
   view.receivedAt = Date.now();
   view.zoom = null;
   if (entry) document.title = `BeerPi · trend · ${entry.name || entry.id}`;
+  view.live?.rewatch(); // live pushes for this fermenter only
   load();
 }
 
@@ -470,7 +472,9 @@ async function start() {
     }).observe(chart);
 
     let lastLiveReload = 0;
-    connectLive({
+    view.live = connectLive({
+      // Only this page's fermenter's state and readings are pushed.
+      watching: () => (view.device ? [view.device.id] : []),
       onStatus: (connected) => setLiveStatus(connected ? "live" : "offline", connected ? "Live" : "Not live"),
       onState(message) {
         if (!view.device || message.device !== view.device.id) return;
