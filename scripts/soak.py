@@ -417,6 +417,26 @@ def soak(args: argparse.Namespace) -> int:
     if max(rss) > args.max_rss_mib:
         print(f"FAIL: service RSS above {args.max_rss_mib} MiB")
         ok = False
+    if args.result_json:
+        # For bench/web_footprint.py: the figures, not the prose.
+        figures = {
+            "ok": ok,
+            "daemons": args.daemons,
+            "daemons_online": online_n,
+            "browsers": args.browsers,
+            "browsers_still_connected": sum(b["still_connected"] for b in browsers),
+            "seconds": elapsed,
+            "taken": counts["taken"],
+            "stored": counts["stored"],
+            "lost": counts["lost"],
+            "extra": counts["extra"],
+            "rss_start_mib": rss[0],
+            "rss_peak_mib": max(rss),
+            "rss_end_mib": rss[-1],
+            "push_p50_ms": percentile(latencies, 0.5) * 1000,
+            "push_p99_ms": percentile(latencies, 0.99) * 1000,
+        }
+        Path(args.result_json).write_text(json.dumps(figures, indent=1))
     if not ok:
         print(f"(work dir kept: {work})")
     return 0 if ok else 1
@@ -435,6 +455,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--watch-all", action="store_true", help='browsers watch "all" (the old broadcast)'
     )
+    parser.add_argument("--result-json", help="also write the figures to this JSON file")
     parser.add_argument("--worker", choices=["daemons", "browsers"], help=argparse.SUPPRESS)
     parser.add_argument("--server", help=argparse.SUPPRESS)
     parser.add_argument("--first", type=int, default=0, help=argparse.SUPPRESS)
