@@ -10,6 +10,7 @@ import {
   formatTemperature, formatAge, formatTime, modeName, describeEvent, capitalise,
 } from "./format.js";
 import { mediaUrl, renderGallery } from "./gallery.js";
+import { setupAlerts } from "./alerts.js";
 
 const $ = window.jQuery;
 
@@ -521,6 +522,7 @@ async function start() {
     $("#mode-select, #target-input").on("input change", () => { page.editingThermostat = true; });
     $("#photo-button").on("click", takePhoto);
     $("#video-button").on("click", recordVideo);
+    setupAlerts(); // its own status line; the page does not wait for it
     const { chosen } = await loadDevices((entry) => selectDevice(entry));
     await selectDevice(chosen);
     updatePolling();
