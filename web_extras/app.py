@@ -107,7 +107,7 @@ def _alert_engine(config: WebConfig, hub: DeviceHub) -> AlertEngine | None:
         notifier = AppriseNotifier(config.alerts.targets)
     except ValueError as err:
         raise ConfigError(f"alerts: {err}") from err
-    engine = AlertEngine(config.alerts, hub, notifier)
+    engine = AlertEngine(config.alerts, hub, notifier, known_start_offline=config.redis_url is None)
     hub.add_listener(engine)
     return engine
 

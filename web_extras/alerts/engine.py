@@ -62,12 +62,21 @@ def view_of(record: DeviceRecord) -> DeviceView:
 
 class AlertEngine:
     def __init__(
-        self, config: AlertsConfig, hub: DeviceHub, notifier: Notifier, clock: Clock = utc_now
+        self,
+        config: AlertsConfig,
+        hub: DeviceHub,
+        notifier: Notifier,
+        clock: Clock = utc_now,
+        *,
+        known_start_offline: bool = True,
     ) -> None:
         self.config = config
         self.hub = hub
         self.notifier = notifier
         self.clock = clock
+        self.known_start_offline = known_start_offline
+        # The test button's own limit: a button pressed in a loop must not flood a phone.
+        self.test_limiter = RateLimiter(3, timedelta(minutes=1))
         self.limiter = RateLimiter(config.max_per_window, timedelta(minutes=config.window_min))
         self.faults: list[FaultAlerts] = []
         self.ranges: list[OutOfRangeAlerts] = []
@@ -89,9 +98,14 @@ class AlertEngine:
     # -- life cycle ------------------------------------------------------------
 
     async def start(self) -> None:
-        """Devices known from history but not linked count as offline from now."""
+        """Devices known from history but not linked count as offline from now.
+
+        Not with Redis scale-out (``known_start_offline=False``): every process
+        knows every device, and each would tell the same news; there a device is
+        watched from the moment it leaves the process that held its link.
+        """
         now = self.clock()
-        for record in self.hub.records():
+        for record in self.hub.records() if self.known_start_offline else ():
             if not record.online:
                 await self._offer(self._on_device(record, online=False, now=now))
         self._tasks = [

@@ -53,17 +53,17 @@ class RateLimiter:
         due = []
         for key, state in self._keys.items():
             if state.held and self._room(key, now) is not None:
-                due.append(summarise(state.held, now, self.window))
+                due.append(summarise(state.held, now, self.window, self.max_per_window))
                 state.held = []
         return due
 
 
-def summarise(held: list[Alert], now: datetime, window: timedelta) -> Alert:
+def summarise(held: list[Alert], now: datetime, window: timedelta, most: int) -> Alert:
     latest = held[-1]
     minutes = window.total_seconds() / 60
     lines = [
         f"{len(held)} more alert{'s' if len(held) != 1 else ''} held back "
-        f"(at most a few per {minutes:g} min):"
+        f"(at most {most} per {minutes:g} min):"
     ]
     lines += [f"- {a.when:%H:%M} UTC {a.title}" for a in held[:LISTED]]
     if len(held) > LISTED:

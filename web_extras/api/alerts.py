@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
 
-from web_extras.alerts.limiter import RateLimiter
 from web_extras.alerts.rules import Alert, Severity
 from web_extras.errors import ApiError, bad_request, not_found
 from web_extras.keys import ALERTS, CONFIG
@@ -15,9 +13,6 @@ from web_extras.keys import ALERTS, CONFIG
 from .common import json_object
 
 routes = web.RouteTableDef()
-
-# A test button pressed in a loop must not flood someone's phone.
-TEST_LIMIT = RateLimiter(3, timedelta(minutes=1))
 
 
 def _rule_json(rule: Any) -> dict[str, Any]:
@@ -51,7 +46,7 @@ async def alerts_test(request: web.Request) -> web.Response:
         raise not_found(f"no alert target {target[:64]!r}", "unknown_target")
     now = engine.clock()
     probe = Alert(-1, "", "test", "", Severity.INFO, now)
-    if not TEST_LIMIT.admit(("test", id(engine)), probe, now):
+    if not engine.test_limiter.admit("test", probe, now):
         raise ApiError(429, "rate_limited", "at most 3 test notifications a minute; try again soon")
     targets = [target] if target else list(engine.notifier.targets)
     if not await engine.send_test(target):
