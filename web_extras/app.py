@@ -19,15 +19,16 @@ import aiohttp
 import socketio
 from aiohttp import web
 
-from .api import control, devices, history, meta, session
+from .alerts.engine import AlertEngine
+from .api import alerts, control, devices, history, meta, session
 from .auth import Auth, auth_middleware
-from .config import WebConfig, client_ssl_context
+from .config import ConfigError, WebConfig, client_ssl_context
 from .dialin import DialInLink
 from .dialout import DevicesNamespace
 from .errors import error_middleware
 from .hub import DeviceHub
 from .ingest import Recorder
-from .keys import AUTH, CONFIG, HTTP, HUB, MEDIA, RECORDER, SIO, STORE
+from .keys import ALERTS, AUTH, CONFIG, HTTP, HUB, MEDIA, RECORDER, SIO, STORE
 from .live import LiveNamespace
 from .media import MediaCache
 from .store import create_store
@@ -60,6 +61,7 @@ def create_app(config: WebConfig) -> web.Application:
     app[HUB] = hub
     app[RECORDER] = recorder
     app[MEDIA] = MediaCache(config.data_dir / "media", hub)
+    app[ALERTS] = _alert_engine(config, hub)
 
     sio = _socketio_server(config)
     app[SIO] = sio
@@ -76,11 +78,13 @@ def create_app(config: WebConfig) -> web.Application:
 
         attach_scaleout(app, config.redis_url)
 
-    for module in (meta, session, devices, history, control):
+    for module in (meta, session, devices, history, control, alerts):
         app.router.add_routes(module.routes)
     _add_pages(app)
 
     app.cleanup_ctx.append(_store_ctx)
+    if app[ALERTS] is not None:
+        app.cleanup_ctx.append(_alerts_ctx)  # after the store: it knows the devices
     app.cleanup_ctx.append(_links_ctx)
     if config.retention_days is not None:
         app.cleanup_ctx.append(_retention_ctx)
@@ -92,6 +96,28 @@ def create_app(config: WebConfig) -> web.Application:
 
     app.on_shutdown.append(shutdown)
     return app
+
+
+def _alert_engine(config: WebConfig, hub: DeviceHub) -> AlertEngine | None:
+    if not config.alerts.enabled:
+        return None
+    from .alerts.notifier import AppriseNotifier
+
+    try:
+        notifier = AppriseNotifier(config.alerts.targets)
+    except ValueError as err:
+        raise ConfigError(f"alerts: {err}") from err
+    engine = AlertEngine(config.alerts, hub, notifier, known_start_offline=config.redis_url is None)
+    hub.add_listener(engine)
+    return engine
+
+
+async def _alerts_ctx(app: web.Application) -> AsyncIterator[None]:
+    engine = app[ALERTS]
+    assert engine is not None
+    await engine.start()
+    yield
+    await engine.stop()
 
 
 def _socketio_server(config: WebConfig) -> socketio.AsyncServer:

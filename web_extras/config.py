@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .alerts.settings import AlertsConfig
+
 Port = Annotated[int, Field(ge=1, le=65535)]
 Seconds = Annotated[float, Field(gt=0, le=86_400 * 365, allow_inf_nan=False)]
 
@@ -77,6 +79,8 @@ class WebConfig(_Section):
     # Serve HTTPS/WSS with this certificate and key.
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    # Notifications through Apprise ([alerts]; see web_extras/alerts/settings.py).
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

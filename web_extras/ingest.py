@@ -148,8 +148,14 @@ class Recorder:
         kind = EventKind.FAULT_RAISED if fault.active else EventKind.FAULT_CLEARED
         await self._event(Event(device, _stamp(fault.since), kind, fault.to_dict()))
 
-    async def media(self, device: str, media: MediaInfo, *, announce: bool) -> StoredMedia | None:
-        """Record a photo/video; ``announce`` (a ``photo`` push) also adds a timeline event."""
+    async def media(
+        self, device: str, media: MediaInfo, *, announce: bool, record: bool = True
+    ) -> StoredMedia | None:
+        """Record a photo/video; ``announce`` (a ``photo`` push) also adds a timeline event.
+
+        ``record=False`` only reads it: a video being recorded is listed once its
+        ``photo`` push says the file is ready, so no page shows a file that is not there.
+        """
         try:
             stored = StoredMedia(
                 device=device,
@@ -163,6 +169,8 @@ class Recorder:
         except ValueError as err:
             _LOGGER.warning("%s: unreadable media %r: %s", device, media, err)
             return None
+        if not record:
+            return stored
         await self.store.add_media(stored)
         if announce:
             kind = EventKind.VIDEO if stored.kind is MediaKind.VIDEO else EventKind.PHOTO

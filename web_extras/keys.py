@@ -8,6 +8,7 @@ import aiohttp
 from aiohttp import web
 
 if TYPE_CHECKING:
+    from .alerts.engine import AlertEngine
     from .auth import Auth
     from .config import WebConfig
     from .hub import DeviceHub
@@ -24,3 +25,5 @@ MEDIA: web.AppKey[MediaCache] = web.AppKey("media")
 # python-socketio's AsyncServer (untyped library).
 SIO: web.AppKey[Any] = web.AppKey("sio")
 HTTP: web.AppKey[aiohttp.ClientSession] = web.AppKey("http_session")
+# None when no alert target is configured.
+ALERTS: web.AppKey[AlertEngine | None] = web.AppKey("alerts")

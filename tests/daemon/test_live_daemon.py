@@ -139,9 +139,10 @@ async def test_record_video_answers_at_once_then_pushes_the_file(config) -> None
         media = await asyncio.wait_for(ready, 10)
         assert media.id == answer["id"]
         assert media.kind == "video"
-        data, _ = await client.fetch(media.url)
-        assert data[:4] == b"RIFF"
-        assert data[8:12] == b"AVI "
+        assert media.content_type == "video/mp4"
+        data, content_type = await client.fetch(media.url)
+        assert content_type == "video/mp4"
+        assert data[4:8] == b"ftyp"  # an MP4 file
 
 
 async def test_simulated_fault_is_pushed_and_recovers(config) -> None:  # type: ignore[no-untyped-def]
