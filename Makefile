@@ -51,7 +51,7 @@ uv.lock: pyproject.toml | $(UV)
 lint: env $(LINT_TARGETS)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy beerpi_protocol pi_daemon web_extras
+	$(VENV)/bin/mypy beerpi_protocol beerpi_guard pi_daemon web_extras
 
 test-main: env
 	$(VENV)/bin/pytest -q
