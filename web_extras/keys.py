@@ -8,6 +8,8 @@ import aiohttp
 from aiohttp import web
 
 if TYPE_CHECKING:
+    from beerpi_guard.preauth import PreAuthGuard
+
     from .auth import Auth
     from .config import WebConfig
     from .hub import DeviceHub
@@ -24,3 +26,4 @@ MEDIA: web.AppKey[MediaCache] = web.AppKey("media")
 # python-socketio's AsyncServer (untyped library).
 SIO: web.AppKey[Any] = web.AppKey("sio")
 HTTP: web.AppKey[aiohttp.ClientSession] = web.AppKey("http_session")
+GUARD: web.AppKey[PreAuthGuard] = web.AppKey("preauth_guard")

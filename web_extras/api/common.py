@@ -25,8 +25,10 @@ async def json_object(request: web.Request, *, optional: bool = False) -> dict[s
         return {}
     try:
         body = await request.json()
-    except ValueError:
+    except ValueError:  # also a number of more than 4300 digits
         raise bad_request("the body must be a JSON object") from None
+    except RecursionError:
+        raise bad_request("the body is nested too deeply") from None
     if body is None and optional:
         return {}
     if not isinstance(body, dict):
@@ -41,7 +43,7 @@ def time_param(request: web.Request, name: str) -> datetime | None:
     try:
         return parse_iso(text)
     except ValueError:
-        raise bad_request(f"{name} must be an ISO 8601 time, got {text!r}") from None
+        raise bad_request(f"{name} must be an ISO 8601 time, got {text[:60]!r}") from None
 
 
 def time_range(
@@ -49,7 +51,10 @@ def time_range(
 ) -> tuple[datetime, datetime]:
     """``start``/``end`` from the query; by default the last ``span`` (or since ``earliest``)."""
     end = time_param(request, "end") or now()
-    start = time_param(request, "start") or (earliest if earliest is not None else end - span)
+    try:
+        start = time_param(request, "start") or (earliest if earliest is not None else end - span)
+    except OverflowError:  # end in year 1: nothing is before it
+        raise bad_request("end is too early") from None
     if end <= start:
         raise bad_request("end must be after start")
     return start, end
@@ -62,7 +67,7 @@ def int_param(request: web.Request, name: str, default: int, low: int, high: int
     try:
         value = int(text)
     except ValueError:
-        raise bad_request(f"{name} must be an integer, got {text!r}") from None
+        raise bad_request(f"{name} must be an integer, got {text[:60]!r}") from None
     if not low <= value <= high:
         raise bad_request(f"{name} must be between {low} and {high}, got {value}")
     return value
