@@ -44,7 +44,10 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
-PAGE_LIMIT = 1000
+# Readings per batch: a page of 500 is about 47 KiB of JSON, under the 64 KiB a
+# socket.io packet may carry (a dial-out daemon's answer of 1000 was cut off,
+# and with it the link, so a long catch-up never finished).
+PAGE_LIMIT = 500
 # A daemon's outbox holds at most a few hundred thousand readings; this bounds a
 # catch-up even if a broken daemon kept answering ``more``.
 MAX_CATCH_UP_PAGES = 10_000
