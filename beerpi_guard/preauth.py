@@ -113,6 +113,22 @@ class PreAuthGuard:
             "closed a connection that did not authenticate within %g s",
             self._deadline_s,
         )
-        task = asyncio.get_running_loop().create_task(self._sio.eio.disconnect(eio_sid))
+        task = asyncio.get_running_loop().create_task(self._close(eio_sid))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _close(self, eio_sid: str) -> None:
+        """End the session and its TCP connection, whether or not the client cooperates.
+
+        engine.io's own ``disconnect`` sends a CLOSE packet and waits for the
+        client to close its end, which a client that never authenticates need
+        never do; so the session is aborted and the connection closed here.
+        """
+        environ = self._sio.environ.get(eio_sid) or {}
+        socket = self._sio.eio.sockets.get(eio_sid)
+        if socket is not None:
+            await socket.close(wait=False, abort=True)
+            self._sio.eio.sockets.pop(eio_sid, None)
+        protocol = getattr(environ.get("aiohttp.request"), "protocol", None)
+        if protocol is not None:
+            protocol.force_close()
