@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .config import ConfigError, WebConfig, load_config, server_ssl_context
+from .config import ConfigError, WebConfig, check_secrets, load_config, server_ssl_context
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -160,6 +160,7 @@ def parse(argv: list[str] | None = None) -> tuple[WebConfig, str]:
 def main(argv: list[str] | None = None) -> int:
     try:
         config, log_level = parse(argv)
+        check_secrets(config)  # before the slow imports: a weak token fails fast
     except ConfigError as err:
         print(f"beerpi-web: {err}", file=sys.stderr)
         return 2

@@ -152,3 +152,22 @@ async def test_changing_the_password_ends_every_session(
         assert (await login(laptop, service, USER, PASSWORD))[0] == 401
         assert (await login(laptop, service, USER, "a new and better password"))[0] == 200
         assert await authenticated(laptop, service)
+
+
+def test_the_wait_grows_to_a_cap_per_address_and_a_shorter_one_per_user() -> None:
+    from web_extras.loginlimit import LoginThrottle
+
+    now = [0.0]
+    throttle = LoginThrottle(clock=lambda: now[0])
+    keys = throttle.keys("192.0.2.7", USER)
+    waits = []
+    for _ in range(20):
+        throttle.failed(keys)
+        waits.append(throttle.wait_s([keys[0]]))
+        now[0] += waits[-1] + 1  # try again as soon as allowed
+    assert waits[:6] == [0, 0, 0, 1, 2, 4]
+    assert max(waits) == 900  # 15 minutes per address
+    throttle.failed(keys)
+    assert throttle.wait_s([keys[1]]) == 60  # one minute per user name
+    throttle.succeeded(keys)
+    assert throttle.wait_s(keys) == 0

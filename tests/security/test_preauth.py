@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import configparser
 import contextlib
+import logging
 import os
 import re
 import resource
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
+import pytest
 import socketio
 
 from beerpi_protocol.client import BeerPiClient
@@ -229,3 +231,25 @@ def test_the_systemd_units_raise_the_fd_limit_and_sandbox_the_services() -> None
     # The daemon still reaches GPIO, 1-Wire and the camera.
     assert "SupplementaryGroups=gpio video" in daemon
     assert "\nPrivateDevices=yes" not in daemon
+
+
+def test_failed_accepts_are_logged_once_per_interval(caplog: pytest.LogCaptureFixture) -> None:
+    """asyncio reports each failed accept() (EMFILE) with a traceback, ~100 times a second."""
+    from beerpi_guard.logthrottle import ACCEPT_ERROR, throttle_accept_errors
+
+    loop = asyncio.new_event_loop()
+    try:
+        throttle_accept_errors(loop, logging.getLogger("beerpi-test"), interval_s=60)
+        throttle_accept_errors(loop, logging.getLogger("beerpi-test"), interval_s=60)  # no-op
+        error = OSError(24, "Too many open files")
+        with caplog.at_level(logging.DEBUG):
+            for _ in range(1000):
+                loop.call_exception_handler({"message": ACCEPT_ERROR, "exception": error})
+            loop.call_exception_handler({"message": "something else"})
+    finally:
+        loop.close()
+    accept_lines = [r for r in caplog.records if "cannot accept" in r.getMessage()]
+    assert len(accept_lines) == 1
+    assert "Too many open files" in accept_lines[0].getMessage()
+    # Everything else still reaches asyncio's own handler.
+    assert any("something else" in r.getMessage() for r in caplog.records)

@@ -20,6 +20,25 @@ async def device_of(request: web.Request) -> DeviceRecord:
     return await request.app[HUB].get(request.match_info["id"])
 
 
+# No request of this API nests deeper than a profile's steps (3 levels); anything
+# far deeper is an attack on whoever parses it next (the daemon, on Python 3.11).
+MAX_JSON_DEPTH = 16
+
+
+def _too_deep(value: object, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True when ``value`` nests lists/objects more than ``limit`` deep (no recursion)."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = (
+            item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        )
+        if children and depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 async def json_object(request: web.Request, *, optional: bool = False) -> dict[str, Any]:
     if optional and not request.can_read_body:
         return {}
@@ -29,6 +48,8 @@ async def json_object(request: web.Request, *, optional: bool = False) -> dict[s
         raise bad_request("the body must be a JSON object") from None
     except RecursionError:
         raise bad_request("the body is nested too deeply") from None
+    if _too_deep(body):
+        raise bad_request(f"the body is nested more than {MAX_JSON_DEPTH} levels deep")
     if body is None and optional:
         return {}
     if not isinstance(body, dict):
