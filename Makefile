@@ -59,7 +59,7 @@ test-main: env
 # The browser tests exercise the pages' JavaScript, not the interpreter, and the
 # benchmark smoke tests the bench scripts: once, on 3.14, is enough for those.
 test-311: env311
-	$(VENV311)/bin/pytest -q --ignore=tests/browser --ignore=tests/bench
+	$(VENV311)/bin/pytest -q --ignore=tests/browser --ignore=tests/bench -m "not browser"
 
 test: lint test-main test-311 $(TEST_TARGETS)
 

@@ -160,6 +160,7 @@ def assert_refused(results: dict[str, Any], daemon: DaemonProcess) -> None:
     assert not daemon_socket["open"], "the daemon's socket.io opened from another site"
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("logged_in", [False, True], ids=["no-login", "logged-in"])
 def test_a_page_of_another_site_cannot_steer_the_beer(
     chromium: Any,
@@ -194,6 +195,7 @@ def test_a_page_of_another_site_cannot_steer_the_beer(
     assert_refused(results, daemon)
 
 
+@pytest.mark.browser
 def test_the_pages_own_requests_still_work(
     chromium: Any, daemon: DaemonProcess, open_service: ServiceProcess
 ) -> None:

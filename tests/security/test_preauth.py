@@ -253,3 +253,25 @@ def test_failed_accepts_are_logged_once_per_interval(caplog: pytest.LogCaptureFi
     assert "Too many open files" in accept_lines[0].getMessage()
     # Everything else still reaches asyncio's own handler.
     assert any("something else" in r.getMessage() for r in caplog.records)
+
+
+async def test_browsers_on_live_are_capped(tmp_path: Path) -> None:
+    async with running_service(web_config(tmp_path / "web", max_browsers=2)) as service:
+        clients = []
+        try:
+            for _ in range(2):
+                client = socketio.AsyncClient(reconnection=False, handle_sigint=False)
+                await client.connect(service.url, namespaces=["/live"], transports=["websocket"])
+                clients.append(client)
+            refused = socketio.AsyncClient(reconnection=False, handle_sigint=False)
+            errors: list[object] = []
+            refused.on("connect_error", errors.append, namespace="/live")
+            with pytest.raises(socketio.exceptions.ConnectionError):
+                await refused.connect(
+                    service.url, namespaces=["/live"], transports=["websocket"], wait_timeout=5
+                )
+            await refused.shutdown()
+            assert errors == [{"message": "busy"}]
+        finally:
+            for client in clients:
+                await client.shutdown()

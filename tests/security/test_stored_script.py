@@ -164,6 +164,7 @@ def chromium() -> Iterator[Any]:
             browser.close()
 
 
+@pytest.mark.browser
 def test_device_strings_never_run_as_script_on_either_page(
     chromium: Any, service: ServiceProcess, device: None
 ) -> None:
