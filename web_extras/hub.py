@@ -33,10 +33,6 @@ class DeviceLink(Protocol):
         """The ``{"ok": true, ...}`` answer, or BeerPiRequestError/BeerPiConnectionError."""
         ...
 
-    async def fetch(self, path: str) -> tuple[bytes, str]:
-        """A file on the daemon's HTTP port (BeerPiRequestError ``not_found`` if none)."""
-        ...
-
 
 class RemoteRouter(Protocol):
     """Devices linked to other service processes (scale-out)."""
@@ -204,15 +200,6 @@ class DeviceHub:
         except (BeerPiRequestError, BeerPiConnectionError) as err:
             raise from_daemon(err, device) from None
         raise device_offline(device)
-
-    async def fetch(self, device: str, path: str) -> tuple[bytes, str]:
-        record = await self.get(device)
-        if record.link is None:
-            raise device_offline(device)
-        try:
-            return await record.link.fetch(path)
-        except (BeerPiRequestError, BeerPiConnectionError) as err:
-            raise from_daemon(err, device) from None
 
 
 def _remote_record(device: str, described: Mapping[str, Any]) -> DeviceRecord:
