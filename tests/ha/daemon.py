@@ -36,8 +36,9 @@ class Daemon:
     def __init__(self, data_dir: Path, token: str | None = None) -> None:
         self.host = "127.0.0.1"
         self.port = free_port()
-        # The daemon refuses weak tokens: a fresh strong one per daemon.
-        self.token = token or secrets.token_urlsafe(24)
+        # The daemon refuses weak tokens: a fresh strong one per daemon (hex: it
+        # never starts with "-", which argparse would take for an option).
+        self.token = token or secrets.token_hex(16)
         self.data_dir = data_dir
         self.log = data_dir / "daemon.log"
         self._proc: subprocess.Popen[bytes] | None = None

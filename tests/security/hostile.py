@@ -32,7 +32,7 @@ Answerer = Callable[[str, Any], Awaitable[Answer | None]]
 
 
 def strong_token() -> str:
-    return secrets.token_urlsafe(24)
+    return secrets.token_hex(16)  # never starts with "-" (a command-line option)
 
 
 def iso(at: datetime) -> str:

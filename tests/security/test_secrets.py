@@ -73,7 +73,7 @@ def test_weak_tokens_are_refused_at_start_with_a_clear_message(tmp_path: Path, t
         [*web_args(tmp_path, port), "--daemon", "ws://127.0.0.1:1", "--daemon-token", token],
         [*web_args(tmp_path, port), "--device-token", f"pi-1={token}"],
         [
-            *daemon_args(tmp_path, port), "--token", secrets.token_urlsafe(24),
+            *daemon_args(tmp_path, port), "--token", secrets.token_hex(16),
             "--server", "http://127.0.0.1:1", "--server-token", token,
         ],
     ):  # fmt: skip
@@ -112,11 +112,11 @@ def command_line_of(process: subprocess.Popen[str]) -> str:
 
 
 async def test_tokens_come_from_files_or_the_environment(tmp_path: Path) -> None:
-    token = secrets.token_urlsafe(24)
+    token = secrets.token_hex(16)
     token_file = tmp_path / "daemon.token"
     token_file.write_text(token + "\n")
     token_file.chmod(0o600)
-    api_token = secrets.token_urlsafe(24)
+    api_token = secrets.token_hex(16)
     for how in ("file", "environment"):
         port, web_port = free_port(), free_port()
         env = dict(ENV)

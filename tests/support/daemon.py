@@ -21,8 +21,9 @@ from pi_daemon.app import run
 from pi_daemon.config import DaemonConfig, load_config
 from pi_daemon.service import Daemon
 
-# Daemons refuse weak tokens; a strong one, fresh for each test run.
-TOKEN = secrets.token_urlsafe(24)
+# Daemons refuse weak tokens; a strong one, fresh for each test run (hex: it
+# never starts with "-", which argparse would take for an option).
+TOKEN = secrets.token_hex(16)
 
 
 def free_port() -> int:
