@@ -74,8 +74,10 @@ def token_problem(token: str) -> str | None:
         return "it is the placeholder from an example"
     if len(token) < MIN_TOKEN_LENGTH:
         return f"it has {len(token)} characters; at least {MIN_TOKEN_LENGTH} are needed"
+    if _sequential(token):
+        return "it is mostly a run of repeated or consecutive characters"
     bits = estimated_bits(token)
-    if bits < MIN_TOKEN_BITS or _sequential(token):
+    if bits < MIN_TOKEN_BITS:
         return f"it is too predictable (about {bits:.0f} bits; at least {MIN_TOKEN_BITS:.0f})"
     return None
 
