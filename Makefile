@@ -62,7 +62,7 @@ uv.lock: pyproject.toml | $(UV)
 lint: env $(LINT_TARGETS)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy beerpi_protocol pi_daemon web_extras
+	$(VENV)/bin/mypy beerpi_protocol beerpi_guard pi_daemon web_extras
 
 test-main: env
 	$(VENV)/bin/pytest -q
@@ -70,7 +70,7 @@ test-main: env
 # The browser tests exercise the pages' JavaScript, not the interpreter, and the
 # benchmark smoke tests the bench scripts: once, on 3.14, is enough for those.
 test-311: env311
-	$(VENV311)/bin/pytest -q --ignore=tests/browser --ignore=tests/bench
+	$(VENV311)/bin/pytest -q --ignore=tests/browser --ignore=tests/bench -m "not browser"
 
 test: lint test-main test-311 $(TEST_TARGETS)
 

@@ -33,7 +33,7 @@ from .hardware.factory import build_hardware
 from .media import MediaStore
 from .outbox import Outbox, OutboxError
 from .requests import RequestHandler
-from .server import build_server
+from .server import IDLE_TIMEOUT_S, build_server
 from .service import Daemon, Hardware
 from .watchdog_task import run_watchdog
 
@@ -168,7 +168,11 @@ async def run(
         handler = RequestHandler(daemon)
         app, _sio, _ns = build_server(daemon, handler)
         runner = web.AppRunner(
-            app, handle_signals=False, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S
+            app,
+            handle_signals=False,
+            access_log=None,
+            shutdown_timeout=SHUTDOWN_TIMEOUT_S,
+            keepalive_timeout=IDLE_TIMEOUT_S,
         )
         await runner.setup()
         site = web.TCPSite(runner, config.server.host, config.server.port, ssl_context=tls)

@@ -7,12 +7,23 @@ Every field has a default that suits the simulation, so `beerpi-daemon
 
 from __future__ import annotations
 
+import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from beerpi_guard.origins import check_origins
+from beerpi_guard.tokens import WeakSecretError, check_token, resolve_secret
 from beerpi_protocol import DEFAULT_PORT
 
 from .control.settings import ControlSettings, RelayTiming, SafetySettings
@@ -40,12 +51,28 @@ class DeviceSection(_Section):
 class ServerSection(_Section):
     host: str = "0.0.0.0"
     port: Annotated[int, Field(ge=1, le=65535)] = DEFAULT_PORT
+    # The token, or better a file holding it (or BEERPI_TOKEN in the environment):
+    # a config file is often world-readable, and a --token shows up in `ps`.
     token: Annotated[str, Field(max_length=256)] = ""
+    token_file: Path | None = None
     tls_cert: Path | None = None
     tls_key: Path | None = None
     max_clients: Annotated[int, Field(ge=1, le=1000)] = 32
     # Control requests per client per second, averaged over a short burst.
     control_rate_per_s: Annotated[float, Field(gt=0, le=1000)] = 10.0
+    # Web pages (by their origin, e.g. "https://ha.example.com") allowed to open
+    # the socket.io connection from a browser; clients that are not browsers
+    # (Home Assistant, the web service) send no Origin and are not affected.
+    allowed_origins: list[str] = Field(default_factory=list)
+    # Connections that have not authenticated yet: at most this many at once,
+    # each closed if it has not authenticated within auth_timeout_s.
+    max_unauthenticated: Annotated[int, Field(ge=1, le=1000)] = 16
+    auth_timeout_s: Annotated[float, Field(gt=0, le=60, allow_inf_nan=False)] = 5.0
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        return check_origins(value)
 
     @model_validator(mode="after")
     def _tls_pair(self) -> Self:
@@ -164,7 +191,9 @@ class ZeroconfSection(_Section):
 class DialOutSection(_Section):
     # URL of a BeerPi web service to connect out to (the Pi behind NAT case).
     server: str | None = None
+    # This device's token on that service: token, token_file or BEERPI_SERVER_TOKEN.
     token: str = ""
+    token_file: Path | None = None
     tls_verify: bool = True
 
 
@@ -224,8 +253,6 @@ class DaemonConfig(_Section):
             for i, probe in enumerate(self.probes):
                 if not probe.sensor_id:
                     raise ValueError(f"probes[{i}].sensor_id is required on real hardware")
-        if self.dialout.server is not None and not self.dialout.token:
-            raise ValueError("dialout.token is required with dialout.server")
         return self
 
     @property
@@ -243,8 +270,17 @@ def format_validation_error(err: ValidationError, source: str) -> str:
     return "\n".join(lines)
 
 
-def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> DaemonConfig:
-    """Read the TOML file (if any), apply dotted-key overrides from the CLI, validate."""
+def load_config(
+    path: Path | None,
+    overrides: dict[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> DaemonConfig:
+    """Read the TOML file (if any), apply dotted-key overrides from the CLI, validate.
+
+    Secrets given as files or in the environment (``BEERPI_TOKEN``,
+    ``BEERPI_SERVER_TOKEN``) are read here, so the rest of the daemon sees
+    ``server.token`` and ``dialout.token`` only.
+    """
     data: dict[str, Any] = {}
     source = "command line"
     if path is not None:
@@ -267,6 +303,50 @@ def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> D
             node = child
         node[leaf] = value
     try:
-        return DaemonConfig.model_validate(data)
+        config = DaemonConfig.model_validate(data)
     except ValidationError as err:
         raise ConfigError(format_validation_error(err, source)) from None
+    return _with_secrets(config, os.environ if environ is None else environ)
+
+
+def _with_secrets(config: DaemonConfig, environ: Mapping[str, str]) -> DaemonConfig:
+    server, dialout = config.server, config.dialout
+    try:
+        token = resolve_secret(
+            "server.token", server.token, server.token_file, "BEERPI_TOKEN", environ
+        )
+        server_token = None
+        if dialout.server is not None:
+            server_token = resolve_secret(
+                "dialout.token", dialout.token, dialout.token_file, "BEERPI_SERVER_TOKEN", environ
+            )
+    except WeakSecretError as err:
+        raise ConfigError(str(err)) from None
+    if dialout.server is not None and not server_token:
+        raise ConfigError(
+            "dialout.token is required with dialout.server "
+            "(--server-token-file, BEERPI_SERVER_TOKEN, or token_file in [dialout])"
+        )
+    return config.model_copy(
+        update={
+            "server": server.model_copy(update={"token": token or "", "token_file": None}),
+            "dialout": dialout.model_copy(
+                update={"token": server_token or dialout.token, "token_file": None}
+            ),
+        }
+    )
+
+
+def check_secrets(config: DaemonConfig) -> None:
+    """Refuse to start with a missing or weak token (ConfigError says how to make one)."""
+    if not config.server.token:
+        raise ConfigError(
+            "a token is required: --token-file FILE, BEERPI_TOKEN in the environment, "
+            "or token_file (or token) in [server] of the config"
+        )
+    try:
+        check_token("the daemon's token (server.token)", config.server.token)
+        if config.dialout.server is not None:
+            check_token("the dial-out token (dialout.token)", config.dialout.token)
+    except WeakSecretError as err:
+        raise ConfigError(str(err)) from None

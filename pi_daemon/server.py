@@ -4,6 +4,11 @@ The token is checked when a client connects: a refused client never joins the
 ``clients`` room, so no event reaches it. Every other event name is routed to
 the request handler, which always answers (a handler that raised would leave
 the caller waiting for its timeout).
+
+Around that check (see ``beerpi_guard``): a browser page may open the socket
+only from an allowed ``Origin`` (no page by default), connections that have
+not authenticated are capped and closed after a deadline, failed ``accept()``
+calls are logged once a minute, and the daemon will not start with a weak token.
 """
 
 from __future__ import annotations
@@ -18,10 +23,14 @@ from typing import Any
 import socketio
 from aiohttp import web
 
+from beerpi_guard.logthrottle import throttle_accept_errors
+from beerpi_guard.origins import OriginPolicy
+from beerpi_guard.preauth import PreAuthGuard
 from beerpi_protocol import PROTOCOL_VERSION, ErrorCode, Event
 from beerpi_protocol.const import MAX_PAYLOAD_BYTES, SOCKETIO_PATH
 
 from . import __version__
+from .config import check_secrets
 from .ratelimit import RateLimiter
 from .requests import RequestHandler
 from .service import Daemon
@@ -32,6 +41,17 @@ CLIENTS_ROOM = "clients"
 DAEMON_KEY = web.AppKey("daemon", Daemon)
 TOKEN_KEY = web.AppKey("token", str)
 STARTED_KEY = web.AppKey("started", float)
+GUARD_KEY = web.AppKey("preauth_guard", PreAuthGuard)
+# An idle HTTP connection (one that sends no request) is closed after this long;
+# aiohttp's own default for an AppRunner is an hour.
+IDLE_TIMEOUT_S = 30.0
+# The daemon serves no page: nothing it sends may be framed, run or sniffed.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; sandbox",
+    "Referrer-Policy": "no-referrer",
+}
+HSTS = "max-age=31536000"
 # Requests that change something; reads are not rate limited.
 CONTROL_REQUESTS = frozenset(
     {"set_relay", "set_thermostat", "take_photo", "record_video", "simulate"}
@@ -148,6 +168,16 @@ async def _auth_middleware(request: web.Request, handler: Any) -> web.StreamResp
     return response
 
 
+async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers.update(SECURITY_HEADERS)
+    if request.secure:
+        response.headers["Strict-Transport-Security"] = HSTS
+
+
+async def _quiet_accept_errors(app: web.Application) -> None:
+    throttle_accept_errors(asyncio.get_running_loop(), _LOGGER)
+
+
 routes = web.RouteTableDef()
 
 
@@ -199,20 +229,32 @@ def build_server(
     daemon: Daemon, handler: RequestHandler
 ) -> tuple[web.Application, socketio.AsyncServer, DaemonNamespace]:
     """The aiohttp app with socket.io attached; the daemon publishes through it."""
+    check_secrets(daemon.config)  # every way of starting a daemon comes through here
     config = daemon.config.server
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
         max_http_buffer_size=MAX_PAYLOAD_BYTES,
-        cors_allowed_origins=[],
+        # A callable: ``[]`` would switch python-engineio's Origin check off.
+        cors_allowed_origins=OriginPolicy(config.allowed_origins).socketio_check,
+        cors_credentials=False,
         logger=False,
         engineio_logger=False,
     )
     namespace = DaemonNamespace(daemon, handler, config.token, config.max_clients)
     sio.register_namespace(namespace)
+    guard = PreAuthGuard(
+        sio,
+        max_pending=config.max_unauthenticated,
+        deadline_s=config.auth_timeout_s,
+        logger=_LOGGER,
+    )
     app = web.Application(middlewares=[_auth_middleware], client_max_size=MAX_PAYLOAD_BYTES)
     app[DAEMON_KEY] = daemon
     app[TOKEN_KEY] = config.token
     app[STARTED_KEY] = time.monotonic()
+    app[GUARD_KEY] = guard
+    app.on_response_prepare.append(_security_headers)
+    app.on_startup.append(_quiet_accept_errors)
     app.add_routes(routes)
     sio.attach(app, socketio_path=SOCKETIO_PATH)
 

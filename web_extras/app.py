@@ -19,18 +19,23 @@ import aiohttp
 import socketio
 from aiohttp import web
 
+from beerpi_guard.logthrottle import throttle_accept_errors
+from beerpi_guard.origins import OriginPolicy
+from beerpi_guard.preauth import PreAuthGuard
+
 from .alerts.engine import AlertEngine
 from .api import alerts, control, devices, history, meta, session
 from .auth import Auth, auth_middleware
-from .config import ConfigError, WebConfig, client_ssl_context
+from .config import ConfigError, WebConfig, check_secrets, client_ssl_context
 from .dialin import DialInLink
 from .dialout import DevicesNamespace
 from .errors import error_middleware
 from .hub import DeviceHub
 from .ingest import Recorder
-from .keys import ALERTS, AUTH, CONFIG, HTTP, HUB, MEDIA, RECORDER, SIO, STORE
+from .keys import ALERTS, AUTH, CONFIG, GUARD, HTTP, HUB, MEDIA, RECORDER, SIO, STORE
 from .live import LiveNamespace
 from .media import MediaCache
+from .security import cross_site_middleware, security_headers
 from .store import create_store
 
 _LOGGER = logging.getLogger(__name__)
@@ -38,34 +43,47 @@ _LOGGER = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # Requests from browsers and scripts are small; media goes the other way.
 MAX_BODY_BYTES = 256 * 1024
+# An idle connection (one that sends no request) is closed this soon.
+IDLE_TIMEOUT_S = 30.0
 
 
 def create_app(config: WebConfig) -> web.Application:
+    check_secrets(config)  # every way of starting the service comes through here
     for daemon in config.daemons:
         client_ssl_context(daemon)  # a certificate that cannot load is a config error now
     auth = Auth.from_config(config)
+    origins = OriginPolicy(config.allowed_origins)
     if not auth.login_required and config.host not in ("127.0.0.1", "::1", "localhost"):
         _LOGGER.warning(
             "no user or API token configured: anyone who reaches %s can control devices",
             config.host,
         )
     app = web.Application(
-        middlewares=[error_middleware, auth_middleware(auth)], client_max_size=MAX_BODY_BYTES
+        middlewares=[error_middleware, cross_site_middleware(origins), auth_middleware(auth)],
+        client_max_size=MAX_BODY_BYTES,
     )
+    app.on_response_prepare.append(security_headers)
+    app.on_startup.append(_quiet_accept_errors)
     store = create_store(config.mongo_url, config.sqlite_path)
     hub = DeviceHub(store)
-    recorder = Recorder(hub)
+    recorder = Recorder(hub, config)
     app[CONFIG] = config
     app[AUTH] = auth
     app[STORE] = store
     app[HUB] = hub
     app[RECORDER] = recorder
-    app[MEDIA] = MediaCache(config.data_dir / "media", hub)
+    app[MEDIA] = MediaCache(config.data_dir / "media", hub, max_bytes=config.max_media_bytes)
     app[ALERTS] = _alert_engine(config, hub)
 
-    sio = _socketio_server(config)
+    sio = _socketio_server(config, origins)
     app[SIO] = sio
-    live = LiveNamespace(hub, auth)
+    app[GUARD] = PreAuthGuard(
+        sio,
+        max_pending=config.max_unauthenticated,
+        deadline_s=config.auth_timeout_s,
+        logger=_LOGGER,
+    )
+    live = LiveNamespace(hub, auth, max_browsers=config.max_browsers)
     devices_ns = DevicesNamespace(
         recorder, config.device_tokens, request_timeout_s=config.request_timeout_s
     )
@@ -120,7 +138,11 @@ async def _alerts_ctx(app: web.Application) -> AsyncIterator[None]:
     await engine.stop()
 
 
-def _socketio_server(config: WebConfig) -> socketio.AsyncServer:
+async def _quiet_accept_errors(app: web.Application) -> None:
+    throttle_accept_errors(asyncio.get_running_loop(), _LOGGER)
+
+
+def _socketio_server(config: WebConfig, origins: OriginPolicy) -> socketio.AsyncServer:
     manager = None
     if config.redis_url:
         # /live broadcasts and dial-out requests then reach every service process.
@@ -128,8 +150,9 @@ def _socketio_server(config: WebConfig) -> socketio.AsyncServer:
     return socketio.AsyncServer(
         async_mode="aiohttp",
         client_manager=manager,
-        # Pages are served by this service: same origin only.
-        cors_allowed_origins=[],
+        # Pages are served by this service: same origin (plus any configured).
+        # A callable, because ``[]`` would switch python-engineio's check off.
+        cors_allowed_origins=origins.socketio_check,
         max_http_buffer_size=64 * 1024,
     )
 

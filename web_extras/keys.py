@@ -8,6 +8,8 @@ import aiohttp
 from aiohttp import web
 
 if TYPE_CHECKING:
+    from beerpi_guard.preauth import PreAuthGuard
+
     from .alerts.engine import AlertEngine
     from .auth import Auth
     from .config import WebConfig
@@ -27,3 +29,4 @@ SIO: web.AppKey[Any] = web.AppKey("sio")
 HTTP: web.AppKey[aiohttp.ClientSession] = web.AppKey("http_session")
 # None when no alert target is configured.
 ALERTS: web.AppKey[AlertEngine | None] = web.AppKey("alerts")
+GUARD: web.AppKey[PreAuthGuard] = web.AppKey("preauth_guard")

@@ -164,8 +164,16 @@ def test_alert_config_errors_are_clear_and_keep_secrets(
     assert SECRET not in message
 
 
-def test_the_example_config_with_alerts_loads() -> None:
-    config = load_config(ROOT / "deploy" / "web.example.toml")
+def test_the_example_config_with_alerts_loads(tmp_path: Path) -> None:
+    # The example names its secret files (issue 14); here they are real files.
+    example = (ROOT / "deploy" / "web.example.toml").read_text()
+    for name in ("web.password", "daemon.token"):
+        secret = tmp_path / name
+        secret.write_text("a3f9c1d27b4e8f6a0c5d9e2b7f1a4c8d\n")
+        example = example.replace(f"/etc/beerpi/{name}", str(secret))
+    path = tmp_path / "web.toml"
+    path.write_text(example)
+    config = load_config(path)
     assert config.alerts.enabled
     assert {rule.kind for rule in config.alerts.rules} == {
         "fault",

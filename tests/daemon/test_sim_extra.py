@@ -12,7 +12,7 @@ import time
 import tomllib
 from pathlib import Path
 
-from tests.support.daemon import free_port
+from tests.support.daemon import TOKEN, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,7 +44,7 @@ def daemon_command(hidden: set[str], tmp_path: Path, *args: str) -> list[str]:
         "--port",
         str(free_port()),
         "--token",
-        "t",
+        TOKEN,
         "--data-dir",
         str(tmp_path / "data"),
         "--no-zeroconf",

@@ -7,6 +7,7 @@ tasks behind that Home Assistant's harness reports as lingering.
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import time
@@ -32,10 +33,12 @@ def free_port() -> int:
 class Daemon:
     """Start, stop and restart one daemon; the port and data dir survive restarts."""
 
-    def __init__(self, data_dir: Path, token: str = "secret-token") -> None:
+    def __init__(self, data_dir: Path, token: str | None = None) -> None:
         self.host = "127.0.0.1"
         self.port = free_port()
-        self.token = token
+        # The daemon refuses weak tokens: a fresh strong one per daemon (hex: it
+        # never starts with "-", which argparse would take for an option).
+        self.token = token or secrets.token_hex(16)
         self.data_dir = data_dir
         self.log = data_dir / "daemon.log"
         self._proc: subprocess.Popen[bytes] | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import secrets
 from unittest.mock import patch
 
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
@@ -69,7 +70,7 @@ async def test_token_changed_while_running_starts_reauth(
 ) -> None:
     await hass.async_add_executor_job(daemon.stop)
     await wait_for_state(hass, "sensor.beerpi_beer_temperature", state_is(STATE_UNAVAILABLE))
-    await hass.async_add_executor_job(daemon.start, "a-new-token")
+    await hass.async_add_executor_job(daemon.start, secrets.token_hex(16))
     await wait_until(lambda: bool(_reauth_flows(hass)))
     assert len(_reauth_flows(hass)) == 1
     assert hass.states.get("sensor.beerpi_beer_temperature").state == STATE_UNAVAILABLE  # type: ignore[union-attr]

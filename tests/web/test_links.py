@@ -166,7 +166,7 @@ async def test_live_needs_credentials(tmp_path: Path) -> None:
 
 
 async def test_live_watch_sends_only_the_watched_devices(tmp_path: Path) -> None:
-    """``watch`` narrows state/readings to the watched devices; the rest stays broadcast."""
+    """``watch`` narrows state, readings and events to the watched devices (issue 14)."""
     from datetime import UTC, datetime
 
     from beerpi_protocol.models import State
@@ -195,11 +195,15 @@ async def test_live_watch_sends_only_the_watched_devices(tmp_path: Path) -> None
         await push("dev-b", 1)
         await push("dev-a", 2)
         await service.hub.event_added(Event("dev-b", datetime.now(UTC), "connected"))
-        await wait_until(lambda: seen(got, "event", "dev-b"))
+        await service.hub.event_added(Event("dev-a", datetime.now(UTC), "connected"))
+        await wait_until(lambda: seen(got, "event", "dev-a"))
         assert (seen(got, "state", "dev-a"), seen(got, "readings", "dev-a")) == (1, 1)
         assert (seen(got, "state", "dev-b"), seen(got, "readings", "dev-b")) == (0, 0)
+        # Events too: another device's timeline is none of this page's business.
+        assert seen(got, "event", "dev-b") == 0
         # A browser that never sent "watch" still gets every device.
-        await wait_until(lambda: seen(got_default, "event", "dev-b"))
+        await wait_until(lambda: seen(got_default, "event", "dev-a"))
+        assert seen(got_default, "event", "dev-b") == 1
         for device in ("dev-a", "dev-b"):
             assert seen(got_default, "state", device) == seen(got_default, "readings", device) == 1
 

@@ -513,7 +513,9 @@ async function start() {
   try {
     await ensureSession();
     const saved = window.localStorage.getItem("beerpi.poll");
-    if (saved !== null && $(`#poll-interval option[value="${saved}"]`).length) $("#poll-interval").val(saved);
+    if (saved !== null && $("#poll-interval option").filter((_, option) => option.value === saved).length) {
+      $("#poll-interval").val(saved);
+    }
     $("#poll-interval").on("change", () => {
       window.localStorage.setItem("beerpi.poll", String(pollSeconds()));
       updatePolling();
