@@ -120,8 +120,8 @@ BeerPi demo is running (simulated fermenter, {args.sim_speed:g}x real time).
 
   Daemon (socket.io + HTTP):  http://127.0.0.1:{DAEMON_PORT}    token: {TOKEN}
   Health:                     curl http://127.0.0.1:{DAEMON_PORT}/health
-  State:                      curl -H 'Authorization: Bearer {TOKEN}' \\
-                                   http://127.0.0.1:{DAEMON_PORT}/api/state
+  State:                      curl http://127.0.0.1:{WEB_PORT}/api/devices  (through the web
+                              service; the daemon's own HTTP API takes signed URLs only)
   Home Assistant:             add the BeerPi integration: host 127.0.0.1,
                               port {DAEMON_PORT}, token {TOKEN}
 
@@ -129,6 +129,7 @@ BeerPi demo is running (simulated fermenter, {args.sim_speed:g}x real time).
     from beerpi_protocol.client import BeerPiClient
     client = BeerPiClient("127.0.0.1", {DAEMON_PORT}, "{TOKEN}"); await client.connect()
     await client.set_thermostat(mode="heat_cool", target=19.0)
+    url = await client.sign_url("/api/state")  # GET http://127.0.0.1:{DAEMON_PORT}{{url}}, 60 s
 
 Ctrl-C stops it.""",
             flush=True,

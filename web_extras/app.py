@@ -30,6 +30,7 @@ from .ingest import Recorder
 from .keys import AUTH, CONFIG, HTTP, HUB, MEDIA, RECORDER, SIO, STORE
 from .live import LiveNamespace
 from .media import MediaCache
+from .pins import DevicePins
 from .store import create_store
 
 _LOGGER = logging.getLogger(__name__)
@@ -171,6 +172,7 @@ async def _links_ctx(app: web.Application) -> AsyncIterator[None]:
     # A daemon with its own (self-signed) certificate gets a session that trusts it.
     sessions = [session]
     links = []
+    pins = DevicePins(config.data_dir, config.daemons)
     for daemon in config.daemons:
         context = client_ssl_context(daemon)
         link_session = session
@@ -179,7 +181,11 @@ async def _links_ctx(app: web.Application) -> AsyncIterator[None]:
             sessions.append(link_session)
         links.append(
             DialInLink(
-                daemon, app[RECORDER], link_session, request_timeout_s=config.request_timeout_s
+                daemon,
+                app[RECORDER],
+                link_session,
+                pins,
+                request_timeout_s=config.request_timeout_s,
             )
         )
     for link in links:
