@@ -167,6 +167,7 @@ class Responder:
         self._known = bool(token)
         self._token = token if token else secrets.token_hex(32)
         self._role = role
+        self._tried = False
         self.transcript = Transcript(role.peer, device_id, initiator_nonce, new_nonce())
 
     def challenge(self) -> dict[str, str]:
@@ -178,7 +179,13 @@ class Responder:
         }
 
     def finish(self, message: object) -> Seal | None:
-        """The link's seal when ``message`` carries the initiator's proof, else None."""
+        """The link's seal when ``message`` carries the initiator's proof, else None.
+
+        One try per connection: a second call is always None.
+        """
+        tried, self._tried = self._tried, True
+        if tried:
+            return None
         proof = message.get("proof") if isinstance(message, Mapping) else None
         good = self.transcript.proof_ok(self._token, self._role.peer, proof)
         if not (good and self._known):
