@@ -214,3 +214,53 @@ async def test_another_device_on_reconnect_gets_nothing_and_unloads(
         for state in hass.states.async_all()
         if state.entity_id.startswith(("climate.beerpi", "switch.beerpi"))
     )
+
+
+async def test_a_reset_device_moves_only_when_the_new_token_proves_it(
+    hass: HomeAssistant, daemon: Daemon
+) -> None:
+    """New address and new token (a re-installed Pi): the user is asked, and the token
+    they give must prove the same device there."""
+    device_id = await _device_id(daemon)
+    entry = _entry(daemon, device_id)
+    entry.add_to_hass(hass)
+    daemon.stop()
+    daemon.port = free_port()
+    daemon.start(token="a-brand-new-token-0123")
+    unchanged = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": SOURCE_ZEROCONF},
+        data=_zeroconf(entry.data[CONF_PORT], device_id),
+    )
+    assert unchanged["reason"] == "already_configured"  # the address it has: nothing to do
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_zeroconf(daemon.port, device_id)
+    )
+    assert result["step_id"] == "zeroconf_moved"  # the stored token proves nothing there
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: "a-brand-new-token-0123"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "moved"
+    assert entry.data[CONF_PORT] == daemon.port
+    assert entry.data[CONF_TOKEN] == "a-brand-new-token-0123"
+    await hass.async_block_till_done()
+    await wait_until(lambda: entry.state is ConfigEntryState.LOADED)
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_reauth_against_another_device_sends_it_nothing(
+    hass: HomeAssistant, daemon: Daemon, other_daemon: Daemon
+) -> None:
+    device_id = await _device_id(daemon)
+    other_daemon.start()
+    proofs_before = _proofs_received(other_daemon)
+    entry = _entry(other_daemon, device_id)
+    entry.add_to_hass(hass)
+    result = await entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: other_daemon.token}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_device"
+    assert _proofs_received(other_daemon) == proofs_before

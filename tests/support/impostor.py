@@ -119,7 +119,8 @@ class Impostor:
         device = {
             "id": self.device_id,
             "name": "BeerPi",
-            "protocol_version": "2.0",
+            # What a protocol 1 client expects to hear (a protocol 2 one never gets here).
+            "protocol_version": "1.0",
             "probes": [{"id": "beer", "name": "Beer"}],
             "relays": [{"id": "heater", "name": "Heater"}],
         }
