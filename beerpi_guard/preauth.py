@@ -6,7 +6,9 @@ checked. A session that never gets that far holds a file descriptor and memory
 for free, so about a thousand idle websockets used to exhaust a daemon. Here a
 session counts as unauthenticated until one of its namespaces is fully
 connected (python-socketio marks that after the namespace's connect handler
-accepted it); at most ``max_pending`` such sessions exist at once (further
+accepted it) and, where a namespace authenticates after its connect (protocol
+2's challenge-response), until ``proven`` says that namespace's client has
+proved its credential; at most ``max_pending`` such sessions exist at once (further
 handshakes are refused at once and their TCP connection is closed), and each
 gets ``deadline_s`` seconds before it is closed. How a credential is checked is
 not this module's business: it wraps python-socketio's engine.io ``connect``
@@ -17,12 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .logthrottle import ThrottledLog
 
 BUSY = {"message": "busy"}
+# (namespace, socket.io sid) -> has that client proved its credential?
+Proven = Callable[[str, str], bool]
 
 
 def peer_of(environ: Mapping[str, Any]) -> str:
@@ -40,13 +44,16 @@ class PreAuthGuard:
         max_pending: int,
         deadline_s: float,
         logger: logging.Logger,
+        proven: Proven | None = None,
     ) -> None:
+        """``proven``: for namespaces whose connect is only the start of the handshake."""
         if max_pending < 1 or deadline_s <= 0:
             raise ValueError("max_pending must be at least 1 and deadline_s positive")
         self._sio = sio
         self._max_pending = max_pending
         self._deadline_s = deadline_s
         self._log = ThrottledLog(logger)
+        self._proven = proven
         self._pending: dict[str, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.refused = 0
@@ -67,7 +74,9 @@ class PreAuthGuard:
         manager = self._sio.manager
         for namespace in list(manager.get_namespaces()):
             sid = manager.sid_from_eio_sid(eio_sid, namespace)
-            if sid is not None and manager.is_connected(sid, namespace):
+            if sid is None or not manager.is_connected(sid, namespace):
+                continue
+            if self._proven is None or self._proven(namespace, sid):
                 return True
         return False
 

@@ -3,7 +3,12 @@
 Over that one connection the daemon pushes the same events as to its own
 clients and answers the same requests, sent by the service with an
 acknowledgement. It reconnects with capped backoff, and gives up when the
-service refuses its token (retrying a bad token only fills logs).
+service refuses its proof or cannot prove it knows this device's token
+(retrying a bad token only fills logs).
+
+The link is authenticated with the protocol 2 handshake (dialout_auth.py): the
+daemon is the initiator and never sends its token; after it, requests are
+opened and pushes and answers sealed with the link's key.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from beerpi_protocol import Event
 from beerpi_protocol.const import SOCKETIO_PATH
 
 from .config import DialOutSection
+from .dialout_auth import DialOutAuth
 from .requests import RequestHandler
 from .service import Daemon
 
@@ -34,16 +40,20 @@ class _DialOutNamespace(socketio.AsyncClientNamespace):  # type: ignore[misc]
         self._link = link
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
+        link = self._link
         if event == "connect":
-            await self._link.hello()
-            return None
+            return None  # the service's challenge comes next
         if event == "connect_error":
-            self._link.refused(args[0] if args else None)
+            link.auth.refused(args[0] if args else None)
             return None
         if event == "disconnect":
-            _LOGGER.warning("dial-out: lost the link to %s", self._link.url)
+            _LOGGER.warning("dial-out: lost the link to %s", link.url)
             return None
-        return await self._link.handler.handle(event, args[0] if args else None)
+        payload = args[0] if args else None
+        if await link.auth.on_event(event, payload, self):
+            await link.hello()
+            return None
+        return await link.auth.answer(event, payload, link.handler.handle)
 
 
 class DialOut:
@@ -53,15 +63,9 @@ class DialOut:
         self.daemon = daemon
         self.handler = handler
         self.url = config.server
-        self._token = config.token
+        self.auth = DialOutAuth(config.token, daemon.device.id, self.url)
         self._tls_verify = config.tls_verify
         self._sio: Any = None
-        self._refused = False
-
-    def refused(self, data: object) -> None:
-        message = data.get("message") if isinstance(data, dict) else data
-        if message == "unauthorized":
-            self._refused = True
 
     async def hello(self) -> None:
         _LOGGER.info("dial-out: connected to %s", self.url)
@@ -72,7 +76,7 @@ class DialOut:
         sio = self._sio
         if sio is not None and sio.connected:
             with contextlib.suppress(socketio.exceptions.SocketIOError):
-                await sio.emit(event, payload, namespace=DEVICES_NAMESPACE)
+                await self.auth.emit_sealed(sio, event, payload, DEVICES_NAMESPACE)
 
     async def run(self, stop: asyncio.Event) -> None:
         remove = self.daemon.add_publisher(self._emit)
@@ -87,7 +91,7 @@ class DialOut:
                 try:
                     await sio.connect(
                         self.url,
-                        auth={"token": self._token, "device_id": self.daemon.device.id},
+                        auth=self.auth.start(),
                         namespaces=[DEVICES_NAMESPACE],
                         transports=["websocket"],
                         socketio_path=SOCKETIO_PATH,
@@ -95,10 +99,7 @@ class DialOut:
                     )
                 except socketio.exceptions.ConnectionError as err:
                     await sio.shutdown()
-                    if self._refused:
-                        _LOGGER.error(
-                            "dial-out: %s refused this device's token; giving up", self.url
-                        )
+                    if self.auth.given_up:
                         return
                     failures += 1
                     log = _LOGGER.warning if failures == 1 else _LOGGER.debug
@@ -113,6 +114,8 @@ class DialOut:
                     waiter.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await waiter
+                    if self.auth.given_up:
+                        return
                 self._sio = None
                 delay = min(60.0, 2.0 ** min(failures, 6)) * random.uniform(0.5, 1.0)
                 with contextlib.suppress(TimeoutError):

@@ -142,8 +142,8 @@ BeerPi demo is running (simulated fermenter, {args.sim_speed:g}x real time).
   Its token:                  {token}
                               (made on the first run, kept in {token_file})
   Health:                     curl http://127.0.0.1:{daemon_port}/health
-  State:                      curl -H "Authorization: Bearer $(cat {token_file})" \\
-                                   http://127.0.0.1:{daemon_port}/api/state
+  State:                      curl http://127.0.0.1:{web_port}/api/devices  (through the web
+                              service; the daemon's own HTTP API takes signed URLs only)
   Home Assistant:             add the BeerPi integration: host 127.0.0.1,
                               port {daemon_port}, and the token above
 
@@ -152,6 +152,7 @@ BeerPi demo is running (simulated fermenter, {args.sim_speed:g}x real time).
     token = open("{token_file}").read().strip()
     client = BeerPiClient("127.0.0.1", {daemon_port}, token); await client.connect()
     await client.set_thermostat(mode="heat_cool", target=19.0)
+    url = await client.sign_url("/api/state")  # GET http://127.0.0.1:{DAEMON_PORT}{{url}}, 60 s
 
 Ctrl-C stops it.""",
             flush=True,

@@ -28,13 +28,14 @@ from .api import alerts, control, devices, history, meta, session
 from .auth import Auth, auth_middleware
 from .config import ConfigError, WebConfig, check_secrets, client_ssl_context
 from .dialin import DialInLink
-from .dialout import DevicesNamespace
+from .dialout import DEVICES_NAMESPACE, DevicesNamespace
 from .errors import error_middleware
 from .hub import DeviceHub
 from .ingest import Recorder
 from .keys import ALERTS, AUTH, CONFIG, GUARD, HTTP, HUB, MEDIA, RECORDER, SIO, STORE
 from .live import LiveNamespace
 from .media import MediaCache
+from .pins import DevicePins
 from .security import cross_site_middleware, security_headers
 from .store import create_store
 
@@ -43,6 +44,10 @@ _LOGGER = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # Requests from browsers and scripts are small; media goes the other way.
 MAX_BODY_BYTES = 256 * 1024
+# Largest socket.io packet: a daemon's sealed answer to readings_since (500
+# readings, JSON inside a JSON string) can pass 64 KiB; a larger packet would
+# cut the link, where an over-long page is only trimmed (ingest.py).
+DEVICE_PACKET_BYTES = 256 * 1024
 # An idle connection (one that sends no request) is closed this soon.
 IDLE_TIMEOUT_S = 30.0
 
@@ -77,15 +82,17 @@ def create_app(config: WebConfig) -> web.Application:
 
     sio = _socketio_server(config, origins)
     app[SIO] = sio
+    live = LiveNamespace(hub, auth, max_browsers=config.max_browsers)
+    devices_ns = DevicesNamespace(
+        recorder, config.device_tokens, request_timeout_s=config.request_timeout_s
+    )
     app[GUARD] = PreAuthGuard(
         sio,
         max_pending=config.max_unauthenticated,
         deadline_s=config.auth_timeout_s,
         logger=_LOGGER,
-    )
-    live = LiveNamespace(hub, auth, max_browsers=config.max_browsers)
-    devices_ns = DevicesNamespace(
-        recorder, config.device_tokens, request_timeout_s=config.request_timeout_s
+        # A daemon dialling out connects first and proves its token after (protocol 2).
+        proven=lambda namespace, sid: namespace != DEVICES_NAMESPACE or devices_ns.proven(sid),
     )
     sio.register_namespace(live)
     sio.register_namespace(devices_ns)
@@ -153,7 +160,7 @@ def _socketio_server(config: WebConfig, origins: OriginPolicy) -> socketio.Async
         # Pages are served by this service: same origin (plus any configured).
         # A callable, because ``[]`` would switch python-engineio's check off.
         cors_allowed_origins=origins.socketio_check,
-        max_http_buffer_size=64 * 1024,
+        max_http_buffer_size=DEVICE_PACKET_BYTES,
     )
 
 
@@ -220,6 +227,7 @@ async def _links_ctx(app: web.Application) -> AsyncIterator[None]:
     # A daemon with its own (self-signed) certificate gets a session that trusts it.
     sessions = [session]
     links = []
+    pins = DevicePins(config.data_dir, config.daemons)
     for daemon in config.daemons:
         context = client_ssl_context(daemon)
         link_session = session
@@ -228,7 +236,11 @@ async def _links_ctx(app: web.Application) -> AsyncIterator[None]:
             sessions.append(link_session)
         links.append(
             DialInLink(
-                daemon, app[RECORDER], link_session, request_timeout_s=config.request_timeout_s
+                daemon,
+                app[RECORDER],
+                link_session,
+                pins,
+                request_timeout_s=config.request_timeout_s,
             )
         )
     for link in links:

@@ -40,6 +40,9 @@ class DaemonLink(_Section):
     # The daemon's token, or a file holding it (BEERPI_DAEMON_TOKEN is the fallback).
     token: str = ""
     token_file: Path | None = None
+    # The only device this entry links (proven in the handshake); learned at the
+    # first connect and kept in <data_dir>/daemon-pins.json when not given.
+    device_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")] | None = None
     # For a wss:// daemon with a self-signed certificate: the certificate (or CA) to trust.
     ca_file: Path | None = None
 

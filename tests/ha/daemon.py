@@ -81,8 +81,11 @@ class Daemon:
             assert self._proc is not None
             if self._proc.poll() is not None:
                 raise RuntimeError(f"daemon exited: {self.log.read_text()[-2000:]}")
-            # Restarts append to the same log: count the ready lines.
-            if self.log.read_text().count(seen) >= self._starts:
+            # Restarts (on the same or another port) append to the same log: count
+            # the ready lines, the newest one on this start's port.
+            log = self.log.read_text()
+            newest = log[log.rfind(READY) :].splitlines()[0] if READY in log else ""
+            if log.count(READY) >= self._starts and newest == seen:
                 return
             time.sleep(0.05)
         raise RuntimeError(f"daemon not ready: {self.log.read_text()[-2000:]}")

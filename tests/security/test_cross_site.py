@@ -12,10 +12,10 @@ processes, Debian's Chromium; the attacker's page is served on another port.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
-import json
 import threading
-import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from beerpi_protocol.client import BeerPiClient
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, browser_missing, wait_for_devices
 from tests.support.daemon import TOKEN, DaemonProcess, daemon_process
 from tests.web.service import (
@@ -142,11 +143,19 @@ def chromium() -> Iterator[Any]:
 
 
 def daemon_state(daemon: DaemonProcess) -> dict[str, Any]:
-    request = urllib.request.Request(f"http://127.0.0.1:{daemon.port}/api/state")
-    request.add_header("Authorization", f"Bearer {TOKEN}")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        state: dict[str, Any] = json.loads(response.read())
-        return state
+    """The state as the daemon itself reports it, over its own (protocol 2) link."""
+
+    async def read() -> dict[str, Any]:
+        client = BeerPiClient("127.0.0.1", daemon.port, TOKEN)
+        await client.connect()
+        try:
+            return (await client.get_state()).to_dict()
+        finally:
+            await client.disconnect()
+
+    # Playwright's sync API keeps an event loop on this thread: use another one.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, read()).result(timeout=30)
 
 
 def assert_refused(results: dict[str, Any], daemon: DaemonProcess) -> None:

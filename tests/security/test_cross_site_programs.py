@@ -13,6 +13,7 @@ from pathlib import Path
 import aiohttp
 import socketio
 
+from beerpi_protocol.auth import Initiator, Role
 from tests.support.daemon import TOKEN, running_daemon, sim_config
 from tests.web.service import API_TOKEN, running_service, web_config
 
@@ -45,7 +46,8 @@ async def test_programs_without_origin_work_and_configured_origins_are_allowed(
             headers = {} if origin is None else {"Origin": origin}
             for target, auth, namespace in (
                 (service.url, {"token": API_TOKEN}, "/live"),
-                (daemon.url, {"token": TOKEN}, "/"),
+                # Protocol 2: the connect carries a nonce; the Origin check comes first.
+                (daemon.url, Initiator(TOKEN, Role.CONTROLLER).connect_auth(), "/"),
             ):
                 client = socketio.AsyncClient(reconnection=False, handle_sigint=False)
                 try:

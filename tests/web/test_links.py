@@ -138,7 +138,7 @@ async def test_dial_out(tmp_path: Path) -> None:
     "auth",
     [{"token": "wrong", "device_id": "dialout-1"}, {"token": DEVICE_TOKEN, "device_id": "x"}, None],
 )
-async def test_dial_out_refuses_bad_tokens(tmp_path: Path, auth: Any) -> None:
+async def test_dial_out_version_1_auth_is_told_to_upgrade(tmp_path: Path, auth: Any) -> None:
     config = web_config(tmp_path, device_tokens={"dialout-1": DEVICE_TOKEN})
     async with running_service(config) as service:
         sio = socketio.AsyncClient(reconnection=False, handle_sigint=False)
@@ -149,8 +149,31 @@ async def test_dial_out_refuses_bad_tokens(tmp_path: Path, auth: Any) -> None:
                 service.url, namespaces=["/devices"], auth=auth, transports=["websocket"]
             )
         await sio.shutdown()
-        assert errors == [{"message": "unauthorized"}]
+        assert len(errors) == 1
+        assert errors[0]["message"].startswith("protocol 2 required")
+        assert errors[0]["data"] == {"error": "protocol_mismatch", "protocol_version": "2.0"}
         assert service.hub.records() == []
+
+
+@pytest.mark.parametrize(
+    ("device", "token"),
+    [("dialout-1", "another-token-0123456789"), ("unknown-device", DEVICE_TOKEN)],
+)
+async def test_dial_out_without_the_right_token_gets_nothing_and_gives_up(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, device: str, token: str
+) -> None:
+    """The service cannot prove the daemon's token: the daemon sends no proof and stops."""
+    config = web_config(tmp_path / "web", device_tokens={"dialout-1": DEVICE_TOKEN})
+    async with running_service(config) as service:
+        daemon_config = sim_config(
+            tmp_path / "daemon",
+            **{"device.id": device, "dialout.server": service.url, "dialout.token": token},
+        )
+        async with running_daemon(daemon_config):
+            await wait_until(lambda: "giving up" in caplog.text)
+        assert "is not trusted" in caplog.text
+        assert service.hub.records() == []
+        assert "dial-out refused: wrong proof" not in caplog.text  # no proof was sent
 
 
 async def test_live_needs_credentials(tmp_path: Path) -> None:
