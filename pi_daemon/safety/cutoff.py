@@ -1,11 +1,11 @@
-"""Beer temperature cut-offs: beyond them everything goes off, whatever the mode."""
+"""Beer temperature cut-offs: beyond them heater and cooler go off, whatever the mode."""
 
 from __future__ import annotations
 
 from beerpi_protocol import FaultCode
 
 from .faults import Fault
-from .settings import SafetySettings
+from .limits import SafetySettings
 
 
 def check_cutoff(

@@ -1,0 +1,116 @@
+"""A stand-in BeerPi web service for dial-out tests: it can refuse, drop, forge or go away.
+
+A real python-socketio server on 127.0.0.1 with the ``/devices`` namespace;
+the test sets ``mode`` and the server behaves accordingly for the next connect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import socketio
+from aiohttp import web
+
+from beerpi_protocol.const import SOCKETIO_PATH
+from tests.support.daemon import free_port
+
+NAMESPACE = "/devices"
+
+
+class FakeService:
+    def __init__(self) -> None:
+        self.port = free_port()
+        # accept | refuse | drop (disconnect after drop_after_s) | forge (send a fake
+        # connect_error, record its answer, then disconnect)
+        self.mode = "accept"
+        self.drop_after_s = 1.0
+        self.refusals: list[float] = []  # time.monotonic() of each refusal
+        self.accepted: list[float] = []
+        self.forged_answers: list[Any] = []
+        self.events: list[str] = []
+        self.sids: set[str] = set()
+        self._runner: web.AppRunner | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.sio = self._fresh()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def _connect(self, sid: str, environ: object, auth: object = None) -> None:
+        if self.mode == "refuse":
+            self.refusals.append(time.monotonic())
+            raise socketio.exceptions.ConnectionRefusedError("unauthorized")
+        self.accepted.append(time.monotonic())
+        self.sids.add(sid)
+        if self.mode in ("drop", "forge"):
+            self._spawn(self._misbehave(sid, self.mode))
+
+    async def _disconnect(self, sid: str, reason: object = None) -> None:
+        self.sids.discard(sid)
+
+    async def drop_all(self) -> None:
+        for sid in list(self.sids):
+            await self.sio.disconnect(sid, namespace=NAMESPACE)
+
+    async def _any(self, event: str, sid: str, data: object = None) -> None:
+        self.events.append(event)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _misbehave(self, sid: str, mode: str) -> None:
+        await asyncio.sleep(0.1)  # let the connection settle
+        if mode == "forge":
+            with contextlib.suppress(Exception):
+                answer = await self.sio.call(
+                    "connect_error", {"message": "unauthorized"}, to=sid, namespace=NAMESPACE
+                )
+                self.forged_answers.append(answer)
+            await asyncio.sleep(0.1)
+        else:
+            await asyncio.sleep(max(0.0, self.drop_after_s - 0.1))
+        await self.sio.disconnect(sid, namespace=NAMESPACE)
+
+    async def start(self) -> None:
+        app = web.Application()
+        self.sio.attach(app, socketio_path=SOCKETIO_PATH)
+        self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.1)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+
+    async def stop(self) -> None:
+        """Go away (the port closes); ``start`` brings a fresh server back on it."""
+        for task in list(self._tasks):
+            task.cancel()
+        if self.sio.eio.sockets:
+            await self.sio.eio.disconnect()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        await self.sio.shutdown()
+        self.sio = self._fresh()
+
+    def _fresh(self) -> socketio.AsyncServer:
+        sio = socketio.AsyncServer(async_mode="aiohttp", logger=False, engineio_logger=False)
+        sio.on("connect", self._connect, namespace=NAMESPACE)
+        sio.on("disconnect", self._disconnect, namespace=NAMESPACE)
+        sio.on("*", self._any, namespace=NAMESPACE)
+        return sio
+
+
+@contextlib.asynccontextmanager
+async def fake_service(mode: str = "accept") -> AsyncIterator[FakeService]:
+    service = FakeService()
+    service.mode = mode
+    await service.start()
+    try:
+        yield service
+    finally:
+        await service.stop()
