@@ -80,6 +80,10 @@ class Thermostat:
         self._chamber_loop = ChamberLoop(s.tuning)
         self._last_s: float | None = None
         self._last: ControlDecision | None = None
+        # This step's safety holds (relay -> why): such a relay is planned off.
+        self._held: Mapping[str, str] = {}
+        # This step's beer reading and target, for the changeover rule.
+        self._beer: tuple[float | None, float] = (None, s.default_target_c)
 
     @property
     def guards(self) -> Mapping[str, RelayGuard]:
@@ -185,6 +189,7 @@ class Thermostat:
 
         controlled = self.controlled_relays
         check = self.safety.assess(now_s, samples, controlled=controlled)
+        self._held = check.holds
         infos = tuple(f.to_info(now_s, now_wall) for f in check.faults)
 
         def decide(
@@ -203,6 +208,7 @@ class Thermostat:
         if check.stop is not None or check.probe_c is None:
             all_off = dict.fromkeys(controlled, False)
             return decide(all_off, ThermostatAction.FAULT, check.stop or "no reading")
+        self._beer = (check.probe_c, target)
         return self._control(now_s, dt_s, target, check.probe_c, decide)
 
     def _progress(self, now_wall: datetime) -> ProfileProgress | None:
@@ -265,7 +271,9 @@ class Thermostat:
         # Relays that want off come first; the gate keeps a relay on for its minimum on time.
         for rid, want, _ in pairs:
             if rid is not None and not want:
-                kept = self.rules.refuse_off(rid, now_s, Cause.CONTROL)
+                kept = (
+                    None if rid in self._held else self.rules.refuse_off(rid, now_s, Cause.CONTROL)
+                )
                 desired[rid] = kept is not None
                 if kept is not None:
                     finishing.append(kept.message)
@@ -273,7 +281,14 @@ class Thermostat:
             if rid is None or not want:
                 continue
             refusal = self.rules.refuse_on(rid, now_s, Cause.CONTROL)
-            if other is not None and (desired.get(other, False) or self.guards[other].is_on):
+            changeover = self._changeover(rid, other)
+            if rid in self._held:
+                desired[rid] = False
+                waits.append(f"{rid} held off: {self._held[rid]}")
+            elif changeover is not None:
+                desired[rid] = False
+                waits.append(changeover)
+            elif other is not None and (desired.get(other, False) or self.guards[other].is_on):
                 # One step later at the earliest: offs never share a step with the other's on.
                 desired[rid] = False
                 waits.append(f"{rid} waits for {other} to stop")
@@ -293,6 +308,30 @@ class Thermostat:
         if finishing and action in (ThermostatAction.HEATING, ThermostatAction.COOLING):
             reason = f"{reason}; {'; '.join(finishing)}"
         return decide(desired, action, reason, setpoint)
+
+    def _changeover(self, relay: str, other: str | None) -> str | None:
+        """Why ``relay`` may not start yet because ``other`` ran last, None when it may.
+
+        Heating after cooling (or the other way round) waits until the beer itself
+        has crossed the target by ``changeover_c``: the chamber air swings past its
+        setpoint after every run and the beer coasts on, and answering that swing
+        with the opposite relay only makes the two alternate. (The gate adds the
+        changeover time.)
+        """
+        if other is None or self.guards[relay].is_on:
+            return None
+        theirs, ours = self.guards[other].ran_until_s, self.guards[relay].ran_until_s
+        if theirs is None or (ours is not None and ours > theirs):
+            return None  # the other did not run last
+        beer_c, target = self._beer
+        margin = self.settings.safety.changeover_c
+        if beer_c is None:
+            return None
+        heats = relay == self.settings.heater
+        if (beer_c < target - margin) if heats else (beer_c > target + margin):
+            return None
+        way = "below" if heats else "above"
+        return f"{relay} waits for the beer to be {margin:g} °C {way} target after the {other} ran"
 
     # -- state -------------------------------------------------------------------
 

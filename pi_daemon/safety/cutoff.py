@@ -36,5 +36,5 @@ def check_cutoff(
         return None
     if current is not None and current.code == code:
         return current
-    message = f"{probe_id} at {value_c:.1f} °C, {text}: everything off"
+    message = f"{probe_id} at {value_c:.1f} °C, {text}: heater and cooler off"
     return Fault(probe_id, code, message, now_s)

@@ -34,6 +34,9 @@ MAX_RUN_REST_S: Final = 1800.0
 # the other way round): the chamber air coasts on after a run, and chasing that
 # swing with the other relay only burns energy.
 CHANGEOVER_S: Final = 1800.0
+# And it heats after cooling (or cools after heating) only once the beer itself has
+# crossed the target by this much, so the two do not take turns around the target.
+CHANGEOVER_C: Final = 0.2
 
 # -- relay effect ------------------------------------------------------------------
 # A relay on this long while the chamber air has not moved its way by NO_EFFECT_C
@@ -163,6 +166,7 @@ class SafetySettings:
     cutoff_hysteresis_c: float = CUTOFF_HYSTERESIS_C
     no_effect_c: float = NO_EFFECT_C
     changeover_s: float = CHANGEOVER_S
+    changeover_c: float = CHANGEOVER_C
 
     def __post_init__(self) -> None:
         _check(self.probe_min_c < self.probe_max_c, "safety.probe_min_c must be < probe_max_c")
@@ -172,8 +176,7 @@ class SafetySettings:
             _check(math.isfinite(value) and value > 0, f"safety.{name} must be positive")
         _check(self.jump_rate_c_per_s >= 0, "safety.jump_rate_c_per_s must be >= 0")
         _check(self.cutoff_hysteresis_c >= 0, "safety.cutoff_hysteresis_c must be >= 0")
-        _check(
-            math.isfinite(self.changeover_s) and self.changeover_s >= 0,
-            "safety.changeover_s must be >= 0",
-        )
+        for name in ("changeover_s", "changeover_c"):
+            value = getattr(self, name)
+            _check(math.isfinite(value) and value >= 0, f"safety.{name} must be >= 0")
         _check(self.settle_reads >= 1, "safety.settle_reads must be >= 1")

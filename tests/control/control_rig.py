@@ -93,9 +93,7 @@ class Rig:
             "beer": self.sample("beer", self.model.beer_c),
             "fridge": self.sample("fridge", self.model.air_c),
         }
-        decision = self.thermostat.step(
-            self.now_s, wall(self.now_s), samples, self.gate.states()
-        )
+        decision = self.thermostat.step(self.now_s, wall(self.now_s), samples, self.gate.states())
         self.gate.hold(HOLDER, decision.holds, self.now_s)
         self.gate.apply(decision.relays, self.now_s, Cause.CONTROL, decision.reason)
         relays = self.relays

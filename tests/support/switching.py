@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -55,7 +56,7 @@ class PinWatch:
         """The longest time without a heater change between start and end."""
         times = [start] + [t for t, rid, _ in self.changes if rid == "heater" and start <= t < end]
         times.append(end)
-        return max(b - a for a, b in zip(times, times[1:], strict=False))
+        return max(b - a for a, b in itertools.pairwise(times))
 
 
 async def _watch(watch: PinWatch) -> None:
