@@ -73,8 +73,8 @@ CUTOFF_HYSTERESIS_C: Final = 1.0
 
 # -- watchdog ----------------------------------------------------------------------
 # Real seconds without a completed control step before every relay goes off.
-# Default for a 1 s read period: three times the slowest normal step (a probe
-# read timing out), so only a real stall trips it.
+# Default for a 1 s read period: well above the slowest normal step (a probe
+# read that times out after 5 s), so only a real stall trips it.
 WATCHDOG_S: Final = 15.0
 # The limit must cover at least this many read periods.
 WATCHDOG_MIN_PERIODS: Final = 3
@@ -152,7 +152,7 @@ FREE_TIMING: Final = RelayTiming()
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SafetySettings:
-    """The probe, cut-off and relay-effect rules of one thermostat."""
+    """The probe, cut-off, relay-effect and changeover rules of one thermostat."""
 
     probe_min_c: float = PROBE_MIN_C
     probe_max_c: float = PROBE_MAX_C

@@ -53,6 +53,9 @@ async def relay_switch_reaches_browser(service: RunningService, device: str) -> 
                 200,
                 {"relay": "heater", "on": True},
             )
+        # Heater and cooler are never on together: the daemon's interlock is a 409.
+        async with http.post(url + "/relays/cooler", json={"on": True}) as response:
+            assert (response.status, (await response.json())["error"]) == (409, "interlock")
 
         def heater_on_pushed() -> bool:
             return any(
