@@ -144,3 +144,6 @@ class DialOut:
         finally:
             self._sio = None
             await sio.shutdown()
+            # After a failed connect engine.io keeps its HTTP session open: a retry
+            # every minute for weeks would leak one each time. This closes it.
+            await sio.eio.disconnect()
