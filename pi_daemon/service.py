@@ -111,6 +111,7 @@ class Daemon:
         # Every relay change goes through the gate (see pi_daemon/safety).
         self.gate = RelayGate(hardware.relays, thermostat.rules, clock.monotonic)
         self._history_dirty = False
+        self._history_failing = False
         self.gate.listeners.append(self._switched)
         self.watchdog = Watchdog(
             config.watchdog_s, on_stall=self.on_watchdog_stall, on_recover=self.on_watchdog_recover
@@ -308,7 +309,12 @@ class Daemon:
         try:
             await asyncio.to_thread(save_history, self.thermostat.history_path, document)
         except OSError as err:
-            _LOGGER.warning("cannot keep the relay history: %s", err)
+            self._history_dirty = True  # try again next step; warn once per spell
+            log = _LOGGER.debug if self._history_failing else _LOGGER.warning
+            log("cannot keep the relay history: %s", err)
+            self._history_failing = True
+        else:
+            self._history_failing = False
 
     def _update_probe_states(self, now: datetime) -> None:
         faulty = self.thermostat.probe_faults()
