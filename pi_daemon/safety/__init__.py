@@ -12,9 +12,10 @@ config takes its defaults from there.
    own decisions keep a relay on for its minimum on time); offs go before ons.
 2. **Interlock** (``gate.py``). Heater and cooler are never on together.
    Switching one on by hand while the other is on is refused with
-   ``interlock`` ("cooler is on: switch it off first"). The thermostat waits
-   ``changeover_s`` after one stopped before it starts the other, so it does
-   not chase the air's coasting swing with the opposite relay.
+   ``interlock`` ("cooler is on: switch it off first"). The thermostat starts
+   the other only ``changeover_s`` after one stopped (the gate checks) and
+   once the beer is ``changeover_c`` past the target (the thermostat checks),
+   so it does not chase the air's coasting swing with the opposite relay.
 3. **Relay guard** (``guard.py``). Minimum on and off times per relay (a
    compressor rests at least 5 min), and a maximum run time, after which the
    relay is switched off and locked out for a rest (a mode change clears it).
