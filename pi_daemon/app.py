@@ -43,8 +43,6 @@ _LOGGER = logging.getLogger(__name__)
 # Open connections get this long to finish at exit (relays are already off):
 # a websocket whose client does not close it would otherwise hold the exit up.
 SHUTDOWN_TIMEOUT_S = 0.5
-# The loop and the link get this long to finish their step after a stop, then are cancelled.
-STOP_TIMEOUT_S = 5.0
 
 
 def device_id(config: DaemonConfig) -> str:
@@ -207,9 +205,8 @@ async def run(
             )
         # Only a signal (or the caller's stop) ends the daemon; supervised tasks never do.
         await stop.wait()
-        _done, pending = await asyncio.wait(tasks, timeout=STOP_TIMEOUT_S)
-        for task in pending:
-            task.cancel()
+        for task in tasks:
+            task.cancel()  # relays go off below whatever step they were in
         await asyncio.gather(*tasks, return_exceptions=True)
     finally:
         # Relays off before anything else can fail.
