@@ -205,9 +205,12 @@ class Thermostat:
 
         if self.mode is ThermostatMode.OFF:
             return decide({}, ThermostatAction.OFF, "thermostat off")
-        if check.stop is not None or check.probe_c is None:
-            all_off = dict.fromkeys(controlled, False)
-            return decide(all_off, ThermostatAction.FAULT, check.stop or "no reading")
+        all_off = dict.fromkeys(controlled, False)
+        if check.stop is not None:
+            return decide(all_off, ThermostatAction.FAULT, check.stop)
+        if check.probe_c is None:
+            why = f"no reading from the {self.settings.probe} probe yet"
+            return decide(all_off, ThermostatAction.WAITING, why)
         self._beer = (check.probe_c, target)
         return self._control(now_s, dt_s, target, check.probe_c, decide)
 

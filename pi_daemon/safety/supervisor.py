@@ -41,9 +41,9 @@ class Assessment:
     faults: tuple[Fault, ...]
     # relay -> why it must be off now and may not switch on
     holds: Mapping[str, str]
-    # Set when the thermostat must not control at all (cut-off, its probe in fault).
+    # Set when a safety rule stops the thermostat (cut-off, its probe in fault).
     stop: str | None
-    # The thermostat's probe reading to control with (None while in fault).
+    # The thermostat's probe reading to control with (None in fault or before the first).
     probe_c: float | None
 
 
@@ -108,9 +108,9 @@ class SafetySupervisor:
         stop: str | None = None
         if self._cutoff is not None:
             stop = self._cutoff.message
-        elif beer.value is None:
-            code = beer.fault.code.value if beer.fault else FaultCode.STALE.value
-            stop = f"{self.probe} probe in fault: {code}"
+        elif beer.fault is not None:
+            stop = f"{self.probe} probe in fault: {beer.fault.code.value}"
+        # No reading yet is not a fault until the probe is stale (``stale_s``).
         holds = dict.fromkeys(self._thermal, stop) if stop is not None else {}
         for rid, trip in self._trips.items():
             holds.setdefault(rid, trip.message)
