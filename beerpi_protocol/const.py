@@ -79,6 +79,8 @@ class ErrorCode(_StrEnum):
     UNKNOWN_MEDIA = "unknown_media"
     RELAY_UNDER_THERMOSTAT_CONTROL = "relay_under_thermostat_control"
     RELAY_LOCKED_OUT = "relay_locked_out"
+    # Heater and cooler are never on together: switch the other off first.
+    INTERLOCK = "interlock"
     CAMERA_UNAVAILABLE = "camera_unavailable"
     BUSY = "busy"
     UNAUTHORIZED = "unauthorized"
@@ -122,3 +124,7 @@ class FaultCode(_StrEnum):
     WATCHDOG = "watchdog"
     STORAGE = "storage"
     CAMERA = "camera"
+    # The dial-out link to the web service is refused or down (local control goes on).
+    LINK = "link"
+    # A relay has run for a while without moving the chamber air its way.
+    NO_EFFECT = "no_effect"

@@ -26,7 +26,9 @@ from beerpi_guard.origins import check_origins
 from beerpi_guard.tokens import WeakSecretError, check_token, resolve_secret
 from beerpi_protocol import DEFAULT_PORT
 
-from .control.settings import ControlSettings, RelayTiming, SafetySettings
+from .control.settings import ControlSettings
+from .safety import limits
+from .safety.limits import RelayTiming, SafetySettings
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
@@ -130,16 +132,21 @@ class ThermostatSection(_Section):
     # Used the first time; afterwards the mode and target last set are restored.
     initial_mode: Literal["off", "heat", "cool", "heat_cool"] = "off"
     initial_target: Celsius = 18.0
-    heater_min_on_s: Annotated[float, Field(ge=0, le=3600)] = 60.0
-    heater_min_off_s: Annotated[float, Field(ge=0, le=3600)] = 120.0
-    heater_max_run_s: Annotated[float, Field(gt=0, le=7 * 86400)] = 4 * 3600.0
-    cooler_min_on_s: Annotated[float, Field(ge=0, le=3600)] = 180.0
-    # A compressor must rest: at least five minutes between runs.
-    cooler_min_off_s: Annotated[float, Field(ge=300, le=7200)] = 600.0
-    cooler_max_run_s: Annotated[float, Field(gt=0, le=7 * 86400)] = 8 * 3600.0
-    high_cutoff: Celsius = 38.0
-    low_cutoff: Celsius = -4.0
-    stale_after_s: Annotated[float, Field(gt=0, le=86400)] = 60.0
+    # Relay protection and the safety rules: see pi_daemon/safety/limits.py for why.
+    heater_min_on_s: Annotated[float, Field(ge=0, le=3600)] = limits.HEATER_MIN_ON_S
+    heater_min_off_s: Annotated[float, Field(ge=0, le=3600)] = limits.HEATER_MIN_OFF_S
+    heater_max_run_s: Annotated[float, Field(gt=0, le=7 * 86400)] = limits.HEATER_MAX_RUN_S
+    heater_no_effect_s: Annotated[float, Field(gt=0, le=86400)] = limits.HEATER_NO_EFFECT_S
+    cooler_min_on_s: Annotated[float, Field(ge=0, le=3600)] = limits.COOLER_MIN_ON_S
+    cooler_min_off_s: Annotated[float, Field(ge=limits.COOLER_MIN_OFF_FLOOR_S, le=7200)] = (
+        limits.COOLER_MIN_OFF_S
+    )
+    cooler_max_run_s: Annotated[float, Field(gt=0, le=7 * 86400)] = limits.COOLER_MAX_RUN_S
+    cooler_no_effect_s: Annotated[float, Field(gt=0, le=86400)] = limits.COOLER_NO_EFFECT_S
+    changeover_s: Annotated[float, Field(ge=0, le=86400)] = limits.CHANGEOVER_S
+    high_cutoff: Celsius = limits.HIGH_CUTOFF_C
+    low_cutoff: Celsius = limits.LOW_CUTOFF_C
+    stale_after_s: Annotated[float, Field(gt=0, le=86400)] = limits.STALE_S
 
     @model_validator(mode="after")
     def _settings(self) -> Self:
@@ -161,16 +168,19 @@ class ThermostatSection(_Section):
                 min_on_s=self.heater_min_on_s,
                 min_off_s=self.heater_min_off_s,
                 max_run_s=self.heater_max_run_s,
+                no_effect_s=self.heater_no_effect_s,
             ),
             cooler_timing=RelayTiming(
                 min_on_s=self.cooler_min_on_s,
                 min_off_s=self.cooler_min_off_s,
                 max_run_s=self.cooler_max_run_s,
+                no_effect_s=self.cooler_no_effect_s,
             ),
             safety=SafetySettings(
                 high_cutoff_c=self.high_cutoff,
                 low_cutoff_c=self.low_cutoff,
                 stale_s=self.stale_after_s,
+                changeover_s=self.changeover_s,
             ),
         )
 
@@ -184,6 +194,12 @@ class SimulationSection(_Section):
     probe_conversion_s: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)] = 0.75
 
 
+class SafetySection(_Section):
+    # Real seconds without a completed control step before the watchdog switches
+    # every relay off; unset: 15 s, or three read periods when those are longer.
+    watchdog_s: Annotated[float, Field(gt=0, le=3600, allow_inf_nan=False)] | None = None
+
+
 class ZeroconfSection(_Section):
     enabled: bool = True
 
@@ -195,6 +211,10 @@ class DialOutSection(_Section):
     token: str = ""
     token_file: Path | None = None
     tls_verify: bool = True
+    # Longest wait between two tries while the service is refused or unreachable.
+    retry_max_s: Annotated[float, Field(gt=0, le=3600, allow_inf_nan=False)] = (
+        limits.LINK_RETRY_MAX_S
+    )
 
 
 def _default_probes() -> list[ProbeSection]:
@@ -226,6 +246,7 @@ class DaemonConfig(_Section):
     camera: CameraSection = CameraSection()
     thermostat: ThermostatSection = ThermostatSection()
     simulation: SimulationSection = SimulationSection()
+    safety: SafetySection = SafetySection()
     zeroconf: ZeroconfSection = ZeroconfSection()
     dialout: DialOutSection = DialOutSection()
 
@@ -253,7 +274,25 @@ class DaemonConfig(_Section):
             for i, probe in enumerate(self.probes):
                 if not probe.sensor_id:
                     raise ValueError(f"probes[{i}].sensor_id is required on real hardware")
+        watchdog = self.safety.watchdog_s
+        minimum = limits.WATCHDOG_MIN_PERIODS * self.read_period_real_s
+        if watchdog is not None and watchdog < minimum:
+            raise ValueError(
+                f"safety.watchdog_s must be at least {limits.WATCHDOG_MIN_PERIODS} read periods "
+                f"({minimum:g} s)"
+            )
         return self
+
+    @property
+    def read_period_real_s(self) -> float:
+        """Real seconds between probe reads (a slowed-down simulation reads less often)."""
+        speed = self.simulation.speed if self.simulate else 1.0
+        return self.sampling.read_interval_s / min(speed, 1.0)
+
+    @property
+    def watchdog_s(self) -> float:
+        """The watchdog's limit in real seconds."""
+        return limits.watchdog_limit_s(self.safety.watchdog_s, self.read_period_real_s)
 
     @property
     def record_interval_s(self) -> float:

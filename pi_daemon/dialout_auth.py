@@ -2,9 +2,10 @@
 
 The daemon opens the connection, so it is the initiator: it sends its device id
 and a nonce, checks the service's proof that it knows this device's token, and
-only then sends its own proof. It gives up (no more retries) when the service
-cannot prove that, refuses its proof, or speaks another protocol version: each
-means a configuration to fix, not a network to wait for.
+only then sends its own proof. The outcome of each connection's handshake is
+one value for the link to act on (``HandshakeOutcome``): up, refused (a
+configuration to fix: the link retries slowly and raises its ``link`` fault),
+or lost (a network to wait for). Nothing here stops the link retrying.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from beerpi_protocol.auth import Initiator, Role, Seal, SealError
@@ -21,6 +23,29 @@ from beerpi_protocol.errors import BeerPiError
 _LOGGER = logging.getLogger(__name__)
 
 Handle = Callable[[str, object], Awaitable[dict[str, Any]]]
+# A refusal's reason is the server's text: shown to people, so kept short.
+REASON_CHARS = 120
+
+
+@dataclass(frozen=True, slots=True)
+class HandshakeOutcome:
+    """``refused``/``lost`` say why the link did not come up; both None: it is up."""
+
+    refused: str | None = None
+    lost: str | None = None
+
+
+def refusal_reason(data: object) -> str:
+    """Why the service refused the connect (its CONNECT_ERROR), for the log and the fault."""
+    detail = data.get("data") if isinstance(data, Mapping) else None
+    message = data.get("message") if isinstance(data, Mapping) else data
+    text = message if isinstance(message, str) and message else "no reason given"
+    if isinstance(detail, Mapping) and detail.get("error") == ErrorCode.PROTOCOL_MISMATCH:
+        text = f"it speaks another protocol version: {text}"
+    elif text == ErrorCode.UNAUTHORIZED.value:
+        # A protocol 2 service never refuses a well-formed connect as unauthorized.
+        text = "unauthorized (a protocol 1 service? it must be updated)"
+    return text[:REASON_CHARS]
 
 
 def _refusal(message: str) -> dict[str, Any]:
@@ -34,54 +59,65 @@ class DialOutAuth:
         self._url = url
         self._initiator: Initiator | None = None
         self._seal: Seal | None = None
+        self._outcome: asyncio.Future[HandshakeOutcome] | None = None
         # One push at a time, so the service opens them in sequence order.
         self._lock = asyncio.Lock()
-        self.given_up = False
+
+    @property
+    def up(self) -> bool:
+        return self._seal is not None and self._initiator is None
 
     def start(self) -> dict[str, str]:
         """A new connection's ``auth``: this device's id and a fresh nonce, no secret."""
         self._initiator = Initiator(self._token, Role.DEVICE, self._device_id)
         self._seal = None
+        self._outcome = asyncio.get_running_loop().create_future()
         return self._initiator.connect_auth()
 
-    def _give_up(self, why: str) -> None:
-        self.given_up = True
-        _LOGGER.error("dial-out: %s %s; giving up", self._url, why)
+    async def outcome(self, timeout_s: float) -> HandshakeOutcome:
+        """How this connection's handshake ended; lost when it takes over ``timeout_s``."""
+        assert self._outcome is not None, "start() first"
+        try:
+            return await asyncio.wait_for(asyncio.shield(self._outcome), timeout_s)
+        except TimeoutError:
+            return HandshakeOutcome(lost=f"no handshake within {timeout_s:g} s")
 
-    def refused(self, data: object) -> None:
-        """The service refused the connect itself (``connect_error``)."""
-        detail = data.get("data") if isinstance(data, Mapping) else None
-        message = data.get("message") if isinstance(data, Mapping) else data
-        if isinstance(detail, Mapping) and detail.get("error") == ErrorCode.PROTOCOL_MISMATCH:
-            self._give_up(f"speaks another protocol version ({message})")
-        elif message == ErrorCode.UNAUTHORIZED.value:
-            # A protocol 2 service never refuses a well-formed connect as unauthorized.
-            self._give_up("refused the connection (a protocol 1 service? it must be updated)")
+    def _settle(self, outcome: HandshakeOutcome) -> None:
+        if self._outcome is not None and not self._outcome.done():
+            self._outcome.set_result(outcome)
 
-    async def on_event(self, event: str, payload: object, namespace: Any) -> bool:
-        """Run the handshake on the service's challenge; True once the link is up."""
-        if event != Handshake.CHALLENGE or self._initiator is None:
-            return False
+    def ended(self) -> None:
+        """The connection ended; a handshake still waiting is lost."""
+        self._settle(HandshakeOutcome(lost="the connection ended during the handshake"))
+
+    def is_challenge(self, event: str) -> bool:
+        return event == Handshake.CHALLENGE and self._initiator is not None
+
+    async def on_challenge(self, payload: object, namespace: Any) -> None:
+        """Check the service's proof, then send ours; settles this connection's outcome."""
         initiator, self._initiator = self._initiator, None  # one challenge per connection
+        assert initiator is not None
         try:
             proof, seal, _ = initiator.respond(payload)
         except BeerPiError as err:
-            self._give_up(f"is not trusted: {err}")
+            self._settle(HandshakeOutcome(refused=f"the service is not trusted: {err}"))
             await namespace.disconnect()
-            return False
+            return
         # Before the proof goes out: the service's first request may beat the ack.
         self._seal = seal
         try:
             ack = await namespace.call(Handshake.PROOF.value, proof, timeout=10)
         except Exception as err:  # any failure here is a lost link: retry
-            _LOGGER.warning("dial-out: %s did not answer the handshake (%s)", self._url, err)
+            self._seal = None
+            self._settle(HandshakeOutcome(lost=f"no answer to the handshake ({err})"))
             await namespace.disconnect()
-            return False
+            return
         if not isinstance(ack, Mapping) or ack.get("ok") is not True:
-            self._give_up("refused this device's proof of its token (a different token?)")
+            self._seal = None
+            self._settle(HandshakeOutcome(refused="it refused this device's proof of its token"))
             await namespace.disconnect()
-            return False
-        return True
+            return
+        self._settle(HandshakeOutcome())
 
     async def answer(self, event: str, payload: object, handle: Handle) -> dict[str, Any]:
         """Open a request, run it, seal the answer; unsealed requests are refused."""

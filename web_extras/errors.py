@@ -46,6 +46,7 @@ _DAEMON_STATUS = {
     "unknown_media": 404,
     "relay_under_thermostat_control": 409,
     "relay_locked_out": 409,
+    "interlock": 409,
     "camera_unavailable": 409,
     "busy": 409,
     "rate_limited": 429,

@@ -137,3 +137,27 @@ def test_the_token_comes_from_exactly_one_place(tmp_path: Path) -> None:
         load_config(None, {**SIM, "server.token_file": str(token_file)})
     with pytest.raises(ConfigError, match=r"dialout\.token is required"):
         load_config(None, {**SIM, "dialout.server": "http://x"}, environ={})
+
+
+def test_the_watchdog_limit_comes_from_the_config_and_is_checked() -> None:
+    base = {"simulate": True, "server.token": "t"}
+    assert load_config(None, base).watchdog_s == 15.0  # a 1 s read period
+    assert load_config(None, {**base, "safety.watchdog_s": 4.0}).watchdog_s == 4.0
+    # Unset, it covers at least three read periods.
+    assert load_config(None, {**base, "sampling.read_interval_s": 60.0}).watchdog_s == 180.0
+    for bad in (0, -1.0, float("nan"), "soon", 2.0):
+        with pytest.raises(ConfigError, match=r"safety\.watchdog_s"):
+            load_config(None, {**base, "safety.watchdog_s": bad})
+
+
+def test_safety_defaults_come_from_the_safety_rules() -> None:
+    from pi_daemon.safety import limits
+
+    t = load_config(None, {"simulate": True, "server.token": "t"}).thermostat
+    settings = t.control_settings()
+    assert settings.heater_timing.min_off_s == limits.HEATER_MIN_OFF_S
+    assert settings.cooler_timing.max_run_s == limits.COOLER_MAX_RUN_S
+    assert settings.heater_timing.no_effect_s == limits.HEATER_NO_EFFECT_S
+    assert settings.cooler_timing.no_effect_s == limits.COOLER_NO_EFFECT_S
+    assert settings.safety.high_cutoff_c == limits.HIGH_CUTOFF_C
+    assert settings.safety.changeover_s == limits.CHANGEOVER_S

@@ -93,6 +93,8 @@ async def test_get_state(client: BeerPiClient) -> None:
 async def test_set_relay_and_its_errors(client: BeerPiClient) -> None:
     await client.set_relay("heater", True)
     assert (await client.get_state()).relays["heater"].on
+    # Heater and cooler are never on together.
+    assert await _error(client.set_relay("cooler", True)) == ErrorCode.INTERLOCK
     await client.set_relay("heater", False)
     # Switching off is always allowed; on again must wait out the minimum off time.
     assert await _error(client.set_relay("heater", True)) == ErrorCode.RELAY_LOCKED_OUT

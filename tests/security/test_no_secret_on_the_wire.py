@@ -89,7 +89,7 @@ async def test_a_daemon_dialling_out_sends_an_impostor_service_nothing(
         **{"device.id": DEVICE, "dialout.server": impostor.url, "dialout.token": TOKEN},
     )
     async with running_daemon(config):
-        await wait_until(lambda: "giving up" in caplog.text)
+        await wait_until(lambda: "is not trusted" in caplog.text)
     assert_nothing_to_steal(impostor, dial_out=True)
 
 

@@ -9,6 +9,7 @@ import aiohttp
 import pytest
 import socketio
 
+from beerpi_protocol import FaultCode
 from tests.support.daemon import TOKEN, running_daemon, sim_config
 from tests.web.service import (
     API_TOKEN,
@@ -53,6 +54,9 @@ async def relay_switch_reaches_browser(service: RunningService, device: str) -> 
                 200,
                 {"relay": "heater", "on": True},
             )
+        # Heater and cooler are never on together: the daemon's interlock is a 409.
+        async with http.post(url + "/relays/cooler", json={"on": True}) as response:
+            assert (response.status, (await response.json())["error"]) == (409, "interlock")
 
         def heater_on_pushed() -> bool:
             return any(
@@ -159,18 +163,22 @@ async def test_dial_out_version_1_auth_is_told_to_upgrade(tmp_path: Path, auth: 
     ("device", "token"),
     [("dialout-1", "another-token-0123456789"), ("unknown-device", DEVICE_TOKEN)],
 )
-async def test_dial_out_without_the_right_token_gets_nothing_and_gives_up(
+async def test_dial_out_without_the_right_token_gets_nothing(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, device: str, token: str
 ) -> None:
-    """The service cannot prove the daemon's token: the daemon sends no proof and stops."""
+    """The service cannot prove the daemon's token: the daemon sends no proof, raises
+    its link fault and keeps retrying (issue 13: nothing remote stops the Pi)."""
     config = web_config(tmp_path / "web", device_tokens={"dialout-1": DEVICE_TOKEN})
     async with running_service(config) as service:
         daemon_config = sim_config(
             tmp_path / "daemon",
             **{"device.id": device, "dialout.server": service.url, "dialout.token": token},
         )
-        async with running_daemon(daemon_config):
-            await wait_until(lambda: "giving up" in caplog.text)
+        async with running_daemon(daemon_config) as daemon:
+            await wait_until(lambda: "refused this device's link" in caplog.text)
+            faults = daemon.daemon.state().faults
+            assert [f.code for f in faults if f.source == "dialout"] == [FaultCode.LINK]
+            assert not daemon.task.done()
         assert "is not trusted" in caplog.text
         assert service.hub.records() == []
         assert "dial-out refused: wrong proof" not in caplog.text  # no proof was sent
