@@ -26,6 +26,7 @@ from tests.reliability.web_support import (
     WebProcess,
     gap_events,
     outbox_rows,
+    rollup_mismatches,
     stored_cursor,
     stored_rows,
     wait_for,
@@ -138,6 +139,8 @@ class Checker:
         assert per_probe_taken == per_probe_stored
         assert self.cursor() == rows[-1][0]
         assert gap_events(self.history, self.device) == 0
+        # Every rollup level counts each stored reading once: replays added nothing.
+        assert rollup_mismatches(self.history, self.device) == []
         # A restarted simulated clock starts again at the wall clock, behind the
         # old run's 60x time: two readings may share a timestamp (one stored).
         same_stamp = len(rows) - len(taken)

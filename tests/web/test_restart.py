@@ -77,6 +77,14 @@ async def test_restart_loses_nothing(
             await wait_until(caught_up)
             stored = await stored_up_to(service.store, device, probes, snapshot[-1])
             assert sorted(stored, key=_key) == sorted(snapshot, key=_key)  # each exactly once
+            # The daily rollups (two whole days: nothing else is read) count each once too.
+            day = snapshot[0].timestamp.replace(hour=0, minute=0, second=0, microsecond=0)
+            days = (day, day + timedelta(days=2))
+            for probe in probes:
+                daily = await service.store.series(device, probe, *days, 2)
+                assert sum(b.count for b in daily) == await service.store.count(
+                    device, probe, *days
+                )
             assert await service.store.get_cursor(device) is not None
 
 
