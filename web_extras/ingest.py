@@ -5,6 +5,11 @@ replay a batch but never skip one. A pushed page is stored only when it starts
 right after the stored cursor; otherwise (a push was missed, the service was
 away) the recorder catches up with ``readings_since`` from the stored cursor.
 One lock per device keeps a push and a catch-up from interleaving.
+
+Events are stamped by the daemon's clock, like its readings: ``connected`` with
+the link's first state (and the daemon's boot id, beside the one it had when it
+connected before: the trend page tells a reboot from a daemon restart by them),
+the others with the hub's estimate of the daemon's time.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from beerpi_protocol.const import Request
@@ -24,7 +29,7 @@ from .hub import DeviceHub, DeviceLink
 from .statediff import state_events
 from .store import Event, EventKind, LinkCursor, MediaKind, StoredReading
 from .store import MediaInfo as StoredMedia
-from .timefmt import now, parse_iso
+from .timefmt import parse_iso
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -44,13 +49,8 @@ def _seq_of(cursor: str | None) -> int:
         return -1  # not a seq: never "next", so the recorder catches up
 
 
-def _stamp(text: str | None) -> datetime:
-    if text:
-        try:
-            return parse_iso(text)
-        except ValueError:
-            pass
-    return now()
+# Later than any event: last_event() before it is the newest one.
+_FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 class Recorder:
@@ -58,16 +58,40 @@ class Recorder:
         self.hub = hub
         self.store = hub.store
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # Links whose ``connected`` event waits for their first state (its time).
+        self._connecting: dict[str, DeviceLink] = {}
+
+    def _stamp(self, device: str, text: str | None) -> datetime:
+        """A time the daemon sent, else now by its clock."""
+        if text:
+            try:
+                return parse_iso(text)
+            except ValueError:
+                pass
+        return self.hub.device_time(device)
 
     # -- connection ----------------------------------------------------------
 
     async def connected(self, device: str, link: DeviceLink, info: DeviceInfo | None) -> None:
         await self.hub.attach(device, link, info)
-        await self._event(Event(device, now(), EventKind.CONNECTED, {"link": link.kind}))
+        self._connecting[device] = link
+
+    async def _record_connected(self, device: str, when: datetime) -> None:
+        link = self._connecting.pop(device, None)
+        if link is None:
+            return
+        record = self.hub.find(device)
+        boot = record.info.boot_id if record is not None and record.info is not None else None
+        before = await self.store.last_event(device, EventKind.CONNECTED, _FAR_FUTURE)
+        previous = None if before is None else before.data.get("boot_id")
+        data = {"link": link.kind, "boot_id": boot, "previous_boot_id": previous}
+        await self._event(Event(device, when, EventKind.CONNECTED, data))
 
     async def disconnected(self, device: str, link: DeviceLink) -> None:
         if await self.hub.detach(device, link):
-            await self._event(Event(device, now(), EventKind.DISCONNECTED, {"link": link.kind}))
+            when = self.hub.device_time(device)
+            await self._record_connected(device, when)  # a link that never sent a state
+            await self._event(Event(device, when, EventKind.DISCONNECTED, {"link": link.kind}))
 
     # -- readings ------------------------------------------------------------
 
@@ -94,7 +118,8 @@ class Recorder:
                 continue
             page = ReadingsPage.from_dict(answer)
             if page.gap:
-                await self._event(Event(device, now(), EventKind.GAP, {"after_cursor": cursor}))
+                when = self.hub.device_time(device)
+                await self._event(Event(device, when, EventKind.GAP, {"after_cursor": cursor}))
             added += await self._store_page(device, page)
             cursor = page.cursor if page.cursor is not None else cursor
             if not page.more or not page.readings:
@@ -141,12 +166,13 @@ class Recorder:
 
     async def state(self, device: str, state: State) -> None:
         previous = await self.hub.set_state(device, state)
+        await self._record_connected(device, self._stamp(device, state.timestamp))
         for event in state_events(device, previous, state):
             await self._event(event)
 
     async def fault(self, device: str, fault: FaultInfo) -> None:
         kind = EventKind.FAULT_RAISED if fault.active else EventKind.FAULT_CLEARED
-        await self._event(Event(device, _stamp(fault.since), kind, fault.to_dict()))
+        await self._event(Event(device, self._stamp(device, fault.since), kind, fault.to_dict()))
 
     async def media(self, device: str, media: MediaInfo, *, announce: bool) -> StoredMedia | None:
         """Record a photo/video; ``announce`` (a ``photo`` push) also adds a timeline event."""
@@ -154,7 +180,7 @@ class Recorder:
             stored = StoredMedia(
                 device=device,
                 id=media.id,
-                timestamp=_stamp(media.timestamp),
+                timestamp=self._stamp(device, media.timestamp),
                 kind=MediaKind(media.kind),
                 content_type=media.content_type,
                 size=media.size,
