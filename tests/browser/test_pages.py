@@ -174,10 +174,10 @@ def test_trend_page_draws_the_stored_history_and_zooms(page: Page, stack: Stack)
     page.get_by_role("button", name="6 h").click()
     chart = page.locator("#chart")
     expect(chart).to_have_attribute("data-points", re.compile(r"^[1-9]\d+$"))
-    beer = page.locator("#chart .probe-beer path.line")
+    beer = page.locator("#chart [data-probe=beer] path.line")
     assert int(beer.get_attribute("data-points") or 0) >= 10
     assert (beer.get_attribute("d") or "").count("L") >= 10
-    expect(page.locator("#chart .probe-fridge path.line")).to_have_count(1)
+    expect(page.locator("#chart [data-probe=fridge] path.line")).to_have_count(1)
 
     # Never more buckets than the plot has pixels.
     width = page.evaluate("document.querySelector('#chart svg').getBoundingClientRect().width")
