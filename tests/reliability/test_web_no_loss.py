@@ -25,6 +25,7 @@ from tests.reliability.web_support import (
     TcpProxy,
     WebProcess,
     gap_events,
+    outbox_count,
     outbox_rows,
     rollup_mismatches,
     stored_cursor,
@@ -114,6 +115,10 @@ class Checker:
     def caught_up(self) -> bool:
         rows = outbox_rows(self.daemon_dir)
         return bool(rows) and self.cursor() == rows[-1][0]
+
+    async def last_run_recorded(self, before: int) -> None:
+        """Wait for the quiet daemon's one record, so caught_up() cannot come before it."""
+        await wait_for(lambda: outbox_count(self.daemon_dir) > before, 30)
 
     def final(self) -> dict[str, int]:
         """Exactly once: the stored readings are the outbox's, per probe, none missing or extra."""
@@ -232,7 +237,9 @@ async def test_dial_in_loses_nothing_through_kills_cuts_and_restarts(tmp_path: P
         proxy.cut()
         await hold(pause(), checker)
         # The last run: the outbox stops growing, the service catches up with it.
+        before = outbox_count(daemon.data_dir)
         await daemon.restart(*QUIET)
+        await checker.last_run_recorded(before)
         await wait_for(checker.caught_up, 30)
         checker.check_prefix()
         counts = checker.final()
@@ -295,7 +302,9 @@ async def test_dial_out_loses_nothing_through_kills_cuts_and_restarts(tmp_path: 
         await asyncio.sleep(1.0)
         await asyncio.to_thread(web.start)
         await hold(1.0, checker)
+        before = outbox_count(daemon.data_dir)
         await daemon.restart(*QUIET)
+        await checker.last_run_recorded(before)
         await wait_for(checker.caught_up, 30)
         checker.check_prefix()
         counts = checker.final()
