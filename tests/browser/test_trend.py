@@ -356,7 +356,7 @@ def test_first_draw_of_a_year_of_readings(
     """
     results: dict[str, list[int]] = {}
     for range_ in ("all", "30d"):
-        for _run in range(3):
+        for _run in range(2):
             context = browser.new_context(viewport={"width": 1366, "height": 900})
             page = context.new_page()
             try:
