@@ -42,6 +42,7 @@ from .base import (
     level_deltas,
     to_millis,
     utc,
+    utc_millis,
 )
 from .sqlite_schema import migrate
 
@@ -175,7 +176,7 @@ class SqliteHistoryStore:
     async def add_readings(
         self, readings: Iterable[StoredReading], cursor: LinkCursor | None = None
     ) -> int:
-        batch = [(r.device, r.probe, to_millis(r.timestamp), r.temperature) for r in readings]
+        batch = [(r.device, r.probe, utc_millis(r.timestamp), r.temperature) for r in readings]
         return await self._run(self._add_sync, batch, cursor)
 
     async def add_points(self, device: str, probe: str, points: Iterable[tuple[int, float]]) -> int:
@@ -198,10 +199,11 @@ class SqliteHistoryStore:
             with self._transaction() as db:
                 # The first copy of a (series, ts) in the batch wins, as in the table.
                 rows: dict[tuple[int, int], float] = {}
+                ids = self._series
                 for device, probe, ts, temperature in batch:
                     if horizon is not None and ts < horizon:
                         continue
-                    sid = self._series_id(device, probe, create=True)
+                    sid = ids.get((device, probe)) or self._series_id(device, probe, create=True)
                     assert sid is not None
                     rows.setdefault((sid, ts), temperature)
                 new = self._insert_new(db, [(s, t, v) for (s, t), v in rows.items()])
