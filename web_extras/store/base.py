@@ -252,29 +252,33 @@ PartRow = tuple[int, float, float, float, int]
 
 def combine(grid: Grid, *sources: Iterable[PartRow]) -> list[Bucket]:
     """Merge per-bucket aggregates that the database computed from each source."""
-    merged: dict[int, list[float]] = {}
-    for source in sources:
-        for index, low, high, total, count in source:
-            seen = merged.get(index)
-            if seen is None:
-                merged[index] = [low, high, total, count]
-            else:
-                seen[0] = min(seen[0], low)
-                seen[1] = max(seen[1], high)
-                seen[2] += total
-                seen[3] += count
+    parts = [rows for rows in (list(source) for source in sources) if rows]
+    if len(parts) == 1:  # the usual case: one level covers the range; no merging
+        rows = sorted(parts[0])
+    else:
+        merged: dict[int, list[float]] = {}
+        for part in parts:
+            for index, low, high, total, count in part:
+                seen = merged.get(index)
+                if seen is None:
+                    merged[index] = [low, high, total, count]
+                else:
+                    seen[0] = min(seen[0], low)
+                    seen[1] = max(seen[1], high)
+                    seen[2] += total
+                    seen[3] += count
+        rows = [(i, m[0], m[1], m[2], int(m[3])) for i, m in sorted(merged.items())]
     buckets: list[Bucket] = []
-    start_ms, width, end_ms = grid.start_ms, grid.width_ms, grid.end_ms
+    first, last = from_millis(grid.start_ms), grid.size - 1
+    step, end = timedelta(milliseconds=grid.width_ms), from_millis(grid.end_ms)
     after = -1  # index of the bucket whose end was made last, reused as the next start
     after_end = EPOCH
-    for index in sorted(merged):
-        low, high, total, number = merged[index]
-        count = int(number)
+    for index, low, high, total, count in rows:
         if count <= 0:
             continue
-        begin = after_end if index == after else from_millis(start_ms + index * width)
-        after, after_end = index + 1, from_millis(min(start_ms + (index + 1) * width, end_ms))
-        buckets.append(Bucket(begin, after_end, low, total / count, high, count))
+        begin = after_end if index == after else first + step * index
+        after, after_end = index + 1, end if index >= last else begin + step
+        buckets.append(Bucket(begin, after_end, low, total / count, high, int(count)))
     return buckets
 
 
