@@ -60,10 +60,14 @@ async function fetchSpan() {
   return view.span;
 }
 
-// The range a device opens on when the user never chose one for it.
+// The range a device opens on when the user never chose one for it: all of a
+// short history, else the last 30 days (all again when it has been silent
+// for longer: the last 30 days would be empty).
 function fittingRange(span) {
   if (!span || !span.first) return "24h";
-  return deviceNow() - span.first.getTime() <= FIT_ALL_MS ? "all" : "30d";
+  const now = deviceNow();
+  if (now - span.first.getTime() <= FIT_ALL_MS) return "all";
+  return span.last && now - span.last.getTime() < FIT_ALL_MS ? "30d" : "all";
 }
 
 async function currentRange() {
