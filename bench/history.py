@@ -62,7 +62,7 @@ END_MS = to_millis(END)
 BATCH = 1000
 BUCKETS = 1000
 DEVICE = "bench"
-SERIES_RUNS = 21
+SERIES_RUNS = 51  # a series takes milliseconds: many runs give a steadier median
 BASELINE_RUNS = 3
 # (label, minutes) of the ranges in the query-growth table, all ending at END.
 RANGES = (

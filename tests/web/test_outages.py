@@ -130,6 +130,12 @@ async def test_the_readings_api_lists_outages_and_the_span(service: RunningServi
         "first": "2024-03-01T00:00:00.000Z",
         "last": "2024-03-01T04:59:00.000Z",
     }
+    # "All": from the first reading, as the answer's start says.
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(url + "/readings", params={**query, "start": "first"}) as response,
+    ):
+        assert (await response.json())["start"] == "2024-03-01T00:00:00.000Z"
     # One probe: its buckets only.
     async with (
         aiohttp.ClientSession() as http,

@@ -13,9 +13,9 @@ from web_extras.media import check_id
 from web_extras.outages import find_outages
 from web_extras.store import Bucket, EventKind, MediaInfo
 from web_extras.store.base import Grid
-from web_extras.timefmt import iso
+from web_extras.timefmt import iso, now
 
-from .common import device_of, int_param, time_range
+from .common import DEFAULT_SPAN, device_of, int_param, time_param, time_range
 
 routes = web.RouteTableDef()
 
@@ -46,9 +46,15 @@ async def _probes(request: web.Request, device: str) -> list[str]:
 @routes.get("/api/devices/{id}/readings")
 async def readings(request: web.Request) -> web.Response:
     record = await device_of(request)
-    start, end = time_range(request)
-    buckets = int_param(request, "buckets", DEFAULT_BUCKETS, 1, MAX_BUCKETS)
     store = request.app[STORE]
+    if request.query.get("start") == "first":
+        # "All" on the trend page: from the first reading, without asking first.
+        span = await store.span(record.id)
+        end = time_param(request, "end") or now()
+        start = span[0] if span is not None and span[0] < end else end - DEFAULT_SPAN
+    else:
+        start, end = time_range(request)
+    buckets = int_param(request, "buckets", DEFAULT_BUCKETS, 1, MAX_BUCKETS)
     head = {"device": record.id, "start": iso(start), "end": iso(end)}
     probe = request.query.get("probe")
     if probe:

@@ -25,7 +25,6 @@ const view = {
   receivedAt: Date.now(),
   range: "24h",
   span: null,          // {first, last} of the device's history (GET .../readings/span)
-  spanFresh: false,    // fetched while choosing the range: "All" need not ask again
   zoom: null,          // [Date, Date] while zoomed in
   data: null,          // what the chart shows (see load())
   loading: 0,          // sequence number: answers to older requests are dropped
@@ -70,16 +69,14 @@ function fittingRange(span) {
   return span.last && now - span.last.getTime() < FIT_ALL_MS ? "30d" : "all";
 }
 
-async function currentRange() {
+// [start, end] to show; for "All" the start is null: the service starts the
+// readings at the first one ("start=first"), which saves asking for it first.
+function currentRange() {
   if (view.zoom) return view.zoom;
   // A minute past now, so the newest reading is inside the half-open range.
   const end = new Date(Math.max(deviceNow(), view.span?.last?.getTime() ?? 0) + 60 * 1000);
   const span = RANGES[view.range];
-  if (span) return [new Date(end.getTime() - span), end];
-  const { first } = view.spanFresh ? view.span : await fetchSpan();
-  view.spanFresh = false;
-  if (!first || first >= end) return [new Date(end.getTime() - DAY), end];
-  return [first, end];
+  return [span ? new Date(end.getTime() - span) : null, end];
 }
 
 function rangeKey(device) {
@@ -101,16 +98,19 @@ async function load() {
   const sequence = ++view.loading;
   setRangeLabel("Loading…");
   try {
-    const [start, end] = await currentRange();
+    const [asked, end] = currentRange();
     const buckets = bucketCount();
-    const span = query({ start: start.toISOString(), end: end.toISOString() });
+    // Events and media of "All": everything before its end (the chart keeps
+    // those from the first reading on).
+    const span = query({ start: (asked || new Date(0)).toISOString(), end: end.toISOString() });
     const id = view.device.id;
     const [readings, events, media] = await Promise.all([
-      api(deviceUrl(id, `/readings${query({ start: start.toISOString(), end: end.toISOString(), buckets })}`)),
+      api(deviceUrl(id, `/readings${query({ start: asked ? asked.toISOString() : "first", end: end.toISOString(), buckets })}`)),
       api(deviceUrl(id, `/events${span}`)).catch(() => []),
       api(deviceUrl(id, `/media${span}`)).catch(() => []),
     ]);
     if (sequence !== view.loading) return; // a newer request was made meanwhile
+    const start = asked || new Date(readings.start);
     const probes = {};
     const bucketMs = (end - start) / buckets;
     for (const [probe, list] of Object.entries(readings.probes || {})) {
@@ -120,8 +120,9 @@ async function load() {
       start, end, buckets, probes,
       outages: parseOutages(readings.outages),
       events: events.map((event) => ({ ...event, time: new Date(event.timestamp) }))
-        .sort((a, b) => a.time - b.time),
-      media: media.map((item) => ({ ...item, time: new Date(item.timestamp) })),
+        .filter((event) => event.time >= start).sort((a, b) => a.time - b.time),
+      media: media.map((item) => ({ ...item, time: new Date(item.timestamp) }))
+        .filter((item) => item.time >= start),
     };
     updateCsvLink(start, end);
     setRangeLabel(`${rangeTime(start, end, start)} – ${rangeTime(start, end, end)} · ${buckets} buckets of ${formatDuration((end - start) / buckets / 1000)}`);
@@ -251,7 +252,6 @@ async function selectDevice(entry) {
   view.receivedAt = Date.now();
   view.zoom = null;
   view.span = null;
-  view.spanFresh = false;
   view.data = null;
   if (!entry) return;
   document.title = `BeerPi · trend · ${entry.name || entry.id}`;
@@ -264,7 +264,6 @@ async function selectDevice(entry) {
   if (!(range in RANGES)) {
     try {
       range = fittingRange(await fetchSpan());
-      view.spanFresh = true;
     } catch (error) {
       range = "24h";
     }
