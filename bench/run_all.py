@@ -11,7 +11,8 @@ JSON, each row::
     {"metric": str, "value": number, "unit": str, "goal": str | null,
      "passed": bool | null, "baseline": str | null, "ratio": str | null}
 
-Older result formats (control, history) are read by adapters below. The table
+and may add ``"notes"``, a list of strings printed under the table. The older
+result format of control is read by an adapter below. The table
 goes to stdout, ``bench/results/summary.json`` and ``summary.md`` (with date
 and machine). Exit status: 1 if a benchmark crashed, timed out or wrote no
 usable result; a missed goal shows as FAIL and exits 2 only with --strict,
@@ -203,7 +204,10 @@ def check_rows(rows: object) -> list[Row]:
 
 def rows_for(name: str, result: Any) -> tuple[list[Row], list[str]]:
     if isinstance(result, dict) and "metrics" in result:
-        return check_rows(result["metrics"]), []
+        notes = result.get("notes", [])
+        if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
+            raise ResultError("'notes' must be a list of strings")
+        return check_rows(result["metrics"]), notes
     adapter = ADAPTERS.get(name)
     if adapter is None:
         raise ResultError("no 'metrics' list")
@@ -211,7 +215,7 @@ def rows_for(name: str, result: Any) -> tuple[list[Row], list[str]]:
     return check_rows(rows), notes
 
 
-# -- adapters for result files written before the 'metrics' convention ------------------
+# -- the adapter for a result file written before the 'metrics' convention -------------
 
 
 def control_rows(result: Any) -> tuple[list[Row], list[str]]:
@@ -257,89 +261,8 @@ def control_rows(result: Any) -> tuple[list[Row], list[str]]:
     ], []
 
 
-MONGO_LABEL = "secantus (in-process MongoDB emulator)"
-
-
-def history_rows(result: Any) -> tuple[list[Row], list[str]]:
-    """bench/history.py: batched ingest, and a year -> 1000 buckets in the database vs in Python.
-
-    Its goals (issue 9): the series in < 200 ms and >= 20x faster than fetching every point.
-    The MongoDB-protocol part runs on secantus, an emulator, and is labelled as such.
-    """
-    rows: list[Row] = []
-    notes: list[str] = []
-    for store in ("sqlite", "mongo"):
-        part = result.get(store)
-        if not isinstance(part, dict):
-            notes.append(f"history {store}: {part}")
-            continue
-        label = MONGO_LABEL if store == "mongo" else store
-        if store == "mongo":
-            notes.append(
-                f"history {MONGO_LABEL}: the MongoDB-protocol store's rows; secantus evaluates "
-                "aggregation pipelines in Python, in-process, so they test BeerPi's MongoDB code "
-                "path and say nothing about a real mongod's speed"
-            )
-        for key, ingest in part.items():
-            if key.startswith("ingest") and isinstance(ingest, dict):
-                how = key.removeprefix("ingest").strip("_").replace("_", " ")
-                rows.append(
-                    {
-                        "metric": f"history {label} ingest{' (' + how + ')' if how else ''}",
-                        "value": float(ingest["readings_per_s"]),
-                        "unit": "readings/s",
-                        "goal": None,
-                        "passed": None,
-                        "baseline": None,
-                        "ratio": None,
-                    }
-                )
-        if isinstance(part.get("year_load"), dict):
-            rows.append(
-                {
-                    "metric": f"history {label} load of the year data set",
-                    "value": float(part["year_load"]["readings_per_s"]),
-                    "unit": "readings/s",
-                    "goal": None,
-                    "passed": None,
-                    "baseline": None,
-                    "ratio": f"{int(part['year_load']['readings']):,} readings loaded",
-                }
-            )
-        query = part["query"]
-        in_db, fetch_all = float(query["series_in_db_ms"]), float(query["fetch_all_ms"])
-        points = int(query["points"])
-        rows.append(
-            {
-                "metric": f"history {label}: {points:,} readings → 1000 buckets",
-                "value": in_db,
-                "unit": "ms",
-                "goal": "< 200 ms",
-                "passed": in_db < 200,
-                "baseline": f"fetch all + Python: {fetch_all:,.0f} ms",
-                "ratio": f"{fetch_all / in_db:.1f}× faster",
-            }
-        )
-        speedup = fetch_all / in_db
-        rows.append(
-            {
-                "metric": f"history {label}: speed-up over fetch-all",
-                "value": round(speedup, 1),
-                "unit": "×",
-                "goal": "≥ 20×",
-                "passed": speedup >= 20,
-                "baseline": None,
-                "ratio": None,
-            }
-        )
-        if "points_note" in part:
-            notes.append(f"history {label}: {part['points_note']}")
-    return rows, notes
-
-
 ADAPTERS: dict[str, Callable[[Any], tuple[list[Row], list[str]]]] = {
     "control": control_rows,
-    "history": history_rows,
 }
 
 

@@ -65,6 +65,17 @@ def device_id(config: DaemonConfig) -> str:
     return new_id
 
 
+BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
+
+
+def boot_id(path: Path = BOOT_ID) -> str | None:
+    """The machine's boot id (new at every boot), None where the system has none."""
+    try:
+        return path.read_text(encoding="ascii").strip() or None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def describe(config: DaemonConfig, hardware: Hardware, dev_id: str) -> DeviceInfo:
     t = config.thermostat
     return DeviceInfo(
@@ -90,6 +101,7 @@ def describe(config: DaemonConfig, hardware: Hardware, dev_id: str) -> DeviceInf
             + (["camera", "video"] if hardware.camera is not None else [])
             + (["simulate"] if config.simulate else [])
         ),
+        boot_id=boot_id(),
     )
 
 

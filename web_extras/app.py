@@ -192,11 +192,11 @@ async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
     await store.close()
 
 
-ROLLUP_EVERY_S = 3600.0
+RETENTION_EVERY_S = 3600.0
 
 
 async def _retention_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Roll old raw readings up into hourly buckets: at start, then every hour."""
+    """Drop raw readings past the retention age (rollups stay): at start, then hourly."""
     days = app[CONFIG].retention_days
     assert days is not None
     store = app[STORE]
@@ -205,13 +205,15 @@ async def _retention_ctx(app: web.Application) -> AsyncIterator[None]:
         while True:
             cutoff = datetime.now(UTC) - timedelta(days=days)
             try:
-                rolled = await store.rollup(cutoff)
+                dropped = await store.drop_raw(cutoff)
             except Exception:  # retention must never take the service down
-                _LOGGER.exception("rolling up readings older than %g days failed", days)
+                _LOGGER.exception("dropping raw readings older than %g days failed", days)
             else:
-                if rolled:
-                    _LOGGER.info("rolled %d readings older than %g days into hours", rolled, days)
-            await asyncio.sleep(ROLLUP_EVERY_S)
+                if dropped:
+                    _LOGGER.info(
+                        "dropped %d raw readings older than %g days (rollups kept)", dropped, days
+                    )
+            await asyncio.sleep(RETENTION_EVERY_S)
 
     task = asyncio.create_task(roll(), name="beerpi-retention")
     yield

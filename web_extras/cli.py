@@ -89,7 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--retention-days",
         type=float,
-        help="roll raw readings older than this up into hourly buckets (default: keep all)",
+        help="drop raw readings older than this many days; graphs keep the 10-minute"
+        " and coarser rollups (default: keep all)",
     )
     parser.add_argument(
         "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]

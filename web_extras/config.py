@@ -107,8 +107,9 @@ class WebConfig(_Section):
     max_events_per_minute: Annotated[int, Field(ge=1, le=100_000)] = 120
     session_max_age_s: Seconds = 30 * 86_400
     request_timeout_s: Seconds = 10.0
-    # Raw readings older than this many days are rolled up into hourly
-    # min/mean/max buckets (graphs still show them); None keeps every reading.
+    # Raw readings older than this many days are dropped; the rollups kept at
+    # ingest (10 min and coarser) stay, so graphs still show them. None keeps
+    # every reading.
     retention_days: Annotated[float, Field(gt=0, le=36_500, allow_inf_nan=False)] | None = None
     # Serve HTTPS/WSS with this certificate and key.
     tls_cert: Path | None = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from beerpi_protocol.errors import BeerPiConnectionError, BeerPiRequestError
@@ -21,7 +21,7 @@ from beerpi_protocol.models import DeviceInfo, State
 from . import sanitize
 from .errors import device_offline, from_daemon, not_found
 from .store import Event, HistoryStore, StoredReading
-from .timefmt import iso, now
+from .timefmt import iso, now, parse_iso
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -65,6 +65,8 @@ class DeviceRecord:
     last_seen: datetime | None = None
     # Linked to another service process (scale-out through Redis).
     remote: bool = False
+    # The daemon's clock minus ours when its last state arrived (see device_time).
+    clock_offset: timedelta | None = None
 
     @property
     def online(self) -> bool:
@@ -164,8 +166,21 @@ class DeviceHub:
         state = sanitize.state(state, max_probes=self.max_probes)
         record = self._records.setdefault(device, DeviceRecord(device))
         previous, record.state, record.last_seen = record.state, state, now()
+        stamp = _parse_stamp(state.timestamp)
+        if stamp is not None:
+            record.clock_offset = stamp - record.last_seen
         await self._notify("state_changed", record)
         return previous
+
+    def device_time(self, device: str) -> datetime:
+        """Now by ``device``'s clock, as its last state told it; ours if none came yet.
+
+        Readings carry the daemon's time (a simulated daemon's runs faster), so
+        events the service stamps itself use this to land among them.
+        """
+        record = self._records.get(device)
+        offset = None if record is None else record.clock_offset
+        return now() if offset is None else now() + offset
 
     def touch(self, device: str) -> None:
         record = self._records.get(device)
@@ -200,6 +215,15 @@ class DeviceHub:
         except (BeerPiRequestError, BeerPiConnectionError) as err:
             raise from_daemon(err, device) from None
         raise device_offline(device)
+
+
+def _parse_stamp(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return parse_iso(text)
+    except ValueError:
+        return None
 
 
 def _remote_record(device: str, described: Mapping[str, Any]) -> DeviceRecord:

@@ -13,6 +13,11 @@ of distinct probes. Beyond it the excess is not stored and a warning says so
 (once a minute per device); the link stays up, and the readings wait in the
 daemon's outbox until the allowance lets them in, so an honest daemon that
 was offline for long still loses nothing.
+
+Events are stamped by the daemon's clock, like its readings: ``connected`` with
+the link's first state (and the daemon's boot id, beside the one it had when it
+connected before: the trend page tells a reboot from a daemon restart by them),
+the others with the hub's estimate of the daemon's time.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from beerpi_guard.logthrottle import ThrottledLog
@@ -37,7 +42,7 @@ from .limits import PerMinute
 from .statediff import state_events
 from .store import Event, EventKind, LinkCursor, MediaKind, StoredReading
 from .store import MediaInfo as StoredMedia
-from .timefmt import now, parse_iso
+from .timefmt import parse_iso
 
 if TYPE_CHECKING:
     from .config import WebConfig
@@ -63,13 +68,8 @@ def _seq_of(cursor: str | None) -> int:
         return -1  # not a seq: never "next", so the recorder catches up
 
 
-def _stamp(text: str | None) -> datetime:
-    if text:
-        try:
-            return parse_iso(text)
-        except ValueError:
-            pass
-    return now()
+# Later than any event: last_event() before it is the newest one.
+_FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,8 @@ class Recorder:
         self._events_allowance: dict[str, PerMinute] = {}
         self._probes: dict[str, set[str]] = {}
         self._log = ThrottledLog(_LOGGER)
+        # Links whose ``connected`` event waits for their first state (its time).
+        self._connecting: dict[str, DeviceLink] = {}
 
     def _valid(self, device: str) -> bool:
         if sanitize.is_id(device):
@@ -113,18 +115,40 @@ class Recorder:
         self._log.warning("bad-id", "ignoring data for the invalid device id %r", device[:80])
         return False
 
+    def _stamp(self, device: str, text: str | None) -> datetime:
+        """A time the daemon sent, else now by its clock."""
+        if text:
+            try:
+                return parse_iso(text)
+            except ValueError:
+                pass
+        return self.hub.device_time(device)
+
     # -- connection ----------------------------------------------------------
 
     async def connected(self, device: str, link: DeviceLink, info: DeviceInfo | None) -> None:
         """Mark the device online; InvalidDeviceData (nothing attached) for a bad id."""
         await self.hub.attach(device, link, info)
-        await self._event(Event(device, now(), EventKind.CONNECTED, {"link": link.kind}))
+        self._connecting[device] = link
+
+    async def _record_connected(self, device: str, when: datetime) -> None:
+        link = self._connecting.pop(device, None)
+        if link is None:
+            return
+        record = self.hub.find(device)
+        boot = record.info.boot_id if record is not None and record.info is not None else None
+        before = await self.store.last_event(device, EventKind.CONNECTED, _FAR_FUTURE)
+        previous = None if before is None else before.data.get("boot_id")
+        data = {"link": link.kind, "boot_id": boot, "previous_boot_id": previous}
+        await self._event(Event(device, when, EventKind.CONNECTED, data))
 
     async def disconnected(self, device: str, link: DeviceLink) -> None:
         if not self._valid(device):
             return
         if await self.hub.detach(device, link):
-            await self._event(Event(device, now(), EventKind.DISCONNECTED, {"link": link.kind}))
+            when = self.hub.device_time(device)
+            await self._record_connected(device, when)  # a link that never sent a state
+            await self._event(Event(device, when, EventKind.DISCONNECTED, {"link": link.kind}))
 
     # -- readings ------------------------------------------------------------
 
@@ -153,7 +177,8 @@ class Recorder:
                 continue
             page = self._at_most_a_page(device, ReadingsPage.from_dict(answer))
             if page.gap:
-                await self._event(Event(device, now(), EventKind.GAP, {"after_cursor": cursor}))
+                when = self.hub.device_time(device)
+                await self._event(Event(device, when, EventKind.GAP, {"after_cursor": cursor}))
             try:
                 added += await self._store_page(device, page)
             except OverAllowance as err:
@@ -272,6 +297,7 @@ class Recorder:
             return
         state = sanitize.state(state, max_probes=self.limits.max_probes_per_device)
         previous = await self.hub.set_state(device, state)
+        await self._record_connected(device, self._stamp(device, state.timestamp))
         for event in state_events(device, previous, state):
             await self._event(event)
 
@@ -280,7 +306,7 @@ class Recorder:
             return
         fault = sanitize.fault(fault)
         kind = EventKind.FAULT_RAISED if fault.active else EventKind.FAULT_CLEARED
-        await self._event(Event(device, _stamp(fault.since), kind, fault.to_dict()))
+        await self._event(Event(device, self._stamp(device, fault.since), kind, fault.to_dict()))
 
     async def media(
         self, device: str, media: MediaInfo, *, announce: bool, record: bool = True
@@ -301,7 +327,7 @@ class Recorder:
             stored = StoredMedia(
                 device=device,
                 id=media.id,
-                timestamp=_stamp(media.timestamp),
+                timestamp=self._stamp(device, media.timestamp),
                 kind=MediaKind(media.kind),
                 content_type=media.content_type,
                 size=media.size,

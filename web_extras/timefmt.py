@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 
 def iso(value: datetime) -> str:
-    value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    # isoformat is about twice as fast as strftime: a series answer formats
+    # two times per bucket.
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def parse_iso(text: str) -> datetime:

@@ -1,7 +1,7 @@
-"""The benchmarks still run: latency, web_latency and footprint in --quick mode through
-make bench's runner.
+"""The benchmarks still run: history, latency, web_latency and footprint in --quick mode
+through make bench's runner.
 
-One run of ``python -m bench.run_all --quick`` (about 25 s) into a temporary
+One run of ``python -m bench.run_all --quick`` (about 40 s) into a temporary
 results directory, so a real ``make bench`` result is never overwritten.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-QUICK_ONLY = "latency,web_latency,footprint"
+QUICK_ONLY = "history,latency,web_latency,footprint"
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
         env={**os.environ, "BEERPI_BENCH_RESULTS": str(out)},
         capture_output=True,
         text=True,
-        timeout=90,
+        timeout=150,
     )
     # 0 even when a goal is missed (no --strict); 1 means a benchmark broke.
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -45,11 +45,17 @@ def test_summary_has_one_table_for_both(quick_run: tuple[Path, str]) -> None:
     out, stdout = quick_run
     summary = json.loads((out / "summary.json").read_text())
     assert [(m["name"], m["status"]) for m in summary["modules"]] == [
+        ("history", "ok"),
         ("latency", "ok"),
         ("web_latency", "ok"),
         ("footprint", "ok"),
     ]
-    assert {r["benchmark"] for r in summary["rows"]} == {"latency", "web_latency", "footprint"}
+    assert {r["benchmark"] for r in summary["rows"]} == {
+        "history",
+        "latency",
+        "web_latency",
+        "footprint",
+    }
     assert all(r["passed"] in (True, False, None) for r in summary["rows"])
     markdown = (out / "summary.md").read_text()
     assert summary["machine"]["cpu"] in markdown
@@ -95,3 +101,15 @@ def test_footprint_numbers_are_sane(quick_run: tuple[Path, str]) -> None:
     assert 0 <= daemon["cpu_pct"] < 100
     assert 0 <= bare["cpu_pct"] < 100
     assert min(run["pushes_per_client"]) >= 3  # ~1 a second for 4 s
+
+
+def test_history_states_its_own_rows(quick_run: tuple[Path, str]) -> None:
+    r = load(quick_run[0], "history")
+    metrics = [m["metric"] for m in r["metrics"]]
+    assert any("ingest with rollups" in m for m in metrics)
+    assert any("10 years" in m for m in metrics)
+    year = r["sqlite"]["year"]
+    assert year["buckets"] == 1000
+    assert year["series_ms"] > 0
+    assert year["baseline_ms"] > 0
+    assert r["sqlite"]["ingest"]["replay_readings_per_s"] > 0

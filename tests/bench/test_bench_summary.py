@@ -1,4 +1,4 @@
-"""make bench's runner: statistics, result rows, adapters, a crashed benchmark failing loudly."""
+"""make bench's runner: statistics, result rows, the control adapter, crashes failing loudly."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import run_all
+from bench import history, run_all
 from bench._daemon import percentile, summary_ms
 from bench.latency import poll_delays
 from bench.web_latency import metrics as web_latency_metrics
@@ -31,14 +31,6 @@ CONTROL = [
         "cooler_cycles_per_day": 8.1,
     },
 ]
-
-HISTORY = {
-    "sqlite": {
-        "ingest": {"readings": 525600, "readings_per_s": 442789},
-        "query": {"points": 525600, "series_in_db_ms": 124.4, "fetch_all_ms": 2386.0},
-    },
-    "mongo": "skipped: secantusdb is not installed",
-}
 
 
 def test_percentile_is_nearest_rank() -> None:
@@ -73,21 +65,77 @@ def test_control_adapter_judges_issue_4_goals() -> None:
     assert rows[0]["passed"] is False
 
 
-def test_history_adapter_judges_the_query_goals_and_notes_a_skipped_store() -> None:
-    rows, notes = run_all.rows_for("history", HISTORY)
-    query = next(r for r in rows if "buckets" in r["metric"])
-    speedup = next(r for r in rows if "speed-up" in r["metric"])
-    assert query["value"] == 124.4
-    assert query["passed"] is True
-    assert speedup["value"] == 19.2
-    assert speedup["passed"] is False
-    assert notes == ["history mongo: skipped: secantusdb is not installed"]
+def part(series_ms: float, baseline_ms: float, readings: int = 525_600) -> dict[str, float]:
+    return {
+        "series_ms": series_ms,
+        "baseline_ms": baseline_ms,
+        "ratio": round(baseline_ms / series_ms, 1),
+        "readings": readings,
+    }
+
+
+SQLITE = {
+    "ingest": {
+        "readings_per_s": 180_000,
+        "replay_readings_per_s": 400_000,
+        "plain_insert_per_s": 300_000,
+    },
+    "year": part(2.5, 400.0),
+    "ten_one": part(2.6, 410.0),
+    "ten_all": part(30.0, 4100.0, 5_256_000),
+    "growth": {"1 month": part(1.5, 40.0, 43_200), "10 years": part(3.0, 5000.0, 5_256_000)},
+}
+
+
+def test_history_emits_rows_that_judge_its_goals() -> None:
+    rows = history.sqlite_rows(SQLITE)
+    by_metric = {r["metric"]: r for r in rows}
+    year = by_metric["history SQLite: 525,600 readings (1 probe) → 1000 buckets"]
+    assert (year["value"], year["goal"], year["passed"]) == (2.5, "< 5 ms", True)
+    assert year["baseline"] == "SELECT + Python loop: 400.0 ms"
+    speedup = by_metric[
+        "history SQLite: 525,600 readings (1 probe) → 1000 buckets: speed-up over the baseline"
+    ]
+    assert (speedup["value"], speedup["passed"]) == (160.0, True)
+    ingest = next(r for r in rows if "ingest with rollups" in r["metric"])
+    assert (ingest["value"], ingest["passed"]) == (180_000, True)
+    assert any("10 years (5,256,000)" in r["metric"] for r in rows)
+    slow = dict(SQLITE, year=part(6.0, 200.0))
+    rows = {r["metric"]: r for r in history.sqlite_rows(slow)}
+    assert rows["history SQLite: 525,600 readings (1 probe) → 1000 buckets"]["passed"] is False
+    assert (
+        rows[
+            "history SQLite: 525,600 readings (1 probe) → 1000 buckets: speed-up over the baseline"
+        ]["passed"]
+        is False
+    )
+    # run_all takes them without an adapter.
+    emitted = {"metrics": history.sqlite_rows(slow), "notes": ["n"]}
+    checked, notes = run_all.rows_for("history", emitted)
+    assert len(checked) == len(rows)
+    assert notes == ["n"]
+    assert "history" not in run_all.ADAPTERS
+
+
+def test_history_labels_the_emulator_and_sets_it_no_goal() -> None:
+    mongo = {
+        "ingest_insert_many_unordered": {"readings_per_s": 900},
+        "ingest_bulk_upsert": {"readings_per_s": 400},
+        "year": part(40.0, 3000.0, 30_000),
+    }
+    rows = history.mongo_rows(mongo)
+    assert len(rows) == 3
+    assert all("secantus (an in-process emulator)" in r["metric"] for r in rows)
+    assert all(r["goal"] is None and r["passed"] is None for r in rows)
 
 
 def test_metrics_rows_are_taken_as_given_but_checked() -> None:
     good = {"metrics": [{"metric": "m", "value": 1.5, "unit": "ms", "passed": None}]}
-    rows, _ = run_all.rows_for("anything", good)
+    rows, notes = run_all.rows_for("anything", good)
     assert rows[0]["value"] == 1.5
+    assert notes == []
+    with pytest.raises(run_all.ResultError):
+        run_all.rows_for("anything", {**good, "notes": "not a list"})
     for bad in (math.nan, "3", None, True):
         with pytest.raises(run_all.ResultError):
             run_all.rows_for("anything", {"metrics": [{"metric": "m", "value": bad}]})
@@ -103,27 +151,6 @@ def test_a_crashed_benchmark_is_reported_not_summarised(
     assert outcome.status == "crashed"
     assert "No module named" in outcome.error
     assert outcome.rows == []
-
-
-MONGO = {
-    "ingest_insert_many_unordered": {"readings": 10000, "readings_per_s": 6205},
-    "ingest_bulk_upsert": {"readings": 10000, "readings_per_s": 2371},
-    "points_note": "capped at 286000 of 525600 readings by a 60 s load budget",
-    "year_load": {"readings": 286000, "seconds": 58.1, "readings_per_s": 4921},
-    "query": {"points": 286000, "series_in_db_ms": 11865.4, "fetch_all_ms": 19139.2},
-}
-
-
-def test_history_adapter_labels_the_emulator_and_shows_its_missed_goals() -> None:
-    rows, notes = run_all.rows_for("history", dict(HISTORY, mongo=MONGO))
-    mongo = [r for r in rows if "secantus (in-process MongoDB emulator)" in r["metric"]]
-    assert len(mongo) == 5  # two ingest methods, the year's load, query, speed-up
-    query = next(r for r in mongo if "buckets" in r["metric"])
-    assert "286,000 readings" in query["metric"]
-    assert query["passed"] is False
-    assert next(r for r in mongo if "speed-up" in r["metric"])["passed"] is False
-    assert any("say nothing about a real mongod" in n for n in notes)
-    assert any("capped at 286000" in n for n in notes)
 
 
 def test_history_runs_on_its_own_interpreter_when_it_exists(

@@ -14,11 +14,13 @@ from PIL import Image
 from beerpi_protocol import (
     BeerPiAuthError,
     BeerPiRequestError,
+    DeviceInfo,
     FaultCode,
     FaultInfo,
     MediaInfo,
     State,
 )
+from pi_daemon.app import boot_id
 from tests.support.daemon import TOKEN, connected, running_daemon, sim_config, wait_for_state
 
 
@@ -41,6 +43,28 @@ async def test_connect_gets_device_then_state(config) -> None:  # type: ignore[n
         assert state is not None
         assert set(state.probes) == {"beer", "fridge"}
         assert state.relays["heater"].on is False
+
+
+MACHINE_BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
+
+
+def test_boot_id_is_the_machines_or_none(tmp_path: Path) -> None:
+    if MACHINE_BOOT_ID.exists():
+        assert boot_id() == MACHINE_BOOT_ID.read_text().strip()
+        assert len(boot_id() or "") == 36  # a UUID
+    assert boot_id(tmp_path / "no-such-file") is None
+    (tmp_path / "boot_id").write_text("  \n")
+    assert boot_id(tmp_path / "boot_id") is None
+    wire = DeviceInfo(id="x", boot_id="b-1").to_dict()
+    assert DeviceInfo.from_dict(wire).boot_id == "b-1"
+    assert DeviceInfo.from_dict({**wire, "boot_id": 7}).boot_id is None  # lenient reader
+
+
+async def test_device_carries_the_machine_boot_id(config) -> None:  # type: ignore[no-untyped-def]
+    """The same on every connection of this boot: a history tells reboots from restarts by it."""
+    async with running_daemon(config) as running, connected(running) as client:
+        assert client.device is not None
+        assert client.device.boot_id == boot_id()
 
 
 async def test_device_id_is_stable_for_a_data_dir(config) -> None:  # type: ignore[no-untyped-def]

@@ -25,7 +25,9 @@ from tests.reliability.web_support import (
     TcpProxy,
     WebProcess,
     gap_events,
+    outbox_count,
     outbox_rows,
+    rollup_mismatches,
     stored_cursor,
     stored_rows,
     wait_for,
@@ -114,6 +116,10 @@ class Checker:
         rows = outbox_rows(self.daemon_dir)
         return bool(rows) and self.cursor() == rows[-1][0]
 
+    async def last_run_recorded(self, before: int) -> None:
+        """Wait for the quiet daemon's one record, so caught_up() cannot come before it."""
+        await wait_for(lambda: outbox_count(self.daemon_dir) > before, 30)
+
     def final(self) -> dict[str, int]:
         """Exactly once: the stored readings are the outbox's, per probe, none missing or extra."""
         rows = outbox_rows(self.daemon_dir)
@@ -138,6 +144,8 @@ class Checker:
         assert per_probe_taken == per_probe_stored
         assert self.cursor() == rows[-1][0]
         assert gap_events(self.history, self.device) == 0
+        # Every rollup level counts each stored reading once: replays added nothing.
+        assert rollup_mismatches(self.history, self.device) == []
         # A restarted simulated clock starts again at the wall clock, behind the
         # old run's 60x time: two readings may share a timestamp (one stored).
         same_stamp = len(rows) - len(taken)
@@ -229,7 +237,9 @@ async def test_dial_in_loses_nothing_through_kills_cuts_and_restarts(tmp_path: P
         proxy.cut()
         await hold(pause(), checker)
         # The last run: the outbox stops growing, the service catches up with it.
+        before = outbox_count(daemon.data_dir)
         await daemon.restart(*QUIET)
+        await checker.last_run_recorded(before)
         await wait_for(checker.caught_up, 30)
         checker.check_prefix()
         counts = checker.final()
@@ -292,7 +302,9 @@ async def test_dial_out_loses_nothing_through_kills_cuts_and_restarts(tmp_path: 
         await asyncio.sleep(1.0)
         await asyncio.to_thread(web.start)
         await hold(1.0, checker)
+        before = outbox_count(daemon.data_dir)
         await daemon.restart(*QUIET)
+        await checker.last_run_recorded(before)
         await wait_for(checker.caught_up, 30)
         checker.check_prefix()
         counts = checker.final()

@@ -240,6 +240,33 @@ def stored_rows(history: Path, device: str) -> list[Key]:
         db.close()
 
 
+def rollup_mismatches(history: Path, device: str) -> list[tuple[str, int, int, int, int]]:
+    """Rollup periods whose count differs from the raw readings they cover.
+
+    ``(probe, width, start, rolled count, raw count)``; empty when every level
+    counts each stored reading exactly once (a replayed batch counted twice, or
+    a stored one not at all, shows up here).
+    """
+    db = _read_only(history)
+    try:
+        rows = db.execute(
+            "WITH widths(w) AS (SELECT DISTINCT width FROM rollups),"
+            " raw AS (SELECT r.series, w, r.ts - r.ts % w AS start, COUNT(*) AS n"
+            "  FROM readings r, widths GROUP BY r.series, w, start)"
+            " SELECT s.probe, k.width, k.start, IFNULL(ro.count, 0), IFNULL(raw.n, 0)"
+            " FROM (SELECT series, width, start FROM rollups"
+            "  UNION SELECT series, w, start FROM raw) k"
+            " JOIN series s ON s.id = k.series"
+            " LEFT JOIN rollups ro USING (series, width, start)"
+            " LEFT JOIN raw ON raw.series = k.series AND raw.w = k.width AND raw.start = k.start"
+            " WHERE s.device = ? AND IFNULL(ro.count, 0) != IFNULL(raw.n, 0)",
+            (device,),
+        )
+        return [(str(p), int(w), int(st), int(a), int(b)) for p, w, st, a, b in rows]
+    finally:
+        db.close()
+
+
 def stored_counts(history: Path) -> Counter[str]:
     """Readings stored per device."""
     if not history.exists():

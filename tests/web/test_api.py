@@ -38,6 +38,7 @@ READS = [
     f"/api/devices/{DEVICE}",
     f"/api/devices/{DEVICE}/readings",
     f"/api/devices/{DEVICE}/readings.csv",
+    f"/api/devices/{DEVICE}/readings/span",
     f"/api/devices/{DEVICE}/events",
     f"/api/devices/{DEVICE}/media",
 ]

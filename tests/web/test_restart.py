@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +77,29 @@ async def test_restart_loses_nothing(
             await wait_until(caught_up)
             stored = await stored_up_to(service.store, device, probes, snapshot[-1])
             assert sorted(stored, key=_key) == sorted(snapshot, key=_key)  # each exactly once
+            # The daily rollups (two whole days: nothing else is read) count each once too.
+            day = snapshot[0].timestamp.replace(hour=0, minute=0, second=0, microsecond=0)
+            days = (day, day + timedelta(days=2))
+            for probe in probes:
+                await wait_until(
+                    lambda probe=probe: rollups_match_raw(service.store, device, probe, days)
+                )
             assert await service.store.get_cursor(device) is not None
+
+
+async def rollups_match_raw(
+    store: Any, device: str, probe: str, days: tuple[datetime, datetime]
+) -> bool:
+    """Daily rollup count == raw count, read while nothing was stored in between.
+
+    The daemon keeps recording (and MongoDB counts a batch just after storing
+    it), so this is retried until a read lands between two batches; a reading
+    counted twice, or not at all, never matches and the wait times out.
+    """
+    before = sum(b.count for b in await store.series(device, probe, *days, 2))
+    raw = await store.count(device, probe, *days)
+    after = sum(b.count for b in await store.series(device, probe, *days, 2))
+    return bool(before == after == raw)
 
 
 def _key(r: StoredReading) -> tuple[str, Any]:

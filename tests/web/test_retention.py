@@ -1,4 +1,4 @@
-"""Retention: old raw readings become hourly buckets only when the config says so."""
+"""Retention: old raw readings are dropped (rollups stay) only when the config says so."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ async def _wait_count(store, expected: int) -> None:  # type: ignore[no-untyped-
     raise AssertionError(f"raw count never reached {expected}: {await store.count(device='dev')}")
 
 
-async def test_old_readings_are_rolled_up_and_still_graphed(tmp_path: Path) -> None:
+async def test_old_raw_readings_are_dropped_and_still_graphed(tmp_path: Path) -> None:
     now = await _seed(tmp_path)
     config = web_config(tmp_path, db=str(tmp_path / "history.sqlite"), retention_days=7)
     async with running_service(config) as service:

@@ -1,14 +1,19 @@
-"""What only the SQLite store promises: its schema version, WAL, and a sort-free series."""
+"""What only the SQLite store promises: its schema version and migrations, WAL, atomic batches."""
 
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from web_extras.store.sqlite import _SERIES_HOURLY, _SERIES_RAW, SqliteHistoryStore
-from web_extras.store.sqlite_schema import SCHEMA_VERSION
+from web_extras.store import LinkCursor, StoredReading
+from web_extras.store.base import HOUR_MS, LEVELS_MS
+from web_extras.store.sqlite import SqliteHistoryStore
+from web_extras.store.sqlite_schema import MIGRATIONS, SCHEMA_VERSION
+
+T0_MS = 1_709_251_200_000  # 2024-03-01T00:00Z
 
 
 async def test_new_file_is_versioned_and_in_wal_mode(tmp_path: Path) -> None:
@@ -38,15 +43,81 @@ async def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
         await store.count()
 
 
-async def test_series_groups_without_sorting(tmp_path: Path) -> None:
-    store = SqliteHistoryStore(tmp_path / "h.sqlite")
+def _v1_file(path: Path) -> None:
+    """A history file as BeerPi wrote it before rollups were kept at ingest."""
+    db = sqlite3.connect(path)
+    for statement in MIGRATIONS[0].split(";"):
+        if statement.strip():
+            db.execute(statement)
+    db.execute("PRAGMA user_version = 1")
+    db.execute("INSERT INTO series (id, device, probe) VALUES (1, 'fv1', 'beer')")
+    # Three hours the old retention rolled up, then two hours of raw minutes.
+    db.executemany(
+        "INSERT INTO hourly VALUES (1, ?, ?, ?, ?, 60)",
+        [(T0_MS + h * HOUR_MS, 10.0 + h, 20.0 + h, 60 * (15.0 + h)) for h in range(3)],
+    )
+    db.executemany(
+        "INSERT INTO readings VALUES (1, ?, ?)",
+        [(T0_MS + 3 * HOUR_MS + i * 60_000, float(i)) for i in range(120)],
+    )
+    db.execute("INSERT INTO settings VALUES ('rolled_until', ?)", (T0_MS + 3 * HOUR_MS,))
+    db.commit()
+    db.close()
+
+
+async def test_a_v1_file_gets_every_rollup_level(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    _v1_file(path)
+    store = SqliteHistoryStore(path)
     await store.open()
-    await store.close()
-    db = sqlite3.connect(tmp_path / "h.sqlite")
     try:
-        for sql in (_SERIES_RAW, _SERIES_HOURLY):
-            plan = " | ".join(row[3] for row in db.execute("EXPLAIN QUERY PLAN " + sql, (0,) * 5))
-            assert "TEMP B-TREE" not in plan, plan
-            assert "PRIMARY KEY (series=? AND" in plan, plan
+        start = datetime.fromtimestamp(T0_MS / 1000, UTC)
+        hours = await store.series("fv1", "beer", start, start + timedelta(hours=5), 5)
+        assert [(b.min, b.max, b.count) for b in hours] == [
+            (10.0, 20.0, 60),
+            (11.0, 21.0, 60),
+            (12.0, 22.0, 60),
+            (0.0, 59.0, 60),
+            (60.0, 119.0, 60),
+        ]
+        [day] = await store.series("fv1", "beer", start, start + timedelta(days=1), 1)
+        assert (day.count, day.min, day.max) == (300, 0.0, 119.0)
+        assert await store.raw_horizon() == start + timedelta(hours=3)
+        assert await store.count() == 120
+    finally:
+        await store.close()
+    db = sqlite3.connect(path)
+    try:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        widths = db.execute("SELECT width, SUM(count) FROM rollups GROUP BY width").fetchall()
+        assert widths == [(width, 300) for width in LEVELS_MS]
     finally:
         db.close()
+
+
+async def test_a_failed_batch_leaves_no_rollup_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = SqliteHistoryStore(tmp_path / "h.sqlite")
+    await store.open()
+    try:
+        start = datetime.fromtimestamp(T0_MS / 1000, UTC)
+        batch = [
+            StoredReading("fv1", "beer", start + timedelta(minutes=i), 20.0) for i in range(30)
+        ]
+
+        def broken(*args: object) -> None:
+            raise sqlite3.OperationalError("disk I/O error")
+
+        # The cursor is the batch's last write: it fails after readings and rollups.
+        monkeypatch.setattr(SqliteHistoryStore, "_set_cursor_in", staticmethod(broken))
+        with pytest.raises(sqlite3.OperationalError):
+            await store.add_readings(batch, cursor=LinkCursor("fv1", "30"))
+        monkeypatch.undo()
+        assert await store.count() == 0
+        assert await store.series("fv1", "beer", start, start + timedelta(days=1), 1) == []
+        assert await store.add_readings(batch) == 30
+        [day] = await store.series("fv1", "beer", start, start + timedelta(days=1), 1)
+        assert day.count == 30
+    finally:
+        await store.close()

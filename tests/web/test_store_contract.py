@@ -24,6 +24,7 @@ from web_extras.store import (
     MediaKind,
     StoredReading,
 )
+from web_extras.store.base import from_millis, to_millis
 
 StoreFactory = Callable[[], HistoryStore]
 
@@ -278,6 +279,22 @@ async def test_events(store: HistoryStore) -> None:
     assert got[0].kind is EventKind.FAULT_RAISED
     assert all(is_utc(e.timestamp) for e in got)
     assert await store.events("fv1", T0 + MINUTE, T0 + 2 * MINUTE) == [target]
+    kinds = [EventKind.RELAY, EventKind.FAULT_RAISED]
+    assert await store.events("fv1", T0, T0 + HOUR, kinds=kinds) == [fault, relay]
+    assert await store.events("fv1", T0, T0 + HOUR, kinds=[]) == []
+
+
+async def test_last_event_of_a_kind(store: HistoryStore) -> None:
+    def connected(minute: int, boot: str) -> Event:
+        return Event("fv1", T0 + minute * MINUTE, EventKind.CONNECTED, {"boot_id": boot})
+
+    for event in (connected(1, "a"), connected(5, "b"), connected(9, "c")):
+        await store.add_event(event)
+    await store.add_event(Event("fv1", T0 + 7 * MINUTE, EventKind.DISCONNECTED, {}))
+    assert await store.last_event("fv1", EventKind.CONNECTED, T0 + 9 * MINUTE) == connected(5, "b")
+    assert await store.last_event("fv1", EventKind.CONNECTED, T0 + HOUR) == connected(9, "c")
+    assert await store.last_event("fv1", EventKind.CONNECTED, T0 + MINUTE) is None
+    assert await store.last_event("fv2", EventKind.CONNECTED, T0 + HOUR) is None
 
 
 def test_events_refuse_bad_input() -> None:
@@ -309,48 +326,204 @@ async def test_media(store: HistoryStore) -> None:
 # -- retention ---------------------------------------------------------------
 
 
-async def test_rollup_keeps_series_answers(store: HistoryStore, make_store: StoreFactory) -> None:
+async def test_drop_raw_keeps_the_rollups(store: HistoryStore, make_store: StoreFactory) -> None:
     await store.add_readings(minutes(180) + minutes(180, probe="fridge"))
     before = await store.series("fv1", "beer", T0, T0 + 3 * HOUR, 3)
-    assert await store.rolled_until() is None
+    ten_minutes = await store.series("fv1", "beer", T0, T0 + 3 * HOUR, 18)
+    assert await store.raw_horizon() is None
 
-    # Floored to the hour: the first two whole hours roll, the third stays raw.
-    assert await store.rollup(T0 + 2 * HOUR + 30 * MINUTE) == 240
-    assert await store.rolled_until() == T0 + 2 * HOUR
+    # Floored to the hour: the first two whole hours go, the third stays raw.
+    assert await store.drop_raw(T0 + 2 * HOUR + 30 * MINUTE) == 240
+    assert await store.raw_horizon() == T0 + 2 * HOUR
     assert await store.count(device="fv1") == 120
     assert await collect(store, "fv1", "beer", T0, T0 + 2 * HOUR) == []
     assert await store.series("fv1", "beer", T0, T0 + 3 * HOUR, 3) == before
+    # The 10-minute level is kept too, not only hours.
+    assert await store.series("fv1", "beer", T0, T0 + 3 * HOUR, 18) == ten_minutes
     assert await store.probes("fv1") == ["beer", "fridge"]
 
-    # Over rolled time a whole hour lands in the bucket holding its start.
-    coarse = await store.series("fv1", "beer", T0, T0 + 2 * HOUR, 4)
-    assert [(b.start, b.count) for b in coarse] == [(T0, 60), (T0 + HOUR, 60)]
+    # Where raw readings are gone, a 10-minute period counts in the bucket of its start.
+    [first] = await store.series("fv1", "beer", T0 + 5 * MINUTE, T0 + 15 * MINUTE, 1)
+    assert (first.start, first.min, first.max, first.count) == (T0 + 5 * MINUTE, 10.0, 19.0, 10)
     [whole] = await store.series("fv1", "beer", T0, T0 + 3 * HOUR, 1)
     assert (whole.min, whole.mean, whole.max, whole.count) == (0.0, 89.5, 179.0, 180)
 
-    # A reading below the horizon cannot be told from a rolled one: refused.
+    # A reading below the horizon may already be counted in a rollup: refused.
     late = StoredReading("fv1", "beer", T0 + 30 * MINUTE + timedelta(seconds=1), 99.0)
     assert await store.add_readings([late]) == 0
-    assert await store.rollup(T0 + HOUR) == 0
+    assert await store.add_points("fv1", "beer", [(to_millis(late.timestamp), 99.0)]) == 0
+    assert await store.drop_raw(T0 + HOUR) == 0
+    assert await store.series("fv1", "beer", T0, T0 + 3 * HOUR, 3) == before
 
     reopened = make_store()
     await reopened.open()
     try:
-        assert await reopened.rolled_until() == T0 + 2 * HOUR
+        assert await reopened.raw_horizon() == T0 + 2 * HOUR
         assert await reopened.add_readings([late]) == 0
         assert await reopened.series("fv1", "beer", T0, T0 + 3 * HOUR, 3) == before
     finally:
         await reopened.close()
 
 
-async def test_rollup_of_an_empty_store(store: HistoryStore) -> None:
-    assert await store.rollup(T0) == 0
+async def test_drop_raw_of_an_empty_store(store: HistoryStore) -> None:
+    assert await store.drop_raw(T0) == 0
     assert await store.series("fv1", "beer", T0 - HOUR, T0 + HOUR, 2) == []
 
 
-async def test_rollup_refuses_naive_datetimes(store: HistoryStore) -> None:
+async def test_drop_raw_refuses_naive_datetimes(store: HistoryStore) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        await store.rollup(datetime(2024, 1, 1))
+        await store.drop_raw(datetime(2024, 1, 1))
+
+
+# -- rollups kept at ingest ----------------------------------------------------
+
+
+def reduce(readings: list[StoredReading], start: datetime, end: datetime, n: int) -> list[Bucket]:
+    """What series() must answer, computed in Python from the readings."""
+    width = (end - start) / n
+    slots: dict[int, list[float]] = {}
+    for r in readings:
+        if start <= r.timestamp < end:
+            slots.setdefault(int((r.timestamp - start) / width), []).append(r.temperature)
+    return [
+        Bucket(
+            start + i * width,
+            start + (i + 1) * width,
+            min(v),
+            math.fsum(v) / len(v),
+            max(v),
+            len(v),
+        )
+        for i, v in sorted(slots.items())
+    ]
+
+
+def same(got: list[Bucket], want: list[Bucket]) -> None:
+    assert [(b.start, b.end, b.min, b.max, b.count) for b in got] == [
+        (b.start, b.end, b.min, b.max, b.count) for b in want
+    ]
+    assert [b.mean for b in got] == pytest.approx([b.mean for b in want])
+
+
+def signal(n: int, probe: str = "beer", seed: int = 3) -> list[StoredReading]:
+    rng = random.Random(seed)
+    return [
+        StoredReading("fv1", probe, T0 + i * MINUTE, round(rng.uniform(10.0, 25.0), 2))
+        for i in range(n)
+    ]
+
+
+async def test_replayed_and_overlapping_batches_count_once_in_every_level(
+    store: HistoryStore,
+) -> None:
+    """Batches that repeat, overlap and arrive out of order, as a reconnecting link sends them."""
+    readings = signal(3 * 1440)
+    order = list(range(0, len(readings), 250))
+    random.Random(4).shuffle(order)
+    added = 0
+    for first in order:
+        added += await store.add_readings(readings[first : first + 400])  # overlaps the next
+        added += await store.add_readings(readings[first : first + 100])  # a replay
+    assert added == len(readings) == await store.count()
+    day = 1440 * MINUTE
+    # One bucket per 10 min, hour, 6 h and day: each level on its own, aligned.
+    for n in (432, 72, 12, 3):
+        same(
+            await store.series("fv1", "beer", T0, T0 + 3 * day, n),
+            reduce(readings, T0, T0 + 3 * day, n),
+        )
+
+
+async def test_a_batch_mixing_stored_and_new_readings_counts_only_the_new(
+    store: HistoryStore,
+) -> None:
+    readings = signal(600)
+    assert await store.add_readings(readings[::2]) == 300
+    assert await store.add_readings(readings) == 300
+    assert (
+        await store.add_points("fv1", "beer", [(to_millis(r.timestamp), 0.0) for r in readings])
+        == 0
+    )
+    [hours] = await store.series("fv1", "beer", T0, T0 + 10 * HOUR, 1)
+    assert hours.count == 600
+    assert hours.mean == pytest.approx(math.fsum(r.temperature for r in readings) / 600)
+
+
+async def test_series_edges_are_exact_on_an_unaligned_range(store: HistoryStore) -> None:
+    """Every reading inside the range counts once, none outside, whatever the levels read.
+
+    (Inside the range a rollup period counts in the bucket holding its start.)
+    """
+    readings = signal(4 * 1440)
+    await store.add_points(
+        "fv1", "beer", [(to_millis(r.timestamp), r.temperature) for r in readings]
+    )
+    start = T0 + 7 * HOUR + 13 * MINUTE + timedelta(seconds=30)
+    end = T0 + 3 * 1440 * MINUTE + 5 * HOUR + 47 * MINUTE
+    inside = [r.temperature for r in readings if start <= r.timestamp < end]
+    for n in (7, 40, 300):  # 6 h, 1 h and 10 min levels in the middle, finer at the edges
+        got = await store.series("fv1", "beer", start, end, n)
+        assert (got[0].start, got[-1].end) == (start, end)
+        assert sum(b.count for b in got) == len(inside)
+        assert min(b.min for b in got) == min(inside)
+        assert max(b.max for b in got) == max(inside)
+        assert math.fsum(b.mean * b.count for b in got) == pytest.approx(math.fsum(inside))
+
+
+async def test_series_reads_the_coarsest_level_through_an_index(store: HistoryStore) -> None:
+    await store.add_readings(signal(3 * 1440))
+    day = 1440 * MINUTE
+
+    async def sources(start: datetime, end: datetime, n: int) -> list[str]:
+        plans = await store.explain_series("fv1", "beer", start, end, n)
+        for plan in plans:
+            # SQLite's EXPLAIN QUERY PLAN, or MongoDB's winning plan.
+            if "IXSCAN" in plan or "COLLSCAN" in plan:
+                assert "IXSCAN" in plan, plan
+                assert "COLLSCAN" not in plan, plan
+            else:
+                assert "USING PRIMARY KEY" in plan or "USING INDEX" in plan, plan
+                assert "SCAN " not in plan.replace("IXSCAN", ""), plan
+        return [plan.split(":")[0] for plan in plans]
+
+    # Three days in 3 buckets: whole days from the daily level.
+    assert await sources(T0, T0 + 3 * day, 3) == ["rollups width=86400000"]
+    # 12 buckets of 6 h; shifted by 5 minutes, the edges come from finer levels and raw.
+    shifted = await sources(T0 + 5 * MINUTE, T0 + 3 * day + 5 * MINUTE, 12)
+    assert "rollups width=21600000" in shifted
+    assert shifted[0] == shifted[-1] == "readings"
+    # An hour in 60 one-minute buckets: finer than any level, raw readings only.
+    assert await sources(T0, T0 + HOUR, 60) == ["readings"]
+
+
+async def test_span_runs_from_the_first_to_the_last_reading(store: HistoryStore) -> None:
+    assert await store.span("fv1") is None
+    await store.add_readings(minutes(90, probe="fridge")[30:] + minutes(200)[150:])
+    assert await store.span("fv1") == (T0 + 30 * MINUTE, T0 + 199 * MINUTE)
+    await store.drop_raw(T0 + HOUR)
+    # The first rolled-up 10 minutes stand for the dropped readings.
+    assert await store.span("fv1") == (T0 + 30 * MINUTE, T0 + 199 * MINUTE)
+    assert await store.span("nope") is None
+
+
+async def test_add_points_refuses_bad_points(store: HistoryStore) -> None:
+    for bad in [(1.5, 20.0), (True, 20.0), (0, math.nan), (0, "20")]:
+        with pytest.raises(ValueError, match=r"timestamp|temperature"):
+            await store.add_points("fv1", "beer", [bad])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="probe"):
+        await store.add_points("fv1", "", [(0, 20.0)])
+    assert await store.count() == 0
+
+
+def test_millisecond_conversions_are_exact() -> None:
+    rng = random.Random(9)
+    for millis in [0, -1, 1, 253_402_300_799_999, -62_135_596_800_000] + [
+        rng.randrange(-62_135_596_800_000, 253_402_300_799_999) for _ in range(20_000)
+    ]:
+        assert to_millis(from_millis(millis)) == millis
+        assert from_millis(millis) == datetime(1970, 1, 1, tzinfo=UTC) + timedelta(
+            milliseconds=millis
+        )
 
 
 # -- readings themselves -----------------------------------------------------

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 
-from web_extras.keys import AUTH, MEDIA, STORE
+from web_extras.keys import AUTH, HUB, MEDIA, STORE
 from web_extras.live import event_json
 from web_extras.media import check_id
+from web_extras.outages import find_outages
 from web_extras.publicview import public_event
 from web_extras.security import MEDIA_CSP
-from web_extras.store import Bucket, MediaInfo
-from web_extras.timefmt import iso
+from web_extras.store import Bucket, EventKind, MediaInfo
+from web_extras.store.base import Grid
+from web_extras.timefmt import iso, now
 
-from .common import device_of, int_param, time_range
+from .common import DEFAULT_SPAN, device_of, int_param, time_param, time_range
 
 routes = web.RouteTableDef()
 
@@ -46,9 +48,15 @@ async def _probes(request: web.Request, device: str) -> list[str]:
 @routes.get("/api/devices/{id}/readings")
 async def readings(request: web.Request) -> web.Response:
     record = await device_of(request)
-    start, end = time_range(request)
-    buckets = int_param(request, "buckets", DEFAULT_BUCKETS, 1, MAX_BUCKETS)
     store = request.app[STORE]
+    if request.query.get("start") == "first":
+        # "All" on the trend page: from the first reading, without asking first.
+        span = await store.span(record.id)
+        end = time_param(request, "end") or now()
+        start = span[0] if span is not None and span[0] < end else end - DEFAULT_SPAN
+    else:
+        start, end = time_range(request)
+    buckets = int_param(request, "buckets", DEFAULT_BUCKETS, 1, MAX_BUCKETS)
     head = {"device": record.id, "start": iso(start), "end": iso(end)}
     probe = request.query.get("probe")
     if probe:
@@ -56,11 +64,33 @@ async def readings(request: web.Request) -> web.Response:
         return web.json_response(
             {**head, "probe": probe, "buckets": [bucket_json(b) for b in series]}
         )
-    probes: dict[str, list[dict[str, Any]]] = {}
+    every: dict[str, list[Bucket]] = {}
     for name in await _probes(request, record.id):
-        series = await store.series(record.id, name, start, end, buckets)
-        probes[name] = [bucket_json(b) for b in series]
-    return web.json_response({**head, "probes": probes})
+        every[name] = await store.series(record.id, name, start, end, buckets)
+    # Outages at the chart's resolution: the buckets' width is what it can show.
+    grid = Grid.of(start, end, buckets)
+    width = timedelta(milliseconds=grid.width_ms)
+    links = await store.events(
+        record.id, start, end, kinds=[EventKind.CONNECTED, EventKind.DISCONNECTED]
+    )
+    until = min(end, request.app[HUB].device_time(record.id))
+    outages = find_outages(every, width, links, until)
+    return web.json_response(
+        {
+            **head,
+            "probes": {name: [bucket_json(b) for b in series] for name, series in every.items()},
+            "outages": [o.to_json() for o in outages],
+        }
+    )
+
+
+@routes.get("/api/devices/{id}/readings/span")
+async def readings_span(request: web.Request) -> web.Response:
+    """When the device's history starts and ends (the trend page's "All")."""
+    record = await device_of(request)
+    span = await request.app[STORE].span(record.id)
+    first, last = (None, None) if span is None else (iso(span[0]), iso(span[1]))
+    return web.json_response({"device": record.id, "first": first, "last": last})
 
 
 # A spreadsheet runs a cell that starts with one of these as a formula.

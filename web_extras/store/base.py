@@ -8,17 +8,21 @@ Conventions shared by every implementation (the contract suite checks them):
 - Ranges are half-open: ``start`` is included, ``end`` is not.
 - A reading is identified by (device, probe, timestamp): storing it twice
   keeps the first copy.
+- Every reading stored is also counted, in the same write, in min/max/sum/count
+  rollups per probe at each of ``LEVELS_MS`` (10 min, 1 h, 6 h, 1 day, aligned
+  to UTC midnight). Only readings that were new count, so a replayed batch
+  changes nothing. Rollups are kept for ever; retention drops raw readings only.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from beerpi_protocol.models import Reading
 
@@ -26,8 +30,17 @@ from beerpi_protocol.models import Reading
 # would let one request make the database return every raw point.
 MAX_BUCKETS = 10_000
 
-ROLLUP_PERIOD = timedelta(hours=1)
+MINUTE_MS = 60_000
+HOUR_MS = 3_600_000
+DAY_MS = 86_400_000
+# Rollup widths, finest first. Each divides the next, so a coarser period is
+# whole periods of the finer one. With these a series of N buckets reads at most
+# about 6N rollup rows, whatever the range (see ``cover``).
+LEVELS_MS = (10 * MINUTE_MS, HOUR_MS, 6 * HOUR_MS, DAY_MS)
+# Retention drops raw readings before a whole hour: no 10-minute period is cut.
+RAW_DROP_ALIGN_MS = HOUR_MS
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+K = TypeVar("K", bound=Hashable)
 
 
 def utc(value: datetime, name: str = "timestamp") -> datetime:
@@ -40,16 +53,33 @@ def utc(value: datetime, name: str = "timestamp") -> datetime:
 
 def to_millis(value: datetime) -> int:
     """Epoch milliseconds of an aware datetime (exact, no float rounding)."""
-    delta = utc(value) - EPOCH
+    return utc_millis(utc(value))
+
+
+def utc_millis(value: datetime) -> int:
+    """``to_millis`` of a datetime already through ``utc`` (a StoredReading's timestamp).
+
+    Skips the conversion, which is most of the cost of storing a reading.
+    """
+    delta = value - EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
 
 
+# Within this many ms of 1970 (years 1843 to 2096), millis / 1000 as a float is
+# off by far less than the half microsecond fromtimestamp rounds to.
+_FLOAT_EXACT_MS = 4_000_000_000_000
+
+
 def from_millis(millis: int) -> datetime:
+    """The aware UTC datetime of epoch milliseconds (exact; the contract suite checks)."""
+    if -_FLOAT_EXACT_MS < millis < _FLOAT_EXACT_MS:
+        return datetime.fromtimestamp(millis / 1000, UTC)  # the fast way, for series
     return EPOCH + timedelta(milliseconds=millis)
 
 
-def hour_floor(value: datetime) -> datetime:
-    return utc(value).replace(minute=0, second=0, microsecond=0)
+def floor_ms(value: int, width: int) -> int:
+    """Start of the period of ``width`` ms holding ``value`` (also before 1970)."""
+    return value - value % width
 
 
 def _name(value: str, what: str) -> str:
@@ -96,9 +126,13 @@ class StoredReading:
         return cls(device, reading.probe, datetime.fromisoformat(stamp), reading.temperature)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Bucket:
-    """Aggregate of the samples with ``start <= timestamp < end``."""
+    """Aggregate of the samples with ``start <= timestamp < end``.
+
+    Not frozen: a series builds up to 10,000 per request, and a frozen
+    dataclass's ``__init__`` costs several times as much.
+    """
 
     start: datetime
     end: datetime
@@ -212,40 +246,151 @@ class Grid:
         return Bucket(from_millis(start), from_millis(end), low, total / count, high, count)
 
 
-@dataclass(frozen=True, slots=True)
-class Partial:
-    """min/max/sum/count of one bucket from one source (raw or rolled-up rows)."""
-
-    low: float
-    high: float
-    total: float
-    count: int
-
-    def merge(self, other: Partial) -> Partial:
-        return Partial(
-            min(self.low, other.low),
-            max(self.high, other.high),
-            self.total + other.total,
-            self.count + other.count,
-        )
+# (bucket index, min, max, sum, count) of one bucket from one source (raw or a level).
+PartRow = tuple[int, float, float, float, int]
 
 
-def combine(grid: Grid, *sources: Iterable[tuple[int, Partial]]) -> list[Bucket]:
+def combine(grid: Grid, *sources: Iterable[PartRow]) -> list[Bucket]:
     """Merge per-bucket aggregates that the database computed from each source."""
-    merged: dict[int, Partial] = {}
-    for source in sources:
-        for index, part in source:
-            seen = merged.get(index)
-            merged[index] = part if seen is None else seen.merge(part)
-    return [
-        grid.bucket(i, p.low, p.high, p.total, p.count)
-        for i, p in sorted(merged.items())
-        if p.count > 0
-    ]
+    parts = [rows for rows in (list(source) for source in sources) if rows]
+    if len(parts) == 1:  # the usual case: one level covers the range; no merging
+        rows = sorted(parts[0])
+    else:
+        merged: dict[int, list[float]] = {}
+        for part in parts:
+            for index, low, high, total, count in part:
+                seen = merged.get(index)
+                if seen is None:
+                    merged[index] = [low, high, total, count]
+                else:
+                    seen[0] = min(seen[0], low)
+                    seen[1] = max(seen[1], high)
+                    seen[2] += total
+                    seen[3] += count
+        rows = [(i, m[0], m[1], m[2], int(m[3])) for i, m in sorted(merged.items())]
+    buckets: list[Bucket] = []
+    first, last = from_millis(grid.start_ms), grid.size - 1
+    step, end = timedelta(milliseconds=grid.width_ms), from_millis(grid.end_ms)
+    after = -1  # index of the bucket whose end was made last, reused as the next start
+    after_end = EPOCH
+    for index, low, high, total, count in rows:
+        if count <= 0:
+            continue
+        begin = after_end if index == after else first + step * index
+        after, after_end = index + 1, end if index >= last else begin + step
+        buckets.append(Bucket(begin, after_end, low, total / count, high, int(count)))
+    return buckets
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """Part of a series query: rows of one source with a time in ``[start_ms, end_ms)``.
+
+    ``width`` is the rollup level read (its rows' period starts are the times),
+    or None for raw readings.
+    """
+
+    width: int | None
+    start_ms: int
+    end_ms: int
+
+
+def cover(grid: Grid, raw_from_ms: int | None = None) -> list[Piece]:
+    """How to read ``grid``: the fewest rows that still give each bucket's value.
+
+    The coarsest level no wider than a bucket covers the whole periods inside
+    the range; finer levels cover what is left at the edges, and raw readings
+    the last partial 10 minutes, so the range's edges are exact. A rollup
+    period counts in the bucket that holds its start. Before ``raw_from_ms``
+    (where retention dropped the raw readings) the finest level stands in for
+    raw, counted by its start too.
+    """
+    usable = [w for w in LEVELS_MS if w <= grid.width_ms]
+    pieces: list[Piece] = []
+
+    def split(lo: int, hi: int, levels: list[int]) -> None:
+        if lo >= hi:
+            return
+        if not levels:
+            if raw_from_ms is not None and lo < raw_from_ms:
+                pieces.append(Piece(LEVELS_MS[0], lo, min(hi, raw_from_ms)))
+                lo = raw_from_ms
+            if lo < hi:
+                pieces.append(Piece(None, lo, hi))
+            return
+        width, finer = levels[-1], levels[:-1]
+        first = -(-lo // width) * width  # the first whole period starts here
+        last = hi // width * width  # and the last one ends here
+        if first >= last:
+            split(lo, hi, finer)
+            return
+        split(lo, first, finer)
+        pieces.append(Piece(width, first, last))
+        split(last, hi, finer)
+
+    split(grid.start_ms, grid.end_ms, usable)
+    return pieces
+
+
+Aggregate = list[float]  # [min, max, sum, count]
+Delta = tuple[K, int, int, float, float, float, int]  # key, width, start, min, max, sum, count
+
+
+def level_deltas(points: Iterable[tuple[K, int, float]]) -> list[Delta[K]]:
+    """What new (key, epoch ms, °C) points add to each rollup level.
+
+    The 10-minute level is summed from the points, each coarser one from the
+    level below it, so a batch costs one pass over its points.
+    """
+    finest = LEVELS_MS[0]
+    level: dict[tuple[K, int], Aggregate] = {}
+    for key, ts, value in points:
+        slot = (key, ts - ts % finest)
+        agg = level.get(slot)
+        if agg is None:
+            level[slot] = [value, value, value, 1.0]
+        else:
+            if value < agg[0]:
+                agg[0] = value
+            elif value > agg[1]:
+                agg[1] = value
+            agg[2] += value
+            agg[3] += 1
+    out: list[Delta[K]] = []
+    width = finest
+    while True:
+        out.extend((k, width, s, a[0], a[1], a[2], int(a[3])) for (k, s), a in level.items())
+        coarser = [w for w in LEVELS_MS if w > width]
+        if not coarser:
+            return out
+        width = coarser[0]
+        up: dict[tuple[K, int], Aggregate] = {}
+        for (key, start), agg in level.items():
+            slot = (key, start - start % width)
+            into = up.get(slot)
+            if into is None:
+                up[slot] = list(agg)
+            else:
+                into[0] = min(into[0], agg[0])
+                into[1] = max(into[1], agg[1])
+                into[2] += agg[2]
+                into[3] += agg[3]
+        level = up
+
+
+def check_point(ts: object, temperature: object) -> tuple[int, float]:
+    """One (epoch ms, °C) pair of ``add_points``, checked like a StoredReading."""
+    if isinstance(ts, bool) or not isinstance(ts, int):
+        raise ValueError(f"timestamp must be integer epoch milliseconds, got {ts!r}")
+    if isinstance(temperature, bool) or not isinstance(temperature, int | float):
+        raise ValueError(f"temperature must be a number, got {temperature!r}")
+    if not math.isfinite(temperature):
+        raise ValueError(f"temperature must be finite, got {temperature!r}")
+    return ts, float(temperature)
 
 
 class HistoryStore(Protocol):
-    """Readings, events, media metadata and link cursors of every device.
+    """Readings, rollups, events, media metadata and link cursors of every device.
 
     ``open`` must be awaited before use and ``close`` after; both are idempotent.
     """
@@ -257,12 +402,20 @@ class HistoryStore(Protocol):
     async def add_readings(
         self, readings: Iterable[StoredReading], cursor: LinkCursor | None = None
     ) -> int:
-        """Store a batch in one round trip; return how many were new.
+        """Store a batch and count it in the rollups; return how many were new.
 
-        Readings already stored (or repeated in the batch) are skipped, as are
-        readings older than the rolled-up horizon (see ``rollup``). ``cursor``
-        is saved once the batch is stored, so a crash can only replay readings,
-        never skip them.
+        Readings already stored (or repeated in the batch) are skipped and not
+        counted again, as are readings older than the raw horizon (see
+        ``drop_raw``). ``cursor`` is saved once the batch is stored, so a crash
+        can only replay readings, never skip them.
+        """
+        ...
+
+    async def add_points(self, device: str, probe: str, points: Iterable[tuple[int, float]]) -> int:
+        """``add_readings`` for bulk loads: (epoch ms, °C) pairs of one probe.
+
+        Same rules (idempotent, rollups, horizon), without building a
+        StoredReading per point; for imports, tests and benchmarks.
         """
         ...
 
@@ -271,8 +424,16 @@ class HistoryStore(Protocol):
     ) -> list[Bucket]:
         """``buckets`` equal slices of ``[start, end)``, empty ones omitted.
 
-        Rolled-up hours count in the slice that holds their start.
+        Read as ``cover`` says: the coarsest rollup level no wider than a
+        bucket, raw readings only for ranges of under about 10 minutes per bucket
+        and at the range's edges.
         """
+        ...
+
+    async def explain_series(
+        self, device: str, probe: str, start: datetime, end: datetime, buckets: int
+    ) -> list[str]:
+        """The database's plan for each query ``series`` would run (for tests)."""
         ...
 
     def raw(
@@ -290,6 +451,14 @@ class HistoryStore(Protocol):
         """The newest raw reading of each probe of ``device``."""
         ...
 
+    async def span(self, device: str) -> tuple[datetime, datetime] | None:
+        """Times of the first and the last reading of any probe, None if none.
+
+        Where retention dropped the raw readings, the first rolled-up
+        10-minute period's start stands for the first reading.
+        """
+        ...
+
     async def devices(self) -> list[str]: ...
 
     async def probes(self, device: str) -> list[str]: ...
@@ -301,7 +470,7 @@ class HistoryStore(Protocol):
         start: datetime | None = None,
         end: datetime | None = None,
     ) -> int:
-        """How many raw (not rolled-up) readings match."""
+        """How many raw readings match (retention's dropped ones are not counted)."""
         ...
 
     async def get_cursor(self, device: str) -> str | None: ...
@@ -310,7 +479,19 @@ class HistoryStore(Protocol):
 
     async def add_event(self, event: Event) -> None: ...
 
-    async def events(self, device: str, start: datetime, end: datetime) -> list[Event]: ...
+    async def events(
+        self,
+        device: str,
+        start: datetime,
+        end: datetime,
+        kinds: Collection[EventKind] | None = None,
+    ) -> list[Event]:
+        """Events in ``[start, end)`` oldest first, only of ``kinds`` when given."""
+        ...
+
+    async def last_event(self, device: str, kind: EventKind, before: datetime) -> Event | None:
+        """The newest event of ``kind`` strictly before ``before``."""
+        ...
 
     async def add_media(self, media: MediaInfo) -> bool:
         """Record a photo or video; False if (device, id) was already known."""
@@ -318,18 +499,17 @@ class HistoryStore(Protocol):
 
     async def media(self, device: str, start: datetime, end: datetime) -> list[MediaInfo]: ...
 
-    async def rollup(self, older_than: datetime) -> int:
-        """Replace raw readings before ``older_than`` by hourly aggregates.
+    async def drop_raw(self, older_than: datetime) -> int:
+        """Delete raw readings before ``older_than`` floored to the hour; keep rollups.
 
-        Only whole hours are rolled (``older_than`` is floored to the hour). The
-        hour's min/max/sum/count are kept, so ``series`` answers as before at
-        hourly resolution. Afterwards readings older than that horizon are
-        refused, because they can no longer be told apart from ones already
-        rolled. Returns how many raw readings were rolled. Runs only when the
-        service's retention setting asks for it.
+        ``series`` answers from the rollups there (periods counted by their
+        start). Afterwards readings older than that horizon are refused,
+        because the rollups may already count them. Returns how many raw
+        readings were dropped. Runs only when the service's retention setting
+        asks for it.
         """
         ...
 
-    async def rolled_until(self) -> datetime | None:
-        """The rollup horizon, or None if nothing was ever rolled."""
+    async def raw_horizon(self) -> datetime | None:
+        """Before this no raw readings are kept (None: nothing was ever dropped)."""
         ...

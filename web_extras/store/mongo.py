@@ -4,21 +4,38 @@ Readings live in a regular collection: time-series collections cannot carry the
 unique (device, probe, timestamp) index that makes writes idempotent. Each
 reading is the seed's document, ``{"timestamp", "temperature"}``, plus
 ``device`` and ``probe``.
+
+Rollups are documents ``{device, probe, width, start, min, max, sum, count}``
+(one per probe, level and period) in a regular collection with a unique index,
+updated with ``$inc``/``$min``/``$max`` upserts for the readings a batch really
+inserted. Not a time-series collection: its documents cannot be updated in
+place, and the rollups are exactly in-place running aggregates. The upserts
+commute, so several service processes may write the same probe.
+
+Without a multi-document transaction (a standalone mongod has none) a crash
+could fall between storing a batch and counting it. So each batch first writes
+a journal entry with the time spans it touches and deletes it when counted; on
+open, any entry left over has its spans recomputed from the raw readings.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Mapping
+import itertools
+import json
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel, UpdateOne
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, DeleteMany, IndexModel, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from .base import (
+    EPOCH,
+    LEVELS_MS,
+    RAW_DROP_ALIGN_MS,
     Bucket,
     Event,
     EventKind,
@@ -26,18 +43,25 @@ from .base import (
     LinkCursor,
     MediaInfo,
     MediaKind,
-    Partial,
+    PartRow,
+    Piece,
     StoredReading,
     check_limit,
+    check_point,
     check_range,
     combine,
+    cover,
+    floor_ms,
     from_millis,
-    hour_floor,
+    level_deltas,
+    to_millis,
     utc,
 )
 
 Doc = dict[str, Any]
 DUPLICATE_KEY = 11000
+# Readings per insert in add_points.
+BULK_CHUNK = 10_000
 
 _INDEXES: dict[str, list[IndexModel]] = {
     "readings": [
@@ -46,22 +70,34 @@ _INDEXES: dict[str, list[IndexModel]] = {
             unique=True,
             name="reading_identity",
         ),
-        # Rollup scans by time across every device.
+        # drop_raw deletes by time across every device.
         IndexModel([("timestamp", ASCENDING)], name="reading_time"),
     ],
-    "readings_hourly": [
+    "rollups": [
         IndexModel(
-            [("device", ASCENDING), ("probe", ASCENDING), ("hour", ASCENDING)],
+            [
+                ("device", ASCENDING),
+                ("probe", ASCENDING),
+                ("width", ASCENDING),
+                ("start", ASCENDING),
+            ],
             unique=True,
-            name="hour_identity",
+            name="rollup_identity",
         )
     ],
-    "events": [IndexModel([("device", ASCENDING), ("timestamp", ASCENDING)], name="event_time")],
+    "events": [
+        IndexModel([("device", ASCENDING), ("timestamp", ASCENDING)], name="event_time"),
+        IndexModel(
+            [("device", ASCENDING), ("kind", ASCENDING), ("timestamp", ASCENDING)],
+            name="event_kind_time",
+        ),
+    ],
     "media": [
         IndexModel([("device", ASCENDING), ("media_id", ASCENDING)], unique=True, name="media_id"),
         IndexModel([("device", ASCENDING), ("timestamp", ASCENDING)], name="media_time"),
     ],
 }
+ROLLUPS_VERSION = 1
 
 
 class MongoHistoryStore:
@@ -78,8 +114,8 @@ class MongoHistoryStore:
         self._client: AsyncMongoClient[Doc] | None = None
         self._db: AsyncDatabase[Doc] | None = None
         self._horizon: datetime | None = None
-        # Held by writers of readings and by rollup, so a batch cannot slip
-        # under the horizon while an hour is being rolled.
+        # Held by writers of readings and by drop_raw, so a batch cannot slip
+        # under the horizon while raw readings are being dropped.
         self._write_lock = asyncio.Lock()
 
     def _col(self, name: str) -> AsyncCollection[Doc]:
@@ -97,11 +133,14 @@ class MongoHistoryStore:
             for name, indexes in _INDEXES.items():
                 await db[name].create_indexes(indexes)
             setting = await db["settings"].find_one({"_id": "rolled_until"})
+            self._client, self._db = client, db
+            self._horizon = None if setting is None else utc(setting["value"])
+            await self._migrate()
+            await self._recover()
         except BaseException:
+            self._client = self._db = None
             await client.close()
             raise
-        self._client, self._db = client, db
-        self._horizon = None if setting is None else utc(setting["value"])
 
     async def close(self) -> None:
         client, self._client, self._db = self._client, None, None
@@ -113,28 +152,59 @@ class MongoHistoryStore:
     async def add_readings(
         self, readings: Iterable[StoredReading], cursor: LinkCursor | None = None
     ) -> int:
-        batch = list(readings)
-        async with self._write_lock:
-            horizon = self._horizon
-            docs = [
-                {
-                    "device": r.device,
-                    "probe": r.probe,
-                    "timestamp": r.timestamp,
-                    "temperature": r.temperature,
-                }
-                for r in batch
-                if horizon is None or r.timestamp >= horizon
-            ]
-            added = await (self._upsert_docs(docs) if self._upsert else self._insert_docs(docs))
+        docs = [
+            {
+                "device": r.device,
+                "probe": r.probe,
+                "timestamp": r.timestamp,
+                "temperature": r.temperature,
+            }
+            for r in readings
+        ]
+        added = await self._add_docs(docs)
         # After the readings: a crash in between replays them, it never skips.
         if cursor is not None:
             await self.set_cursor(cursor.device, cursor.cursor)
         return added
 
-    async def _insert_docs(self, docs: list[Doc]) -> int:
-        if not docs:
-            return 0
+    async def add_points(self, device: str, probe: str, points: Iterable[tuple[int, float]]) -> int:
+        StoredReading(device, probe, EPOCH, 0.0)  # checks the names
+        added = 0
+        docs: list[Doc] = []
+        for point in points:
+            ts, temperature = check_point(*point)
+            docs.append(
+                {
+                    "device": device,
+                    "probe": probe,
+                    "timestamp": from_millis(ts),
+                    "temperature": temperature,
+                }
+            )
+            if len(docs) == BULK_CHUNK:
+                added += await self._add_docs(docs)
+                docs = []
+        return added + await self._add_docs(docs)
+
+    async def _add_docs(self, batch: list[Doc]) -> int:
+        async with self._write_lock:
+            horizon = self._horizon
+            unique: dict[tuple[str, str, datetime], Doc] = {}
+            for doc in batch:
+                if horizon is None or doc["timestamp"] >= horizon:
+                    unique.setdefault((doc["device"], doc["probe"], doc["timestamp"]), doc)
+            docs = list(unique.values())
+            if not docs:
+                return 0
+            journal = await self._col("rollup_journal").insert_one({"spans": _spans(docs)})
+            new = await (self._upsert_docs(docs) if self._upsert else self._insert_docs(docs))
+            if new:
+                await self._count_in_rollups(new)
+            await self._col("rollup_journal").delete_one({"_id": journal.inserted_id})
+            return len(new)
+
+    async def _insert_docs(self, docs: list[Doc]) -> list[Doc]:
+        """Insert ``docs``; return those that were not stored yet."""
         try:
             await self._col("readings").insert_many(docs, ordered=False)
         except BulkWriteError as err:
@@ -143,12 +213,11 @@ class MongoHistoryStore:
                 "writeConcernErrors"
             ):
                 raise
-            return int(err.details.get("nInserted", 0))
-        return len(docs)
+            stored = {int(e["index"]) for e in errors}
+            return [d for i, d in enumerate(docs) if i not in stored]
+        return docs
 
-    async def _upsert_docs(self, docs: list[Doc]) -> int:
-        if not docs:
-            return 0
+    async def _upsert_docs(self, docs: list[Doc]) -> list[Doc]:
         ops = [
             UpdateOne(
                 {"device": d["device"], "probe": d["probe"], "timestamp": d["timestamp"]},
@@ -160,61 +229,216 @@ class MongoHistoryStore:
         try:
             result = await self._col("readings").bulk_write(ops, ordered=False)
         except BulkWriteError as err:
-            # Two upserts of one new key in a batch race; the loser reports a
-            # duplicate key, which is exactly "already stored".
+            # Two upserts of one new key race; the loser reports a duplicate
+            # key, which is exactly "already stored".
             errors = err.details.get("writeErrors", [])
             if any(e.get("code") != DUPLICATE_KEY for e in errors):
                 raise
-            return len(err.details.get("upserted", []))
-        return result.upserted_count
+            upserted = {int(u["index"]) for u in err.details.get("upserted", [])}
+        else:
+            upserted = set(result.upserted_ids or {})
+        return [d for i, d in enumerate(docs) if i in upserted]
+
+    async def _count_in_rollups(self, new: list[Doc]) -> None:
+        points = (
+            ((d["device"], d["probe"]), to_millis(d["timestamp"]), d["temperature"]) for d in new
+        )
+        ops = [
+            UpdateOne(
+                {"device": key[0], "probe": key[1], "width": width, "start": from_millis(start)},
+                {
+                    "$inc": {"sum": total, "count": count},
+                    "$min": {"min": low},
+                    "$max": {"max": high},
+                },
+                upsert=True,
+            )
+            for key, width, start, low, high, total, count in level_deltas(points)
+        ]
+        for _attempt in range(3):
+            try:
+                await self._col("rollups").bulk_write(ops, ordered=False)
+                return
+            except BulkWriteError as err:
+                errors = err.details.get("writeErrors", [])
+                if any(e.get("code") != DUPLICATE_KEY for e in errors):
+                    raise
+                # Another process created the document first: update it now.
+                ops = [ops[int(e["index"])] for e in errors]
+        raise RuntimeError("rollup upserts kept colliding with another writer")
+
+    # -- journal, recovery and migration ------------------------------------
+
+    async def _recover(self) -> None:
+        """Recount the spans of batches that a crash left uncounted (see the module doc)."""
+        journal = self._col("rollup_journal")
+        async for entry in journal.find({}):
+            for span in entry.get("spans", []):
+                await self._recompute(
+                    span["device"], span["probe"], to_millis(span["first"]), to_millis(span["last"])
+                )
+            await journal.delete_one({"_id": entry["_id"]})
+
+    async def _migrate(self) -> None:
+        """Build the rollups of a database written before they were kept at ingest.
+
+        Hours that the old retention rolled into ``readings_hourly`` become one
+        10-minute row at the hour's start (how series() counted them before).
+        """
+        settings = self._col("settings")
+        if await settings.find_one({"_id": "rollups", "version": ROLLUPS_VERSION}):
+            return
+        old = self._col("readings_hourly")
+        spans: dict[tuple[str, str], list[int]] = {}
+        ops = []
+        async for doc in old.find({}):
+            key = (doc["device"], doc["probe"])
+            hour = to_millis(doc["hour"])
+            ops.append(
+                UpdateOne(
+                    {
+                        "device": key[0],
+                        "probe": key[1],
+                        "width": LEVELS_MS[0],
+                        "start": doc["hour"],
+                    },
+                    {"$set": {k: doc[k] for k in ("min", "max", "sum", "count")}},
+                    upsert=True,
+                )
+            )
+            span = spans.setdefault(key, [hour, hour])
+            span[0], span[1] = min(span[0], hour), max(span[1], hour)
+        if ops:
+            await self._col("rollups").bulk_write(ops, ordered=False)
+        readings = self._col("readings")
+        ranges = await readings.aggregate(
+            [
+                {
+                    "$group": {
+                        "_id": {"device": "$device", "probe": "$probe"},
+                        "first": {"$min": "$timestamp"},
+                        "last": {"$max": "$timestamp"},
+                    }
+                }
+            ]
+        )
+        async for doc in ranges:
+            key = (doc["_id"]["device"], doc["_id"]["probe"])
+            first, last = to_millis(doc["first"]), to_millis(doc["last"])
+            span = spans.setdefault(key, [first, last])
+            span[0], span[1] = min(span[0], first), max(span[1], last)
+        for (device, probe), (first, last) in sorted(spans.items()):
+            await self._recompute(device, probe, first, last)
+        await old.drop()
+        await settings.update_one(
+            {"_id": "rollups"}, {"$set": {"version": ROLLUPS_VERSION}}, upsert=True
+        )
+
+    async def _recompute(self, device: str, probe: str, first: int, last: int) -> None:
+        """Rebuild the rollups of the periods holding ``[first, last]`` (epoch ms).
+
+        The 10-minute level from the raw readings (not below the raw horizon:
+        those periods have no raw rows left and cannot change), each coarser
+        level from the one below. Idempotent, so a crash here is repaired by
+        the next open.
+        """
+        rollups = self._col("rollups")
+        lo, hi = floor_ms(first, LEVELS_MS[0]), floor_ms(last, LEVELS_MS[0]) + LEVELS_MS[0]
+        if self._horizon is not None:
+            lo = max(lo, to_millis(self._horizon))
+        if lo < hi:
+            rows = await self._col("readings").aggregate(
+                [
+                    _match("timestamp", device, probe, lo, hi),
+                    {
+                        "$group": {
+                            "_id": _floor_expr("$timestamp", LEVELS_MS[0]),
+                            "min": {"$min": "$temperature"},
+                            "max": {"$max": "$temperature"},
+                            "sum": {"$sum": "$temperature"},
+                            "count": {"$sum": 1},
+                        }
+                    },
+                ]
+            )
+            await self._replace_level(device, probe, LEVELS_MS[0], lo, hi, rows)
+        lo, hi = floor_ms(first, LEVELS_MS[0]), floor_ms(last, LEVELS_MS[0]) + LEVELS_MS[0]
+        for finer, width in itertools.pairwise(LEVELS_MS):
+            lo, hi = floor_ms(lo, width), -(-hi // width) * width
+            match = _match("start", device, probe, lo, hi)
+            match["$match"]["width"] = finer
+            rows = await rollups.aggregate(
+                [
+                    match,
+                    {
+                        "$group": {
+                            "_id": _floor_expr("$start", width),
+                            "min": {"$min": "$min"},
+                            "max": {"$max": "$max"},
+                            "sum": {"$sum": "$sum"},
+                            "count": {"$sum": "$count"},
+                        }
+                    },
+                ]
+            )
+            await self._replace_level(device, probe, width, lo, hi, rows)
+
+    async def _replace_level(
+        self, device: str, probe: str, width: int, lo: int, hi: int, rows: Any
+    ) -> None:
+        key = {"device": device, "probe": probe, "width": width}
+        ops: list[Any] = [
+            DeleteMany({**key, "start": {"$gte": from_millis(lo), "$lt": from_millis(hi)}})
+        ]
+        async for row in rows:
+            ops.append(
+                UpdateOne(
+                    {**key, "start": from_millis(int(row["_id"]))},
+                    {"$set": {k: row[k] for k in ("min", "max", "sum", "count")}},
+                    upsert=True,
+                )
+            )
+        await self._col("rollups").bulk_write(ops, ordered=True)
+
+    # -- series -------------------------------------------------------------
+
+    def _pipelines(self, device: str, probe: str, grid: Grid) -> list[tuple[str, list[Doc]]]:
+        """(collection, aggregation pipeline) of each piece of the series query."""
+        raw_from = None if self._horizon is None else to_millis(self._horizon)
+        return [_piece_pipeline(piece, device, probe, grid) for piece in cover(grid, raw_from)]
 
     async def series(
         self, device: str, probe: str, start: datetime, end: datetime, buckets: int
     ) -> list[Bucket]:
         grid = Grid.of(start, end, buckets)
-        raw, rolled = await asyncio.gather(
-            self._partials("readings", "timestamp", "temperature", device, probe, grid),
-            self._partials("readings_hourly", "hour", None, device, probe, grid),
-        )
-        return combine(grid, raw, rolled)
 
-    async def _partials(
-        self,
-        collection: str,
-        time_field: str,
-        value_field: str | None,
-        device: str,
-        probe: str,
-        grid: Grid,
-    ) -> list[tuple[int, Partial]]:
-        start, end = from_millis(grid.start_ms), from_millis(grid.end_ms)
-        # date - date is a number of milliseconds: floor(offset / width) is the bucket.
-        index = {"$floor": {"$divide": [{"$subtract": [f"${time_field}", start]}, grid.width_ms]}}
-        group: dict[str, Doc]
-        if value_field is None:  # already aggregated hours
-            group = {
-                "min": {"$min": "$min"},
-                "max": {"$max": "$max"},
-                "sum": {"$sum": "$sum"},
-                "count": {"$sum": "$count"},
-            }
-        else:
-            value = f"${value_field}"
-            group = {
-                "min": {"$min": value},
-                "max": {"$max": value},
-                "sum": {"$sum": value},
-                "count": {"$sum": 1},
-            }
-        pipeline: list[Doc] = [
-            {"$match": {"device": device, "probe": probe, time_field: {"$gte": start, "$lt": end}}},
-            {"$group": {"_id": index, **group}},
-        ]
-        cursor = await self._col(collection).aggregate(pipeline)
-        return [
-            (int(d["_id"]), Partial(d["min"], d["max"], d["sum"], int(d["count"])))
-            async for d in cursor
-        ]
+        async def run(collection: str, pipeline: list[Doc]) -> list[PartRow]:
+            cursor = await self._col(collection).aggregate(pipeline)
+            return [
+                (int(d["_id"]), d["min"], d["max"], d["sum"], int(d["count"])) async for d in cursor
+            ]
+
+        parts = await asyncio.gather(*(run(c, p) for c, p in self._pipelines(device, probe, grid)))
+        return combine(grid, *parts)
+
+    async def explain_series(
+        self, device: str, probe: str, start: datetime, end: datetime, buckets: int
+    ) -> list[str]:
+        grid = Grid.of(start, end, buckets)
+        if self._db is None:
+            raise RuntimeError("store is not open")
+        plans = []
+        for collection, pipeline in self._pipelines(device, probe, grid):
+            answer = await self._db.command(
+                "explain",
+                {"aggregate": collection, "pipeline": pipeline, "cursor": {}},
+                verbosity="queryPlanner",
+            )
+            plan = _winning_plan(answer)
+            width = pipeline[0]["$match"].get("width")
+            source = collection if width is None else f"{collection} width={width}"
+            plans.append(f"{source}: {json.dumps(plan, default=str, sort_keys=True)}")
+        return plans
 
     async def raw(
         self,
@@ -254,9 +478,34 @@ class MongoHistoryStore:
                 found[probe] = StoredReading(device, probe, doc["timestamp"], doc["temperature"])
         return found
 
+    async def span(self, device: str) -> tuple[datetime, datetime] | None:
+        readings, rollups = self._col("readings"), self._col("rollups")
+        firsts: list[datetime] = []
+        lasts: list[datetime] = []
+        for probe in await self.probes(device):
+            key = {"device": device, "probe": probe}
+            level = {**key, "width": LEVELS_MS[0]}
+            first_raw = await readings.find_one(key, sort=[("timestamp", ASCENDING)])
+            last_raw = await readings.find_one(key, sort=[("timestamp", DESCENDING)])
+            first_rolled = await rollups.find_one(level, sort=[("start", ASCENDING)])
+            horizon = self._horizon
+            if first_rolled is not None and horizon is not None and first_rolled["start"] < horizon:
+                firsts.append(first_rolled["start"])
+            elif first_raw is not None:
+                firsts.append(first_raw["timestamp"])
+            if last_raw is not None:
+                lasts.append(last_raw["timestamp"])
+            else:
+                last_rolled = await rollups.find_one(level, sort=[("start", DESCENDING)])
+                if last_rolled is not None:
+                    lasts.append(last_rolled["start"])
+        if not firsts or not lasts:
+            return None
+        return utc(min(firsts)), utc(max(lasts))
+
     async def _distinct(self, key: str, query: Mapping[str, Any]) -> list[str]:
         values: set[str] = set()
-        for name in ("readings", "readings_hourly"):
+        for name in ("readings", "rollups"):
             values.update(await self._col(name).distinct(key, query))
         return sorted(values)
 
@@ -311,17 +560,32 @@ class MongoHistoryStore:
             }
         )
 
-    async def events(self, device: str, start: datetime, end: datetime) -> list[Event]:
+    async def events(
+        self,
+        device: str,
+        start: datetime,
+        end: datetime,
+        kinds: Collection[EventKind] | None = None,
+    ) -> list[Event]:
         start, end = check_range(start, end)
+        query: Doc = {"device": device, "timestamp": {"$gte": start, "$lt": end}}
+        if kinds is not None:
+            query["kind"] = {"$in": sorted({EventKind(k).value for k in kinds})}
         cursor = (
-            self._col("events")
-            .find({"device": device, "timestamp": {"$gte": start, "$lt": end}})
-            .sort([("timestamp", ASCENDING), ("_id", ASCENDING)])
+            self._col("events").find(query).sort([("timestamp", ASCENDING), ("_id", ASCENDING)])
         )
         return [
             Event(device, d["timestamp"], EventKind(d["kind"]), d.get("data", {}))
             async for d in cursor
         ]
+
+    async def last_event(self, device: str, kind: EventKind, before: datetime) -> Event | None:
+        kind = EventKind(kind)
+        doc = await self._col("events").find_one(
+            {"device": device, "kind": kind.value, "timestamp": {"$lt": utc(before, "before")}},
+            sort=[("timestamp", DESCENDING), ("_id", DESCENDING)],
+        )
+        return None if doc is None else Event(device, doc["timestamp"], kind, doc.get("data", {}))
 
     async def add_media(self, media: MediaInfo) -> bool:
         try:
@@ -362,55 +626,91 @@ class MongoHistoryStore:
 
     # -- retention ----------------------------------------------------------
 
-    async def rollup(self, older_than: datetime) -> int:
-        """Without transactions the steps are ordered so a rerun repairs a crash.
-
-        1. Raise the horizon first: no reading below it is accepted afterwards.
-        2. Write each hour with ``$setOnInsert``: the first complete write wins,
-           so rerunning over raw rows a crash left behind cannot count twice.
-        3. Delete the raw rows.
-        """
-        cutoff = hour_floor(older_than)
+    async def drop_raw(self, older_than: datetime) -> int:
+        """Raise the horizon first, so no reading below it is accepted meanwhile."""
+        cutoff = from_millis(floor_ms(to_millis(utc(older_than, "older_than")), RAW_DROP_ALIGN_MS))
         async with self._write_lock:
-            if self._horizon is not None:
-                # Also finishes a run that crashed between the steps.
-                cutoff = max(cutoff, self._horizon)
+            if self._horizon is not None and cutoff <= self._horizon:
+                return 0
             await self._col("settings").update_one(
                 {"_id": "rolled_until"}, {"$set": {"value": cutoff}}, upsert=True
             )
             self._horizon = cutoff
-            readings = self._col("readings")
-            hours = await readings.aggregate(
-                [
-                    {"$match": {"timestamp": {"$lt": cutoff}}},
-                    {
-                        "$group": {
-                            "_id": {
-                                "device": "$device",
-                                "probe": "$probe",
-                                "hour": {"$dateTrunc": {"date": "$timestamp", "unit": "hour"}},
-                            },
-                            "min": {"$min": "$temperature"},
-                            "max": {"$max": "$temperature"},
-                            "sum": {"$sum": "$temperature"},
-                            "count": {"$sum": 1},
-                        }
-                    },
-                ]
-            )
-            ops = [
-                UpdateOne(
-                    dict(h["_id"]),
-                    {"$setOnInsert": {k: h[k] for k in ("min", "max", "sum", "count")}},
-                    upsert=True,
-                )
-                async for h in hours
-            ]
-            if not ops:
-                return 0
-            await self._col("readings_hourly").bulk_write(ops, ordered=False)
-            deleted = await readings.delete_many({"timestamp": {"$lt": cutoff}})
+            deleted = await self._col("readings").delete_many({"timestamp": {"$lt": cutoff}})
             return deleted.deleted_count
 
-    async def rolled_until(self) -> datetime | None:
+    async def raw_horizon(self) -> datetime | None:
         return self._horizon
+
+
+def _spans(docs: list[Doc]) -> list[Doc]:
+    """The first and last time of each probe in a batch (what a journal entry holds)."""
+    spans: dict[tuple[str, str], list[datetime]] = {}
+    for doc in docs:
+        span = spans.setdefault((doc["device"], doc["probe"]), [doc["timestamp"]] * 2)
+        span[0], span[1] = min(span[0], doc["timestamp"]), max(span[1], doc["timestamp"])
+    return [
+        {"device": device, "probe": probe, "first": first, "last": last}
+        for (device, probe), (first, last) in spans.items()
+    ]
+
+
+def _match(field: str, device: str, probe: str, lo: int, hi: int) -> Doc:
+    return {
+        "$match": {
+            "device": device,
+            "probe": probe,
+            field: {"$gte": from_millis(lo), "$lt": from_millis(hi)},
+        }
+    }
+
+
+def _floor_expr(field: str, width: int) -> Doc:
+    """Epoch ms of the start of the ``width`` period holding the date ``field``."""
+    millis = {"$subtract": [field, EPOCH]}  # date - date: milliseconds
+    return {"$subtract": [millis, {"$mod": [millis, width]}]}
+
+
+def _piece_pipeline(piece: Piece, device: str, probe: str, grid: Grid) -> tuple[str, list[Doc]]:
+    start = from_millis(grid.start_ms)
+    if piece.width is None:
+        collection, time_field = "readings", "timestamp"
+        match = _match(time_field, device, probe, piece.start_ms, piece.end_ms)
+        group = {
+            "min": {"$min": "$temperature"},
+            "max": {"$max": "$temperature"},
+            "sum": {"$sum": "$temperature"},
+            "count": {"$sum": 1},
+        }
+    else:
+        collection, time_field = "rollups", "start"
+        match = _match(time_field, device, probe, piece.start_ms, piece.end_ms)
+        # Key order as in the unique index, so the match reads like its prefix.
+        match["$match"] = {
+            "device": device,
+            "probe": probe,
+            "width": piece.width,
+            "start": match["$match"]["start"],
+        }
+        group = {
+            "min": {"$min": "$min"},
+            "max": {"$max": "$max"},
+            "sum": {"$sum": "$sum"},
+            "count": {"$sum": "$count"},
+        }
+    # date - date is a number of milliseconds: floor(offset / width) is the bucket.
+    index = {"$floor": {"$divide": [{"$subtract": [f"${time_field}", start]}, grid.width_ms]}}
+    return collection, [match, {"$group": {"_id": index, **group}}]
+
+
+def _winning_plan(answer: Mapping[str, Any]) -> Any:
+    """The winning plan of an aggregate's explain, wherever the server nests it."""
+    planner = answer.get("queryPlanner")
+    if planner is None:
+        for stage in answer.get("stages", []):
+            planner = stage.get("$cursor", {}).get("queryPlanner")
+            if planner is not None:
+                break
+    if planner is None:
+        return answer
+    return planner.get("winningPlan", planner)

@@ -3,6 +3,9 @@
 sqlite3 blocks, so one connection lives on one worker thread and every call
 hops there; that also serialises writers, which SQLite wants anyway. Times are
 integer epoch milliseconds so a bucket index is one integer division.
+
+A batch of readings and the rollups it adds are written in one transaction,
+so the rollups never count a reading that is not stored, or one twice.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import asyncio
 import functools
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
@@ -19,6 +22,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .base import (
+    LEVELS_MS,
+    RAW_DROP_ALIGN_MS,
     Bucket,
     Event,
     EventKind,
@@ -26,44 +31,49 @@ from .base import (
     LinkCursor,
     MediaInfo,
     MediaKind,
-    Partial,
     StoredReading,
     check_limit,
+    check_point,
     check_range,
     combine,
+    cover,
+    floor_ms,
     from_millis,
-    hour_floor,
+    level_deltas,
     to_millis,
+    utc,
+    utc_millis,
 )
 from .sqlite_schema import migrate
 
 T = TypeVar("T")
 
-HOUR_MS = 3_600_000
 _DEVICES = "SELECT DISTINCT device FROM series ORDER BY 1"
-
-
-def _series_sql(table: str, time: str, aggregates: str) -> str:
-    """Aggregates per bucket, as a GROUP BY on the bucket number.
-
-    Grouping by ``(ts - start) / width`` makes SQLite sort every row of the
-    range (a year of minutes: 120 ms). Joining the ordered bucket numbers to a
-    key-range seek each yields rows already grouped: one pass, 64 ms.
-    ?1 start, ?2 width, ?3 series, ?4 end, ?5 number of buckets (all ms but ?3, ?5).
-    """
-    return (
-        f"SELECT b.i, {aggregates} FROM bucket_index b JOIN {table} r"
-        f" ON r.series = ?3 AND r.{time} >= ?1 + b.i * ?2 AND r.{time} < ?1 + (b.i + 1) * ?2"
-        f" AND r.{time} < ?4 WHERE b.i < ?5 GROUP BY b.i"
-    )
-
-
-_SERIES_RAW = _series_sql(
-    "readings", "ts", "MIN(temperature), MAX(temperature), SUM(temperature), COUNT(*)"
+_INSERT = "INSERT OR IGNORE INTO readings (series, ts, temperature) VALUES (?, ?, ?)"
+_ADD_ROLLUP = (
+    "INSERT INTO rollups (series, width, start, min, max, sum, count) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT DO UPDATE SET min = MIN(min, excluded.min), max = MAX(max, excluded.max),"
+    " sum = sum + excluded.sum, count = count + excluded.count"
 )
-_SERIES_HOURLY = _series_sql("hourly", "hour", "MIN(min), MAX(max), SUM(sum), SUM(count)")
+
+
+# Aggregates per bucket of one piece of a series query (see base.cover).
+# ?1 series, ?2/?3 the piece's start and end, ?4 the grid's start, ?5 bucket
+# width (all ms), ?6 the rollup level. SQLite sorts the rows to group them:
+# with cover() they are at most about 6 per bucket, and a join that seeks each
+# bucket's key range (sort-free) measured slower at that size.
+_SERIES_RAW = (
+    "SELECT (ts - ?4) / ?5 AS i, MIN(temperature), MAX(temperature), SUM(temperature), COUNT(*)"
+    " FROM readings WHERE series = ?1 AND ts >= ?2 AND ts < ?3 GROUP BY i"
+)
+_SERIES_ROLLUP = (
+    "SELECT (start - ?4) / ?5 AS i, MIN(min), MAX(max), SUM(sum), SUM(count)"
+    " FROM rollups WHERE series = ?1 AND width = ?6 AND start >= ?2 AND start < ?3 GROUP BY i"
+)
 # Rows per hop to the worker thread when streaming raw readings.
 PAGE = 2000
+# Points per transaction in add_points.
+BULK_CHUNK = 50_000
 
 
 class SqliteHistoryStore:
@@ -132,6 +142,7 @@ class SqliteHistoryStore:
             (device, probe): sid
             for sid, device, probe in db.execute("SELECT id, device, probe FROM series")
         }
+        # The key predates rollups kept at ingest: it is the raw horizon.
         row = db.execute("SELECT value FROM settings WHERE key = 'rolled_until'").fetchone()
         self._horizon_ms = None if row is None else int(row[0])
 
@@ -165,34 +176,68 @@ class SqliteHistoryStore:
     async def add_readings(
         self, readings: Iterable[StoredReading], cursor: LinkCursor | None = None
     ) -> int:
-        batch = list(readings)
-        return await self._run(self._add_readings_sync, batch, cursor)
+        batch = [(r.device, r.probe, utc_millis(r.timestamp), r.temperature) for r in readings]
+        return await self._run(self._add_sync, batch, cursor)
 
-    def _add_readings_sync(self, batch: list[StoredReading], cursor: LinkCursor | None) -> int:
+    async def add_points(self, device: str, probe: str, points: Iterable[tuple[int, float]]) -> int:
+        StoredReading(device, probe, from_millis(0), 0.0)  # checks the names
+        added = 0
+        chunk: list[tuple[str, str, int, float]] = []
+        for ts, temperature in points:
+            chunk.append((device, probe, *check_point(ts, temperature)))
+            if len(chunk) == BULK_CHUNK:
+                added += await self._run(self._add_sync, chunk, None)
+                chunk = []
+        if chunk:
+            added += await self._run(self._add_sync, chunk, None)
+        return added
+
+    def _add_sync(self, batch: list[tuple[str, str, int, float]], cursor: LinkCursor | None) -> int:
         horizon = self._horizon_ms
         known = dict(self._series)
         try:
             with self._transaction() as db:
-                rows = []
-                for r in batch:
-                    ts = to_millis(r.timestamp)
+                # The first copy of a (series, ts) in the batch wins, as in the table.
+                rows: dict[tuple[int, int], float] = {}
+                ids = self._series
+                for device, probe, ts, temperature in batch:
                     if horizon is not None and ts < horizon:
                         continue
-                    sid = self._series_id(r.device, r.probe, create=True)
-                    rows.append((sid, ts, r.temperature))
-                before = db.total_changes
-                db.executemany(
-                    "INSERT OR IGNORE INTO readings (series, ts, temperature) VALUES (?, ?, ?)",
-                    rows,
-                )
-                added = db.total_changes - before
+                    sid = ids.get((device, probe)) or self._series_id(device, probe, create=True)
+                    assert sid is not None
+                    rows.setdefault((sid, ts), temperature)
+                new = self._insert_new(db, [(s, t, v) for (s, t), v in rows.items()])
+                if new:
+                    db.executemany(_ADD_ROLLUP, level_deltas(new))
                 if cursor is not None:
                     self._set_cursor_in(db, cursor.device, cursor.cursor)
         except BaseException:
             # Series rows created in the failed transaction are gone too.
             self._series = known
             raise
-        return added
+        return len(new)
+
+    @staticmethod
+    def _insert_new(
+        db: sqlite3.Connection, rows: list[tuple[int, int, float]]
+    ) -> list[tuple[int, int, float]]:
+        """Insert ``rows``; return those that were not stored yet.
+
+        One executemany settles the usual cases (all new: a fresh batch; none:
+        a replay). Only a batch that overlaps stored readings is redone row by
+        row to learn which of its rows are new.
+        """
+        db.execute("SAVEPOINT batch")
+        before = db.total_changes
+        db.executemany(_INSERT, rows)
+        added = db.total_changes - before
+        if 0 < added < len(rows):
+            db.execute("ROLLBACK TO batch")
+            rows = [row for row in rows if db.execute(_INSERT, row).rowcount == 1]
+        elif added == 0:
+            rows = []
+        db.execute("RELEASE batch")
+        return rows
 
     async def series(
         self, device: str, probe: str, start: datetime, end: datetime, buckets: int
@@ -200,14 +245,39 @@ class SqliteHistoryStore:
         grid = Grid.of(start, end, buckets)
         return await self._run(self._series_sync, device, probe, grid)
 
+    def _queries(self, sid: int, grid: Grid) -> Iterator[tuple[str, str, tuple[int, ...]]]:
+        """(what it reads, SQL, arguments) of each piece of the series query."""
+        for piece in cover(grid, self._horizon_ms):
+            args = (sid, piece.start_ms, piece.end_ms, grid.start_ms, grid.width_ms)
+            if piece.width is None:
+                yield "readings", _SERIES_RAW, args
+            else:
+                yield f"rollups width={piece.width}", _SERIES_ROLLUP, (*args, piece.width)
+
     def _series_sync(self, device: str, probe: str, grid: Grid) -> list[Bucket]:
         sid = self._series_id(device, probe)
         if sid is None:
             return []
-        args = (grid.start_ms, grid.width_ms, sid, grid.end_ms, grid.size)
-        raw = self._db.execute(_SERIES_RAW, args)
-        rolled = self._db.execute(_SERIES_HOURLY, args)
-        return combine(grid, _partials(raw), _partials(rolled))
+        db = self._db
+        parts = [db.execute(sql, args).fetchall() for _, sql, args in self._queries(sid, grid)]
+        return combine(grid, *parts)
+
+    async def explain_series(
+        self, device: str, probe: str, start: datetime, end: datetime, buckets: int
+    ) -> list[str]:
+        grid = Grid.of(start, end, buckets)
+
+        def explain() -> list[str]:
+            sid = self._series_id(device, probe)
+            if sid is None:
+                return []
+            plans = []
+            for source, sql, args in self._queries(sid, grid):
+                steps = [row[3] for row in self._db.execute("EXPLAIN QUERY PLAN " + sql, args)]
+                plans.append(f"{source}: " + " | ".join(steps))
+            return plans
+
+        return await self._run(explain)
 
     async def raw(
         self,
@@ -245,14 +315,15 @@ class SqliteHistoryStore:
             (sid, after, end, size),
         ).fetchall()
 
+    def _device_series(self, device: str) -> list[tuple[str, int]]:
+        return sorted((probe, sid) for (dev, probe), sid in self._series.items() if dev == device)
+
     async def latest(self, device: str) -> dict[str, StoredReading]:
         return await self._run(self._latest_sync, device)
 
     def _latest_sync(self, device: str) -> dict[str, StoredReading]:
         found: dict[str, StoredReading] = {}
-        for (dev, probe), sid in sorted(self._series.items()):
-            if dev != device:
-                continue
+        for probe, sid in self._device_series(device):
             row = self._db.execute(
                 "SELECT ts, temperature FROM readings WHERE series = ? ORDER BY ts DESC LIMIT 1",
                 (sid,),
@@ -260,6 +331,45 @@ class SqliteHistoryStore:
             if row is not None:
                 found[probe] = StoredReading(device, probe, from_millis(row[0]), row[1])
         return found
+
+    async def span(self, device: str) -> tuple[datetime, datetime] | None:
+        return await self._run(self._span_sync, device)
+
+    def _span_sync(self, device: str) -> tuple[datetime, datetime] | None:
+        db, finest, horizon = self._db, LEVELS_MS[0], self._horizon_ms
+        firsts: list[int] = []
+        lasts: list[int] = []
+        for _probe, sid in self._device_series(device):
+
+            def one(sql: str, *args: int) -> int | None:
+                row = db.execute(sql, args).fetchone()
+                return None if row is None else int(row[0])
+
+            first_raw = one("SELECT ts FROM readings WHERE series = ? ORDER BY ts LIMIT 1", sid)
+            last_raw = one("SELECT ts FROM readings WHERE series = ? ORDER BY ts DESC LIMIT 1", sid)
+            first_rolled = one(
+                "SELECT start FROM rollups WHERE series = ? AND width = ? ORDER BY start LIMIT 1",
+                sid,
+                finest,
+            )
+            if first_rolled is not None and horizon is not None and first_rolled < horizon:
+                firsts.append(first_rolled)
+            elif first_raw is not None:
+                firsts.append(first_raw)
+            if last_raw is not None:
+                lasts.append(last_raw)
+            else:
+                last_rolled = one(
+                    "SELECT start FROM rollups WHERE series = ? AND width = ?"
+                    " ORDER BY start DESC LIMIT 1",
+                    sid,
+                    finest,
+                )
+                if last_rolled is not None:
+                    lasts.append(last_rolled)
+        if not firsts or not lasts:
+            return None
+        return from_millis(min(firsts)), from_millis(max(lasts))
 
     async def devices(self) -> list[str]:
         return await self._run(lambda: [r[0] for r in self._db.execute(_DEVICES)])
@@ -343,16 +453,35 @@ class SqliteHistoryStore:
 
         await self._run(put)
 
-    async def events(self, device: str, start: datetime, end: datetime) -> list[Event]:
+    async def events(
+        self,
+        device: str,
+        start: datetime,
+        end: datetime,
+        kinds: Collection[EventKind] | None = None,
+    ) -> list[Event]:
         start, end = check_range(start, end)
-        rows = await self._run(
-            lambda: self._db.execute(
-                "SELECT ts, kind, data FROM events WHERE device = ? AND ts >= ? AND ts < ?"
-                " ORDER BY ts, id",
-                (device, to_millis(start), to_millis(end)),
-            ).fetchall()
-        )
+        sql = "SELECT ts, kind, data FROM events WHERE device = ? AND ts >= ? AND ts < ?"
+        args: list[Any] = [device, to_millis(start), to_millis(end)]
+        if kinds is not None:
+            wanted = sorted({EventKind(k).value for k in kinds})
+            if not wanted:
+                return []
+            sql += f" AND kind IN ({', '.join('?' * len(wanted))})"
+            args += wanted
+        rows = await self._run(lambda: self._db.execute(sql + " ORDER BY ts, id", args).fetchall())
         return [Event(device, from_millis(ts), EventKind(k), json.loads(d)) for ts, k, d in rows]
+
+    async def last_event(self, device: str, kind: EventKind, before: datetime) -> Event | None:
+        kind, before_ms = EventKind(kind), to_millis(before)
+        row = await self._run(
+            lambda: self._db.execute(
+                "SELECT ts, data FROM events WHERE device = ? AND kind = ? AND ts < ?"
+                " ORDER BY ts DESC, id DESC LIMIT 1",
+                (device, kind.value, before_ms),
+            ).fetchone()
+        )
+        return None if row is None else Event(device, from_millis(row[0]), kind, json.loads(row[1]))
 
     async def add_media(self, media: MediaInfo) -> bool:
         def put() -> bool:
@@ -390,43 +519,28 @@ class SqliteHistoryStore:
 
     # -- retention ----------------------------------------------------------
 
-    async def rollup(self, older_than: datetime) -> int:
-        cutoff = to_millis(hour_floor(older_than))
-        return await self._run(self._rollup_sync, cutoff)
+    async def drop_raw(self, older_than: datetime) -> int:
+        cutoff = floor_ms(to_millis(utc(older_than, "older_than")), RAW_DROP_ALIGN_MS)
+        return await self._run(self._drop_raw_sync, cutoff)
 
-    def _rollup_sync(self, cutoff: int) -> int:
+    def _drop_raw_sync(self, cutoff: int) -> int:
         if self._horizon_ms is not None and cutoff <= self._horizon_ms:
             return 0
+        dropped = 0
         with self._transaction() as db:
-            # Hours before the old horizon have no raw rows left, so these are
-            # new hours; the upsert only guards against a hand-edited file.
-            db.execute(
-                "INSERT INTO hourly (series, hour, min, max, sum, count)"
-                " SELECT series, ts - ((ts % ?1) + ?1) % ?1 AS h,"
-                " MIN(temperature), MAX(temperature), SUM(temperature), COUNT(*)"
-                " FROM readings WHERE ts < ?2 GROUP BY series, h"
-                " ON CONFLICT (series, hour) DO UPDATE SET"
-                " min = MIN(min, excluded.min), max = MAX(max, excluded.max),"
-                " sum = sum + excluded.sum, count = count + excluded.count",
-                (HOUR_MS, cutoff),
-            )
-            rolled = db.execute("DELETE FROM readings WHERE ts < ?", (cutoff,)).rowcount
+            # Per series, so each DELETE is a primary-key range, not a table scan.
+            for sid in sorted(self._series.values()):
+                dropped += db.execute(
+                    "DELETE FROM readings WHERE series = ? AND ts < ?", (sid, cutoff)
+                ).rowcount
             db.execute(
                 "INSERT INTO settings (key, value) VALUES ('rolled_until', ?)"
                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (cutoff,),
             )
         self._horizon_ms = cutoff
-        return rolled
+        return dropped
 
-    async def rolled_until(self) -> datetime | None:
+    async def raw_horizon(self) -> datetime | None:
         horizon = self._horizon_ms
         return None if horizon is None else from_millis(horizon)
-
-
-Row = tuple[int, float, float, float, int]
-
-
-def _partials(rows: Iterable[Row]) -> Iterator[tuple[int, Partial]]:
-    for index, low, high, total, count in rows:
-        yield int(index), Partial(low, high, total, int(count))

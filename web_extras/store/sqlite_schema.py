@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import sqlite3
 
-from .base import MAX_BUCKETS
-
 # Readings are keyed by (series, ts), series being one (device, probe) pair:
 # the primary key is the unique (device, probe, timestamp) index, and WITHOUT
 # ROWID makes it the table itself, so a range scan reads adjacent pages.
-# bucket_index holds 0..MAX_BUCKETS-1: series() walks it in order and seeks
-# each bucket's key range, so its GROUP BY needs no sort (see sqlite.py).
+# bucket_index (0..9999) was a join helper of the series query; v2 drops it.
 _V1 = """
 CREATE TABLE series (
     id INTEGER PRIMARY KEY,
@@ -69,7 +66,48 @@ CREATE TABLE bucket_index (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1,)
+# Rollups kept at ingest replace the hourly table retention used to fill.
+# Existing readings are summed into the 10-minute level; hours already rolled
+# up by the old retention become one 10-minute row at the hour's start (that
+# is how series() counted them before). Coarser levels are summed from the
+# 10-minute one. ``WHERE true`` lets SQLite parse the ON CONFLICT after a SELECT.
+_V2 = """
+CREATE TABLE rollups (
+    series INTEGER NOT NULL,
+    width INTEGER NOT NULL,         -- the level: period length in ms (base.LEVELS_MS)
+    start INTEGER NOT NULL,         -- epoch ms of the period's start, a multiple of width
+    min REAL NOT NULL,
+    max REAL NOT NULL,
+    sum REAL NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (series, width, start)
+) WITHOUT ROWID;
+INSERT INTO rollups (series, width, start, min, max, sum, count)
+    SELECT series, 600000, ts - ((ts % 600000) + 600000) % 600000 AS s,
+        MIN(temperature), MAX(temperature), SUM(temperature), COUNT(*)
+    FROM readings GROUP BY series, s;
+INSERT INTO rollups (series, width, start, min, max, sum, count)
+    SELECT series, 600000, hour, min, max, sum, count FROM hourly WHERE true
+    ON CONFLICT DO UPDATE SET min = MIN(min, excluded.min), max = MAX(max, excluded.max),
+        sum = sum + excluded.sum, count = count + excluded.count;
+INSERT INTO rollups (series, width, start, min, max, sum, count)
+    SELECT series, 3600000, start - ((start % 3600000) + 3600000) % 3600000 AS s,
+        MIN(min), MAX(max), SUM(sum), SUM(count)
+    FROM rollups WHERE width = 600000 GROUP BY series, s;
+INSERT INTO rollups (series, width, start, min, max, sum, count)
+    SELECT series, 21600000, start - ((start % 21600000) + 21600000) % 21600000 AS s,
+        MIN(min), MAX(max), SUM(sum), SUM(count)
+    FROM rollups WHERE width = 3600000 GROUP BY series, s;
+INSERT INTO rollups (series, width, start, min, max, sum, count)
+    SELECT series, 86400000, start - ((start % 86400000) + 86400000) % 86400000 AS s,
+        MIN(min), MAX(max), SUM(sum), SUM(count)
+    FROM rollups WHERE width = 21600000 GROUP BY series, s;
+DROP TABLE hourly;
+DROP TABLE bucket_index;
+CREATE INDEX events_by_kind ON events (device, kind, ts);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -87,10 +125,3 @@ def migrate(db: sqlite3.Connection) -> None:
                 db.execute(statement)
     if version != SCHEMA_VERSION:
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-    # The bucket numbers series() joins on; grows with MAX_BUCKETS, no migration needed.
-    db.execute(
-        "INSERT OR IGNORE INTO bucket_index (i)"
-        " WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?)"
-        " SELECT i FROM n",
-        (MAX_BUCKETS,),
-    )

@@ -134,6 +134,10 @@ class DeviceInfo:
     camera: bool = False
     thermostat: ThermostatInfo = field(default_factory=ThermostatInfo)
     capabilities: tuple[str, ...] = ()
+    # The machine's boot id (Linux's /proc/sys/kernel/random/boot_id): it changes
+    # at every boot, so a history service can tell a power cut or reboot from a
+    # daemon restart. None when unknown (older daemons, other systems).
+    boot_id: str | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
@@ -154,6 +158,7 @@ class DeviceInfo:
             camera=_bool(data, "camera"),
             thermostat=ThermostatInfo.from_dict(_mapping(data, "thermostat")),
             capabilities=tuple(c for c in _list(data, "capabilities") if isinstance(c, str)),
+            boot_id=_opt_str(data, "boot_id"),
         )
 
     def to_dict(self) -> JsonDict:
@@ -170,6 +175,7 @@ class DeviceInfo:
             "camera": self.camera,
             "thermostat": self.thermostat.to_dict(),
             "capabilities": list(self.capabilities),
+            "boot_id": self.boot_id,
         }
 
 

@@ -17,8 +17,9 @@ export function formatAge(seconds) {
   return `${Math.round(s / 86400)} days ago`;
 }
 
+// 24-hour times, like the trend chart's axis: no "08 AM" next to "08:30".
 const timeFormat = new Intl.DateTimeFormat(undefined, {
-  month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit",
+  month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
 });
 
 export function formatTime(value) {

@@ -1,0 +1,137 @@
+"""What only the MongoDB store needs: crash recovery of its rollups, and migration.
+
+Runs on secantus (an in-process MongoDB emulator, Python 3.11..3.13 only).
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from web_extras.store import StoredReading
+from web_extras.store.base import LEVELS_MS
+
+pytest.importorskip("pymongo")
+
+from pymongo import AsyncMongoClient
+
+from web_extras.store.mongo import MongoHistoryStore
+
+T0 = datetime(2024, 3, 1, tzinfo=UTC)
+DAY = timedelta(days=1)
+_names = itertools.count()
+
+
+@pytest.fixture
+def url(mongo_server: Any) -> str:
+    return f"{mongo_server.uri.rstrip('/')}/beerpi_mongo_{next(_names)}?directConnection=true"
+
+
+async def test_a_crash_between_storing_and_counting_is_repaired_on_open(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batch = [StoredReading("fv1", "beer", T0 + timedelta(minutes=i), 20.0 + i) for i in range(90)]
+    store = MongoHistoryStore(url)
+    await store.open()
+    try:
+        assert await store.add_readings(batch[:30]) == 30
+
+        async def crash(self: MongoHistoryStore, new: list[Any]) -> None:
+            raise ConnectionError("the service died here")
+
+        monkeypatch.setattr(MongoHistoryStore, "_count_in_rollups", crash)
+        with pytest.raises(ConnectionError):
+            await store.add_readings(batch)  # 60 new readings stored, not counted
+        monkeypatch.undo()
+        assert await store.count() == 90
+        # A replay cannot tell they are new: they stay uncounted until recovery.
+        assert await store.add_readings(batch) == 0
+        [day] = await store.series("fv1", "beer", T0, T0 + DAY, 1)
+        assert day.count == 30
+    finally:
+        await store.close()
+
+    reopened = MongoHistoryStore(url)
+    await reopened.open()
+    try:
+        for n in (1, 4, 24, 144):  # the day, 6 h, 1 h and 10 min levels
+            buckets = await reopened.series("fv1", "beer", T0, T0 + DAY, n)
+            assert sum(b.count for b in buckets) == 90
+            assert (min(b.min for b in buckets), max(b.max for b in buckets)) == (20.0, 109.0)
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url)
+        try:
+            assert await client.get_default_database()["rollup_journal"].count_documents({}) == 0
+        finally:
+            await client.close()
+    finally:
+        await reopened.close()
+
+
+async def test_a_database_from_before_rollups_gets_every_level(url: str) -> None:
+    """Hours the old retention rolled up count as one 10-minute row at the hour's start."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url, tz_aware=True)
+    try:
+        db = client.get_default_database()
+        await db["readings_hourly"].insert_many(
+            [
+                {
+                    "device": "fv1",
+                    "probe": "beer",
+                    "hour": T0 + timedelta(hours=h),
+                    "min": 10.0 + h,
+                    "max": 20.0 + h,
+                    "sum": 60 * (15.0 + h),
+                    "count": 60,
+                }
+                for h in range(3)
+            ]
+        )
+        await db["readings"].insert_many(
+            [
+                {
+                    "device": "fv1",
+                    "probe": "beer",
+                    "timestamp": T0 + timedelta(hours=3, minutes=i),
+                    "temperature": float(i),
+                }
+                for i in range(120)
+            ]
+        )
+        await db["settings"].insert_one({"_id": "rolled_until", "value": T0 + timedelta(hours=3)})
+    finally:
+        await client.close()
+
+    store = MongoHistoryStore(url)
+    await store.open()
+    try:
+        hours = await store.series("fv1", "beer", T0, T0 + timedelta(hours=5), 5)
+        assert [(b.min, b.max, b.count) for b in hours] == [
+            (10.0, 20.0, 60),
+            (11.0, 21.0, 60),
+            (12.0, 22.0, 60),
+            (0.0, 59.0, 60),
+            (60.0, 119.0, 60),
+        ]
+        [day] = await store.series("fv1", "beer", T0, T0 + DAY, 1)
+        assert (day.count, day.min, day.max) == (300, 0.0, 119.0)
+        assert await store.raw_horizon() == T0 + timedelta(hours=3)
+        # New readings count on top of the migrated rollups, once.
+        late = StoredReading("fv1", "beer", T0 + timedelta(hours=6), -3.0)
+        assert await store.add_readings([late, late]) == 1
+        [day] = await store.series("fv1", "beer", T0, T0 + DAY, 1)
+        assert (day.count, day.min) == (301, -3.0)
+    finally:
+        await store.close()
+
+    client = AsyncMongoClient(url, tz_aware=True)
+    try:
+        db = client.get_default_database()
+        assert "readings_hourly" not in await db.list_collection_names()
+        for width in LEVELS_MS:
+            rows = [d async for d in db["rollups"].find({"width": width})]
+            assert sum(d["count"] for d in rows) == 301, width
+    finally:
+        await client.close()

@@ -1,0 +1,335 @@
+// Draws the trend chart with D3 v7: probes (mean line, min–max shade), the
+// target's stretches, relay and outage bands, markers under the time axis, the
+// legend of what is drawn, and the hover read-out. Text from a device (probe
+// ids, event details) reaches the page only through textContent / D3 .text().
+
+import { formatTemperature, formatTime, capitalise, describeEvent } from "./format.js";
+import {
+  hasValue, targetStretches, targetAt, relayBands, layoutMarkers, timeAxis,
+  MARKERS, OUTAGES, describeOutage,
+} from "./trend_data.js";
+
+const d3 = window.d3;
+export const MARGIN = { top: 14, right: 14, bottom: 92, left: 46 };
+const MARKER_RADIUS = 6;
+const MARKER_GAP = 2 * MARKER_RADIUS + 4; // px between marker centres: none overlaps
+const LANES = 3;
+const LANE_HEIGHT = 2 * MARKER_RADIUS + 3;
+const MARKERS_TOP = 34; // below the tick labels
+// Shown as lines and bands instead, or as the media's own markers.
+const NOT_MARKERS = new Set(["relay", "target", "mode", "photo", "video"]);
+const SYMBOLS = {
+  circle: d3.symbolCircle, square: d3.symbolSquare, triangle: d3.symbolTriangle,
+  diamond: d3.symbolDiamond, star: d3.symbolStar, cross: d3.symbolCross, wye: d3.symbolWye,
+};
+const SVG = d3.namespaces.svg; // the namespace name, not something fetched
+
+// Probe colours: beer and fridge have theirs, other probes take the next free one.
+export function probeColours(probeIds) {
+  const colours = {};
+  let next = 2;
+  for (const probe of probeIds) {
+    if (probe === "beer") colours[probe] = 0;
+    else if (probe === "fridge") colours[probe] = 1;
+    else colours[probe] = Math.min(next++, 5);
+  }
+  return colours;
+}
+
+export function sortProbes(ids) {
+  return [...ids].sort((a, b) => (a === "beer" ? -1 : b === "beer" ? 1 : a.localeCompare(b)));
+}
+
+function symbolPath(kind, radius) {
+  const type = SYMBOLS[(MARKERS[kind] || MARKERS.connected).symbol];
+  return d3.symbol(type, Math.PI * radius * radius)();
+}
+
+// Everything the chart shows for ``data`` (see trend.js load()); ``view`` gives
+// the device's current state, whether the user zoomed, and what to do on a
+// brush or a marker click.
+export function render(chart, data, view) {
+  const width = Math.max(120, chart.clientWidth - MARGIN.left - MARGIN.right);
+  const height = Math.max(120, chart.clientHeight - MARGIN.top - MARGIN.bottom);
+  const x = d3.scaleTime().domain([data.start, data.end]).range([0, width]);
+  const state = view.state || {};
+  const stretches = targetStretches(data.events, data.start, data.end, state.thermostat || {});
+  const bands = relayBands(data.events, data.start, data.end, state.relays || {}, Boolean(view.zoom));
+  const probeIds = sortProbes(Object.keys(data.probes));
+  const colours = probeColours(probeIds);
+
+  const values = [];
+  for (const buckets of Object.values(data.probes)) {
+    for (const bucket of buckets) {
+      if (hasValue(bucket)) values.push(bucket.min ?? bucket.mean, bucket.max ?? bucket.mean);
+    }
+  }
+  for (const stretch of stretches) values.push(stretch.target);
+  const [low, high] = values.length ? d3.extent(values) : [15, 25];
+  const y = d3.scaleLinear().domain([low - 0.5, high + 0.5]).nice().range([height, 0]);
+
+  const svg = d3.select(chart).selectAll("svg").data([null]).join("svg")
+    .attr("viewBox", `0 0 ${width + MARGIN.left + MARGIN.right} ${height + MARGIN.top + MARGIN.bottom}`)
+    .attr("aria-hidden", "true");
+  svg.selectAll("*").remove();
+  const root = svg.append("g").attr("transform", `translate(${MARGIN.left},${MARGIN.top})`);
+  root.append("clipPath").attr("id", "plot-clip").append("rect").attr("width", width).attr("height", height);
+
+  // Outages: full-height bands, their cause written at the top when it fits.
+  const outageLayer = root.append("g").attr("class", "outages").attr("clip-path", "url(#plot-clip)");
+  const outage = outageLayer.selectAll("g").data(data.outages).join("g")
+    .attr("class", (item) => `outage outage-${item.cause}${item.readings_lost ? "" : " recovered"}`)
+    .attr("data-cause", (item) => item.cause);
+  outage.append("title").text((item) => `${describeOutage(item)} (${formatTime(item.start)} – ${formatTime(item.end)})`);
+  outage.append("rect")
+    .attr("x", (item) => x(item.start)).attr("y", 0).attr("height", height)
+    .attr("width", (item) => Math.max(2, x(item.end) - x(item.start)));
+  outage.append("text").attr("class", "outage-label")
+    .text((item) => OUTAGES[item.cause].label)
+    .each(function place(item) {
+      // Across the top of the band when it fits, else upright along it; a band
+      // too thin for either is told by its title, the hover and the legend.
+      const bandWidth = x(item.end) - x(item.start);
+      const length = this.getComputedTextLength();
+      if (length + 8 <= bandWidth) {
+        d3.select(this).attr("x", x(item.start) + 4).attr("y", 14);
+      } else if (bandWidth >= 14 && length + 12 <= height) {
+        d3.select(this).attr("transform", `translate(${x(item.start) + bandWidth / 2 - 4},6) rotate(90)`);
+      } else {
+        this.remove();
+      }
+    });
+
+  // Relay on-periods: faint full-height bands plus a solid strip along the axis.
+  const bandLayer = root.append("g").attr("class", "bands").attr("clip-path", "url(#plot-clip)");
+  bandLayer.selectAll("rect.band").data(bands).join("rect")
+    .attr("class", (band) => `band band-${band.relay === "heater" || band.relay === "cooler" ? band.relay : "other"}`)
+    .attr("data-relay", (band) => band.relay)
+    .attr("x", (band) => x(band.start))
+    .attr("width", (band) => Math.max(1, x(band.end) - x(band.start)))
+    .attr("y", 0).attr("height", height);
+  bandLayer.selectAll("rect.strip").data(bands).join("rect")
+    .attr("class", (band) => `strip band-strip-${band.relay === "heater" || band.relay === "cooler" ? band.relay : "other"}`)
+    .attr("x", (band) => x(band.start))
+    .attr("width", (band) => Math.max(1, x(band.end) - x(band.start)))
+    .attr("y", (band) => height - (band.relay === "heater" ? 8 : 4)).attr("height", 4);
+
+  root.append("g").attr("class", "grid")
+    .call(d3.axisLeft(y).ticks(6).tickSize(-width).tickFormat(""));
+  const axis = timeAxis(data.start, data.end, width);
+  // A label centred on a tick at the right end would be cut by the chart's edge.
+  const ticks = axis.ticks.filter((tick) => x(tick) <= width - 34);
+  root.append("g").attr("class", "axis axis-x").attr("transform", `translate(0,${height})`)
+    .attr("data-format", axis.format)
+    .call(d3.axisBottom(x).tickValues(ticks).tickFormat(axis.formatter));
+  root.append("g").attr("class", "axis axis-y")
+    .call(d3.axisLeft(y).ticks(6).tickFormat((value) => `${value}°`));
+
+  const plot = root.append("g").attr("clip-path", "url(#plot-clip)");
+  let pointsDrawn = 0;
+  for (const probe of probeIds) {
+    const buckets = data.probes[probe];
+    const group = plot.append("g").attr("class", `probe c${colours[probe]}`).attr("data-probe", probe);
+    group.append("path").datum(buckets).attr("class", "envelope")
+      .attr("d", d3.area().defined(hasValue).x((bucket) => x(bucket.time))
+        .y0((bucket) => y(bucket.min ?? bucket.mean)).y1((bucket) => y(bucket.max ?? bucket.mean)));
+    const withValues = buckets.filter(hasValue);
+    group.append("path").datum(buckets).attr("class", "line")
+      .attr("data-points", withValues.length)
+      .attr("d", d3.line().defined(hasValue).x((bucket) => x(bucket.time)).y((bucket) => y(bucket.mean)));
+    // Dots for the buckets when there is room for them (a sparse or zoomed-in range).
+    if (withValues.length && withValues.length <= width / 8) {
+      group.selectAll("circle").data(withValues).join("circle").attr("class", "point")
+        .attr("r", 2.5).attr("cx", (bucket) => x(bucket.time)).attr("cy", (bucket) => y(bucket.mean));
+    }
+    pointsDrawn += withValues.length;
+  }
+  // The target: one horizontal line per stretch, joined by a step where one
+  // stretch ends as the next begins.
+  const targetPath = d3.path();
+  let previous = null;
+  for (const stretch of stretches) {
+    const x0 = x(stretch.start);
+    if (previous && previous.end.getTime() === stretch.start.getTime()) targetPath.lineTo(x0, y(stretch.target));
+    else targetPath.moveTo(x0, y(stretch.target));
+    targetPath.lineTo(x(stretch.end), y(stretch.target));
+    previous = stretch;
+  }
+  plot.append("path").attr("class", "target").attr("data-stretches", stretches.length)
+    .attr("d", targetPath.toString());
+  chart.dataset.points = String(pointsDrawn);
+  chart.dataset.start = data.start.toISOString();
+  chart.dataset.end = data.end.toISOString();
+
+  if (!pointsDrawn) {
+    root.append("text").attr("class", "empty").attr("x", width / 2).attr("y", height / 2)
+      .attr("text-anchor", "middle").text("No readings in this range yet.");
+  }
+
+  // Brush to zoom; the hover read-out listens on the same surface.
+  const brush = d3.brushX().extent([[0, 0], [width, height]]).on("end", (event) => {
+    if (!event.selection || !event.sourceEvent) return;
+    const [from, to] = event.selection.map(x.invert);
+    brushLayer.call(brush.move, null);
+    view.onZoom(from, to);
+  });
+  const brushLayer = root.append("g").attr("class", "brush").call(brush);
+  brushLayer.on("dblclick", () => view.onResetZoom());
+
+  const hover = root.append("g").attr("class", "hover").attr("display", "none");
+  hover.append("line").attr("class", "hover-rule").attr("y1", 0).attr("y2", height);
+  const dots = hover.selectAll("circle").data(probeIds).join("circle")
+    .attr("class", (probe) => `hover-dot c${colours[probe]}`).attr("r", 4);
+  const readout = d3.select(chart).selectAll("div.readout").data([null]).join("div")
+    .attr("class", "readout").attr("hidden", true);
+
+  const bisect = d3.bisector((bucket) => bucket.time).center;
+  brushLayer.on("pointermove.hover", (event) => {
+    const [px] = d3.pointer(event, root.node());
+    const time = x.invert(px);
+    hover.attr("display", null).select("line").attr("x1", px).attr("x2", px);
+    const rows = [[strong(formatTime(time))]];
+    dots.each(function placeDot(probe) {
+      const buckets = data.probes[probe].filter(hasValue);
+      const bucket = buckets.length ? buckets[bisect(buckets, time)] : null;
+      const near = bucket && Math.abs(x(bucket.time) - px) < 30;
+      d3.select(this).attr("display", near ? null : "none")
+        .attr("cx", near ? x(bucket.time) : 0).attr("cy", near ? y(bucket.mean) : 0);
+      if (near) {
+        rows.push([
+          swatch(`c${colours[probe]}`),
+          `${capitalise(probe)}: `,
+          strong(`${formatTemperature(bucket.mean, 2)} °C`),
+          bucket.count > 1 ? ` (${formatTemperature(bucket.min)}–${formatTemperature(bucket.max)}, ${bucket.count} readings)` : "",
+        ]);
+      }
+    });
+    const target = targetAt(stretches, time);
+    if (target !== null) rows.push([`Target: ${formatTemperature(target)} °C`]);
+    const onNow = bands.filter((band) => band.start <= time && time <= band.end).map((band) => capitalise(band.relay));
+    if (onNow.length) rows.push([`${onNow.join(", ")} on`]);
+    for (const item of data.outages.filter((o) => o.start <= time && time <= o.end)) {
+      rows.push([strong(OUTAGES[item.cause].label), ` ${formatTime(item.start)} – ${formatTime(item.end)}`]);
+    }
+    const box = readout.node();
+    box.replaceChildren(...rows.map((parts) => line(parts)));
+    box.hidden = false;
+    const size = box.getBoundingClientRect();
+    const left = MARGIN.left + px + 14 + size.width > chart.clientWidth ? MARGIN.left + px - 14 - size.width : MARGIN.left + px + 14;
+    box.style.left = `${Math.max(0, left)}px`;
+    box.style.top = `${MARGIN.top + 4}px`;
+  });
+  brushLayer.on("pointerleave.hover", () => {
+    hover.attr("display", "none");
+    readout.attr("hidden", true);
+  });
+
+  const kinds = drawMarkers(root, x, height, data, view);
+  chart.dataset.markerKinds = [...kinds].sort().join(" ");
+  return { probeIds, colours, stretches, bands, markerKinds: kinds };
+}
+
+function strong(text) {
+  const element = document.createElement("strong");
+  element.textContent = text;
+  return element;
+}
+
+function swatch(className) {
+  const element = document.createElement("span");
+  element.className = `swatch ${className}`;
+  return element;
+}
+
+function line(parts) {
+  const element = document.createElement("div");
+  element.append(...parts.filter((part) => part !== ""));
+  return element;
+}
+
+// Events and media as markers under the time axis; returns the kinds drawn.
+function drawMarkers(root, x, height, data, view) {
+  const items = [
+    ...data.media.map((item) => ({ kind: item.kind, time: item.time, media: item,
+      label: `${capitalise(item.kind)} ${formatTime(item.time)}` })),
+    ...data.events.filter((event) => !NOT_MARKERS.has(event.kind) && event.kind in MARKERS)
+      .map((event) => ({ kind: event.kind, time: event.time, event,
+        label: `${describeEvent(event)} · ${formatTime(event.time)}` })),
+  ].filter((item) => item.time >= data.start && item.time <= data.end)
+    .map((item) => ({ ...item, x: x(item.time) }));
+  const placed = layoutMarkers(items, MARKER_GAP, LANES);
+  const kinds = new Set();
+  const layer = root.append("g").attr("class", "markers")
+    .attr("transform", `translate(0,${height + MARKERS_TOP})`);
+  const marker = layer.selectAll("g").data(placed).join("g")
+    .attr("class", "marker-group")
+    .attr("transform", (spot) => `translate(${spot.x},${spot.lane * LANE_HEIGHT})`)
+    .attr("tabindex", 0)
+    .attr("role", "button")
+    .attr("data-kind", (spot) => (spot.items.length > 1 ? "cluster" : spot.items[0].kind))
+    .attr("aria-label", (spot) => (spot.items.length > 1
+      ? `${spot.items.length} events around ${formatTime(spot.items[0].time)}`
+      : spot.items[0].label));
+  marker.each((spot) => kinds.add(spot.items.length > 1 ? "cluster" : spot.items[0].kind));
+  marker.append("title").text((spot) => spot.items.map((item) => item.label).join("\n"));
+  marker.append("path")
+    .attr("class", (spot) => `marker m-${spot.items.length > 1 ? "cluster" : spot.items[0].kind}`)
+    .attr("d", (spot) => symbolPath(spot.items.length > 1 ? "cluster" : spot.items[0].kind, MARKER_RADIUS));
+  marker.filter((spot) => spot.items.length > 1).append("text")
+    .attr("class", "marker-count").attr("text-anchor", "middle").attr("dy", "0.35em")
+    .text((spot) => String(spot.items.length));
+  marker.on("click", (event, spot) => view.onMarker(spot.items))
+    .on("keydown", (event, spot) => {
+      if (event.key === "Enter" || event.key === " ") {
+        event.preventDefault();
+        view.onMarker(spot.items);
+      }
+    });
+  return kinds;
+}
+
+// The legend lists what the chart shows now: each probe, the target, relays,
+// outage causes and every kind of marker, drawn with the chart's own classes.
+export function renderLegend(container, drawn, data) {
+  const entries = [];
+  for (const probe of drawn.probeIds) {
+    entries.push({ kind: `probe:${probe}`, swatch: ["swatch", `c${drawn.colours[probe]}`], text: `${capitalise(probe)} (line: mean, shade: min–max)` });
+  }
+  if (drawn.stretches.length) entries.push({ kind: "target", swatch: ["swatch", "target"], text: "Target" });
+  for (const relay of [...new Set(drawn.bands.map((band) => band.relay))].sort()) {
+    const known = relay === "heater" || relay === "cooler" ? relay : "other";
+    entries.push({ kind: `relay:${relay}`, swatch: ["swatch", `relay-${known}`], text: `${capitalise(relay)} on` });
+  }
+  for (const cause of Object.keys(OUTAGES)) {
+    if (data.outages.some((item) => item.cause === cause && item.readings_lost)) {
+      entries.push({ kind: `outage:${cause}`, swatch: ["swatch", `outage-${cause}`], text: `${OUTAGES[cause].label}: ${OUTAGES[cause].detail}` });
+    }
+    if (data.outages.some((item) => item.cause === cause && !item.readings_lost)) {
+      entries.push({ kind: `outage:${cause}:recovered`, swatch: ["swatch", `outage-${cause}`, "recovered"], text: `${OUTAGES[cause].label}, readings recovered from the Pi` });
+    }
+  }
+  for (const kind of Object.keys(MARKERS)) {
+    if (drawn.markerKinds.has(kind)) entries.push({ kind: `marker:${kind}`, marker: kind, text: MARKERS[kind].label });
+  }
+  container.replaceChildren(...entries.map((entry) => {
+    const item = document.createElement("span");
+    item.className = "legend-item";
+    item.dataset.kind = entry.kind;
+    if (entry.marker) {
+      const icon = document.createElementNS(SVG, "svg");
+      icon.setAttribute("class", "legend-marker");
+      icon.setAttribute("viewBox", "-8 -8 16 16");
+      const path = document.createElementNS(SVG, "path");
+      path.setAttribute("class", `marker m-${entry.marker}`);
+      path.setAttribute("d", symbolPath(entry.marker, MARKER_RADIUS));
+      icon.append(path);
+      item.append(icon);
+    } else {
+      const mark = document.createElement("span");
+      mark.className = entry.swatch.join(" ");
+      item.append(mark);
+    }
+    item.append(document.createTextNode(entry.text));
+    return item;
+  }));
+}
