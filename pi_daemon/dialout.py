@@ -87,6 +87,11 @@ class DialOut:
         await self._emit(Event.DEVICE.value, self.daemon.device.to_dict())
         await self._emit(Event.STATE.value, self.daemon.state().to_dict())
 
+    def listening(self) -> bool:
+        """Connected to the service (which gets device and state on each connect)."""
+        sio = self._sio
+        return sio is not None and bool(sio.connected)
+
     async def _emit(self, event: str, payload: dict[str, Any]) -> None:
         sio = self._sio
         if sio is not None and sio.connected:
@@ -95,7 +100,7 @@ class DialOut:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Connect, serve, reconnect, until ``stop``; never ends by itself."""
-        remove = self.daemon.add_publisher(self._emit)
+        remove = self.daemon.add_publisher(self._emit, self.listening)
         try:
             while not stop.is_set():
                 await self._session(stop)

@@ -88,6 +88,8 @@ class DaemonNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self.sessions = Sessions(daemon.device.id, token)
         # Authenticated clients that get pushes (once they have had device and state).
         self._clients: set[str] = set()
+        # Clients being sent device and state: a push meanwhile must still reach them.
+        self._greeting: set[str] = set()
         self._peers: dict[str, str] = {}
         self._limits: dict[str, RateLimiter] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -97,6 +99,10 @@ class DaemonNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     @property
     def client_count(self) -> int:
         return self.sessions.authenticated
+
+    def listening(self) -> bool:
+        """Whether a push would reach anyone (the daemon builds no state otherwise)."""
+        return bool(self._clients or self._greeting)
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
         # A client may send an event *named* connect or disconnect; socket.io routes it
@@ -195,15 +201,19 @@ class DaemonNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def _hello(self, sid: str) -> None:
         """``device`` then ``state``, then the client gets every push."""
-        async with self._push_lock:
-            for event, payload in (
-                (Event.DEVICE.value, self._daemon.device.to_dict()),
-                (Event.STATE.value, self._daemon.state().to_dict()),
-            ):
-                if not await self._push(sid, event, payload):
-                    return
-            if self.sessions.seal(sid) is not None:  # still connected
-                self._clients.add(sid)
+        self._greeting.add(sid)
+        try:
+            async with self._push_lock:
+                for event, payload in (
+                    (Event.DEVICE.value, self._daemon.device.to_dict()),
+                    (Event.STATE.value, self._daemon.state().to_dict()),
+                ):
+                    if not await self._push(sid, event, payload):
+                        return
+                if self.sessions.seal(sid) is not None:  # still connected
+                    self._clients.add(sid)
+        finally:
+            self._greeting.discard(sid)
 
     async def _push(self, sid: str, event: str, payload: dict[str, Any]) -> bool:
         seal = self.sessions.seal(sid)
@@ -346,7 +356,7 @@ def build_server(
     app.add_routes(routes)
     sio.attach(app, socketio_path=SOCKETIO_PATH)
 
-    remove = daemon.add_publisher(namespace.broadcast)
+    remove = daemon.add_publisher(namespace.broadcast, namespace.listening)
 
     async def on_shutdown(app: web.Application) -> None:
         remove()

@@ -2,7 +2,10 @@
 
 One loop, one read period at a time. Everything it learns becomes a protocol
 ``State`` that is published to every transport (the socket.io server, and the
-dial-out link when configured) after each read and after each command.
+dial-out link when configured) after each read and after each command, when
+any of them has a listener: with nobody connected the daemon reads and
+controls but builds no state nobody would receive (a client gets one on
+connecting).
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ from .safety.watchdog import Watchdog
 _LOGGER = logging.getLogger(__name__)
 
 Publisher = Callable[[str, dict[str, Any]], Awaitable[None]]
+# Whether a publisher has anyone to send to right now.
+Audience = Callable[[], bool]
 
 
 @dataclass
@@ -97,7 +102,7 @@ class Daemon:
         self.media = media
         self.device = device
         self.thermostat = thermostat
-        self._publishers: list[Publisher] = []
+        self._publishers: list[tuple[Publisher, Audience]] = []
         self._samples: dict[str, ProbeSample] = {}
         self._probe_states: dict[str, ProbeState] = {
             probe_id: ProbeState() for probe_id in hardware.probes
@@ -125,12 +130,19 @@ class Daemon:
 
     # -- publishing ----------------------------------------------------------
 
-    def add_publisher(self, publisher: Publisher) -> Callable[[], None]:
-        self._publishers.append(publisher)
-        return lambda: self._publishers.remove(publisher)
+    def add_publisher(self, publisher: Publisher, audience: Audience) -> Callable[[], None]:
+        """``audience()`` says whether ``publisher`` has anyone to send to at the moment."""
+        entry = (publisher, audience)
+        self._publishers.append(entry)
+        return lambda: self._publishers.remove(entry)
+
+    def has_audience(self) -> bool:
+        return any(audience() for _publisher, audience in self._publishers)
 
     async def publish(self, event: Event, payload: dict[str, Any]) -> None:
-        for publisher in list(self._publishers):
+        for publisher, audience in list(self._publishers):
+            if not audience():
+                continue
             try:
                 await publisher(event.value, payload)
             except Exception:
@@ -158,7 +170,9 @@ class Daemon:
         )
 
     async def publish_state(self) -> None:
-        await self.publish(Event.STATE, self.state().to_dict())
+        """The state to every listener; with none, not even built (the idle daemon's cost)."""
+        if self.has_audience():
+            await self.publish(Event.STATE, self.state().to_dict())
 
     # -- the watchdog --------------------------------------------------------
 
@@ -211,8 +225,11 @@ class Daemon:
             if delay < 0:  # fell behind (slow probes): do not try to catch up in a burst
                 next_s = self.clock.monotonic()
                 delay = 0
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for wraps stop.wait()
+            # in a task it then cancels, a task made and thrown away every period.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), delay / self.clock.speed)
+                async with asyncio.timeout(delay / self.clock.speed):
+                    await stop.wait()
 
     def read_period_s(self) -> float:
         """Clock seconds between reads; at most ~20 reads per real second at high --sim-speed."""

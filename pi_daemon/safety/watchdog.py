@@ -3,9 +3,11 @@
 It is a thread, not a task, so it acts when the event loop itself is blocked
 (a hung driver call, a runaway computation), which is exactly when a task
 could not run. The loop feeds it after every completed control step; when no
-step has completed for ``limit_s`` real seconds the thread calls ``on_stall``
-(within one tick of the limit). The first step that starts after that calls
-``on_recover`` from the loop.
+step has completed for ``limit_s`` real seconds the thread calls ``on_stall``.
+The thread sleeps until that deadline (the last feed plus ``limit_s``) rather
+than waking on a tick: a healthy loop costs one wake-up per ``limit_s``, and
+the relays go off at the deadline itself, not up to a tick after it. The
+first step that starts after a stall calls ``on_recover`` from the loop.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import time
 from collections.abc import Callable
 
 _LOGGER = logging.getLogger(__name__)
+# Event.wait may return a few microseconds early; this much later is sure to be past.
+_PAST_S = 0.002
 
 
 class Watchdog:
@@ -30,8 +34,6 @@ class Watchdog:
         if not limit_s > 0:
             raise ValueError("the watchdog's limit must be positive")
         self.limit_s = limit_s
-        # How often the thread looks: the relays are off within limit_s + tick_s.
-        self.tick_s = min(1.0, limit_s / 4)
         self._on_stall = on_stall
         self._on_recover = on_recover
         self._clock = clock
@@ -68,7 +70,7 @@ class Watchdog:
         return self._clock()
 
     def check(self) -> None:
-        """One look (the thread does this every tick): trip if the loop has stalled."""
+        """One look (the thread does this at each deadline): trip if the loop has stalled."""
         stalled_s = self._clock() - self._fed
         if stalled_s > self.limit_s and self._tripped_at is None:
             self._tripped_at = self._clock()
@@ -78,6 +80,13 @@ class Watchdog:
             except Exception:
                 _LOGGER.exception("watchdog could not act")
 
+    def seconds_to_deadline(self) -> float:
+        """How long the thread may sleep before it must look again."""
+        if self._tripped_at is not None:
+            return self.limit_s  # nothing to do until the loop runs again (feed recovers)
+        # A hair past the deadline, so the look that wakes there finds it passed.
+        return max(0.0, self._fed + self.limit_s - self._clock()) + _PAST_S
+
     def _watch(self) -> None:
-        while not self._halt.wait(self.tick_s):
+        while not self._halt.wait(self.seconds_to_deadline()):
             self.check()

@@ -26,7 +26,7 @@ def watch_pin(pin: object, stop: threading.Event, seen: list[tuple[float, bool]]
         time.sleep(0.001)
 
 
-async def test_a_blocked_loop_gets_its_relays_off_within_the_limit_plus_a_tick(
+async def test_a_blocked_loop_gets_its_relays_off_within_the_limit(
     tmp_path: Path,
 ) -> None:
     config = switching_config(tmp_path / "data", **{"safety.watchdog_s": LIMIT_S})
@@ -54,11 +54,11 @@ async def test_a_blocked_loop_gets_its_relays_off_within_the_limit_plus_a_tick(
         assert on is False
         assert len(seen) == 1  # and nothing switched it on again during the stall
         took_s = off_at - blocked_at
-        print(
-            f"watchdog limit {LIMIT_S} s, tick {watchdog.tick_s} s: relays off "
-            f"{took_s:.3f} s after the loop blocked"
-        )
-        assert LIMIT_S - 0.2 < took_s <= LIMIT_S + watchdog.tick_s + 0.05
+        print(f"watchdog limit {LIMIT_S} s: relays off {took_s:.3f} s after the loop blocked")
+        # The thread sleeps until the last feed plus the limit (the loop blocked after
+        # that feed), so the relays go off within the limit; 0.1 s for a busy machine
+        # to wake the thread (it used to look only every quarter of the limit).
+        assert LIMIT_S - 0.2 < took_s <= LIMIT_S + 0.1
         # The loop runs again: the fault is pushed, then cleared, and control resumes.
         for _ in range(200):
             if any(f.code is FaultCode.WATCHDOG and not f.active for f in faults):

@@ -77,7 +77,9 @@ class _FakeDaemon:
     def state(self) -> _Plain:
         return _Plain(self.snapshot)
 
-    def add_publisher(self, publisher: Callable[[str, Answer], Awaitable[None]]) -> Any:
+    def add_publisher(
+        self, publisher: Callable[[str, Answer], Awaitable[None]], audience: Callable[[], bool]
+    ) -> Any:
         self.publishers.append(publisher)
         return lambda: self.publishers.remove(publisher)
 
