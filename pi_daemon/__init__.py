@@ -1,8 +1,6 @@
 """BeerPi daemon: the only part that touches the hardware."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("beerpi")
-except PackageNotFoundError:  # running from a source tree that was not installed
-    __version__ = "0.0.0+source"
+# The same as [project] version in pyproject.toml (tests/daemon/test_version.py checks it):
+# a constant costs nothing at start, where importlib.metadata cost ~0.8 MiB and a scan
+# of every installed distribution.
+__version__ = "0.1.0"

@@ -79,10 +79,12 @@ class Advertiser:
         _LOGGER.info("zeroconf: advertising %s on port %d", SERVICE_TYPE, self._port)
 
     async def stop(self) -> None:
-        from zeroconf.asyncio import AsyncZeroconf
-
         zc, info = self._zeroconf, self._info
         self._zeroconf = self._info = None
-        if isinstance(zc, AsyncZeroconf) and info is not None:
+        if zc is None or info is None:
+            return  # nothing was advertised: zeroconf was never imported, nor is it now
+        from zeroconf.asyncio import AsyncZeroconf
+
+        if isinstance(zc, AsyncZeroconf):
             await zc.async_unregister_service(info)  # type: ignore[arg-type]
             await zc.async_close()
