@@ -107,8 +107,12 @@ def simulated_daemon(
     *extra: str,
     python: str = sys.executable,
     start_timeout_s: float = 30.0,
+    wait_ready: bool = True,
 ) -> Iterator[DaemonProcess]:
-    """Run ``python -m pi_daemon --simulate`` on loopback until the block ends (SIGTERM)."""
+    """Run ``python -m pi_daemon --simulate`` on loopback until the block ends (SIGTERM).
+
+    With ``wait_ready=False`` the block starts at once (the caller times the start-up).
+    """
     port = free_port()
     token = secrets.token_hex(16)
     with tempfile.TemporaryDirectory(prefix="beerpi-bench-") as tmp:
@@ -146,7 +150,7 @@ def simulated_daemon(
         reader.start()
         try:
             deadline = time.monotonic() + start_timeout_s
-            while not ready.wait(0.05):
+            while wait_ready and not ready.wait(0.05):
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise BenchError(
                         f"the daemon did not start ({' '.join(command)}):\n{daemon.log_tail()}"

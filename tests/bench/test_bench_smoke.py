@@ -96,11 +96,26 @@ def test_footprint_numbers_are_sane(quick_run: tuple[Path, str]) -> None:
     r = load(quick_run[0], "footprint")
     (run,) = r["runs"]
     assert run["python"].split(".")[:2] == [str(v) for v in sys.version_info[:2]]
-    daemon, bare = run["daemon"], run["bare_python"]
+    daemon, bare = run["idle"], run["bare_python"]
     assert 5 < bare["rss_peak_mb"] < daemon["rss_peak_mb"] < 1000
     assert 0 <= daemon["cpu_pct"] < 100
     assert 0 <= bare["cpu_pct"] < 100
+    assert 0 <= run["clients"]["cpu_pct"] < 100
+    # With nobody connected it kept reading: the newest reading was fresh afterwards.
+    assert run["reading_age_after_idle_s"] < 5
     assert min(run["pushes_per_client"]) >= 3  # ~1 a second for 4 s
+    start = run["startup"]
+    assert 0 < start["bare_import_aiohttp_s"] < start["daemon_to_health_s"] < 60
+    size = run["installed_mb"]
+    assert 1 < size["without_bytecode"] <= size["with_bytecode"] < 5000
+    metrics = {m["metric"].split(" (")[0] for m in r["metrics"]}
+    assert metrics == {
+        "daemon RSS above bare python, no client",
+        "daemon idle CPU, no client",
+        "start-up to first /health",
+        "installed site-packages with bytecode",
+        "daemon CPU, 2 idle clients",
+    }
 
 
 def test_history_states_its_own_rows(quick_run: tuple[Path, str]) -> None:
