@@ -113,7 +113,7 @@ def test_footprint_numbers_are_sane(quick_run: tuple[Path, str]) -> None:
         "daemon RSS above bare python, no client",
         "daemon idle CPU, no client",
         "start-up to first /health",
-        "installed site-packages with bytecode",
+        "installed site-packages",
         "daemon CPU, 2 idle clients",
     }
 
