@@ -32,7 +32,10 @@ def free_port() -> int:
 class Daemon:
     """Start, stop and restart one daemon; the port and data dir survive restarts."""
 
-    def __init__(self, data_dir: Path, token: str = "secret-token") -> None:
+    def __init__(
+        self, data_dir: Path, token: str = "secret-token", extra_args: tuple[str, ...] = ()
+    ) -> None:
+        self.extra_args = extra_args
         self.host = "127.0.0.1"
         self.port = free_port()
         self.token = token
@@ -64,6 +67,7 @@ class Daemon:
                     "--read-interval",
                     "0.2",
                     "--no-zeroconf",
+                    *self.extra_args,
                 ],
                 cwd=ROOT,
                 stdout=log,
