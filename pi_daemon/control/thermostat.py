@@ -15,10 +15,11 @@ from typing import Protocol
 from beerpi_protocol import FaultCode, ProfileProgress, ThermostatAction, ThermostatMode
 from beerpi_protocol.models import ThermostatState
 
-from .beer_loop import BeerLoop
-from .chamber_loop import ChamberLoop, Demand, beer_only_demand
+from .adaptive import AdaptiveControl
 from .cutoff import check_cutoff
 from .decision import ControlDecision
+from .demand import Demand
+from .fallback import beer_only_demand
 from .faults import Fault
 from .probe_monitor import ProbeMonitor
 from .profile import Profile, parse_profile, profile_point, profile_progress
@@ -63,8 +64,11 @@ class Thermostat:
         probes = [s.probe] + ([s.chamber_probe] if s.chamber_probe else [])
         self.monitors = {p: ProbeMonitor(p, s.safety, start_s=start_s) for p in probes}
         self.watchdog = Watchdog(s.safety.watchdog_s, start_s=start_s)
-        self._beer_loop = BeerLoop(s.tuning)
-        self._chamber_loop = ChamberLoop(s.tuning)
+        self._adaptive = AdaptiveControl(
+            s.tuning,
+            heater_max_run_s=s.heater_timing.max_run_s if s.heater else None,
+            cooler_max_run_s=s.cooler_timing.max_run_s if s.cooler else None,
+        )
         self._cutoff: Fault | None = None
         self._trips: dict[str, Fault] = {}
         self._last_s: float | None = None
@@ -240,15 +244,18 @@ class Thermostat:
         chamber = self.monitors[s.chamber_probe].value if s.chamber_probe else None
         setpoint: float | None = None
         if chamber is not None:
-            setpoint = self._beer_loop.update(target, beer_c, dt_s)
-            demand = self._chamber_loop.demand(
-                setpoint,
-                chamber,
+            demand = self._adaptive.demand(
+                now_s=now_s,
+                dt_s=dt_s,
+                target_c=target,
+                beer_c=beer_c,
+                air_c=chamber,
                 heating=heating,
                 cooling=cooling,
                 allow_heat=heater is not None,
                 allow_cool=cooler is not None,
             )
+            setpoint = self._adaptive.setpoint_c
         else:
             demand = beer_only_demand(
                 target,
@@ -258,7 +265,7 @@ class Thermostat:
                 cooling=cooling,
                 allow_heat=heater is not None,
                 allow_cool=cooler is not None,
-                last_direction=self._chamber_loop.last_direction,
+                last_direction=self._adaptive.last_direction,
             )
         return self._apply(now_s, demand, heater, cooler, setpoint, decide)
 

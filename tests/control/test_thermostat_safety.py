@@ -5,6 +5,12 @@ from control_rig import PERIOD_S, make_rig
 
 from beerpi_protocol import FaultCode, ThermostatAction
 from pi_daemon.control import ControlSettings, RelayTiming
+from pi_daemon.simulation.thermal import FermenterModel, FermenterParams
+
+
+def dead_heater(rig: object, beer_c: float) -> None:
+    """The heater relay clicks but nothing warms: what the maximum run time is there to catch."""
+    rig.model = FermenterModel(FermenterParams(heater_w=0.0), beer_c=beer_c)  # type: ignore[attr-defined]
 
 
 def warm_up(beer_c: float = 24.0) -> object:
@@ -104,7 +110,8 @@ def test_max_run_time_trips_latches_then_resumes() -> None:
     timing = RelayTiming(min_on_s=60, min_off_s=120, max_run_s=1800, max_run_rest_s=1200)
     rig = make_rig(ControlSettings(heater_timing=timing), beer_c=10.0, mode="heat")
     rig.thermostat.set_target(30.0)
-    rig.model.ambient_override_c = 0.0  # a cold garage: the heater never catches up
+    dead_heater(rig, 10.0)
+    rig.model.ambient_override_c = 0.0  # a cold garage
     rig.run(130)  # the start-up rest
     assert rig.relays["heater"]
     rig.run(1800 + 2 * PERIOD_S)
@@ -124,7 +131,10 @@ def test_mode_change_clears_a_max_run_latch() -> None:
     timing = RelayTiming(min_on_s=60, min_off_s=120, max_run_s=600, max_run_rest_s=3600)
     rig = make_rig(ControlSettings(heater_timing=timing), beer_c=10.0, mode="heat")
     rig.thermostat.set_target(30.0)
+    dead_heater(rig, 10.0)
     rig.run(120 + 630)
+    assert rig.last is not None
+    assert ("heater", FaultCode.MAX_RUN_TIME) in [(f.source, f.code) for f in rig.last.faults]
     assert not rig.relays["heater"]
     rig.thermostat.set_mode("heat_cool")
     rig.run(150)
@@ -141,3 +151,21 @@ def test_watchdog_reports_a_stalled_loop() -> None:
     assert fault.code == FaultCode.WATCHDOG
     rig.tick()
     assert not watchdog.expired(rig.now_s)
+
+
+def test_a_working_relay_rests_before_its_run_limit_instead_of_tripping() -> None:
+    """A heater that warms the chamber but cannot catch up (a cold garage) is not a fault:
+    it pauses for its minimum off time before the maximum run time and carries on."""
+    timing = RelayTiming(min_on_s=60, min_off_s=120, max_run_s=3600, max_run_rest_s=1800)
+    rig = make_rig(ControlSettings(heater_timing=timing), beer_c=10.0, mode="heat")
+    rig.thermostat.set_target(30.0)
+    rig.model.ambient_override_c = 0.0
+    rig.run(6 * 3600)
+    heater = [(t, on) for t, rid, on in rig.switches if rid == "heater"]
+    assert len(heater) >= 10, "it kept heating, in runs"
+    starts = [t for t, on in heater if on]
+    stops = [t for t, on in heater if not on]
+    runs = [stop - start for start, stop in zip(starts, stops, strict=False)]
+    assert max(runs) < 3600  # never reached the limit
+    assert all(not any(f.code == FaultCode.MAX_RUN_TIME for f in d.faults) for d in [rig.last] if d)
+    assert rig.model.beer_c > 13.5  # and the beer warmed all along (from 10 °C)

@@ -1,0 +1,444 @@
+"""The closed loop for bench/control.py and the control tests: a controller, the relay
+guard and a physics plant on simulated time, and the numbers a brewer would judge it by.
+
+Every controller reads the same DS18B20-like probes every READ_S and asks for
+heater/cooler on or off; the loop applies that through the relay guard BeerPi
+uses (minimum on/off times, maximum run time, heater and cooler never both on;
+offs first), exactly as the daemon would. Error is judged on the *true* beer
+temperature, which is what the brewer drinks.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Literal, Protocol
+
+from beerpi_protocol import ThermostatMode
+from pi_daemon.control import ControlSettings, ProbeSample, RelayGuard, Thermostat
+from pi_daemon.simulation.plant import Plant, PlantSetup
+
+from ._control_baselines import Inputs
+
+READ_S = 10.0
+START = datetime(2026, 3, 1, tzinfo=UTC)
+HOUR_S = 3600.0
+DAY_S = 86_400.0
+# A heater start this soon after the cooler stopped (or the reverse) is a fight.
+FIGHT_WINDOW_S = 30 * 60.0
+SETTLED_C = 0.5
+SETTLE_WINDOW_S = 12 * HOUR_S
+OVERSHOOT_WINDOW_S = 48 * HOUR_S
+# A target change of more than this at once is a step (judged for overshoot, and
+# the pull-down or warm-up after it is not counted as holding error).
+STEP_C = 0.5
+
+
+# -- programmes ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    kind: Literal["hold", "ramp"]
+    target_c: float  # held, or reached at the end of the ramp
+    hours: float
+
+
+@dataclass(frozen=True, slots=True)
+class Programme:
+    start_c: float  # the beer's temperature at pitching
+    segments: tuple[Segment, ...]
+
+    @property
+    def seconds(self) -> float:
+        return sum(s.hours for s in self.segments) * HOUR_S
+
+    def bounds(self) -> list[tuple[float, float, float, Segment]]:
+        """(start s, end s, target at start, segment) for each segment."""
+        out = []
+        t, previous = 0.0, self.segments[0].target_c
+        for seg in self.segments:
+            begin = seg.target_c if seg.kind == "hold" else previous
+            out.append((t, t + seg.hours * HOUR_S, begin, seg))
+            t += seg.hours * HOUR_S
+            previous = seg.target_c
+        return out
+
+    def target_at(self, t_s: float) -> float:
+        for start, end, begin, seg in self.bounds():
+            if t_s < end:
+                if seg.kind == "hold":
+                    return seg.target_c
+                return begin + (seg.target_c - begin) * (t_s - start) / (end - start)
+        return self.segments[-1].target_c
+
+    def changes(self) -> list[tuple[float, float, float]]:
+        """(time, target before, target after) for each step and each ramp's end."""
+        out = [(0.0, self.start_c, self.segments[0].target_c)]
+        previous = self.segments[0].target_c
+        for start, _end, _begin, seg in self.bounds()[1:]:
+            if seg.kind == "hold" and abs(seg.target_c - previous) > STEP_C:
+                out.append((start, previous, seg.target_c))
+            previous = seg.target_c
+        for _start, end, begin, seg in self.bounds():
+            if seg.kind == "ramp":
+                out.append((end, begin, seg.target_c))
+        return sorted(out)
+
+    def steps(self) -> list[tuple[float, float, float]]:
+        ramp_ends = {round(e) for _, e, _, s in self.bounds() if s.kind == "ramp"}
+        return [c for c in self.changes() if round(c[0]) not in ramp_ends]
+
+    def holds(self) -> list[tuple[float, float, float]]:
+        return [(a, b, s.target_c) for a, b, _, s in self.bounds() if s.kind == "hold"]
+
+
+def hold(target_c: float, days: float) -> Segment:
+    return Segment("hold", target_c, days * 24)
+
+
+def ramp(target_c: float, hours: float) -> Segment:
+    return Segment("ramp", target_c, hours)
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    name: str
+    setup: PlantSetup
+    programme: Programme
+    note: str = ""
+
+    @property
+    def has_heater(self) -> bool:
+        return self.setup.heater is not None
+
+
+# -- controllers -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Wish:
+    heat: bool
+    cool: bool
+    force_off: tuple[str, ...] = ()
+
+
+class Controller(Protocol):
+    name: str
+
+    def decide(self, i: Inputs) -> Wish: ...
+
+    def switched(self, relay: str, now_s: float, on: bool) -> None: ...
+
+
+class Plain:
+    """A baseline (a function of the inputs) as a Controller."""
+
+    def __init__(self, decide: Callable[[Inputs], tuple[bool, bool]], name: str) -> None:
+        self._decide = decide
+        self.name = name
+
+    def decide(self, i: Inputs) -> Wish:
+        heat, cool = self._decide(i)
+        return Wish(heat, cool)
+
+    def switched(self, relay: str, now_s: float, on: bool) -> None:
+        pass
+
+
+class BeerPi:
+    """BeerPi's Thermostat, as the daemon drives it (beer and chamber probes)."""
+
+    name = "BeerPi"
+
+    def __init__(self, settings: ControlSettings) -> None:
+        self.settings = settings
+        self.thermostat = Thermostat(settings, start_s=0.0)
+        mode = ThermostatMode.HEAT_COOL if settings.heater else ThermostatMode.COOL
+        self.thermostat.set_mode(mode)
+
+    def decide(self, i: Inputs) -> Wish:
+        t = self.thermostat
+        if i.target_c != t.target_c:
+            t.set_target(i.target_c)
+        s = self.settings
+        samples = {s.probe: ProbeSample(i.beer_c, None, i.now_s)}
+        if s.chamber_probe:
+            samples[s.chamber_probe] = ProbeSample(i.chamber_c, None, i.now_s)
+        relays = {"cooler": i.cooling}
+        if s.heater:
+            relays["heater"] = i.heating
+        d = t.step(i.now_s, START + timedelta(seconds=i.now_s), samples, relays)
+        return Wish(d.relays.get("heater", False), d.relays.get("cooler", False), d.force_off)
+
+    def switched(self, relay: str, now_s: float, on: bool) -> None:
+        self.thermostat.record_switch(relay, now_s, on)
+
+
+def settings_for(scenario: Scenario) -> ControlSettings:
+    return ControlSettings(heater="heater" if scenario.has_heater else None)
+
+
+# -- the loop --------------------------------------------------------------------------
+
+
+@dataclass
+class Trace:
+    """Every TRACE_S: time, target, true beer, beer reading, air, heater, cooler."""
+
+    t_s: list[float] = field(default_factory=list)
+    target_c: list[float] = field(default_factory=list)
+    beer_c: list[float] = field(default_factory=list)
+    beer_read_c: list[float] = field(default_factory=list)
+    air_c: list[float] = field(default_factory=list)
+    heater: list[bool] = field(default_factory=list)
+    cooler: list[bool] = field(default_factory=list)
+    setpoint_c: list[float | None] = field(default_factory=list)
+
+
+@dataclass
+class Run:
+    controller: str
+    seconds: float
+    # Judged samples (after the pull-down/warm-up of each step): (t, error).
+    errors: list[tuple[float, float]] = field(default_factory=list)
+    all_errors: list[float] = field(default_factory=list)
+    starts: dict[str, list[float]] = field(default_factory=lambda: {"heater": [], "cooler": []})
+    stops: dict[str, list[float]] = field(default_factory=lambda: {"heater": [], "cooler": []})
+    hot_heater_starts: int = 0  # heater starts while the beer read above target
+    trips: int = 0
+    both_on_s: float = 0.0
+    beer: list[tuple[float, float, float]] = field(default_factory=list)  # (t, beer, target)
+    trace: Trace = field(default_factory=Trace)
+
+
+def run(
+    scenario: Scenario,
+    controller: Controller,
+    *,
+    judged_from: Sequence[tuple[float, float]] = (),
+    trace_s: float = 300.0,
+    seconds: float | None = None,
+) -> Run:
+    """Run ``controller`` on ``scenario``. ``judged_from``: (step time, time from which
+    error counts) windows to leave out, see judging_windows()."""
+    prog = scenario.programme
+    duration = prog.seconds if seconds is None else seconds
+    plant = Plant(scenario.setup, beer_c=prog.start_c, air_c=scenario.setup.room.at(0.0))
+    settings = settings_for(scenario)
+    guards = {"cooler": RelayGuard(settings.cooler_timing, since_s=0.0)}
+    if scenario.has_heater:
+        guards["heater"] = RelayGuard(settings.heater_timing)
+    out = Run(controller.name, duration)
+    skip = sorted(judged_from)
+    every = max(1, round(trace_s / READ_S))
+    steps = int(duration / READ_S)
+    for n in range(steps):
+        now = n * READ_S
+        target = prog.target_at(now)
+        beer_read = plant.read_beer()
+        heating = guards["heater"].is_on if "heater" in guards else False
+        cooling = guards["cooler"].is_on
+        wish = controller.decide(
+            Inputs(now, target, beer_read, plant.read_chamber(), heating, cooling)
+        )
+        wanted = {"heater": wish.heat and "heater" in guards, "cooler": wish.cool}
+        forced = set(wish.force_off)
+        for rid, guard in guards.items():
+            if guard.overrun(now):
+                guard.trip(now)
+                out.trips += 1
+                forced.add(rid)
+        # Offs first (a minimum on time holds unless forced), then ons through the guard.
+        for rid, guard in guards.items():
+            if guard.is_on and (rid in forced or (not wanted[rid] and guard.min_on_left(now) <= 0)):
+                guard.record(now, False)
+                out.stops[rid].append(now)
+                controller.switched(rid, now, False)
+        for rid, guard in guards.items():
+            other = [g for r, g in guards.items() if r != rid]
+            if (
+                wanted[rid]
+                and rid not in forced
+                and not guard.is_on
+                and not any(g.is_on for g in other)
+                and guard.can_switch(now, True)[0]
+            ):
+                guard.record(now, True)
+                out.starts[rid].append(now)
+                controller.switched(rid, now, True)
+                if rid == "heater" and beer_read > target:
+                    out.hot_heater_starts += 1
+        heater_on = "heater" in guards and guards["heater"].is_on
+        cooler_on = guards["cooler"].is_on
+        if heater_on and cooler_on:
+            out.both_on_s += READ_S
+        plant.advance(READ_S, heater_on=heater_on, cooler_on=cooler_on)
+        t = now + READ_S
+        target_then = prog.target_at(t)
+        error = plant.beer_c - target_then
+        out.all_errors.append(error)
+        if not any(a <= t < b for a, b in skip):
+            out.errors.append((t, error))
+        if n % 6 == 0:
+            out.beer.append((t, plant.beer_c, target_then))
+        if n % every == 0:
+            tr = out.trace
+            tr.t_s.append(t)
+            tr.target_c.append(target_then)
+            tr.beer_c.append(plant.beer_c)
+            tr.beer_read_c.append(beer_read)
+            tr.air_c.append(plant.air_c)
+            tr.heater.append(heater_on)
+            tr.cooler.append(cooler_on)
+            tr.setpoint_c.append(getattr(controller, "setpoint_c", None))
+    return out
+
+
+# -- physics limits: what an ideal controller could do ----------------------------------
+
+
+class Oracle:
+    """Bang-bang on the *true* beer temperature, switching freely: the plant's limits."""
+
+    name = "oracle"
+
+    def __init__(self, plant_beer: Callable[[], float], has_heater: bool) -> None:
+        self._beer = plant_beer
+        self._heater = has_heater
+
+    def decide(self, i: Inputs) -> Wish:
+        beer = self._beer()
+        return Wish(self._heater and beer < i.target_c, beer > i.target_c)
+
+    def switched(self, relay: str, now_s: float, on: bool) -> None:
+        pass
+
+
+def oracle_run(scenario: Scenario, seconds: float | None = None) -> list[tuple[float, float]]:
+    """(t, true beer) every minute under ideal, unprotected switching on the true beer."""
+    prog = scenario.programme
+    duration = prog.seconds if seconds is None else seconds
+    plant = Plant(scenario.setup, beer_c=prog.start_c, air_c=scenario.setup.room.at(0.0))
+    out = []
+    for n in range(int(duration / READ_S)):
+        now = n * READ_S
+        target = prog.target_at(now)
+        heat = scenario.has_heater and plant.beer_c < target
+        cool = plant.beer_c > target
+        plant.advance(READ_S, heater_on=heat, cooler_on=cool)
+        if n % 6 == 0:
+            out.append((now + READ_S, plant.beer_c))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What physics allows on a scenario, from the oracle's run."""
+
+    # Per step: (step time, time from which holding error is judged).
+    transients: tuple[tuple[float, float], ...]
+    # Per hold: can even the oracle stay within ±0.5 °C in its last 12 h?
+    holds_feasible: tuple[bool, ...]
+    # Per hold: the oracle's worst error in its last 12 h.
+    oracle_hold_error_c: tuple[float, ...]
+
+
+def limits(scenario: Scenario, seconds: float | None = None) -> Limits:
+    prog = scenario.programme
+    beer = oracle_run(scenario, seconds)
+    end = prog.seconds if seconds is None else seconds
+    transients = []
+    for t0, _, _after in prog.steps():
+        reached = next(
+            (t for t, b in beer if t >= t0 and abs(b - prog.target_at(t)) <= 0.25), math.inf
+        )
+        # The error counts from when the ideal controller got there, plus 6 h to settle,
+        # and never earlier than 12 h after the step.
+        transients.append((t0, min(end, max(t0 + 12 * HOUR_S, reached + 6 * HOUR_S))))
+    feasible, worst = [], []
+    for _a, b, target in prog.holds():
+        b = min(b, end)
+        tail = [abs(x - target) for t, x in beer if b - SETTLE_WINDOW_S <= t < b]
+        w = max(tail) if tail else math.inf
+        worst.append(w)
+        feasible.append(w <= SETTLED_C)
+    return Limits(tuple(transients), tuple(feasible), tuple(worst))
+
+
+# -- the numbers -----------------------------------------------------------------------
+
+
+@dataclass
+class Metrics:
+    controller: str
+    rms_c: float
+    max_c: float
+    mean_c: float
+    rms_all_c: float  # every sample, pull-downs included
+    overshoot_c: float
+    compressor_per_day: float
+    heater_per_day: float
+    fights: int
+    fight_pct: float
+    hot_heater_pct: float  # heater starts with the beer reading above target
+    guard_breaches: int
+    holds_settled: int
+    holds: int
+    hold_errors_c: list[float]
+
+
+def overshoot(run_: Run, prog: Programme) -> float:
+    worst = 0.0
+    changes = prog.changes()
+    boundaries = sorted({round(a) for a, _, _, _ in prog.bounds()} | {round(prog.seconds)})
+    for t0, before, after in changes:
+        sign = 1.0 if after > before else -1.0
+        nxt = min([b for b in boundaries if b > t0 + 1] or [prog.seconds])
+        end = min(nxt, t0 + OVERSHOOT_WINDOW_S)
+        for t, b, target in run_.beer:
+            if t0 <= t < end:
+                worst = max(worst, sign * (b - target))
+    return worst
+
+
+def fights(run_: Run) -> int:
+    count = 0
+    for rid, other in (("heater", "cooler"), ("cooler", "heater")):
+        stops = run_.stops[other]
+        for t in run_.starts[rid]:
+            if any(0 <= t - s <= FIGHT_WINDOW_S for s in stops):
+                count += 1
+    return count
+
+
+def metrics(run_: Run, prog: Programme) -> Metrics:
+    errs = [e for _, e in run_.errors] or [0.0]
+    days = run_.seconds / DAY_S
+    n_fights = fights(run_)
+    starts = len(run_.starts["heater"]) + len(run_.starts["cooler"])
+    hold_errors = []
+    for _a, b, _target in prog.holds():
+        b = min(b, run_.seconds)
+        tail = [abs(x - tg) for t, x, tg in run_.beer if b - SETTLE_WINDOW_S <= t < b]
+        hold_errors.append(max(tail) if tail else math.inf)
+    heater_starts = len(run_.starts["heater"])
+    return Metrics(
+        controller=run_.controller,
+        rms_c=math.sqrt(sum(e * e for e in errs) / len(errs)),
+        max_c=max(abs(e) for e in errs),
+        mean_c=sum(errs) / len(errs),
+        rms_all_c=math.sqrt(sum(e * e for e in run_.all_errors) / max(1, len(run_.all_errors))),
+        overshoot_c=overshoot(run_, prog),
+        compressor_per_day=len(run_.starts["cooler"]) / days,
+        heater_per_day=heater_starts / days,
+        fights=n_fights,
+        fight_pct=100.0 * n_fights / starts if starts else 0.0,
+        hot_heater_pct=100.0 * run_.hot_heater_starts / heater_starts if heater_starts else 0.0,
+        guard_breaches=run_.trips + (1 if run_.both_on_s > 0 else 0),
+        holds_settled=sum(e <= SETTLED_C for e in hold_errors),
+        holds=len(hold_errors),
+        hold_errors_c=hold_errors,
+    )

@@ -1,0 +1,261 @@
+"""BeerPi's demand algorithm: a beer loop that sets the chamber air, and actuators
+that deliver it, each learning the fermenter it runs on.
+
+Beer loop: a PI on the beer error gives the chamber set-point A* (the air
+temperature that holds the beer): A* = target + kp e + I. Its integral time
+follows the beer's learned time constant (BeerModel), it integrates only near
+the target (a step's pull-down does not wind it up) and never past the
+set-point limits, which widen as far as the fermenter needs (Authority).
+
+Cooler: hysteresis on the chamber air around A*, with a band that widens until
+a compressor cycle lasts at least ``compressor_cycle_s`` (CompressorPacer); it
+stops early by the learned coast of the air after a cooling stop.
+
+Heater: a duty cycle over ``heater_period_s``, duty = (A* - air) / G, where G
+is the heater's learned equivalent air offset: a belt on the vessel warms the
+beer as much as air G kelvin warmer would, so its duty is dosed; a tube heater
+in the air has G ~ 0 (its heat shows in the air reading) and becomes on/off on
+the air with a 1 K proportional band.
+
+Never: heat beer that reads at or above the target; start heating within
+``direction_wait_s`` of the cooler stopping or before the air has turned after
+that stop (and the same for cooling after heating); switch direction inside
+the dead band (the cooler's band plus ``dead_band_c``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .authority import Authority
+from .beer_model import BeerModel
+from .coast import CoastLearner
+from .demand import Demand, Direction
+from .pacing import CompressorPacer
+from .settings import Tuning
+
+HEATER_OFFSET_MIN_C = 1.0
+MIN_PULSE_S = 60.0  # a heater pulse shorter than this is not worth a relay start
+EFFECT_C = 1.0  # air this far past the beer (or moved this far in a run): the relay works
+DIRECTION_MEMORY_S = 6 * 3600.0
+STEP_C = 0.5  # a target change larger than this at once is a step, not a ramp
+RAMP_SMOOTHING_S = 1800.0
+
+
+@dataclass
+class _Run:
+    start_s: float
+    beer_c: float
+    air_c: float
+
+
+class AdaptiveControl:
+    def __init__(
+        self,
+        tuning: Tuning,
+        *,
+        heater_max_run_s: float | None = None,
+        cooler_max_run_s: float | None = None,
+    ) -> None:
+        t = self.tuning = tuning
+        self.model = BeerModel(
+            tau_prior_s=t.beer_tau_prior_s,
+            heater_gain_prior_c_per_h=t.heater_gain_prior_c_per_h,
+        )
+        self.coast = CoastLearner(learn_rate=t.overshoot_learn_rate, max_c=t.overshoot_max_c)
+        self.authority = Authority(t)
+        self.pacer = CompressorPacer(
+            cycle_s=t.compressor_cycle_s,
+            band_min_c=t.chamber_band_min_c,
+            band_max_c=t.chamber_band_max_c,
+        )
+        self.max_run_s = {Direction.HEAT: heater_max_run_s, Direction.COOL: cooler_max_run_s}
+        self.integral_c = 0.0
+        self.setpoint_c: float | None = None
+        self.last_direction: Direction | None = None
+        self._stopped_s: dict[Direction, float | None] = {
+            Direction.HEAT: None,
+            Direction.COOL: None,
+        }
+        self._runs: dict[Direction, _Run | None] = {Direction.HEAT: None, Direction.COOL: None}
+        self._period_start_s: float | None = None
+        self._pulse_over = True
+        self.heater_duty = 0.0
+        self._target_c: float | None = None
+        self.ramp_c_per_s = 0.0
+
+    # -- bookkeeping -----------------------------------------------------------------
+
+    def _transitions(
+        self, now_s: float, beer_c: float, air_c: float, running: dict[Direction, bool]
+    ) -> None:
+        for d, on in running.items():
+            run = self._runs[d]
+            if on and run is None:
+                self._runs[d] = _Run(now_s, beer_c, air_c)
+                self.coast.started(d)
+                self.last_direction = d
+                if d is Direction.COOL:
+                    self.pacer.started(now_s)
+            elif not on and run is not None:
+                self._runs[d] = None
+                self._stopped_s[d] = now_s
+                self.coast.stopped(d, now_s, air_c)
+        last = self.last_direction
+        if last is not None and not running[last]:
+            stopped = self._stopped_s[last]
+            if stopped is not None and now_s - stopped > DIRECTION_MEMORY_S:
+                self.last_direction = None
+
+    def _may_start(self, d: Direction, now_s: float) -> bool:
+        """Not while the other direction's relay runs, its coast settles, or just after it."""
+        other = Direction.COOL if d is Direction.HEAT else Direction.HEAT
+        if self._runs[other] is not None or self.coast.settling is other:
+            return False
+        stopped = self._stopped_s[other]
+        return stopped is None or now_s - stopped >= self.tuning.direction_wait_s
+
+    def _effective(self, d: Direction, beer_c: float, air_c: float) -> bool:
+        """Is the running relay visibly moving the temperature its way?"""
+        run = self._runs[d]
+        if run is None:
+            return False
+        if d is Direction.COOL:
+            return air_c < beer_c - EFFECT_C or run.air_c - air_c >= EFFECT_C
+        return (
+            air_c > beer_c + EFFECT_C or air_c - run.air_c >= EFFECT_C or beer_c - run.beer_c >= 0.2
+        )
+
+    def _rest_due(self, d: Direction, now_s: float, beer_c: float, air_c: float) -> bool:
+        """A working relay near its maximum run time rests now rather than be locked out.
+
+        The relay guard still locks out a relay that runs too long; that is left
+        to catch a relay with no effect (dead heater, lost refrigerant), so a
+        relay that visibly works pauses for its minimum off time instead.
+        """
+        limit, run = self.max_run_s[d], self._runs[d]
+        if limit is None or run is None:
+            return False
+        margin = min(self.tuning.run_limit_margin_s, limit / 4)
+        due = now_s - run.start_s >= limit - margin
+        return due and self._effective(d, beer_c, air_c)
+
+    # -- the beer loop ---------------------------------------------------------------
+
+    def _follow_target(self, dt_s: float, target_c: float) -> None:
+        """Steps reset the compressor's band; a ramp's rate is smoothed for the feedforward."""
+        previous, self._target_c = self._target_c, target_c
+        if previous is None or dt_s <= 0:
+            return
+        change = target_c - previous
+        if abs(change) > STEP_C:
+            self.pacer.reset()
+            self.ramp_c_per_s = 0.0
+            return
+        weight = min(1.0, dt_s / RAMP_SMOOTHING_S)
+        self.ramp_c_per_s += weight * (change / dt_s - self.ramp_c_per_s)
+
+    def _setpoint(self, dt_s: float, target_c: float, beer_c: float, air_c: float) -> float:
+        t = self.tuning
+        self._follow_target(dt_s, target_c)
+        error = target_c - beer_c
+        low, high = self.authority.limits(target_c)
+        # A ramp: the air must lead the beer by rate x tau for the beer to keep up.
+        lead = self.ramp_c_per_s * self.model.tau_s
+        wanted = target_c + lead + t.kp * error + self.integral_c
+        saturated = (wanted >= high and error > 0) or (wanted <= low and error < 0)
+        if dt_s > 0 and abs(error) <= t.integral_zone_c and not saturated:
+            ti = min(
+                t.integral_max_s, max(t.integral_min_s, t.integral_fraction * self.model.tau_s)
+            )
+            self.integral_c += t.kp * error * dt_s / ti
+            self.integral_c = min(high - target_c, max(low - target_c, self.integral_c))
+            wanted = target_c + lead + t.kp * error + self.integral_c
+        self.authority.update(dt_s, target_c, wanted, beer_c, air_c)
+        return min(high, max(low, wanted))
+
+    # -- the step --------------------------------------------------------------------
+
+    def demand(
+        self,
+        *,
+        now_s: float,
+        dt_s: float,
+        target_c: float,
+        beer_c: float,
+        air_c: float,
+        heating: bool,
+        cooling: bool,
+        allow_heat: bool,
+        allow_cool: bool,
+    ) -> Demand:
+        t = self.tuning
+        running = {Direction.HEAT: heating, Direction.COOL: cooling}
+        self._transitions(now_s, beer_c, air_c, running)
+        self.coast.feed(now_s, air_c)
+        self.model.feed(now_s, beer_c, air_c, heating)
+        sp = self.setpoint_c = self._setpoint(dt_s, target_c, beer_c, air_c)
+        half_band = self.pacer.band_c / 2
+        coast = self.coast.overshoot_c
+        here = f"beer {beer_c:.2f} °C, chamber {air_c:.1f} °C, set-point {sp:.1f} °C"
+
+        # Cooler: hysteresis around the set-point, stopping early by the learned coast.
+        if cooling:
+            cool = air_c > sp - half_band + coast[Direction.COOL]
+            if cool and self._rest_due(Direction.COOL, now_s, beer_c, air_c):
+                return Demand(False, False, f"compressor rests before its run limit; {here}")
+        else:
+            dead = t.dead_band_c if self.last_direction is Direction.HEAT else 0.0
+            cool = (
+                allow_cool
+                and air_c > sp + half_band + dead
+                and self._may_start(Direction.COOL, now_s)
+            )
+        cool = cool and allow_cool
+
+        # Heater: a duty cycle dosed by its equivalent air offset, only below target.
+        heat = self._heater(now_s, target_c, beer_c, air_c, sp, heating, allow_heat and not cool)
+        return Demand(heat, cool, here)
+
+    def _heater(
+        self,
+        now_s: float,
+        target_c: float,
+        beer_c: float,
+        air_c: float,
+        sp: float,
+        heating: bool,
+        allowed: bool,
+    ) -> bool:
+        """A pulse of duty x period at the start of each period, at most one start per period.
+
+        Starts only with the beer below target and runs on while it is not above it.
+        A pulse that something else cut short (a lock-out, a probe fault) is asked
+        for again, so that the relay guard can say why it waits.
+        """
+        t = self.tuning
+        if not allowed or beer_c > target_c or (not heating and beer_c >= target_c):
+            self.heater_duty = 0.0
+            self._pulse_over = True
+            return False
+        dead = 0.0
+        if self.last_direction is Direction.COOL:
+            dead = self.pacer.band_c / 2 + t.dead_band_c
+        offset = max(HEATER_OFFSET_MIN_C, self.model.heater_offset_c)
+        reference = sp - dead - self.coast.overshoot_c[Direction.HEAT]
+        self.heater_duty = min(1.0, max(0.0, (reference - air_c) / offset))
+        on_for = self.heater_duty * t.heater_period_s
+        start = self._period_start_s
+        if start is None or now_s - start >= t.heater_period_s:
+            start = self._period_start_s = now_s
+            self._pulse_over = on_for < MIN_PULSE_S
+        want = not self._pulse_over and now_s - start < on_for
+        if not want:
+            self._pulse_over = True
+            return False
+        if heating:
+            if self._rest_due(Direction.HEAT, now_s, beer_c, air_c):
+                self._period_start_s = None  # a fresh pulse once the relay has rested
+                return False
+            return True
+        return self._may_start(Direction.HEAT, now_s)

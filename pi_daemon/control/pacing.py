@@ -1,0 +1,36 @@
+"""The compressor's hysteresis band, widened or narrowed so that a cycle lasts
+at least ``cycle_s``: a compressor wears with each start, and the beer's hours of
+inertia smooth a wide swing of the air.
+
+After each start the period since the previous start is compared with the aim:
+too short, the band widens (by the square root of the ratio, at most 1.5x); much
+longer, it narrows (x0.9) so that a light load is held closely. A light load
+cycles rarely whatever the band, so there the band settles at its minimum.
+"""
+
+from __future__ import annotations
+
+
+class CompressorPacer:
+    def __init__(self, *, cycle_s: float, band_min_c: float, band_max_c: float) -> None:
+        self.cycle_s = cycle_s
+        self.band_min_c = band_min_c
+        self.band_max_c = band_max_c
+        self.band_c = band_min_c
+        self._last_start_s: float | None = None
+
+    def reset(self) -> None:
+        """A new target: the band was sized for the old load; start narrow again."""
+        self.band_c = self.band_min_c
+        self._last_start_s = None
+
+    def started(self, now_s: float) -> None:
+        last, self._last_start_s = self._last_start_s, now_s
+        if last is None or self.cycle_s <= 0:
+            return
+        period = now_s - last
+        if period < self.cycle_s:
+            factor = min(1.5, (self.cycle_s / max(period, 1.0)) ** 0.5)
+            self.band_c = min(self.band_max_c, self.band_c * factor)
+        elif period > 1.5 * self.cycle_s:
+            self.band_c = max(self.band_min_c, self.band_c * 0.9)
