@@ -17,7 +17,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
 
 from beerpi_protocol import ThermostatMode
-from pi_daemon.control import ControlSettings, ProbeSample, RelayGuard, Thermostat
+from pi_daemon.control import (
+    ControlDecision,
+    ControlSettings,
+    ProbeSample,
+    RelayGuard,
+    Thermostat,
+)
 from pi_daemon.simulation.plant import Plant, PlantSetup
 
 from ._control_baselines import Inputs
@@ -30,7 +36,7 @@ DAY_S = 86_400.0
 FIGHT_WINDOW_S = 30 * 60.0
 SETTLED_C = 0.5
 SETTLE_WINDOW_S = 12 * HOUR_S
-OVERSHOOT_WINDOW_S = 48 * HOUR_S
+OVERSHOOT_WINDOW_S = 24 * HOUR_S
 # A target change of more than this at once is a step (judged for overshoot, and
 # the pull-down or warm-up after it is not counted as holding error).
 STEP_C = 0.5
@@ -91,8 +97,14 @@ class Programme:
         ramp_ends = {round(e) for _, e, _, s in self.bounds() if s.kind == "ramp"}
         return [c for c in self.changes() if round(c[0]) not in ramp_ends]
 
-    def holds(self) -> list[tuple[float, float, float]]:
-        return [(a, b, s.target_c) for a, b, _, s in self.bounds() if s.kind == "hold"]
+    def holds(self, until_s: float | None = None) -> list[tuple[float, float, float]]:
+        """(start, end, target) of each hold; a run cut at ``until_s`` cuts them short."""
+        end = self.seconds if until_s is None else until_s
+        return [
+            (a, min(b, end), s.target_c)
+            for a, b, _, s in self.bounds()
+            if s.kind == "hold" and a < end
+        ]
 
 
 def hold(target_c: float, days: float) -> Segment:
@@ -158,6 +170,11 @@ class BeerPi:
         self.thermostat = Thermostat(settings, start_s=0.0)
         mode = ThermostatMode.HEAT_COOL if settings.heater else ThermostatMode.COOL
         self.thermostat.set_mode(mode)
+        self.decision: ControlDecision | None = None
+
+    @property
+    def setpoint_c(self) -> float | None:
+        return self.decision.chamber_setpoint_c if self.decision else None
 
     def decide(self, i: Inputs) -> Wish:
         t = self.thermostat
@@ -170,7 +187,7 @@ class BeerPi:
         relays = {"cooler": i.cooling}
         if s.heater:
             relays["heater"] = i.heating
-        d = t.step(i.now_s, START + timedelta(seconds=i.now_s), samples, relays)
+        d = self.decision = t.step(i.now_s, START + timedelta(seconds=i.now_s), samples, relays)
         return Wish(d.relays.get("heater", False), d.relays.get("cooler", False), d.force_off)
 
     def switched(self, relay: str, now_s: float, on: bool) -> None:
@@ -223,7 +240,7 @@ def run(
     seconds: float | None = None,
 ) -> Run:
     """Run ``controller`` on ``scenario``. ``judged_from``: (step time, time from which
-    error counts) windows to leave out, see judging_windows()."""
+    error counts) windows to leave out, see limits()."""
     prog = scenario.programme
     duration = prog.seconds if seconds is None else seconds
     plant = Plant(scenario.setup, beer_c=prog.start_c, air_c=scenario.setup.room.at(0.0))
@@ -231,20 +248,22 @@ def run(
     guards = {"cooler": RelayGuard(settings.cooler_timing, since_s=0.0)}
     if scenario.has_heater:
         guards["heater"] = RelayGuard(settings.heater_timing)
+    heater_guard = guards.get("heater")
+    cooler_guard = guards["cooler"]
     out = Run(controller.name, duration)
     skip = sorted(judged_from)
     every = max(1, round(trace_s / READ_S))
-    steps = int(duration / READ_S)
-    for n in range(steps):
+    targets = _targets(prog, duration)
+    for n in range(len(targets) - 1):
         now = n * READ_S
-        target = prog.target_at(now)
+        target = targets[n]
         beer_read = plant.read_beer()
-        heating = guards["heater"].is_on if "heater" in guards else False
-        cooling = guards["cooler"].is_on
+        heating = heater_guard is not None and heater_guard.is_on
+        cooling = cooler_guard.is_on
         wish = controller.decide(
             Inputs(now, target, beer_read, plant.read_chamber(), heating, cooling)
         )
-        wanted = {"heater": wish.heat and "heater" in guards, "cooler": wish.cool}
+        wanted = {"heater": wish.heat and heater_guard is not None, "cooler": wish.cool}
         forced = set(wish.force_off)
         for rid, guard in guards.items():
             if guard.overrun(now):
@@ -258,29 +277,26 @@ def run(
                 out.stops[rid].append(now)
                 controller.switched(rid, now, False)
         for rid, guard in guards.items():
-            other = [g for r, g in guards.items() if r != rid]
-            if (
-                wanted[rid]
-                and rid not in forced
-                and not guard.is_on
-                and not any(g.is_on for g in other)
-                and guard.can_switch(now, True)[0]
-            ):
+            if not wanted[rid] or guard.is_on or rid in forced:
+                continue
+            if any(g.is_on for r, g in guards.items() if r != rid):
+                continue
+            if guard.can_switch(now, True)[0]:
                 guard.record(now, True)
                 out.starts[rid].append(now)
                 controller.switched(rid, now, True)
                 if rid == "heater" and beer_read > target:
                     out.hot_heater_starts += 1
-        heater_on = "heater" in guards and guards["heater"].is_on
-        cooler_on = guards["cooler"].is_on
+        heater_on = heater_guard is not None and heater_guard.is_on
+        cooler_on = cooler_guard.is_on
         if heater_on and cooler_on:
             out.both_on_s += READ_S
         plant.advance(READ_S, heater_on=heater_on, cooler_on=cooler_on)
         t = now + READ_S
-        target_then = prog.target_at(t)
+        target_then = targets[n + 1]
         error = plant.beer_c - target_then
         out.all_errors.append(error)
-        if not any(a <= t < b for a, b in skip):
+        if not skip or not any(a <= t < b for a, b in skip):
             out.errors.append((t, error))
         if n % 6 == 0:
             out.beer.append((t, plant.beer_c, target_then))
@@ -294,6 +310,25 @@ def run(
             tr.heater.append(heater_on)
             tr.cooler.append(cooler_on)
             tr.setpoint_c.append(getattr(controller, "setpoint_c", None))
+    return out
+
+
+def _targets(prog: Programme, duration: float) -> list[float]:
+    """The target at every read, and one past the end."""
+    steps = int(duration / READ_S)
+    out: list[float] = []
+    n = 0
+    for start, end, begin, seg in prog.bounds():
+        while n <= steps and n * READ_S < end:
+            t = n * READ_S
+            if seg.kind == "hold":
+                out.append(seg.target_c)
+            else:
+                out.append(begin + (seg.target_c - begin) * (t - start) / (end - start))
+            n += 1
+    while n <= steps:
+        out.append(prog.segments[-1].target_c)
+        n += 1
     return out
 
 
@@ -359,8 +394,7 @@ def limits(scenario: Scenario, seconds: float | None = None) -> Limits:
         # and never earlier than 12 h after the step.
         transients.append((t0, min(end, max(t0 + 12 * HOUR_S, reached + 6 * HOUR_S))))
     feasible, worst = [], []
-    for _a, b, target in prog.holds():
-        b = min(b, end)
+    for _a, b, target in prog.holds(end):
         tail = [abs(x - target) for t, x in beer if b - SETTLE_WINDOW_S <= t < b]
         w = max(tail) if tail else math.inf
         worst.append(w)
@@ -373,12 +407,26 @@ def limits(scenario: Scenario, seconds: float | None = None) -> Limits:
 
 @dataclass
 class Metrics:
+    """One controller on one scenario.
+
+    rms_c, max_c, mean_c: true beer minus target, over the judged samples (holds and
+    ramps, leaving out each step's pull-down or warm-up until the oracle got there
+    plus 6 h, at least 12 h). rms_all_c: every sample. overshoot_c: the furthest
+    the beer went past a new target in the step's direction, in the 48 h after a
+    step or a ramp's end. compressor_per_day, heater_per_day: relay starts.
+    fights: heater starts within 30 min of the cooler stopping, and cooler starts
+    within 30 min of the heater stopping; fight_pct: of all starts.
+    hot_heater_pct: heater starts with the beer reading above target.
+    guard_breaches: maximum-run lock-outs (and 1 if both relays were ever on).
+    hold_errors_c: per hold, the worst error in its last 12 h.
+    """
+
     controller: str
     rms_c: float
     max_c: float
     mean_c: float
     rms_all_c: float  # every sample, pull-downs included
-    overshoot_c: float
+    overshoot_c: float  # the worst, over changes into holds physics allows
     compressor_per_day: float
     heater_per_day: float
     fights: int
@@ -390,18 +438,24 @@ class Metrics:
     hold_errors_c: list[float]
 
 
-def overshoot(run_: Run, prog: Programme) -> float:
-    worst = 0.0
-    changes = prog.changes()
+def overshoots(run_: Run, prog: Programme) -> list[tuple[float, int]]:
+    """Per step or ramp end: (overshoot, index of the hold it leads into)."""
+    out = []
+    holds = prog.holds(run_.seconds)
     boundaries = sorted({round(a) for a, _, _, _ in prog.bounds()} | {round(prog.seconds)})
-    for t0, before, after in changes:
+    for t0, before, after in prog.changes():
+        if t0 >= run_.seconds:
+            continue
         sign = 1.0 if after > before else -1.0
         nxt = min([b for b in boundaries if b > t0 + 1] or [prog.seconds])
         end = min(nxt, t0 + OVERSHOOT_WINDOW_S)
+        worst = 0.0
         for t, b, target in run_.beer:
             if t0 <= t < end:
                 worst = max(worst, sign * (b - target))
-    return worst
+        hold_index = next((i for i, (a, _, _) in enumerate(holds) if a >= t0 - 1), len(holds) - 1)
+        out.append((worst, hold_index))
+    return out
 
 
 def fights(run_: Run) -> int:
@@ -414,14 +468,14 @@ def fights(run_: Run) -> int:
     return count
 
 
-def metrics(run_: Run, prog: Programme) -> Metrics:
+def metrics(run_: Run, prog: Programme, feasible: Sequence[bool] = ()) -> Metrics:
+    """``feasible``: per hold, whether physics allows it (limits()); all, if not given."""
     errs = [e for _, e in run_.errors] or [0.0]
     days = run_.seconds / DAY_S
     n_fights = fights(run_)
     starts = len(run_.starts["heater"]) + len(run_.starts["cooler"])
     hold_errors = []
-    for _a, b, _target in prog.holds():
-        b = min(b, run_.seconds)
+    for _a, b, _target in prog.holds(run_.seconds):
         tail = [abs(x - tg) for t, x, tg in run_.beer if b - SETTLE_WINDOW_S <= t < b]
         hold_errors.append(max(tail) if tail else math.inf)
     heater_starts = len(run_.starts["heater"])
@@ -431,7 +485,10 @@ def metrics(run_: Run, prog: Programme) -> Metrics:
         max_c=max(abs(e) for e in errs),
         mean_c=sum(errs) / len(errs),
         rms_all_c=math.sqrt(sum(e * e for e in run_.all_errors) / max(1, len(run_.all_errors))),
-        overshoot_c=overshoot(run_, prog),
+        overshoot_c=max(
+            [o for o, h in overshoots(run_, prog) if h >= len(feasible) or feasible[h]],
+            default=0.0,
+        ),
         compressor_per_day=len(run_.starts["cooler"]) / days,
         heater_per_day=heater_starts / days,
         fights=n_fights,

@@ -29,14 +29,14 @@ from ._control_loop import Programme, Scenario, hold, ramp
 
 # Ale: pitched at 20 °C, held at 19 °C through the fermentation (heat peaks on day
 # 2), then raised 2 °C to finish (a step, judged for overshoot).
-ALE_HOLD = Programme(20.0, (hold(19.0, 6), hold(21.0, 3)))
+ALE_HOLD = Programme(20.0, (hold(19.0, 5), hold(21.0, 2)))
 # Ale, then a cold crash to 2 °C.
-ALE_CRASH = Programme(20.0, (hold(19.0, 5), hold(2.0, 4)))
+ALE_CRASH = Programme(20.0, (hold(19.0, 4), hold(2.0, 3)))
 # Lager: pitched at 12 °C, held at 10 °C (heat peaks on day 3), a diacetyl rest
-# ramped to 16 °C over a day, held 3 days.
-LAGER_DREST = Programme(12.0, (hold(10.0, 6), ramp(16.0, 24), hold(16.0, 3)))
-# Lager held at 10 °C for ten days.
-LAGER_HOLD = Programme(12.0, (hold(10.0, 10),))
+# ramped to 16 °C over a day, held 2 days.
+LAGER_DREST = Programme(12.0, (hold(10.0, 5), ramp(16.0, 24), hold(16.0, 2)))
+# Lager held at 10 °C for a week.
+LAGER_HOLD = Programme(12.0, (hold(10.0, 7),))
 
 
 def _s(name: str, programme: Programme, note: str = "", **setup: object) -> Scenario:

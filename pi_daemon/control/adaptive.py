@@ -39,6 +39,9 @@ MIN_PULSE_S = 60.0  # a heater pulse shorter than this is not worth a relay star
 EFFECT_C = 1.0  # air this far past the beer (or moved this far in a run): the relay works
 DIRECTION_MEMORY_S = 6 * 3600.0
 STEP_C = 0.5  # a target change larger than this at once is a step, not a ramp
+APPROACH_H = 2.0
+HOLDING_C = 0.5  # the compressor's band adapts only to cycles while holding this close
+RAMPING_C_PER_H = 0.05  # a target moving faster than this is a ramp: small doses, no pacing
 RAMP_SMOOTHING_S = 1800.0
 
 
@@ -87,7 +90,12 @@ class AdaptiveControl:
     # -- bookkeeping -----------------------------------------------------------------
 
     def _transitions(
-        self, now_s: float, beer_c: float, air_c: float, running: dict[Direction, bool]
+        self,
+        now_s: float,
+        beer_c: float,
+        air_c: float,
+        running: dict[Direction, bool],
+        holding: bool,
     ) -> None:
         for d, on in running.items():
             run = self._runs[d]
@@ -96,7 +104,7 @@ class AdaptiveControl:
                 self.coast.started(d)
                 self.last_direction = d
                 if d is Direction.COOL:
-                    self.pacer.started(now_s)
+                    self.pacer.started(now_s, holding=holding)
             elif not on and run is not None:
                 self._runs[d] = None
                 self._stopped_s[d] = now_s
@@ -152,8 +160,15 @@ class AdaptiveControl:
             self.pacer.reset()
             self.ramp_c_per_s = 0.0
             return
+        was_ramping = self.ramping
         weight = min(1.0, dt_s / RAMP_SMOOTHING_S)
         self.ramp_c_per_s += weight * (change / dt_s - self.ramp_c_per_s)
+        if self.ramping and not was_ramping:
+            self.pacer.reset()  # the old band was sized for a steady load
+
+    @property
+    def ramping(self) -> bool:
+        return abs(self.ramp_c_per_s) * 3600.0 > RAMPING_C_PER_H
 
     def _setpoint(self, dt_s: float, target_c: float, beer_c: float, air_c: float) -> float:
         t = self.tuning
@@ -161,10 +176,16 @@ class AdaptiveControl:
         error = target_c - beer_c
         low, high = self.authority.limits(target_c)
         # A ramp: the air must lead the beer by rate x tau for the beer to keep up.
+        # The beer's own slope damps an approach (derivative on the measurement).
         lead = self.ramp_c_per_s * self.model.tau_s
+        lead -= t.kp * t.derivative_s / 3600.0 * self.model.slope_c_per_h
         wanted = target_c + lead + t.kp * error + self.integral_c
         saturated = (wanted >= high and error > 0) or (wanted <= low and error < 0)
-        if dt_s > 0 and abs(error) <= t.integral_zone_c and not saturated:
+        # Closing in on the target by itself (within APPROACH_H at its present slope):
+        # integrating that error now would only carry the beer past it.
+        slope = self.model.slope_c_per_h
+        approaching = error * slope > 0 and abs(slope) * APPROACH_H >= abs(error)
+        if dt_s > 0 and abs(error) <= t.integral_zone_c and not saturated and not approaching:
             ti = min(
                 t.integral_max_s, max(t.integral_min_s, t.integral_fraction * self.model.tau_s)
             )
@@ -191,7 +212,8 @@ class AdaptiveControl:
     ) -> Demand:
         t = self.tuning
         running = {Direction.HEAT: heating, Direction.COOL: cooling}
-        self._transitions(now_s, beer_c, air_c, running)
+        holding = abs(target_c - beer_c) <= HOLDING_C and not self.ramping
+        self._transitions(now_s, beer_c, air_c, running, holding)
         self.coast.feed(now_s, air_c)
         self.model.feed(now_s, beer_c, air_c, heating)
         sp = self.setpoint_c = self._setpoint(dt_s, target_c, beer_c, air_c)
@@ -234,7 +256,11 @@ class AdaptiveControl:
         for again, so that the relay guard can say why it waits.
         """
         t = self.tuning
-        if not allowed or beer_c > target_c or (not heating and beer_c >= target_c):
+        # Where the beer will be once the heat already on its way arrives (a taped
+        # probe is minutes behind, a belt's jacket holds heat).
+        rising = max(0.0, self.model.slope_c_per_h) * t.heat_anticipation_s / 3600.0
+        ahead = beer_c + rising
+        if not allowed or ahead > target_c or (not heating and ahead >= target_c):
             self.heater_duty = 0.0
             self._pulse_over = True
             return False

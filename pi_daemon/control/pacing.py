@@ -24,9 +24,10 @@ class CompressorPacer:
         self.band_c = self.band_min_c
         self._last_start_s = None
 
-    def started(self, now_s: float) -> None:
+    def started(self, now_s: float, *, holding: bool = True) -> None:
+        """A compressor start; ``holding`` False (a pull-down) leaves the band alone."""
         last, self._last_start_s = self._last_start_s, now_s
-        if last is None or self.cycle_s <= 0:
+        if last is None or self.cycle_s <= 0 or not holding:
             return
         period = now_s - last
         if period < self.cycle_s:

@@ -61,6 +61,8 @@ class Tuning:
     integral_max_s: float = 12 * 3600.0
     # The integral acts only while the beer is this close to target (no wind-up in a step).
     integral_zone_c: float = 1.0
+    # Derivative time on the beer's slope: damps the approach after a step.
+    derivative_s: float = 900.0
     # Set-point limits: target ± base at first, widening up to max when the beer needs it.
     authority_base_c: float = 6.0
     authority_max_c: float = 20.0
@@ -74,8 +76,10 @@ class Tuning:
     compressor_cycle_s: float = 3 * 3600.0
     chamber_band_min_c: float = 1.0
     chamber_band_max_c: float = 10.0
-    # Heater: its duty cycle's period.
+    # Heater: its duty cycle's period; it stops when the beer, carried on at its
+    # present slope for this long, would pass the target.
     heater_period_s: float = 1200.0
+    heat_anticipation_s: float = 600.0
     # Between cooling and heating: an extra margin of chamber air, and a wait.
     dead_band_c: float = 1.0
     direction_wait_s: float = 1800.0
@@ -105,6 +109,8 @@ class Tuning:
             _check(math.isfinite(value) and value > 0, f"tuning.{name} must be positive")
         for name in (
             "heater_gain_prior_c_per_h",
+            "derivative_s",
+            "heat_anticipation_s",
             "compressor_cycle_s",
             "dead_band_c",
             "direction_wait_s",

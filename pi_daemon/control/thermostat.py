@@ -56,6 +56,15 @@ class Thermostat:
         self.mode = ThermostatMode.OFF
         self.target_c = s.default_target_c
         self._profile: ActiveProfile | None = None
+        wanted = {
+            ThermostatMode.OFF: (),
+            ThermostatMode.HEAT: (s.heater,),
+            ThermostatMode.COOL: (s.cooler,),
+            ThermostatMode.HEAT_COOL: (s.heater, s.cooler),
+        }
+        self._relays_by_mode = {
+            mode: tuple(r for r in relays if r is not None) for mode, relays in wanted.items()
+        }
         self.guards = {
             rid: RelayGuard(s.timing(rid), since_s=start_s if rid == s.cooler else None)
             for rid in (s.heater, s.cooler)
@@ -79,14 +88,7 @@ class Thermostat:
     @property
     def controlled_relays(self) -> tuple[str, ...]:
         """Relays the thermostat drives now; manual switching of these is refused."""
-        s = self.settings
-        wanted = {
-            ThermostatMode.OFF: (),
-            ThermostatMode.HEAT: (s.heater,),
-            ThermostatMode.COOL: (s.cooler,),
-            ThermostatMode.HEAT_COOL: (s.heater, s.cooler),
-        }[self.mode]
-        return tuple(r for r in wanted if r is not None)
+        return self._relays_by_mode[self.mode]
 
     def set_mode(self, mode: object) -> tuple[str, ...]:
         """Change mode; returns the relays it no longer drives (the daemon switches them off)."""

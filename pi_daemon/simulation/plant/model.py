@@ -204,13 +204,16 @@ class Plant:
             -self.cooling_w,
             heater.power_w if heater is not None and heater.works and heater_on else 0.0,
         ]
+        conductance, decay, room_w_k = self._conductance, self._decay, self._room_w_k
         for i, neighbours in enumerate(self._neighbours):
-            g_total = self._conductance[i]
+            g_total = conductance[i]
             if g_total <= 0:
                 continue
-            pulled = sum(g * temps[j] for j, g in neighbours) + self._room_w_k[i] * room
-            equilibrium = (pulled + power[i]) / g_total
-            temps[i] = equilibrium + (temps[i] - equilibrium) * self._decay[i]
+            pulled = room_w_k[i] * room + power[i]
+            for j, g in neighbours:
+                pulled += g * temps[j]
+            equilibrium = pulled / g_total
+            temps[i] = equilibrium + (temps[i] - equilibrium) * decay[i]
         mount = s.beer_probe
         felt = temps[BEER] + mount.air_weight * (temps[AIR] - temps[BEER])
         self._probe_beer = felt + (self._probe_beer - felt) * self._beer_probe_keep
