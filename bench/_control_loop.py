@@ -296,7 +296,7 @@ def run(
         target_then = targets[n + 1]
         error = plant.beer_c - target_then
         out.all_errors.append(error)
-        if not skip or not any(a <= t < b for a, b in skip):
+        if not skip or not any(a <= t <= b for a, b in skip):
             out.errors.append((t, error))
         if n % 6 == 0:
             out.beer.append((t, plant.beer_c, target_then))
@@ -411,9 +411,10 @@ class Metrics:
 
     rms_c, max_c, mean_c: true beer minus target, over the judged samples (holds and
     ramps, leaving out each step's pull-down or warm-up until the oracle got there
-    plus 6 h, at least 12 h). rms_all_c: every sample. overshoot_c: the furthest
-    the beer went past a new target in the step's direction, in the 48 h after a
-    step or a ramp's end. compressor_per_day, heater_per_day: relay starts.
+    plus 6 h, at least 12 h). rms_all_c: every sample. overshoot_c: the first peak
+    past a new target in the step's direction (from the first crossing until the
+    beer comes back, within 24 h of a step or a ramp's end), the worst over the
+    changes into holds physics allows. compressor_per_day, heater_per_day: relay starts.
     fights: heater starts within 30 min of the cooler stopping, and cooler starts
     within 30 min of the heater stopping; fight_pct: of all starts.
     hot_heater_pct: heater starts with the beer reading above target.
@@ -449,10 +450,18 @@ def overshoots(run_: Run, prog: Programme) -> list[tuple[float, int]]:
         sign = 1.0 if after > before else -1.0
         nxt = min([b for b in boundaries if b > t0 + 1] or [prog.seconds])
         end = min(nxt, t0 + OVERSHOOT_WINDOW_S)
-        worst = 0.0
+        # The first peak: from the first crossing of the new target until the beer
+        # comes back to it (later swings are holding error, not overshoot).
+        worst, crossed = 0.0, False
         for t, b, target in run_.beer:
-            if t0 <= t < end:
-                worst = max(worst, sign * (b - target))
+            if not t0 <= t < end:
+                continue
+            past = sign * (b - target)
+            if past >= 0:
+                crossed = True
+                worst = max(worst, past)
+            elif crossed:
+                break
         hold_index = next((i for i, (a, _, _) in enumerate(holds) if a >= t0 - 1), len(holds) - 1)
         out.append((worst, hold_index))
     return out

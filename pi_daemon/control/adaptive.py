@@ -38,11 +38,14 @@ HEATER_OFFSET_MIN_C = 1.0
 MIN_PULSE_S = 60.0  # a heater pulse shorter than this is not worth a relay start
 EFFECT_C = 1.0  # air this far past the beer (or moved this far in a run): the relay works
 DIRECTION_MEMORY_S = 6 * 3600.0
+DEAD_BAND_S = 3600.0
 STEP_C = 0.5  # a target change larger than this at once is a step, not a ramp
+APPROACH_C = 0.3  # smaller errors are a hold's ripple: the integral always acts there
 APPROACH_H = 2.0
 HOLDING_C = 0.5  # the compressor's band adapts only to cycles while holding this close
 RAMPING_C_PER_H = 0.05  # a target moving faster than this is a ramp: small doses, no pacing
 RAMP_SMOOTHING_S = 1800.0
+RAMP_END_S = 60.0
 
 
 @dataclass
@@ -85,6 +88,7 @@ class AdaptiveControl:
         self._pulse_over = True
         self.heater_duty = 0.0
         self._target_c: float | None = None
+        self._still_since_s: float | None = None
         self.ramp_c_per_s = 0.0
 
     # -- bookkeeping -----------------------------------------------------------------
@@ -104,7 +108,7 @@ class AdaptiveControl:
                 self.coast.started(d)
                 self.last_direction = d
                 if d is Direction.COOL:
-                    self.pacer.started(now_s, holding=holding)
+                    self.pacer.started(now_s, holding=holding, beer_tau_s=self.model.tau_s)
             elif not on and run is not None:
                 self._runs[d] = None
                 self._stopped_s[d] = now_s
@@ -116,12 +120,19 @@ class AdaptiveControl:
                 self.last_direction = None
 
     def _may_start(self, d: Direction, now_s: float) -> bool:
-        """Not while the other direction's relay runs, its coast settles, or just after it."""
+        """Not while the other direction's relay runs, nor within ``direction_wait_s`` of
+        its stop, nor while its coast is still under way (at most twice that wait: air
+        that keeps drifting the same way is not coasting any more)."""
         other = Direction.COOL if d is Direction.HEAT else Direction.HEAT
-        if self._runs[other] is not None or self.coast.settling is other:
+        if self._runs[other] is not None:
             return False
         stopped = self._stopped_s[other]
-        return stopped is None or now_s - stopped >= self.tuning.direction_wait_s
+        if stopped is None:
+            return True
+        since = now_s - stopped
+        wait = self.tuning.direction_wait_s
+        settling = self.coast.settling is other and since < 2 * wait
+        return since >= wait and not settling
 
     def _effective(self, d: Direction, beer_c: float, air_c: float) -> bool:
         """Is the running relay visibly moving the temperature its way?"""
@@ -150,8 +161,9 @@ class AdaptiveControl:
 
     # -- the beer loop ---------------------------------------------------------------
 
-    def _follow_target(self, dt_s: float, target_c: float) -> None:
-        """Steps reset the compressor's band; a ramp's rate is smoothed for the feedforward."""
+    def _follow_target(self, now_s: float, dt_s: float, target_c: float) -> None:
+        """Steps reset the compressor's band; a ramp's rate is smoothed for the feedforward
+        and dropped as soon as the target has stood still for a minute (the ramp ended)."""
         previous, self._target_c = self._target_c, target_c
         if previous is None or dt_s <= 0:
             return
@@ -160,6 +172,14 @@ class AdaptiveControl:
             self.pacer.reset()
             self.ramp_c_per_s = 0.0
             return
+        if change == 0:
+            if self._still_since_s is None:
+                self._still_since_s = now_s
+            if now_s - self._still_since_s >= RAMP_END_S:
+                self.ramp_c_per_s = 0.0
+                return
+        else:
+            self._still_since_s = None
         was_ramping = self.ramping
         weight = min(1.0, dt_s / RAMP_SMOOTHING_S)
         self.ramp_c_per_s += weight * (change / dt_s - self.ramp_c_per_s)
@@ -170,21 +190,23 @@ class AdaptiveControl:
     def ramping(self) -> bool:
         return abs(self.ramp_c_per_s) * 3600.0 > RAMPING_C_PER_H
 
-    def _setpoint(self, dt_s: float, target_c: float, beer_c: float, air_c: float) -> float:
+    def _setpoint(
+        self, now_s: float, dt_s: float, target_c: float, beer_c: float, air_c: float
+    ) -> float:
         t = self.tuning
-        self._follow_target(dt_s, target_c)
+        self._follow_target(now_s, dt_s, target_c)
         error = target_c - beer_c
         low, high = self.authority.limits(target_c)
         # A ramp: the air must lead the beer by rate x tau for the beer to keep up.
-        # The beer's own slope damps an approach (derivative on the measurement).
         lead = self.ramp_c_per_s * self.model.tau_s
-        lead -= t.kp * t.derivative_s / 3600.0 * self.model.slope_c_per_h
         wanted = target_c + lead + t.kp * error + self.integral_c
         saturated = (wanted >= high and error > 0) or (wanted <= low and error < 0)
         # Closing in on the target by itself (within APPROACH_H at its present slope):
         # integrating that error now would only carry the beer past it.
         slope = self.model.slope_c_per_h
-        approaching = error * slope > 0 and abs(slope) * APPROACH_H >= abs(error)
+        approaching = (
+            abs(error) > APPROACH_C and error * slope > 0 and abs(slope) * APPROACH_H >= abs(error)
+        )
         if dt_s > 0 and abs(error) <= t.integral_zone_c and not saturated and not approaching:
             ti = min(
                 t.integral_max_s, max(t.integral_min_s, t.integral_fraction * self.model.tau_s)
@@ -216,7 +238,7 @@ class AdaptiveControl:
         self._transitions(now_s, beer_c, air_c, running, holding)
         self.coast.feed(now_s, air_c)
         self.model.feed(now_s, beer_c, air_c, heating)
-        sp = self.setpoint_c = self._setpoint(dt_s, target_c, beer_c, air_c)
+        sp = self.setpoint_c = self._setpoint(now_s, dt_s, target_c, beer_c, air_c)
         half_band = self.pacer.band_c / 2
         coast = self.coast.overshoot_c
         here = f"beer {beer_c:.2f} °C, chamber {air_c:.1f} °C, set-point {sp:.1f} °C"
@@ -264,8 +286,11 @@ class AdaptiveControl:
             self.heater_duty = 0.0
             self._pulse_over = True
             return False
+        # Just after cooling the air is low from the compressor's swing, not for want
+        # of heat: stay out of that swing for the first hour.
         dead = 0.0
-        if self.last_direction is Direction.COOL:
+        stopped = self._stopped_s[Direction.COOL]
+        if stopped is not None and now_s - stopped < DEAD_BAND_S and not self._runs[Direction.COOL]:
             dead = self.pacer.band_c / 2 + t.dead_band_c
         offset = max(HEATER_OFFSET_MIN_C, self.model.heater_offset_c)
         reference = sp - dead - self.coast.overshoot_c[Direction.HEAT]

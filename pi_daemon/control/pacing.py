@@ -1,6 +1,7 @@
 """The compressor's hysteresis band, widened or narrowed so that a cycle lasts
-at least ``cycle_s``: a compressor wears with each start, and the beer's hours of
-inertia smooth a wide swing of the air.
+at least ``cycle_s`` (or a third of the beer's time constant, if shorter): a
+compressor wears with each start, and the beer's hours of inertia smooth a wide
+swing of the air.
 
 After each start the period since the previous start is compared with the aim:
 too short, the band widens (by the square root of the ratio, at most 1.5x); much
@@ -24,14 +25,19 @@ class CompressorPacer:
         self.band_c = self.band_min_c
         self._last_start_s = None
 
-    def started(self, now_s: float, *, holding: bool = True) -> None:
-        """A compressor start; ``holding`` False (a pull-down) leaves the band alone."""
+    def started(self, now_s: float, *, holding: bool = True, beer_tau_s: float = 0.0) -> None:
+        """A compressor start; ``holding`` False (a pull-down) leaves the band alone.
+
+        The aim is ``cycle_s``, or a third of the beer's time constant if that is
+        shorter: a beer that follows the air within hours must get smaller doses.
+        """
         last, self._last_start_s = self._last_start_s, now_s
-        if last is None or self.cycle_s <= 0 or not holding:
+        aim = min(self.cycle_s, beer_tau_s / 3) if beer_tau_s > 0 else self.cycle_s
+        if last is None or aim <= 0 or not holding:
             return
         period = now_s - last
-        if period < self.cycle_s:
-            factor = min(1.5, (self.cycle_s / max(period, 1.0)) ** 0.5)
+        if period < aim:
+            factor = min(1.5, (aim / max(period, 1.0)) ** 0.5)
             self.band_c = min(self.band_max_c, self.band_c * factor)
-        elif period > 1.5 * self.cycle_s:
+        elif period > 1.5 * aim:
             self.band_c = max(self.band_min_c, self.band_c * 0.9)

@@ -61,8 +61,6 @@ class Tuning:
     integral_max_s: float = 12 * 3600.0
     # The integral acts only while the beer is this close to target (no wind-up in a step).
     integral_zone_c: float = 1.0
-    # Derivative time on the beer's slope: damps the approach after a step.
-    derivative_s: float = 900.0
     # Set-point limits: target ± base at first, widening up to max when the beer needs it.
     authority_base_c: float = 6.0
     authority_max_c: float = 20.0
@@ -109,7 +107,6 @@ class Tuning:
             _check(math.isfinite(value) and value > 0, f"tuning.{name} must be positive")
         for name in (
             "heater_gain_prior_c_per_h",
-            "derivative_s",
             "heat_anticipation_s",
             "compressor_cycle_s",
             "dead_band_c",
