@@ -1,15 +1,16 @@
 """BeerPi's demand algorithm: a beer loop that sets the chamber air, and actuators
-that deliver it, each learning the fermenter it runs on.
+that deliver it, each learning the fermenter it runs on (docs/control.md).
 
 Beer loop: a PI on the beer error gives the chamber set-point A* (the air
-temperature that holds the beer): A* = target + kp e + I. Its integral time
-follows the beer's learned time constant (BeerModel), it integrates only near
-the target (a step's pull-down does not wind it up) and never past the
-set-point limits, which widen as far as the fermenter needs (Authority).
+temperature that holds the beer): A* = target + ramp rate x tau + kp e + I. Its
+integral time follows the beer's learned time constant (BeerModel); it
+integrates only near the target, not while the beer closes in by itself, and
+never past the set-point limits, which widen as far as the fermenter needs
+(Authority).
 
 Cooler: hysteresis on the chamber air around A*, with a band that widens until
-a compressor cycle lasts at least ``compressor_cycle_s`` (CompressorPacer); it
-stops early by the learned coast of the air after a cooling stop.
+a compressor cycle lasts ``compressor_cycle_s`` or a third of the beer's time
+constant (CompressorPacer); it stops early by the learned coast of the air.
 
 Heater: a duty cycle over ``heater_period_s``, duty = (A* - air) / G, where G
 is the heater's learned equivalent air offset: a belt on the vessel warms the
@@ -17,10 +18,12 @@ beer as much as air G kelvin warmer would, so its duty is dosed; a tube heater
 in the air has G ~ 0 (its heat shows in the air reading) and becomes on/off on
 the air with a 1 K proportional band.
 
-Never: heat beer that reads at or above the target; start heating within
+Never: heat beer that reads at or above the target, or would pass it within
+``heat_anticipation_s`` at its present slope; start heating within
 ``direction_wait_s`` of the cooler stopping or before the air has turned after
-that stop (and the same for cooling after heating); switch direction inside
-the dead band (the cooler's band plus ``dead_band_c``).
+that stop (and the same for cooling after heating); cool after heating unless
+the air is ``dead_band_c`` further above the band, nor heat within an hour of
+cooling unless it is that far below it.
 """
 
 from __future__ import annotations
