@@ -7,8 +7,13 @@ export UV_PYTHON_DOWNLOADS := never
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 UV_VERSION := 0.13.9
-PY314 = $(shell ../shared/tools/python3.14 2>/dev/null || echo /opt/py314/usr/bin/python3.14)
-PY311 ?= $(shell command -v python3.11 || command -v python3)
+# Interpreters are found on PATH, through uv, or with ../shared/tools on our build machines
+# (scripts/find-python says how to get one that is missing). Current Home Assistant needs
+# 3.14.2+; Raspberry Pi OS Bookworm has 3.11. Override with e.g. `make PY314=/usr/bin/python3.14`.
+find-python = $(or $(shell scripts/find-python $(1)),$(error no Python $(1) for this target))
+PY314 ?= $(call find-python,3.14 2)
+PY313 ?= $(call find-python,3.13)
+PY311 ?= $(call find-python,3.11)
 
 VENV := .venv
 VENV311 := .venv311
@@ -20,13 +25,19 @@ LINT_TARGETS :=
 TEST_TARGETS :=
 -include mk/*.mk
 
-.PHONY: help env env311 lint test test-main test-311 vendor check-vendor demo bench clean
+.PHONY: help env env311 lint test test-main test-311 demo dist clean
 
 help:
-	@echo "make demo   - run a simulated BeerPi daemon on 127.0.0.1 and print how to connect"
-	@echo "make test   - lint and run every test (creates the environments)"
-	@echo "make lint   - ruff, mypy --strict"
-	@echo "make bench  - print BeerPi's benchmark table"
+	@echo "make demo     - a simulated BeerPi daemon and the web service on 127.0.0.1 (pages on"
+	@echo "                http://127.0.0.1:8080/); prints how to connect"
+	@echo "make test     - lint and run every test suite (creates the environments)"
+	@echo "make lint     - ruff, mypy --strict, hassfest (skipped with a note when absent)"
+	@echo "make ha-demo  - a real Home Assistant on http://127.0.0.1:8123 with BeerPi set up"
+	@echo "make bench    - run the benchmarks and print their table (several minutes)"
+	@echo "make soak     - load test: one web service, 100 daemons, browsers on /live"
+	@echo "make vendor   - copy beerpi_protocol/ into the integration (HACS installs only that)"
+	@echo "make dist     - build the wheel and sdist into dist/ (to install on a Pi)"
+	@echo "make clean    - remove every environment and build output"
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -51,7 +62,7 @@ uv.lock: pyproject.toml | $(UV)
 lint: env $(LINT_TARGETS)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy beerpi_protocol pi_daemon web_extras
+	$(VENV)/bin/mypy beerpi_protocol beerpi_guard pi_daemon web_extras
 
 test-main: env
 	$(VENV)/bin/pytest -q
@@ -59,12 +70,16 @@ test-main: env
 # The browser tests exercise the pages' JavaScript, not the interpreter, and the
 # benchmark smoke tests the bench scripts: once, on 3.14, is enough for those.
 test-311: env311
-	$(VENV311)/bin/pytest -q --ignore=tests/browser --ignore=tests/bench
+	$(VENV311)/bin/pytest -q --ignore=tests/browser --ignore=tests/bench -m "not browser"
 
 test: lint test-main test-311 $(TEST_TARGETS)
 
 demo: env
 	$(PY) scripts/demo.py
 
+# A wheel to copy to a Pi (pip install dist/beerpi-*.whl[daemon]).
+dist: $(UV)
+	$(UV) build -q --out-dir dist
+
 clean:
-	rm -rf $(VENV) $(VENV311) $(TOOLS)
+	rm -rf .venv .venv311 .venv-pi .venv-ha .venv-ha-old $(TOOLS) dist build demo-data

@@ -1,9 +1,12 @@
 """Async socket.io client for one BeerPi daemon.
 
 Used by the Home Assistant integration (a vendored copy), the web service and
-the tests. It connects with the token, waits for ``device`` and the first
-``state``, keeps the latest of both, calls listeners on pushes, and turns every
-request's acknowledgement into a value or a typed exception.
+the tests. It connects with the protocol 2 handshake (auth.py: the token never
+crosses the wire, and the daemon must prove the device id before anything is
+sent), waits for ``device`` and the first ``state``, keeps the latest of both,
+calls listeners on pushes, and turns every request's acknowledgement into a
+value or a typed exception. Every push and answer is opened, and every request
+sealed, with the link's session key.
 
 It does not reconnect by itself: ``ReconnectLogic`` (reconnect.py) owns that, so
 that a refused token can stop the retries instead of hammering the daemon.
@@ -22,12 +25,15 @@ from typing import Any
 import aiohttp
 import socketio
 
+from .auth import Initiator, Role, Seal, SealError
 from .const import (
     DEFAULT_PORT,
     MEDIA_CHUNK_BYTES,
     PROTOCOL_VERSION,
     SOCKETIO_PATH,
     ErrorCode,
+    Event,
+    Handshake,
     Request,
     protocol_major,
 )
@@ -78,21 +84,29 @@ class _Namespace(socketio.AsyncClientNamespace):  # type: ignore[misc]
     async def on_disconnect(self, reason: object = None) -> None:
         self._client._on_disconnect()
 
-    async def on_device(self, data: object) -> None:
-        self._client._on_device(data)
+    async def on_auth_challenge(self, data: object = None) -> None:
+        self._client._on_challenge(data)
 
-    async def on_state(self, data: object) -> None:
-        self._client._on_state(data)
+    # Pushes are opened first thing, before any await: socket.io starts one task per
+    # message in arrival order, so the sequence numbers are checked in that order.
+    async def on_device(self, data: object = None) -> None:
+        self._client._on_device(self._client._open(Event.DEVICE, data))
 
-    async def on_fault(self, data: object) -> None:
+    async def on_state(self, data: object = None) -> None:
+        self._client._on_state(self._client._open(Event.STATE, data))
+
+    async def on_fault(self, data: object = None) -> None:
+        data = self._client._open(Event.FAULT, data)
         if isinstance(data, Mapping):
             self._client._notify(self._client._fault_listeners, FaultInfo.from_dict(data))
 
-    async def on_photo(self, data: object) -> None:
+    async def on_photo(self, data: object = None) -> None:
+        data = self._client._open(Event.PHOTO, data)
         if isinstance(data, Mapping):
             self._client._notify(self._client._media_listeners, MediaInfo.from_dict(data))
 
-    async def on_readings(self, data: object) -> None:
+    async def on_readings(self, data: object = None) -> None:
+        data = self._client._open(Event.READINGS, data)
         if isinstance(data, Mapping):
             self._client._notify(self._client._readings_listeners, ReadingsPage.from_dict(data))
 
@@ -106,6 +120,7 @@ class BeerPiClient:
         port: int = DEFAULT_PORT,
         token: str = "",
         *,
+        device_id: str | None = None,
         session: aiohttp.ClientSession | None = None,
         use_ssl: bool = False,
         ssl_verify: bool = True,
@@ -115,6 +130,9 @@ class BeerPiClient:
         self.host = host
         self.port = port
         self._token = token
+        # The device this client may talk to: given (a config entry's id), or the
+        # first one that proves itself; any other is refused before anything is sent.
+        self.expected_device_id = device_id
         self._session = session
         self._use_ssl = use_ssl
         self._ssl_verify = ssl_verify
@@ -124,6 +142,9 @@ class BeerPiClient:
         # socket.io's call() is not safe for concurrent use on one connection.
         self._call_lock = asyncio.Lock()
         self._connect_error: object = None
+        self._challenge: asyncio.Future[object] | None = None
+        self._seal: Seal | None = None
+        self._seal_warned = False
         self._device_event = asyncio.Event()
         self._state_event = asyncio.Event()
         self._gone_event = asyncio.Event()
@@ -182,12 +203,21 @@ class BeerPiClient:
     # -- connection ----------------------------------------------------------
 
     async def connect(self) -> DeviceInfo:
-        """Connect, authenticate and wait for ``device`` and the first ``state``."""
+        """Connect, run the handshake, and wait for ``device`` and the first ``state``.
+
+        Raises BeerPiAuthError (the daemon cannot prove it knows the token, or
+        refused our proof), BeerPiWrongDeviceError (it proved another device id),
+        BeerPiProtocolVersionError, or BeerPiConnectionError.
+        """
         if self.connected:
             raise BeerPiConnectionError("already connected")
         self._connect_error = None
+        self._seal = None
+        self._seal_warned = False
         self._device_event.clear()
         self._state_event.clear()
+        self._challenge = asyncio.get_running_loop().create_future()
+        initiator = Initiator(self._token, Role.CONTROLLER, self.expected_device_id)
         options: dict[str, Any] = {
             "reconnection": False,
             "handle_sigint": False,
@@ -202,19 +232,16 @@ class BeerPiClient:
         try:
             await sio.connect(
                 self.base_url,
-                auth={"token": self._token},
+                auth=initiator.connect_auth(),
                 transports=["websocket"],
                 socketio_path=SOCKETIO_PATH,
                 wait_timeout=self._connect_timeout,
             )
         except socketio.exceptions.ConnectionError as err:
             await self._drop_sio()
-            if _is_auth_refusal(self._connect_error):
-                raise BeerPiAuthError("the daemon refused the token") from err
-            raise BeerPiConnectionError(
-                f"cannot connect to {self.base_url}: {self._connect_error or err}"
-            ) from err
+            raise self._refusal(err) from err
         try:
+            device_id = await self._authenticate(sio, initiator)
             async with asyncio.timeout(self._connect_timeout):
                 await self._device_event.wait()
                 await self._state_event.wait()
@@ -223,15 +250,65 @@ class BeerPiClient:
             raise BeerPiConnectionError(
                 f"{self.base_url} accepted the connection but sent no device/state"
             ) from err
+        except BaseException:
+            await self._drop_sio()
+            raise
         assert self.device is not None
+        if self.device.id != device_id:
+            await self._drop_sio()
+            raise BeerPiConnectionError(
+                f"{self.base_url} proved device {device_id!r} but described {self.device.id!r}"
+            )
         major = protocol_major(self.device.protocol_version)
         if major != protocol_major(PROTOCOL_VERSION):
             await self._drop_sio()
             raise BeerPiProtocolVersionError(self.device.protocol_version, PROTOCOL_VERSION)
+        # From now on only this device: a reconnect to another one is refused.
+        self.expected_device_id = device_id
         self.connected = True
         self._gone_event.clear()
         self._notify(self._connection_listeners, True)
         return self.device
+
+    async def _authenticate(self, sio: Any, initiator: Initiator) -> str:
+        """Check the daemon's proof, then send ours; returns the proven device id."""
+        assert self._challenge is not None
+        try:
+            async with asyncio.timeout(self._connect_timeout):
+                challenge = await self._challenge
+        except TimeoutError as err:
+            raise BeerPiConnectionError(
+                f"{self.base_url} sent no protocol 2 challenge (not a BeerPi daemon?)"
+            ) from err
+        # Raises before anything is sent when the daemon cannot prove the device id.
+        proof, seal, device_id = initiator.respond(challenge)
+        # Set before the proof goes out: ``device`` may arrive ahead of the ack.
+        self._seal = seal
+        try:
+            ack = await sio.call(Handshake.PROOF.value, proof, timeout=self._connect_timeout)
+        except socketio.exceptions.TimeoutError as err:
+            raise BeerPiConnectionError(f"{self.base_url} did not answer our proof") from err
+        except socketio.exceptions.SocketIOError as err:
+            raise BeerPiConnectionError(f"{self.base_url}: {err}") from err
+        if not isinstance(ack, Mapping) or ack.get("ok") is not True:
+            raise BeerPiAuthError("the daemon refused our proof of the token")
+        return device_id
+
+    def _refusal(self, err: Exception) -> BeerPiError:
+        """The error for a refused connect, from the ``connect_error`` data."""
+        data = self._connect_error
+        message = data.get("message") if isinstance(data, Mapping) else data
+        detail = data.get("data") if isinstance(data, Mapping) else None
+        if isinstance(detail, Mapping) and detail.get("error") == ErrorCode.PROTOCOL_MISMATCH:
+            version = detail.get("protocol_version")
+            return BeerPiProtocolVersionError(
+                version if isinstance(version, str) else "", PROTOCOL_VERSION
+            )
+        if message == ErrorCode.UNAUTHORIZED.value:
+            # A protocol 2 daemon refuses a well-formed connect only as busy; a
+            # version 1 daemon refuses any connect that carries no token.
+            return BeerPiProtocolVersionError("1.x", PROTOCOL_VERSION)
+        return BeerPiConnectionError(f"cannot connect to {self.base_url}: {message or err}")
 
     async def disconnect(self) -> None:
         """Close the link; listeners hear about it like any other drop."""
@@ -262,6 +339,24 @@ class BeerPiClient:
     def _on_connect_error(self, data: object) -> None:
         self._connect_error = data
 
+    def _on_challenge(self, data: object) -> None:
+        if self._challenge is not None and not self._challenge.done():
+            self._challenge.set_result(data)
+
+    def _open(self, event: Event, data: object) -> object:
+        """A push's payload if the device sealed it on this link, else None (dropped)."""
+        seal = self._seal
+        if seal is None:
+            return None
+        try:
+            return seal.open(event.value, data)[1]
+        except SealError as err:
+            # Once per link: a forger must not be able to flood the log.
+            log = _LOGGER.debug if self._seal_warned else _LOGGER.warning
+            self._seal_warned = True
+            log("%s: dropped a %s push: %s", self.base_url, event.value, err)
+            return None
+
     def _on_disconnect(self) -> None:
         self._set_disconnected()
 
@@ -284,23 +379,28 @@ class BeerPiClient:
     ) -> dict[str, Any]:
         """Send one request and return its ``{"ok": true, ...}`` answer."""
         name = str(request)
-        sio = self._sio
-        if sio is None or not self.connected:
+        sio, seal = self._sio, self._seal
+        if sio is None or seal is None or not self.connected:
             raise BeerPiConnectionError(f"not connected to {self.base_url}")
         # Sent as given (a non-object payload is the daemon's to refuse, as tests check).
         data: object = {} if payload is None else payload
         if isinstance(data, Mapping):
             data = dict(data)
         async with self._call_lock:
+            seq, envelope = seal.seal(name, data)
             try:
-                ack = await sio.call(name, data, timeout=self._request_timeout)
+                ack = await sio.call(name, envelope, timeout=self._request_timeout)
             except socketio.exceptions.TimeoutError as err:
                 raise BeerPiConnectionError(
                     f"{name}: no answer within {self._request_timeout} s"
                 ) from err
             except socketio.exceptions.SocketIOError as err:
                 raise BeerPiConnectionError(f"{name}: {err}") from err
-        return ack_to_result(name, ack)
+        try:
+            answer = seal.open_answer(seq, name, ack)
+        except SealError as err:
+            raise BeerPiConnectionError(f"{name}: the answer is not the device's ({err})") from err
+        return ack_to_result(name, answer)
 
     async def get_state(self) -> State:
         result = await self.call(Request.GET_STATE)
@@ -352,21 +452,28 @@ class BeerPiClient:
 
     # -- HTTP ----------------------------------------------------------------
 
+    async def sign_url(self, path: str) -> str:
+        """A short-lived signed URL (path and query) for ``path`` on the daemon's HTTP port."""
+        result = await self.call(Request.SIGN_URL, {"path": path})
+        url = result.get("url")
+        if not isinstance(url, str) or not url.startswith(path.split("?", 1)[0]):
+            raise BeerPiRequestError(ErrorCode.INTERNAL_ERROR.value, "malformed sign_url answer")
+        return url
+
     async def fetch(self, path: str) -> tuple[bytes, str]:
-        """GET a path on the daemon's HTTP port (photos, videos) with the token."""
+        """GET a path on the daemon's HTTP port (photos, videos) through a signed URL."""
         if not path.startswith("/"):
             raise ValueError("path must start with /")
-        headers = {"Authorization": f"Bearer {self._token}"}
+        url = await self.sign_url(path)
         session = self._session or aiohttp.ClientSession()
         try:
             async with session.get(
-                self.base_url + path,
-                headers=headers,
+                self.base_url + url,
                 ssl=self._ssl_verify,
                 timeout=aiohttp.ClientTimeout(total=self._request_timeout),
             ) as response:
                 if response.status == 401:
-                    raise BeerPiAuthError("the daemon refused the token")
+                    raise BeerPiAuthError("the daemon refused the signed URL")
                 if response.status == 404:
                     raise BeerPiRequestError("not_found", f"{path} not found")
                 if response.status >= 400:

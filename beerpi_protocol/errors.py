@@ -14,7 +14,23 @@ class BeerPiConnectionError(BeerPiError):
 
 
 class BeerPiAuthError(BeerPiError):
-    """The daemon refused the token. Retrying with the same token is pointless."""
+    """The handshake failed: the peer cannot prove it knows our token, or refused our proof.
+
+    Either the token differs on the two sides or the peer is not the device it claims
+    to be; retrying with the same token is pointless.
+    """
+
+
+class BeerPiWrongDeviceError(BeerPiError):
+    """The peer proved it knows the token, but for another device id than expected.
+
+    Raised before anything is sent to it (no proof, no request).
+    """
+
+    def __init__(self, expected: str, actual: str) -> None:
+        super().__init__(f"expected device {expected!r}, but the daemon proved it is {actual!r}")
+        self.expected = expected
+        self.actual = actual
 
 
 class BeerPiProtocolVersionError(BeerPiError):

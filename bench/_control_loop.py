@@ -188,7 +188,7 @@ class BeerPi:
         if s.heater:
             relays["heater"] = i.heating
         d = self.decision = t.step(i.now_s, START + timedelta(seconds=i.now_s), samples, relays)
-        return Wish(d.relays.get("heater", False), d.relays.get("cooler", False), d.force_off)
+        return Wish(d.relays.get("heater", False), d.relays.get("cooler", False), tuple(d.holds))
 
     def switched(self, relay: str, now_s: float, on: bool) -> None:
         self.thermostat.record_switch(relay, now_s, on)

@@ -125,20 +125,28 @@ class Listener:
         return self.heater_at
 
 
+# Signed URLs live 60 s (protocol 2: HTTP never carries the token); sign anew well before.
+RESIGN_AFTER_S = 30.0
+
+
 async def poller(
     session: aiohttp.ClientSession,
     daemon: DaemonProcess,
+    client: BeerPiClient,
     interval_s: float,
     stop: asyncio.Event,
 ) -> tuple[float, list[tuple[float, float]]]:
     """Poll /api/state every interval_s (0: flat out). Returns its start and (seen, taken)."""
-    url = f"{daemon.url}/api/state"
-    headers = {"Authorization": f"Bearer {daemon.token}"}
     polls: list[tuple[float, float]] = []
     started = time.time()
     next_at = time.monotonic()
+    signed_at = -RESIGN_AFTER_S
+    url = ""
     while not stop.is_set():
-        async with session.get(url, headers=headers) as response:
+        if time.monotonic() - signed_at >= RESIGN_AFTER_S:
+            url = daemon.url + await client.sign_url("/api/state")
+            signed_at = time.monotonic()
+        async with session.get(url) as response:
             if response.status != 200:
                 raise BenchError(f"GET /api/state answered HTTP {response.status}")
             body: dict[str, Any] = await response.json()
@@ -191,7 +199,7 @@ class CpuMeter:
 
 
 async def run_push(
-    daemon: DaemonProcess, listener: Listener, sizes: Sizes, cpu: CpuMeter
+    daemon: DaemonProcess, client: BeerPiClient, listener: Listener, sizes: Sizes, cpu: CpuMeter
 ) -> dict[str, Any]:
     # Warm-up readings first (connection set up, first-call costs), then the measured ones.
     listener.wanted_pushes = sizes.warmup
@@ -204,7 +212,7 @@ async def run_push(
     stop = asyncio.Event()
     cpu.start()
     async with aiohttp.ClientSession() as session:
-        polling = asyncio.create_task(poller(session, daemon, 1.0, stop))
+        polling = asyncio.create_task(poller(session, daemon, client, 1.0, stop))
         # The daemon reads at most 20 times a second: allow twice the time that needs.
         timeout_s = sizes.pushes / 20 * 2 + 10
         try:
@@ -259,12 +267,12 @@ async def run_commands(client: BeerPiClient, listener: Listener, sizes: Sizes) -
 
 
 async def run_flat_out(
-    daemon: DaemonProcess, listener: Listener, sizes: Sizes, cpu: CpuMeter
+    daemon: DaemonProcess, client: BeerPiClient, listener: Listener, sizes: Sizes, cpu: CpuMeter
 ) -> dict[str, Any]:
     stop = asyncio.Event()
     cpu.start()
     async with aiohttp.ClientSession() as session:
-        polling = asyncio.create_task(poller(session, daemon, 0.0, stop))
+        polling = asyncio.create_task(poller(session, daemon, client, 0.0, stop))
         await asyncio.sleep(sizes.flat_out_s)
         stop.set()
         started, polls = await polling
@@ -284,12 +292,12 @@ async def measure(daemon: DaemonProcess, sizes: Sizes) -> dict[str, Any]:
     await client.connect()
     remove = client.add_state_listener(listener)
     try:
-        report = await run_push(daemon, listener, sizes, cpu)
+        report = await run_push(daemon, client, listener, sizes, cpu)
         print(f"  push: {report['push']}", flush=True)
         print(f"  of which inside the daemon: {report['push_in_daemon']}", flush=True)
         report |= await run_commands(client, listener, sizes)
         print(f"  command: {report['command']}", flush=True)
-        report |= await run_flat_out(daemon, listener, sizes, cpu)
+        report |= await run_flat_out(daemon, client, listener, sizes, cpu)
         print(f"  polling flat out: {report['poll_flat_out']}", flush=True)
     finally:
         remove()

@@ -1,8 +1,10 @@
 """Assembles the daemon from its config and runs it until SIGTERM/SIGINT.
 
-Relays are off at start (each backend claims its pin switched off) and are
-switched off again in a ``finally`` on every way out: a clean stop, a signal,
-or a crash.
+Only those signals (or ``stop`` in tests) end it: the control loop and the
+dial-out link run under a supervisor that restarts them, and whatever a client
+or the web service does only ever raises a fault. Relays are off at start
+(each backend claims its pin switched off) and are switched off again in a
+``finally`` on every way out: a clean stop, a signal, or a crash while starting.
 """
 
 from __future__ import annotations
@@ -33,9 +35,9 @@ from .hardware.factory import build_hardware
 from .media import MediaStore
 from .outbox import Outbox, OutboxError
 from .requests import RequestHandler
-from .server import build_server
+from .server import IDLE_TIMEOUT_S, build_server
 from .service import Daemon, Hardware
-from .watchdog_task import run_watchdog
+from .supervise import supervise
 
 _LOGGER = logging.getLogger(__name__)
 # Open connections get this long to finish at exit (relays are already off):
@@ -139,6 +141,7 @@ async def run(
     runner: web.AppRunner | None = None
     advertiser: Advertiser | None = None
     handler: RequestHandler | None = None
+    daemon: Daemon | None = None
     if stop is None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -165,10 +168,15 @@ async def run(
         thermostat = build_thermostat(config, data_dir, clock)
         device = describe(config, hardware, dev_id)
         daemon = Daemon(config, hardware, clock, outbox, media, device, thermostat)
+        daemon.start_watchdog()
         handler = RequestHandler(daemon)
         app, _sio, _ns = build_server(daemon, handler)
         runner = web.AppRunner(
-            app, handle_signals=False, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S
+            app,
+            handle_signals=False,
+            access_log=None,
+            shutdown_timeout=SHUTDOWN_TIMEOUT_S,
+            keepalive_timeout=IDLE_TIMEOUT_S,
         )
         await runner.setup()
         site = web.TCPSite(runner, config.server.host, config.server.port, ssl_context=tls)
@@ -190,31 +198,30 @@ async def run(
             advertiser = Advertiser(device, config.server.host, config.server.port)
             await advertiser.start()
         tasks = [
-            asyncio.create_task(daemon.run(stop), name="beerpi-loop"),
-            asyncio.create_task(run_watchdog(daemon, stop), name="beerpi-watchdog"),
+            asyncio.create_task(supervise("control loop", daemon.run, stop), name="beerpi-loop")
         ]
-        dialout = None
         if config.dialout.server:
             from .dialout import DialOut
 
             dialout = DialOut(daemon, handler, config.dialout)
-            tasks.append(asyncio.create_task(dialout.run(stop), name="beerpi-dialout"))
-        stopper = asyncio.create_task(stop.wait())
-        done, _pending = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
-        stop.set()
-        stopper.cancel()
+            tasks.append(
+                asyncio.create_task(supervise("dial-out", dialout.run, stop), name="beerpi-dialout")
+            )
+        # Only a signal (or the caller's stop) ends the daemon; supervised tasks never do.
+        await stop.wait()
         for task in tasks:
-            if task not in done:
-                task.cancel()
-        results = await asyncio.gather(*tasks, return_exceptions=True)
-        for result in results:
-            if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
-                raise result
+            task.cancel()  # relays go off below whatever step they were in
+        await asyncio.gather(*tasks, return_exceptions=True)
     finally:
         # Relays off before anything else can fail.
+        if daemon is not None:
+            daemon.shutdown_relays()
+            daemon.stop_watchdog()
         if hardware is not None:
             hardware.close()
             _LOGGER.info("relays off; shutting down")
+        if daemon is not None:
+            await daemon.keep_history()
         if advertiser is not None:
             await advertiser.stop()
         if handler is not None:

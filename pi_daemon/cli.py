@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .config import ConfigError, load_config
+from .config import ConfigError, check_secrets, load_config
 
 DESCRIPTION = """\
 Run BeerPi on a Raspberry Pi: read the temperature probes, run the thermostat
@@ -17,10 +17,18 @@ and its safety rules, switch the heater and cooler relays, take photos, and
 serve all of it over socket.io (Home Assistant, the BeerPi web service).
 
 Try it without a Pi:
-  beerpi-daemon --simulate --token secret --data-dir /tmp/beerpi
+  python3 -c 'import secrets; print(secrets.token_urlsafe(24))' > token; chmod 600 token
+  beerpi-daemon --simulate --token-file token --data-dir /tmp/beerpi
 
-On a Pi, put probes, relays and the token in a TOML file:
+On a Pi, put probes and relays in a TOML file and the token in a file it names
+(token_file in [server]); `beerpi-daemon --init-config FILE` writes both:
   beerpi-daemon --config /etc/beerpi/daemon.toml
+
+Secrets never need to be on the command line (where `ps` shows them to every
+local user): --token-file and --server-token-file read them from files, and
+BEERPI_TOKEN and BEERPI_SERVER_TOKEN from the environment. A token must be
+strong (at least 16 characters, not a placeholder); the daemon refuses to start
+with a weak one.
 """
 
 
@@ -40,7 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", help="address to listen on (default 0.0.0.0)")
     parser.add_argument("--port", type=int, help="port to listen on (default 8765)")
-    parser.add_argument("--token", help="secret that clients must present")
+    parser.add_argument(
+        "--token", help="secret that clients must prove they know (prefer --token-file)"
+    )
+    parser.add_argument(
+        "--token-file", type=Path, metavar="FILE", help="file holding the token (or BEERPI_TOKEN)"
+    )
     parser.add_argument("--data-dir", type=Path, metavar="DIR", help="outbox, profile, photos")
     parser.add_argument(
         "--record-interval",
@@ -60,7 +73,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--server", metavar="URL", help="BeerPi web service to connect out to (Pi behind NAT)"
     )
-    parser.add_argument("--server-token", metavar="T", help="this device's token on --server")
+    parser.add_argument(
+        "--server-token", metavar="T", help="this device's token on --server (prefer the file)"
+    )
+    parser.add_argument(
+        "--server-token-file",
+        type=Path,
+        metavar="FILE",
+        help="file holding this device's token on --server (or BEERPI_SERVER_TOKEN)",
+    )
     parser.add_argument(
         "--no-zeroconf", action="store_true", help="do not advertise on the local network"
     )
@@ -82,21 +103,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _secret_overrides(section: str, value: str | None, file: Path | None) -> dict[str, Any]:
+    """A secret from the command line replaces the config file's, whichever form it had."""
+    if value is not None:
+        return {f"{section}.token": value, f"{section}.token_file": None}
+    if file is not None:
+        return {f"{section}.token": "", f"{section}.token_file": str(file)}
+    return {}
+
+
 def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
+    if args.token is not None and args.token_file is not None:
+        raise ConfigError("give --token or --token-file, not both")
+    if args.server_token is not None and args.server_token_file is not None:
+        raise ConfigError("give --server-token or --server-token-file, not both")
     mapping = {
         "simulate": args.simulate,
         "server.host": args.host,
         "server.port": args.port,
-        "server.token": args.token,
         "storage.data_dir": None if args.data_dir is None else str(args.data_dir),
         "storage.record_interval_s": args.record_interval,
         "sampling.read_interval_s": args.read_interval,
         "simulation.speed": args.sim_speed,
         "dialout.server": args.server,
-        "dialout.token": args.server_token,
         "zeroconf.enabled": False if args.no_zeroconf else None,
     }
-    return {key: value for key, value in mapping.items() if value is not None}
+    overrides = {key: value for key, value in mapping.items() if value is not None}
+    overrides.update(_secret_overrides("server", args.token, args.token_file))
+    overrides.update(_secret_overrides("dialout", args.server_token, args.server_token_file))
+    return overrides
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         config = load_config(args.config, overrides_from(args))
+        check_secrets(config)
     except ConfigError as err:
         print(f"beerpi-daemon: {err}", file=sys.stderr)
         return 2

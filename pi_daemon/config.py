@@ -7,15 +7,28 @@ Every field has a default that suits the simulation, so `beerpi-daemon
 
 from __future__ import annotations
 
+import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from beerpi_guard.origins import check_origins
+from beerpi_guard.tokens import WeakSecretError, check_token, resolve_secret
 from beerpi_protocol import DEFAULT_PORT
 
-from .control.settings import ControlSettings, RelayTiming, SafetySettings
+from .control.settings import ControlSettings
+from .safety import limits
+from .safety.limits import RelayTiming, SafetySettings
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
@@ -40,12 +53,28 @@ class DeviceSection(_Section):
 class ServerSection(_Section):
     host: str = "0.0.0.0"
     port: Annotated[int, Field(ge=1, le=65535)] = DEFAULT_PORT
+    # The token, or better a file holding it (or BEERPI_TOKEN in the environment):
+    # a config file is often world-readable, and a --token shows up in `ps`.
     token: Annotated[str, Field(max_length=256)] = ""
+    token_file: Path | None = None
     tls_cert: Path | None = None
     tls_key: Path | None = None
     max_clients: Annotated[int, Field(ge=1, le=1000)] = 32
     # Control requests per client per second, averaged over a short burst.
     control_rate_per_s: Annotated[float, Field(gt=0, le=1000)] = 10.0
+    # Web pages (by their origin, e.g. "https://ha.example.com") allowed to open
+    # the socket.io connection from a browser; clients that are not browsers
+    # (Home Assistant, the web service) send no Origin and are not affected.
+    allowed_origins: list[str] = Field(default_factory=list)
+    # Connections that have not authenticated yet: at most this many at once,
+    # each closed if it has not authenticated within auth_timeout_s.
+    max_unauthenticated: Annotated[int, Field(ge=1, le=1000)] = 16
+    auth_timeout_s: Annotated[float, Field(gt=0, le=60, allow_inf_nan=False)] = 5.0
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        return check_origins(value)
 
     @model_validator(mode="after")
     def _tls_pair(self) -> Self:
@@ -103,16 +132,21 @@ class ThermostatSection(_Section):
     # Used the first time; afterwards the mode and target last set are restored.
     initial_mode: Literal["off", "heat", "cool", "heat_cool"] = "off"
     initial_target: Celsius = 18.0
-    heater_min_on_s: Annotated[float, Field(ge=0, le=3600)] = 60.0
-    heater_min_off_s: Annotated[float, Field(ge=0, le=3600)] = 120.0
-    heater_max_run_s: Annotated[float, Field(gt=0, le=7 * 86400)] = 4 * 3600.0
-    cooler_min_on_s: Annotated[float, Field(ge=0, le=3600)] = 180.0
-    # A compressor must rest: at least five minutes between runs.
-    cooler_min_off_s: Annotated[float, Field(ge=300, le=7200)] = 600.0
-    cooler_max_run_s: Annotated[float, Field(gt=0, le=7 * 86400)] = 8 * 3600.0
-    high_cutoff: Celsius = 38.0
-    low_cutoff: Celsius = -4.0
-    stale_after_s: Annotated[float, Field(gt=0, le=86400)] = 60.0
+    # Relay protection and the safety rules: see pi_daemon/safety/limits.py for why.
+    heater_min_on_s: Annotated[float, Field(ge=0, le=3600)] = limits.HEATER_MIN_ON_S
+    heater_min_off_s: Annotated[float, Field(ge=0, le=3600)] = limits.HEATER_MIN_OFF_S
+    heater_max_run_s: Annotated[float, Field(gt=0, le=7 * 86400)] = limits.HEATER_MAX_RUN_S
+    heater_no_effect_s: Annotated[float, Field(gt=0, le=86400)] = limits.HEATER_NO_EFFECT_S
+    cooler_min_on_s: Annotated[float, Field(ge=0, le=3600)] = limits.COOLER_MIN_ON_S
+    cooler_min_off_s: Annotated[float, Field(ge=limits.COOLER_MIN_OFF_FLOOR_S, le=7200)] = (
+        limits.COOLER_MIN_OFF_S
+    )
+    cooler_max_run_s: Annotated[float, Field(gt=0, le=7 * 86400)] = limits.COOLER_MAX_RUN_S
+    cooler_no_effect_s: Annotated[float, Field(gt=0, le=86400)] = limits.COOLER_NO_EFFECT_S
+    changeover_s: Annotated[float, Field(ge=0, le=86400)] = limits.CHANGEOVER_S
+    high_cutoff: Celsius = limits.HIGH_CUTOFF_C
+    low_cutoff: Celsius = limits.LOW_CUTOFF_C
+    stale_after_s: Annotated[float, Field(gt=0, le=86400)] = limits.STALE_S
 
     @model_validator(mode="after")
     def _settings(self) -> Self:
@@ -134,16 +168,19 @@ class ThermostatSection(_Section):
                 min_on_s=self.heater_min_on_s,
                 min_off_s=self.heater_min_off_s,
                 max_run_s=self.heater_max_run_s,
+                no_effect_s=self.heater_no_effect_s,
             ),
             cooler_timing=RelayTiming(
                 min_on_s=self.cooler_min_on_s,
                 min_off_s=self.cooler_min_off_s,
                 max_run_s=self.cooler_max_run_s,
+                no_effect_s=self.cooler_no_effect_s,
             ),
             safety=SafetySettings(
                 high_cutoff_c=self.high_cutoff,
                 low_cutoff_c=self.low_cutoff,
                 stale_s=self.stale_after_s,
+                changeover_s=self.changeover_s,
             ),
         )
 
@@ -157,6 +194,12 @@ class SimulationSection(_Section):
     probe_conversion_s: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)] = 0.75
 
 
+class SafetySection(_Section):
+    # Real seconds without a completed control step before the watchdog switches
+    # every relay off; unset: 15 s, or three read periods when those are longer.
+    watchdog_s: Annotated[float, Field(gt=0, le=3600, allow_inf_nan=False)] | None = None
+
+
 class ZeroconfSection(_Section):
     enabled: bool = True
 
@@ -164,8 +207,14 @@ class ZeroconfSection(_Section):
 class DialOutSection(_Section):
     # URL of a BeerPi web service to connect out to (the Pi behind NAT case).
     server: str | None = None
+    # This device's token on that service: token, token_file or BEERPI_SERVER_TOKEN.
     token: str = ""
+    token_file: Path | None = None
     tls_verify: bool = True
+    # Longest wait between two tries while the service is refused or unreachable.
+    retry_max_s: Annotated[float, Field(gt=0, le=3600, allow_inf_nan=False)] = (
+        limits.LINK_RETRY_MAX_S
+    )
 
 
 def _default_probes() -> list[ProbeSection]:
@@ -197,6 +246,7 @@ class DaemonConfig(_Section):
     camera: CameraSection = CameraSection()
     thermostat: ThermostatSection = ThermostatSection()
     simulation: SimulationSection = SimulationSection()
+    safety: SafetySection = SafetySection()
     zeroconf: ZeroconfSection = ZeroconfSection()
     dialout: DialOutSection = DialOutSection()
 
@@ -224,9 +274,25 @@ class DaemonConfig(_Section):
             for i, probe in enumerate(self.probes):
                 if not probe.sensor_id:
                     raise ValueError(f"probes[{i}].sensor_id is required on real hardware")
-        if self.dialout.server is not None and not self.dialout.token:
-            raise ValueError("dialout.token is required with dialout.server")
+        watchdog = self.safety.watchdog_s
+        minimum = limits.WATCHDOG_MIN_PERIODS * self.read_period_real_s
+        if watchdog is not None and watchdog < minimum:
+            raise ValueError(
+                f"safety.watchdog_s must be at least {limits.WATCHDOG_MIN_PERIODS} read periods "
+                f"({minimum:g} s)"
+            )
         return self
+
+    @property
+    def read_period_real_s(self) -> float:
+        """Real seconds between probe reads (a slowed-down simulation reads less often)."""
+        speed = self.simulation.speed if self.simulate else 1.0
+        return self.sampling.read_interval_s / min(speed, 1.0)
+
+    @property
+    def watchdog_s(self) -> float:
+        """The watchdog's limit in real seconds."""
+        return limits.watchdog_limit_s(self.safety.watchdog_s, self.read_period_real_s)
 
     @property
     def record_interval_s(self) -> float:
@@ -243,8 +309,17 @@ def format_validation_error(err: ValidationError, source: str) -> str:
     return "\n".join(lines)
 
 
-def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> DaemonConfig:
-    """Read the TOML file (if any), apply dotted-key overrides from the CLI, validate."""
+def load_config(
+    path: Path | None,
+    overrides: dict[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> DaemonConfig:
+    """Read the TOML file (if any), apply dotted-key overrides from the CLI, validate.
+
+    Secrets given as files or in the environment (``BEERPI_TOKEN``,
+    ``BEERPI_SERVER_TOKEN``) are read here, so the rest of the daemon sees
+    ``server.token`` and ``dialout.token`` only.
+    """
     data: dict[str, Any] = {}
     source = "command line"
     if path is not None:
@@ -267,6 +342,50 @@ def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> D
             node = child
         node[leaf] = value
     try:
-        return DaemonConfig.model_validate(data)
+        config = DaemonConfig.model_validate(data)
     except ValidationError as err:
         raise ConfigError(format_validation_error(err, source)) from None
+    return _with_secrets(config, os.environ if environ is None else environ)
+
+
+def _with_secrets(config: DaemonConfig, environ: Mapping[str, str]) -> DaemonConfig:
+    server, dialout = config.server, config.dialout
+    try:
+        token = resolve_secret(
+            "server.token", server.token, server.token_file, "BEERPI_TOKEN", environ
+        )
+        server_token = None
+        if dialout.server is not None:
+            server_token = resolve_secret(
+                "dialout.token", dialout.token, dialout.token_file, "BEERPI_SERVER_TOKEN", environ
+            )
+    except WeakSecretError as err:
+        raise ConfigError(str(err)) from None
+    if dialout.server is not None and not server_token:
+        raise ConfigError(
+            "dialout.token is required with dialout.server "
+            "(--server-token-file, BEERPI_SERVER_TOKEN, or token_file in [dialout])"
+        )
+    return config.model_copy(
+        update={
+            "server": server.model_copy(update={"token": token or "", "token_file": None}),
+            "dialout": dialout.model_copy(
+                update={"token": server_token or dialout.token, "token_file": None}
+            ),
+        }
+    )
+
+
+def check_secrets(config: DaemonConfig) -> None:
+    """Refuse to start with a missing or weak token (ConfigError says how to make one)."""
+    if not config.server.token:
+        raise ConfigError(
+            "a token is required: --token-file FILE, BEERPI_TOKEN in the environment, "
+            "or token_file (or token) in [server] of the config"
+        )
+    try:
+        check_token("the daemon's token (server.token)", config.server.token)
+        if config.dialout.server is not None:
+            check_token("the dial-out token (dialout.token)", config.dialout.token)
+    except WeakSecretError as err:
+        raise ConfigError(str(err)) from None

@@ -2,8 +2,10 @@
 
 ``pi_daemon.control.Thermostat`` decides; this wrapper keeps its mode, target
 and running profile in the data dir (so a power cut resumes where it was),
-checks a whole command before applying any of it, and reports faults of probes
-the thermostat does not watch itself.
+builds the relay rules (carried on from the relays' history on disk) that the
+thermostat plans with and the daemon's gate enforces, checks a whole command
+before applying any of it, and reports faults of probes the thermostat does
+not watch itself.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,20 +34,42 @@ from .control import (
     save_profile,
 )
 from .files import write_atomic
+from .safety import RelayRules
+from .safety.history import load_guards
+from .safety.limits import DS18B20_RESET_C
 
 _LOGGER = logging.getLogger(__name__)
-# The DS18B20's power-on value: a probe that reset mid-conversion reads exactly this.
-RESET_VALUE_C = 85.0
 
 
 class DaemonThermostat:
     def __init__(
-        self, settings: ControlSettings, data_dir: Path, clock: Clock, *, initial_mode: str
+        self,
+        settings: ControlSettings,
+        data_dir: Path,
+        clock: Clock,
+        *,
+        initial_mode: str,
+        relay_ids: Iterable[str] = (),
     ) -> None:
-        self.settings = settings
+        self.settings = s = settings
         self._settings_path = data_dir / "thermostat.json"
         self._profile_path = data_dir / "profile.json"
-        self._thermostat = Thermostat(settings, start_s=clock.monotonic())
+        self.history_path = data_dir / "relays.json"
+        start_s = clock.monotonic()
+        relays = {*relay_ids} | {r for r in (s.heater, s.cooler) if r is not None}
+        guards = load_guards(
+            self.history_path,
+            {rid: s.timing(rid) for rid in sorted(relays)},
+            start_s=start_s,
+            now_wall=clock.now(),
+            rest_if_unknown=[s.cooler] if s.cooler else [],
+        )
+        self.rules = RelayRules(
+            guards,
+            interlock=(s.heater, s.cooler) if s.heater and s.cooler else None,
+            changeover_s=s.safety.changeover_s,
+        )
+        self._thermostat = Thermostat(settings, start_s=start_s, rules=self.rules)
         self._watched = {settings.probe, settings.chamber_probe} - {None}
         self._probe_faults: dict[str, FaultCode] = {}
         self._extra_faults: tuple[FaultInfo, ...] = ()
@@ -98,21 +122,6 @@ class DaemonThermostat:
     def controlled_relays(self) -> frozenset[str]:
         return frozenset(self._thermostat.controlled_relays)
 
-    def relay_wait_s(self, relay: str, on: bool, now_s: float) -> float:
-        """Seconds before ``relay`` may switch to ``on``; 0 when it may now."""
-        guard = self._thermostat.guards.get(relay)
-        if guard is None:
-            return 0.0
-        allowed, wait_s = guard.can_switch(now_s, on)
-        return 0.0 if allowed else wait_s
-
-    def relay_tripped(self, relay: str, now_s: float) -> bool:
-        guard = self._thermostat.guards.get(relay)
-        return guard is not None and guard.locked(now_s)
-
-    def record_switch(self, relay: str, on: bool, now_s: float) -> None:
-        self._thermostat.record_switch(relay, now_s, on)
-
     def probe_faults(self) -> Mapping[str, FaultCode]:
         return self._probe_faults
 
@@ -133,7 +142,7 @@ class DaemonThermostat:
             if probe_id in self._watched:
                 continue
             code = sample.error
-            if code is None and sample.temperature == RESET_VALUE_C:
+            if code is None and sample.temperature == DS18B20_RESET_C:
                 code = FaultCode.RESET_85
             if code is not None:
                 faults[probe_id] = code
@@ -216,5 +225,9 @@ class DaemonThermostat:
 def build_thermostat(config: DaemonConfig, data_dir: Path, clock: Clock) -> DaemonThermostat:
     section = config.thermostat
     return DaemonThermostat(
-        section.control_settings(), data_dir, clock, initial_mode=section.initial_mode
+        section.control_settings(),
+        data_dir,
+        clock,
+        initial_mode=section.initial_mode,
+        relay_ids=[r.id for r in config.relays],
     )

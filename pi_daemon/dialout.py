@@ -2,8 +2,19 @@
 
 Over that one connection the daemon pushes the same events as to its own
 clients and answers the same requests, sent by the service with an
-acknowledgement. It reconnects with capped backoff, and gives up when the
-service refuses its token (retrying a bad token only fills logs).
+acknowledgement. Whatever happens to the link (refused, unreachable,
+dropped) it retries with a capped backoff and raises at most a ``link``
+fault (``pi_daemon.safety.link``): nothing remote stops local control.
+
+The link is authenticated with the protocol 2 handshake (dialout_auth.py): the
+daemon is the initiator and never sends its token; after it, requests are
+opened and pushes and answers sealed with the link's key.
+
+The link's state comes only from its real lifecycle: whether ``connect``
+succeeded, whether the namespace was refused by the server's CONNECT_ERROR
+packet, how the handshake ended, and when the connection ended. An ordinary
+event that a server sends, even one named ``connect_error`` or ``disconnect``,
+is just a request (and, unsealed, refused).
 """
 
 from __future__ import annotations
@@ -11,39 +22,49 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
+import time
 from typing import Any
 
 import socketio
 
-from beerpi_protocol import Event
+from beerpi_protocol import Event, FaultCode
 from beerpi_protocol.const import SOCKETIO_PATH
 
 from .config import DialOutSection
+from .dialout_auth import DialOutAuth, refusal_reason
 from .requests import RequestHandler
+from .safety.link import LinkHealth
 from .service import Daemon
 
 _LOGGER = logging.getLogger(__name__)
 
 DEVICES_NAMESPACE = "/devices"
+# socket.io's own lifecycle names: never a request from the service.
+_LIFECYCLE = frozenset({"connect", "disconnect", "__disconnect_final"})
+# The service's challenge must come this soon after the connect.
+HANDSHAKE_TIMEOUT_S = 15.0
 
 
 class _DialOutNamespace(socketio.AsyncClientNamespace):  # type: ignore[misc]
     def __init__(self, link: DialOut) -> None:
         super().__init__(DEVICES_NAMESPACE)
         self._link = link
+        self.refusal: str | None = None
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
-        if event == "connect":
-            await self._link.hello()
+        if event in _LIFECYCLE:
+            return None  # the link follows connect() and wait(), not these
+        if event == "connect_error" and DEVICES_NAMESPACE not in self.client.namespaces:
+            # Only the reason: whether we were refused is the client's own
+            # record (failed_namespaces), which no server event can write.
+            self.refusal = refusal_reason(args[0] if args else None)
             return None
-        if event == "connect_error":
-            self._link.refused(args[0] if args else None)
+        link = self._link
+        payload = args[0] if args else None
+        if link.auth.is_challenge(event):
+            await link.auth.on_challenge(payload, self)
             return None
-        if event == "disconnect":
-            _LOGGER.warning("dial-out: lost the link to %s", self._link.url)
-            return None
-        return await self._link.handler.handle(event, args[0] if args else None)
+        return await link.auth.answer(event, payload, link.handler.handle)
 
 
 class DialOut:
@@ -53,15 +74,13 @@ class DialOut:
         self.daemon = daemon
         self.handler = handler
         self.url = config.server
-        self._token = config.token
+        self.auth = DialOutAuth(config.token, daemon.device.id, self.url)
         self._tls_verify = config.tls_verify
         self._sio: Any = None
-        self._refused = False
+        self.health = LinkHealth(self.url, self._set_fault, retry_max_s=config.retry_max_s)
 
-    def refused(self, data: object) -> None:
-        message = data.get("message") if isinstance(data, dict) else data
-        if message == "unauthorized":
-            self._refused = True
+    async def _set_fault(self, message: str | None) -> None:
+        await self.daemon.set_extra_fault("dialout", FaultCode.LINK, message)
 
     async def hello(self) -> None:
         _LOGGER.info("dial-out: connected to %s", self.url)
@@ -72,52 +91,73 @@ class DialOut:
         sio = self._sio
         if sio is not None and sio.connected:
             with contextlib.suppress(socketio.exceptions.SocketIOError):
-                await sio.emit(event, payload, namespace=DEVICES_NAMESPACE)
+                await self.auth.emit_sealed(sio, event, payload, DEVICES_NAMESPACE)
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Connect, serve, reconnect, until ``stop``; never ends by itself."""
         remove = self.daemon.add_publisher(self._emit)
-        failures = 0
         try:
             while not stop.is_set():
-                sio = socketio.AsyncClient(
-                    reconnection=False, handle_sigint=False, ssl_verify=self._tls_verify
-                )
-                sio.register_namespace(_DialOutNamespace(self))
-                self._sio = sio
-                try:
-                    await sio.connect(
-                        self.url,
-                        auth={"token": self._token, "device_id": self.daemon.device.id},
-                        namespaces=[DEVICES_NAMESPACE],
-                        transports=["websocket"],
-                        socketio_path=SOCKETIO_PATH,
-                        wait_timeout=10,
-                    )
-                except socketio.exceptions.ConnectionError as err:
-                    await sio.shutdown()
-                    if self._refused:
-                        _LOGGER.error(
-                            "dial-out: %s refused this device's token; giving up", self.url
-                        )
-                        return
-                    failures += 1
-                    log = _LOGGER.warning if failures == 1 else _LOGGER.debug
-                    log("dial-out: cannot reach %s (%s); retrying", self.url, err)
-                else:
-                    failures = 0
-                    waiter = asyncio.create_task(sio.wait())
-                    stopper = asyncio.create_task(stop.wait())
-                    await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
-                    stopper.cancel()
-                    await sio.shutdown()
-                    waiter.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await waiter
-                self._sio = None
-                delay = min(60.0, 2.0 ** min(failures, 6)) * random.uniform(0.5, 1.0)
+                await self._session(stop)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), delay)
+                    await asyncio.wait_for(stop.wait(), self.health.next_delay_s())
         finally:
             remove()
-            if self._sio is not None:
-                await self._sio.shutdown()
+
+    async def _session(self, stop: asyncio.Event) -> None:
+        """One connection, from connect to its end."""
+        sio = socketio.AsyncClient(
+            reconnection=False, handle_sigint=False, ssl_verify=self._tls_verify
+        )
+        namespace = _DialOutNamespace(self)
+        sio.register_namespace(namespace)
+        self._sio = sio
+        try:
+            try:
+                await sio.connect(
+                    self.url,
+                    auth=self.auth.start(),
+                    namespaces=[DEVICES_NAMESPACE],
+                    transports=["websocket"],
+                    socketio_path=SOCKETIO_PATH,
+                    wait_timeout=10,
+                )
+            except (socketio.exceptions.ConnectionError, OSError, ValueError) as err:
+                if DEVICES_NAMESPACE in sio.failed_namespaces:
+                    await self.health.refused(namespace.refusal or "no reason given")
+                else:
+                    await self.health.unreachable(str(err) or type(err).__name__)
+                return
+            ended = asyncio.create_task(sio.wait())
+            ended.add_done_callback(lambda _task: self.auth.ended())
+            stopping = asyncio.create_task(stop.wait())
+            try:
+                handshake = asyncio.create_task(self.auth.outcome(HANDSHAKE_TIMEOUT_S))
+                await asyncio.wait({handshake, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                if not handshake.done():
+                    handshake.cancel()
+                    return  # stopping
+                outcome = handshake.result()
+                if outcome.refused is not None:
+                    await self.health.refused(outcome.refused)
+                    return
+                if outcome.lost is not None:
+                    await self.health.unreachable(outcome.lost)
+                    return
+                await self.health.connected()
+                await self.hello()
+                up_since = time.monotonic()
+                await asyncio.wait({ended, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for task in (ended, stopping):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+            if not stop.is_set():
+                await self.health.dropped(time.monotonic() - up_since)
+        finally:
+            self._sio = None
+            await sio.shutdown()
+            # After a failed connect engine.io keeps its HTTP session open: a retry
+            # every minute for weeks would leak one each time. This closes it.
+            await sio.eio.disconnect()

@@ -13,11 +13,11 @@ from beerpi_protocol import MediaInfo
 from .clock import iso
 
 _ID = re.compile(r"^(photo|video)-\d{8}T\d{6}Z-[0-9a-f]{6}$")
+# What the cameras produce, and all this store lists or serves: JPEG photos and
+# H.264 MP4 videos (picamera2 and the simulation alike), which browsers display.
 CONTENT_TYPES = {
     ".jpg": "image/jpeg",
-    ".h264": "video/h264",
     ".mp4": "video/mp4",
-    ".avi": "video/x-msvideo",
 }
 
 

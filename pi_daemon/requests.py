@@ -22,6 +22,7 @@ from beerpi_protocol.const import MEDIA_CHUNK_BYTES
 from .clock import iso
 from .hardware.base import CameraError
 from .outbox import CursorError, OutboxError
+from .safety import Cause
 from .service import Daemon
 
 _LOGGER = logging.getLogger(__name__)
@@ -75,6 +76,9 @@ class Simulate(_Payload):
     fault: Literal["disconnected", "crc", "reset_85", "stuck"] | None = None
     clear: bool | None = None
     ambient: Annotated[float, Field(ge=-30, le=60, allow_inf_nan=False)] | None = None
+    # A relay that clicks but delivers no power (true), or repaired (false).
+    relay: Name | None = None
+    broken: bool | None = None
 
 
 def _describe(err: ValidationError) -> str:
@@ -83,11 +87,6 @@ def _describe(err: ValidationError) -> str:
         where = ".".join(str(p) for p in problem["loc"]) or "payload"
         parts.append(f"{where}: {problem['msg']}")
     return "; ".join(parts)
-
-
-def _fmt_wait(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds + 0.999), 60)
-    return f"{minutes} min {secs} s" if minutes else f"{secs} s"
 
 
 class RequestHandler:
@@ -144,36 +143,21 @@ class RequestHandler:
                 ErrorCode.UNKNOWN_RELAY, f"no relay {request.relay!r} (relays: {known})"
             )
         async with daemon.command_lock:
-            thermostat = daemon.thermostat
-            if request.relay in thermostat.controlled_relays():
+            if request.relay in daemon.thermostat.controlled_relays():
                 raise RequestFailed(
                     ErrorCode.RELAY_UNDER_THERMOSTAT_CONTROL,
                     f"{request.relay} is driven by the thermostat; set the thermostat's mode "
                     "to off to switch it by hand",
                 )
-            now_s = daemon.clock.monotonic()
-            if relay.is_on != request.on:
-                # Switching off is always allowed: it is the safe direction.
-                wait_s = thermostat.relay_wait_s(request.relay, request.on, now_s)
-                if request.on and thermostat.relay_tripped(request.relay, now_s):
-                    raise RequestFailed(
-                        ErrorCode.RELAY_LOCKED_OUT,
-                        f"{request.relay} is locked out after running longer than its maximum "
-                        f"run time; it may switch on again in {_fmt_wait(wait_s)}",
-                    )
-                if request.on and wait_s > 0:
-                    raise RequestFailed(
-                        ErrorCode.RELAY_LOCKED_OUT,
-                        f"{request.relay} must rest {_fmt_wait(wait_s)} more (minimum off time)",
-                    )
-                if request.on:
-                    relay.on()
-                else:
-                    relay.off()
-                thermostat.record_switch(request.relay, request.on, now_s)
-                _LOGGER.info("%s switched %s by hand", request.relay, "on" if request.on else "off")
+            # The gate applies every relay rule (off is always allowed at once).
+            refusal = daemon.gate.switch(
+                request.relay, request.on, daemon.clock.monotonic(), Cause.MANUAL
+            )
+            if refusal is not None:
+                raise RequestFailed(refusal.code, refusal.message)
+            on = daemon.gate.is_on(request.relay)
         await daemon.publish_state()
-        return {"ok": True, "relay": request.relay, "on": relay.is_on}
+        return {"ok": True, "relay": request.relay, "on": on}
 
     async def _set_thermostat(self, payload: dict[str, Any]) -> Answer:
         request = SetThermostat.model_validate(payload)
@@ -320,6 +304,8 @@ class RequestHandler:
             raise RequestFailed(
                 ErrorCode.INVALID_ARGUMENT, "simulate works only on a simulated daemon"
             )
+        if request.relay is not None or request.broken is not None:
+            return self._simulate_relay(sim, request)
         if request.ambient is not None:
             sim.fermenter.set_ambient(request.ambient)
         if request.probe is not None:
@@ -334,8 +320,25 @@ class RequestHandler:
                 raise RequestFailed(ErrorCode.INVALID_ARGUMENT, "give fault or clear with probe")
         elif request.ambient is None:
             raise RequestFailed(
-                ErrorCode.INVALID_ARGUMENT, "give probe (with fault/clear) or ambient"
+                ErrorCode.INVALID_ARGUMENT,
+                "give probe (with fault/clear), ambient, or relay (with broken)",
             )
+        return {"ok": True, "at": iso(self._daemon.clock.now())}
+
+    def _simulate_relay(self, sim: Any, request: Simulate) -> Answer:
+        if request.relay is None or request.broken is None:
+            raise RequestFailed(ErrorCode.INVALID_ARGUMENT, "give relay and broken together")
+        if request.probe is not None or request.ambient is not None:
+            raise RequestFailed(ErrorCode.INVALID_ARGUMENT, "break a relay in a request of its own")
+        fermenter = sim.fermenter
+        if request.relay not in fermenter.relays:
+            known = ", ".join(sorted(fermenter.relays))
+            raise RequestFailed(
+                ErrorCode.UNKNOWN_RELAY,
+                f"no simulated heater or cooler {request.relay!r} (relays: {known})",
+            )
+        fermenter.set_broken(request.relay, request.broken)
+        _LOGGER.info("simulation: %s %s", request.relay, "broken" if request.broken else "repaired")
         return {"ok": True, "at": iso(self._daemon.clock.now())}
 
 

@@ -1,15 +1,21 @@
 """socket.io (python-socketio on aiohttp) and the small HTTP API, on one port.
 
-The token is checked when a client connects: a refused client never joins the
-``clients`` room, so no event reaches it. Every other event name is routed to
-the request handler, which always answers (a handler that raised would leave
-the caller waiting for its timeout).
+A connect starts the protocol 2 handshake (sessions.py): a client that has not
+proved the token gets nothing but the challenge, and is never sent a push.
+After it, every request is opened and every push and answer sealed with the
+link's key. Every other event name is routed to the request handler, which
+always answers (a handler that raised would leave the caller waiting for its
+timeout). HTTP under /api/ needs a signed URL from ``sign_url``.
+
+Around it (see ``beerpi_guard``): a browser page may open the socket only from
+an allowed ``Origin`` (no page by default), connections that have not proved
+the token are capped and closed after a deadline, failed ``accept()`` calls are
+logged once a minute, and the daemon will not start with a weak token.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 import time
 from collections.abc import Mapping
@@ -18,31 +24,41 @@ from typing import Any
 import socketio
 from aiohttp import web
 
+from beerpi_guard.logthrottle import throttle_accept_errors
+from beerpi_guard.origins import OriginPolicy
+from beerpi_guard.preauth import PreAuthGuard
 from beerpi_protocol import PROTOCOL_VERSION, ErrorCode, Event
-from beerpi_protocol.const import MAX_PAYLOAD_BYTES, SOCKETIO_PATH
+from beerpi_protocol.auth import ConnectRefused, SealError
+from beerpi_protocol.const import MAX_PAYLOAD_BYTES, SOCKETIO_PATH, Handshake, Request
 
 from . import __version__
+from .config import check_secrets
 from .ratelimit import RateLimiter
 from .requests import RequestHandler
 from .service import Daemon
+from .sessions import Sessions
+from .signed_urls import UrlSigner
 
 _LOGGER = logging.getLogger(__name__)
 
-CLIENTS_ROOM = "clients"
 DAEMON_KEY = web.AppKey("daemon", Daemon)
-TOKEN_KEY = web.AppKey("token", str)
+SIGNER_KEY = web.AppKey("signer", UrlSigner)
 STARTED_KEY = web.AppKey("started", float)
+GUARD_KEY = web.AppKey("preauth_guard", PreAuthGuard)
+# An idle HTTP connection (one that sends no request) is closed after this long;
+# aiohttp's own default for an AppRunner is an hour.
+IDLE_TIMEOUT_S = 30.0
+# The daemon serves no page: nothing it sends may be framed, run or sniffed.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; sandbox",
+    "Referrer-Policy": "no-referrer",
+}
+HSTS = "max-age=31536000"
 # Requests that change something; reads are not rate limited.
 CONTROL_REQUESTS = frozenset(
     {"set_relay", "set_thermostat", "take_photo", "record_video", "simulate"}
 )
-
-
-def token_matches(expected: str, given: object) -> bool:
-    """Constant-time comparison, so response timing leaks nothing about the token."""
-    if not isinstance(given, str) or not expected:
-        return False
-    return hmac.compare_digest(expected.encode(), given.encode())
 
 
 def _peer(environ: Mapping[str, Any]) -> str:
@@ -51,22 +67,36 @@ def _peer(environ: Mapping[str, Any]) -> str:
     return str(remote or environ.get("REMOTE_ADDR") or "?")
 
 
+def _refusal(message: str) -> dict[str, Any]:
+    return {"ok": False, "error": ErrorCode.UNAUTHORIZED.value, "message": message}
+
+
 class DaemonNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     def __init__(
-        self, daemon: Daemon, handler: RequestHandler, token: str, max_clients: int
+        self,
+        daemon: Daemon,
+        handler: RequestHandler,
+        token: str,
+        max_clients: int,
+        signer: UrlSigner,
     ) -> None:
         super().__init__("/")
         self._daemon = daemon
         self._handler = handler
-        self._token = token
         self._max_clients = max_clients
+        self._signer = signer
+        self.sessions = Sessions(daemon.device.id, token)
+        # Authenticated clients that get pushes (once they have had device and state).
         self._clients: set[str] = set()
+        self._peers: dict[str, str] = {}
         self._limits: dict[str, RateLimiter] = {}
-        self._hello_tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        # One sealed push at a time, so each client's pushes leave in sequence order.
+        self._push_lock = asyncio.Lock()
 
     @property
     def client_count(self) -> int:
-        return len(self._clients)
+        return self.sessions.authenticated
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
         # A client may send an event *named* connect or disconnect; socket.io routes it
@@ -76,49 +106,84 @@ class DaemonNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if event == "connect" and lifecycle:
             sid, environ = args[0], args[1]
             auth = args[2] if len(args) > 2 else None
-            return await self._connect(sid, environ, auth)
+            return self._connect(sid, environ, auth)
         if event == "disconnect" and lifecycle:
-            self._clients.discard(args[0])
-            self._limits.pop(args[0], None)
+            self._gone(args[0])
             return None
         sid = args[0]
-        if sid not in self._clients:  # defensive: only authenticated clients reach here
-            return {
-                "ok": False,
-                "error": ErrorCode.UNAUTHORIZED.value,
-                "message": "not authenticated",
-            }
         payload = args[1] if len(args) > 1 else None
+        if self.sessions.is_pending(sid):
+            if event == Handshake.PROOF:
+                return self._finish(sid, payload)
+            return _refusal("not authenticated: send auth_proof first")
+        seal = self.sessions.seal(sid)
+        if seal is None:  # defensive: a refused client is disconnected
+            return _refusal("not authenticated")
+        # Opened before any await, so requests are checked in the order they came.
+        try:
+            seq, payload = seal.open(event, payload)
+        except SealError as err:
+            _LOGGER.debug("refused a request from %s: %s", self._peers.get(sid, "?"), err)
+            return _refusal(f"requests must be sealed with this link's key ({err})")
         if event in CONTROL_REQUESTS and not self._limits[sid].allow(time.monotonic()):
-            return {
+            answer: dict[str, Any] = {
                 "ok": False,
                 "error": ErrorCode.RATE_LIMITED.value,
                 "message": "too many control requests; slow down",
             }
-        return await self._handler.handle(event, payload)
+        elif event == Request.SIGN_URL:
+            answer = self._sign_url(payload)
+        else:
+            answer = await self._handler.handle(event, payload)
+        return seal.seal_answer(seq, event, answer)
 
-    async def _connect(self, sid: str, environ: Mapping[str, Any], auth: object) -> bool:
-        token = auth.get("token") if isinstance(auth, Mapping) else None
-        if not token_matches(self._token, token):
-            _LOGGER.warning("refused a client from %s: wrong or missing token", _peer(environ))
-            raise socketio.exceptions.ConnectionRefusedError(ErrorCode.UNAUTHORIZED.value)
-        if len(self._clients) >= self._max_clients:
+    def _connect(self, sid: str, environ: Mapping[str, Any], auth: object) -> bool:
+        peer = _peer(environ)
+        try:
+            challenge = self.sessions.begin(sid, auth)
+        except ConnectRefused as err:
+            _LOGGER.warning("refused a client from %s: %s", peer, err.message)
+            raise socketio.exceptions.ConnectionRefusedError(err.message, err.data()) from None
+        if self.sessions.authenticated >= self._max_clients:
+            self.sessions.drop(sid)
             _LOGGER.warning(
-                "refused a client from %s: %d clients already", _peer(environ), len(self._clients)
+                "refused a client from %s: %d clients already", peer, self.sessions.authenticated
             )
             raise socketio.exceptions.ConnectionRefusedError(ErrorCode.BUSY.value)
-        self._clients.add(sid)
-        rate = self._daemon.config.server.control_rate_per_s
-        self._limits[sid] = RateLimiter(rate_per_s=rate, burst=max(5.0, rate * 2))
-        await self.enter_room(sid, CLIENTS_ROOM)
-        task = asyncio.get_running_loop().create_task(self._hello(sid))
-        self._hello_tasks.add(task)
-        task.add_done_callback(self._hello_tasks.discard)
-        _LOGGER.info("client connected from %s", _peer(environ))
+        self._peers[sid] = peer
+        self._spawn(self._send_challenge(sid, challenge))
         return True
 
-    async def _hello(self, sid: str) -> None:
-        """Send ``device`` then ``state`` once socket.io has confirmed the connection."""
+    def _finish(self, sid: str, message: object) -> dict[str, Any]:
+        peer = self._peers.get(sid, "?")
+        if self.sessions.finish(sid, message) is None:
+            _LOGGER.warning("refused a client from %s: wrong proof of the token", peer)
+            self._spawn(self.disconnect(sid))
+            return _refusal("wrong proof")
+        if self.sessions.authenticated > self._max_clients:
+            self.sessions.drop(sid)
+            _LOGGER.warning("refused a client from %s: %d clients already", peer, self._max_clients)
+            self._spawn(self.disconnect(sid))
+            return {"ok": False, "error": ErrorCode.BUSY.value, "message": "too many clients"}
+        rate = self._daemon.config.server.control_rate_per_s
+        self._limits[sid] = RateLimiter(rate_per_s=rate, burst=max(5.0, rate * 2))
+        self._spawn(self._hello(sid))
+        _LOGGER.info("client connected from %s", peer)
+        return {"ok": True}
+
+    def _gone(self, sid: str) -> None:
+        self.sessions.drop(sid)
+        self._clients.discard(sid)
+        self._peers.pop(sid, None)
+        self._limits.pop(sid, None)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _send_challenge(self, sid: str, challenge: dict[str, str]) -> None:
+        """Sent once socket.io has confirmed the connection (it drops earlier emits)."""
         manager = self.server.manager
         for _ in range(200):
             if manager.is_connected(sid, "/"):
@@ -126,26 +191,76 @@ class DaemonNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             await asyncio.sleep(0.005)
         else:
             return
-        await self.emit(Event.DEVICE.value, self._daemon.device.to_dict(), to=sid)
-        await self.emit(Event.STATE.value, self._daemon.state().to_dict(), to=sid)
+        await self.emit(Handshake.CHALLENGE.value, challenge, to=sid)
 
+    async def _hello(self, sid: str) -> None:
+        """``device`` then ``state``, then the client gets every push."""
+        async with self._push_lock:
+            for event, payload in (
+                (Event.DEVICE.value, self._daemon.device.to_dict()),
+                (Event.STATE.value, self._daemon.state().to_dict()),
+            ):
+                if not await self._push(sid, event, payload):
+                    return
+            if self.sessions.seal(sid) is not None:  # still connected
+                self._clients.add(sid)
 
-def _bearer_ok(request: web.Request) -> bool:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    return scheme.lower() == "bearer" and token_matches(request.app[TOKEN_KEY], token.strip())
+    async def _push(self, sid: str, event: str, payload: dict[str, Any]) -> bool:
+        seal = self.sessions.seal(sid)
+        if seal is None:
+            return False
+        await self.emit(event, seal.seal(event, payload)[1], to=sid)
+        return True
+
+    async def broadcast(self, event: str, payload: dict[str, Any]) -> None:
+        """Each client gets the push under its own seal (and sequence number)."""
+        async with self._push_lock:
+            for sid in list(self._clients):
+                await self._push(sid, event, payload)
+
+    def _sign_url(self, payload: object) -> dict[str, Any]:
+        path = payload.get("path") if isinstance(payload, Mapping) else None
+        if not self._signer.signable(path):
+            return {
+                "ok": False,
+                "error": ErrorCode.INVALID_ARGUMENT.value,
+                "message": "path must be a string starting with /api/ (no query), at most 256 "
+                "characters",
+            }
+        assert isinstance(path, str)
+        return {"ok": True, "url": self._signer.sign(path), "expires_in_s": self._signer.ttl_s}
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
 @web.middleware
 async def _auth_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
-    if request.path.startswith("/api/") and not _bearer_ok(request):
+    if request.path.startswith("/api/") and not request.app[SIGNER_KEY].verify(
+        request.path, request.query
+    ):
         return web.json_response(
-            {"error": ErrorCode.UNAUTHORIZED.value, "message": "bearer token required"},
+            {
+                "error": ErrorCode.UNAUTHORIZED.value,
+                "message": "a signed URL is required: ask sign_url over an authenticated "
+                "socket.io link (protocol 2; bearer tokens are no longer accepted)",
+            },
             status=401,
-            headers={"WWW-Authenticate": 'Bearer realm="beerpi"'},
         )
     response: web.StreamResponse = await handler(request)
     return response
+
+
+async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers.update(SECURITY_HEADERS)
+    if request.secure:
+        response.headers["Strict-Transport-Security"] = HSTS
+
+
+async def _quiet_accept_errors(app: web.Application) -> None:
+    throttle_accept_errors(asyncio.get_running_loop(), _LOGGER)
 
 
 routes = web.RouteTableDef()
@@ -199,30 +314,43 @@ def build_server(
     daemon: Daemon, handler: RequestHandler
 ) -> tuple[web.Application, socketio.AsyncServer, DaemonNamespace]:
     """The aiohttp app with socket.io attached; the daemon publishes through it."""
+    check_secrets(daemon.config)  # every way of starting a daemon comes through here
     config = daemon.config.server
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
         max_http_buffer_size=MAX_PAYLOAD_BYTES,
-        cors_allowed_origins=[],
+        # A callable: ``[]`` would switch python-engineio's Origin check off.
+        cors_allowed_origins=OriginPolicy(config.allowed_origins).socketio_check,
+        cors_credentials=False,
         logger=False,
         engineio_logger=False,
     )
-    namespace = DaemonNamespace(daemon, handler, config.token, config.max_clients)
+    signer = UrlSigner()
+    namespace = DaemonNamespace(daemon, handler, config.token, config.max_clients, signer)
     sio.register_namespace(namespace)
+    guard = PreAuthGuard(
+        sio,
+        max_pending=config.max_unauthenticated,
+        deadline_s=config.auth_timeout_s,
+        logger=_LOGGER,
+        # Connected is not authenticated: the client proves the token after its connect.
+        proven=lambda _namespace, sid: namespace.sessions.seal(sid) is not None,
+    )
     app = web.Application(middlewares=[_auth_middleware], client_max_size=MAX_PAYLOAD_BYTES)
     app[DAEMON_KEY] = daemon
-    app[TOKEN_KEY] = config.token
+    app[SIGNER_KEY] = signer
     app[STARTED_KEY] = time.monotonic()
+    app[GUARD_KEY] = guard
+    app.on_response_prepare.append(_security_headers)
+    app.on_startup.append(_quiet_accept_errors)
     app.add_routes(routes)
     sio.attach(app, socketio_path=SOCKETIO_PATH)
 
-    async def broadcast(event: str, payload: dict[str, Any]) -> None:
-        await sio.emit(event, payload, room=CLIENTS_ROOM)
-
-    remove = daemon.add_publisher(broadcast)
+    remove = daemon.add_publisher(namespace.broadcast)
 
     async def on_shutdown(app: web.Application) -> None:
         remove()
+        await namespace.close()
         # Close every client's socket first: aiohttp waits for open websocket
         # handlers, and a connected client would otherwise hold the exit up.
         if sio.eio.sockets:

@@ -11,8 +11,7 @@ import asyncio
 import contextlib
 import logging
 import math
-import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,6 +35,11 @@ from .control_adapter import DaemonThermostat
 from .hardware.base import Camera, Probe, ProbeError, Relay
 from .media import MediaStore
 from .outbox import NewReading, Outbox, OutboxError
+from .safety import Cause, RelayGate, Switch
+from .safety.history import history_document, save_history
+from .safety.limits import probe_read_timeout_s
+from .safety.supervisor import HOLDER
+from .safety.watchdog import Watchdog
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -53,13 +57,20 @@ class Hardware:
     simulation: Any = None
     names: dict[str, str] = field(default_factory=dict)
 
+    async def checkpoint(self) -> None:
+        """Let the simulation keep its state on disk (nothing to keep on real hardware)."""
+        if self.simulation is not None:
+            await self.simulation.checkpoint()
+
     def close(self) -> None:
-        """Relays off first: this runs on every exit path."""
+        """Relays off first (the gate has switched them off already): every exit path."""
         for relay in self.relays.values():
             try:
                 relay.close()
             except Exception:
                 _LOGGER.exception("could not switch relay %s off", relay.id)
+        if self.simulation is not None:
+            self.simulation.save()
         for probe in self.probes.values():
             with contextlib.suppress(Exception):
                 probe.close()
@@ -97,9 +108,17 @@ class Daemon:
         self._latest_photo: MediaInfo | None = None
         self._camera_lock = asyncio.Lock()
         self._lock = asyncio.Lock()  # one control step or command at a time
-        self.last_loop_s = clock.monotonic()
-        # Real (unscaled) time of the last completed step, for the watchdog thread.
-        self.last_loop_real = time.monotonic()
+        # Every relay change goes through the gate (see pi_daemon/safety).
+        self.gate = RelayGate(hardware.relays, thermostat.rules, clock.monotonic)
+        self._history_dirty = False
+        self._history_failing = False
+        self.gate.listeners.append(self._switched)
+        self.watchdog = Watchdog(
+            config.watchdog_s, on_stall=self.on_watchdog_stall, on_recover=self.on_watchdog_recover
+        )
+        self._watchdog_fault: str | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._background: set[asyncio.Task[None]] = set()
         latest = media.latest("photo")
         if latest is not None:
             self._latest_photo = latest.info()
@@ -118,9 +137,10 @@ class Daemon:
                 _LOGGER.exception("publishing %s failed", event.value)
 
     def state(self) -> State:
-        relays_on = {rid: relay.is_on for rid, relay in self.hardware.relays.items()}
+        relays_on = self.gate.states()
         controlled = self.thermostat.controlled_relays()
         now_s = self.clock.monotonic()
+        rules = self.gate.rules
         return State(
             timestamp=iso(self.clock.now()),
             probes=dict(self._probe_states),
@@ -128,7 +148,7 @@ class Daemon:
                 rid: RelayState(
                     on=on,
                     controlled_by="thermostat" if rid in controlled else None,
-                    locked_for_s=round(self.thermostat.relay_wait_s(rid, not on, now_s), 1),
+                    locked_for_s=round(rules.manual_wait_s(rid, now_s), 1),
                 )
                 for rid, on in relays_on.items()
             },
@@ -139,6 +159,44 @@ class Daemon:
 
     async def publish_state(self) -> None:
         await self.publish(Event.STATE, self.state().to_dict())
+
+    # -- the watchdog --------------------------------------------------------
+
+    def start_watchdog(self) -> None:
+        """Start the watchdog thread; call from the event loop."""
+        self._loop = asyncio.get_running_loop()
+        self.watchdog.start()
+
+    def stop_watchdog(self) -> None:
+        self.watchdog.stop()
+
+    def on_watchdog_stall(self, stalled_s: float) -> None:
+        """In the watchdog's thread, the event loop perhaps blocked: relays off now."""
+        message = (
+            f"control loop stalled for {stalled_s:.1f} s (limit {self.watchdog.limit_s:g} s): "
+            "every relay off"
+        )
+        self.gate.emergency_off("watchdog", message)
+        # The fault goes out as soon as the loop runs (at once if only the control task hung).
+        self._watchdog_fault = message
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._push_watchdog_fault)
+
+    def on_watchdog_recover(self) -> None:
+        """In the loop: a control step that began after the stall has completed."""
+        self._push_watchdog_fault()
+        self.gate.release("watchdog")
+        self._spawn(self.set_extra_fault("thermostat", FaultCode.WATCHDOG, None))
+
+    def _push_watchdog_fault(self) -> None:
+        message, self._watchdog_fault = self._watchdog_fault, None
+        if message is not None:
+            self._spawn(self.set_extra_fault("thermostat", FaultCode.WATCHDOG, message))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     # -- the loop ------------------------------------------------------------
 
@@ -161,13 +219,15 @@ class Daemon:
         return max(self.config.sampling.read_interval_s, self.clock.speed * 0.05)
 
     async def cycle(self) -> None:
+        started = self.watchdog.now()
+        self._push_watchdog_fault()
         samples = await self._read_probes()
         async with self._lock:
             self._samples.update(samples)
             await self._control()
-            self.last_loop_s = self.clock.monotonic()
-            self.last_loop_real = time.monotonic()
+        self.watchdog.feed(started)
         await self._record()
+        await self.keep_history()
         await self.publish_state()
 
     async def _read_probes(self) -> dict[str, ProbeSample]:
@@ -178,7 +238,9 @@ class Daemon:
         return dict(zip(probes, results, strict=True))
 
     async def _read_one(self, probe: Probe) -> ProbeSample:
-        timeout_s = max(5.0, self.read_period_s() / self.clock.speed)
+        timeout_s = probe_read_timeout_s(
+            self.watchdog.limit_s, self.read_period_s() / self.clock.speed
+        )
         try:
             async with asyncio.timeout(timeout_s):
                 value = await probe.read()
@@ -199,11 +261,10 @@ class Daemon:
         await self._control()
 
     async def _control(self) -> None:
-        """One thermostat step on the latest samples; applies its relay decisions."""
+        """One thermostat step on the latest samples; its holds and relays go to the gate."""
         now_s = self.clock.monotonic()
         now = self.clock.now()
-        relays_on = {rid: relay.is_on for rid, relay in self.hardware.relays.items()}
-        decision = self.thermostat.step(now_s, now, self._samples, relays_on)
+        decision = self.thermostat.step(now_s, now, self._samples, self.gate.states())
         self._apply(decision, now_s)
         self._update_probe_states(now)
         await self._set_faults(
@@ -215,28 +276,45 @@ class Daemon:
         )
 
     def _apply(self, decision: ControlDecision, now_s: float) -> None:
-        # Offs before ons, so heater and cooler are never on together even for an instant.
-        wanted = sorted(decision.relays.items(), key=lambda item: item[1])
-        wanted += [(rid, False) for rid in decision.force_off]
-        for rid, want_on in wanted:
-            relay = self.hardware.relays.get(rid)
-            if relay is None or relay.is_on == want_on:
-                continue
-            if want_on:
-                relay.on()
-            else:
-                relay.off()
-            self.thermostat.record_switch(rid, want_on, now_s)
-            _LOGGER.info("%s %s (%s)", rid, "on" if want_on else "off", decision.reason)
+        # The safety verdict first: those relays go off in this very step.
+        self.gate.hold(HOLDER, decision.holds, now_s)
+        wanted = {rid: on for rid, on in decision.relays.items() if rid in self.hardware.relays}
+        refused = self.gate.apply(wanted, now_s, Cause.CONTROL, decision.reason)
+        for rid, refusal in refused.items():
+            # The thermostat plans with the gate's rules; a refusal here is a bug, not a risk.
+            _LOGGER.warning("the gate kept %s as it was: %s", rid, refusal.message)
 
     def release(self, relays: tuple[str, ...]) -> None:
-        """Switch off relays the thermostat stopped driving (its mode changed)."""
+        """Switch off relays the thermostat stopped driving (a person changed its mode)."""
         now_s = self.clock.monotonic()
         for rid in relays:
-            relay = self.hardware.relays.get(rid)
-            if relay is not None and relay.is_on:
-                relay.off()
-                self.thermostat.record_switch(rid, False, now_s)
+            if rid in self.hardware.relays:
+                self.gate.switch(rid, False, now_s, Cause.MANUAL, "thermostat mode changed")
+
+    def shutdown_relays(self) -> None:
+        """Every relay off and held, for good: the daemon is stopping."""
+        self.gate.emergency_off("shutdown", "the daemon is stopping")
+
+    def _switched(self, change: Switch) -> None:
+        self._history_dirty = True
+
+    async def keep_history(self) -> None:
+        """Keep the relays' last switches on disk (a restart keeps rests and changeover)."""
+        if not self._history_dirty:
+            return
+        self._history_dirty = False
+        document = history_document(
+            self.gate.rules.guards, self.clock.monotonic(), self.clock.now()
+        )
+        try:
+            await asyncio.to_thread(save_history, self.thermostat.history_path, document)
+        except OSError as err:
+            self._history_dirty = True  # try again next step; warn once per spell
+            log = _LOGGER.debug if self._history_failing else _LOGGER.warning
+            log("cannot keep the relay history: %s", err)
+            self._history_failing = True
+        else:
+            self._history_failing = False
 
     def _update_probe_states(self, now: datetime) -> None:
         faulty = self.thermostat.probe_faults()
@@ -297,6 +375,7 @@ class Daemon:
         if self._last_record_s is not None and now_s - self._last_record_s < interval:
             return
         self._last_record_s = now_s
+        await self.hardware.checkpoint()
         now = self.clock.now()
         batch = [
             NewReading(probe_id, self._sample_time(self._samples[probe_id], now), state.temperature)

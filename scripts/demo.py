@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -13,8 +15,21 @@ from pathlib import Path
 
 DAEMON_PORT = 8765
 WEB_PORT = 8080
-TOKEN = "beerpi-demo"
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def demo_token(data_dir: Path) -> tuple[str, Path]:
+    """A strong token made on the first run and kept (0600) in the demo's data dir.
+
+    The daemon refuses weak tokens, so the demo makes a real one; keeping it
+    means a Home Assistant set up against the demo still connects next time.
+    """
+    path = data_dir / "token"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(24) + "\n")
+    return path.read_text().strip(), path
 
 
 def wait_ready(process: subprocess.Popen[str], marker: str, name: str) -> None:
@@ -53,8 +68,12 @@ def main() -> int:
     parser.add_argument("--data-dir", type=Path, default=ROOT / "demo-data")
     parser.add_argument("--sim-speed", type=float, default=60.0)
     parser.add_argument("--seconds", type=float, default=0, help="stop after this long (0: never)")
+    parser.add_argument("--daemon-port", type=int, default=DAEMON_PORT)
+    parser.add_argument("--web-port", type=int, default=WEB_PORT)
     args = parser.parse_args()
+    daemon_port, web_port = args.daemon_port, args.web_port
     args.data_dir.mkdir(parents=True, exist_ok=True)
+    token, token_file = demo_token(args.data_dir)
     daemon = subprocess.Popen(
         [
             sys.executable,
@@ -64,9 +83,10 @@ def main() -> int:
             "--host",
             "127.0.0.1",
             "--port",
-            str(DAEMON_PORT),
-            "--token",
-            TOKEN,
+            str(daemon_port),
+            # From a file, as on a Pi: a token on the command line shows up in `ps`.
+            "--token-file",
+            str(token_file),
             "--data-dir",
             str(args.data_dir / "daemon"),
             "--sim-speed",
@@ -92,15 +112,15 @@ def main() -> int:
                 "--host",
                 "127.0.0.1",
                 "--port",
-                str(WEB_PORT),
+                str(web_port),
                 "--data-dir",
                 str(args.data_dir / "web"),
                 "--db",
                 str(args.data_dir / "web" / "history.sqlite"),
                 "--daemon",
-                f"ws://127.0.0.1:{DAEMON_PORT}",
-                "--daemon-token",
-                TOKEN,
+                f"ws://127.0.0.1:{daemon_port}",
+                "--daemon-token-file",
+                str(token_file),
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -108,27 +128,31 @@ def main() -> int:
             cwd=ROOT,
         )
         threading.Thread(target=forward, args=(web, "web"), daemon=True).start()
-        wait_http(web, f"http://127.0.0.1:{WEB_PORT}/health", "web service")
+        wait_http(web, f"http://127.0.0.1:{web_port}/health", "web service")
         print(
             f"""
 BeerPi demo is running (simulated fermenter, {args.sim_speed:g}x real time).
 
-  Web pages:                  http://127.0.0.1:{WEB_PORT}/  (trend: http://127.0.0.1:{WEB_PORT}/trend)
-  Web API:                    http://127.0.0.1:{WEB_PORT}/api/devices
-                              http://127.0.0.1:{WEB_PORT}/api/openapi.json
+  Web pages:                  http://127.0.0.1:{web_port}/  (trend: http://127.0.0.1:{web_port}/trend)
+  Web API:                    http://127.0.0.1:{web_port}/api/devices
+                              http://127.0.0.1:{web_port}/api/openapi.json
   History (SQLite):           {args.data_dir / "web" / "history.sqlite"}
 
-  Daemon (socket.io + HTTP):  http://127.0.0.1:{DAEMON_PORT}    token: {TOKEN}
-  Health:                     curl http://127.0.0.1:{DAEMON_PORT}/health
-  State:                      curl -H 'Authorization: Bearer {TOKEN}' \\
-                                   http://127.0.0.1:{DAEMON_PORT}/api/state
+  Daemon (socket.io + HTTP):  http://127.0.0.1:{daemon_port}
+  Its token:                  {token}
+                              (made on the first run, kept in {token_file})
+  Health:                     curl http://127.0.0.1:{daemon_port}/health
+  State:                      curl http://127.0.0.1:{web_port}/api/devices  (through the web
+                              service; the daemon's own HTTP API takes signed URLs only)
   Home Assistant:             add the BeerPi integration: host 127.0.0.1,
-                              port {DAEMON_PORT}, token {TOKEN}
+                              port {daemon_port}, and the token above
 
   From Python:
     from beerpi_protocol.client import BeerPiClient
-    client = BeerPiClient("127.0.0.1", {DAEMON_PORT}, "{TOKEN}"); await client.connect()
+    token = open("{token_file}").read().strip()
+    client = BeerPiClient("127.0.0.1", {daemon_port}, token); await client.connect()
     await client.set_thermostat(mode="heat_cool", target=19.0)
+    url = await client.sign_url("/api/state")  # GET http://127.0.0.1:{DAEMON_PORT}{{url}}, 60 s
 
 Ctrl-C stops it.""",
             flush=True,

@@ -125,7 +125,9 @@ class HaDemo:
         self.read_interval_s = read_interval_s
         self.username = username
         self.password = password or secrets.token_urlsafe(9)
-        self.daemon_token = secrets.token_urlsafe(16)
+        # Strong (the daemon refuses weak tokens), and hex: passed as --token, a
+        # token starting with "-" would be taken for an option.
+        self.daemon_token = secrets.token_hex(16)
         self.daemon_config_toml = daemon_config_toml
         self._own_dir = config_dir is None
         self.config_dir = config_dir or Path(tempfile.mkdtemp(prefix="beerpi-ha-demo-"))

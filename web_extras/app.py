@@ -19,17 +19,24 @@ import aiohttp
 import socketio
 from aiohttp import web
 
-from .api import control, devices, history, meta, session
+from beerpi_guard.logthrottle import throttle_accept_errors
+from beerpi_guard.origins import OriginPolicy
+from beerpi_guard.preauth import PreAuthGuard
+
+from .alerts.engine import AlertEngine
+from .api import alerts, control, devices, history, meta, session
 from .auth import Auth, auth_middleware
-from .config import WebConfig, client_ssl_context
+from .config import ConfigError, WebConfig, check_secrets, client_ssl_context
 from .dialin import DialInLink
-from .dialout import DevicesNamespace
+from .dialout import DEVICES_NAMESPACE, DevicesNamespace
 from .errors import error_middleware
 from .hub import DeviceHub
 from .ingest import Recorder
-from .keys import AUTH, CONFIG, HTTP, HUB, MEDIA, RECORDER, SIO, STORE
+from .keys import ALERTS, AUTH, CONFIG, GUARD, HTTP, HUB, MEDIA, RECORDER, SIO, STORE
 from .live import LiveNamespace
 from .media import MediaCache
+from .pins import DevicePins
+from .security import cross_site_middleware, security_headers
 from .store import create_store
 
 _LOGGER = logging.getLogger(__name__)
@@ -37,35 +44,55 @@ _LOGGER = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # Requests from browsers and scripts are small; media goes the other way.
 MAX_BODY_BYTES = 256 * 1024
+# Largest socket.io packet: a daemon's sealed answer to readings_since (500
+# readings, JSON inside a JSON string) can pass 64 KiB; a larger packet would
+# cut the link, where an over-long page is only trimmed (ingest.py).
+DEVICE_PACKET_BYTES = 256 * 1024
+# An idle connection (one that sends no request) is closed this soon.
+IDLE_TIMEOUT_S = 30.0
 
 
 def create_app(config: WebConfig) -> web.Application:
+    check_secrets(config)  # every way of starting the service comes through here
     for daemon in config.daemons:
         client_ssl_context(daemon)  # a certificate that cannot load is a config error now
     auth = Auth.from_config(config)
+    origins = OriginPolicy(config.allowed_origins)
     if not auth.login_required and config.host not in ("127.0.0.1", "::1", "localhost"):
         _LOGGER.warning(
             "no user or API token configured: anyone who reaches %s can control devices",
             config.host,
         )
     app = web.Application(
-        middlewares=[error_middleware, auth_middleware(auth)], client_max_size=MAX_BODY_BYTES
+        middlewares=[error_middleware, cross_site_middleware(origins), auth_middleware(auth)],
+        client_max_size=MAX_BODY_BYTES,
     )
+    app.on_response_prepare.append(security_headers)
+    app.on_startup.append(_quiet_accept_errors)
     store = create_store(config.mongo_url, config.sqlite_path)
     hub = DeviceHub(store)
-    recorder = Recorder(hub)
+    recorder = Recorder(hub, config)
     app[CONFIG] = config
     app[AUTH] = auth
     app[STORE] = store
     app[HUB] = hub
     app[RECORDER] = recorder
-    app[MEDIA] = MediaCache(config.data_dir / "media", hub)
+    app[MEDIA] = MediaCache(config.data_dir / "media", hub, max_bytes=config.max_media_bytes)
+    app[ALERTS] = _alert_engine(config, hub)
 
-    sio = _socketio_server(config)
+    sio = _socketio_server(config, origins)
     app[SIO] = sio
-    live = LiveNamespace(hub, auth)
+    live = LiveNamespace(hub, auth, max_browsers=config.max_browsers)
     devices_ns = DevicesNamespace(
         recorder, config.device_tokens, request_timeout_s=config.request_timeout_s
+    )
+    app[GUARD] = PreAuthGuard(
+        sio,
+        max_pending=config.max_unauthenticated,
+        deadline_s=config.auth_timeout_s,
+        logger=_LOGGER,
+        # A daemon dialling out connects first and proves its token after (protocol 2).
+        proven=lambda namespace, sid: namespace != DEVICES_NAMESPACE or devices_ns.proven(sid),
     )
     sio.register_namespace(live)
     sio.register_namespace(devices_ns)
@@ -76,11 +103,13 @@ def create_app(config: WebConfig) -> web.Application:
 
         attach_scaleout(app, config.redis_url)
 
-    for module in (meta, session, devices, history, control):
+    for module in (meta, session, devices, history, control, alerts):
         app.router.add_routes(module.routes)
     _add_pages(app)
 
     app.cleanup_ctx.append(_store_ctx)
+    if app[ALERTS] is not None:
+        app.cleanup_ctx.append(_alerts_ctx)  # after the store: it knows the devices
     app.cleanup_ctx.append(_links_ctx)
     if config.retention_days is not None:
         app.cleanup_ctx.append(_retention_ctx)
@@ -94,7 +123,33 @@ def create_app(config: WebConfig) -> web.Application:
     return app
 
 
-def _socketio_server(config: WebConfig) -> socketio.AsyncServer:
+def _alert_engine(config: WebConfig, hub: DeviceHub) -> AlertEngine | None:
+    if not config.alerts.enabled:
+        return None
+    from .alerts.notifier import AppriseNotifier
+
+    try:
+        notifier = AppriseNotifier(config.alerts.targets)
+    except ValueError as err:
+        raise ConfigError(f"alerts: {err}") from err
+    engine = AlertEngine(config.alerts, hub, notifier, known_start_offline=config.redis_url is None)
+    hub.add_listener(engine)
+    return engine
+
+
+async def _alerts_ctx(app: web.Application) -> AsyncIterator[None]:
+    engine = app[ALERTS]
+    assert engine is not None
+    await engine.start()
+    yield
+    await engine.stop()
+
+
+async def _quiet_accept_errors(app: web.Application) -> None:
+    throttle_accept_errors(asyncio.get_running_loop(), _LOGGER)
+
+
+def _socketio_server(config: WebConfig, origins: OriginPolicy) -> socketio.AsyncServer:
     manager = None
     if config.redis_url:
         # /live broadcasts and dial-out requests then reach every service process.
@@ -102,9 +157,10 @@ def _socketio_server(config: WebConfig) -> socketio.AsyncServer:
     return socketio.AsyncServer(
         async_mode="aiohttp",
         client_manager=manager,
-        # Pages are served by this service: same origin only.
-        cors_allowed_origins=[],
-        max_http_buffer_size=64 * 1024,
+        # Pages are served by this service: same origin (plus any configured).
+        # A callable, because ``[]`` would switch python-engineio's check off.
+        cors_allowed_origins=origins.socketio_check,
+        max_http_buffer_size=DEVICE_PACKET_BYTES,
     )
 
 
@@ -171,6 +227,7 @@ async def _links_ctx(app: web.Application) -> AsyncIterator[None]:
     # A daemon with its own (self-signed) certificate gets a session that trusts it.
     sessions = [session]
     links = []
+    pins = DevicePins(config.data_dir, config.daemons)
     for daemon in config.daemons:
         context = client_ssl_context(daemon)
         link_session = session
@@ -179,7 +236,11 @@ async def _links_ctx(app: web.Application) -> AsyncIterator[None]:
             sessions.append(link_session)
         links.append(
             DialInLink(
-                daemon, app[RECORDER], link_session, request_timeout_s=config.request_timeout_s
+                daemon,
+                app[RECORDER],
+                link_session,
+                pins,
+                request_timeout_s=config.request_timeout_s,
             )
         )
     for link in links:

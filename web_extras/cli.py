@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .config import ConfigError, WebConfig, load_config, server_ssl_context
+from .config import ConfigError, WebConfig, check_secrets, load_config, server_ssl_context
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,21 +30,59 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="T",
-        help="token of the matching --daemon (one for all, or one per --daemon)",
+        help="token of the matching --daemon (one for all, or one per --daemon); "
+        "prefer --daemon-token-file",
+    )
+    parser.add_argument(
+        "--daemon-token-file",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="file holding the token of the matching --daemon (or BEERPI_DAEMON_TOKEN)",
     )
     parser.add_argument(
         "--device-token",
         action="append",
         default=[],
         metavar="ID=T",
-        help="accept dial-out from device ID with token T",
+        help="accept dial-out from device ID with token T (prefer --device-tokens-file)",
+    )
+    parser.add_argument(
+        "--device-tokens-file",
+        type=Path,
+        metavar="FILE",
+        help='TOML file of dial-out devices and their tokens: "ID" = "TOKEN" per line',
     )
     parser.add_argument("--redis-url", help="share live traffic between processes via Redis")
     parser.add_argument("--user", help="login name for the pages")
-    parser.add_argument("--password-file", type=Path, help="file holding the password (or hash)")
-    parser.add_argument("--api-token", help="bearer token for scripts")
     parser.add_argument(
-        "--public-read", action="store_true", default=None, help="reads need no login"
+        "--password-file",
+        type=Path,
+        help="file holding the password or its hash (or BEERPI_WEB_PASSWORD)",
+    )
+    parser.add_argument("--api-token", help="bearer token for scripts (prefer --api-token-file)")
+    parser.add_argument(
+        "--api-token-file", type=Path, help="file holding the API token (or BEERPI_API_TOKEN)"
+    )
+    parser.add_argument(
+        "--public-read",
+        action="store_true",
+        default=None,
+        help="readings and live state need no login",
+    )
+    parser.add_argument(
+        "--public-details",
+        action="store_true",
+        default=None,
+        help="with --public-read, also photos, videos, fault messages and versions",
+    )
+    parser.add_argument(
+        "--allowed-origin",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="another web origin whose pages may use the API and /live (e.g. a proxy's URL)",
     )
     parser.add_argument("--tls-cert", type=Path, help="serve HTTPS with this certificate")
     parser.add_argument("--tls-key", type=Path, help="the certificate's private key")
@@ -59,14 +97,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _per_daemon(values: list[Any], daemons: int, flag: str) -> list[Any]:
+    """One value for every --daemon, or one each; none leaves it to the environment."""
+    if not values:
+        return [None] * daemons
+    if len(values) not in (1, daemons):
+        raise ConfigError(f"give one {flag}, or one per --daemon")
+    return values * daemons if len(values) == 1 else values
+
+
 def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
-    if args.daemon_token and len(args.daemon_token) not in (1, len(args.daemon)):
-        raise ConfigError("give one --daemon-token, or one per --daemon")
-    if args.daemon and not args.daemon_token:
-        raise ConfigError("--daemon needs --daemon-token")
-    tokens = (
-        args.daemon_token * len(args.daemon) if len(args.daemon_token) == 1 else args.daemon_token
-    )
+    if args.daemon_token and args.daemon_token_file:
+        raise ConfigError("give --daemon-token or --daemon-token-file, not both")
+    if args.api_token is not None and args.api_token_file is not None:
+        raise ConfigError("give --api-token or --api-token-file, not both")
+    tokens = _per_daemon(args.daemon_token, len(args.daemon), "--daemon-token")
+    token_files = _per_daemon(args.daemon_token_file, len(args.daemon), "--daemon-token-file")
+    daemons = []
+    for url, token, token_file in zip(args.daemon, tokens, token_files, strict=True):
+        link: dict[str, Any] = {"url": url}
+        if token is not None:
+            link["token"] = token
+        if token_file is not None:
+            link["token_file"] = str(token_file)
+        daemons.append(link)
     device_tokens: dict[str, str] = {}
     for item in args.device_token:
         device, sep, token = item.partition("=")
@@ -79,14 +133,19 @@ def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
         "data_dir": None if args.data_dir is None else str(args.data_dir),
         "mongo_url": args.mongo_url,
         "db": None if args.db is None else str(args.db),
-        "daemons": [{"url": u, "token": t} for u, t in zip(args.daemon, tokens, strict=True)]
-        or None,
+        "daemons": daemons or None,
         "device_tokens": device_tokens or None,
+        "device_tokens_file": None
+        if args.device_tokens_file is None
+        else str(args.device_tokens_file),
         "redis_url": args.redis_url,
         "user": args.user,
         "password_file": None if args.password_file is None else str(args.password_file),
         "api_token": args.api_token,
+        "api_token_file": None if args.api_token_file is None else str(args.api_token_file),
         "public_read": args.public_read,
+        "public_details": args.public_details,
+        "allowed_origins": args.allowed_origin or None,
         "retention_days": args.retention_days,
         "tls_cert": None if args.tls_cert is None else str(args.tls_cert),
         "tls_key": None if args.tls_key is None else str(args.tls_key),
@@ -101,6 +160,7 @@ def parse(argv: list[str] | None = None) -> tuple[WebConfig, str]:
 def main(argv: list[str] | None = None) -> int:
     try:
         config, log_level = parse(argv)
+        check_secrets(config)  # before the slow imports: a weak token fails fast
     except ConfigError as err:
         print(f"beerpi-web: {err}", file=sys.stderr)
         return 2
@@ -109,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     from aiohttp import web
 
-    from .app import create_app
+    from .app import IDLE_TIMEOUT_S, create_app
 
     try:
         app = create_app(config)
@@ -128,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
         ssl_context=tls,
         print=None,
         handler_cancellation=True,
+        # An idle connection (one that sends no request) is closed this soon.
+        keepalive_timeout=IDLE_TIMEOUT_S,
     )
     return 0
 

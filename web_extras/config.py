@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import os
+import re
 import ssl
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Self
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from beerpi_guard.origins import check_origins
+from beerpi_guard.tokens import WeakSecretError, check_token, read_secret_file, resolve_secret
+
+from .alerts.settings import AlertsConfig
+
 Port = Annotated[int, Field(ge=1, le=65535)]
 Seconds = Annotated[float, Field(gt=0, le=86_400 * 365, allow_inf_nan=False)]
+# What a device id may look like: it names files, URLs and log lines.
+DEVICE_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
 class ConfigError(ValueError):
@@ -27,7 +37,12 @@ class DaemonLink(_Section):
     """A daemon the service dials in to (``ws://HOST:PORT``; ``wss://`` for TLS)."""
 
     url: str
-    token: Annotated[str, Field(min_length=1)]
+    # The daemon's token, or a file holding it (BEERPI_DAEMON_TOKEN is the fallback).
+    token: str = ""
+    token_file: Path | None = None
+    # The only device this entry links (proven in the handshake); learned at the
+    # first connect and kept in <data_dir>/daemon-pins.json when not given.
+    device_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")] | None = None
     # For a wss:// daemon with a self-signed certificate: the certificate (or CA) to trust.
     ca_file: Path | None = None
 
@@ -62,13 +77,34 @@ class WebConfig(_Section):
     mongo_url: str | None = None
     db: Path | None = None
     daemons: list[DaemonLink] = Field(default_factory=list)
-    # Dial-out: device id -> the token that device must present on /devices.
+    # Dial-out: device id -> the token that device must present on /devices; or a
+    # TOML file of such pairs (kept out of a config file others may read).
     device_tokens: dict[str, Annotated[str, Field(min_length=1)]] = Field(default_factory=dict)
+    device_tokens_file: Path | None = None
     redis_url: str | None = None
     user: str | None = None
+    # The password (or its scrypt hash) in a file, or in BEERPI_WEB_PASSWORD.
     password_file: Path | None = None
-    api_token: Annotated[str, Field(min_length=8)] | None = None
+    # Bearer token for scripts: api_token, api_token_file or BEERPI_API_TOKEN.
+    api_token: str | None = None
+    api_token_file: Path | None = None
+    # Readings and live state without a login; photos, videos, fault messages and
+    # versions still need one unless public_details is also set.
     public_read: bool = False
+    public_details: bool = False
+    # Web pages of other origins (a reverse proxy's public URL when it does not
+    # pass Host on, Home Assistant) allowed to use the API and /live from a browser.
+    allowed_origins: list[str] = Field(default_factory=list)
+    # Connections that have not authenticated: at most this many at once, each
+    # closed if it has not authenticated within auth_timeout_s.
+    max_unauthenticated: Annotated[int, Field(ge=1, le=100_000)] = 128
+    auth_timeout_s: Annotated[float, Field(gt=0, le=60, allow_inf_nan=False)] = 5.0
+    max_browsers: Annotated[int, Field(ge=1, le=1_000_000)] = 2000
+    # What one device may send (beyond it gets a clear error in the log; the link stays).
+    max_media_bytes: Annotated[int, Field(ge=1024, le=2**34)] = 256 * 2**20
+    max_readings_per_minute: Annotated[int, Field(ge=10, le=10_000_000)] = 12_000
+    max_probes_per_device: Annotated[int, Field(ge=1, le=1000)] = 32
+    max_events_per_minute: Annotated[int, Field(ge=1, le=100_000)] = 120
     session_max_age_s: Seconds = 30 * 86_400
     request_timeout_s: Seconds = 10.0
     # Raw readings older than this many days are rolled up into hourly
@@ -77,6 +113,21 @@ class WebConfig(_Section):
     # Serve HTTPS/WSS with this certificate and key.
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    # Notifications through Apprise ([alerts]; see web_extras/alerts/settings.py).
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        return check_origins(value)
+
+    @field_validator("device_tokens")
+    @classmethod
+    def _device_ids(cls, value: dict[str, str]) -> dict[str, str]:
+        for device in value:
+            if not DEVICE_ID.fullmatch(device):
+                raise ValueError(f"device id {device[:80]!r} must match {DEVICE_ID.pattern}")
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -84,8 +135,10 @@ class WebConfig(_Section):
             raise ValueError("tls_cert and tls_key go together")
         if self.mongo_url and self.db is not None:
             raise ValueError("give either mongo_url or db (SQLite), not both")
-        if (self.user is None) != (self.password_file is None):
-            raise ValueError("user and password_file go together")
+        if self.password_file is not None and self.user is None:
+            raise ValueError("password_file needs user")
+        if self.public_details and not self.public_read:
+            raise ValueError("public_details needs public_read")
         return self
 
     @property
@@ -120,8 +173,16 @@ def client_ssl_context(link: DaemonLink) -> ssl.SSLContext | None:
         raise ConfigError(f"cannot load {link.ca_file} for {link.url}: {err}") from err
 
 
-def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> WebConfig:
-    """Read the TOML file (if any), let non-None overrides win, validate."""
+def load_config(
+    path: Path | None,
+    overrides: dict[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> WebConfig:
+    """Read the TOML file (if any), let non-None overrides win, validate.
+
+    Secrets given as files or in the environment are read here, so the rest of
+    the service sees ``api_token``, ``device_tokens`` and each daemon's ``token``.
+    """
     data: dict[str, Any] = {}
     source = "command line"
     if path is not None:
@@ -137,17 +198,74 @@ def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> W
     for key, value in (overrides or {}).items():
         if value is None:
             continue
-        if key in ("daemons",):  # lists from the command line add to the file's
+        if key in ("daemons", "allowed_origins"):  # command-line lists add to the file's
             data[key] = [*data.get(key, []), *value]
         elif key == "device_tokens":
             data[key] = {**data.get(key, {}), **value}
         else:
             data[key] = value
     try:
-        return WebConfig.model_validate(data)
+        config = WebConfig.model_validate(data)
     except ValidationError as err:
-        lines = [f"invalid configuration ({source}):"]
-        for problem in err.errors():
-            where = ".".join(str(part) for part in problem["loc"]) or "(top level)"
-            lines.append(f"  {where}: {problem['msg']}")
-        raise ConfigError("\n".join(lines)) from None
+        raise ConfigError(_describe(err, source)) from None
+    try:
+        return _with_secrets(config, os.environ if environ is None else environ, source)
+    except WeakSecretError as err:
+        raise ConfigError(str(err)) from None
+
+
+def _describe(err: ValidationError, source: str) -> str:
+    lines = [f"invalid configuration ({source}):"]
+    for problem in err.errors():
+        where = ".".join(str(part) for part in problem["loc"]) or "(top level)"
+        lines.append(f"  {where}: {problem['msg']}")
+    return "\n".join(lines)
+
+
+def _with_secrets(config: WebConfig, environ: Mapping[str, str], source: str) -> WebConfig:
+    daemons = []
+    for i, link in enumerate(config.daemons):
+        token = resolve_secret(
+            f"daemons[{i}].token", link.token, link.token_file, "BEERPI_DAEMON_TOKEN", environ
+        )
+        if not token:
+            raise ConfigError(
+                f"daemons[{i}] ({link.url}) needs its token: token_file, "
+                "--daemon-token-file or BEERPI_DAEMON_TOKEN"
+            )
+        daemons.append(link.model_copy(update={"token": token, "token_file": None}))
+    device_tokens = dict(config.device_tokens)
+    if config.device_tokens_file is not None:
+        text = read_secret_file(config.device_tokens_file, "device_tokens_file")
+        try:
+            from_file = WebConfig.model_validate({"device_tokens": tomllib.loads(text)})
+        except tomllib.TOMLDecodeError as err:
+            raise ConfigError(f"{config.device_tokens_file} is not valid TOML: {err}") from None
+        except ValidationError as err:
+            raise ConfigError(_describe(err, str(config.device_tokens_file))) from None
+        device_tokens.update(from_file.device_tokens)
+    api_token = resolve_secret(
+        "api_token", config.api_token, config.api_token_file, "BEERPI_API_TOKEN", environ
+    )
+    return config.model_copy(
+        update={
+            "daemons": daemons,
+            "device_tokens": device_tokens,
+            "device_tokens_file": None,
+            "api_token": api_token,
+            "api_token_file": None,
+        }
+    )
+
+
+def check_secrets(config: WebConfig) -> None:
+    """Refuse to start with a weak token anywhere (ConfigError says how to make one)."""
+    try:
+        if config.api_token is not None:
+            check_token("api_token", config.api_token)
+        for i, link in enumerate(config.daemons):
+            check_token(f"the token of daemons[{i}] ({link.url})", link.token)
+        for device, token in config.device_tokens.items():
+            check_token(f"the dial-out token of device {device}", token)
+    except WeakSecretError as err:
+        raise ConfigError(str(err)) from None

@@ -2,6 +2,10 @@
 
 ``ReconnectLogic`` keeps the link up; after every (re)connect the recorder
 catches up from the stored cursor, so a restart or a network cut loses nothing.
+The link accepts only the device its entry pins (pins.py), proven in the
+protocol 2 handshake before anything is sent; another one is refused for good
+(``BeerPiWrongDeviceError`` stops the reconnect logic) and nothing it says is
+recorded.
 Pushes arrive through the client's synchronous listeners and are handed to
 one queue per link, so they are recorded in the order the daemon sent them.
 """
@@ -23,6 +27,7 @@ from beerpi_protocol.reconnect import ReconnectLogic
 
 from .config import DaemonLink
 from .ingest import Recorder
+from .pins import DevicePins
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -37,16 +42,19 @@ class DialInLink:
         config: DaemonLink,
         recorder: Recorder,
         session: aiohttp.ClientSession,
+        pins: DevicePins,
         *,
         request_timeout_s: float = 10.0,
         min_delay_s: float = 1.0,
     ) -> None:
         self.config = config
         self._recorder = recorder
+        self._pins = pins
         self.client = BeerPiClient(
             config.host,
             config.port,
             config.token,
+            device_id=pins.expected(config),
             session=session,
             use_ssl=config.tls,
             request_timeout=request_timeout_s,
@@ -60,6 +68,7 @@ class DialInLink:
             name=config.url,
         )
         self._device: str | None = None
+        self._stopping: asyncio.Task[None] | None = None
         self._jobs: asyncio.Queue[Job] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
         self.client.add_state_listener(lambda s: self._queue(self._on_state, s))
@@ -92,6 +101,11 @@ class DialInLink:
     async def _connected(self) -> None:
         device = self.client.device
         assert device is not None
+        # The id was proven in the handshake; pin it to this entry (first time only).
+        if not self._pins.learn(self.config, device.id):
+            self._device = None
+            self._stopping = asyncio.get_running_loop().create_task(self._reconnect.stop())
+            return
         self._device = device.id
         # The catch-up runs on the worker, ahead of any push queued after it.
         self._jobs.put_nowait(lambda: self._attach_and_catch_up())

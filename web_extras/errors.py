@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
@@ -13,11 +13,14 @@ _LOGGER = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.headers = dict(headers or {})
 
 
 def bad_request(message: str, code: str = "invalid_argument") -> ApiError:
@@ -43,6 +46,7 @@ _DAEMON_STATUS = {
     "unknown_media": 404,
     "relay_under_thermostat_control": 409,
     "relay_locked_out": 409,
+    "interlock": 409,
     "camera_unavailable": 409,
     "busy": 409,
     "rate_limited": 429,
@@ -56,8 +60,10 @@ def from_daemon(err: BeerPiRequestError | BeerPiConnectionError, device: str) ->
     return ApiError(status, err.code, err.message)
 
 
-def error_response(status: int, code: str, message: str) -> web.Response:
-    return web.json_response({"error": code, "message": message}, status=status)
+def error_response(
+    status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+) -> web.Response:
+    return web.json_response({"error": code, "message": message}, status=status, headers=headers)
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -68,7 +74,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except ApiError as err:
-        return error_response(err.status, err.code, err.message)
+        return error_response(err.status, err.code, err.message, err.headers)
     except web.HTTPException as err:
         if err.status < 400 or not request.path.startswith(("/api/", "/camera/")):
             raise
@@ -76,3 +82,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             err.status, "http_error"
         )
         return error_response(err.status, code, err.reason)
+    except (RecursionError, OverflowError) as err:
+        # Input too deep or too large for Python to take apart (nesting, a date
+        # past year 9999): the request's fault, so a 400, never a 500.
+        _LOGGER.info("%s %s: input out of range: %r", request.method, request.path, err)
+        return error_response(400, "invalid_argument", "the request holds a value out of range")

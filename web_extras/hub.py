@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from beerpi_protocol.errors import BeerPiConnectionError, BeerPiRequestError
 from beerpi_protocol.models import DeviceInfo, State
 
+from . import sanitize
 from .errors import device_offline, from_daemon, not_found
 from .store import Event, HistoryStore, StoredReading
 from .timefmt import iso, now
@@ -30,10 +31,6 @@ class DeviceLink(Protocol):
 
     async def call(self, request: str, payload: Mapping[str, Any]) -> dict[str, Any]:
         """The ``{"ok": true, ...}`` answer, or BeerPiRequestError/BeerPiConnectionError."""
-        ...
-
-    async def fetch(self, path: str) -> tuple[bytes, str]:
-        """A file on the daemon's HTTP port (BeerPiRequestError ``not_found`` if none)."""
         ...
 
 
@@ -87,8 +84,10 @@ class DeviceRecord:
 
 
 class DeviceHub:
-    def __init__(self, store: HistoryStore) -> None:
+    def __init__(self, store: HistoryStore, max_probes: int = 32) -> None:
         self.store = store
+        # Every device announcement and state passes ``sanitize`` on its way in.
+        self.max_probes = max_probes
         self._records: dict[str, DeviceRecord] = {}
         self._listeners: list[HubListener] = []
         self.remote: RemoteRouter | None = None
@@ -133,7 +132,15 @@ class DeviceHub:
     async def attach(
         self, device: str, link: DeviceLink, info: DeviceInfo | None = None
     ) -> DeviceRecord:
-        """Mark ``device`` online over ``link``; ``info`` None keeps what was known."""
+        """Mark ``device`` online over ``link``; ``info`` None keeps what was known.
+
+        InvalidDeviceData when the id is not one, or the announcement names another device.
+        """
+        sanitize.check_id(device, "device id")
+        if info is not None:
+            info = sanitize.device_info(info, max_probes=self.max_probes)
+            if info.id != device:
+                raise sanitize.InvalidDeviceData(f"{device} announced itself as {info.id}")
         record = self._records.setdefault(device, DeviceRecord(device))
         if record.link is not None and record.link is not link:
             _LOGGER.warning("device %s linked again (%s); the newest link wins", device, link.kind)
@@ -153,6 +160,8 @@ class DeviceHub:
         return True
 
     async def set_state(self, device: str, state: State) -> State | None:
+        sanitize.check_id(device, "device id")
+        state = sanitize.state(state, max_probes=self.max_probes)
         record = self._records.setdefault(device, DeviceRecord(device))
         previous, record.state, record.last_seen = record.state, state, now()
         await self._notify("state_changed", record)
@@ -191,15 +200,6 @@ class DeviceHub:
         except (BeerPiRequestError, BeerPiConnectionError) as err:
             raise from_daemon(err, device) from None
         raise device_offline(device)
-
-    async def fetch(self, device: str, path: str) -> tuple[bytes, str]:
-        record = await self.get(device)
-        if record.link is None:
-            raise device_offline(device)
-        try:
-            return await record.link.fetch(path)
-        except (BeerPiRequestError, BeerPiConnectionError) as err:
-            raise from_daemon(err, device) from None
 
 
 def _remote_record(device: str, described: Mapping[str, Any]) -> DeviceRecord:

@@ -5,30 +5,49 @@ replay a batch but never skip one. A pushed page is stored only when it starts
 right after the stored cursor; otherwise (a push was missed, the service was
 away) the recorder catches up with ``readings_since`` from the stored cursor.
 One lock per device keeps a push and a catch-up from interleaving.
+
+A device is hostile until proven otherwise (``sanitize``), and it gets an
+allowance: at most ``PAGE_LIMIT`` readings per batch (a bigger push is fetched
+in pages instead), a number of readings and of events per minute, and a number
+of distinct probes. Beyond it the excess is not stored and a warning says so
+(once a minute per device); the link stays up, and the readings wait in the
+daemon's outbox until the allowance lets them in, so an honest daemon that
+was offline for long still loses nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from beerpi_guard.logthrottle import ThrottledLog
 from beerpi_protocol.const import Request
 from beerpi_protocol.errors import BeerPiRequestError
 from beerpi_protocol.models import DeviceInfo, FaultInfo, MediaInfo, ReadingsPage, State
 
+from . import sanitize
 from .hub import DeviceHub, DeviceLink
+from .limits import PerMinute
 from .statediff import state_events
 from .store import Event, EventKind, LinkCursor, MediaKind, StoredReading
 from .store import MediaInfo as StoredMedia
 from .timefmt import now, parse_iso
 
+if TYPE_CHECKING:
+    from .config import WebConfig
+
 _LOGGER = logging.getLogger(__name__)
 
-PAGE_LIMIT = 1000
+# Readings per batch: a page of 500 is about 47 KiB of JSON, under the 64 KiB a
+# socket.io packet may carry (a dial-out daemon's answer of 1000 was cut off,
+# and with it the link, so a long catch-up never finished).
+PAGE_LIMIT = 500
 # A daemon's outbox holds at most a few hundred thousand readings; this bounds a
 # catch-up even if a broken daemon kept answering ``more``.
 MAX_CATCH_UP_PAGES = 10_000
@@ -53,19 +72,57 @@ def _stamp(text: str | None) -> datetime:
     return now()
 
 
+@dataclass(frozen=True)
+class IngestLimits:
+    """What one device may send; the defaults are WebConfig's."""
+
+    max_probes_per_device: int = 32
+    max_readings_per_minute: int = 12_000
+    max_events_per_minute: int = 120
+
+    @classmethod
+    def of(cls, config: WebConfig) -> IngestLimits:
+        return cls(
+            max_probes_per_device=config.max_probes_per_device,
+            max_readings_per_minute=config.max_readings_per_minute,
+            max_events_per_minute=config.max_events_per_minute,
+        )
+
+
+class OverAllowance(Exception):
+    """A device sent more than its allowance; nothing of it was stored."""
+
+
 class Recorder:
-    def __init__(self, hub: DeviceHub) -> None:
+    def __init__(self, hub: DeviceHub, config: WebConfig | None = None) -> None:
         self.hub = hub
         self.store = hub.store
+        self.limits = IngestLimits() if config is None else IngestLimits.of(config)
+        hub.max_probes = self.limits.max_probes_per_device
+        # A catch-up page never holds more than a minute's allowance.
+        self._page_limit = min(PAGE_LIMIT, self.limits.max_readings_per_minute)
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._readings_allowance: dict[str, PerMinute] = {}
+        self._events_allowance: dict[str, PerMinute] = {}
+        self._probes: dict[str, set[str]] = {}
+        self._log = ThrottledLog(_LOGGER)
+
+    def _valid(self, device: str) -> bool:
+        if sanitize.is_id(device):
+            return True
+        self._log.warning("bad-id", "ignoring data for the invalid device id %r", device[:80])
+        return False
 
     # -- connection ----------------------------------------------------------
 
     async def connected(self, device: str, link: DeviceLink, info: DeviceInfo | None) -> None:
+        """Mark the device online; InvalidDeviceData (nothing attached) for a bad id."""
         await self.hub.attach(device, link, info)
         await self._event(Event(device, now(), EventKind.CONNECTED, {"link": link.kind}))
 
     async def disconnected(self, device: str, link: DeviceLink) -> None:
+        if not self._valid(device):
+            return
         if await self.hub.detach(device, link):
             await self._event(Event(device, now(), EventKind.DISCONNECTED, {"link": link.kind}))
 
@@ -73,6 +130,8 @@ class Recorder:
 
     async def catch_up(self, device: str, link: DeviceLink) -> int:
         """Fetch every reading after the stored cursor; returns how many were new."""
+        if not self._valid(device):
+            return 0
         async with self._locks[device]:
             return await self._catch_up(device, link)
 
@@ -82,7 +141,7 @@ class Recorder:
         for _ in range(MAX_CATCH_UP_PAGES):
             try:
                 answer = await link.call(
-                    Request.READINGS_SINCE.value, {"cursor": cursor, "limit": PAGE_LIMIT}
+                    Request.READINGS_SINCE.value, {"cursor": cursor, "limit": self._page_limit}
                 )
             except BeerPiRequestError as err:
                 if err.code != "invalid_argument" or cursor is None:
@@ -92,19 +151,47 @@ class Recorder:
                 _LOGGER.warning("%s: cursor %s unknown to the daemon; refetching", device, cursor)
                 cursor = None
                 continue
-            page = ReadingsPage.from_dict(answer)
+            page = self._at_most_a_page(device, ReadingsPage.from_dict(answer))
             if page.gap:
                 await self._event(Event(device, now(), EventKind.GAP, {"after_cursor": cursor}))
-            added += await self._store_page(device, page)
+            try:
+                added += await self._store_page(device, page)
+            except OverAllowance as err:
+                self._log.warning(f"allowance:{device}", "%s: %s; catching up later", device, err)
+                break
             cursor = page.cursor if page.cursor is not None else cursor
             if not page.more or not page.readings:
                 break
         return added
 
+    def _at_most_a_page(self, device: str, page: ReadingsPage) -> ReadingsPage:
+        """A page cut to the page limit, its cursor moved back to the last reading kept."""
+        if len(page.readings) <= self._page_limit:
+            return page
+        self._log.warning(
+            f"page:{device}",
+            "%s answered %d readings for a page of %d; keeping %d",
+            device,
+            len(page.readings),
+            self._page_limit,
+            self._page_limit,
+        )
+        kept = page.readings[: self._page_limit]
+        return dataclasses.replace(page, readings=kept, cursor=str(kept[-1].seq), more=True)
+
     async def pushed(self, device: str, page: ReadingsPage, link: DeviceLink) -> int:
         """A ``readings`` push: store it if it follows the cursor, else catch up."""
-        if not page.readings:
+        if not page.readings or not self._valid(device):
             return 0
+        if len(page.readings) > self._page_limit:
+            self._log.warning(
+                f"batch:{device}",
+                "%s pushed %d readings at once (at most %d per batch); fetching them in pages",
+                device,
+                len(page.readings),
+                self._page_limit,
+            )
+            return await self.catch_up(device, link)
         async with self._locks[device]:
             last = _seq_of(await self.store.get_cursor(device))
             fresh = ReadingsPage(
@@ -114,7 +201,13 @@ class Recorder:
             if not fresh.readings:
                 return 0  # already stored (a catch-up got there first)
             if last >= 0 and fresh.readings[0].seq == last + 1:
-                return await self._store_page(device, fresh)
+                try:
+                    return await self._store_page(device, fresh)
+                except OverAllowance as err:
+                    self._log.warning(
+                        f"allowance:{device}", "%s: %s; catching up later", device, err
+                    )
+                    return 0
             _LOGGER.info(
                 "%s: push starts at seq %d, stored cursor is %d; catching up",
                 device,
@@ -126,10 +219,22 @@ class Recorder:
     async def _store_page(self, device: str, page: ReadingsPage) -> int:
         readings = []
         for reading in page.readings:
+            if not await self._probe_allowed(device, reading.probe):
+                continue
             try:
                 readings.append(StoredReading.from_protocol(device, reading))
-            except ValueError as err:
-                _LOGGER.warning("%s: skipping unreadable reading %r: %s", device, reading, err)
+            except (ValueError, OverflowError) as err:
+                self._log.warning(
+                    f"unreadable:{device}", "%s: skipping an unreadable reading: %s", device, err
+                )
+        allowance = self._readings_allowance.get(device)
+        if allowance is None:
+            allowance = PerMinute(self.limits.max_readings_per_minute)
+            self._readings_allowance[device] = allowance
+        if not allowance.take(len(readings)):
+            raise OverAllowance(
+                f"more than {self.limits.max_readings_per_minute} readings a minute"
+            )
         cursor = LinkCursor(device, page.cursor) if page.cursor is not None else None
         added = await self.store.add_readings(readings, cursor=cursor)
         self.hub.touch(device)
@@ -137,19 +242,61 @@ class Recorder:
             await self.hub.readings_added(device, readings)
         return added
 
+    async def _probe_allowed(self, device: str, probe: str) -> bool:
+        """A valid probe id, and within the device's number of probes."""
+        if not sanitize.is_id(probe):
+            self._log.warning(f"probe-id:{device}", "%s: refusing probe id %r", device, probe[:80])
+            return False
+        known = self._probes.get(device)
+        if known is None:
+            known = set(await self.store.probes(device))
+            self._probes[device] = known
+        if probe in known:
+            return True
+        if len(known) >= self.limits.max_probes_per_device:
+            self._log.warning(
+                f"probes:{device}",
+                "%s: refusing readings of probe %s: it already has %d probes (the most allowed)",
+                device,
+                probe,
+                len(known),
+            )
+            return False
+        known.add(probe)
+        return True
+
     # -- state, faults, media ------------------------------------------------
 
     async def state(self, device: str, state: State) -> None:
+        if not self._valid(device):
+            return
+        state = sanitize.state(state, max_probes=self.limits.max_probes_per_device)
         previous = await self.hub.set_state(device, state)
         for event in state_events(device, previous, state):
             await self._event(event)
 
     async def fault(self, device: str, fault: FaultInfo) -> None:
+        if not self._valid(device):
+            return
+        fault = sanitize.fault(fault)
         kind = EventKind.FAULT_RAISED if fault.active else EventKind.FAULT_CLEARED
         await self._event(Event(device, _stamp(fault.since), kind, fault.to_dict()))
 
-    async def media(self, device: str, media: MediaInfo, *, announce: bool) -> StoredMedia | None:
-        """Record a photo/video; ``announce`` (a ``photo`` push) also adds a timeline event."""
+    async def media(
+        self, device: str, media: MediaInfo, *, announce: bool, record: bool = True
+    ) -> StoredMedia | None:
+        """Record a photo/video; ``announce`` (a ``photo`` push) also adds a timeline event.
+
+        ``record=False`` only reads it: a video being recorded is listed once its
+        ``photo`` push says the file is ready, so no page shows a file that is not there.
+        """
+        if not self._valid(device):
+            return None
+        try:
+            media = sanitize.media(media)
+        except sanitize.InvalidDeviceData as err:
+            self._log.warning(f"media:{device}", "%s: refusing media: %s", device, err)
+            return None
         try:
             stored = StoredMedia(
                 device=device,
@@ -163,6 +310,8 @@ class Recorder:
         except ValueError as err:
             _LOGGER.warning("%s: unreadable media %r: %s", device, media, err)
             return None
+        if not record:
+            return stored
         await self.store.add_media(stored)
         if announce:
             kind = EventKind.VIDEO if stored.kind is MediaKind.VIDEO else EventKind.PHOTO
@@ -170,6 +319,19 @@ class Recorder:
         return stored
 
     async def _event(self, event: Event) -> None:
+        allowance = self._events_allowance.get(event.device)
+        if allowance is None:
+            allowance = PerMinute(self.limits.max_events_per_minute)
+            self._events_allowance[event.device] = allowance
+        if not allowance.take():
+            self._log.warning(
+                f"events:{event.device}",
+                "%s: dropping events beyond %d a minute (latest: %s)",
+                event.device,
+                self.limits.max_events_per_minute,
+                event.kind,
+            )
+            return
         await self.store.add_event(event)
         await self.hub.event_added(event)
 

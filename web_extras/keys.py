@@ -8,6 +8,9 @@ import aiohttp
 from aiohttp import web
 
 if TYPE_CHECKING:
+    from beerpi_guard.preauth import PreAuthGuard
+
+    from .alerts.engine import AlertEngine
     from .auth import Auth
     from .config import WebConfig
     from .hub import DeviceHub
@@ -24,3 +27,6 @@ MEDIA: web.AppKey[MediaCache] = web.AppKey("media")
 # python-socketio's AsyncServer (untyped library).
 SIO: web.AppKey[Any] = web.AppKey("sio")
 HTTP: web.AppKey[aiohttp.ClientSession] = web.AppKey("http_session")
+# None when no alert target is configured.
+ALERTS: web.AppKey[AlertEngine | None] = web.AppKey("alerts")
+GUARD: web.AppKey[PreAuthGuard] = web.AppKey("preauth_guard")

@@ -5,16 +5,20 @@ unless reads are public. On connect a browser gets ``devices`` (the list
 ``GET /api/devices`` answers) and then the pushes as they happen. With Redis,
 emits reach the browsers of every service process.
 
-Subscriptions: ``state`` and ``readings`` are the heavy pushes (each device sends
-a state about once a second), so a browser may ``emit("watch", {"devices":
-[id, ...]})`` to get them only for those devices, or ``{"devices": "all"}`` for
-every device. The ack is ``{"ok": true, "devices": [...] | "all"}`` or ``{"ok":
-false, "error": "invalid_argument", "message": ...}``. Unknown ids are allowed
-(a page may wait for a device to come online); at most ``MAX_WATCHED`` ids. A
-browser that never sends ``watch`` gets every device, as before. ``devices``,
-``device`` (online/offline) and ``event`` pushes always go to every browser.
-Each watched device is a socket.io room ``device:<id>``; "all" is the room
-``watch:all``, so with the Redis manager this works across processes.
+Subscriptions: ``state``, ``readings`` and ``event`` go only to the browsers
+watching that device. A browser may ``emit("watch", {"devices": [id, ...]})``
+to get them only for those devices, or ``{"devices": "all"}`` for every device.
+The ack is ``{"ok": true, "devices": [...] | "all"}`` or ``{"ok": false,
+"error": "invalid_argument", "message": ...}``. Unknown ids are allowed (a page
+may wait for a device to come online); at most ``MAX_WATCHED`` ids. A browser
+that never sends ``watch`` watches every device. ``devices`` and ``device``
+(online/offline) pushes go to every browser. Each watched device is a
+socket.io room ``device:<id>``; "all" is the room ``watch:all``, so with the
+Redis manager this works across processes.
+
+Under ``public_read`` a browser without a login is a public reader: it is kept
+in rooms of its own (``public:`` before each name) and gets the pushes without
+photos, fault messages and versions (``publicview``).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import socketio
 
 from .auth import Auth
 from .hub import DeviceHub, DeviceRecord
+from .publicview import public_device, public_event, public_info, public_state
 from .store import Event, StoredReading
 from .timefmt import iso
 
@@ -36,6 +41,10 @@ _LOGGER = logging.getLogger(__name__)
 LIVE_NAMESPACE = "/live"
 ALL_ROOM = "watch:all"
 DEVICE_ROOM_PREFIX = "device:"
+PUBLIC = "public:"
+# Every full reader and every public reader, for the pushes that reach them all.
+FULL_READERS = "readers:full"
+PUBLIC_READERS = PUBLIC + "readers"
 MAX_WATCHED = 50
 MAX_DEVICE_ID = 128
 
@@ -80,32 +89,55 @@ def parse_watch(data: object) -> list[str] | Literal["all"]:
 
 
 class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
-    def __init__(self, hub: DeviceHub, auth: Auth) -> None:
+    def __init__(self, hub: DeviceHub, auth: Auth, *, max_browsers: int = 2000) -> None:
         super().__init__(LIVE_NAMESPACE)
         self._hub = hub
         self._auth = auth
+        self._max_browsers = max_browsers
+        # Browsers connected to this process, True for public readers.
+        self._browsers: dict[str, bool] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def _split(self) -> bool:
+        """True when some browsers may be public readers (they get their own pushes)."""
+        auth = self._auth
+        return auth.login_required and auth.public_read and not auth.public_details
 
     async def on_connect(
         self, sid: str, environ: Mapping[str, object], auth: object = None
     ) -> None:
-        if not self._auth.may_read(self._auth.environ_user(environ, auth)):
+        user = self._auth.environ_user(environ, auth)
+        if not self._auth.may_read(user):
             raise socketio.exceptions.ConnectionRefusedError("unauthorized")
+        if len(self._browsers) >= self._max_browsers:
+            _LOGGER.warning("refused a browser: %d are connected already", len(self._browsers))
+            raise socketio.exceptions.ConnectionRefusedError("busy")
+        public = not self._auth.sees_details(user)
+        self._browsers[sid] = public
+        prefix = PUBLIC if public else ""
+        await self.enter_room(sid, PUBLIC_READERS if public else FULL_READERS)
         # Until it sends "watch", a browser gets every device's state and readings.
-        await self.enter_room(sid, ALL_ROOM)
+        await self.enter_room(sid, prefix + ALL_ROOM)
         # The snapshot must follow socket.io's CONNECT packet, sent after this returns.
-        task = asyncio.create_task(self._welcome(sid))
+        task = asyncio.create_task(self._welcome(sid, public))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _welcome(self, sid: str) -> None:
+    async def on_disconnect(self, sid: str, reason: object = None) -> None:
+        self._browsers.pop(sid, None)
+
+    async def _welcome(self, sid: str, public: bool) -> None:
         for _ in range(200):  # bounded: 2 s
             if self.server.manager.is_connected(sid, LIVE_NAMESPACE):
                 break
             await asyncio.sleep(0.01)
         else:
             return
-        await self.emit("devices", await self._hub.all_json(), to=sid)
+        devices = await self._hub.all_json()
+        if public:
+            devices = [public_device(entry) for entry in devices]
+        await self.emit("devices", devices, to=sid)
 
     async def on_watch(self, sid: str, data: object = None) -> dict[str, Any]:
         """Replace what ``sid`` watches; answers the ack (see the module doc)."""
@@ -113,11 +145,14 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             wanted = parse_watch(data)
         except ValueError as err:
             return {"ok": False, "error": "invalid_argument", "message": str(err)}
+        prefix = PUBLIC if self._browsers.get(sid, True) else ""
         rooms = {ALL_ROOM} if wanted == "all" else {device_room(d) for d in wanted}
+        rooms = {prefix + room for room in rooms}
         current = {
             room
             for room in self.rooms(sid)
-            if room == ALL_ROOM or room.startswith(DEVICE_ROOM_PREFIX)
+            if room.removeprefix(PUBLIC) == ALL_ROOM
+            or room.removeprefix(PUBLIC).startswith(DEVICE_ROOM_PREFIX)
         }
         for room in current - rooms:
             await self.leave_room(sid, room)
@@ -125,35 +160,48 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             await self.enter_room(sid, room)
         return {"ok": True, "devices": wanted}
 
+    async def _push(
+        self, event: str, device: str, full: dict[str, Any], public: dict[str, Any] | None
+    ) -> None:
+        """``full`` to the logged-in watchers of ``device``, ``public`` to public ones."""
+        await self.emit(event, full, room=[ALL_ROOM, device_room(device)])
+        if self._split and public is not None:
+            rooms = [PUBLIC + ALL_ROOM, PUBLIC + device_room(device)]
+            await self.emit(event, public, room=rooms)
+
     # -- HubListener ---------------------------------------------------------
 
     async def device_changed(self, record: DeviceRecord) -> None:
-        await self.emit(
-            "device",
-            {
-                "device": record.id,
-                "online": record.online,
-                "info": None if record.info is None else record.info.to_dict(),
-            },
-        )
+        info = None if record.info is None else record.info.to_dict()
+        payload = {"device": record.id, "online": record.online, "info": info}
+        if not self._split:
+            await self.emit("device", payload)
+            return
+        await self.emit("device", payload, room=FULL_READERS)
+        await self.emit("device", {**payload, "info": public_info(info)}, room=PUBLIC_READERS)
 
     async def state_changed(self, record: DeviceRecord) -> None:
         if record.state is not None:
-            await self.emit(
+            state = record.state.to_dict()
+            await self._push(
                 "state",
-                {"device": record.id, "state": record.state.to_dict()},
-                room=[ALL_ROOM, device_room(record.id)],
+                record.id,
+                {"device": record.id, "state": state},
+                {"device": record.id, "state": public_state(state)},
             )
 
     async def readings_added(self, device: str, readings: Sequence[StoredReading]) -> None:
-        await self.emit(
-            "readings",
-            {"device": device, "readings": [reading_json(r) for r in readings]},
-            room=[ALL_ROOM, device_room(device)],
-        )
+        payload = {"device": device, "readings": [reading_json(r) for r in readings]}
+        await self._push("readings", device, payload, payload)
 
     async def event_added(self, event: Event) -> None:
-        await self.emit("event", {"device": event.device, "event": event_json(event)})
+        data = event_json(event)
+        await self._push(
+            "event",
+            event.device,
+            {"device": event.device, "event": data},
+            {"device": event.device, "event": public_event(data)},
+        )
 
     async def close(self) -> None:
         for task in list(self._tasks):

@@ -24,7 +24,7 @@ PAGES = {"/": "current.html", "/trend": "trend.html"}
 # the socket.io connection goes back to it as well.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
-    "connect-src 'self' ws: wss:; style-src 'self' 'unsafe-inline'; "
+    "connect-src 'self'; style-src 'self' 'unsafe-inline'; "
     "script-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'self'"
 )
 

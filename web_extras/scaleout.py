@@ -5,45 +5,50 @@
 - Which process holds which device: a Redis hash ``beerpi:devices`` (device id →
   its device payload, state and link kind), kept by the process that holds the
   link, so any process can list and describe every online device.
-- Commands: a dial-out daemon joins the room ``device:<id>`` on ``/devices``;
-  ``sio.call`` to that room goes through the Redis manager to the process that
-  holds the connection, and the acknowledgement comes back the same way.
-  A dial-in link is a client inside one process and is not reachable like that:
-  commands for it must reach that process (documented limitation).
+- Commands: each link's messages are sealed with a key only the process that
+  holds the link knows (protocol 2), so a command for a device linked to another
+  process goes to that process as a small request on its Redis channel
+  ``beerpi:calls:<process id>``; it runs the command on its link and publishes
+  the answer on the caller's channel. This works for dial-in and dial-out links.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
+import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
-import socketio
 from aiohttp import web
 
 from beerpi_protocol.client import ack_to_result
-from beerpi_protocol.errors import BeerPiConnectionError
+from beerpi_protocol.errors import BeerPiConnectionError, BeerPiRequestError
 
-from .dialout import DEVICES_NAMESPACE, device_room
-from .hub import DeviceRecord
-from .keys import CONFIG, HUB, SIO
+from .hub import DeviceHub, DeviceRecord
+from .keys import CONFIG, HUB
 from .store import Event, StoredReading
 
 _LOGGER = logging.getLogger(__name__)
 
 REGISTRY = "beerpi:devices"
+CALLS = "beerpi:calls:"
 
 
 class RedisRouter:
     """RemoteRouter and HubListener: publishes this process's devices, reaches others'."""
 
-    def __init__(self, redis: aioredis.Redis, sio: socketio.AsyncServer, timeout_s: float) -> None:
+    def __init__(self, redis: aioredis.Redis, hub: DeviceHub, timeout_s: float) -> None:
         self._redis = redis
-        self._sio = sio
+        self._hub = hub
         self._timeout_s = timeout_s
         self._mine: set[str] = set()
+        self.process = uuid.uuid4().hex
+        self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # -- RemoteRouter --------------------------------------------------------
 
@@ -62,21 +67,85 @@ class RedisRouter:
         described = await self.describe(device)
         if described is None:
             raise BeerPiConnectionError(f"{device} is not linked to any service process")
-        if described.get("link") != "dial-out":
-            raise BeerPiConnectionError(
-                f"{device} is linked by dial-in to another service process; send commands there"
-            )
+        process = described.get("process")
+        if not isinstance(process, str):
+            raise BeerPiConnectionError(f"{device} is linked to a process that takes no commands")
+        call_id = uuid.uuid4().hex
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._waiting[call_id] = future
+        message = {
+            "id": call_id,
+            "reply": self.process,
+            "device": device,
+            "request": request,
+            "payload": dict(payload),
+        }
         try:
-            ack = await self._sio.call(
-                request,
-                dict(payload),
-                to=device_room(device),
-                namespace=DEVICES_NAMESPACE,
-                timeout=self._timeout_s,
-            )
-        except socketio.exceptions.TimeoutError as err:
+            await self._redis.publish(CALLS + process, json.dumps(message))
+            async with asyncio.timeout(self._timeout_s):
+                answer = await future
+        except TimeoutError as err:
             raise BeerPiConnectionError(f"{request}: no answer within {self._timeout_s} s") from err
-        return ack_to_result(request, ack)
+        finally:
+            self._waiting.pop(call_id, None)
+        error = answer.get("connection_error")
+        if isinstance(error, str):
+            raise BeerPiConnectionError(error)
+        return ack_to_result(request, answer.get("answer"))
+
+    async def subscribe(self) -> Any:
+        """This process's call channel, subscribed before any device is published."""
+        pubsub = self._redis.pubsub()
+        await pubsub.subscribe(CALLS + self.process)
+        return pubsub
+
+    async def listen(self, pubsub: Any) -> None:
+        """Run commands other processes send for this process's links; take their answers."""
+        try:
+            async for message in pubsub.listen():
+                if message.get("type") != "message":
+                    continue
+                try:
+                    data = json.loads(message["data"])
+                except (ValueError, TypeError):
+                    continue
+                if not isinstance(data, dict):
+                    continue
+                future = self._waiting.get(str(data.get("reply_to")))
+                if future is not None:
+                    if not future.done():
+                        future.set_result(data)
+                elif "request" in data:
+                    task = asyncio.create_task(self._run(data))
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
+        finally:
+            await pubsub.aclose()
+
+    async def _run(self, message: dict[str, Any]) -> None:
+        device, request = str(message.get("device")), str(message.get("request"))
+        payload = message.get("payload")
+        record = self._hub.find(device)
+        answer: dict[str, Any]
+        if record is None or record.link is None:
+            answer = {"connection_error": f"{device} is no longer linked to that process"}
+        else:
+            try:
+                result = await record.link.call(
+                    request, payload if isinstance(payload, dict) else {}
+                )
+                answer = {"answer": result}
+            except BeerPiRequestError as err:
+                answer = {"answer": {"ok": False, "error": err.code, "message": err.message}}
+            except BeerPiConnectionError as err:
+                answer = {"connection_error": str(err)}
+        reply = {"reply_to": message.get("id"), **answer}
+        await self._redis.publish(CALLS + str(message.get("reply")), json.dumps(reply))
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
     # -- HubListener (this process's own links) ------------------------------
 
@@ -104,6 +173,7 @@ class RedisRouter:
             "device": None if record.info is None else record.info.to_dict(),
             "state": None if record.state is None else record.state.to_dict(),
             "link": record.link.kind,
+            "process": self.process,
         }
         await self._redis.hset(REGISTRY, record.id, json.dumps(value))
 
@@ -117,11 +187,17 @@ class RedisRouter:
 def attach_scaleout(app: web.Application, redis_url: str) -> None:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         redis = aioredis.from_url(redis_url)
-        router = RedisRouter(redis, app[SIO], app[CONFIG].request_timeout_s)
         hub = app[HUB]
+        router = RedisRouter(redis, hub, app[CONFIG].request_timeout_s)
         hub.remote = router
         hub.add_listener(router)
+        pubsub = await router.subscribe()
+        listener = asyncio.create_task(router.listen(pubsub), name="beerpi-scaleout-calls")
         yield
+        listener.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await listener
+        await router.close()
         try:
             await router.forget_mine()
         finally:

@@ -11,9 +11,18 @@ def iso(value: datetime) -> str:
 
 
 def parse_iso(text: str) -> datetime:
-    """An aware datetime; a time without an offset is taken as UTC."""
+    """An aware datetime in UTC; a time without an offset is taken as UTC.
+
+    ValueError for text that is not a time, or one that leaves the years 1-9999
+    in UTC (``9999-12-31T23:00-05:00``).
+    """
     value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{text[:40]!r} is out of range") from None
 
 
 def now() -> datetime:

@@ -10,7 +10,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .const import DOMAIN, PLATFORMS
-from .coordinator import BeerPiConfigEntry, BeerPiCoordinator
+from .coordinator import BeerPiConfigEntry, BeerPiCoordinator, async_delete_wrong_device_issue
 from .entity import device_info
 from .protocol.client import BeerPiClient
 from .services import async_setup_services
@@ -25,11 +25,12 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: BeerPiConfigEntry) -> bool:
-    """Connect to the daemon, then set up its entities."""
+    """Connect to the daemon (it must prove it is the entry's device), then set up entities."""
     client = BeerPiClient(
         entry.data[CONF_HOST],
         entry.data[CONF_PORT],
         entry.data[CONF_TOKEN],
+        device_id=entry.unique_id,
         session=async_get_clientsession(hass),
     )
     coordinator = BeerPiCoordinator(hass, entry, client)
@@ -47,3 +48,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: BeerPiConfigEntry) -> bo
 async def async_unload_entry(hass: HomeAssistant, entry: BeerPiConfigEntry) -> bool:
     """Unload the platforms; the link closes through ``entry.async_on_unload``."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: BeerPiConfigEntry) -> None:
+    """A removed entry leaves no repair issue behind."""
+    async_delete_wrong_device_issue(hass, entry)

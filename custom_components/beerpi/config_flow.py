@@ -1,4 +1,10 @@
-"""Config flow: host, port and token, tried before the entry is made."""
+"""Config flow: host, port and token, tried before the entry is made.
+
+The token never crosses the wire (protocol 2), and a daemon must prove the
+device id with it before the client sends anything: a known device found at a
+new address (zeroconf) moves its entry only once the new address proves the
+entry's device with the stored token; otherwise the user is asked.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
@@ -22,7 +28,12 @@ from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 from .const import DOMAIN
 from .protocol.client import BeerPiClient
 from .protocol.const import DEFAULT_PORT
-from .protocol.errors import BeerPiAuthError, BeerPiError, BeerPiProtocolVersionError
+from .protocol.errors import (
+    BeerPiAuthError,
+    BeerPiError,
+    BeerPiProtocolVersionError,
+    BeerPiWrongDeviceError,
+)
 from .protocol.models import DeviceInfo
 from .validation import vol
 
@@ -46,14 +57,22 @@ TOKEN_SCHEMA = vol.Schema({vol.Required(CONF_TOKEN): _TOKEN_SELECTOR})
 
 
 async def _async_try_connect(
-    flow: ConfigFlow, host: str, port: int, token: str
+    flow: ConfigFlow, host: str, port: int, token: str, device_id: str | None = None
 ) -> tuple[DeviceInfo | None, dict[str, str]]:
-    """Connect once to learn the device id; the errors map to the form's messages."""
-    client = BeerPiClient(host, port, token, session=async_get_clientsession(flow.hass))
+    """Connect once to learn (or, given ``device_id``, check) the device id.
+
+    The errors map to the form's messages. With ``device_id``, a daemon that
+    proves another id is refused before anything is sent to it.
+    """
+    client = BeerPiClient(
+        host, port, token, device_id=device_id, session=async_get_clientsession(flow.hass)
+    )
     try:
         device = await client.connect()
     except BeerPiAuthError:
         return None, {"base": "invalid_auth"}
+    except BeerPiWrongDeviceError:
+        return None, {"base": "wrong_device"}
     except BeerPiProtocolVersionError:
         return None, {"base": "unsupported_protocol"}
     except BeerPiError:
@@ -100,15 +119,82 @@ class BeerPiConfigFlow(ConfigFlow, domain=DOMAIN):
         self._name = discovery_info.name.split(".", 1)[0]
         device_id = discovery_info.properties.get("id")
         if device_id:
-            # Known daemon at a new address: follow it, and ask nothing.
             await self.async_set_unique_id(device_id)
-            self._abort_if_unique_id_configured(
-                updates={CONF_HOST: self._host, CONF_PORT: self._port}
-            )
+            entry = self.hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, device_id)
+            if entry is not None:
+                return await self._async_known_device_moved(entry)
         else:
             self._async_abort_entries_match({CONF_HOST: self._host, CONF_PORT: self._port})
         self.context["title_placeholders"] = {"name": self._name}
         return await self.async_step_zeroconf_confirm()
+
+    async def _async_known_device_moved(self, entry: ConfigEntry) -> ConfigFlowResult:
+        """A configured device announced at an address: follow it only once it proves itself.
+
+        Anyone can announce any id. The entry moves only when the new address proves
+        the entry's device id with the stored token (nothing is sent to it before);
+        otherwise the user is asked.
+        """
+        if (entry.data[CONF_HOST], entry.data[CONF_PORT]) == (self._host, self._port):
+            return self.async_abort(reason="already_configured")
+        device, _errors = await _async_try_connect(
+            self, self._host, self._port, entry.data[CONF_TOKEN], entry.unique_id
+        )
+        if device is not None:
+            self.hass.config_entries.async_update_entry(
+                entry, data={**entry.data, CONF_HOST: self._host, CONF_PORT: self._port}
+            )
+            if entry.disabled_by is None:
+                self.hass.config_entries.async_schedule_reload(entry.entry_id)
+            return self.async_abort(reason="already_configured")
+        _LOGGER.warning(
+            "%s:%s announces itself as %s but cannot prove it with the stored token; "
+            "the entry stays at %s:%s",
+            self._host,
+            self._port,
+            entry.title,
+            entry.data[CONF_HOST],
+            entry.data[CONF_PORT],
+        )
+        self.context["title_placeholders"] = {"name": entry.title}
+        return await self.async_step_zeroconf_moved()
+
+    async def async_step_zeroconf_moved(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask: move the entry to the announced address, if its token proves the device."""
+        entry = self.hass.config_entries.async_entry_for_domain_unique_id(
+            DOMAIN, self.unique_id or ""
+        )
+        if entry is None:
+            return self.async_abort(reason="already_configured")
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            device, errors = await _async_try_connect(
+                self, self._host, self._port, user_input[CONF_TOKEN], entry.unique_id
+            )
+            if device is not None:
+                return self.async_update_reload_and_abort(
+                    entry,
+                    data_updates={
+                        CONF_HOST: self._host,
+                        CONF_PORT: self._port,
+                        CONF_TOKEN: user_input[CONF_TOKEN],
+                    },
+                    reason="moved",
+                )
+        return self.async_show_form(
+            step_id="zeroconf_moved",
+            data_schema=TOKEN_SCHEMA,
+            description_placeholders={
+                "name": entry.title,
+                "host": self._host,
+                "port": str(self._port),
+                "old_host": str(entry.data[CONF_HOST]),
+                "old_port": str(entry.data[CONF_PORT]),
+            },
+            errors=errors,
+        )
 
     async def async_step_zeroconf_confirm(
         self, user_input: dict[str, Any] | None = None
@@ -154,8 +240,14 @@ class BeerPiConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             device, errors = await _async_try_connect(
-                self, entry.data[CONF_HOST], entry.data[CONF_PORT], user_input[CONF_TOKEN]
+                self,
+                entry.data[CONF_HOST],
+                entry.data[CONF_PORT],
+                user_input[CONF_TOKEN],
+                entry.unique_id,
             )
+            if errors.get("base") == "wrong_device":
+                return self.async_abort(reason="wrong_device")
             if device is not None:
                 await self.async_set_unique_id(device.id)
                 self._abort_if_unique_id_mismatch(reason="wrong_device")
@@ -176,8 +268,14 @@ class BeerPiConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             device, errors = await _async_try_connect(
-                self, user_input[CONF_HOST], user_input[CONF_PORT], user_input[CONF_TOKEN]
+                self,
+                user_input[CONF_HOST],
+                user_input[CONF_PORT],
+                user_input[CONF_TOKEN],
+                entry.unique_id,
             )
+            if errors.get("base") == "wrong_device":
+                return self.async_abort(reason="wrong_device")
             if device is not None:
                 await self.async_set_unique_id(device.id)
                 self._abort_if_unique_id_mismatch(reason="wrong_device")

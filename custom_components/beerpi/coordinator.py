@@ -1,4 +1,10 @@
-"""Push coordinator: one BeerPi daemon connection per config entry."""
+"""Push coordinator: one BeerPi daemon connection per config entry.
+
+Setup and every reconnect run the protocol 2 handshake with the entry's
+unique_id as the expected device: a daemon that proves another id gets nothing
+(not even our proof), a repair issue says so, and the entry stays unloaded
+until the user reconfigures it.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,13 @@ import logging
 from collections.abc import Callable
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import ATTR_DEVICE_ID, CONF_TYPE, EVENT_HOMEASSISTANT_STOP
+from homeassistant.const import (
+    ATTR_DEVICE_ID,
+    CONF_HOST,
+    CONF_PORT,
+    CONF_TYPE,
+    EVENT_HOMEASSISTANT_STOP,
+)
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers import issue_registry as ir
@@ -30,6 +42,7 @@ from .protocol.errors import (
     BeerPiConnectionError,
     BeerPiError,
     BeerPiProtocolVersionError,
+    BeerPiWrongDeviceError,
 )
 from .protocol.models import DeviceInfo, FaultInfo, MediaInfo, State
 from .protocol.reconnect import ReconnectLogic
@@ -38,6 +51,37 @@ _LOGGER = logging.getLogger(__name__)
 
 type BeerPiConfigEntry = ConfigEntry[BeerPiCoordinator]
 type FaultChangeListener = Callable[[FaultInfo, bool], None]
+
+
+def _wrong_device_issue_id(entry: ConfigEntry) -> str:
+    return f"wrong_device_{entry.entry_id}"
+
+
+@callback
+def async_create_wrong_device_issue(
+    hass: HomeAssistant, entry: ConfigEntry, err: BeerPiWrongDeviceError
+) -> None:
+    """Tell the user the address answers for another BeerPi; nothing was sent to it."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        _wrong_device_issue_id(entry),
+        is_fixable=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key="wrong_device",
+        translation_placeholders={
+            "name": entry.title,
+            "host": str(entry.data.get(CONF_HOST)),
+            "port": str(entry.data.get(CONF_PORT)),
+            "expected": err.expected,
+            "actual": err.actual,
+        },
+    )
+
+
+@callback
+def async_delete_wrong_device_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    ir.async_delete_issue(hass, DOMAIN, _wrong_device_issue_id(entry))
 
 
 def protocol_minor(version: str) -> int:
@@ -95,6 +139,13 @@ class BeerPiCoordinator(DataUpdateCoordinator[State]):
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key="invalid_auth"
             ) from err
+        except BeerPiWrongDeviceError as err:
+            async_create_wrong_device_issue(self.hass, self.config_entry, err)
+            raise ConfigEntryError(
+                translation_domain=DOMAIN,
+                translation_key="wrong_device",
+                translation_placeholders={"expected": err.expected, "actual": err.actual},
+            ) from err
         except BeerPiProtocolVersionError as err:
             raise ConfigEntryError(
                 translation_domain=DOMAIN,
@@ -107,6 +158,7 @@ class BeerPiCoordinator(DataUpdateCoordinator[State]):
                 translation_key="cannot_connect",
                 translation_placeholders={"error": str(err)},
             ) from err
+        async_delete_wrong_device_issue(self.hass, self.config_entry)
         self.device = device
         assert self.client.state is not None  # connect() waits for the first state
         self.data = self.client.state
@@ -190,6 +242,12 @@ class BeerPiCoordinator(DataUpdateCoordinator[State]):
         self.async_set_update_error(err)
         if isinstance(err, BeerPiAuthError):
             self.config_entry.async_start_reauth(self.hass)
+        elif isinstance(err, BeerPiWrongDeviceError):
+            # Another BeerPi answers at the entry's address: nothing was sent to it.
+            # Reloading runs setup's check again, which raises the repair issue and
+            # leaves the entry unloaded until the user reconfigures it.
+            async_create_wrong_device_issue(self.hass, self.config_entry, err)
+            self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
 
     @callback
     def _async_check_protocol(self) -> None:

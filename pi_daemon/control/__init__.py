@@ -1,11 +1,13 @@
-"""BeerPi's thermostat, fermentation profiles and safety rules: pure, no I/O.
+"""BeerPi's thermostat and fermentation profiles: pure, no I/O.
 
 The daemon builds one ``Thermostat`` from ``ControlSettings`` and calls
-``Thermostat.step`` once per probe read period; see thermostat.py.
+``Thermostat.step`` once per probe read period; see thermostat.py. The safety
+rules it obeys live in ``pi_daemon.safety``.
 """
 
+from pi_daemon.safety import Fault, ProbeSample, RelayGuard, RelayTiming, SafetySettings
+
 from .decision import ControlDecision
-from .faults import Fault
 from .profile import (
     Profile,
     ProfilePoint,
@@ -15,11 +17,8 @@ from .profile import (
     profile_target_at,
 )
 from .profile_store import ActiveProfile, ProfileStoreError, load_profile, save_profile
-from .relay_guard import RelayGuard
-from .samples import ProbeSample
-from .settings import ControlSettings, RelayTiming, SafetySettings, Tuning
+from .settings import ControlSettings, Tuning
 from .thermostat import Thermostat
-from .watchdog import Watchdog
 
 __all__ = [
     "ActiveProfile",
@@ -35,7 +34,6 @@ __all__ = [
     "SafetySettings",
     "Thermostat",
     "Tuning",
-    "Watchdog",
     "load_profile",
     "parse_profile",
     "profile_point",

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from beerpi_protocol import FaultInfo, ProfileProgress, ThermostatAction
 
 
 @dataclass(frozen=True, slots=True)
 class ControlDecision:
-    """Apply ``relays`` (offs before ons), then switch ``force_off`` off whoever drives them.
+    """Hand ``holds`` to the relay gate first, then ``relays``.
 
     ``relays``: desired state of each relay the thermostat drives (empty when off).
-    ``force_off``: relays that must go off now even if driven by hand (cut-off,
-    maximum run time).
+    ``holds``: relays that must go off now and stay off whoever asks (relay ->
+    why): the safety rules' verdict of this step (probe fault, cut-off, max run).
     """
 
     relays: Mapping[str, bool]
@@ -23,5 +23,5 @@ class ControlDecision:
     target_c: float | None
     faults: tuple[FaultInfo, ...]
     profile: ProfileProgress | None
-    force_off: tuple[str, ...] = ()
+    holds: Mapping[str, str] = field(default_factory=dict)
     chamber_setpoint_c: float | None = None

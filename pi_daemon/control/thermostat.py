@@ -12,23 +12,18 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Protocol
 
-from beerpi_protocol import FaultCode, ProfileProgress, ThermostatAction, ThermostatMode
+from beerpi_protocol import ProfileProgress, ThermostatAction, ThermostatMode
 from beerpi_protocol.models import ThermostatState
+from pi_daemon.safety import Cause, ProbeSample, RelayGuard, RelayRules, SafetySupervisor
+from pi_daemon.safety.probes import ProbeMonitor
 
 from .adaptive import AdaptiveControl
-from .cutoff import check_cutoff
 from .decision import ControlDecision
 from .demand import Demand
 from .fallback import beer_only_demand
-from .faults import Fault
-from .probe_monitor import ProbeMonitor
 from .profile import Profile, parse_profile, profile_point, profile_progress
 from .profile_store import ActiveProfile
-from .relay_guard import RelayGuard
-from .samples import ProbeSample
 from .settings import ControlSettings
-from .text import duration
-from .watchdog import Watchdog
 
 _MODES = ", ".join(m.value for m in ThermostatMode)
 
@@ -46,49 +41,75 @@ class _Decide(Protocol):
 
 
 class Thermostat:
-    def __init__(self, settings: ControlSettings | None = None, *, start_s: float = 0.0) -> None:
-        """``start_s``: the control clock at start-up; the cooler rests its min off time from it.
+    def __init__(
+        self,
+        settings: ControlSettings | None = None,
+        *,
+        start_s: float = 0.0,
+        rules: RelayRules | None = None,
+    ) -> None:
+        """``rules``: the relay rules the daemon's gate enforces (shared, so plans match).
 
-        A compressor restarted straight after a power cut can stall against its
-        own pressure; a heater has no such problem, so it may start at once.
+        Without them (tests, benchmarks) the thermostat makes its own, in which
+        the cooler rests its minimum off time from ``start_s``: a compressor
+        restarted straight after a power cut can stall against its own
+        pressure; a heater has no such problem, so it may start at once.
         """
         self.settings = s = settings or ControlSettings()
         self.mode = ThermostatMode.OFF
         self.target_c = s.default_target_c
         self._profile: ActiveProfile | None = None
-        wanted = {
-            ThermostatMode.OFF: (),
-            ThermostatMode.HEAT: (s.heater,),
-            ThermostatMode.COOL: (s.cooler,),
-            ThermostatMode.HEAT_COOL: (s.heater, s.cooler),
-        }
-        self._relays_by_mode = {
-            mode: tuple(r for r in relays if r is not None) for mode, relays in wanted.items()
-        }
-        self.guards = {
-            rid: RelayGuard(s.timing(rid), since_s=start_s if rid == s.cooler else None)
-            for rid in (s.heater, s.cooler)
-            if rid is not None
-        }
-        probes = [s.probe] + ([s.chamber_probe] if s.chamber_probe else [])
-        self.monitors = {p: ProbeMonitor(p, s.safety, start_s=start_s) for p in probes}
-        self.watchdog = Watchdog(s.safety.watchdog_s, start_s=start_s)
+        if rules is None:
+            rules = RelayRules.build(
+                {rid: s.timing(rid) for rid in (s.heater, s.cooler) if rid is not None},
+                start_s=start_s,
+                resting=[s.cooler] if s.cooler else [],
+                interlock=(s.heater, s.cooler) if s.heater and s.cooler else None,
+                changeover_s=s.safety.changeover_s,
+            )
+        self.rules = rules
+        self.safety = SafetySupervisor(
+            s.safety,
+            rules.guards,
+            probe=s.probe,
+            chamber_probe=s.chamber_probe,
+            heater=s.heater,
+            cooler=s.cooler,
+            start_s=start_s,
+        )
         self._adaptive = AdaptiveControl(
             s.tuning,
             heater_max_run_s=s.heater_timing.max_run_s if s.heater else None,
             cooler_max_run_s=s.cooler_timing.max_run_s if s.cooler else None,
         )
-        self._cutoff: Fault | None = None
-        self._trips: dict[str, Fault] = {}
         self._last_s: float | None = None
         self._last: ControlDecision | None = None
+        # This step's safety holds (relay -> why): such a relay is planned off.
+        self._held: Mapping[str, str] = {}
+        # This step's beer reading and target, for the changeover rule.
+        self._beer: tuple[float | None, float] = (None, s.default_target_c)
+
+    @property
+    def guards(self) -> Mapping[str, RelayGuard]:
+        return self.rules.guards
+
+    @property
+    def monitors(self) -> Mapping[str, ProbeMonitor]:
+        return self.safety.monitors
 
     # -- requests ---------------------------------------------------------------
 
     @property
     def controlled_relays(self) -> tuple[str, ...]:
         """Relays the thermostat drives now; manual switching of these is refused."""
-        return self._relays_by_mode[self.mode]
+        s = self.settings
+        wanted = {
+            ThermostatMode.OFF: (),
+            ThermostatMode.HEAT: (s.heater,),
+            ThermostatMode.COOL: (s.cooler,),
+            ThermostatMode.HEAT_COOL: (s.heater, s.cooler),
+        }[self.mode]
+        return tuple(r for r in wanted if r is not None)
 
     def set_mode(self, mode: object) -> tuple[str, ...]:
         """Change mode; returns the relays it no longer drives (the daemon switches them off)."""
@@ -103,9 +124,8 @@ class Thermostat:
         before = set(self.controlled_relays)
         if parsed != self.mode:
             # A mode change is a person looking at the fermenter: max-run latches clear.
-            for guard in self.guards.values():
-                guard.clear_trip()
-            self._trips.clear()
+            self.rules.clear_lockouts()
+            self.safety.clear_trips()
         self.mode = parsed
         return tuple(sorted(before - set(self.controlled_relays)))
 
@@ -143,7 +163,7 @@ class Thermostat:
         return self._profile
 
     def record_switch(self, relay_id: str, now_s: float, on: bool) -> None:
-        """The daemon switched a relay (by the thermostat's decision or by hand)."""
+        """A relay was switched outside a gate that shares these rules (tests, benchmarks)."""
         guard = self.guards.get(relay_id)
         if guard is not None:
             guard.record(now_s, on)
@@ -162,10 +182,9 @@ class Thermostat:
         samples: Mapping[str, ProbeSample],
         relays_on: Mapping[str, bool],
     ) -> ControlDecision:
-        s = self.settings
+        """One step: the safety rules' verdict first, then the demand within it."""
         dt_s = 0.0 if self._last_s is None else min(max(0.0, now_s - self._last_s), 60.0)
         self._last_s = now_s
-        self.watchdog.feed(now_s)
         for rid, guard in self.guards.items():
             if rid in relays_on and relays_on[rid] != guard.is_on:
                 guard.record(now_s, relays_on[rid])  # switched behind our back: trust the relay
@@ -173,20 +192,9 @@ class Thermostat:
         progress = self._progress(now_wall)
 
         controlled = self.controlled_relays
-        on_since = [g.since_s for r, g in self.guards.items() if r in controlled and g.is_on]
-        driving_since = min((t for t in on_since if t is not None), default=None)
-        for probe_id, monitor in self.monitors.items():
-            monitor.update(samples.get(probe_id), now_s, driving_since_s=driving_since)
-        beer = self.monitors[s.probe]
-        self._cutoff = check_cutoff(s.probe, beer.value, self._cutoff, s.safety, now_s)
-        self._check_run_time(now_s)
-
-        faults = [m.fault for m in self.monitors.values() if m.fault is not None]
-        faults += [f for f in (self._cutoff,) if f is not None] + list(self._trips.values())
-        infos = tuple(f.to_info(now_s, now_wall) for f in faults)
-        force_off = tuple(sorted(self._trips))
-        if self._cutoff is not None:
-            force_off = tuple(sorted(self.guards))
+        check = self.safety.assess(now_s, samples, controlled=controlled)
+        self._held = check.holds
+        infos = tuple(f.to_info(now_s, now_wall) for f in check.faults)
 
         def decide(
             relays: Mapping[str, bool],
@@ -195,39 +203,25 @@ class Thermostat:
             setpoint: float | None = None,
         ) -> ControlDecision:
             self._last = ControlDecision(
-                dict(relays), action, reason, target, infos, progress, force_off, setpoint
+                dict(relays), action, reason, target, infos, progress, check.holds, setpoint
             )
             return self._last
 
         if self.mode is ThermostatMode.OFF:
             return decide({}, ThermostatAction.OFF, "thermostat off")
         all_off = dict.fromkeys(controlled, False)
-        if self._cutoff is not None:
-            return decide(all_off, ThermostatAction.FAULT, self._cutoff.message)
-        if beer.value is None:
-            code = beer.fault.code.value if beer.fault else FaultCode.STALE.value
-            return decide(all_off, ThermostatAction.FAULT, f"{s.probe} probe in fault: {code}")
-        return self._control(now_s, dt_s, target, beer.value, decide)
+        if check.stop is not None:
+            return decide(all_off, ThermostatAction.FAULT, check.stop)
+        if check.probe_c is None:
+            why = f"no reading from the {self.settings.probe} probe yet"
+            return decide(all_off, ThermostatAction.WAITING, why)
+        self._beer = (check.probe_c, target)
+        return self._control(now_s, dt_s, target, check.probe_c, decide)
 
     def _progress(self, now_wall: datetime) -> ProfileProgress | None:
         if self._profile is None:
             return None
         return profile_progress(self._profile.profile, self._profile.started_at, now_wall)
-
-    def _check_run_time(self, now_s: float) -> None:
-        for rid, guard in self.guards.items():
-            if guard.overrun(now_s):
-                guard.trip(now_s)
-                limit = guard.timing.max_run_s or 0.0
-                self._trips[rid] = Fault(
-                    rid,
-                    FaultCode.MAX_RUN_TIME,
-                    f"{rid} ran longer than {duration(limit)}: off and locked out for "
-                    f"{duration(guard.timing.max_run_rest_s)}",
-                    now_s,
-                )
-            elif rid in self._trips and not guard.locked(now_s):
-                del self._trips[rid]
 
     def _control(
         self,
@@ -282,32 +276,35 @@ class Thermostat:
     ) -> ControlDecision:
         desired: dict[str, bool] = {}
         waits: list[str] = []
-        holds: list[str] = []
+        finishing: list[str] = []
         pairs = [(heater, demand.heat, cooler), (cooler, demand.cool, heater)]
-        # Relays that want off come first, so the other may start in the same step.
+        # Relays that want off come first; the gate keeps a relay on for its minimum on time.
         for rid, want, _ in pairs:
             if rid is not None and not want:
-                guard = self.guards[rid]
-                left = guard.min_on_left(now_s)
-                desired[rid] = left > 0
-                if left > 0:
-                    holds.append(f"{rid} finishing its minimum on time ({duration(left)} left)")
+                kept = (
+                    None if rid in self._held else self.rules.refuse_off(rid, now_s, Cause.CONTROL)
+                )
+                desired[rid] = kept is not None
+                if kept is not None:
+                    finishing.append(kept.message)
         for rid, want, other in pairs:
             if rid is None or not want:
                 continue
-            guard = self.guards[rid]
-            allowed, wait = guard.can_switch(now_s, True)
-            if other is not None and desired.get(other, False):
+            refusal = self.rules.refuse_on(rid, now_s, Cause.CONTROL)
+            changeover = self._changeover(rid, other)
+            if rid in self._held:
+                desired[rid] = False
+                waits.append(f"{rid} held off: {self._held[rid]}")
+            elif changeover is not None:
+                desired[rid] = False
+                waits.append(changeover)
+            elif other is not None and (desired.get(other, False) or self.guards[other].is_on):
+                # One step later at the earliest: offs never share a step with the other's on.
                 desired[rid] = False
                 waits.append(f"{rid} waits for {other} to stop")
-            elif not allowed:
+            elif refusal is not None:
                 desired[rid] = False
-                why = (
-                    "locked out after its maximum run time"
-                    if guard.locked(now_s)
-                    else ("minimum off time")
-                )
-                waits.append(f"{rid} resting {duration(wait)} ({why})")
+                waits.append(refusal.message)
             else:
                 desired[rid] = True
         if heater is not None and desired.get(heater):
@@ -318,9 +315,33 @@ class Thermostat:
             action, reason = ThermostatAction.WAITING, "; ".join(waits)
         else:
             action, reason = ThermostatAction.IDLE, f"idle: {demand.why}"
-        if holds and action in (ThermostatAction.HEATING, ThermostatAction.COOLING):
-            reason = f"{reason}; {'; '.join(holds)}"
+        if finishing and action in (ThermostatAction.HEATING, ThermostatAction.COOLING):
+            reason = f"{reason}; {'; '.join(finishing)}"
         return decide(desired, action, reason, setpoint)
+
+    def _changeover(self, relay: str, other: str | None) -> str | None:
+        """Why ``relay`` may not start yet because ``other`` ran last, None when it may.
+
+        Heating after cooling (or the other way round) waits until the beer itself
+        has crossed the target by ``changeover_c``: the chamber air swings past its
+        setpoint after every run and the beer coasts on, and answering that swing
+        with the opposite relay only makes the two alternate. (The gate adds the
+        changeover time.)
+        """
+        if other is None or self.guards[relay].is_on:
+            return None
+        theirs, ours = self.guards[other].ran_until_s, self.guards[relay].ran_until_s
+        if theirs is None or (ours is not None and ours > theirs):
+            return None  # the other did not run last
+        beer_c, target = self._beer
+        margin = self.settings.safety.changeover_c
+        if beer_c is None:
+            return None
+        heats = relay == self.settings.heater
+        if (beer_c < target - margin) if heats else (beer_c > target + margin):
+            return None
+        way = "below" if heats else "above"
+        return f"{relay} waits for the beer to be {margin:g} °C {way} target after the {other} ran"
 
     # -- state -------------------------------------------------------------------
 

@@ -60,7 +60,7 @@ class Relay(Protocol):
 class Camera(Protocol):
     @property
     def video_suffix(self) -> str:
-        """File suffix of recorded videos, e.g. ".h264" or ".avi"."""
+        """File suffix of recorded videos: ".mp4" (H.264), which browsers play."""
         ...
 
     @property

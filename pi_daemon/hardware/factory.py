@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 
 from pi_daemon.clock import Clock
 from pi_daemon.config import ConfigError, DaemonConfig
@@ -12,14 +11,6 @@ from pi_daemon.service import Hardware
 from .base import Camera, Probe, Relay, RelayError
 
 _LOGGER = logging.getLogger(__name__)
-
-
-@dataclass
-class Simulation:
-    """Handles the `simulate` request acts on."""
-
-    fermenter: object
-    probes: dict[str, object] = field(default_factory=dict)
 
 
 def build_hardware(config: DaemonConfig, clock: Clock) -> Hardware:
@@ -33,6 +24,7 @@ def build_hardware(config: DaemonConfig, clock: Clock) -> Hardware:
 def _simulated(config: DaemonConfig, clock: Clock, names: dict[str, str]) -> Hardware:
     from pi_daemon.simulation.camera import SimulatedCamera
     from pi_daemon.simulation.fermenter import SimulatedFermenter
+    from pi_daemon.simulation.handles import Simulation, load_model_state
     from pi_daemon.simulation.probes import SimulatedProbe
     from pi_daemon.simulation.thermal import FermenterModel, FermenterParams
 
@@ -41,6 +33,12 @@ def _simulated(config: DaemonConfig, clock: Clock, names: dict[str, str]) -> Har
     model = FermenterModel(
         FermenterParams(room_mean_c=sim.room_c, seed=sim.seed), beer_c=sim.initial_beer_c
     )
+    # A restart carries on from the last temperatures, not from initial_beer_c.
+    state_path = config.storage.data_dir / "simulation.json"
+    if load_model_state(state_path, model):
+        _LOGGER.info(
+            "simulation: carrying on at beer %.2f °C, air %.2f °C", model.beer_c, model.air_c
+        )
     # The modelled chamber has one heater and one cooler: the thermostat's.
     heater = next((r for r in config.relays if r.id == t.heater), None)
     cooler = next((r for r in config.relays if r.id == t.cooler), None)
@@ -67,7 +65,7 @@ def _simulated(config: DaemonConfig, clock: Clock, names: dict[str, str]) -> Har
                 pin_factory=fermenter.pin_factory,
             )
     probes: dict[str, Probe] = {}
-    sim_probes: dict[str, object] = {}
+    sim_probes: dict[str, SimulatedProbe] = {}
     for index, probe in enumerate(config.probes):
         source = probe.simulated or ("beer" if index == 0 else "air")
         sim_probe = SimulatedProbe(
@@ -84,7 +82,7 @@ def _simulated(config: DaemonConfig, clock: Clock, names: dict[str, str]) -> Har
         probes=probes,
         relays=relays,
         camera=camera,
-        simulation=Simulation(fermenter, sim_probes),
+        simulation=Simulation(fermenter, sim_probes, state_path),
         names=names,
     )
 

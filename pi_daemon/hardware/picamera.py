@@ -1,4 +1,4 @@
-"""The Raspberry Pi camera through picamera2: JPEG photos and H.264 videos.
+"""The Raspberry Pi camera through picamera2: JPEG photos and H.264 MP4 videos.
 
 picamera2 comes from Raspberry Pi OS (``apt install python3-picamera2``; it
 needs the system's libcamera), so it is imported on first use and its absence
@@ -6,6 +6,15 @@ is a CameraError like any other camera failure: the daemon answers
 ``camera_unavailable`` and carries on. The camera is opened for each capture
 and closed after it, so a camera plugged in later, or one that failed once,
 works on the next request, and it draws no power between photos.
+
+Videos: the Pi's H.264 encoder (``H264Encoder``; picamera2 falls back to
+libav's software encoder on a Pi 5, which has none) muxed into MP4 by
+``PyavOutput``, so browsers play them as they are. PyavOutput (picamera2
+0.3.23 and newer, what ``start_and_record_video`` itself uses for ``.mp4``)
+writes through PyAV in this process, with the encoder's own timestamps;
+``FfmpegOutput`` would need the ``ffmpeg`` program (not on Raspberry Pi OS
+Lite), re-timestamps frames by the wall clock as it reads them from a pipe, and
+splits its file name on spaces.
 """
 
 from __future__ import annotations
@@ -14,7 +23,7 @@ import asyncio
 import contextlib
 import importlib
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -27,7 +36,8 @@ def _import(name: str) -> ModuleType:
         return importlib.import_module(name)
     except Exception as exc:  # ImportError, or libcamera failing inside the import
         raise CameraError(
-            f"{name} is not available ({exc}); on Raspberry Pi OS: apt install python3-picamera2"
+            f"{name} is not available ({exc}); on Raspberry Pi OS: "
+            "apt install python3-picamera2 python3-av"
         ) from exc
 
 
@@ -38,8 +48,8 @@ class PiCamera:
     the daemon refuse it instead. Blocking picamera2 calls run in a thread.
     """
 
-    video_suffix = ".h264"
-    video_content_type = "video/h264"
+    video_suffix = ".mp4"
+    video_content_type = "video/mp4"
 
     def __init__(
         self,
@@ -78,7 +88,7 @@ class PiCamera:
             await self._guarded(asyncio.to_thread(self._photo_blocking, path), path)
 
     async def record_video(self, path: Path, seconds: float) -> None:
-        """Write ``seconds`` of H.264 (raw Annex B stream, as the hardware encoder emits it)."""
+        """Write ``seconds`` of H.264 video in an MP4 file."""
         if not seconds > 0:
             raise ValueError("seconds must be positive")
         async with self._lock:
@@ -119,25 +129,48 @@ class PiCamera:
             _close_quietly(camera)
 
     async def _video(self, path: Path, seconds: float) -> None:
-        camera = await asyncio.to_thread(self._start_recording, path)
+        # PyavOutput reports a failed write (disk full, ...) through this callback only.
+        errors: list[BaseException] = []
+        camera = await asyncio.to_thread(self._start_recording, path, errors.append)
         try:
             # The camera records in real time whatever the daemon's clock speed.
             await asyncio.sleep(seconds)
         finally:
             await asyncio.to_thread(_stop_and_close, camera)
+        if errors:
+            raise CameraError(f"writing the video failed: {errors[0]}")
+        if not await asyncio.to_thread(_has_data, path):
+            raise CameraError("the camera recorded nothing")
 
-    def _start_recording(self, path: Path) -> Any:
+    def _start_recording(self, path: Path, on_error: Callable[[BaseException], None]) -> Any:
         encoders = _import("picamera2.encoders")
         outputs = _import("picamera2.outputs")
+        mp4_output = getattr(outputs, "PyavOutput", None)
+        if mp4_output is None:
+            raise CameraError(
+                "recording MP4 needs picamera2 0.3.23 or newer (PyavOutput): "
+                "sudo apt update && sudo apt install python3-picamera2 python3-av"
+            )
+        try:
+            output = mp4_output(str(path), format="mp4")
+        except ImportError as exc:  # picamera2 imports PyAV here since 0.3.34
+            raise CameraError(
+                f"recording MP4 needs PyAV ({exc}): sudo apt install python3-av"
+            ) from exc
+        output.error_callback = on_error
         camera = self._open()
         try:
             camera.configure(camera.create_video_configuration(main={"size": self._video_size}))
             encoder = encoders.H264Encoder(bitrate=self._bitrate)
-            camera.start_recording(encoder, outputs.FileOutput(str(path)))
+            camera.start_recording(encoder, output)
         except BaseException:
             _close_quietly(camera)
             raise
         return camera
+
+
+def _has_data(path: Path) -> bool:
+    return path.exists() and path.stat().st_size > 0
 
 
 def _stop_and_close(camera: Any) -> None:

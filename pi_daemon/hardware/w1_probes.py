@@ -19,14 +19,13 @@ from types import ModuleType
 from typing import Any
 
 from beerpi_protocol import FaultCode
+from pi_daemon.safety.limits import DS18B20_RESET_C
 
 from .base import ProbeError
 
 # Where the kernel's w1-therm driver exposes the sensors (the library's default too).
 W1_DEVICES_DIR = Path("/sys/bus/w1/devices")
 DS18B20_FAMILY = "28"
-# What a DS18B20 reports when read before any conversion: a power or wiring fault.
-RESET_VALUE_C = 85.0
 
 _SENSOR_ID = re.compile(r"^(?:(?P<family>[0-9a-f]{2})-)?(?P<serial>[0-9a-f]{12})$")
 
@@ -153,7 +152,8 @@ class W1ThermProbe:
         except (lib.W1ThermSensorError, ValueError, IndexError) as exc:  # a garbled file
             raise self._fault(FaultCode.CRC, exc) from exc
         # The library checks the reset value only for 12-bit chips; check every kind.
-        if value == RESET_VALUE_C:
+        # A DS18B20 read before any conversion reports this: a power or wiring fault.
+        if value == DS18B20_RESET_C:
             raise self._fault(FaultCode.RESET_85, f"sensor {self._sensor_id} reads 85.0 °C")
         return value + self._offset_c
 

@@ -33,6 +33,8 @@ class SimulatedFermenter:
         self.model = model or FermenterModel()
         self.pin_factory = SimulationPinFactory()
         self._lock = threading.RLock()
+        # Relays that click but deliver no power (the `simulate` request breaks them).
+        self._broken: set[str] = set()
         self._last_s = clock.monotonic()
         self.heater = GpioRelay(
             heater_id, heater_pin, active_high=active_high, pin_factory=self.pin_factory
@@ -54,9 +56,33 @@ class SimulatedFermenter:
             elapsed = now - self._last_s
             if elapsed > 0:
                 self.model.advance(
-                    elapsed, heater_on=self.heater.is_on, cooler_on=self.cooler.is_on
+                    elapsed,
+                    heater_on=self.heater.is_on and self.heater.id not in self._broken,
+                    cooler_on=self.cooler.is_on and self.cooler.id not in self._broken,
                 )
                 self._last_s = now
+
+    def set_broken(self, relay_id: str, broken: bool) -> None:
+        """A broken relay still switches its pin but heats or cools nothing."""
+        if relay_id not in self.relays:
+            raise KeyError(relay_id)
+        with self._lock:
+            self.sync()
+            if broken:
+                self._broken.add(relay_id)
+            else:
+                self._broken.discard(relay_id)
+
+    @property
+    def broken(self) -> frozenset[str]:
+        return frozenset(self._broken)
+
+    def snapshot(self) -> dict[str, float]:
+        """The model's state now, to carry on from after a restart."""
+        with self._lock:
+            self.sync()
+            m = self.model
+            return {"beer_c": m.beer_c, "air_c": m.air_c, "elapsed_s": m.elapsed_s}
 
     def set_ambient(self, celsius: float | None) -> None:
         """Hold the room at ``celsius`` from now on (None: back to the daily curve)."""

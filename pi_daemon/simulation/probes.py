@@ -7,12 +7,12 @@ from typing import Literal
 
 from beerpi_protocol import FaultCode
 from pi_daemon.hardware.base import ProbeError
+from pi_daemon.safety.limits import DS18B20_RESET_C
 
 from .fermenter import SimulatedFermenter
 
 # A DS18B20 at 12-bit resolution reports multiples of 1/16 °C.
 RESOLUTION_C = 1 / 16
-RESET_VALUE_C = 85.0
 INJECTABLE = frozenset({FaultCode.DISCONNECTED, FaultCode.CRC, FaultCode.RESET_85, FaultCode.STUCK})
 
 
@@ -85,7 +85,7 @@ class SimulatedProbe:
         if fault in (FaultCode.DISCONNECTED, FaultCode.CRC):
             raise ProbeError(fault, f"probe {self._id}: simulated {fault}")
         if fault is FaultCode.RESET_85:
-            return RESET_VALUE_C
+            return DS18B20_RESET_C
         if fault is FaultCode.STUCK and self._last is not None:
             return self._last
         true_c = self._fermenter.beer_c if self._source == "beer" else self._fermenter.air_c

@@ -82,8 +82,8 @@ class Stack:
         return f"http://127.0.0.1:{self.web_port}"
 
     def daemon_state(self) -> dict[str, Any]:
-        """The relay and probe state as the daemon itself reports it."""
-        state: dict[str, Any] = get_json(f"http://127.0.0.1:{self.daemon.port}/api/state", TOKEN)
+        """The relay and probe state as the daemon itself reports it (over its own link)."""
+        state: dict[str, Any] = self.daemon_request("get_state")["state"]
         return state
 
     def daemon_request(self, name: str, **payload: Any) -> dict[str, Any]:

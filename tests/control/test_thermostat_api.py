@@ -55,9 +55,9 @@ def test_waiting_for_min_off_is_reported_with_time_left() -> None:
     rig = make_rig(beer_c=24.0)
     decision = rig.tick()  # at start-up the compressor rests its minimum off time
     assert decision.action == ThermostatAction.WAITING
-    assert decision.reason == "cooler resting 10 min (minimum off time)"
+    assert decision.reason == "cooler must rest 10 min more (minimum off time)"
     decision = rig.run(150)
-    assert decision.reason == "cooler resting 7 min 30 s (minimum off time)"
+    assert decision.reason == "cooler must rest 7 min 30 s more (minimum off time)"
     state = rig.thermostat.to_state()
     assert state.action == ThermostatAction.WAITING
     assert state.mode == ThermostatMode.HEAT_COOL

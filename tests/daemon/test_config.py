@@ -22,8 +22,15 @@ def test_simulation_needs_no_file() -> None:
     assert config.thermostat.cooler_min_off_s >= 300
 
 
-def test_the_example_config_is_valid() -> None:
-    config = load_config(ROOT / "deploy" / "daemon.example.toml")
+def test_the_example_config_is_valid(tmp_path: Path) -> None:
+    # The example names its token file (secrets stay out of configs, issue 14).
+    example = (ROOT / "deploy" / "daemon.example.toml").read_text()
+    token = tmp_path / "daemon.token"
+    token.write_text("x" * 8 + "y" * 8 + "\n")
+    path = tmp_path / "daemon.toml"
+    path.write_text(example.replace("/etc/beerpi/daemon.token", str(token)))
+    config = load_config(path)
+    assert config.server.token == "x" * 8 + "y" * 8
     assert not config.simulate
     assert all(r.active_high is False for r in config.relays)
     assert config.probes[0].sensor_id.startswith("28-")
@@ -109,3 +116,48 @@ def test_cli_refuses_a_bad_start_with_exit_code_2(tmp_path: Path) -> None:
     speed = _cli("--sim-speed", "10", "--token", "t")
     assert speed.returncode == 2
     assert "--sim-speed needs --simulate" in speed.stderr
+
+
+SIM = {"simulate": True}
+
+
+def test_the_token_comes_from_exactly_one_place(tmp_path: Path) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text("from-the-file-0123456789\n")
+    from_file = load_config(None, {**SIM, "server.token_file": str(token_file)}, environ={})
+    assert from_file.server.token == "from-the-file-0123456789"
+    env = {"BEERPI_TOKEN": "from-the-environment-0123"}
+    assert load_config(None, SIM, environ=env).server.token == "from-the-environment-0123"
+    # The config's own token wins over the environment; a token and a file clash.
+    assert load_config(None, {**SIM, "server.token": "given"}, environ=env).server.token == "given"
+    with pytest.raises(ConfigError, match="not both"):
+        load_config(None, {**SIM, "server.token": "a", "server.token_file": str(token_file)})
+    token_file.write_text("\n")
+    with pytest.raises(ConfigError, match="is empty"):
+        load_config(None, {**SIM, "server.token_file": str(token_file)})
+    with pytest.raises(ConfigError, match=r"dialout\.token is required"):
+        load_config(None, {**SIM, "dialout.server": "http://x"}, environ={})
+
+
+def test_the_watchdog_limit_comes_from_the_config_and_is_checked() -> None:
+    base = {"simulate": True, "server.token": "t"}
+    assert load_config(None, base).watchdog_s == 15.0  # a 1 s read period
+    assert load_config(None, {**base, "safety.watchdog_s": 4.0}).watchdog_s == 4.0
+    # Unset, it covers at least three read periods.
+    assert load_config(None, {**base, "sampling.read_interval_s": 60.0}).watchdog_s == 180.0
+    for bad in (0, -1.0, float("nan"), "soon", 2.0):
+        with pytest.raises(ConfigError, match=r"safety\.watchdog_s"):
+            load_config(None, {**base, "safety.watchdog_s": bad})
+
+
+def test_safety_defaults_come_from_the_safety_rules() -> None:
+    from pi_daemon.safety import limits
+
+    t = load_config(None, {"simulate": True, "server.token": "t"}).thermostat
+    settings = t.control_settings()
+    assert settings.heater_timing.min_off_s == limits.HEATER_MIN_OFF_S
+    assert settings.cooler_timing.max_run_s == limits.COOLER_MAX_RUN_S
+    assert settings.heater_timing.no_effect_s == limits.HEATER_NO_EFFECT_S
+    assert settings.cooler_timing.no_effect_s == limits.COOLER_NO_EFFECT_S
+    assert settings.safety.high_cutoff_c == limits.HIGH_CUTOFF_C
+    assert settings.safety.changeover_s == limits.CHANGEOVER_S

@@ -35,7 +35,7 @@ async def test_connect_gets_device_then_state(config) -> None:  # type: ignore[n
         assert [r.id for r in device.relays] == ["heater", "cooler"]
         assert device.camera is True
         assert device.simulated is True
-        assert device.protocol_version == "1.0"
+        assert device.protocol_version == "2.0"
         assert device.thermostat.probe == "beer"
         state = client.state
         assert state is not None
@@ -139,9 +139,10 @@ async def test_record_video_answers_at_once_then_pushes_the_file(config) -> None
         media = await asyncio.wait_for(ready, 10)
         assert media.id == answer["id"]
         assert media.kind == "video"
-        data, _ = await client.fetch(media.url)
-        assert data[:4] == b"RIFF"
-        assert data[8:12] == b"AVI "
+        assert media.content_type == "video/mp4"
+        data, content_type = await client.fetch(media.url)
+        assert content_type == "video/mp4"
+        assert data[4:8] == b"ftyp"  # an MP4 file
 
 
 async def test_simulated_fault_is_pushed_and_recovers(config) -> None:  # type: ignore[no-untyped-def]
@@ -184,8 +185,12 @@ async def test_readings_since_pages_every_reading_once(config) -> None:  # type:
         assert all(r.seq > seqs[-1] for r in again.readings)
 
 
-async def test_http_health_needs_no_token_and_api_does(config) -> None:  # type: ignore[no-untyped-def]
-    async with running_daemon(config) as running, aiohttp.ClientSession() as http:
+async def test_http_health_is_open_and_api_needs_a_signed_url(config) -> None:  # type: ignore[no-untyped-def]
+    async with (
+        running_daemon(config) as running,
+        connected(running) as client,
+        aiohttp.ClientSession() as http,
+    ):
         async with http.get(f"{running.url}/health") as response:
             assert response.status == 200
             body = await response.text()
@@ -197,16 +202,19 @@ async def test_http_health_needs_no_token_and_api_does(config) -> None:  # type:
             f"{running.url}/api/state", headers={"Authorization": "Bearer nope"}
         ) as response:
             assert response.status == 401
+        # Protocol 2: the token never goes over HTTP, so it opens nothing there either.
         async with http.get(
             f"{running.url}/api/state", headers={"Authorization": f"Bearer {TOKEN}"}
         ) as response:
+            assert response.status == 401
+        signed = await client.sign_url("/api/state")
+        assert TOKEN not in signed
+        async with http.get(f"{running.url}{signed}") as response:
             assert response.status == 200
             assert set((await response.json())["probes"]) == {"beer", "fridge"}
-        async with http.get(
-            f"{running.url}/api/media/../../etc/passwd",
-            headers={"Authorization": f"Bearer {TOKEN}"},
-        ) as response:
-            assert response.status == 404
+        signed = await client.sign_url("/api/media/../../etc/passwd")
+        async with http.get(f"{running.url}{signed}") as response:
+            assert response.status in (401, 404)
 
 
 async def test_recorded_readings_are_pushed_with_their_cursor(config) -> None:  # type: ignore[no-untyped-def]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import math
 from pathlib import Path
@@ -60,6 +61,11 @@ async def _error(client: Any, request: str, payload: Any) -> BeerPiRequestError:
         ("simulate", {"probe": "beer", "fault": "melted"}, "invalid_argument"),
         ("simulate", {"probe": "hop", "fault": "crc"}, "unknown_probe"),
         ("simulate", {"ambient": 500}, "invalid_argument"),
+        ("simulate", {"relay": "heater"}, "invalid_argument"),
+        ("simulate", {"broken": True}, "invalid_argument"),
+        ("simulate", {"relay": "heater", "broken": "yes"}, "invalid_argument"),
+        ("simulate", {"relay": "heater", "broken": True, "ambient": 20}, "invalid_argument"),
+        ("simulate", {"relay": "kettle", "broken": True}, "unknown_relay"),
     ],
 )
 async def test_bad_requests_get_a_clear_error_and_change_nothing(
@@ -212,3 +218,50 @@ async def test_get_media_hands_over_a_file_in_chunks(config: Any) -> None:
         assert (await _error(client, "get_media", {"id": "../../etc/passwd"})).code == (
             "unknown_media"
         )
+
+
+async def test_manual_on_while_the_other_relay_is_on_is_an_interlock(config: Any) -> None:
+    """Heater and cooler are never on together, whichever client asks."""
+    async with running_daemon(config) as running, connected(running) as client:
+        await client.set_relay("heater", True)
+        error = await _error(client, "set_relay", {"relay": "cooler", "on": True})
+        assert error.code == "interlock"
+        assert error.message == "heater is on: switch it off first"
+        state = await client.get_state()
+        assert state.relays["heater"].on
+        assert not state.relays["cooler"].on
+        assert not running.daemon.hardware.relays["cooler"].is_on
+
+
+async def test_manual_on_is_refused_while_the_beer_probe_is_in_fault(config: Any) -> None:
+    async with running_daemon(config) as running, connected(running) as client:
+        await client.set_relay("heater", True)
+        await client.simulate(probe="beer", fault="disconnected")
+        state = await wait_for_state(client, lambda s: not s.relays["heater"].on)
+        assert state.probes["beer"].fault is not None
+        await client.set_relay("heater", False)
+        error = await _error(client, "set_relay", {"relay": "heater", "on": True})
+        assert error.code == "relay_locked_out"
+        assert "beer probe in fault" in error.message
+
+
+async def test_a_broken_relay_clicks_but_heats_nothing(tmp_path: Path) -> None:
+    config = sim_config(
+        tmp_path / "data", **{"simulation.speed": 600.0, "thermostat.stale_after_s": 900.0}
+    )
+    async with running_daemon(config) as running, connected(running) as client:
+        fermenter = running.daemon.hardware.simulation.fermenter
+        await client.simulate(ambient=fermenter.air_c)  # no drift from the room
+        answer = await client.call("simulate", {"relay": "heater", "broken": True})
+        assert answer["ok"] is True
+        assert fermenter.broken == {"heater"}
+        await client.set_relay("heater", True)
+        assert running.daemon.hardware.relays["heater"].is_on  # the pin switched
+        air_c = fermenter.air_c
+        await asyncio.sleep(0.5)  # five simulated minutes
+        assert abs(fermenter.air_c - air_c) < 0.1  # ... but no heat reached the air
+        await client.call("simulate", {"relay": "heater", "broken": False})
+        assert fermenter.broken == frozenset()
+        air_c = fermenter.air_c
+        await asyncio.sleep(0.5)
+        assert fermenter.air_c - air_c > 0.3  # a working 60 W mat warms it

@@ -7,6 +7,7 @@ tasks behind that Home Assistant's harness reports as lingering.
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import time
@@ -32,10 +33,12 @@ def free_port() -> int:
 class Daemon:
     """Start, stop and restart one daemon; the port and data dir survive restarts."""
 
-    def __init__(self, data_dir: Path, token: str = "secret-token") -> None:
+    def __init__(self, data_dir: Path, token: str | None = None) -> None:
         self.host = "127.0.0.1"
         self.port = free_port()
-        self.token = token
+        # The daemon refuses weak tokens: a fresh strong one per daemon (hex: it
+        # never starts with "-", which argparse would take for an option).
+        self.token = token or secrets.token_hex(16)
         self.data_dir = data_dir
         self.log = data_dir / "daemon.log"
         self._proc: subprocess.Popen[bytes] | None = None
@@ -78,8 +81,11 @@ class Daemon:
             assert self._proc is not None
             if self._proc.poll() is not None:
                 raise RuntimeError(f"daemon exited: {self.log.read_text()[-2000:]}")
-            # Restarts append to the same log: count the ready lines.
-            if self.log.read_text().count(seen) >= self._starts:
+            # Restarts (on the same or another port) append to the same log: count
+            # the ready lines, the newest one on this start's port.
+            log = self.log.read_text()
+            newest = log[log.rfind(READY) :].splitlines()[0] if READY in log else ""
+            if log.count(READY) >= self._starts and newest == seen:
                 return
             time.sleep(0.05)
         raise RuntimeError(f"daemon not ready: {self.log.read_text()[-2000:]}")

@@ -72,7 +72,7 @@ async def test_user_flow_errors_recover(
 @pytest.mark.parametrize(
     ("exception", "error"),
     [
-        (BeerPiProtocolVersionError("2.0", "1.0"), "unsupported_protocol"),
+        (BeerPiProtocolVersionError("3.0", "2.0"), "unsupported_protocol"),
         (RuntimeError("boom"), "unknown"),
     ],
 )

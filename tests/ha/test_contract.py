@@ -12,6 +12,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+import socketio
 
 import custom_components.beerpi
 from custom_components.beerpi.protocol.client import BeerPiClient
@@ -25,7 +26,7 @@ assert custom_components.beerpi
 
 PROTOCOL_MD = (ROOT / "docs" / "protocol.md").read_text(encoding="utf-8")
 # Error codes a healthy simulated daemon cannot be made to answer. (``unauthorized``
-# is refused at connect, and answered by HTTP: test_http_needs_the_token.)
+# and ``protocol_mismatch`` are connect refusals and HTTP answers: see the tests below.)
 UNREACHABLE = {
     ErrorCode.CAMERA_UNAVAILABLE: "the simulated camera never fails",
     ErrorCode.INTERNAL_ERROR: "only a daemon bug answers it",
@@ -70,7 +71,7 @@ async def _error(call: object) -> str:
 
 async def test_connect_gets_device_and_state(client: BeerPiClient) -> None:
     assert client.device is not None
-    assert client.device.protocol_version.split(".")[0] == "1"
+    assert client.device.protocol_version.split(".")[0] == "2"
     assert {p.id for p in client.device.probes} == {"beer", "fridge"}
     assert {r.id for r in client.device.relays} == {"heater", "cooler"}
     assert client.device.camera
@@ -92,6 +93,8 @@ async def test_get_state(client: BeerPiClient) -> None:
 async def test_set_relay_and_its_errors(client: BeerPiClient) -> None:
     await client.set_relay("heater", True)
     assert (await client.get_state()).relays["heater"].on
+    # Heater and cooler are never on together.
+    assert await _error(client.set_relay("cooler", True)) == ErrorCode.INTERLOCK
     await client.set_relay("heater", False)
     # Switching off is always allowed; on again must wait out the minimum off time.
     assert await _error(client.set_relay("heater", True)) == ErrorCode.RELAY_LOCKED_OUT
@@ -179,18 +182,38 @@ async def test_rate_limited(client: BeerPiClient) -> None:
     assert codes == {ErrorCode.RATE_LIMITED}
 
 
-async def test_http_needs_the_token(daemon: Daemon) -> None:
+async def test_http_needs_a_signed_url(daemon: Daemon, client: BeerPiClient) -> None:
     base = f"http://{daemon.host}:{daemon.port}"
     async with aiohttp.ClientSession() as session:
         async with session.get(f"{base}/health") as health:
             assert health.status == 200
             assert (await health.json())["status"] in {"ok", "fault"}
-        async with session.get(f"{base}/api/state") as refused:
-            assert refused.status == 401
-            assert (await refused.json())["error"] == ErrorCode.UNAUTHORIZED
         headers = {"Authorization": f"Bearer {daemon.token}"}
-        async with session.get(f"{base}/api/state", headers=headers) as state:
+        for extra in ({}, headers):
+            async with session.get(f"{base}/api/state", headers=extra) as refused:
+                assert refused.status == 401
+                assert (await refused.json())["error"] == ErrorCode.UNAUTHORIZED
+        async with session.get(base + await client.sign_url("/api/state")) as state:
             assert state.status == 200
+    assert await _error(client.sign_url("/health")) == ErrorCode.INVALID_ARGUMENT
+
+
+async def test_protocol_1_connect_is_told_to_upgrade(daemon: Daemon) -> None:
+    sio = socketio.AsyncClient(reconnection=False, handle_sigint=False)
+    refusals: list[object] = []
+    sio.on("connect_error", refusals.append)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await sio.connect(
+            f"http://{daemon.host}:{daemon.port}",
+            auth={"token": daemon.token},
+            transports=["websocket"],
+        )
+    await sio.shutdown()
+    assert len(refusals) == 1
+    refusal = refusals[0]
+    assert isinstance(refusal, dict)
+    assert refusal["message"].startswith("protocol 2 required")
+    assert refusal["data"]["error"] == ErrorCode.PROTOCOL_MISMATCH
 
 
 def test_every_documented_error_is_covered() -> None:

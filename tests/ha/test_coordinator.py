@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import secrets
 from unittest.mock import patch
 
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
@@ -58,7 +59,7 @@ async def test_other_major_protocol_fails_setup(
     mock_config_entry.add_to_hass(hass)
     with patch(
         "custom_components.beerpi.BeerPiClient.connect",
-        side_effect=BeerPiProtocolVersionError("2.0", "1.0"),
+        side_effect=BeerPiProtocolVersionError("3.0", "2.0"),
     ):
         assert not await hass.config_entries.async_setup(mock_config_entry.entry_id)
     assert mock_config_entry.state is ConfigEntryState.SETUP_ERROR
@@ -69,7 +70,7 @@ async def test_token_changed_while_running_starts_reauth(
 ) -> None:
     await hass.async_add_executor_job(daemon.stop)
     await wait_for_state(hass, "sensor.beerpi_beer_temperature", state_is(STATE_UNAVAILABLE))
-    await hass.async_add_executor_job(daemon.start, "a-new-token")
+    await hass.async_add_executor_job(daemon.start, secrets.token_hex(16))
     await wait_until(lambda: bool(_reauth_flows(hass)))
     assert len(_reauth_flows(hass)) == 1
     assert hass.states.get("sensor.beerpi_beer_temperature").state == STATE_UNAVAILABLE  # type: ignore[union-attr]
@@ -82,16 +83,16 @@ async def test_newer_protocol_minor_raises_repair_issue(
     issue_id = f"protocol_newer_{init_integration.entry_id}"
     registry = ir.async_get(hass)
     assert registry.async_get_issue(DOMAIN, issue_id) is None
-    coordinator.device = dataclasses.replace(coordinator.device, protocol_version="1.7")
+    coordinator.device = dataclasses.replace(coordinator.device, protocol_version="2.7")
     coordinator._async_check_protocol()
     issue = registry.async_get_issue(DOMAIN, issue_id)
     assert issue is not None
     assert issue.translation_placeholders == {
         "name": "BeerPi",
-        "daemon_version": "1.7",
-        "our_version": "1.0",
+        "daemon_version": "2.7",
+        "our_version": "2.0",
     }
-    coordinator.device = dataclasses.replace(coordinator.device, protocol_version="1.0")
+    coordinator.device = dataclasses.replace(coordinator.device, protocol_version="2.0")
     coordinator._async_check_protocol()
     assert registry.async_get_issue(DOMAIN, issue_id) is None
 

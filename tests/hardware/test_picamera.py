@@ -15,7 +15,7 @@ from PIL import Image
 from pi_daemon.hardware.base import Camera, CameraError
 from pi_daemon.hardware.picamera import PiCamera
 
-H264_START = b"\x00\x00\x00\x01\x67"  # Annex B start code + sequence parameter set
+MP4_START = b"\x00\x00\x00\x20ftypisom"  # an MP4 file begins with its ftyp box
 
 
 class FakePicamera2:
@@ -67,13 +67,16 @@ class FakePicamera2:
     def start_recording(self, encoder: Any, output: Any) -> None:
         self._maybe_fail("record")
         self.calls.append("start_recording")
+        self.encoder = encoder
         self.output = output
-        Path(output.name).write_bytes(H264_START)
+        if FakePicamera2.fail_on != "empty":
+            Path(output.name).write_bytes(MP4_START)
 
     def stop_recording(self) -> None:
         self.calls.append("stop_recording")
-        with Path(self.output.name).open("ab") as f:
-            f.write(b"\x00\x00\x00\x01\x65frame")
+        if FakePicamera2.fail_on == "mux":
+            # What PyavOutput does when muxing fails: close, then tell the callback.
+            self.output.error_callback(OSError(28, "No space left on device"))
         self._maybe_fail("stop")
 
     def close(self) -> None:
@@ -86,9 +89,15 @@ class FakeH264Encoder:
         self.bitrate = bitrate
 
 
-class FakeFileOutput:
-    def __init__(self, name: str) -> None:
-        self.name = name
+class FakePyavOutput:
+    """picamera2's PyavOutput: muxes the encoder's packets with PyAV (format from name/arg)."""
+
+    def __init__(self, output_name: str, format: str | None = None) -> None:
+        if FakePicamera2.fail_on == "no-av":
+            raise ModuleNotFoundError("No module named 'av'")
+        self.name = output_name
+        self.format = format
+        self.error_callback: Any = None
 
 
 @pytest.fixture
@@ -98,7 +107,7 @@ def fake_picamera2(monkeypatch: pytest.MonkeyPatch) -> type[FakePicamera2]:
     encoders = types.ModuleType("picamera2.encoders")
     encoders.H264Encoder = FakeH264Encoder  # type: ignore[attr-defined]
     outputs = types.ModuleType("picamera2.outputs")
-    outputs.FileOutput = FakeFileOutput  # type: ignore[attr-defined]
+    outputs.PyavOutput = FakePyavOutput  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "picamera2", package)
     monkeypatch.setitem(sys.modules, "picamera2.encoders", encoders)
     monkeypatch.setitem(sys.modules, "picamera2.outputs", outputs)
@@ -122,15 +131,58 @@ async def test_photo_is_a_jpeg_and_the_camera_is_released(
     assert instance.calls == ["configure", "start", "close"]
 
 
-async def test_video_is_h264_and_stops(fake_picamera2: type[FakePicamera2], tmp_path: Path) -> None:
-    camera = PiCamera(video_size=(640, 480))
-    assert (camera.video_suffix, camera.video_content_type) == (".h264", "video/h264")
-    path = tmp_path / "clip.h264"
+async def test_video_is_h264_in_mp4_and_stops(
+    fake_picamera2: type[FakePicamera2], tmp_path: Path
+) -> None:
+    camera = PiCamera(video_size=(640, 480), bitrate=3_000_000)
+    assert (camera.video_suffix, camera.video_content_type) == (".mp4", "video/mp4")
+    path = tmp_path / "clip.mp4"
     await camera.record_video(path, 0.05)
-    assert path.read_bytes().startswith(H264_START)
+    assert path.read_bytes().startswith(MP4_START)
     (instance,) = fake_picamera2.instances
     assert instance.calls == ["configure", "start_recording", "stop_recording", "close"]
     assert instance.config == {"use": "video", "size": (640, 480)}
+    # The hardware H.264 encoder, muxed into MP4 in-process by PyAV (no ffmpeg program).
+    assert isinstance(instance.encoder, FakeH264Encoder)
+    assert instance.encoder.bitrate == 3_000_000
+    assert isinstance(instance.output, FakePyavOutput)
+    assert (instance.output.name, instance.output.format) == (str(path), "mp4")
+
+
+async def test_picamera2_without_pyav_output_says_what_to_upgrade(
+    fake_picamera2: type[FakePicamera2], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # picamera2 before 0.3.23 has no PyavOutput: no camera is opened, the message says why.
+    monkeypatch.delattr(sys.modules["picamera2.outputs"], "PyavOutput")
+    with pytest.raises(CameraError, match=r"picamera2 0\.3\.23 or newer"):
+        await PiCamera().record_video(tmp_path / "v.mp4", 0.01)
+    assert fake_picamera2.instances == []
+    assert not (tmp_path / "v.mp4").exists()
+
+
+async def test_pyav_missing_says_which_package(
+    fake_picamera2: type[FakePicamera2], tmp_path: Path
+) -> None:
+    fake_picamera2.fail_on = "no-av"
+    with pytest.raises(CameraError, match="apt install python3-av"):
+        await PiCamera().record_video(tmp_path / "v.mp4", 0.01)
+    assert fake_picamera2.instances == []
+
+
+@pytest.mark.parametrize(
+    ("step", "message"),
+    [("mux", "No space left on device"), ("empty", "recorded nothing")],
+)
+async def test_video_write_failure_is_camera_error_and_leaves_no_file(
+    fake_picamera2: type[FakePicamera2], tmp_path: Path, step: str, message: str
+) -> None:
+    fake_picamera2.fail_on = step
+    path = tmp_path / "clip.mp4"
+    with pytest.raises(CameraError, match=message):
+        await PiCamera().record_video(path, 0.01)
+    assert not path.exists()
+    (instance,) = fake_picamera2.instances
+    assert instance.closed
 
 
 @pytest.mark.parametrize("step", ["init", "capture"])
@@ -150,7 +202,7 @@ async def test_video_failure_is_camera_error_and_releases(
     fake_picamera2: type[FakePicamera2], tmp_path: Path, step: str
 ) -> None:
     fake_picamera2.fail_on = step
-    path = tmp_path / "clip.h264"
+    path = tmp_path / "clip.mp4"
     with pytest.raises(CameraError):
         await PiCamera().record_video(path, 0.01)
     assert not path.exists()
@@ -171,7 +223,7 @@ async def test_picamera2_absent(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     with pytest.raises(CameraError, match="python3-picamera2"):
         await PiCamera().capture_photo(tmp_path / "p.jpg", [])
     with pytest.raises(CameraError):
-        await PiCamera().record_video(tmp_path / "v.h264", 1)
+        await PiCamera().record_video(tmp_path / "v.mp4", 1)
     assert PiCamera.list_cameras() == []
 
 
@@ -200,4 +252,4 @@ async def test_closed_camera_refuses(fake_picamera2: type[FakePicamera2], tmp_pa
 
 async def test_non_positive_video_length(fake_picamera2: type[FakePicamera2]) -> None:
     with pytest.raises(ValueError, match="positive"):
-        await PiCamera().record_video(Path("x.h264"), 0)
+        await PiCamera().record_video(Path("x.mp4"), 0)

@@ -1,63 +1,37 @@
-"""The simulated camera: a real JPEG and a real MJPEG AVI, paced by the clock."""
+"""The simulated camera: a real JPEG and a real H.264 MP4, paced by the clock."""
 
 from __future__ import annotations
 
-import io
-import struct
+import itertools
 from pathlib import Path
 
+import av
 import pytest
 from PIL import Image
 
 from pi_daemon.clock import ManualClock
 from pi_daemon.hardware.base import Camera, CameraError
-from pi_daemon.simulation.avi import MjpegAviWriter
 from pi_daemon.simulation.camera import SimulatedCamera
+from pi_daemon.simulation.mp4 import Mp4Writer
 
 
-def _chunks(data: bytes, start: int, end: int) -> list[tuple[bytes, bytes]]:
-    """(fourcc, payload) of the RIFF chunks in data[start:end]; LISTs keep their type."""
-    found = []
-    while start < end:
-        fourcc, size = struct.unpack_from("<4sI", data, start)
-        found.append((fourcc, data[start + 8 : start + 8 + size]))
-        start += 8 + size + size % 2
-    return found
-
-
-def _parse_avi(data: bytes) -> dict[str, object]:
-    """An independent reading of the file, checking every size on the way."""
-    riff, riff_size, form = struct.unpack_from("<4sI4s", data)
-    assert (riff, form) == (b"RIFF", b"AVI ")
-    assert riff_size == len(data) - 8
-    top = _chunks(data, 12, len(data))
-    assert [c[0] for c in top] == [b"LIST", b"LIST", b"idx1"]
-    hdrl, movi, idx1 = top[0][1], top[1][1], top[2][1]
-    assert hdrl[:4] == b"hdrl"
-    assert movi[:4] == b"movi"
-    avih, strl = _chunks(hdrl, 4, len(hdrl))
-    assert avih[0] == b"avih"
-    us_per_frame, _, _, flags, total_frames = struct.unpack_from("<5I", avih[1])
-    width, height = struct.unpack_from("<2I", avih[1], 32)
-    strh, strf = _chunks(strl[1], 4, len(strl[1]))
-    kind, handler = struct.unpack_from("<4s4s", strh[1])
-    scale, rate, _, length = struct.unpack_from("<4I", strh[1], 20)
-    compression = struct.unpack_from("<4s", strf[1], 16)[0]
-    frames = _chunks(movi, 4, len(movi))
-    entries = [struct.unpack_from("<4sIII", idx1, i) for i in range(0, len(idx1), 16)]
-    for (_, _, offset, size), (fourcc, payload) in zip(entries, frames, strict=True):
-        assert movi[offset + 8 : offset + 8 + size] == payload  # offsets from 'movi'
-        assert fourcc == b"00dc"
-    return {
-        "frames": [payload for _, payload in frames],
-        "total_frames": total_frames,
-        "length": length,
-        "fps": rate / scale,
-        "us_per_frame": us_per_frame,
-        "size": (width, height),
-        "codec": (kind, handler, compression),
-        "indexed": flags & 0x10 == 0x10 and len(entries) == len(frames),
-    }
+def _decode_mp4(path: Path) -> dict[str, object]:
+    """An independent reading of the file with PyAV's demuxer and decoder."""
+    with av.open(str(path)) as container:
+        assert container.format.name.startswith("mov,mp4")
+        (stream,) = container.streams.video
+        codec = stream.codec_context
+        images = [frame.to_image() for frame in container.decode(stream)]
+        duration_s = container.duration / 1_000_000 if container.duration else 0.0
+        return {
+            "codec": codec.name,
+            "profile": codec.profile,
+            "pix_fmt": codec.pix_fmt,
+            "size": (codec.width, codec.height),
+            "fps": float(stream.average_rate or 0),
+            "duration_s": duration_s,
+            "images": images,
+        }
 
 
 async def test_photo_is_a_real_jpeg(tmp_path: Path) -> None:
@@ -73,42 +47,45 @@ async def test_photo_is_a_real_jpeg(tmp_path: Path) -> None:
         image.load()
 
 
-async def test_video_is_a_valid_mjpeg_avi_paced_by_the_clock(tmp_path: Path) -> None:
+async def test_video_is_an_h264_mp4_paced_by_the_clock(tmp_path: Path) -> None:
     clock = ManualClock()
     captions = iter(range(100))
     camera = SimulatedCamera(
         clock, size=(320, 240), fps=4, caption_source=lambda: [f"beer {next(captions)} °C"]
     )
-    assert (camera.video_suffix, camera.video_content_type) == (".avi", "video/x-msvideo")
-    path = tmp_path / "clip.avi"
+    assert (camera.video_suffix, camera.video_content_type) == (".mp4", "video/mp4")
+    path = tmp_path / "clip.mp4"
     await camera.record_video(path, 2.5)
     assert clock.monotonic() == pytest.approx(2.5)
-    avi = _parse_avi(path.read_bytes())
-    assert avi["total_frames"] == avi["length"] == 10
-    assert avi["fps"] == 4.0
-    assert avi["us_per_frame"] == 250_000
-    assert avi["size"] == (320, 240)
-    assert avi["codec"] == (b"vids", b"MJPG", b"MJPG")
-    assert avi["indexed"]
-    frames = avi["frames"]
-    assert isinstance(frames, list)
-    assert len(frames) == 10
-    for frame in frames:
-        with Image.open(io.BytesIO(frame)) as image:
-            assert image.size == (320, 240)
-    assert len(set(frames)) == 10  # the bubbles and readings move
+    data = path.read_bytes()
+    assert data[4:8] == b"ftyp"
+    # The index comes first (+faststart), so a browser can play before the download ends.
+    assert data.index(b"moov") < data.index(b"mdat")
+    video = _decode_mp4(path)
+    # What browsers play: H.264 (Main profile, 4:2:0) in MP4.
+    assert (video["codec"], video["profile"], video["pix_fmt"]) == ("h264", "Main", "yuv420p")
+    assert video["size"] == (320, 240)
+    assert video["fps"] == 4.0
+    assert video["duration_s"] == pytest.approx(2.5)
+    images = video["images"]
+    assert isinstance(images, list)
+    assert len(images) == 10
+    # The bubbles and readings move: consecutive frames differ.
+    assert all(a.tobytes() != b.tobytes() for a, b in itertools.pairwise(images))
 
 
-def test_writer_pads_odd_frames_and_refuses_non_jpeg(tmp_path: Path) -> None:
-    path = tmp_path / "odd.avi"
-    with MjpegAviWriter(path, 8, 8, 2.5) as writer:
-        writer.add_frame(b"\xff\xd8odd\xff\xd9")  # 7 bytes: padded to 8
-        writer.add_frame(b"\xff\xd8even\xff\xd9")
-        with pytest.raises(ValueError, match="JPEG"):
-            writer.add_frame(b"not a jpeg")
-    avi = _parse_avi(path.read_bytes())
-    assert avi["frames"] == [b"\xff\xd8odd\xff\xd9", b"\xff\xd8even\xff\xd9"]
-    assert avi["fps"] == 2.5
+def test_writer_refuses_odd_sizes_and_wrong_frames(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="even"):
+        Mp4Writer(tmp_path / "odd.mp4", 7, 8, 4)
+    with pytest.raises(ValueError, match="fps"):
+        Mp4Writer(tmp_path / "still.mp4", 8, 8, 0)
+    with Mp4Writer(tmp_path / "v.mp4", 16, 16, 2.5) as writer:
+        writer.add_frame(Image.new("RGB", (16, 16), "orange"))
+        with pytest.raises(ValueError, match="16x16"):
+            writer.add_frame(Image.new("RGB", (32, 16)))
+    video = _decode_mp4(tmp_path / "v.mp4")
+    assert video["fps"] == 2.5
+    assert len(video["images"]) == 1  # type: ignore[arg-type]
 
 
 async def test_failing_camera_raises_camera_error(tmp_path: Path) -> None:
@@ -117,9 +94,9 @@ async def test_failing_camera_raises_camera_error(tmp_path: Path) -> None:
     with pytest.raises(CameraError):
         await camera.capture_photo(tmp_path / "p.jpg", [])
     with pytest.raises(CameraError):
-        await camera.record_video(tmp_path / "v.avi", 1)
+        await camera.record_video(tmp_path / "v.mp4", 1)
     assert not (tmp_path / "p.jpg").exists()
-    assert not (tmp_path / "v.avi").exists()
+    assert not (tmp_path / "v.mp4").exists()
     camera.fail(False)
     await camera.capture_photo(tmp_path / "p.jpg", [])
     assert (tmp_path / "p.jpg").exists()
@@ -134,8 +111,8 @@ async def test_failure_mid_video_leaves_no_file(tmp_path: Path) -> None:
 
     camera._caption_source = caption
     with pytest.raises(CameraError):
-        await camera.record_video(tmp_path / "v.avi", 2)
-    assert not (tmp_path / "v.avi").exists()
+        await camera.record_video(tmp_path / "v.mp4", 2)
+    assert not (tmp_path / "v.mp4").exists()
 
 
 async def test_busy_while_recording(tmp_path: Path) -> None:
@@ -144,7 +121,7 @@ async def test_busy_while_recording(tmp_path: Path) -> None:
     seen: list[bool] = []
     camera._caption_source = lambda: seen.append(camera.busy) or []
     assert not camera.busy
-    await camera.record_video(tmp_path / "v.avi", 1)
+    await camera.record_video(tmp_path / "v.mp4", 1)
     assert seen == [True] * 4
     assert not camera.busy
 

@@ -8,12 +8,10 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-import socketio
-
 from beerpi_protocol import ErrorCode
-from beerpi_protocol.const import SOCKETIO_PATH
 from pi_daemon.config import DaemonConfig
 from tests.support.daemon import TOKEN, RunningDaemon, running_daemon
+from tests.support.rawlink import RawLink, raw_link
 
 _T = TypeVar("_T")
 
@@ -47,23 +45,9 @@ async def _cancel_leftovers() -> None:
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def raw_client(
-    port: int, auth: object = None, *, scheme: str = "http"
-) -> socketio.AsyncClient:
-    """A plain python-socketio client: it can send any event name and payload type."""
-    sio = socketio.AsyncClient(reconnection=False, handle_sigint=False, request_timeout=5)
-    try:
-        await sio.connect(
-            f"{scheme}://127.0.0.1:{port}",
-            auth={"token": TOKEN} if auth is None else auth,
-            transports=["websocket"],
-            socketio_path=SOCKETIO_PATH,
-            wait_timeout=5,
-        )
-    except BaseException:
-        await sio.shutdown()
-        raise
-    return sio
+async def raw_client(port: int, token: str = TOKEN, *, scheme: str = "http") -> RawLink:
+    """An authenticated plain client: it can send any event name and payload type."""
+    return await raw_link(f"{scheme}://127.0.0.1:{port}", token)
 
 
 class LiveDaemon:
@@ -74,13 +58,13 @@ class LiveDaemon:
         self.thread = LoopThread()
         self._stack = contextlib.AsyncExitStack()
         self.running: RunningDaemon = self.thread.run(self._start())
-        self.sio: socketio.AsyncClient = self.thread.run(raw_client(self.running.port))
+        self.sio: RawLink = self.thread.run(raw_client(self.running.port))
 
     async def _start(self) -> RunningDaemon:
         return await self._stack.enter_async_context(running_daemon(self.config))
 
     def call(self, event: str, data: Any = None, timeout: float = 5.0) -> Any:
-        return self.thread.run(self.sio.call(event, data, timeout=timeout), timeout + 5)
+        return self.thread.run(self.sio.call(event, data, timeout_s=timeout), timeout + 5)
 
     def close(self) -> None:
         try:

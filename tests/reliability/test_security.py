@@ -1,4 +1,4 @@
-"""Nobody in without the token, no token in logs, and the abuse limits hold (issue 8)."""
+"""Nobody in without a proof of the token, no token in logs, and the abuse limits hold."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import aiohttp
 import pytest
 import socketio
 
+from beerpi_protocol.auth import Initiator, Role, Transcript
 from beerpi_protocol.const import MAX_PAYLOAD_BYTES
 from tests.reliability.helpers import raw_client
 from tests.support.daemon import TOKEN, running_daemon, sim_config
@@ -37,58 +38,196 @@ async def refused_with(port: int, auth: object) -> tuple[object, list[str]]:
     return error[0], events
 
 
-@pytest.mark.parametrize(
-    "auth",
-    [
-        None,
-        {},
-        {"token": None},
-        {"token": ""},
-        {"token": "wrong"},
-        {"token": TOKEN + "x"},
-        {"token": TOKEN[:-1]},
-        {"token": 12345},
-        {"token": [TOKEN]},
-        {"token": {"token": TOKEN}},
-        {"Token": TOKEN},
-        [TOKEN],
-        TOKEN,
-    ],
-    ids=repr,
-)
-async def test_socketio_refuses_every_wrong_credential(tmp_path: Path, auth: object) -> None:
+V1_AUTHS: list[object] = [
+    None,
+    {},
+    {"token": None},
+    {"token": ""},
+    {"token": "wrong"},
+    {"token": TOKEN},
+    {"token": [TOKEN]},
+    {"Token": TOKEN},
+    [TOKEN],
+    TOKEN,
+    {"protocol": "1.0", "nonce": "00" * 32},
+    {"protocol": "3.0", "nonce": "00" * 32},
+    {"protocol": 2, "nonce": "00" * 32},
+]
+MALFORMED_V2 = [
+    {"protocol": "2.0"},
+    {"protocol": "2.0", "nonce": "xyz"},
+    {"protocol": "2.0", "nonce": "0" * 63},
+    {"protocol": "2.0", "nonce": "AB" * 32},
+    {"protocol": "2.0", "nonce": 7},
+]
+
+
+@pytest.mark.parametrize("auth", V1_AUTHS, ids=repr)
+async def test_old_or_missing_auth_is_told_protocol_2_is_required(
+    tmp_path: Path, auth: object
+) -> None:
     async with running_daemon(sim_config(tmp_path / "data")) as running:
         error, events = await refused_with(running.port, auth)
-        assert error == {"message": "unauthorized"}
-        assert events == []  # no device, no state
+        assert isinstance(error, dict)
+        assert error["message"].startswith("protocol 2")
+        assert error["data"] == {"error": "protocol_mismatch", "protocol_version": "2.0"}
+        assert events == []  # no challenge, no device, no state
         assert running.daemon.hardware.relays["heater"].is_on is False
 
 
-async def test_http_api_needs_the_bearer_token(tmp_path: Path) -> None:
+@pytest.mark.parametrize("auth", MALFORMED_V2, ids=repr)
+async def test_malformed_handshake_is_refused(tmp_path: Path, auth: object) -> None:
     async with running_daemon(sim_config(tmp_path / "data")) as running:
-        bad_headers: list[dict[str, str]] = [
-            {},
-            {"Authorization": "Bearer wrong"},
-            {"Authorization": f"Bearer {TOKEN}x"},
-            {"Authorization": f"Basic {TOKEN}"},
-            {"Authorization": TOKEN},
-            {"Authorization": "Bearer"},
-            {"X-Token": TOKEN},
+        error, events = await refused_with(running.port, auth)
+        assert isinstance(error, dict)
+        assert error["message"] == "unauthorized"
+        assert events == []
+
+
+async def challenged(port: int) -> tuple[socketio.AsyncClient, Initiator, dict[str, str]]:
+    """A client that sent a good connect and got the daemon's challenge, nothing more."""
+    sio = socketio.AsyncClient(reconnection=False, handle_sigint=False)
+    challenge: asyncio.Future[dict[str, str]] = asyncio.get_running_loop().create_future()
+    sio.on("auth_challenge", challenge.set_result)
+    initiator = Initiator(TOKEN, Role.CONTROLLER)
+    await sio.connect(
+        f"http://127.0.0.1:{port}", auth=initiator.connect_auth(), transports=["websocket"]
+    )
+    return sio, initiator, await asyncio.wait_for(challenge, 5)
+
+
+def wrong_proofs(initiator: Initiator, challenge: dict[str, str]) -> list[object]:
+    transcript = Transcript(
+        Role.CONTROLLER, challenge["device_id"], initiator.nonce, challenge["nonce"]
+    )
+    other = Transcript(Role.CONTROLLER, challenge["device_id"], "11" * 32, challenge["nonce"])
+    return [
+        None,
+        {},
+        {"proof": None},
+        {"proof": ""},
+        {"proof": TOKEN},
+        {"proof": "00" * 32},
+        {"token": TOKEN},
+        # The daemon's own proof sent back (reflection).
+        {"proof": challenge["proof"]},
+        # Right role, wrong token.
+        {"proof": transcript.proof(TOKEN + "x", Role.CONTROLLER)},
+        # Right token, but the proof of the device role (reflection by computation).
+        {"proof": transcript.proof(TOKEN, Role.DEVICE)},
+        # Right token, another connection's nonce (a replay).
+        {"proof": other.proof(TOKEN, Role.CONTROLLER)},
+    ]
+
+
+async def test_every_wrong_proof_is_refused_and_gets_nothing(tmp_path: Path) -> None:
+    async with running_daemon(sim_config(tmp_path / "data")) as running:
+        probe, initiator, challenge = await challenged(running.port)
+        cases = wrong_proofs(initiator, challenge)
+        await probe.shutdown()
+        for index in range(len(cases)):
+            sio, initiator, challenge = await challenged(running.port)
+            proof = wrong_proofs(initiator, challenge)[index]
+            events: list[str] = []
+            gone = asyncio.Event()
+            sio.on("*", lambda event, *_, seen=events: seen.append(event))
+            sio.on("disconnect", lambda *_, ended=gone: ended.set())
+            ack = await sio.call("auth_proof", proof, timeout=5)
+            assert ack == {"ok": False, "error": "unauthorized", "message": "wrong proof"}, index
+            await asyncio.wait_for(gone.wait(), 5)  # dropped: one try per connection
+            assert events == [], index  # no device, no state
+            await sio.shutdown()
+        assert running.daemon.hardware.relays["heater"].is_on is False
+
+
+async def test_requests_before_the_proof_are_refused(tmp_path: Path) -> None:
+    async with running_daemon(sim_config(tmp_path / "data")) as running:
+        sio, _initiator, _challenge = await challenged(running.port)
+        for payload in ({"relay": "heater", "on": True}, {"token": TOKEN}):
+            ack = await sio.call("set_relay", payload, timeout=5)
+            assert ack["ok"] is False
+            assert ack["error"] == "unauthorized"
+        assert running.daemon.hardware.relays["heater"].is_on is False
+        await sio.shutdown()
+
+
+async def test_unsealed_or_replayed_requests_are_refused(tmp_path: Path) -> None:
+    async with running_daemon(sim_config(tmp_path / "data")) as running:
+        link = await raw_client(running.port)
+        bare = await link.sio.call("set_relay", {"relay": "heater", "on": True}, timeout=5)
+        assert (bare["ok"], bare["error"]) == (False, "unauthorized")
+        _, envelope = link.seal.seal("set_relay", {"relay": "heater", "on": False})
+        await link.sio.call("set_relay", envelope, timeout=5)
+        # The same sealed message again, and one changed in transit.
+        replayed = await link.sio.call("set_relay", envelope, timeout=5)
+        assert (replayed["ok"], replayed["error"]) == (False, "unauthorized")
+        _, forged = link.seal.seal("set_relay", {"relay": "heater", "on": False})
+        forged["body"] = forged["body"].replace("false", "true")
+        answer = await link.sio.call("set_relay", forged, timeout=5)
+        assert (answer["ok"], answer["error"]) == (False, "unauthorized")
+        # Sealed for another event name.
+        _, moved = link.seal.seal("get_state", {"relay": "heater", "on": True})
+        answer = await link.sio.call("set_relay", moved, timeout=5)
+        assert (answer["ok"], answer["error"]) == (False, "unauthorized")
+        assert running.daemon.hardware.relays["heater"].is_on is False
+        # The link still works for what is sealed right.
+        assert (await link.call("get_state", {}))["ok"] is True
+        await link.shutdown()
+
+
+async def test_http_api_needs_a_signed_url(tmp_path: Path) -> None:
+    async with running_daemon(sim_config(tmp_path / "data")) as running:
+        link = await raw_client(running.port)
+        signed = await link.call("sign_url", {"path": "/api/state"})
+        assert signed["ok"] is True
+        url = signed["url"]
+        other = (await link.call("sign_url", {"path": "/api/device"}))["url"]
+        path, _, query = url.partition("?")
+        sig = dict(part.split("=", 1) for part in query.split("&"))["sig"]
+        bad_requests: list[tuple[str, dict[str, str]]] = [
+            ("/api/state", {}),
+            ("/api/state", {"Authorization": f"Bearer {TOKEN}"}),
+            ("/api/state", {"X-Token": TOKEN}),
+            # Another path's signature, a changed signature, a later expiry.
+            ("/api/state?" + other.partition("?")[2], {}),
+            (url.replace(sig, sig[:-1] + ("0" if sig[-1] != "0" else "1")), {}),
+            (url.replace("expires=", "expires=9"), {}),
+            ("/api/state?expires=99999999999&sig=" + "0" * 64, {}),
         ]
         async with aiohttp.ClientSession() as session:
-            for path in API_PATHS:
-                for headers in bad_headers:
-                    async with session.get(running.url + path, headers=headers) as response:
-                        body = await response.text()
-                        assert response.status == 401, (path, headers)
-                        assert running.daemon.device.id not in body
-                        assert response.headers["WWW-Authenticate"].startswith("Bearer")
-                good = {"Authorization": f"Bearer {TOKEN}"}
-                async with session.get(running.url + path, headers=good) as response:
-                    # With the token: the answer, or 404 for media that does not exist.
-                    assert response.status in (200, 404), path
-            async with session.get(running.url + "/api/state", headers=good) as response:
+            for target, headers in bad_requests:
+                async with session.get(running.url + target, headers=headers) as response:
+                    body = await response.text()
+                    assert response.status == 401, target
+                    assert running.daemon.device.id not in body
+                    assert "signed URL" in body
+            async with session.get(running.url + url) as response:
+                assert response.status == 200
                 assert "relays" in await response.json()
+            for path in API_PATHS:
+                signed = (await link.call("sign_url", {"path": path}))["url"]
+                async with session.get(running.url + signed) as response:
+                    # Signed: the answer, or 404 for media that does not exist.
+                    assert response.status in (200, 404), path
+        for bad in ({"path": "/health"}, {"path": "/api/state?x=1"}, {"path": 7}, {}):
+            answer = await link.call("sign_url", bad)
+            assert (answer["ok"], answer["error"]) == (False, "invalid_argument"), bad
+        await link.shutdown()
+
+
+async def test_signed_urls_expire(tmp_path: Path) -> None:
+    from pi_daemon.signed_urls import UrlSigner
+
+    now = [1000.0]
+    signer = UrlSigner(ttl_s=60, clock=lambda: now[0])
+    url = signer.sign("/api/state")
+    query = dict(part.split("=", 1) for part in url.partition("?")[2].split("&"))
+    assert signer.verify("/api/state", query)
+    assert not signer.verify("/api/device", query)
+    now[0] += 61
+    assert not signer.verify("/api/state", query)
+    # Another daemon process (or a restart) has another key.
+    assert not UrlSigner(clock=lambda: 1000.0).verify("/api/state", query)
 
 
 async def test_health_holds_no_secret(tmp_path: Path) -> None:
@@ -111,10 +250,14 @@ async def test_the_token_is_never_logged(tmp_path: Path, caplog: pytest.LogCaptu
     async with running_daemon(sim_config(tmp_path / "data")) as running:
         for auth in ({"token": TOKEN + "x"}, {"token": TOKEN[:8]}, {"token": 7}):
             await refused_with(running.port, auth)
-        sio = await raw_client(running.port)
-        await sio.call("set_relay", {"relay": "heater", "on": True, "token": TOKEN})
-        await sio.call("no_such_request", {"token": TOKEN})
+        sio, _initiator, _challenge = await challenged(running.port)
+        await sio.call("auth_proof", {"proof": TOKEN}, timeout=5)
         await sio.shutdown()
+        link = await raw_client(running.port)
+        await link.call("set_relay", {"relay": "heater", "on": True, "token": TOKEN})
+        await link.call("no_such_request", {"token": TOKEN})
+        await link.sio.call("set_relay", {"token": TOKEN}, timeout=5)
+        await link.shutdown()
         async with aiohttp.ClientSession() as session:
             for header in (f"Bearer {TOKEN}x", f"Bearer {TOKEN}"):
                 async with session.get(
@@ -125,12 +268,13 @@ async def test_the_token_is_never_logged(tmp_path: Path, caplog: pytest.LogCaptu
         f"{r.name} {r.getMessage()} {r.exc_text or ''} {r.args!r}" for r in caplog.records
     )
     assert "refused a client" in logged  # the refusals were logged ...
+    assert "wrong proof" in logged
     assert TOKEN[:8] not in logged  # ... without any piece of the token
     assert len(caplog.records) >= 4
 
 
 async def connect_error_of(port: int) -> object:
-    error, _ = await refused_with(port, {"token": TOKEN})
+    error, _ = await refused_with(port, Initiator(TOKEN, Role.CONTROLLER).connect_auth())
     return error
 
 
@@ -141,7 +285,7 @@ async def test_connection_limit_refuses_the_next_client_with_busy(tmp_path: Path
         second = await raw_client(running.port)
         assert await connect_error_of(running.port) == {"message": "busy"}
         # The clients inside are still served.
-        assert (await second.call("get_state", {}, timeout=5))["ok"] is True
+        assert (await second.call("get_state", {}, timeout_s=5))["ok"] is True
         await first.shutdown()
         # A freed slot is taken again (once the daemon has seen the first one go).
         third = None
@@ -152,7 +296,7 @@ async def test_connection_limit_refuses_the_next_client_with_busy(tmp_path: Path
             except socketio.exceptions.ConnectionError:
                 await asyncio.sleep(0.05)
         assert third is not None, "the freed slot was not given to a new client"
-        assert (await third.call("get_state", {}, timeout=5))["ok"] is True
+        assert (await third.call("get_state", {}, timeout_s=5))["ok"] is True
         await second.shutdown()
         await third.shutdown()
 
@@ -165,11 +309,11 @@ async def test_oversized_payload_drops_only_that_client(tmp_path: Path) -> None:
         abuser.on("disconnect", lambda *_: dropped.set())
         huge = {"relay": "heater", "on": True, "pad": "x" * (MAX_PAYLOAD_BYTES + 1024)}
         with pytest.raises(socketio.exceptions.TimeoutError):
-            await abuser.call("set_relay", huge, timeout=3)
+            await abuser.call("set_relay", huge, timeout_s=3)
         await asyncio.wait_for(dropped.wait(), 10)
         # The oversized command did nothing; everyone else is still served.
         assert running.daemon.hardware.relays["heater"].is_on is False
-        answer = await bystander.call("set_relay", {"relay": "heater", "on": True}, timeout=5)
+        answer = await bystander.call("set_relay", {"relay": "heater", "on": True}, timeout_s=5)
         assert answer == {"ok": True, "relay": "heater", "on": True}
         assert not running.task.done()
         await bystander.shutdown()
@@ -182,7 +326,7 @@ async def test_control_requests_are_rate_limited_reads_are_not(tmp_path: Path) -
         sio = await raw_client(running.port)
         other = await raw_client(running.port)
         answers = [
-            await sio.call("set_relay", {"relay": "cooler", "on": False}, timeout=5)
+            await sio.call("set_relay", {"relay": "cooler", "on": False}, timeout_s=5)
             for _ in range(20)
         ]
         limited = [a for a in answers if a.get("error") == "rate_limited"]
@@ -190,14 +334,14 @@ async def test_control_requests_are_rate_limited_reads_are_not(tmp_path: Path) -
         assert answers[0]["ok"] is True
         assert len(limited) >= 10, answers
         assert all(a["message"] for a in limited)
-        reads = [await sio.call("get_state", {}, timeout=5) for _ in range(100)]
+        reads = [await sio.call("get_state", {}, timeout_s=5) for _ in range(100)]
         assert all(r["ok"] for r in reads)
         # Limits are per client: another client still gets through.
-        answer = await other.call("set_relay", {"relay": "cooler", "on": False}, timeout=5)
+        answer = await other.call("set_relay", {"relay": "cooler", "on": False}, timeout_s=5)
         assert answer["ok"] is True
         # And the limited client recovers once it slows down.
         await asyncio.sleep(1.1)
-        answer = await sio.call("set_relay", {"relay": "heater", "on": True}, timeout=5)
+        answer = await sio.call("set_relay", {"relay": "heater", "on": True}, timeout_s=5)
         assert answer["ok"] is True
         await sio.shutdown()
         await other.shutdown()

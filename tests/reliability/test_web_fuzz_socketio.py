@@ -1,10 +1,13 @@
 """Hypothesis over the service's socket.io doors: ``/live`` (browsers) and ``/devices`` (dial-out).
 
-Wrong tokens, near misses, wrong device ids, and garbage auth payloads of any
-JSON shape are refused at connect with ``unauthorized``; a refused dial-out
-never shows up as a device; the service keeps answering, and the right
-credential still gets in afterwards. Also: the session key the service writes
-into its data dir is owner-only.
+Wrong tokens, near misses and garbage auth payloads of any JSON shape are
+refused at connect (``/live``: ``unauthorized``; ``/devices``: protocol 2 is
+required, or ``unauthorized``). On ``/devices`` a well-formed protocol 2 connect
+gets a challenge, and every proof made from a wrong token, a near miss, another
+device's token or a reflected proof is refused; a refused dial-out never shows
+up as a device; the service keeps answering, and the right device still gets in
+afterwards. Also: the session key the service writes into its data dir is
+owner-only.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import socketio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from beerpi_protocol.auth import Role, Transcript, new_nonce
 from tests.reliability.helpers import LoopThread
 from tests.web.service import RunningService, running_service, web_config
 from web_extras.keys import CONFIG
@@ -116,6 +120,7 @@ LIVE_AUTH = st.one_of(
     st.just({"Token": API_TOKEN}),
     st.just({"token": DEVICE_TOKEN}),  # a device's token is not a browser's
 )
+# Connects that cannot start a protocol 2 handshake (version 1's token among them).
 DEVICE_AUTH = st.one_of(
     json_values(),
     st.fixed_dictionaries(
@@ -123,12 +128,33 @@ DEVICE_AUTH = st.one_of(
             "device_id": st.one_of(st.just(DEVICE), near(DEVICE), st.text(max_size=40)),
             "token": st.one_of(st.just(DEVICE_TOKEN), tokens(DEVICE_TOKEN)),
         }
-    ).filter(lambda a: (a["device_id"], a["token"]) != (DEVICE, DEVICE_TOKEN)),
-    st.just({"device_id": "other-device", "token": DEVICE_TOKEN}),  # another device's token
-    st.just({"device_id": DEVICE, "token": "other-device-token-0123"}),
+    ),
     st.just({"token": DEVICE_TOKEN}),
     st.just({"device_id": DEVICE}),
-    st.just({"device_id": DEVICE, "token": API_TOKEN}),
+    st.fixed_dictionaries(
+        {"protocol": st.just("2.0"), "nonce": st.text(max_size=70), "device_id": st.just(DEVICE)}
+    ),
+    st.fixed_dictionaries(
+        {
+            "protocol": st.just("2.0"),
+            "nonce": st.just("ab" * 32),
+            "device_id": st.text(max_size=70).filter(lambda d: d != DEVICE),
+        }
+    ).filter(lambda a: not a["device_id"].replace("-", "").isalnum()),
+)
+# (device id claimed, token the proof is made with) that must not get a link.
+WRONG_PROOFS = st.one_of(
+    st.tuples(
+        st.just(DEVICE),
+        st.one_of(near(DEVICE_TOKEN), st.text(max_size=100)).filter(lambda t: t != DEVICE_TOKEN),
+    ),
+    st.tuples(st.just("other-device"), st.just(DEVICE_TOKEN)),  # another device's token
+    st.tuples(st.just(DEVICE), st.just("other-device-token-0123")),
+    st.tuples(st.just(DEVICE), st.just(API_TOKEN)),
+    st.tuples(
+        st.from_regex(r"\A[a-z0-9-]{1,20}\Z").filter(lambda d: d != DEVICE), st.just(DEVICE_TOKEN)
+    ),
+    st.tuples(st.just(DEVICE), st.just("")),
 )
 FUZZ = settings(
     max_examples=EXAMPLES,
@@ -161,7 +187,7 @@ def test_live_refuses_every_wrong_credential(served: Served) -> None:
     assert ok
 
 
-def test_devices_refuses_wrong_tokens_and_ids(served: Served) -> None:
+def test_devices_refuses_old_and_malformed_connects(served: Served) -> None:
     url = served.service.url
 
     @FUZZ
@@ -170,24 +196,58 @@ def test_devices_refuses_wrong_tokens_and_ids(served: Served) -> None:
         served.attempts += 1
         ok, errors = served.thread.run(attempt(url, "/devices", auth))
         assert not ok, auth
-        assert errors == [{"message": "unauthorized"}], auth
+        assert len(errors) == 1, auth
+        message = errors[0]["message"]
+        assert message == "unauthorized" or message.startswith("protocol 2"), (auth, errors)
 
     refused()
     assert served.service.hub.records() == []  # no refused daemon became a device
     assert served.thread.run(health(url)) == 200
 
 
-def test_the_right_device_still_gets_in(served: Served) -> None:
-    async def dial_out() -> bool:
-        ok, _ = await attempt(
-            served.service.url, "/devices", {"device_id": DEVICE, "token": DEVICE_TOKEN}
-        )
-        await asyncio.sleep(0.2)
-        return ok
+async def dial_out(url: str, device: str, token: str, *, reflect: bool = False) -> Any:
+    """A protocol 2 connect as ``device``, then a proof made with ``token``: the ack."""
+    sio = socketio.AsyncClient(reconnection=False, handle_sigint=False, request_timeout=5)
+    challenge: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    sio.on("auth_challenge", challenge.set_result, namespace="/devices")
+    nonce = new_nonce()
+    auth = {"protocol": "2.0", "nonce": nonce, "device_id": device}
+    try:
+        await sio.connect(url, namespaces=["/devices"], auth=auth, transports=["websocket"])
+        sent = await asyncio.wait_for(challenge, 5)
+        transcript = Transcript(Role.DEVICE, device, nonce, sent["nonce"])
+        proof = sent["proof"] if reflect else transcript.proof(token, Role.DEVICE)
+        return await sio.call("auth_proof", {"proof": proof}, namespace="/devices", timeout=5)
+    finally:
+        await sio.shutdown()
 
-    assert served.thread.run(dial_out())
+
+def test_devices_refuses_every_wrong_proof(served: Served) -> None:
+    url = served.service.url
+
+    @FUZZ
+    @given(claim=WRONG_PROOFS)
+    def refused(claim: tuple[str, str]) -> None:
+        served.attempts += 1
+        ack = served.thread.run(dial_out(url, *claim))
+        assert ack == {"ok": False, "error": "unauthorized", "message": "wrong proof"}, claim
+
+    refused()
+    # The service's own proof sent back is not the device's.
+    ack = served.thread.run(dial_out(url, DEVICE, DEVICE_TOKEN, reflect=True))
+    assert ack["ok"] is False
+    assert served.service.hub.records() == []
+
+
+def test_the_right_device_still_gets_in(served: Served) -> None:
+    async def right() -> Any:
+        ack = await dial_out(served.service.url, DEVICE, DEVICE_TOKEN)
+        await asyncio.sleep(0.2)
+        return ack
+
+    assert served.thread.run(right()) == {"ok": True}
     print(f"\nsocket.io auth fuzz: {served.attempts} refused connects (/live and /devices)")
-    assert served.attempts >= 2 * EXAMPLES
+    assert served.attempts >= 3 * EXAMPLES
 
 
 def test_session_key_is_owner_only(served: Served) -> None:

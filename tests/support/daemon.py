@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -20,7 +21,9 @@ from pi_daemon.app import run
 from pi_daemon.config import DaemonConfig, load_config
 from pi_daemon.service import Daemon
 
-TOKEN = "test-token-0123456789"
+# Daemons refuse weak tokens; a strong one, fresh for each test run (hex: it
+# never starts with "-", which argparse would take for an option).
+TOKEN = secrets.token_hex(16)
 
 
 def free_port() -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import ssl
 import subprocess
 import sys
 import threading
@@ -54,11 +55,13 @@ def web_config(data_dir: Path, **values: Any) -> WebConfig:
 
 
 @contextlib.asynccontextmanager
-async def running_service(config: WebConfig) -> AsyncIterator[RunningService]:
+async def running_service(
+    config: WebConfig, ssl_context: ssl.SSLContext | None = None
+) -> AsyncIterator[RunningService]:
     app = create_app(config)
     runner = web.AppRunner(app, handle_signals=False)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", config.port)
+    site = web.TCPSite(runner, "127.0.0.1", config.port, ssl_context=ssl_context)
     await site.start()
     try:
         yield RunningService(app, runner, config.port)

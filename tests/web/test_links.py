@@ -9,6 +9,7 @@ import aiohttp
 import pytest
 import socketio
 
+from beerpi_protocol import FaultCode
 from tests.support.daemon import TOKEN, running_daemon, sim_config
 from tests.web.service import (
     API_TOKEN,
@@ -53,6 +54,9 @@ async def relay_switch_reaches_browser(service: RunningService, device: str) -> 
                 200,
                 {"relay": "heater", "on": True},
             )
+        # Heater and cooler are never on together: the daemon's interlock is a 409.
+        async with http.post(url + "/relays/cooler", json={"on": True}) as response:
+            assert (response.status, (await response.json())["error"]) == (409, "interlock")
 
         def heater_on_pushed() -> bool:
             return any(
@@ -138,7 +142,7 @@ async def test_dial_out(tmp_path: Path) -> None:
     "auth",
     [{"token": "wrong", "device_id": "dialout-1"}, {"token": DEVICE_TOKEN, "device_id": "x"}, None],
 )
-async def test_dial_out_refuses_bad_tokens(tmp_path: Path, auth: Any) -> None:
+async def test_dial_out_version_1_auth_is_told_to_upgrade(tmp_path: Path, auth: Any) -> None:
     config = web_config(tmp_path, device_tokens={"dialout-1": DEVICE_TOKEN})
     async with running_service(config) as service:
         sio = socketio.AsyncClient(reconnection=False, handle_sigint=False)
@@ -149,8 +153,35 @@ async def test_dial_out_refuses_bad_tokens(tmp_path: Path, auth: Any) -> None:
                 service.url, namespaces=["/devices"], auth=auth, transports=["websocket"]
             )
         await sio.shutdown()
-        assert errors == [{"message": "unauthorized"}]
+        assert len(errors) == 1
+        assert errors[0]["message"].startswith("protocol 2 required")
+        assert errors[0]["data"] == {"error": "protocol_mismatch", "protocol_version": "2.0"}
         assert service.hub.records() == []
+
+
+@pytest.mark.parametrize(
+    ("device", "token"),
+    [("dialout-1", "another-token-0123456789"), ("unknown-device", DEVICE_TOKEN)],
+)
+async def test_dial_out_without_the_right_token_gets_nothing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, device: str, token: str
+) -> None:
+    """The service cannot prove the daemon's token: the daemon sends no proof, raises
+    its link fault and keeps retrying (issue 13: nothing remote stops the Pi)."""
+    config = web_config(tmp_path / "web", device_tokens={"dialout-1": DEVICE_TOKEN})
+    async with running_service(config) as service:
+        daemon_config = sim_config(
+            tmp_path / "daemon",
+            **{"device.id": device, "dialout.server": service.url, "dialout.token": token},
+        )
+        async with running_daemon(daemon_config) as daemon:
+            await wait_until(lambda: "refused this device's link" in caplog.text)
+            faults = daemon.daemon.state().faults
+            assert [f.code for f in faults if f.source == "dialout"] == [FaultCode.LINK]
+            assert not daemon.task.done()
+        assert "is not trusted" in caplog.text
+        assert service.hub.records() == []
+        assert "dial-out refused: wrong proof" not in caplog.text  # no proof was sent
 
 
 async def test_live_needs_credentials(tmp_path: Path) -> None:
@@ -166,7 +197,7 @@ async def test_live_needs_credentials(tmp_path: Path) -> None:
 
 
 async def test_live_watch_sends_only_the_watched_devices(tmp_path: Path) -> None:
-    """``watch`` narrows state/readings to the watched devices; the rest stays broadcast."""
+    """``watch`` narrows state, readings and events to the watched devices (issue 14)."""
     from datetime import UTC, datetime
 
     from beerpi_protocol.models import State
@@ -195,11 +226,15 @@ async def test_live_watch_sends_only_the_watched_devices(tmp_path: Path) -> None
         await push("dev-b", 1)
         await push("dev-a", 2)
         await service.hub.event_added(Event("dev-b", datetime.now(UTC), "connected"))
-        await wait_until(lambda: seen(got, "event", "dev-b"))
+        await service.hub.event_added(Event("dev-a", datetime.now(UTC), "connected"))
+        await wait_until(lambda: seen(got, "event", "dev-a"))
         assert (seen(got, "state", "dev-a"), seen(got, "readings", "dev-a")) == (1, 1)
         assert (seen(got, "state", "dev-b"), seen(got, "readings", "dev-b")) == (0, 0)
+        # Events too: another device's timeline is none of this page's business.
+        assert seen(got, "event", "dev-b") == 0
         # A browser that never sent "watch" still gets every device.
-        await wait_until(lambda: seen(got_default, "event", "dev-b"))
+        await wait_until(lambda: seen(got_default, "event", "dev-a"))
+        assert seen(got_default, "event", "dev-b") == 1
         for device in ("dev-a", "dev-b"):
             assert seen(got_default, "state", device) == seen(got_default, "readings", device) == 1
 

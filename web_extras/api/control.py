@@ -40,14 +40,15 @@ async def _camera(
         if not _number(seconds) or seconds <= 0:
             raise bad_request("seconds must be a positive number")
         answer = await hub.call(record.id, Request.RECORD_VIDEO.value, {"seconds": seconds})
+    ready = kind == "photo" or answer.get("ready") is True
     stored = await request.app[RECORDER].media(
-        record.id, MediaInfo.from_dict(answer), announce=False
+        record.id, MediaInfo.from_dict(answer), announce=False, record=ready
     )
     if stored is None:
         raise bad_request("the daemon answered with unreadable media")
     result = media_json(stored)
     if kind == "video":
-        result["ready"] = bool(answer.get("ready", False))
+        result["ready"] = ready
     return web.json_response(result)
 
 

@@ -7,9 +7,11 @@ from typing import Any
 
 from aiohttp import web
 
-from web_extras.keys import MEDIA, STORE
+from web_extras.keys import AUTH, MEDIA, STORE
 from web_extras.live import event_json
 from web_extras.media import check_id
+from web_extras.publicview import public_event
+from web_extras.security import MEDIA_CSP
 from web_extras.store import Bucket, MediaInfo
 from web_extras.timefmt import iso
 
@@ -61,8 +63,15 @@ async def readings(request: web.Request) -> web.Response:
     return web.json_response({**head, "probes": probes})
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _csv_field(text: str) -> str:
-    if any(c in text for c in ',"\n\r'):
+    """A text cell: quoted when needed, and never read as a formula (OWASP's advice)."""
+    if text.startswith(_FORMULA_START):
+        text = "'" + text
+    if any(c in text for c in ',"\n\r\t'):
         return '"' + text.replace('"', '""') + '"'
     return text
 
@@ -76,7 +85,8 @@ async def readings_csv(request: web.Request) -> web.StreamResponse:
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/csv; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="{record.id}-readings.csv"',
+            "Content-Disposition": f'attachment; filename="{check_id(record.id, "device")}'
+            '-readings.csv"',
         }
     )
     await response.prepare(request)
@@ -103,7 +113,11 @@ async def events(request: web.Request) -> web.Response:
     record = await device_of(request)
     start, end = time_range(request)
     found = await request.app[STORE].events(record.id, start, end)
-    return web.json_response([event_json(e) for e in found])
+    answer = [event_json(e) for e in found]
+    auth = request.app[AUTH]
+    if not auth.sees_details(auth.request_user(request)):
+        answer = [public_event(e) for e in answer]
+    return web.json_response(answer)
 
 
 def media_json(media: MediaInfo) -> dict[str, Any]:
@@ -130,4 +144,9 @@ async def media_file(request: web.Request) -> web.StreamResponse:
     record = await device_of(request)
     media_id = check_id(request.match_info["media_id"], "media id")
     path, content_type = await request.app[MEDIA].get(record.id, media_id)
-    return web.FileResponse(path, headers={"Content-Type": content_type})
+    headers = {"Content-Type": content_type, "Content-Security-Policy": MEDIA_CSP}
+    if not content_type.startswith("image/"):
+        # Videos download; only photos are shown inline.
+        extension = {"video/mp4": "mp4", "video/h264": "h264"}.get(content_type, "avi")
+        headers["Content-Disposition"] = f'attachment; filename="{media_id}.{extension}"'
+    return web.FileResponse(path, headers=headers)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 
 from web_extras.auth import COOKIE
@@ -35,7 +37,9 @@ async def login(request: web.Request) -> web.Response:
         raise bad_request("username and password must be strings")
     if auth.user is None:
         raise ApiError(400, "login_disabled", "no user is configured; use the API token")
-    if not auth.check_login(username, password):
+    if len(username) > 256 or len(password) > 1024:
+        raise bad_request("user name or password too long")
+    if not await auth.check_login(username, password, request.remote):
         raise ApiError(401, "unauthorized", "wrong user name or password")
     response = web.json_response({"authenticated": True, "login_required": True, "user": username})
     response.set_cookie(
@@ -52,8 +56,13 @@ async def login(request: web.Request) -> web.Response:
 
 @routes.post("/api/logout")
 async def logout(request: web.Request) -> web.Response:
+    """Ends every session of the user (all browsers), not only this cookie."""
+    auth = request.app[AUTH]
+    user = auth.session_user(request.cookies.get(COOKIE))
+    if user is not None:
+        await asyncio.to_thread(auth.end_sessions, user)
     response = web.json_response(
-        {"authenticated": False, "login_required": request.app[AUTH].login_required, "user": None}
+        {"authenticated": False, "login_required": auth.login_required, "user": None}
     )
     response.del_cookie(COOKIE, path="/")
     return response

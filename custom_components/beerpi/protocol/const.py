@@ -1,4 +1,4 @@
-"""Names and numbers of protocol v1; docs/protocol.md is the prose twin of this file."""
+"""Names and numbers of protocol v2; docs/protocol.md is the prose twin of this file."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Final, Self
 
 # "major.minor": a client refuses a daemon of another major version; a newer
 # minor only adds optional fields and requests.
-PROTOCOL_VERSION: Final = "1.0"
+PROTOCOL_VERSION: Final = "2.0"
 DEFAULT_PORT: Final = 8765
 SOCKETIO_PATH: Final = "socket.io"
 # Largest request payload a daemon accepts (bytes of JSON); engine.io enforces it.
@@ -58,6 +58,17 @@ class Request(_StrEnum):
     READINGS_SINCE = "readings_since"
     GET_MEDIA = "get_media"
     SIMULATE = "simulate"
+    # A short-lived signed URL for the daemon's HTTP API (the token never goes over HTTP).
+    SIGN_URL = "sign_url"
+
+
+class Handshake(_StrEnum):
+    """The connect handshake's two messages (before a link is authenticated)."""
+
+    # Responder -> initiator: its nonce and its proof that it knows the token.
+    CHALLENGE = "auth_challenge"
+    # Initiator -> responder (with an acknowledgement): the initiator's proof.
+    PROOF = "auth_proof"
 
 
 class ErrorCode(_StrEnum):
@@ -68,9 +79,13 @@ class ErrorCode(_StrEnum):
     UNKNOWN_MEDIA = "unknown_media"
     RELAY_UNDER_THERMOSTAT_CONTROL = "relay_under_thermostat_control"
     RELAY_LOCKED_OUT = "relay_locked_out"
+    # Heater and cooler are never on together: switch the other off first.
+    INTERLOCK = "interlock"
     CAMERA_UNAVAILABLE = "camera_unavailable"
     BUSY = "busy"
     UNAUTHORIZED = "unauthorized"
+    # The peer speaks another major protocol version (e.g. a v1 client sending its token).
+    PROTOCOL_MISMATCH = "protocol_mismatch"
     RATE_LIMITED = "rate_limited"
     INTERNAL_ERROR = "internal_error"
 
@@ -109,3 +124,7 @@ class FaultCode(_StrEnum):
     WATCHDOG = "watchdog"
     STORAGE = "storage"
     CAMERA = "camera"
+    # The dial-out link to the web service is refused or down (local control goes on).
+    LINK = "link"
+    # A relay has run for a while without moving the chamber air its way.
+    NO_EFFECT = "no_effect"

@@ -10,7 +10,12 @@ import random
 from collections.abc import Awaitable, Callable
 
 from .client import BeerPiClient
-from .errors import BeerPiAuthError, BeerPiError, BeerPiProtocolVersionError
+from .errors import (
+    BeerPiAuthError,
+    BeerPiError,
+    BeerPiProtocolVersionError,
+    BeerPiWrongDeviceError,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -20,16 +25,18 @@ class LinkState(enum.Enum):
     CONNECTING = "connecting"
     CONNECTED = "connected"
     WAITING = "waiting"  # backing off before the next try
-    STOPPED = "stopped"  # stop() called, or the token/protocol was refused
+    STOPPED = "stopped"  # stop() called, or the token/protocol/device was refused
 
 
 class ReconnectLogic:
     """Connects a client and reconnects it after every drop until stopped.
 
     Hooks are awaited: ``on_connected`` after each successful connect,
-    ``on_disconnected`` after each drop, ``on_fatal`` when the daemon refuses
-    the token or speaks another protocol (no further tries: retrying a bad
-    token would only fill the daemon's log).
+    ``on_disconnected`` after each drop, ``on_fatal`` when the handshake fails
+    (another token, or not the device: BeerPiAuthError), the daemon proves
+    another device id than the client expects (BeerPiWrongDeviceError), or it
+    speaks another protocol. No further tries then: retrying would only fill
+    logs, and another device must never be driven by mistake.
     The first failure is logged as a warning, repeats at debug level, and the
     recovery at info, so a long outage does not flood the log.
     """
@@ -87,7 +94,7 @@ class ReconnectLogic:
             try:
                 if not self._client.connected:
                     await self._client.connect()
-            except (BeerPiAuthError, BeerPiProtocolVersionError) as err:
+            except (BeerPiAuthError, BeerPiProtocolVersionError, BeerPiWrongDeviceError) as err:
                 self.state = LinkState.STOPPED
                 _LOGGER.error("%s: %s; not retrying", self._name, err)
                 if self._on_fatal is not None:

@@ -14,12 +14,14 @@ export class ApiError extends Error {
 // Calls the API and returns the decoded JSON; throws ApiError with the service's
 // {"error", "message"} on failure. A 401 also raises the "beerpi:unauthorized"
 // event, so the page can show its login form.
+//
+// Requests that change something always say Content-Type: application/json,
+// body or not: the service refuses such requests from a browser without it
+// (that type is what keeps pages of other sites out).
 export async function api(path, { method = "GET", body } = {}) {
   const options = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
-  if (body !== undefined) {
-    options.headers["Content-Type"] = "application/json";
-    options.body = JSON.stringify(body);
-  }
+  if (method !== "GET" && method !== "HEAD") options.headers["Content-Type"] = "application/json";
+  if (body !== undefined) options.body = JSON.stringify(body);
   let response;
   try {
     response = await fetch(path, options);

@@ -9,6 +9,8 @@ import { ensureSession, loadDevices, connectLive, setLiveStatus, showPageError }
 import {
   formatTemperature, formatAge, formatTime, modeName, describeEvent, capitalise,
 } from "./format.js";
+import { mediaUrl, renderGallery } from "./gallery.js";
+import { setupAlerts } from "./alerts.js";
 
 const $ = window.jQuery;
 
@@ -28,6 +30,8 @@ const page = {
 };
 
 const DAY_MS = 24 * 3600 * 1000;
+// The gallery (and the latest photo) look this far back.
+const MEDIA_DAYS = 30;
 const STALE_S = 300;
 
 // ---- rendering -------------------------------------------------------------
@@ -207,7 +211,7 @@ function renderRelays() {
 
 function renderCamera() {
   const hasCamera = !page.info || page.info.camera !== false;
-  $("#camera-card").prop("hidden", !hasCamera);
+  $("#camera-card, #gallery-card").prop("hidden", !hasCamera);
   const video = !page.info || !page.info.capabilities || page.info.capabilities.includes("video");
   $("#video-button, #video-seconds").prop("disabled", !video);
 }
@@ -221,17 +225,19 @@ function renderAll() {
 }
 
 function showPhoto(media) {
-  if (!media || !media.url) return;
+  if (!media || !media.id || !page.device) return;
   page.latestPhotoId = media.id;
-  $("#photo").attr("src", media.url).attr("data-media-id", media.id || "");
+  $("#photo").attr("src", mediaUrl(page.device.id, media)).attr("data-media-id", media.id);
   $("#photo-caption").text(`Photo taken ${formatTime(media.timestamp)}`);
   $("#photo-figure").prop("hidden", false);
 }
 
 function showVideo(media) {
+  if (!media || !media.id || !page.device) return;
   const size = media.size ? ` · ${(media.size / 1e6).toFixed(1)} MB` : "";
   $("#video-link").empty().prop("hidden", false)
-    .append($("<a>").attr({ href: media.url, download: "" }).text(`Video of ${formatTime(media.timestamp)}${size}`));
+    .append($("<a>").attr({ href: mediaUrl(page.device.id, media), download: "" })
+      .text(`Video of ${formatTime(media.timestamp)}${size}`));
 }
 
 function renderEvents() {
@@ -277,10 +283,10 @@ function deviceNow() {
   return stateTime ? stateTime + (Date.now() - page.receivedAt) : Date.now();
 }
 
-function windowQuery() {
+function windowQuery(days = 1) {
   const now = deviceNow();
   return query({
-    start: new Date(now - DAY_MS).toISOString(),
+    start: new Date(now - days * DAY_MS).toISOString(),
     end: new Date(now + 3600 * 1000).toISOString(),
   });
 }
@@ -298,8 +304,11 @@ async function refreshDevice() {
 async function refreshMedia() {
   if (!page.device) return [];
   try {
-    const media = await api(deviceUrl(page.device.id, `/media${windowQuery()}`));
+    const device = page.device.id;
+    const media = await api(deviceUrl(device, `/media${windowQuery(MEDIA_DAYS)}`));
+    if (!page.device || page.device.id !== device) return []; // another fermenter was chosen meanwhile
     const sorted = [...media].sort((a, b) => Date.parse(b.timestamp) - Date.parse(a.timestamp));
+    renderGallery(device, sorted);
     const photo = sorted.find((item) => item.kind === "photo");
     if (photo && photo.id !== page.latestPhotoId) showPhoto(photo);
     if (page.waitingVideo) {
@@ -489,6 +498,7 @@ async function selectDevice(entry) {
   Object.assign(page, { device: null, info: null, state: null, latestPhotoId: null, events: [] });
   $("#probes, #relays").empty();
   $("#photo-figure, #video-link").prop("hidden", true);
+  renderGallery(null, []);
   if (!entry) {
     page.liveLink?.rewatch();
     return;
@@ -503,7 +513,9 @@ async function start() {
   try {
     await ensureSession();
     const saved = window.localStorage.getItem("beerpi.poll");
-    if (saved !== null && $(`#poll-interval option[value="${saved}"]`).length) $("#poll-interval").val(saved);
+    if (saved !== null && $("#poll-interval option").filter((_, option) => option.value === saved).length) {
+      $("#poll-interval").val(saved);
+    }
     $("#poll-interval").on("change", () => {
       window.localStorage.setItem("beerpi.poll", String(pollSeconds()));
       updatePolling();
@@ -512,6 +524,7 @@ async function start() {
     $("#mode-select, #target-input").on("input change", () => { page.editingThermostat = true; });
     $("#photo-button").on("click", takePhoto);
     $("#video-button").on("click", recordVideo);
+    setupAlerts(); // its own status line; the page does not wait for it
     const { chosen } = await loadDevices((entry) => selectDevice(entry));
     await selectDevice(chosen);
     updatePolling();

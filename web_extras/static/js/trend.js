@@ -327,7 +327,9 @@ function render() {
     const [px] = d3.pointer(event, root.node());
     const time = x.invert(px);
     hover.style("display", null).select("line").attr("x1", px).attr("x2", px);
-    const rows = [`<strong>${formatTime(time)}</strong>`];
+    // Each row is [text, bold text, text after]; probe and relay ids come from
+    // the device, so they only ever reach the DOM as text (never as HTML).
+    const rows = [["", formatTime(time)]];
     dots.each(function placeDot(probe) {
       const buckets = data.probes[probe].filter(hasValue);
       const bucket = buckets.length ? buckets[bisect(buckets, time)] : null;
@@ -335,15 +337,20 @@ function render() {
       d3.select(this).style("display", near ? null : "none")
         .attr("cx", near ? x(bucket.time) : 0).attr("cy", near ? y(bucket.mean) : 0);
       if (near) {
-        rows.push(`${capitalise(probe)}: <strong>${formatTemperature(bucket.mean, 2)} °C</strong>`
-          + (bucket.count > 1 ? ` (${formatTemperature(bucket.min)}–${formatTemperature(bucket.max)}, ${bucket.count} readings)` : ""));
+        rows.push([`${capitalise(probe)}: `, `${formatTemperature(bucket.mean, 2)} °C`,
+          bucket.count > 1 ? ` (${formatTemperature(bucket.min)}–${formatTemperature(bucket.max)}, ${bucket.count} readings)` : ""]);
       }
     });
     const target = stepAt(steps, time);
-    if (target !== null && target !== undefined) rows.push(`Target: ${formatTemperature(target)} °C`);
+    if (target !== null && target !== undefined) rows.push([`Target: ${formatTemperature(target)} °C`]);
     const onNow = bands.filter((band) => band.start <= time && time <= band.end).map((band) => capitalise(band.relay));
-    if (onNow.length) rows.push(`${onNow.join(", ")} on`);
-    readout.style("display", null).html(rows.join("<br>"));
+    if (onNow.length) rows.push([`${onNow.join(", ")} on`]);
+    readout.style("display", null).selectAll("div").data(rows).join("div")
+      .each(function fillRow([before, bold, after]) {
+        const line = d3.select(this).text(before);
+        if (bold) line.append("strong").text(bold);
+        if (after) line.append("span").text(after);
+      });
     const box = readout.node().getBoundingClientRect();
     const left = MARGIN.left + px + 14 + box.width > chart.clientWidth ? MARGIN.left + px - 14 - box.width : MARGIN.left + px + 14;
     readout.style("left", `${Math.max(0, left)}px`).style("top", `${MARGIN.top + 4}px`);

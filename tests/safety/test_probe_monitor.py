@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from beerpi_protocol import FaultCode
-from pi_daemon.control import ProbeSample, SafetySettings
-from pi_daemon.control.probe_monitor import ProbeMonitor
+from pi_daemon.safety import ProbeSample, SafetySettings
+from pi_daemon.safety.probes import ProbeMonitor
 
 SAFETY = SafetySettings()
 

@@ -1,4 +1,4 @@
-"""What the daemon hands the control package for each probe."""
+"""What the daemon hands the safety rules and the thermostat for each probe."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pi_daemon.control import RelayGuard, RelayTiming
+from pi_daemon.safety import RelayGuard, RelayTiming
 
 TIMING = RelayTiming(min_on_s=180, min_off_s=600, max_run_s=3600, max_run_rest_s=1800)
 

@@ -1,11 +1,11 @@
-"""Beer temperature cut-offs: beyond them everything goes off, whatever the mode."""
+"""Beer temperature cut-offs: beyond them heater and cooler go off, whatever the mode."""
 
 from __future__ import annotations
 
 from beerpi_protocol import FaultCode
 
 from .faults import Fault
-from .settings import SafetySettings
+from .limits import SafetySettings
 
 
 def check_cutoff(
@@ -36,5 +36,5 @@ def check_cutoff(
         return None
     if current is not None and current.code == code:
         return current
-    message = f"{probe_id} at {value_c:.1f} °C, {text}: everything off"
+    message = f"{probe_id} at {value_c:.1f} °C, {text}: heater and cooler off"
     return Fault(probe_id, code, message, now_s)

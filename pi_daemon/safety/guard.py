@@ -1,25 +1,34 @@
 """Protection of one relay: minimum on/off times, maximum run time, lock-out.
 
-The thermostat and manual switching share one guard per relay, so a compressor
-rests its minimum off time whoever asks. Switching off is always allowed: safety
-never waits. The guard only decides; the caller switches the relay and then
-calls ``record``.
+One guard per relay, shared by everything that switches it (through the gate),
+so a compressor rests its minimum off time whoever asks. The guard only keeps
+the relay's history and answers questions; the gate switches and records.
 """
 
 from __future__ import annotations
 
-from .settings import RelayTiming
+from .limits import RelayTiming
 
 
 class RelayGuard:
-    def __init__(self, timing: RelayTiming, *, on: bool = False, since_s: float | None = None):
-        """``since_s`` is when the relay took its state; None means long ago (no wait).
+    def __init__(
+        self,
+        timing: RelayTiming,
+        *,
+        on: bool = False,
+        since_s: float | None = None,
+        ran_until_s: float | None = None,
+    ) -> None:
+        """``since_s``: when the relay took its state; None means long ago (no wait).
 
-        The daemon passes its start time so that a compressor rests after a power cut.
+        ``ran_until_s``: when it last stopped after a run (None: not known to have run).
+        The daemon passes its start time as ``since_s`` of a compressor with no
+        known history, so that it rests after a power cut.
         """
         self.timing = timing
         self._on = on
         self._since_s = since_s
+        self._ran_until_s = ran_until_s
         self._locked_until_s: float | None = None
 
     @property
@@ -30,9 +39,16 @@ class RelayGuard:
     def since_s(self) -> float | None:
         return self._since_s
 
+    @property
+    def ran_until_s(self) -> float | None:
+        """When the relay last went off after being on (None: no run known)."""
+        return self._ran_until_s
+
     def record(self, now_s: float, on: bool) -> None:
         """The relay has just been switched to ``on`` (no-op when it already was)."""
         if on != self._on:
+            if not on:
+                self._ran_until_s = now_s
             self._on = on
             self._since_s = now_s
 
@@ -40,11 +56,11 @@ class RelayGuard:
         return float("inf") if self._since_s is None else now_s - self._since_s
 
     def can_switch(self, now_s: float, on: bool) -> tuple[bool, float]:
-        """(allowed, seconds to wait). Off is always allowed at once."""
+        """(allowed, seconds to wait) by this relay's own rules. Off is always allowed."""
         if not on or self._on:
             return True, 0.0
-        if self._locked_until_s is not None and now_s < self._locked_until_s:
-            return False, self._locked_until_s - now_s
+        if self.locked(now_s):
+            return False, self.locked_for(now_s)
         wait = self.timing.min_off_s - self._elapsed(now_s)
         return (wait <= 0, max(0.0, wait))
 
@@ -60,11 +76,16 @@ class RelayGuard:
         return self._on and limit is not None and self._elapsed(now_s) > limit
 
     def trip(self, now_s: float) -> None:
-        """Lock the relay off after a max-run overrun; the caller switches it off."""
+        """Lock the relay off after a max-run overrun; the gate switches it off."""
         self._locked_until_s = now_s + max(self.timing.max_run_rest_s, self.timing.min_off_s)
 
     def locked(self, now_s: float) -> bool:
         return self._locked_until_s is not None and now_s < self._locked_until_s
+
+    def locked_for(self, now_s: float) -> float:
+        if self._locked_until_s is None:
+            return 0.0
+        return max(0.0, self._locked_until_s - now_s)
 
     def clear_trip(self) -> None:
         self._locked_until_s = None

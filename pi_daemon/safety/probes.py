@@ -10,13 +10,11 @@ from __future__ import annotations
 import math
 
 from beerpi_protocol import FaultCode
+from pi_daemon.text import duration
 
 from .faults import Fault, keep_since
+from .limits import DS18B20_RESET_C, SafetySettings
 from .samples import ProbeSample
-from .settings import SafetySettings
-from .text import duration
-
-DS18B20_RESET_C = 85.0
 
 _ERROR_TEXT = {
     FaultCode.DISCONNECTED: "disconnected",

@@ -1,0 +1,132 @@
+"""One safety assessment per control step: faults, and which relays must be held off.
+
+Pure: it sees the probe samples, the relays' guards and the control clock.
+The thermostat calls it first in each step and the daemon hands its holds to
+the gate before anything else switches, so every safety off is applied in the
+step that found it:
+
+- the thermostat's probe in fault (read error, 85.0 °C, out of range,
+  implausible jump, stale, stuck): heater and cooler held off, whoever drives
+  them, because the cut-offs cannot be watched without that probe;
+- a beer cut-off: heater and cooler held off until the beer is back inside;
+- a relay past its maximum run time: off and locked out;
+- a relay without effect on the chamber air: a ``no_effect`` warning.
+
+A fault of the chamber probe holds nothing: the thermostat falls back to the
+beer probe alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+from beerpi_protocol import FaultCode
+from pi_daemon.text import duration
+
+from .cutoff import check_cutoff
+from .effect import EffectCheck
+from .faults import Fault
+from .guard import RelayGuard
+from .limits import SafetySettings
+from .probes import ProbeMonitor
+from .samples import ProbeSample
+
+# Who holds relays off in the gate after an assessment.
+HOLDER = "thermostat"
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    faults: tuple[Fault, ...]
+    # relay -> why it must be off now and may not switch on
+    holds: Mapping[str, str]
+    # Set when a safety rule stops the thermostat (cut-off, its probe in fault).
+    stop: str | None
+    # The thermostat's probe reading to control with (None in fault or before the first).
+    probe_c: float | None
+
+
+class SafetySupervisor:
+    def __init__(
+        self,
+        settings: SafetySettings,
+        guards: Mapping[str, RelayGuard],
+        *,
+        probe: str,
+        chamber_probe: str | None,
+        heater: str | None,
+        cooler: str | None,
+        start_s: float,
+    ) -> None:
+        self.settings = settings
+        self._guards = guards
+        self.probe = probe
+        self.chamber_probe = chamber_probe
+        self._thermal = tuple(r for r in (heater, cooler) if r is not None)
+        probes = [probe] + ([chamber_probe] if chamber_probe else [])
+        self.monitors = {p: ProbeMonitor(p, settings, start_s=start_s) for p in probes}
+        self._effects: list[EffectCheck] = []
+        if chamber_probe is not None:
+            for rid, warms in ((heater, True), (cooler, False)):
+                window = None if rid is None else guards[rid].timing.no_effect_s
+                if rid is not None and window is not None:
+                    self._effects.append(
+                        EffectCheck(
+                            rid,
+                            warms=warms,
+                            window_s=window,
+                            threshold_c=settings.no_effect_c,
+                            probe_id=chamber_probe,
+                        )
+                    )
+        self._cutoff: Fault | None = None
+        self._trips: dict[str, Fault] = {}
+
+    def clear_trips(self) -> None:
+        """A person changed the mode: max-run faults go with the lock-outs."""
+        self._trips.clear()
+
+    def assess(
+        self, now_s: float, samples: Mapping[str, ProbeSample], *, controlled: Collection[str]
+    ) -> Assessment:
+        on_since = [g.since_s for r, g in self._guards.items() if r in controlled and g.is_on]
+        driving_since = min((t for t in on_since if t is not None), default=None)
+        for probe_id, monitor in self.monitors.items():
+            monitor.update(samples.get(probe_id), now_s, driving_since_s=driving_since)
+        beer = self.monitors[self.probe]
+        self._cutoff = check_cutoff(self.probe, beer.value, self._cutoff, self.settings, now_s)
+        self._check_run_time(now_s)
+        chamber_c = self.monitors[self.chamber_probe].value if self.chamber_probe else None
+        for check in self._effects:
+            check.update(now_s, self._guards[check.relay_id], chamber_c)
+
+        faults = [m.fault for m in self.monitors.values() if m.fault is not None]
+        faults += [f for f in (self._cutoff,) if f is not None]
+        faults += list(self._trips.values())
+        faults += [c.fault for c in self._effects if c.fault is not None]
+        stop: str | None = None
+        if self._cutoff is not None:
+            stop = self._cutoff.message
+        elif beer.fault is not None:
+            stop = f"{self.probe} probe in fault: {beer.fault.code.value}"
+        # No reading yet is not a fault until the probe is stale (``stale_s``).
+        holds = dict.fromkeys(self._thermal, stop) if stop is not None else {}
+        for rid, trip in self._trips.items():
+            holds.setdefault(rid, trip.message)
+        return Assessment(tuple(faults), holds, stop, beer.value)
+
+    def _check_run_time(self, now_s: float) -> None:
+        for rid, guard in self._guards.items():
+            if guard.overrun(now_s):
+                guard.trip(now_s)
+                limit = guard.timing.max_run_s or 0.0
+                self._trips[rid] = Fault(
+                    rid,
+                    FaultCode.MAX_RUN_TIME,
+                    f"{rid} ran longer than {duration(limit)}: off and locked out for "
+                    f"{duration(guard.timing.max_run_rest_s)}",
+                    now_s,
+                )
+            elif rid in self._trips and not guard.locked(now_s):
+                del self._trips[rid]

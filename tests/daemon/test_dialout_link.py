@@ -1,0 +1,181 @@
+"""Nothing remote stops local control: the dial-out link against hostile or broken services.
+
+Each test runs a live simulated daemon whose thermostat switches the heater
+about once a real second (tests/support/switching.py) and checks, from the
+GPIO pins, that it kept doing so through the whole test while the link was
+refused, unreachable, fed a forged ``connect_error`` or dropped every second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from pathlib import Path
+
+import pytest
+
+from beerpi_protocol import FaultCode, FaultInfo
+from tests.support.daemon import connected, free_port
+from tests.support.fake_service import fake_service
+from tests.support.switching import PinWatch, switching_config, switching_daemon
+from tests.web.service import DEVICE_TOKEN, running_service, web_config
+
+DEVICE = "dialout-1"
+# Retries within half a second, so a short test sees several.
+RETRY_MAX_S = 0.5
+
+
+def dialout_config(data_dir: Path, server: str, token: str = DEVICE_TOKEN):  # type: ignore[no-untyped-def]
+    return switching_config(
+        data_dir,
+        **{
+            "device.id": DEVICE,
+            "dialout.server": server,
+            "dialout.token": token,
+            "dialout.retry_max_s": RETRY_MAX_S,
+        },
+    )
+
+
+def assert_kept_switching(watch: PinWatch, start: float, end: float) -> None:
+    """The heater changed all along: no real second (and more) without a switch."""
+    assert watch.both_on == 0
+    assert watch.heater_changes_between(start, end) >= (end - start) / 1.5
+    assert watch.quiet_gaps(start, end) < 2.5, watch.changes
+
+
+async def test_a_refused_token_raises_link_and_local_control_goes_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The real web service, the wrong device token: a `link` fault, retries, no exit."""
+    caplog.set_level(logging.DEBUG, logger="pi_daemon")
+    web = web_config(tmp_path / "web", device_tokens={DEVICE: DEVICE_TOKEN})
+    async with running_service(web) as service:
+        config = dialout_config(tmp_path / "daemon", service.url, token=secrets.token_hex(16))
+        async with switching_daemon(config) as (running, watch), connected(running) as client:
+            start = time.monotonic()
+            state = await client.get_state()
+            for _ in range(100):
+                if any(f.code is FaultCode.LINK for f in state.faults):
+                    break
+                await asyncio.sleep(0.05)
+                state = await client.get_state()
+            link = [f for f in state.faults if f.code is FaultCode.LINK]
+            assert link, state.faults
+            assert link[0].source == "dialout"
+            assert "refused" in link[0].message
+            # Protocol 2: the service proves its token first; with another token it cannot.
+            assert "could not prove it knows the token" in link[0].message
+            await asyncio.sleep(4.0)
+            end = time.monotonic()
+            assert not running.task.done()
+            assert service.hub.records() == []
+        assert_kept_switching(watch, start, end)
+    refusals = [r for r in caplog.records if "refused this device's link" in r.getMessage()]
+    assert len(refusals) > 3  # it kept trying
+    assert [r.levelno for r in refusals].count(logging.ERROR) == 1  # logged once
+
+
+async def test_link_fault_is_pushed_when_refused_and_clears_when_accepted(tmp_path: Path) -> None:
+    async with fake_service("accept", DEVICE_TOKEN) as service:
+        config = dialout_config(tmp_path / "daemon", service.url)
+        async with switching_daemon(config) as (running, watch), connected(running) as client:
+            start = time.monotonic()
+            for _ in range(100):
+                if service.accepted:
+                    break
+                await asyncio.sleep(0.05)
+            assert service.accepted
+            faults: list[tuple[float, FaultInfo]] = []
+            client.add_fault_listener(lambda f: faults.append((time.monotonic(), f)))
+            service.mode = "refuse"
+            await service.drop_all()  # reconnect now, to be refused
+            for _ in range(100):
+                if any(f.code is FaultCode.LINK for _, f in faults):
+                    break
+                await asyncio.sleep(0.02)
+            raised = [(t, f) for t, f in faults if f.code is FaultCode.LINK and f.active]
+            assert raised, faults
+            refused_to_fault_s = raised[0][0] - service.refusals[0]
+            print(f"refused token -> link fault pushed: {refused_to_fault_s * 1000:.1f} ms")
+            assert refused_to_fault_s < 1.0
+            accepted_before = len(service.accepted)
+            service.mode = "accept"
+            for _ in range(100):
+                if any(f.code is FaultCode.LINK and not f.active for _, f in faults):
+                    break
+                await asyncio.sleep(0.05)
+            assert any(f.code is FaultCode.LINK and not f.active for _, f in faults)
+            assert len(service.accepted) > accepted_before
+            assert not any(f.code is FaultCode.LINK for f in (await client.get_state()).faults)
+            await asyncio.sleep(1.0)
+            end = time.monotonic()
+        assert_kept_switching(watch, start, end)
+
+
+async def test_an_unreachable_service_changes_nothing_on_the_pi(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="pi_daemon")
+    config = dialout_config(tmp_path / "daemon", f"http://127.0.0.1:{free_port()}")
+    async with switching_daemon(config) as (running, watch), connected(running) as client:
+        start = time.monotonic()
+        await asyncio.sleep(5.0)
+        end = time.monotonic()
+        assert not running.task.done()
+        # Shorter than the grace before an unreachable service counts as a fault.
+        assert not any(f.code is FaultCode.LINK for f in (await client.get_state()).faults)
+    assert_kept_switching(watch, start, end)
+    tries = [r for r in caplog.records if "cannot reach" in r.getMessage()]
+    assert len(tries) > 3
+    assert [r.levelno for r in tries].count(logging.WARNING) == 1
+
+
+async def test_a_forged_connect_error_is_just_an_unknown_request(tmp_path: Path) -> None:
+    """A server's event named connect_error is answered, and never read as a refusal."""
+    async with fake_service("forge", DEVICE_TOKEN) as service:
+        config = dialout_config(tmp_path / "daemon", service.url)
+        async with switching_daemon(config) as (running, watch), connected(running) as client:
+            start = time.monotonic()
+            for _ in range(100):
+                if service.forged_answers:
+                    break
+                await asyncio.sleep(0.05)
+            assert service.forged_answers[0]["error"] == "unknown_request"
+            # The old daemon gave up at the next failure: make the next tries fail.
+            service.mode = "accept"
+            await service.stop()
+            await asyncio.sleep(1.5)
+            await service.start()
+            for _ in range(100):
+                if len(service.accepted) >= 2:
+                    break
+                await asyncio.sleep(0.05)
+            assert len(service.accepted) >= 2, "the daemon stopped dialling out"
+            state = await client.get_state()
+            assert not any(f.code is FaultCode.LINK for f in state.faults)
+            await asyncio.sleep(1.0)
+            end = time.monotonic()
+            assert not running.task.done()
+        assert_kept_switching(watch, start, end)
+
+
+async def test_a_link_dropped_every_second_changes_nothing_on_the_pi(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="pi_daemon")
+    async with fake_service("drop", DEVICE_TOKEN) as service:
+        config = dialout_config(tmp_path / "daemon", service.url)
+        async with switching_daemon(config) as (running, watch), connected(running) as client:
+            start = time.monotonic()
+            await asyncio.sleep(7.0)
+            end = time.monotonic()
+            assert len(service.accepted) >= 3, "it reconnects after each drop"
+            assert not running.task.done()
+            assert not any(f.code is FaultCode.LINK for f in (await client.get_state()).faults)
+        assert_kept_switching(watch, start, end)
+    drops = [r for r in caplog.records if "lost the link" in r.getMessage()]
+    assert len(drops) >= 2
+    assert [r.levelno for r in drops].count(logging.WARNING) == 1  # one outage, logged once

@@ -1,0 +1,74 @@
+"""The watchdog on a live daemon: block its event loop, the relays go off anyway."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from pathlib import Path
+
+from beerpi_protocol import FaultCode, FaultInfo
+from tests.support.daemon import connected
+from tests.support.switching import switching_config, switching_daemon
+
+LIMIT_S = 1.0
+BLOCK_S = 3.0
+
+
+def watch_pin(pin: object, stop: threading.Event, seen: list[tuple[float, bool]]) -> None:
+    """From a thread: every level change of ``pin`` while the event loop is blocked."""
+    last = pin.state  # type: ignore[attr-defined]
+    while not stop.is_set():
+        state = pin.state  # type: ignore[attr-defined]
+        if state != last:
+            seen.append((time.monotonic(), bool(state)))
+            last = state
+        time.sleep(0.001)
+
+
+async def test_a_blocked_loop_gets_its_relays_off_within_the_limit_plus_a_tick(
+    tmp_path: Path,
+) -> None:
+    config = switching_config(tmp_path / "data", **{"safety.watchdog_s": LIMIT_S})
+    async with switching_daemon(config) as (running, watch), connected(running) as client:
+        watchdog = running.daemon.watchdog
+        assert watchdog.limit_s == LIMIT_S
+        faults: list[FaultInfo] = []
+        client.add_fault_listener(faults.append)
+        heater = watch.pins["heater"]
+        for _ in range(400):  # the flip profile switches it on about once a second
+            if heater.state:
+                break
+            await asyncio.sleep(0.005)
+        assert heater.state
+        seen: list[tuple[float, bool]] = []
+        halt = threading.Event()
+        watcher = threading.Thread(target=watch_pin, args=(heater, halt, seen))
+        watcher.start()
+        blocked_at = time.monotonic()
+        time.sleep(BLOCK_S)  # noqa: ASYNC251 (the point: the event loop stands still)
+        halt.set()
+        watcher.join()
+        assert seen, "the heater stayed on while the loop was blocked"
+        off_at, on = seen[0]
+        assert on is False
+        assert len(seen) == 1  # and nothing switched it on again during the stall
+        took_s = off_at - blocked_at
+        print(
+            f"watchdog limit {LIMIT_S} s, tick {watchdog.tick_s} s: relays off "
+            f"{took_s:.3f} s after the loop blocked"
+        )
+        assert LIMIT_S - 0.2 < took_s <= LIMIT_S + watchdog.tick_s + 0.05
+        # The loop runs again: the fault is pushed, then cleared, and control resumes.
+        for _ in range(200):
+            if any(f.code is FaultCode.WATCHDOG and not f.active for f in faults):
+                break
+            await asyncio.sleep(0.02)
+        codes = [(f.code, f.active) for f in faults if f.code is FaultCode.WATCHDOG]
+        assert codes == [(FaultCode.WATCHDOG, True), (FaultCode.WATCHDOG, False)]
+        assert "stalled" in next(f.message for f in faults if f.code is FaultCode.WATCHDOG)
+        resumed = time.monotonic()
+        await asyncio.sleep(2.0)
+        assert watch.heater_changes_between(resumed, time.monotonic()) >= 2
+        assert watch.both_on == 0
+        assert not any(f.code is FaultCode.WATCHDOG for f in (await client.get_state()).faults)

@@ -1,0 +1,86 @@
+"""The relay-effect rule on simulated time: a broken heater or cooler is found, a working one never.
+
+The rig runs the thermostat and the gate against the thermal model (10 s per
+step); a broken relay clicks but delivers no power. Detection time is from the
+relay switching on to the ``no_effect`` fault (run with ``-s`` to see it).
+"""
+
+from __future__ import annotations
+
+from beerpi_protocol import FaultCode
+from pi_daemon.safety.limits import COOLER_NO_EFFECT_S, HEATER_NO_EFFECT_S
+from tests.control.control_rig import PERIOD_S, Rig, make_rig
+
+
+def no_effect(rig: Rig, relay: str) -> bool:
+    if rig.last is None:
+        return False
+    return any(f.code is FaultCode.NO_EFFECT and f.source == relay for f in rig.last.faults)
+
+
+def detect(rig: Rig, relay: str, limit_s: float) -> float:
+    """Seconds from the relay's first switch-on to its no_effect fault."""
+    end = rig.now_s + limit_s
+    while rig.now_s < end and not no_effect(rig, relay):
+        rig.tick()
+    assert no_effect(rig, relay), rig.last
+    on_at = next(t for t, rid, on in rig.switches if rid == relay and on)
+    return rig.now_s - PERIOD_S - on_at
+
+
+def test_a_broken_heater_is_found_within_its_window_plus_one_read() -> None:
+    # A cold garage: the heater is needed, and a dead one lets the air fall.
+    rig = make_rig(beer_c=16.0, mode="heat")
+    rig.thermostat.set_target(20.0)
+    rig.model.ambient_override_c = 10.0
+    rig.broken.add("heater")
+    took = detect(rig, "heater", 3 * 3600)
+    print(f"broken heater: no_effect {took / 60:.1f} min after it switched on")
+    assert HEATER_NO_EFFECT_S <= took <= HEATER_NO_EFFECT_S + PERIOD_S
+    fault = next(f for f in rig.last.faults if f.code is FaultCode.NO_EFFECT)  # type: ignore[union-attr]
+    assert "heater on for 30 min" in fault.message
+    assert rig.relays["heater"]  # a warning: the heater stays under the thermostat
+    # Repaired: the air answers within the next run and the fault clears.
+    rig.broken.clear()
+    rig.run(30 * 60)
+    assert not no_effect(rig, "heater")
+
+
+def test_a_broken_cooler_is_found_within_its_window_plus_one_read() -> None:
+    # A warm room; the compressor rests its 10 min after start-up, then runs for nothing.
+    rig = make_rig(beer_c=24.0, mode="cool")
+    rig.thermostat.set_target(18.0)
+    rig.model.ambient_override_c = 28.0
+    rig.broken.add("cooler")
+    took = detect(rig, "cooler", 3 * 3600)
+    print(f"broken cooler: no_effect {took / 60:.1f} min after it switched on")
+    assert COOLER_NO_EFFECT_S <= took <= COOLER_NO_EFFECT_S + PERIOD_S
+    rig.broken.clear()
+    rig.run(20 * 60)
+    assert not no_effect(rig, "cooler")
+
+
+def test_working_relays_raise_nothing_over_days_of_fermentation() -> None:
+    rig = make_rig(beer_c=22.0)
+    rig.thermostat.set_target(18.0)
+    seen: set[FaultCode | None] = set()
+    for day in range(5):  # the fermentation heat peaks on day 2
+        if day == 3:
+            rig.thermostat.set_target(20.0)
+        end = rig.now_s + 86_400
+        while rig.now_s < end:
+            seen |= {f.code for f in rig.tick().faults}
+    assert sum(1 for _, rid, on in rig.switches if on) > 20
+    assert seen == set()
+
+
+def test_no_chamber_probe_no_judgement() -> None:
+    """Without the air probe the beer alone moves too slowly to judge a relay by."""
+    rig = make_rig(beer_c=16.0, mode="heat")
+    rig.thermostat.set_target(20.0)
+    rig.model.ambient_override_c = 10.0
+    rig.broken.add("heater")
+    rig.override["fridge"] = (None, FaultCode.DISCONNECTED)
+    rig.run(2 * 3600)
+    assert rig.relays["heater"]
+    assert not no_effect(rig, "heater")

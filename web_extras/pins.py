@@ -1,0 +1,70 @@
+"""Which device each dial-in entry may link: named in the config, or learned once.
+
+A ``[[daemons]]`` entry may name its ``device_id``. Without one, the first
+device that proves itself at that URL (protocol 2: it proves the id together
+with the token) is written to ``<data_dir>/daemon-pins.json`` and is the only
+one that entry accepts from then on, across restarts. Two entries never pin the
+same id. To accept another device at a URL, set ``device_id`` or delete its line
+from the file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+from .config import DaemonLink
+
+_LOGGER = logging.getLogger(__name__)
+
+PINS_FILE = "daemon-pins.json"
+
+
+class DevicePins:
+    def __init__(self, data_dir: Path, links: Sequence[DaemonLink]) -> None:
+        self._path = data_dir / PINS_FILE
+        self._configured = {link.url: link.device_id for link in links if link.device_id}
+        self._learned: dict[str, str] = {}
+        try:
+            stored = json.loads(self._path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            stored = {}
+        except (OSError, ValueError) as err:
+            _LOGGER.error(
+                "cannot read %s (%s); dial-in entries learn their devices again", self._path, err
+            )
+            stored = {}
+        if isinstance(stored, dict):
+            self._learned = {
+                url: device
+                for url, device in stored.items()
+                if isinstance(url, str) and isinstance(device, str)
+            }
+
+    def expected(self, link: DaemonLink) -> str | None:
+        """The device id this entry accepts, or None before it has seen one."""
+        return link.device_id or self._learned.get(link.url)
+
+    def learn(self, link: DaemonLink, device: str) -> bool:
+        """Pin ``device`` to this entry; False if another entry pins it already."""
+        if self.expected(link) == device:
+            return True
+        pinned = {**self._learned, **self._configured}
+        owner = next((url for url, other in pinned.items() if other == device), None)
+        if owner is not None and owner != link.url:
+            _LOGGER.error(
+                "%s proved it is device %s, which %s already is; not linking it",
+                link.url,
+                device,
+                owner,
+            )
+            return False
+        self._learned[link.url] = device
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self._path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self._learned, indent=2, sort_keys=True), encoding="utf-8")
+        tmp.replace(self._path)
+        _LOGGER.info("%s is device %s; this entry accepts only it from now on", link.url, device)
+        return True

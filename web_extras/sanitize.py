@@ -1,0 +1,196 @@
+"""What a device says about itself, checked at the door.
+
+A device that holds only its own token still chooses every string it sends:
+its name, its probe and relay ids, fault messages, media ids and types. Those
+strings end up in file names, URLs, log lines, CSV files and web pages, so the
+recorder passes everything a link delivers through here first. Ids must match
+``[A-Za-z0-9_.-]{1,64}`` (an entry that does not is left out, with a warning);
+free text is stripped of control characters and cut to a length; lists are
+capped. The pages still render all of it as text: this is the second wall.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from typing import TypeVar
+
+from beerpi_protocol.errors import BeerPiError
+from beerpi_protocol.models import (
+    DeviceInfo,
+    FaultInfo,
+    MediaInfo,
+    ProbeInfo,
+    ProfileProgress,
+    RelayInfo,
+    State,
+    ThermostatInfo,
+    ThermostatState,
+)
+
+ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+MAX_NAME = 64
+MAX_TEXT = 300
+MAX_RELAYS = 16
+MAX_FAULTS = 64
+MAX_CAPABILITIES = 32
+MAX_PROFILE_STEPS = 200
+# The media types a BeerPi daemon produces (pi_daemon/media.py), by kind.
+MEDIA_TYPES = {
+    "photo": frozenset({"image/jpeg"}),
+    "video": frozenset({"video/h264", "video/mp4", "video/x-msvideo"}),
+}
+ALL_MEDIA_TYPES = frozenset().union(*MEDIA_TYPES.values())
+
+T = TypeVar("T")
+
+
+class InvalidDeviceData(BeerPiError, ValueError):
+    """A device sent something the service will not store; the message says what."""
+
+
+def is_id(value: object) -> bool:
+    return isinstance(value, str) and ID.fullmatch(value) is not None
+
+
+def check_id(value: object, what: str) -> str:
+    if not is_id(value):
+        raise InvalidDeviceData(f"{what} {str(value)[:80]!r} is not an id ({ID.pattern})")
+    assert isinstance(value, str)
+    return value
+
+
+def text(value: str, limit: int = MAX_TEXT) -> str:
+    """``value`` with control characters (newlines included) as spaces, at most ``limit`` long."""
+    parts: list[str] = []
+    for ch in value[: limit * 2]:
+        if unicodedata.category(ch)[0] != "C":
+            parts.append(ch)
+        elif not parts or parts[-1] != " ":
+            parts.append(" ")  # a run of them ("\r\n") is one space
+    return "".join(parts).strip()[:limit]
+
+
+def _ids(values: Iterable[str | None]) -> list[str]:
+    return [v for v in values if is_id(v)]  # type: ignore[misc]
+
+
+def _opt_id(value: str | None) -> str | None:
+    return value if is_id(value) else None
+
+
+def _first(items: Iterable[T], count: int) -> tuple[T, ...]:
+    result: list[T] = []
+    for item in items:
+        if len(result) >= count:
+            break
+        result.append(item)
+    return tuple(result)
+
+
+def device_info(info: DeviceInfo, *, max_probes: int) -> DeviceInfo:
+    """The announcement with a valid id (InvalidDeviceData if not) and bounded strings."""
+    device = check_id(info.id, "device id")
+    probes = _first(
+        (
+            ProbeInfo(id=p.id, name=text(p.name, MAX_NAME) or p.id)
+            for p in info.probes
+            if is_id(p.id)
+        ),
+        max_probes,
+    )
+    relays = _first(
+        (
+            RelayInfo(id=r.id, name=text(r.name, MAX_NAME) or r.id)
+            for r in info.relays
+            if is_id(r.id)
+        ),
+        MAX_RELAYS,
+    )
+    t = info.thermostat
+    return dataclasses.replace(
+        info,
+        id=device,
+        name=text(info.name, MAX_NAME) or device,
+        manufacturer=text(info.manufacturer, MAX_NAME),
+        model=text(info.model, MAX_NAME),
+        sw_version=text(info.sw_version, MAX_NAME),
+        protocol_version=text(info.protocol_version, 16),
+        probes=probes,
+        relays=relays,
+        thermostat=ThermostatInfo(
+            probe=_opt_id(t.probe),
+            heater=_opt_id(t.heater),
+            cooler=_opt_id(t.cooler),
+            min_target=t.min_target,
+            max_target=t.max_target,
+        ),
+        capabilities=_first(_ids(info.capabilities), MAX_CAPABILITIES),
+    )
+
+
+def fault(info: FaultInfo) -> FaultInfo:
+    source = info.source if is_id(info.source) else ""
+    since = text(info.since, MAX_NAME) if info.since is not None else None
+    return dataclasses.replace(info, source=source, message=text(info.message), since=since)
+
+
+def media(info: MediaInfo) -> MediaInfo:
+    """A photo/video announcement: a valid id and one of the types BeerPi produces."""
+    media_id = check_id(info.id, "media id")
+    types = MEDIA_TYPES.get(info.kind)
+    if types is None:
+        raise InvalidDeviceData(f"media kind {info.kind[:20]!r} is neither photo nor video")
+    if info.content_type not in types:
+        expected = ", ".join(sorted(types))
+        raise InvalidDeviceData(
+            f"a {info.kind} of type {info.content_type[:60]!r} (expected {expected})"
+        )
+    size = info.size if 0 <= info.size <= 2**40 else 0
+    stamp = text(info.timestamp, MAX_NAME) if info.timestamp is not None else None
+    return dataclasses.replace(
+        info, id=media_id, url=text(info.url, 200), size=size, timestamp=stamp
+    )
+
+
+def _mapping(items: Mapping[str, T], count: int) -> dict[str, T]:
+    return dict(_first(((k, v) for k, v in items.items() if is_id(k)), count))
+
+
+def state(snapshot: State, *, max_probes: int) -> State:
+    thermostat = snapshot.thermostat
+    profile = thermostat.profile
+    if profile is not None:
+        profile = ProfileProgress(
+            name=text(profile.name, MAX_NAME),
+            steps=profile.steps[:MAX_PROFILE_STEPS],
+            step=profile.step,
+            step_time_left_s=profile.step_time_left_s,
+            total_time_left_s=profile.total_time_left_s,
+            started_at=None if profile.started_at is None else text(profile.started_at, MAX_NAME),
+            finished=profile.finished,
+        )
+    latest = None
+    if snapshot.latest_photo is not None:
+        try:
+            latest = media(snapshot.latest_photo)
+        except InvalidDeviceData:
+            latest = None
+    return dataclasses.replace(
+        snapshot,
+        timestamp=None if snapshot.timestamp is None else text(snapshot.timestamp, MAX_NAME),
+        probes=_mapping(snapshot.probes, max_probes),
+        relays=_mapping(snapshot.relays, MAX_RELAYS),
+        thermostat=ThermostatState(
+            mode=thermostat.mode,
+            target=thermostat.target,
+            action=thermostat.action,
+            probe=_opt_id(thermostat.probe),
+            reason=text(thermostat.reason),
+            profile=profile,
+        ),
+        faults=tuple(fault(f) for f in snapshot.faults[:MAX_FAULTS]),
+        latest_photo=latest,
+    )
