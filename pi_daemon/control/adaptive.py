@@ -19,11 +19,12 @@ in the air has G ~ 0 (its heat shows in the air reading) and becomes on/off on
 the air with a 1 K proportional band.
 
 Never: heat beer that reads at or above the target, or would pass it within
-``heat_anticipation_s`` at its present slope; start heating within
-``direction_wait_s`` of the cooler stopping or before the air has turned after
-that stop (and the same for cooling after heating); cool after heating unless
-the air is ``dead_band_c`` further above the band, nor heat within an hour of
-cooling unless it is that far below it.
+``heat_anticipation_s`` at its present slope; start heating before the air has
+turned after the cooler stopped (at most COAST_WAIT_MAX_S after the stop), nor
+the other way round; cool after heating unless the air is ``dead_band_c``
+further above the band, nor heat within an hour of cooling unless it is that
+far below it. The minimum time between cooling and heating is not kept here:
+the relay gate enforces it (``safety.changeover_s``) and the thermostat says so.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ HOLDING_C = 0.5  # the compressor's band adapts only to cycles while holding thi
 RAMPING_C_PER_H = 0.05  # a target moving faster than this is a ramp: small doses, no pacing
 RAMP_SMOOTHING_S = 1800.0
 RAMP_END_S = 60.0
+# Air still drifting the same way this long after a stop is settling, not coasting.
+COAST_WAIT_MAX_S = 3600.0
 
 
 @dataclass
@@ -93,6 +96,8 @@ class AdaptiveControl:
         self._target_c: float | None = None
         self._still_since_s: float | None = None
         self.ramp_c_per_s = 0.0
+        # Why a relay the demand wanted is held back this step (None: nothing held).
+        self._wait: tuple[Direction, str] | None = None
 
     # -- bookkeeping -----------------------------------------------------------------
 
@@ -123,19 +128,21 @@ class AdaptiveControl:
                 self.last_direction = None
 
     def _may_start(self, d: Direction, now_s: float) -> bool:
-        """Not while the other direction's relay runs, nor within ``direction_wait_s`` of
-        its stop, nor while its coast is still under way (at most twice that wait: air
-        that keeps drifting the same way is not coasting any more)."""
+        """Not while the other direction's relay runs, nor while the air is still coasting
+        after it stopped (at most COAST_WAIT_MAX_S: air that keeps drifting the same way
+        is not coasting any more). Records why not, for the thermostat's reason."""
         other = Direction.COOL if d is Direction.HEAT else Direction.HEAT
         if self._runs[other] is not None:
             return False
         stopped = self._stopped_s[other]
         if stopped is None:
             return True
-        since = now_s - stopped
-        wait = self.tuning.direction_wait_s
-        settling = self.coast.settling is other and since < 2 * wait
-        return since >= wait and not settling
+        settling = self.coast.settling is other and now_s - stopped < COAST_WAIT_MAX_S
+        if settling:
+            relay = "heater" if d is Direction.HEAT else "cooler"
+            after = "cooler" if d is Direction.HEAT else "heater"
+            self._wait = d, f"{relay} waits for the chamber air to turn after the {after} stopped"
+        return not settling
 
     def _effective(self, d: Direction, beer_c: float, air_c: float) -> bool:
         """Is the running relay visibly moving the temperature its way?"""
@@ -245,6 +252,7 @@ class AdaptiveControl:
         half_band = self.pacer.band_c / 2
         coast = self.coast.overshoot_c
         here = f"beer {beer_c:.2f} °C, chamber {air_c:.1f} °C, set-point {sp:.1f} °C"
+        self._wait = None
 
         # Cooler: hysteresis around the set-point, stopping early by the learned coast.
         if cooling:
@@ -262,7 +270,8 @@ class AdaptiveControl:
 
         # Heater: a duty cycle dosed by its equivalent air offset, only below target.
         heat = self._heater(now_s, target_c, beer_c, air_c, sp, heating, allow_heat and not cool)
-        return Demand(heat, cool, here)
+        held, wait = self._wait or (None, None)
+        return Demand(heat, cool, here, held, wait)
 
     def _heater(
         self,

@@ -16,3 +16,6 @@ class Demand:
     heat: bool
     cool: bool
     why: str
+    # A relay it would otherwise switch on but holds back, and why (None: none is).
+    held: Direction | None = None
+    wait: str | None = None

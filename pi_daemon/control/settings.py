@@ -56,9 +56,9 @@ class Tuning:
     # present slope for this long, would pass the target.
     heater_period_s: float = 1200.0
     heat_anticipation_s: float = 600.0
-    # Between cooling and heating: an extra margin of chamber air, and a wait.
+    # Between cooling and heating: an extra margin of chamber air (the minimum time
+    # between them is the relay gate's, ``SafetySettings.changeover_s``).
     dead_band_c: float = 1.0
-    direction_wait_s: float = 1800.0
     # The learned coast of the chamber after a stop: weight of a new sample, cap.
     overshoot_learn_rate: float = 0.3
     overshoot_max_c: float = 4.0
@@ -88,7 +88,6 @@ class Tuning:
             "heat_anticipation_s",
             "compressor_cycle_s",
             "dead_band_c",
-            "direction_wait_s",
             "overshoot_max_c",
             "run_limit_margin_s",
             "beer_dead_band_c",

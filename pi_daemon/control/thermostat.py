@@ -19,7 +19,7 @@ from pi_daemon.safety.probes import ProbeMonitor
 
 from .adaptive import AdaptiveControl
 from .decision import ControlDecision
-from .demand import Demand
+from .demand import Demand, Direction
 from .fallback import beer_only_demand
 from .profile import Profile, parse_profile, profile_point, profile_progress
 from .profile_store import ActiveProfile
@@ -307,6 +307,11 @@ class Thermostat:
                 waits.append(refusal.message)
             else:
                 desired[rid] = True
+        if demand.wait is not None:
+            # The demand holds a relay back; the gate's own wait, if any, is the one to tell.
+            rid = heater if demand.held is Direction.HEAT else cooler
+            refusal = None if rid is None else self.rules.refuse_on(rid, now_s, Cause.CONTROL)
+            waits.append(demand.wait if refusal is None else refusal.message)
         if heater is not None and desired.get(heater):
             action, reason = ThermostatAction.HEATING, f"heating: {demand.why}"
         elif cooler is not None and desired.get(cooler):
