@@ -1,29 +1,35 @@
-"""The closed loop for bench/control.py and the control tests: a controller, the relay
-guard and a physics plant on simulated time, and the numbers a brewer would judge it by.
+"""The closed loop for bench/control.py and the control tests: a controller, BeerPi's
+relay gate and safety rules, and a physics plant on simulated time, and the numbers a
+brewer would judge it by.
 
 Every controller reads the same DS18B20-like probes every READ_S and asks for
-heater/cooler on or off; the loop applies that through the relay guard BeerPi
-uses (minimum on/off times, maximum run time, heater and cooler never both on;
-offs first), exactly as the daemon would. Error is judged on the *true* beer
-temperature, which is what the brewer drinks.
+heater/cooler on or off; the loop switches through ``pi_daemon.safety.RelayGate``,
+as the daemon does: minimum on/off times, heater and cooler never both on, offs
+first, and the safety supervisor's holds (a relay past its maximum run time with no
+effect is locked out; ``no_effect`` is raised after its window). BeerPi's
+thermostat plans with the gate's rules and brings its own supervisor, as in the
+daemon; the baselines get the same supervisor, and no changeover time (neither
+product has one). Error is judged on the *true* beer temperature, which is what the
+brewer drinks.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
 
-from beerpi_protocol import ThermostatMode
+from beerpi_protocol import FaultCode, ThermostatMode
 from pi_daemon.control import (
     ControlDecision,
     ControlSettings,
     ProbeSample,
-    RelayGuard,
     Thermostat,
 )
+from pi_daemon.safety import Cause, RelayGate, RelayRules, SafetySupervisor, Switch
+from pi_daemon.safety.supervisor import HOLDER
 from pi_daemon.simulation.plant import Plant, PlantSetup
 
 from ._control_baselines import Inputs
@@ -134,7 +140,10 @@ class Scenario:
 class Wish:
     heat: bool
     cool: bool
-    force_off: tuple[str, ...] = ()
+    # The controller's own safety verdict (BeerPi's thermostat): relays held off, and
+    # its active faults as (source, code). None: the loop's supervisor judges.
+    holds: Mapping[str, str] | None = None
+    faults: frozenset[tuple[str, FaultCode]] = frozenset()
 
 
 class Controller(Protocol):
@@ -142,7 +151,9 @@ class Controller(Protocol):
 
     def decide(self, i: Inputs) -> Wish: ...
 
-    def switched(self, relay: str, now_s: float, on: bool) -> None: ...
+    def rules(self, settings: ControlSettings) -> RelayRules:
+        """The relay rules the gate enforces for this controller."""
+        ...
 
 
 class Plain:
@@ -156,8 +167,17 @@ class Plain:
         heat, cool = self._decide(i)
         return Wish(heat, cool)
 
-    def switched(self, relay: str, now_s: float, on: bool) -> None:
-        pass
+    def rules(self, settings: ControlSettings) -> RelayRules:
+        relays = [r for r in (settings.heater, settings.cooler) if r is not None]
+        return RelayRules.build(
+            {rid: settings.timing(rid) for rid in relays},
+            start_s=0.0,
+            resting=[settings.cooler] if settings.cooler else [],
+            interlock=(settings.heater, settings.cooler)
+            if settings.heater and settings.cooler
+            else None,
+            changeover_s=0.0,
+        )
 
 
 class BeerPi:
@@ -176,6 +196,9 @@ class BeerPi:
     def setpoint_c(self) -> float | None:
         return self.decision.chamber_setpoint_c if self.decision else None
 
+    def rules(self, settings: ControlSettings) -> RelayRules:
+        return self.thermostat.rules  # it plans with the rules the gate enforces
+
     def decide(self, i: Inputs) -> Wish:
         t = self.thermostat
         if i.target_c != t.target_c:
@@ -188,10 +211,8 @@ class BeerPi:
         if s.heater:
             relays["heater"] = i.heating
         d = self.decision = t.step(i.now_s, START + timedelta(seconds=i.now_s), samples, relays)
-        return Wish(d.relays.get("heater", False), d.relays.get("cooler", False), tuple(d.holds))
-
-    def switched(self, relay: str, now_s: float, on: bool) -> None:
-        self.thermostat.record_switch(relay, now_s, on)
+        faults = frozenset((f.source, f.code) for f in d.faults if f.code is not None)
+        return Wish(d.relays.get("heater", False), d.relays.get("cooler", False), d.holds, faults)
 
 
 def settings_for(scenario: Scenario) -> ControlSettings:
@@ -225,10 +246,28 @@ class Run:
     starts: dict[str, list[float]] = field(default_factory=lambda: {"heater": [], "cooler": []})
     stops: dict[str, list[float]] = field(default_factory=lambda: {"heater": [], "cooler": []})
     hot_heater_starts: int = 0  # heater starts while the beer read above target
-    trips: int = 0
+    trips: int = 0  # maximum-run lock-outs (of a relay with no effect)
+    no_effect: int = 0  # no_effect faults raised
     both_on_s: float = 0.0
     beer: list[tuple[float, float, float]] = field(default_factory=list)  # (t, beer, target)
     trace: Trace = field(default_factory=Trace)
+
+
+class _Relay:
+    """A relay channel in memory for the gate (implements ``Relay``)."""
+
+    def __init__(self, relay_id: str) -> None:
+        self.id = relay_id
+        self.is_on = False
+
+    def on(self) -> None:
+        self.is_on = True
+
+    def off(self) -> None:
+        self.is_on = False
+
+    def close(self) -> None:
+        self.is_on = False
 
 
 def run(
@@ -245,50 +284,72 @@ def run(
     duration = prog.seconds if seconds is None else seconds
     plant = Plant(scenario.setup, beer_c=prog.start_c, air_c=scenario.setup.room.at(0.0))
     settings = settings_for(scenario)
-    guards = {"cooler": RelayGuard(settings.cooler_timing, since_s=0.0)}
-    if scenario.has_heater:
-        guards["heater"] = RelayGuard(settings.heater_timing)
-    heater_guard = guards.get("heater")
-    cooler_guard = guards["cooler"]
+    ids = ["cooler"] + (["heater"] if scenario.has_heater else [])
+    rules = controller.rules(settings)
+    clock = [0.0]
+    gate = RelayGate({rid: _Relay(rid) for rid in ids}, rules, lambda: clock[0])
+    # The baselines get the daemon's safety supervisor; BeerPi's thermostat has its own.
+    supervisor = SafetySupervisor(
+        settings.safety,
+        rules.guards,
+        probe=settings.probe,
+        chamber_probe=settings.chamber_probe,
+        heater=settings.heater,
+        cooler=settings.cooler,
+        start_s=0.0,
+    )
     out = Run(controller.name, duration)
+    beer_read = 0.0
+    target = 0.0
+
+    def switched(change: Switch) -> None:
+        (out.starts if change.on else out.stops)[change.relay].append(change.at_s)
+        if change.on and change.relay == "heater" and beer_read > target:
+            out.hot_heater_starts += 1
+
+    gate.listeners.append(switched)
     skip = sorted(judged_from)
     every = max(1, round(trace_s / READ_S))
     targets = _targets(prog, duration)
+    locked = dict.fromkeys(ids, False)
+    raised: frozenset[tuple[str, FaultCode]] = frozenset()
     for n in range(len(targets) - 1):
-        now = n * READ_S
+        now = clock[0] = n * READ_S
         target = targets[n]
-        beer_read = plant.read_beer()
-        heating = heater_guard is not None and heater_guard.is_on
-        cooling = cooler_guard.is_on
+        beer_read, chamber_read = plant.read_beer(), plant.read_chamber()
+        states = gate.states()
         wish = controller.decide(
-            Inputs(now, target, beer_read, plant.read_chamber(), heating, cooling)
+            Inputs(
+                now,
+                target,
+                beer_read,
+                chamber_read,
+                states.get("heater", False),
+                states["cooler"],
+            )
         )
-        wanted = {"heater": wish.heat and heater_guard is not None, "cooler": wish.cool}
-        forced = set(wish.force_off)
-        for rid, guard in guards.items():
-            if guard.overrun(now):
-                guard.trip(now)
-                out.trips += 1
-                forced.add(rid)
-        # Offs first (a minimum on time holds unless forced), then ons through the guard.
-        for rid, guard in guards.items():
-            if guard.is_on and (rid in forced or (not wanted[rid] and guard.min_on_left(now) <= 0)):
-                guard.record(now, False)
-                out.stops[rid].append(now)
-                controller.switched(rid, now, False)
-        for rid, guard in guards.items():
-            if not wanted[rid] or guard.is_on or rid in forced:
-                continue
-            if any(g.is_on for r, g in guards.items() if r != rid):
-                continue
-            if guard.can_switch(now, True)[0]:
-                guard.record(now, True)
-                out.starts[rid].append(now)
-                controller.switched(rid, now, True)
-                if rid == "heater" and beer_read > target:
-                    out.hot_heater_starts += 1
-        heater_on = heater_guard is not None and heater_guard.is_on
-        cooler_on = cooler_guard.is_on
+        holds, faults = wish.holds, wish.faults
+        if holds is None:
+            samples = {
+                settings.probe: ProbeSample(beer_read, None, now),
+                "fridge": ProbeSample(chamber_read, None, now),
+            }
+            check = supervisor.assess(now, samples, controlled=ids)
+            holds = check.holds
+            faults = frozenset((f.source, f.code) for f in check.faults)
+        gate.hold(HOLDER, holds, now)
+        wanted = {"cooler": wish.cool}
+        if scenario.has_heater:
+            wanted["heater"] = wish.heat
+        gate.apply(wanted, now, Cause.CONTROL)
+        for rid in ids:
+            now_locked = rules.guards[rid].locked(now)
+            out.trips += now_locked and not locked[rid]
+            locked[rid] = now_locked
+        out.no_effect += sum(1 for f in faults - raised if f[1] is FaultCode.NO_EFFECT)
+        raised = faults
+        states = gate.states()
+        heater_on, cooler_on = states.get("heater", False), states["cooler"]
         if heater_on and cooler_on:
             out.both_on_s += READ_S
         plant.advance(READ_S, heater_on=heater_on, cooler_on=cooler_on)
@@ -333,23 +394,6 @@ def _targets(prog: Programme, duration: float) -> list[float]:
 
 
 # -- physics limits: what an ideal controller could do ----------------------------------
-
-
-class Oracle:
-    """Bang-bang on the *true* beer temperature, switching freely: the plant's limits."""
-
-    name = "oracle"
-
-    def __init__(self, plant_beer: Callable[[], float], has_heater: bool) -> None:
-        self._beer = plant_beer
-        self._heater = has_heater
-
-    def decide(self, i: Inputs) -> Wish:
-        beer = self._beer()
-        return Wish(self._heater and beer < i.target_c, beer > i.target_c)
-
-    def switched(self, relay: str, now_s: float, on: bool) -> None:
-        pass
 
 
 def oracle_run(scenario: Scenario, seconds: float | None = None) -> list[tuple[float, float]]:
@@ -418,7 +462,8 @@ class Metrics:
     fights: heater starts within 30 min of the cooler stopping, and cooler starts
     within 30 min of the heater stopping; fight_pct: of all starts.
     hot_heater_pct: heater starts with the beer reading above target.
-    guard_breaches: maximum-run lock-outs (and 1 if both relays were ever on).
+    guard_breaches: maximum-run lock-outs, which now happen only to a relay with no
+    effect (and 1 if both relays were ever on). no_effect: no_effect faults raised.
     hold_errors_c: per hold, the worst error in its last 12 h.
     """
 
@@ -434,6 +479,7 @@ class Metrics:
     fight_pct: float
     hot_heater_pct: float  # heater starts with the beer reading above target
     guard_breaches: int
+    no_effect: int
     holds_settled: int
     holds: int
     hold_errors_c: list[float]
@@ -448,7 +494,7 @@ def overshoots(run_: Run, prog: Programme) -> list[tuple[float, int]]:
         if t0 >= run_.seconds:
             continue
         sign = 1.0 if after > before else -1.0
-        nxt = min([b for b in boundaries if b > t0 + 1] or [prog.seconds])
+        nxt = min([float(b) for b in boundaries if b > t0 + 1] or [prog.seconds])
         end = min(nxt, t0 + OVERSHOOT_WINDOW_S)
         # The first peak: from the first crossing of the new target until the beer
         # comes back to it (later swings are holding error, not overshoot).
@@ -504,6 +550,7 @@ def metrics(run_: Run, prog: Programme, feasible: Sequence[bool] = ()) -> Metric
         fight_pct=100.0 * n_fights / starts if starts else 0.0,
         hot_heater_pct=100.0 * run_.hot_heater_starts / heater_starts if heater_starts else 0.0,
         guard_breaches=run_.trips + (1 if run_.both_on_s > 0 else 0),
+        no_effect=run_.no_effect,
         holds_settled=sum(e <= SETTLED_C for e in hold_errors),
         holds=len(hold_errors),
         hold_errors_c=hold_errors,

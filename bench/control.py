@@ -33,7 +33,17 @@ from dataclasses import asdict
 from typing import Any
 
 from ._control_baselines import GenericThermostat, Inkbird
-from ._control_loop import DAY_S, BeerPi, Metrics, Plain, limits, metrics, run, settings_for
+from ._control_loop import (
+    DAY_S,
+    BeerPi,
+    Controller,
+    Metrics,
+    Plain,
+    limits,
+    metrics,
+    run,
+    settings_for,
+)
 from ._control_scenarios import MATRIX
 from ._daemon import results_dir, write_result
 
@@ -52,7 +62,7 @@ def evaluate(index: int, seconds: float | None = None) -> Entry:
     scenario = MATRIX[index]
     started = time.monotonic()
     lim = limits(scenario, seconds)
-    contenders = {
+    contenders: dict[str, Controller] = {
         "BeerPi": BeerPi(settings_for(scenario)),
         "Inkbird": Plain(Inkbird(), Inkbird.name),
         "HA": Plain(GenericThermostat(), GenericThermostat.name),

@@ -40,7 +40,6 @@ from .settings import Tuning
 
 HEATER_OFFSET_MIN_C = 1.0
 MIN_PULSE_S = 60.0  # a heater pulse shorter than this is not worth a relay start
-EFFECT_C = 1.0  # air this far past the beer (or moved this far in a run): the relay works
 DIRECTION_MEMORY_S = 6 * 3600.0
 DEAD_BAND_S = 3600.0
 STEP_C = 0.5  # a target change larger than this at once is a step, not a ramp
@@ -62,13 +61,7 @@ class _Run:
 
 
 class AdaptiveControl:
-    def __init__(
-        self,
-        tuning: Tuning,
-        *,
-        heater_max_run_s: float | None = None,
-        cooler_max_run_s: float | None = None,
-    ) -> None:
+    def __init__(self, tuning: Tuning) -> None:
         t = self.tuning = tuning
         self.model = BeerModel(
             tau_prior_s=t.beer_tau_prior_s,
@@ -81,7 +74,6 @@ class AdaptiveControl:
             band_min_c=t.chamber_band_min_c,
             band_max_c=t.chamber_band_max_c,
         )
-        self.max_run_s = {Direction.HEAT: heater_max_run_s, Direction.COOL: cooler_max_run_s}
         self.integral_c = 0.0
         self.setpoint_c: float | None = None
         self.last_direction: Direction | None = None
@@ -143,31 +135,6 @@ class AdaptiveControl:
             after = "cooler" if d is Direction.HEAT else "heater"
             self._wait = d, f"{relay} waits for the chamber air to turn after the {after} stopped"
         return not settling
-
-    def _effective(self, d: Direction, beer_c: float, air_c: float) -> bool:
-        """Is the running relay visibly moving the temperature its way?"""
-        run = self._runs[d]
-        if run is None:
-            return False
-        if d is Direction.COOL:
-            return air_c < beer_c - EFFECT_C or run.air_c - air_c >= EFFECT_C
-        return (
-            air_c > beer_c + EFFECT_C or air_c - run.air_c >= EFFECT_C or beer_c - run.beer_c >= 0.2
-        )
-
-    def _rest_due(self, d: Direction, now_s: float, beer_c: float, air_c: float) -> bool:
-        """A working relay near its maximum run time rests now rather than be locked out.
-
-        The relay guard still locks out a relay that runs too long; that is left
-        to catch a relay with no effect (dead heater, lost refrigerant), so a
-        relay that visibly works pauses for its minimum off time instead.
-        """
-        limit, run = self.max_run_s[d], self._runs[d]
-        if limit is None or run is None:
-            return False
-        margin = min(self.tuning.run_limit_margin_s, limit / 4)
-        due = now_s - run.start_s >= limit - margin
-        return due and self._effective(d, beer_c, air_c)
 
     # -- the beer loop ---------------------------------------------------------------
 
@@ -257,8 +224,6 @@ class AdaptiveControl:
         # Cooler: hysteresis around the set-point, stopping early by the learned coast.
         if cooling:
             cool = air_c > sp - half_band + coast[Direction.COOL]
-            if cool and self._rest_due(Direction.COOL, now_s, beer_c, air_c):
-                return Demand(False, False, f"compressor rests before its run limit; {here}")
         else:
             dead = t.dead_band_c if self.last_direction is Direction.HEAT else 0.0
             cool = (
@@ -317,8 +282,5 @@ class AdaptiveControl:
             self._pulse_over = True
             return False
         if heating:
-            if self._rest_due(Direction.HEAT, now_s, beer_c, air_c):
-                self._period_start_s = None  # a fresh pulse once the relay has rested
-                return False
             return True
         return self._may_start(Direction.HEAT, now_s)

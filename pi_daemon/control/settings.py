@@ -62,8 +62,6 @@ class Tuning:
     # The learned coast of the chamber after a stop: weight of a new sample, cap.
     overshoot_learn_rate: float = 0.3
     overshoot_max_c: float = 4.0
-    # A relay that works rests this long before its maximum run time instead of tripping.
-    run_limit_margin_s: float = 900.0
     # Beer-only fallback (no chamber probe, or it is in fault): hysteresis on the beer.
     beer_band_c: float = 0.5
     beer_dead_band_c: float = 0.3
@@ -89,7 +87,6 @@ class Tuning:
             "compressor_cycle_s",
             "dead_band_c",
             "overshoot_max_c",
-            "run_limit_margin_s",
             "beer_dead_band_c",
         ):
             value = getattr(self, name)

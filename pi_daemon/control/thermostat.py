@@ -77,11 +77,7 @@ class Thermostat:
             cooler=s.cooler,
             start_s=start_s,
         )
-        self._adaptive = AdaptiveControl(
-            s.tuning,
-            heater_max_run_s=s.heater_timing.max_run_s if s.heater else None,
-            cooler_max_run_s=s.cooler_timing.max_run_s if s.cooler else None,
-        )
+        self._adaptive = AdaptiveControl(s.tuning)
         self._last_s: float | None = None
         self._last: ControlDecision | None = None
         # This step's safety holds (relay -> why): such a relay is planned off.

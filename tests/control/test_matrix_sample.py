@@ -64,18 +64,26 @@ def test_a_diacetyl_rest_ramp_is_followed_and_ends_without_overshoot() -> None:
     assert m.holds_settled == m.holds
 
 
-def test_a_fridge_too_weak_for_a_cold_crash_runs_flat_out_without_lock_outs() -> None:
+def test_a_fridge_too_weak_for_a_cold_crash_runs_flat_out_past_its_run_limit() -> None:
+    """The compressor works (the air is far below the beer) but cannot get there: the
+    maximum run time is a fault detector, so it runs on, unlike a plain 8 h limit."""
     base = scenario("cold crash to 2 °C, 20 L bucket, weak fridge")
     sc = replace(base, programme=Programme(19.0, (hold(2.0, 1.5),)))
     ours, theirs = both(sc, 1.5 * DAY_S, judged_from=0.0)
     m, ink = metrics(ours, sc.programme), metrics(theirs, sc.programme)
-    assert ink.guard_breaches >= 1, "a plain thermostat runs into the 8 h limit"
-    assert m.guard_breaches == 0, "BeerPi rests the working compressor before the limit"
-    assert m.mean_c <= ink.mean_c + 0.05, "and pulls down no slower for it"
+    limit = settings_for(sc).cooler_timing.max_run_s
+    assert limit is not None
+    starts, stops = ours.starts["cooler"], [*ours.stops["cooler"], ours.seconds]
+    runs = [stop - start for start, stop in zip(starts, stops, strict=False)]
+    assert max(runs) > 2 * limit, "one run, twice the 8 h limit, not cut"
+    assert m.guard_breaches == 0
+    assert m.no_effect == 0
+    assert ink.guard_breaches == 0, "the same rule serves the baseline"
+    assert m.mean_c <= ink.mean_c + 0.05, "and pulls down no slower"
     assert m.holds_settled == 0, "physics: this fridge cannot get there"
 
 
-def test_a_dead_heater_trips_its_run_limit_and_nothing_fights_it() -> None:
+def test_a_dead_heater_raises_no_effect_is_locked_out_and_nothing_fights_it() -> None:
     sc = scenario("dead heater")
     faults: set[FaultCode] = set()
 
@@ -87,7 +95,10 @@ def test_a_dead_heater_trips_its_run_limit_and_nothing_fights_it() -> None:
             return wish
 
     ours = run(sc, Watched(settings_for(sc)), seconds=1.0 * DAY_S)
-    assert FaultCode.MAX_RUN_TIME in faults, "the lock-out is what tells the brewer"
+    assert FaultCode.NO_EFFECT in faults, "the no_effect fault tells the brewer"
+    assert FaultCode.MAX_RUN_TIME in faults, "and the dead heater is locked out"
+    assert ours.no_effect >= 1
+    assert ours.trips >= 1
     assert ours.starts["cooler"] == [], "a cold beer is never cooled"
     assert metrics(ours, sc.programme).fights == 0
 
