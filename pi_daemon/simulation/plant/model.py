@@ -163,6 +163,29 @@ class Plant:
     def read_chamber(self) -> float:
         return self._read(self._probe_air, self.setup.chamber_probe)
 
+    # -- carrying on after a restart ------------------------------------------------
+
+    def state(self) -> dict[str, float | list[float]]:
+        """What ``restore`` needs to carry on from here (JSON-friendly)."""
+        return {
+            "temps_c": list(self.temps),
+            "elapsed_s": self.elapsed_s,
+            "fermented": self.fermented,
+            "cooling_w": self.cooling_w,
+        }
+
+    def restore(
+        self, temps_c: list[float], *, elapsed_s: float, fermented: float, cooling_w: float
+    ) -> None:
+        """Carry on from a ``state()``; the probes are taken as settled on it."""
+        if len(temps_c) != len(self.temps):
+            raise ValueError(f"{len(self.temps)} node temperatures, not {len(temps_c)}")
+        self.temps = [float(t) for t in temps_c]
+        self.elapsed_s = elapsed_s
+        self.fermented = min(1.0, max(0.0, fermented))
+        self.cooling_w = max(0.0, cooling_w)
+        self._probe_beer, self._probe_air = self.temps[BEER], self.temps[AIR]
+
     # -- physics --------------------------------------------------------------------
 
     def advance(self, seconds: float, *, heater_on: bool, cooler_on: bool) -> None:
