@@ -10,7 +10,7 @@ UV_VERSION := 0.13.9
 # Interpreters are found on PATH, through uv, or with ../shared/tools on our build machines
 # (scripts/find-python says how to get one that is missing). Current Home Assistant needs
 # 3.14.2+; Raspberry Pi OS Bookworm has 3.11. Override with e.g. `make PY314=/usr/bin/python3.14`.
-find-python = $(or $(shell scripts/find-python $(1)),$(error no Python $(1) for this target))
+find-python = $(or $(shell scripts/find-python $(1)),$(error no interpreter for this target (find-python's line above says how to get one)))
 PY314 ?= $(call find-python,3.14 2)
 PY313 ?= $(call find-python,3.13)
 PY311 ?= $(call find-python,3.11)
@@ -69,17 +69,21 @@ test-main: env
 
 # The browser tests exercise the pages' JavaScript, not the interpreter, and the
 # benchmark smoke tests the bench scripts: once, on 3.14, is enough for those.
+# tests/install builds venvs on its own interpreter (3.11 when present), whatever runs pytest.
 test-311: env311
-	$(VENV311)/bin/pytest -q --ignore=tests/browser --ignore=tests/bench -m "not browser"
+	$(VENV311)/bin/pytest -q --ignore=tests/browser --ignore=tests/bench --ignore=tests/install \
+		-m "not browser"
 
 test: lint test-main test-311 $(TEST_TARGETS)
 
 demo: env
 	$(PY) scripts/demo.py
 
-# A wheel to copy to a Pi (pip install dist/beerpi-*.whl[daemon]).
+# A wheel to copy to a Pi (pip install 'beerpi-X.whl[daemon]'); tests/install builds
+# one with DIST=<a temporary directory>.
+DIST ?= dist
 dist: $(UV)
-	$(UV) build -q --out-dir dist
+	$(UV) build -q --out-dir $(DIST)
 
 clean:
 	rm -rf .venv .venv311 .venv-pi .venv-ha .venv-ha-old $(TOOLS) dist build demo-data

@@ -1,201 +1,341 @@
-"""BeerPi's thermostat against a plain ±0.5 °C hysteresis thermostat, on one simulated fortnight.
+"""BeerPi's thermostat against the thermostats brewers use, on a matrix of fermenters.
 
-Both run the same FermenterModel (same seed, fermentation heat, room swings),
-read a DS18B20-like probe quantised to 1/16 °C every 10 s, and switch through
-the same relay protection (minimum on/off times). The target steps 18 -> 20 °C
-at day 7. Run: ``python -m bench.control``.
+    python -m bench.control [--quick] [--jobs N]        (make bench runs it)
+
+Each scenario (bench/_control_scenarios.py) is a fermenter built from physics
+(pi_daemon/simulation/plant) with a brewer's schedule. On each, BeerPi, an
+Inkbird ITC-308-style thermostat and Home Assistant's generic_thermostat pair
+(bench/_control_baselines.py) read the same probes every 10 s and switch
+through the same relay guard (bench/_control_loop.py). An "oracle" switching
+freely on the true beer temperature tells what physics allows: a hold it
+cannot settle is infeasible, and there the goal is only to do no worse than
+the baselines.
+
+Goals per scenario, for BeerPi: beer RMS at most half the better baseline's;
+compressor starts per day no more than the Inkbird's; overshoot after a step
+at most 0.3 °C; no fight (a heater start within 30 min of the cooler stopping,
+or the reverse); no guard breach (a maximum-run lock-out); no heater start
+with the beer above target; every feasible hold within ±0.5 °C over its last
+12 h. Writes ``control.json`` (rows for bench/run_all.py, and the whole
+matrix) and ``control_matrix.md`` to the results directory.
 """
 
 from __future__ import annotations
 
-import json
+import argparse
 import math
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+import multiprocessing
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict
+from typing import Any
 
-from beerpi_protocol import ThermostatMode
-from pi_daemon.control import ControlSettings, ProbeSample, RelayGuard, Thermostat
-from pi_daemon.simulation.thermal import FermenterModel, FermenterParams
+from ._control_baselines import GenericThermostat, Inkbird
+from ._control_loop import (
+    DAY_S,
+    BeerPi,
+    Controller,
+    Metrics,
+    Plain,
+    limits,
+    metrics,
+    run,
+    settings_for,
+)
+from ._control_scenarios import MATRIX
+from ._daemon import results_dir, write_result
 
-READ_S = 10.0
-DAYS = 14
-STEP_AT_S = 7 * 86_400.0
-TARGETS_C = (18.0, 20.0)
-# Pull-down and the step's transient are judged apart from steady holding.
-SETTLE_S = 12 * 3600.0
-OVERSHOOT_WINDOW_S = 48 * 3600.0
-START = datetime(2026, 3, 1, tzinfo=UTC)
-RESULTS = Path(__file__).parent / "results"
+CONTROLLERS = ("BeerPi", "Inkbird", "HA")
+RMS_FACTOR = 0.5
+OVERSHOOT_GOAL_C = 0.3
+# --quick: a sample of the matrix, shortened (the smoke test).
+QUICK = (0, 11)
+QUICK_S = 1.5 * DAY_S
 
-# (now_s, target, beer, chamber, heater_on, cooler_on) -> (heater_on, cooler_on) wanted
-Controller = Callable[[float, float, float, float, bool, bool], tuple[bool, bool]]
-
-
-def ds18b20(value_c: float) -> float:
-    return round(value_c * 16) / 16
-
-
-def target_at(t_s: float) -> float:
-    return TARGETS_C[0] if t_s < STEP_AT_S else TARGETS_C[1]
-
-
-def baseline(settings: ControlSettings) -> Controller:
-    """A plain Inkbird-style thermostat on the beer probe: ±0.5 °C."""
-    band = 0.5
-
-    def control(
-        now_s: float, target: float, beer: float, chamber: float, heating: bool, cooling: bool
-    ) -> tuple[bool, bool]:
-        heat = beer < target + band if heating else beer <= target - band
-        cool = beer > target - band if cooling else beer >= target + band
-        return heat and not cool, cool
-
-    return control
+Entry = dict[str, Any]
 
 
-def beerpi(settings: ControlSettings) -> Controller:
-    thermostat = Thermostat(settings, start_s=-1e9)
-    thermostat.set_mode(ThermostatMode.HEAT_COOL)
-
-    def control(
-        now_s: float, target: float, beer: float, chamber: float, heating: bool, cooling: bool
-    ) -> tuple[bool, bool]:
-        if target != thermostat.target_c:
-            thermostat.set_target(target)
-        samples = {
-            settings.probe: ProbeSample(beer, None, now_s),
-            "fridge": ProbeSample(chamber, None, now_s),
-        }
-        decision = thermostat.step(
-            now_s,
-            START + timedelta(seconds=now_s),
-            samples,
-            {"heater": heating, "cooler": cooling},
-        )
-        return decision.relays.get("heater", False), decision.relays.get("cooler", False)
-
-    return control
-
-
-@dataclass
-class Result:
-    name: str
-    rms_error_c: float = 0.0
-    max_error_c: float = 0.0
-    step_overshoot_c: float = 0.0
-    heater_cycles_per_day: float = 0.0
-    cooler_cycles_per_day: float = 0.0
-    heater_duty: float = 0.0
-    cooler_duty: float = 0.0
-    trace: list[tuple[float, float, float]] = field(default_factory=list)
-
-
-def run(name: str, make: Callable[[ControlSettings], Controller]) -> Result:
-    settings = ControlSettings()
-    model = FermenterModel(FermenterParams(), beer_c=22.0)
-    control = make(settings)
-    guards = {
-        "heater": RelayGuard(settings.heater_timing),
-        "cooler": RelayGuard(settings.cooler_timing),
+def evaluate(index: int, seconds: float | None = None) -> Entry:
+    """Run the oracle and the three controllers on one scenario."""
+    scenario = MATRIX[index]
+    started = time.monotonic()
+    lim = limits(scenario, seconds)
+    contenders: dict[str, Controller] = {
+        "BeerPi": BeerPi(settings_for(scenario)),
+        "Inkbird": Plain(Inkbird(), Inkbird.name),
+        "HA": Plain(GenericThermostat(), GenericThermostat.name),
     }
-    cycles = {"heater": 0, "cooler": 0}
-    on_s = {"heater": 0.0, "cooler": 0.0}
-    squares, count, worst, overshoot = 0.0, 0, 0.0, 0.0
-    result = Result(name)
-    for i in range(int(DAYS * 86_400 / READ_S)):
-        now_s = i * READ_S
-        target = target_at(now_s)
-        heat, cool = control(
-            now_s,
-            target,
-            ds18b20(model.beer_c),
-            ds18b20(model.air_c),
-            guards["heater"].is_on,
-            guards["cooler"].is_on,
-        )
-        # Offs first, then ons, each through the relay protection.
-        for rid, want in sorted({"heater": heat, "cooler": cool}.items(), key=lambda kv: kv[1]):
-            guard = guards[rid]
-            if want == guard.is_on:
-                continue
-            if want:
-                other = guards["cooler" if rid == "heater" else "heater"]
-                if other.is_on or not guard.can_switch(now_s, True)[0]:
-                    continue
-                cycles[rid] += 1
-            elif guard.min_on_left(now_s) > 0:
-                continue
-            guard.record(now_s, want)
-        heater_on, cooler_on = guards["heater"].is_on, guards["cooler"].is_on
-        on_s["heater"] += READ_S * heater_on
-        on_s["cooler"] += READ_S * cooler_on
-        model.advance(READ_S, heater_on=heater_on, cooler_on=cooler_on)
-        t_s = now_s + READ_S
-        error = model.beer_c - target_at(t_s)
-        since_change = t_s if t_s < STEP_AT_S else t_s - STEP_AT_S
-        if since_change >= SETTLE_S:
-            squares += error * error
-            count += 1
-            worst = max(worst, abs(error))
-        if STEP_AT_S <= t_s < STEP_AT_S + OVERSHOOT_WINDOW_S:
-            overshoot = max(overshoot, error)  # the step is upwards
-        if i % 30 == 0:
-            result.trace.append((t_s / 86_400.0, model.beer_c, target_at(t_s)))
-    result.rms_error_c = math.sqrt(squares / count)
-    result.max_error_c = worst
-    result.step_overshoot_c = overshoot
-    result.heater_cycles_per_day = cycles["heater"] / DAYS
-    result.cooler_cycles_per_day = cycles["cooler"] / DAYS
-    result.heater_duty = on_s["heater"] / (DAYS * 86_400)
-    result.cooler_duty = on_s["cooler"] / (DAYS * 86_400)
-    return result
+    out: Entry = {
+        "scenario": scenario.name,
+        "setup": scenario.setup.describe(),
+        "note": scenario.note,
+        "days": round((seconds or scenario.programme.seconds) / DAY_S, 2),
+        "holds_feasible": list(lim.holds_feasible),
+        "oracle_hold_error_c": [round(e, 3) for e in lim.oracle_hold_error_c],
+    }
+    for key, controller in contenders.items():
+        result = run(scenario, controller, judged_from=lim.transients, seconds=seconds)
+        out[key] = asdict(metrics(result, scenario.programme, lim.holds_feasible))
+    out["seconds"] = round(time.monotonic() - started, 1)
+    out["goals"] = goals(out)
+    return out
 
 
-def table(results: list[Result]) -> str:
-    head = (
-        f"{'controller':<22}{'RMS °C':>8}{'max °C':>8}{'step overshoot °C':>19}"
-        f"{'heater cyc/day':>16}{'cooler cyc/day':>16}"
-    )
-    rows = [
-        f"{r.name:<22}{r.rms_error_c:>8.3f}{r.max_error_c:>8.3f}{r.step_overshoot_c:>19.3f}"
-        f"{r.heater_cycles_per_day:>16.1f}{r.cooler_cycles_per_day:>16.1f}"
-        for r in results
+def goals(entry: Entry) -> dict[str, dict[str, Any]]:
+    """BeerPi's goals on one scenario: passed True/False, or None where physics rules it out."""
+    ours, ink, ha = entry["BeerPi"], entry["Inkbird"], entry["HA"]
+    feasible = all(entry["holds_feasible"])
+    any_feasible = any(entry["holds_feasible"])
+    best_rms = min(ink["rms_c"], ha["rms_c"])
+    best_all = min(ink["rms_all_c"], ha["rms_all_c"])
+    settled_needed = [
+        e <= 0.5 for e, ok in zip(ours["hold_errors_c"], entry["holds_feasible"], strict=True) if ok
     ]
-    return "\n".join([head, "-" * len(head), *rows])
+    out: dict[str, dict[str, Any]] = {}
+    if feasible:
+        out["rms"] = {
+            "passed": ours["rms_c"] <= RMS_FACTOR * best_rms,
+            "goal": "≤ ½ the better baseline",
+        }
+    else:
+        out["rms"] = {
+            "passed": ours["rms_all_c"] <= best_all,
+            "goal": "physics: a hold cannot be reached; no worse than the baselines (whole run)",
+        }
+    out["compressor"] = {
+        "passed": ours["compressor_per_day"] <= ink["compressor_per_day"] + 1e-9,
+        "goal": "≤ Inkbird",
+    }
+    out["overshoot"] = {"passed": ours["overshoot_c"] <= OVERSHOOT_GOAL_C, "goal": "≤ 0.3 °C"}
+    out["fight"] = {"passed": ours["fights"] == 0, "goal": "none"}
+    out["hot_heating"] = {"passed": ours["hot_heater_pct"] == 0, "goal": "no heating above target"}
+    if feasible:
+        out["breaches"] = {"passed": ours["guard_breaches"] == 0, "goal": "none"}
+    else:
+        best = min(ink["guard_breaches"], ha["guard_breaches"])
+        out["breaches"] = {
+            "passed": ours["guard_breaches"] <= best,
+            "goal": "physics: ≤ baselines (a lock-out is the alarm for a relay with no effect)",
+        }
+    out["settled"] = {
+        "passed": all(settled_needed) if any_feasible else None,
+        "goal": "±0.5 °C in each feasible hold's last 12 h",
+    }
+    return out
 
 
-def plot(results: list[Result], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(12, 5))
-    for r in results:
-        ax.plot([p[0] for p in r.trace], [p[1] for p in r.trace], label=r.name, linewidth=0.8)
-    first = results[0].trace
-    ax.plot([p[0] for p in first], [p[2] for p in first], "k--", label="target", linewidth=1)
-    ax.set_xlabel("day")
-    ax.set_ylabel("beer °C")
-    ax.set_title("14 simulated days, target 18 -> 20 °C at day 7")
-    ax.legend()
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+def settled_in_reach(entry: Entry, controller: str) -> int:
+    """Holds physics allows that ``controller`` kept within ±0.5 °C over their last 12 h."""
+    errors = entry[controller]["hold_errors_c"]
+    return sum(1 for e, ok in zip(errors, entry["holds_feasible"], strict=True) if ok and e <= 0.5)
 
 
-def main() -> None:
-    results = [run("beerpi cascade", beerpi), run("hysteresis ±0.5 °C", baseline)]
-    print(table(results))
-    RESULTS.mkdir(exist_ok=True)
-    summary = [{k: v for k, v in asdict(r).items() if k != "trace"} for r in results]
-    (RESULTS / "control.json").write_text(json.dumps(summary, indent=2) + "\n")
-    plot(results, RESULTS / "control.png")
-    print(f"wrote {RESULTS / 'control.json'} and {RESULTS / 'control.png'}")
+def _fmt(value: float, digits: int = 2) -> str:
+    return "∞" if math.isinf(value) else f"{value:.{digits}f}"
+
+
+def _triple(entry: Entry, key: str, digits: int = 2) -> str:
+    if key == "rms_c" and not all(entry["holds_feasible"]):
+        key = "rms_all_c"  # a hold physics rules out: the whole run is compared
+    return " / ".join(_fmt(float(entry[c][key]), digits) for c in CONTROLLERS)
+
+
+def missed(entry: Entry) -> list[str]:
+    out = []
+    for name, verdict in entry["goals"].items():
+        if verdict["passed"] is False:
+            out.append(name)
+    return out
+
+
+def markdown(entries: list[Entry]) -> str:
+    head = (
+        "| scenario | beer RMS °C | max °C | overshoot °C | compressor starts/day | "
+        "heater starts/day | fight % | guard breaches | holds settled | BeerPi misses |"
+    )
+    lines = [
+        "Each cell: BeerPi / Inkbird ITC-308 / Home Assistant generic_thermostat.",
+        "",
+        head,
+        "|" + " --- |" * 10,
+    ]
+    for e in entries:
+        settled = " / ".join(f"{e[c]['holds_settled']}/{e[c]['holds']}" for c in CONTROLLERS)
+        miss = ", ".join(missed(e)) or "—"
+        name = e["scenario"] + ("" if all(e["holds_feasible"]) else " †")
+        lines.append(
+            f"| {name} | {_triple(e, 'rms_c', 3)} | {_triple(e, 'max_c')} | "
+            f"{_triple(e, 'overshoot_c')} | {_triple(e, 'compressor_per_day', 1)} | "
+            f"{_triple(e, 'heater_per_day', 1)} | {_triple(e, 'fight_pct', 0)} | "
+            f"{' / '.join(str(e[c]['guard_breaches']) for c in CONTROLLERS)} | {settled} | "
+            f"{miss} |"
+        )
+    lines += [
+        "",
+        "† physics rules a hold out (an ideal controller switching freely on the true beer "
+        "cannot settle it): there the RMS column counts the whole run and the goal is to do "
+        "no worse than the baselines.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def rows(entries: list[Entry]) -> list[dict[str, Any]]:
+    """The rows bench/run_all.py puts in the summary table."""
+    out: list[dict[str, Any]] = []
+    for e in entries:
+        ours, ink, ha = e["BeerPi"], e["Inkbird"], e["HA"]
+        g = e["goals"]
+        feasible = all(e["holds_feasible"])
+        key = "rms_c" if feasible else "rms_all_c"
+        best = min(ink[key], ha[key])
+        out.append(
+            {
+                "metric": f"control: {e['scenario']}: beer RMS",
+                "value": round(ours[key], 3),
+                "unit": "°C",
+                "goal": "≤ ½ best baseline" if feasible else "≤ baselines (physics)",
+                "passed": g["rms"]["passed"],
+                "baseline": f"Inkbird {ink[key]:.3f}, HA {ha[key]:.3f}",
+                "ratio": f"{best / ours[key]:.1f}× smaller" if ours[key] > 0 else None,
+            }
+        )
+        out.append(
+            {
+                "metric": f"control: {e['scenario']}: compressor starts",
+                "value": round(ours["compressor_per_day"], 1),
+                "unit": "/day",
+                "goal": "≤ Inkbird",
+                "passed": g["compressor"]["passed"],
+                "baseline": f"Inkbird {ink['compressor_per_day']:.1f}, "
+                f"HA {ha['compressor_per_day']:.1f}",
+                "ratio": None,
+            }
+        )
+    worst = max(entries, key=lambda e: e["BeerPi"]["overshoot_c"])
+    out.append(
+        {
+            "metric": "control: worst overshoot after a step, all scenarios",
+            "value": round(worst["BeerPi"]["overshoot_c"], 2),
+            "unit": "°C",
+            "goal": "≤ 0.3 °C",
+            "passed": all(e["goals"]["overshoot"]["passed"] for e in entries),
+            "baseline": f"Inkbird worst {max(e['Inkbird']['overshoot_c'] for e in entries):.2f}",
+            "ratio": worst["scenario"],
+        }
+    )
+    totals = {
+        c: (
+            sum(e[c]["fights"] for e in entries),
+            sum(e[c]["guard_breaches"] for e in entries if all(e["holds_feasible"])),
+        )
+        for c in CONTROLLERS
+    }
+    out.append(
+        {
+            "metric": "control: fights (heater ≤ 30 min from the cooler), all scenarios",
+            "value": totals["BeerPi"][0],
+            "unit": "",
+            "goal": "0",
+            "passed": totals["BeerPi"][0] == 0,
+            "baseline": f"Inkbird {totals['Inkbird'][0]}, HA {totals['HA'][0]}",
+            "ratio": None,
+        }
+    )
+    out.append(
+        {
+            "metric": "control: guard breaches (max-run lock-outs), feasible scenarios",
+            "value": totals["BeerPi"][1],
+            "unit": "",
+            "goal": "0",
+            "passed": totals["BeerPi"][1] == 0,
+            "baseline": f"Inkbird {totals['Inkbird'][1]}, HA {totals['HA'][1]}",
+            "ratio": None,
+        }
+    )
+    hot = sum(1 for e in entries if e["BeerPi"]["hot_heater_pct"] > 0)
+    out.append(
+        {
+            "metric": "control: scenarios with a heater start above target",
+            "value": hot,
+            "unit": "",
+            "goal": "0",
+            "passed": hot == 0,
+            "baseline": None,
+            "ratio": None,
+        }
+    )
+    need = sum(sum(e["holds_feasible"]) for e in entries)
+    done = {c: sum(settled_in_reach(e, c) for e in entries) for c in CONTROLLERS}
+    out.append(
+        {
+            "metric": "control: feasible holds settled ±0.5 °C (last 12 h)",
+            "value": done["BeerPi"],
+            "unit": f"of {need}",
+            "goal": f"{need}",
+            "passed": done["BeerPi"] == need,
+            "baseline": f"Inkbird {done['Inkbird']}, HA {done['HA']}",
+            "ratio": None,
+        }
+    )
+    return out
+
+
+def text_table(entries: list[Entry]) -> str:
+    head = (
+        f"{'scenario':<58}{'controller':<9}{'RMS':>7}{'max':>6}{'over':>6}{'comp/d':>8}"
+        f"{'heat/d':>8}{'fight%':>7}{'trips':>6}{'settled':>8}"
+    )
+    lines = [head, "-" * len(head)]
+    for e in entries:
+        for i, c in enumerate(CONTROLLERS):
+            m = e[c]
+            name = (e["scenario"] + ("" if all(e["holds_feasible"]) else " †")) if i == 0 else ""
+            rms = m["rms_c"] if all(e["holds_feasible"]) else m["rms_all_c"]
+            lines.append(
+                f"{name[:57]:<58}{c:<9}{rms:>7.3f}{m['max_c']:>6.2f}"
+                f"{m['overshoot_c']:>6.2f}{m['compressor_per_day']:>8.1f}"
+                f"{m['heater_per_day']:>8.1f}{m['fight_pct']:>7.0f}{m['guard_breaches']:>6}"
+                f"{m['holds_settled']:>5}/{m['holds']}"
+            )
+        lines.append(f"{'':<58}misses: {', '.join(missed(e)) or 'none'}")
+    return "\n".join(lines)
+
+
+def _evaluate(args: tuple[int, float | None]) -> Entry:
+    return evaluate(*args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a sample of the matrix, 1.5 days")
+    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    indexes = QUICK if args.quick else tuple(range(len(MATRIX)))
+    seconds = QUICK_S if args.quick else None
+    work = [(i, seconds) for i in indexes]
+    if args.jobs > 1:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=args.jobs, mp_context=context) as pool:
+            entries = list(pool.map(_evaluate, work))
+    else:
+        entries = [_evaluate(w) for w in work]
+    print(text_table(entries))
+    report = {
+        "metrics": rows(entries),
+        "matrix": entries,
+        "quick": args.quick,
+        "seconds": round(time.monotonic() - started, 1),
+        "metric_definitions": Metrics.__doc__,
+    }
+    path = write_result("control", report)
+    table = results_dir() / "control_matrix.md"
+    table.write_text(markdown(entries))
+    print(f"wrote {path} and {table} ({report['seconds']} s)")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

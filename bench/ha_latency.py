@@ -63,8 +63,13 @@ def ensure_environment() -> None:
         subprocess.run(["make", "-s", "env-ha-demo"], cwd=ROOT, check=True)
 
 
+# Home Assistant shows a reading at the probe's resolution (1/16 °C); the daemon sends
+# millidegrees, like the kernel's w1 driver (19.938 for 19.9375).
+PROBE_RESOLUTION_C = 1 / 16
+
+
 class DaemonReadings:
-    """The beer probe's readings as the daemon pushed them: (timestamp, value), in order."""
+    """The beer probe's readings as Home Assistant shows them: (timestamp, value), in order."""
 
     def __init__(self) -> None:
         self.times: list[float] = []
@@ -78,7 +83,10 @@ class DaemonReadings:
         if self.times and stamp <= self.times[-1]:
             return  # the same reading again (a push for another change)
         self.times.append(stamp)
-        self.values.append(probe.temperature)
+        value = probe.temperature
+        if value is not None:
+            value = round(value / PROBE_RESOLUTION_C) * PROBE_RESOLUTION_C
+        self.values.append(value)
 
     def match(self, value: float, at: float) -> float | None:
         """When the reading that made Home Assistant show ``value`` at ``at`` was taken.

@@ -11,8 +11,7 @@ JSON, each row::
     {"metric": str, "value": number, "unit": str, "goal": str | null,
      "passed": bool | null, "baseline": str | null, "ratio": str | null}
 
-and may add ``"notes"``, a list of strings printed under the table. The older
-result format of control is read by an adapter below. The table
+and may add ``"notes"``, a list of strings printed under the table. The table
 goes to stdout, ``bench/results/summary.json`` and ``summary.md`` (with date
 and machine). Exit status: 1 if a benchmark crashed, timed out or wrote no
 usable result; a missed goal shows as FAIL and exits 2 only with --strict,
@@ -44,7 +43,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -208,62 +206,7 @@ def rows_for(name: str, result: Any) -> tuple[list[Row], list[str]]:
         if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
             raise ResultError("'notes' must be a list of strings")
         return check_rows(result["metrics"]), notes
-    adapter = ADAPTERS.get(name)
-    if adapter is None:
-        raise ResultError("no 'metrics' list")
-    rows, notes = adapter(result)
-    return check_rows(rows), notes
-
-
-# -- the adapter for a result file written before the 'metrics' convention -------------
-
-
-def control_rows(result: Any) -> tuple[list[Row], list[str]]:
-    """bench/control.py: BeerPi's controller vs ±0.5 °C hysteresis, one simulated fortnight.
-
-    Its goals (issue 4): RMS error at most half the baseline's, no more compressor cycles.
-    """
-    ours = next(r for r in result if "beerpi" in r["name"].lower())
-    base = next(r for r in result if r is not ours)
-    label = f"{base['name']}: "
-
-    def row(metric: str, key: str, unit: str, goal: str | None, passed: bool | None) -> Row:
-        value, baseline = float(ours[key]), float(base[key])
-        ratio = f"{baseline / value:.1f}× smaller" if value > 0 else None
-        return {
-            "metric": metric,
-            "value": value,
-            "unit": unit,
-            "goal": goal,
-            "passed": passed,
-            "baseline": f"{label}{baseline:.3g} {unit}".strip(),
-            "ratio": ratio,
-        }
-
-    return [
-        row(
-            "control RMS error, 14 days",
-            "rms_error_c",
-            "°C",
-            "≤ ½ hysteresis",
-            ours["rms_error_c"] <= 0.5 * base["rms_error_c"],
-        ),
-        row("control max error", "max_error_c", "°C", None, None),
-        row("control overshoot after +2 °C step", "step_overshoot_c", "°C", None, None),
-        row(
-            "compressor (cooler) cycles per day",
-            "cooler_cycles_per_day",
-            "/day",
-            "≤ hysteresis",
-            ours["cooler_cycles_per_day"] <= base["cooler_cycles_per_day"],
-        ),
-        row("heater cycles per day", "heater_cycles_per_day", "/day", None, None),
-    ], []
-
-
-ADAPTERS: dict[str, Callable[[Any], tuple[list[Row], list[str]]]] = {
-    "control": control_rows,
-}
+    raise ResultError(f"{name}: no 'metrics' list")
 
 
 # -- the summary ---------------------------------------------------------------------------

@@ -13,7 +13,7 @@ HA_REQS_OLD := pytest-homeassistant-custom-component==0.13.236 "python-socketio>
 HA_PYTEST = -c tests/ha/pytest.ini --rootdir . tests/ha
 HA_COV := --cov=custom_components/beerpi --cov-config=tests/ha/coveragerc \
 	--cov-report=term-missing:skip-covered --cov-fail-under=95
-HASSFEST := ../shared/tools/hassfest/run
+HASSFEST := ../shared/tools/hassfest-2026/run
 VENDOR_DIR := custom_components/beerpi/protocol
 
 LINT_TARGETS += lint-ha

@@ -170,8 +170,10 @@ def init_config(path: Path) -> int:
     except OSError as err:
         print(f"beerpi-daemon: cannot write {path}: {err}", file=sys.stderr)
         return 2
+    # A venv's program is not on PATH (/opt/beerpi/venv/bin/...): name the one that ran.
+    program = sys.argv[0] if Path(sys.argv[0]).name == "beerpi-daemon" else "beerpi-daemon"
     print(f"wrote {path} (mode 0600) with a new token; edit the probes and pins, then run")
-    print(f"  beerpi-daemon --config {path}")
+    print(f"  {program} --config {path}")
     return 0
 
 

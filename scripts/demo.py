@@ -147,12 +147,8 @@ BeerPi demo is running (simulated fermenter, {args.sim_speed:g}x real time).
   Home Assistant:             add the BeerPi integration: host 127.0.0.1,
                               port {daemon_port}, and the token above
 
-  From Python:
-    from beerpi_protocol.client import BeerPiClient
-    token = open("{token_file}").read().strip()
-    client = BeerPiClient("127.0.0.1", {daemon_port}, token); await client.connect()
-    await client.set_thermostat(mode="heat_cool", target=19.0)
-    url = await client.sign_url("/api/state")  # GET http://127.0.0.1:{DAEMON_PORT}{{url}}, 60 s
+  From Python:                the README's "From Python" script, with port {daemon_port}
+                              and the token file above
 
 Ctrl-C stops it.""",
             flush=True,

@@ -5,11 +5,14 @@
 What it does, all on 127.0.0.1 and without touching the internet:
 
 1. A config dir (a temporary one unless --config-dir) with ``custom_components/beerpi``
-   symlinked in, a ``configuration.yaml`` that fixes location, units and time zone (so
-   nothing is detected online) and lists no ``default_config`` (no cloud, no updater,
-   no analytics upload), and an onboarding store where only the "create the owner"
-   step is left: the core-config step would set up met.no weather and radio_browser,
-   which reach the internet.
+   symlinked in and the repository's blueprints copied in, a ``configuration.yaml`` that fixes
+   location, units and time zone (so nothing is detected online) and lists no
+   ``default_config`` (no cloud, no updater, no analytics upload), an onboarding store
+   where only the "create the owner" step is left (the core-config step would set up
+   met.no weather and radio_browser, which reach the internet), and the HTTP server's
+   address in its store: an ``http:`` block in YAML is deprecated, and migrating it makes
+   a trial config that Home Assistant reverts (restarting) after 5 minutes unless
+   someone confirms it in the UI.
 2. The simulated daemon (``.venv/bin/python -m pi_daemon --simulate``).
 3. Home Assistant from ``.venv-ha`` with ``--skip-pip`` (it never installs packages at
    run time); the frontend and the few packages the default integrations need come
@@ -17,7 +20,9 @@ What it does, all on 127.0.0.1 and without touching the internet:
    ``.venv-ha/demo-deps``.
 4. Onboarding through the REST API (``POST /api/onboarding/users`` gives an auth code,
    ``POST /auth/token`` turns it into tokens), then the BeerPi config entry through the
-   config-flow REST API (``/api/config/config_entries/flow``), as the UI would.
+   config-flow REST API (``/api/config/config_entries/flow``), as the UI would; the
+   thermostat is set to heat_cool (so the relays move), a photo is taken, and the
+   blueprints become automations (``automations.yaml``, then ``automation.reload``).
 5. Prints the URL and the login; Ctrl-C (or SIGTERM) stops Home Assistant and the daemon.
 
 ``--info-file PATH`` writes the URL, login and an access token as JSON once everything
@@ -71,15 +76,13 @@ homeassistant:
   language: en
   internal_url: "http://{host}:{port}"
 
-http:
-  server_host: {host}
-  server_port: {port}
-
-# The UI, its REST and websocket APIs, the config-flow endpoints and history.
+# The UI, its REST and websocket APIs, the config-flow endpoints and history; the
+# automations made from BeerPi's blueprints.
 frontend:
 config:
 api:
 history:
+automation: !include automations.yaml
 
 logger:
   default: warning
@@ -93,6 +96,20 @@ ONBOARDING_STORE = {
     "key": "onboarding",
     "data": {"done": ["core_config", "analytics", "integration"]},
 }
+
+
+BLUEPRINTS = ROOT / "blueprints" / "automation" / "beerpi"
+
+
+def http_store(port: int) -> dict[str, Any]:
+    """The HTTP server's address as Home Assistant's own store keeps it (format 1, which
+    it migrates on load), instead of the deprecated ``http:`` YAML."""
+    return {
+        "version": 1,
+        "minor_version": 1,
+        "key": "http",
+        "data": {"server_host": [HOST], "server_port": port},
+    }
 
 
 def free_port() -> int:
@@ -136,6 +153,7 @@ class HaDemo:
         self.access_token = ""
         self.refresh_token = ""
         self.entry_id = ""
+        self.device_id = ""
         self._daemon: subprocess.Popen[bytes] | None = None
         self._ha: subprocess.Popen[bytes] | None = None
 
@@ -194,6 +212,7 @@ class HaDemo:
             "config_dir": str(self.config_dir),
             "daemon": {"host": HOST, "port": self.daemon_port, "token": self.daemon_token},
             "entry_id": self.entry_id,
+            "device_id": self.device_id,
         }
 
     # -- steps ----------------------------------------------------------------------------
@@ -204,14 +223,23 @@ class HaDemo:
         link = custom / "beerpi"
         if not link.exists():
             link.symlink_to(ROOT / "custom_components" / "beerpi", target_is_directory=True)
+        # Copied, not linked: Home Assistant's blueprint list does not follow symlinks.
+        blueprints = self.config_dir / "blueprints" / "automation" / "beerpi"
+        blueprints.mkdir(parents=True, exist_ok=True)
+        for blueprint in BLUEPRINTS.glob("*.yaml"):
+            shutil.copyfile(blueprint, blueprints / blueprint.name)
         (self.config_dir / "configuration.yaml").write_text(
             CONFIGURATION_YAML.format(host=HOST, port=self.ha_port)
         )
+        automations = self.config_dir / "automations.yaml"
+        if not automations.exists():
+            automations.write_text("[]\n")
         storage = self.config_dir / ".storage"
         storage.mkdir(exist_ok=True)
         onboarding = storage / "onboarding"
         if not onboarding.exists():
             onboarding.write_text(json.dumps(ONBOARDING_STORE))
+        (storage / "http").write_text(json.dumps(http_store(self.ha_port)))
 
     def _start_daemon(self) -> None:
         data_dir = self.config_dir / "beerpi-daemon"
@@ -325,6 +353,79 @@ class HaDemo:
             if time.monotonic() > deadline:
                 raise DemoError(f"no BeerPi entity appeared: {self.ha_log.read_text()[-3000:]}")
             time.sleep(0.2)
+        # A thermostat at work (the fridge cools and warms, the relays move) and a photo
+        # for the camera entity.
+        self.request(
+            "POST",
+            "/api/services/climate/set_hvac_mode",
+            {"entity_id": "climate.beerpi_thermostat", "hvac_mode": "heat_cool"},
+        )
+        self.request(
+            "POST", "/api/services/button/press", {"entity_id": "button.beerpi_take_photo"}
+        )
+        self._add_automations()
+
+    def _add_automations(self) -> None:
+        """One automation per blueprint, on this BeerPi, then a reload to load them."""
+        self.device_id = self.template("{{ device_id('climate.beerpi_thermostat') }}")
+        if not self.device_id:
+            raise DemoError("no device for climate.beerpi_thermostat")
+        automations = [
+            {
+                "id": "beerpi_demo_faults",
+                "alias": "BeerPi: tell me about faults",
+                "use_blueprint": {
+                    "path": "beerpi/notify_on_fault.yaml",
+                    "input": {"beerpi": self.device_id},
+                },
+            },
+            {
+                "id": "beerpi_demo_off_target",
+                "alias": "BeerPi: beer off target",
+                "use_blueprint": {
+                    "path": "beerpi/temperature_alarm.yaml",
+                    "input": {
+                        "beer": "sensor.beerpi_beer_temperature",
+                        "target": "sensor.beerpi_target_temperature",
+                    },
+                },
+            },
+            {
+                "id": "beerpi_demo_profile_done",
+                "alias": "BeerPi: profile finished",
+                "use_blueprint": {
+                    "path": "beerpi/profile_finished.yaml",
+                    "input": {"ends_at": "sensor.beerpi_profile_ends_at"},
+                },
+            },
+        ]
+        # JSON is YAML: no YAML library needed.
+        (self.config_dir / "automations.yaml").write_text(json.dumps(automations, indent=2))
+        self.request("POST", "/api/services/automation/reload", {})
+        deadline = time.monotonic() + 30
+        while len(self.automation_states()) < len(automations):
+            if time.monotonic() > deadline:
+                raise DemoError(f"automations not loaded: {self.ha_log.read_text()[-3000:]}")
+            time.sleep(0.2)
+
+    def template(self, template: str) -> str:
+        """Render a template through the REST API (it answers text, not JSON)."""
+        req = urllib.request.Request(
+            self.url + "/api/template",
+            data=json.dumps({"template": template}).encode(),
+            headers={
+                "Authorization": f"Bearer {self.access_token}",
+                "Content-Type": "application/json",
+            },
+            method="POST",
+        )
+        with urllib.request.urlopen(req, timeout=30) as response:
+            text: str = response.read().decode()
+            return text.strip()
+
+    def automation_states(self) -> list[dict[str, Any]]:
+        states: list[dict[str, Any]] = self.request("GET", "/api/states")
+        return [s for s in states if s["entity_id"].startswith("automation.beerpi")]
 
     # -- REST -----------------------------------------------------------------------------
 

@@ -205,6 +205,7 @@ def load_config(
             data[key] = {**data.get(key, {}), **value}
         else:
             data[key] = value
+    _merge_alert_targets(data)
     try:
         config = WebConfig.model_validate(data)
     except ValidationError as err:
@@ -213,6 +214,39 @@ def load_config(
         return _with_secrets(config, os.environ if environ is None else environ, source)
     except WeakSecretError as err:
         raise ConfigError(str(err)) from None
+
+
+def _merge_alert_targets(data: dict[str, Any]) -> None:
+    """Move ``[alerts] targets_file`` (a TOML table: name = Apprise URL) into the targets.
+
+    Apprise URLs hold tokens and passwords, so they may live in a file of their own
+    (mode 0600) like every other secret; merged before validation, so the rules'
+    ``notify`` names are checked against them. Errors name the file, never a URL.
+    """
+    alerts = data.get("alerts")
+    if not isinstance(alerts, dict) or "targets_file" not in alerts:
+        return
+    alerts = dict(alerts)
+    data["alerts"] = alerts
+    where = alerts.pop("targets_file")
+    if not isinstance(where, str) or not where:
+        raise ConfigError("alerts.targets_file: give the path of a TOML file (name = URL)")
+    path = Path(where)
+    try:
+        from_file = tomllib.loads(read_secret_file(path, "alerts.targets_file"))
+    except WeakSecretError as err:
+        raise ConfigError(str(err)) from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path} (alerts.targets_file) is not valid TOML: {err}") from None
+    targets = alerts.get("targets", {})
+    if not isinstance(targets, dict):
+        return  # validation says what is wrong with [alerts.targets]
+    both = sorted(set(targets) & set(from_file))
+    if both:
+        raise ConfigError(
+            f"alert target(s) {', '.join(both)} in both [alerts.targets] and {path}: keep one"
+        )
+    alerts["targets"] = {**targets, **from_file}
 
 
 def _describe(err: ValidationError, source: str) -> str:

@@ -33,8 +33,6 @@ _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 # What the first bytes of each type BeerPi produces look like.
 _MAGIC: dict[str, tuple[bytes, ...]] = {
     "image/jpeg": (b"\xff\xd8\xff",),
-    "video/x-msvideo": (b"RIFF",),
-    "video/h264": (b"\x00\x00\x00\x01", b"\x00\x00\x01"),
     "video/mp4": (),  # checked by "ftyp" at offset 4
 }
 

@@ -40,7 +40,7 @@ MAX_PROFILE_STEPS = 200
 # The media types a BeerPi daemon produces (pi_daemon/media.py), by kind.
 MEDIA_TYPES = {
     "photo": frozenset({"image/jpeg"}),
-    "video": frozenset({"video/h264", "video/mp4", "video/x-msvideo"}),
+    "video": frozenset({"video/mp4"}),
 }
 ALL_MEDIA_TYPES = frozenset().union(*MEDIA_TYPES.values())
 

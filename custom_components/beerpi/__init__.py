@@ -5,13 +5,17 @@ from __future__ import annotations
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .const import DOMAIN, PLATFORMS
-from .coordinator import BeerPiConfigEntry, BeerPiCoordinator, async_delete_wrong_device_issue
-from .entity import device_info
+from .coordinator import (
+    BeerPiConfigEntry,
+    BeerPiCoordinator,
+    async_delete_wrong_device_issue,
+    issue_ids,
+)
 from .protocol.client import BeerPiClient
 from .services import async_setup_services
 
@@ -34,13 +38,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: BeerPiConfigEntry) -> bo
         session=async_get_clientsession(hass),
     )
     coordinator = BeerPiCoordinator(hass, entry, client)
+    # Connects and registers the device (fault events carry its id from the start).
     await coordinator.async_connect()
     entry.runtime_data = coordinator
-    # Registered before the platforms, so fault events carry its id from the start.
-    device = dr.async_get(hass).async_get_or_create(
-        config_entry_id=entry.entry_id, **device_info(coordinator.device)
-    )
-    coordinator.ha_device_id = device.id
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
@@ -53,3 +53,5 @@ async def async_unload_entry(hass: HomeAssistant, entry: BeerPiConfigEntry) -> b
 async def async_remove_entry(hass: HomeAssistant, entry: BeerPiConfigEntry) -> None:
     """A removed entry leaves no repair issue behind."""
     async_delete_wrong_device_issue(hass, entry)
+    for issue_id in issue_ids(entry.entry_id):
+        ir.async_delete_issue(hass, DOMAIN, issue_id)

@@ -1,4 +1,4 @@
-"""Binary sensors: a device-wide problem, and a fault per probe."""
+"""Binary sensors: the link, a device-wide problem, a fault per probe and relay, relay state."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import BeerPiConfigEntry, BeerPiCoordinator
 from .entity import BeerPiEntity
+from .helpers import fault_code
 
 PARALLEL_UPDATES = 0
 
@@ -25,7 +26,15 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     coordinator = entry.runtime_data
-    async_add_entities([BeerPiProblemSensor(coordinator)])
+    async_add_entities([BeerPiConnectivitySensor(coordinator), BeerPiProblemSensor(coordinator)])
+    async_add_entities(
+        entity
+        for relay in coordinator.device.relays
+        for entity in (
+            BeerPiRelayStateSensor(coordinator, relay.id),
+            BeerPiRelayFaultSensor(coordinator, relay.id),
+        )
+    )
     known: set[str] = set()
 
     @callback
@@ -37,6 +46,34 @@ async def async_setup_entry(
 
     add_new_probes()
     entry.async_on_unload(coordinator.async_add_listener(add_new_probes))
+
+
+class BeerPiConnectivitySensor(BeerPiEntity, BinarySensorEntity):
+    """On while the link to the daemon is up; always available, ``reason`` says why not."""
+
+    _attr_translation_key = "link"
+    _attr_device_class = BinarySensorDeviceClass.CONNECTIVITY
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+
+    def __init__(self, coordinator: BeerPiCoordinator) -> None:
+        super().__init__(coordinator, "link")
+
+    @property
+    def available(self) -> bool:
+        return True
+
+    @property
+    def is_on(self) -> bool:
+        return self.coordinator.link_up
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any]:
+        coordinator = self.coordinator
+        return {
+            "reason": coordinator.link_status.value,
+            "detail": coordinator.link_detail,
+            "since": coordinator.link_changed_at.isoformat(),
+        }
 
 
 class BeerPiProblemSensor(BeerPiEntity, BinarySensorEntity):
@@ -57,28 +94,80 @@ class BeerPiProblemSensor(BeerPiEntity, BinarySensorEntity):
         # Which faults, so a notification can say what is wrong.
         return {
             "faults": [
-                f"{fault.source}: {fault.code or 'unknown'}"
-                for fault in self.coordinator.data.faults
+                f"{fault.source}: {fault_code(fault)}" for fault in self.coordinator.data.faults
             ]
         }
 
 
-class BeerPiProbeFaultSensor(BeerPiEntity, BinarySensorEntity):
-    """On while one probe is in fault (disconnected, CRC error, 85 °C reset, stale...)."""
+class BeerPiSourceFaultSensor(BeerPiEntity, BinarySensorEntity):
+    """On while one probe or relay is in fault. Detail of "Problem": disabled by default."""
 
-    _attr_translation_key = "probe_fault"
     _attr_device_class = BinarySensorDeviceClass.PROBLEM
     _attr_entity_category = EntityCategory.DIAGNOSTIC
+    _attr_entity_registry_enabled_default = False
+
+    def __init__(self, coordinator: BeerPiCoordinator, source: str, key: str) -> None:
+        super().__init__(coordinator, key)
+        self._source = source
+
+    @property
+    def is_on(self) -> bool:
+        return any(fault.source == self._source for fault in self.coordinator.data.faults)
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any]:
+        codes = [fault_code(f) for f in self.coordinator.data.faults if f.source == self._source]
+        return {"codes": codes}
+
+
+class BeerPiProbeFaultSensor(BeerPiSourceFaultSensor):
+    """A probe's fault: disconnected, CRC error, 85 °C reset, stuck, stale..."""
+
+    _attr_translation_key = "probe_fault"
 
     def __init__(self, coordinator: BeerPiCoordinator, probe_id: str) -> None:
-        super().__init__(coordinator, f"fault_{probe_id}")
-        self._probe_id = probe_id
+        super().__init__(coordinator, probe_id, f"fault_{probe_id}")
         self._attr_translation_placeholders = {"probe": coordinator.probe_name(probe_id)}
 
     @property
     def available(self) -> bool:
-        return super().available and self._probe_id in self.coordinator.data.probes
+        return super().available and self._source in self.coordinator.data.probes
 
     @property
     def is_on(self) -> bool:
-        return self.coordinator.data.probes[self._probe_id].fault is not None
+        probe = self.coordinator.data.probes[self._source]
+        return probe.fault is not None or super().is_on
+
+
+class BeerPiRelayFaultSensor(BeerPiSourceFaultSensor):
+    """A relay's fault: no effect on its probe, maximum run time..."""
+
+    _attr_translation_key = "relay_fault"
+
+    def __init__(self, coordinator: BeerPiCoordinator, relay_id: str) -> None:
+        super().__init__(coordinator, relay_id, f"relay_fault_{relay_id}")
+        self._attr_translation_placeholders = {"relay": coordinator.relay_name(relay_id)}
+
+
+class BeerPiRelayStateSensor(BeerPiEntity, BinarySensorEntity):
+    """Whether a relay is on, whoever switched it (the thermostat, mostly)."""
+
+    _attr_translation_key = "relay_state"
+    _attr_device_class = BinarySensorDeviceClass.RUNNING
+
+    def __init__(self, coordinator: BeerPiCoordinator, relay_id: str) -> None:
+        super().__init__(coordinator, f"relay_state_{relay_id}")
+        self._relay_id = relay_id
+        self._attr_translation_placeholders = {"relay": coordinator.relay_name(relay_id)}
+
+    @property
+    def available(self) -> bool:
+        return super().available and self._relay_id in self.coordinator.data.relays
+
+    @property
+    def is_on(self) -> bool:
+        return self.coordinator.data.relays[self._relay_id].on
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any]:
+        return {"controlled_by": self.coordinator.data.relays[self._relay_id].controlled_by}

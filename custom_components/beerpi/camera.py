@@ -27,7 +27,6 @@ class BeerPiCamera(BeerPiEntity, Camera):
     """Shows the last photo the daemon took; ``take_photo`` refreshes it."""
 
     _attr_translation_key = "camera"
-    _attr_name = None
 
     def __init__(self, coordinator: BeerPiCoordinator) -> None:
         super().__init__(coordinator, "camera")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from homeassistant.components.climate import (
@@ -12,16 +13,28 @@ from homeassistant.components.climate import (
     HVACMode,
 )
 from homeassistant.const import ATTR_TEMPERATURE, UnitOfTemperature
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.restore_state import RestoredExtraData, RestoreEntity
 
+from .const import DOMAIN, TARGET_DECIMALS
 from .coordinator import BeerPiConfigEntry, BeerPiCoordinator
 from .entity import BeerPiEntity
-from .helpers import call_daemon
+from .helpers import call_daemon, probe_celsius
 from .protocol.const import ThermostatAction, ThermostatMode
+from .protocol.models import ProfileProgress
 
 # The daemon serialises its commands; one at a time keeps errors attributable.
 PARALLEL_UPDATES = 1
+
+# Who sets the target: a running fermentation profile, or the user.
+PRESET_PROFILE = "profile"
+PRESET_MANUAL = "manual"
+ATTR_THERMOSTAT_ACTION = "thermostat_action"
+ATTR_REASON = "reason"
+ATTR_PROFILE = "profile"
+ATTR_LAST_ON_MODE = "last_on_mode"
 
 _HVAC_MODES: dict[ThermostatMode, HVACMode] = {
     ThermostatMode.OFF: HVACMode.OFF,
@@ -30,7 +43,8 @@ _HVAC_MODES: dict[ThermostatMode, HVACMode] = {
     ThermostatMode.HEAT_COOL: HVACMode.HEAT_COOL,
 }
 _THERMOSTAT_MODES = {hvac: mode for mode, hvac in _HVAC_MODES.items()}
-# Resting relays (minimum off time) and a fault both hold the relays off.
+# Home Assistant has no action for "a relay is wanted but resting" nor for "a fault holds
+# the relays off": both are idle there (nothing runs); ``thermostat_action`` tells them apart.
 _HVAC_ACTIONS: dict[ThermostatAction, HVACAction] = {
     ThermostatAction.OFF: HVACAction.OFF,
     ThermostatAction.IDLE: HVACAction.IDLE,
@@ -51,19 +65,26 @@ async def async_setup_entry(
         async_add_entities([BeerPiThermostat(coordinator)])
 
 
-class BeerPiThermostat(BeerPiEntity, ClimateEntity):
+def running_profile(profile: ProfileProgress | None) -> ProfileProgress | None:
+    """The profile that sets the target now (a finished one no longer does)."""
+    return None if profile is None or profile.finished else profile
+
+
+class BeerPiThermostat(BeerPiEntity, ClimateEntity, RestoreEntity):
     """Target, mode and action of the thermostat; the current temperature is its probe's."""
 
     _attr_translation_key = "thermostat"
-    _attr_name = None
     _attr_temperature_unit = UnitOfTemperature.CELSIUS
     _attr_target_temperature_step = 0.1
     _attr_precision = 0.1
     _attr_supported_features = (
         ClimateEntityFeature.TARGET_TEMPERATURE
+        | ClimateEntityFeature.PRESET_MODE
         | ClimateEntityFeature.TURN_ON
         | ClimateEntityFeature.TURN_OFF
     )
+    # The daemon's explanation changes with every reading; the recorder keeps the action.
+    _unrecorded_attributes = frozenset({ATTR_REASON})
 
     def __init__(self, coordinator: BeerPiCoordinator) -> None:
         super().__init__(coordinator, "thermostat")
@@ -80,15 +101,41 @@ class BeerPiThermostat(BeerPiEntity, ClimateEntity):
         if info.heater is not None and info.cooler is not None:
             modes.append(HVACMode.HEAT_COOL)
         self._attr_hvac_modes = modes
+        self._attr_preset_modes = [PRESET_PROFILE, PRESET_MANUAL]
+        # What turn_on goes back to; the widest mode until the daemon has run in one.
+        self._last_on_mode = modes[-1]
+
+    async def async_added_to_hass(self) -> None:
+        extra = await self.async_get_last_extra_data()
+        last = None if extra is None else extra.as_dict().get(ATTR_LAST_ON_MODE)
+        if last in self._attr_hvac_modes and last != HVACMode.OFF:
+            self._last_on_mode = HVACMode(last)
+        self._remember_on_mode()
+        await super().async_added_to_hass()
+
+    @property
+    def extra_restore_state_data(self) -> RestoredExtraData:
+        return RestoredExtraData({ATTR_LAST_ON_MODE: self._last_on_mode.value})
+
+    def _remember_on_mode(self) -> None:
+        mode = self.hvac_mode
+        if mode is not None and mode != HVACMode.OFF:
+            self._last_on_mode = mode
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        self._remember_on_mode()
+        super()._handle_coordinator_update()
 
     @property
     def current_temperature(self) -> float | None:
         probe = self.coordinator.data.probes.get(self._probe_id or "")
-        return None if probe is None else probe.temperature
+        return None if probe is None else probe_celsius(probe.temperature)
 
     @property
     def target_temperature(self) -> float | None:
-        return self.coordinator.data.thermostat.target
+        target = self.coordinator.data.thermostat.target
+        return None if target is None else round(target, TARGET_DECIMALS)
 
     @property
     def hvac_mode(self) -> HVACMode | None:
@@ -100,12 +147,57 @@ class BeerPiThermostat(BeerPiEntity, ClimateEntity):
         action = self.coordinator.data.thermostat.action
         return None if action is None else _HVAC_ACTIONS[action]
 
+    @property
+    def preset_mode(self) -> str:
+        profile = running_profile(self.coordinator.data.thermostat.profile)
+        return PRESET_MANUAL if profile is None else PRESET_PROFILE
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any]:
+        thermostat = self.coordinator.data.thermostat
+        profile = running_profile(thermostat.profile)
+        return {
+            ATTR_THERMOSTAT_ACTION: None if thermostat.action is None else thermostat.action.value,
+            ATTR_REASON: thermostat.reason,
+            ATTR_PROFILE: None if profile is None else profile.name,
+        }
+
+    def _compared_attributes(self) -> Mapping[str, Any]:
+        # The reason alone changes with every reading (it quotes temperatures): it is
+        # refreshed whenever anything else the entity shows changes.
+        return {k: v for k, v in self.extra_state_attributes.items() if k != ATTR_REASON}
+
     async def async_set_hvac_mode(self, hvac_mode: HVACMode) -> None:
         mode = _THERMOSTAT_MODES[hvac_mode].value
         await call_daemon(self.coordinator.client.set_thermostat(mode=mode))
+
+    async def async_turn_on(self) -> None:
+        """Back to the mode it ran in last (heat_cool if it never ran)."""
+        await self.async_set_hvac_mode(self._last_on_mode)
 
     async def async_set_temperature(self, **kwargs: Any) -> None:
         hvac_mode: HVACMode | None = kwargs.get(ATTR_HVAC_MODE)
         mode = None if hvac_mode is None else _THERMOSTAT_MODES[hvac_mode].value
         target: float | None = kwargs.get(ATTR_TEMPERATURE)
+        if target is not None:
+            profile = running_profile(self.coordinator.data.thermostat.profile)
+            if profile is not None:
+                # The daemon would drop a weeks-long profile for this one target: ask first.
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN,
+                    translation_key="profile_running",
+                    translation_placeholders={"profile": profile.name},
+                )
+            target = round(target, TARGET_DECIMALS)
         await call_daemon(self.coordinator.client.set_thermostat(mode=mode, target=target))
+
+    async def async_set_preset_mode(self, preset_mode: str) -> None:
+        """Manual stops the running profile; a profile is started with beerpi.set_profile."""
+        if preset_mode == self.preset_mode:
+            return
+        if preset_mode == PRESET_MANUAL:
+            await call_daemon(self.coordinator.client.set_thermostat(clear_profile=True))
+            return
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="no_profile_running"
+        )

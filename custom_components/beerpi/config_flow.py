@@ -12,8 +12,15 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigEntryState,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlow,
+)
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
+from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     NumberSelector,
@@ -25,7 +32,13 @@ from homeassistant.helpers.selector import (
 )
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 
-from .const import DOMAIN
+from .const import (
+    CONF_UNAVAILABLE_AFTER,
+    DEFAULT_UNAVAILABLE_AFTER_S,
+    DOMAIN,
+    MAX_UNAVAILABLE_AFTER_S,
+)
+from .coordinator import BeerPiConfigEntry
 from .protocol.client import BeerPiClient
 from .protocol.const import DEFAULT_PORT
 from .protocol.errors import (
@@ -54,6 +67,30 @@ USER_SCHEMA = vol.Schema(
     }
 )
 TOKEN_SCHEMA = vol.Schema({vol.Required(CONF_TOKEN): _TOKEN_SELECTOR})
+# The stored token is never sent back to the browser: left empty, it stays as it is.
+RECONFIGURE_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_HOST): TextSelector(),
+        vol.Required(CONF_PORT, default=DEFAULT_PORT): _PORT_SELECTOR,
+        vol.Optional(CONF_TOKEN): _TOKEN_SELECTOR,
+    }
+)
+OPTIONS_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_UNAVAILABLE_AFTER, default=DEFAULT_UNAVAILABLE_AFTER_S): vol.All(
+            NumberSelector(
+                NumberSelectorConfig(
+                    min=0,
+                    max=MAX_UNAVAILABLE_AFTER_S,
+                    step=1,
+                    unit_of_measurement="s",
+                    mode=NumberSelectorMode.BOX,
+                )
+            ),
+            vol.Coerce(int),
+        )
+    }
+)
 
 
 async def _async_try_connect(
@@ -90,6 +127,11 @@ class BeerPiConfigFlow(ConfigFlow, domain=DOMAIN):
     VERSION = 1
     MINOR_VERSION = 1
 
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: BeerPiConfigEntry) -> BeerPiOptionsFlow:
+        return BeerPiOptionsFlow()
+
     def __init__(self) -> None:
         self._host = ""
         self._port = DEFAULT_PORT
@@ -119,6 +161,8 @@ class BeerPiConfigFlow(ConfigFlow, domain=DOMAIN):
         self._name = discovery_info.name.split(".", 1)[0]
         device_id = discovery_info.properties.get("id")
         if device_id:
+            # A sighting wakes the entry's own link (at its stored address) at once.
+            _async_wake_link(self, device_id)
             await self.async_set_unique_id(device_id)
             entry = self.hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, device_id)
             if entry is not None:
@@ -267,6 +311,9 @@ class BeerPiConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
+            user_input = {CONF_TOKEN: entry.data[CONF_TOKEN]} | {
+                key: value for key, value in user_input.items() if value != ""
+            }
             device, errors = await _async_try_connect(
                 self,
                 user_input[CONF_HOST],
@@ -280,8 +327,34 @@ class BeerPiConfigFlow(ConfigFlow, domain=DOMAIN):
                 await self.async_set_unique_id(device.id)
                 self._abort_if_unique_id_mismatch(reason="wrong_device")
                 return self.async_update_reload_and_abort(entry, data_updates=user_input)
+        shown = {
+            key: value for key, value in (user_input or entry.data).items() if key != CONF_TOKEN
+        }
         return self.async_show_form(
             step_id="reconfigure",
-            data_schema=self.add_suggested_values_to_schema(USER_SCHEMA, user_input or entry.data),
+            data_schema=self.add_suggested_values_to_schema(RECONFIGURE_SCHEMA, shown),
             errors=errors,
         )
+
+
+class BeerPiOptionsFlow(OptionsFlow):
+    """How long entities keep their last values when the link drops."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        if user_input is not None:
+            return self.async_create_entry(data=user_input)
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(
+                OPTIONS_SCHEMA, self.config_entry.options
+            ),
+        )
+
+
+@callback
+def _async_wake_link(flow: ConfigFlow, device_id: str) -> None:
+    """A loaded entry of this daemon retries now (it may have just rebooted)."""
+    entries: list[BeerPiConfigEntry] = flow.hass.config_entries.async_entries(DOMAIN)
+    for entry in entries:
+        if entry.unique_id == device_id and entry.state is ConfigEntryState.LOADED:
+            entry.runtime_data.async_wake()

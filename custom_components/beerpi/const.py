@@ -22,6 +22,20 @@ PLATFORMS: Final = [
 # Backoff between reconnect tries: quick after a blip, gentle during an outage.
 RECONNECT_MIN_DELAY_S: Final = 1.0
 RECONNECT_MAX_DELAY_S: Final = 60.0
+# A daemon that speaks another major protocol version is not retried with the backoff:
+# once in this long, or at once when zeroconf sees it again (it restarted, maybe updated).
+PROTOCOL_RETRY_S: Final = 3600.0
+
+# Options: how long entities keep their last values after the link drops (like
+# ESPHome's devices that sleep or reboot) before they become unavailable.
+CONF_UNAVAILABLE_AFTER: Final = "unavailable_after"
+DEFAULT_UNAVAILABLE_AFTER_S: Final = 60
+MAX_UNAVAILABLE_AFTER_S: Final = 3600
+
+# A DS18B20 at 12-bit resolution reads in steps of 1/16 °C: finer digits are noise.
+PROBE_RESOLUTION_C: Final = 1 / 16
+# Targets are set and shown to a tenth of a degree.
+TARGET_DECIMALS: Final = 1
 
 ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
 ATTR_SECONDS: Final = "seconds"
@@ -39,6 +53,29 @@ SERVICE_RECORD_VIDEO: Final = "record_video"
 
 EVENT_FAULT_RAISED: Final = "fault_raised"
 EVENT_FAULT_CLEARED: Final = "fault_cleared"
+
+# Every fault code the integration names and translates (docs/protocol.md). A code a
+# newer daemon adds reads as None in the models and is shown as UNKNOWN_FAULT_CODE.
+# "link" (the daemon's dial-out link refused) and "no_effect" (a relay on without effect
+# on its probe) come with the safety work; listed here so their texts exist first.
+FAULT_CODES: Final = (
+    "disconnected",
+    "crc",
+    "reset_85",
+    "stuck",
+    "out_of_range",
+    "implausible_jump",
+    "stale",
+    "high_cutoff",
+    "low_cutoff",
+    "max_run_time",
+    "watchdog",
+    "storage",
+    "camera",
+    "link",
+    "no_effect",
+)
+UNKNOWN_FAULT_CODE: Final = "unknown"
 
 # Fired on the bus for every fault raised or cleared; device triggers listen to it.
 BEERPI_EVENT: Final = "beerpi_event"

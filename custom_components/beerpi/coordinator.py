@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
+from enum import StrEnum
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import (
@@ -21,31 +23,37 @@ from homeassistant.const import (
 )
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, ConfigEntryNotReady
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+from homeassistant.helpers.event import async_call_later
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
 
 from .const import (
     ATTR_CODE,
     ATTR_MESSAGE,
     ATTR_SOURCE,
     BEERPI_EVENT,
+    CONF_UNAVAILABLE_AFTER,
+    DEFAULT_UNAVAILABLE_AFTER_S,
     DOMAIN,
     EVENT_FAULT_CLEARED,
     EVENT_FAULT_RAISED,
+    PROTOCOL_RETRY_S,
     RECONNECT_MAX_DELAY_S,
     RECONNECT_MIN_DELAY_S,
 )
+from .helpers import device_info, fault_code
 from .protocol.client import BeerPiClient
 from .protocol.const import PROTOCOL_VERSION
 from .protocol.errors import (
     BeerPiAuthError,
-    BeerPiConnectionError,
     BeerPiError,
     BeerPiProtocolVersionError,
     BeerPiWrongDeviceError,
 )
 from .protocol.models import DeviceInfo, FaultInfo, MediaInfo, State
-from .protocol.reconnect import ReconnectLogic
+from .protocol.reconnect import LinkState, ReconnectLogic
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -84,10 +92,26 @@ def async_delete_wrong_device_issue(hass: HomeAssistant, entry: ConfigEntry) -> 
     ir.async_delete_issue(hass, DOMAIN, _wrong_device_issue_id(entry))
 
 
+class LinkStatus(StrEnum):
+    """Why the link is up or down (the connectivity sensor's ``reason``)."""
+
+    CONNECTED = "connected"
+    LOST = "lost"  # dropped; reconnecting
+    UNREACHABLE = "unreachable"  # a reconnect try failed; retrying with backoff
+    AUTH_FAILED = "auth_failed"  # the daemon refused the token: re-authenticate
+    WRONG_DEVICE = "wrong_device"  # another BeerPi proved itself at the address
+    INCOMPATIBLE = "incompatible"  # another major protocol version: update one side
+
+
 def protocol_minor(version: str) -> int:
     """Minor number of a "major.minor" version; 0 when absent or unreadable."""
     parts = version.split(".")
     return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+
+
+def issue_ids(entry_id: str) -> tuple[str, str]:
+    """The repair issues an entry may raise: a newer minor, an incompatible major."""
+    return f"protocol_newer_{entry_id}", f"protocol_incompatible_{entry_id}"
 
 
 class BeerPiCoordinator(DataUpdateCoordinator[State]):
@@ -108,19 +132,42 @@ class BeerPiCoordinator(DataUpdateCoordinator[State]):
         self.latest_photo: MediaInfo | None = None
         # Home Assistant's id of the daemon's device, set at setup (device triggers use it).
         self.ha_device_id = ""
+        self.link_status = LinkStatus.CONNECTED
+        self.link_detail = ""
+        self.link_changed_at: datetime = dt_util.utcnow()
+        self._grace_unsub: CALLBACK_TYPE | None = None
+        self._retry_unsub: CALLBACK_TYPE | None = None
         self._fault_listeners: list[FaultChangeListener] = []
         self._reconnect = ReconnectLogic(
             client,
             on_connected=self._async_on_connected,
             on_disconnected=self._async_on_disconnected,
+            on_connect_failed=self._async_on_connect_failed,
             on_fatal=self._async_on_fatal,
             min_delay_s=RECONNECT_MIN_DELAY_S,
             max_delay_s=RECONNECT_MAX_DELAY_S,
+            # The coordinator logs the link going and coming back, once each.
+            quiet=True,
         )
 
     @property
     def device_id(self) -> str:
         return self.device.id
+
+    @property
+    def unavailable_after_s(self) -> float:
+        return float(
+            self.config_entry.options.get(CONF_UNAVAILABLE_AFTER, DEFAULT_UNAVAILABLE_AFTER_S)
+        )
+
+    @property
+    def link_up(self) -> bool:
+        return self.link_status is LinkStatus.CONNECTED
+
+    @property
+    def entities_available(self) -> bool:
+        """Up, or down for less than the grace period (entities keep their last values)."""
+        return self.link_up or self._grace_unsub is not None
 
     def probe_ids(self) -> list[str]:
         """Probes the daemon announced, then any that only its state shows."""
@@ -130,6 +177,10 @@ class BeerPiCoordinator(DataUpdateCoordinator[State]):
     def probe_name(self, probe_id: str) -> str:
         names = {probe.id: probe.name for probe in self.device.probes}
         return names.get(probe_id) or probe_id
+
+    def relay_name(self, relay_id: str) -> str:
+        names = {relay.id: relay.name for relay in self.device.relays}
+        return names.get(relay_id) or relay_id
 
     async def async_connect(self) -> None:
         """First connection, at setup: its failures decide how setup fails."""
@@ -163,6 +214,7 @@ class BeerPiCoordinator(DataUpdateCoordinator[State]):
         assert self.client.state is not None  # connect() waits for the first state
         self.data = self.client.state
         self.latest_photo = self.client.state.latest_photo
+        self._async_register_device()
         self._async_check_protocol()
         entry = self.config_entry
         entry.async_on_unload(self.client.add_state_listener(self._on_state))
@@ -176,7 +228,20 @@ class BeerPiCoordinator(DataUpdateCoordinator[State]):
 
     async def async_shutdown_link(self, _event: Event | None = None) -> None:
         """Close the link for good (unload, or Home Assistant stopping)."""
+        self._cancel_grace()
+        if self._retry_unsub is not None:
+            self._retry_unsub()
+            self._retry_unsub = None
         await self._reconnect.stop()
+
+    @callback
+    def async_wake(self) -> None:
+        """Zeroconf saw the daemon: try now instead of waiting out the backoff."""
+        if self._reconnect.state is LinkState.WAITING:
+            self._reconnect.wake()
+        elif self.link_status is LinkStatus.INCOMPATIBLE:
+            # It restarted, perhaps with a compatible version: one try now.
+            self._async_retry_incompatible()
 
     @callback
     def async_add_fault_listener(self, listener: FaultChangeListener) -> CALLBACK_TYPE:
@@ -184,13 +249,36 @@ class BeerPiCoordinator(DataUpdateCoordinator[State]):
         self._fault_listeners.append(listener)
         return lambda: self._fault_listeners.remove(listener)
 
+    async def _async_update_data(self) -> State:
+        """``homeassistant.update_entity``: ask the daemon for a fresh snapshot."""
+        if not self.client.connected:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="not_connected",
+                translation_placeholders={"name": self.device.name},
+            )
+        try:
+            state = await self.client.get_state()
+        except BeerPiError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="communication_error",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        self._accept(state)
+        return state
+
     @callback
     def _on_state(self, state: State) -> None:
-        previous = self.data
+        self._accept(state)
+        self.async_set_updated_data(state)
+
+    @callback
+    def _accept(self, state: State) -> None:
+        """What a new snapshot changes besides the data: the photo, fault edges."""
         if state.latest_photo is not None:
             self.latest_photo = state.latest_photo
-        self.async_set_updated_data(state)
-        self._async_diff_faults(previous, state)
+        self._async_diff_faults(self.data, state)
 
     @callback
     def _on_media(self, media: MediaInfo) -> None:
@@ -205,8 +293,8 @@ class BeerPiCoordinator(DataUpdateCoordinator[State]):
     @callback
     def _async_diff_faults(self, before: State, after: State) -> None:
         """Derive raise/clear events from consecutive snapshots (they carry every fault)."""
-        old = {(f.source, f.code): f for f in before.faults}
-        new = {(f.source, f.code): f for f in after.faults}
+        old = {(f.source, fault_code(f)): f for f in before.faults}
+        new = {(f.source, fault_code(f)): f for f in after.faults}
         changes = [(f, True) for key, f in new.items() if key not in old]
         changes += [(f, False) for key, f in old.items() if key not in new]
         for fault, active in changes:
@@ -223,36 +311,128 @@ class BeerPiCoordinator(DataUpdateCoordinator[State]):
                 ATTR_DEVICE_ID: self.ha_device_id,
                 CONF_TYPE: EVENT_FAULT_RAISED if active else EVENT_FAULT_CLEARED,
                 ATTR_SOURCE: fault.source,
-                ATTR_CODE: None if fault.code is None else fault.code.value,
+                ATTR_CODE: fault_code(fault),
                 ATTR_MESSAGE: fault.message,
             },
         )
 
+    # -- the link ----------------------------------------------------------------
+
+    @callback
+    def _async_register_device(self) -> None:
+        """The device registry follows what the daemon announced (name, model, firmware)."""
+        device = dr.async_get(self.hass).async_get_or_create(
+            config_entry_id=self.config_entry.entry_id, **device_info(self.device)
+        )
+        self.ha_device_id = device.id
+
+    @callback
+    def _set_link(self, status: LinkStatus, detail: str = "") -> None:
+        if status is not self.link_status or detail != self.link_detail:
+            self.link_status = status
+            self.link_detail = detail
+            self.link_changed_at = dt_util.utcnow()
+        self.async_update_listeners()
+
+    @callback
+    def _cancel_grace(self) -> None:
+        if self._grace_unsub is not None:
+            self._grace_unsub()
+            self._grace_unsub = None
+
+    @callback
+    def _async_grace_over(self, _now: datetime) -> None:
+        self._grace_unsub = None
+        self.async_update_listeners()
+
     async def _async_on_connected(self) -> None:
+        was = self.link_status
         if self.client.device is not None:
             self.device = self.client.device
+        self._async_register_device()
         self._async_check_protocol()
+        ir.async_delete_issue(self.hass, DOMAIN, issue_ids(self.config_entry.entry_id)[1])
+        self._cancel_grace()
+        if was is not LinkStatus.CONNECTED:
+            _LOGGER.info("%s: connection to the daemon restored", self.device.name)
+        self.link_status = LinkStatus.CONNECTED
+        self.link_detail = ""
+        self.link_changed_at = dt_util.utcnow()
         if self.client.state is not None:
             self._on_state(self.client.state)
 
     async def _async_on_disconnected(self) -> None:
-        self.async_set_update_error(BeerPiConnectionError("connection to the daemon lost"))
+        grace = self.unavailable_after_s
+        _LOGGER.info(
+            "%s: connection to the daemon lost; entities keep their last values for %g s",
+            self.device.name,
+            grace,
+        )
+        self._cancel_grace()
+        if grace > 0:
+            self._grace_unsub = async_call_later(self.hass, grace, self._async_grace_over)
+        self._set_link(LinkStatus.LOST, "connection lost")
+
+    async def _async_on_connect_failed(self, err: BeerPiError) -> None:
+        self._set_link(LinkStatus.UNREACHABLE, str(err))
 
     async def _async_on_fatal(self, err: BeerPiError) -> None:
-        self.async_set_update_error(err)
-        if isinstance(err, BeerPiAuthError):
-            self.config_entry.async_start_reauth(self.hass)
-        elif isinstance(err, BeerPiWrongDeviceError):
+        if isinstance(err, BeerPiWrongDeviceError):
             # Another BeerPi answers at the entry's address: nothing was sent to it.
             # Reloading runs setup's check again, which raises the repair issue and
             # leaves the entry unloaded until the user reconfigures it.
+            _LOGGER.error("%s: %s; not connecting to it", self.device.name, err)
+            self._set_link(LinkStatus.WRONG_DEVICE, str(err))
             async_create_wrong_device_issue(self.hass, self.config_entry, err)
             self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
+            return
+        if isinstance(err, BeerPiProtocolVersionError):
+            _LOGGER.warning(
+                "%s: the daemon now speaks protocol %s, this integration %s; retrying in %g s "
+                "or when it is discovered again",
+                self.device.name,
+                err.daemon_version,
+                PROTOCOL_VERSION,
+                PROTOCOL_RETRY_S,
+            )
+            self._async_raise_incompatible(err.daemon_version)
+            self._retry_unsub = async_call_later(
+                self.hass, PROTOCOL_RETRY_S, self._async_retry_incompatible
+            )
+            self._set_link(LinkStatus.INCOMPATIBLE, str(err))
+            return
+        # Only a refused token is fatal otherwise: Home Assistant asks for a new one.
+        _LOGGER.warning("%s: the daemon refused the token; not retrying", self.device.name)
+        self._set_link(LinkStatus.AUTH_FAILED, str(err))
+        self.config_entry.async_start_reauth(self.hass)
+
+    @callback
+    def _async_retry_incompatible(self, _now: datetime | None = None) -> None:
+        if self._retry_unsub is not None:
+            self._retry_unsub()
+            self._retry_unsub = None
+        self._reconnect.start()
+
+    @callback
+    def _async_raise_incompatible(self, daemon_version: str) -> None:
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_ids(self.config_entry.entry_id)[1],
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key="protocol_incompatible",
+            translation_placeholders={
+                "name": self.device.name,
+                "daemon_version": daemon_version or "unknown",
+                "our_version": PROTOCOL_VERSION,
+            },
+        )
 
     @callback
     def _async_check_protocol(self) -> None:
         """Raise a repair issue while the daemon speaks a newer minor than we know."""
-        issue_id = f"protocol_newer_{self.config_entry.entry_id}"
+        issue_id = issue_ids(self.config_entry.entry_id)[0]
         daemon = self.device.protocol_version
         if protocol_minor(daemon) > protocol_minor(PROTOCOL_VERSION):
             ir.async_create_issue(

@@ -20,13 +20,30 @@ from homeassistant.const import (
 )
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.selector import (
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+)
 from homeassistant.helpers.trigger import TriggerActionType, TriggerInfo
 from homeassistant.helpers.typing import ConfigType
 
-from .const import ATTR_SOURCE, BEERPI_EVENT, DOMAIN, EVENT_FAULT_CLEARED, EVENT_FAULT_RAISED
+from .const import (
+    ATTR_CODE,
+    ATTR_SOURCE,
+    BEERPI_EVENT,
+    DOMAIN,
+    EVENT_FAULT_CLEARED,
+    EVENT_FAULT_RAISED,
+    FAULT_CODES,
+    UNKNOWN_FAULT_CODE,
+)
 from .coordinator import BeerPiCoordinator
 
 CONF_SUBTYPE: Final = "subtype"
+# Optional: only faults with this code (e.g. "no_effect": a relay that heats or cools nothing).
+CONF_CODE: Final = ATTR_CODE
+CODES: Final = (*FAULT_CODES, UNKNOWN_FAULT_CODE)
 
 # Any source: the event type as is. One source (named in the subtype): a "source_" prefix,
 # so each has its own translated sentence.
@@ -40,6 +57,7 @@ TRIGGER_SCHEMA = DEVICE_TRIGGER_BASE_SCHEMA.extend(
     {
         vol.Required(CONF_TYPE): vol.In(ANY_SOURCE_TYPES + ONE_SOURCE_TYPES),
         vol.Optional(CONF_SUBTYPE): str,
+        vol.Optional(CONF_CODE): vol.In(CODES),
     }
 )
 
@@ -84,6 +102,18 @@ async def async_get_triggers(hass: HomeAssistant, device_id: str) -> list[dict[s
     return triggers
 
 
+async def async_get_trigger_capabilities(
+    hass: HomeAssistant, config: ConfigType
+) -> dict[str, vol.Schema]:
+    """Every fault trigger may be narrowed to one fault code."""
+    code = SelectSelector(
+        SelectSelectorConfig(
+            options=list(CODES), translation_key="fault_code", mode=SelectSelectorMode.DROPDOWN
+        )
+    )
+    return {"extra_fields": vol.Schema({vol.Optional(CONF_CODE): code})}
+
+
 async def async_attach_trigger(
     hass: HomeAssistant,
     config: ConfigType,
@@ -98,6 +128,8 @@ async def async_attach_trigger(
     }
     if CONF_SUBTYPE in config:
         event_data[ATTR_SOURCE] = config[CONF_SUBTYPE]
+    if CONF_CODE in config:
+        event_data[ATTR_CODE] = config[CONF_CODE]
     event_config = event_trigger.TRIGGER_SCHEMA(
         {
             CONF_PLATFORM: "event",

@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-from homeassistant.helpers.device_registry import DeviceInfo
+from collections.abc import Mapping
+from typing import Any
+
+from homeassistant.core import callback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .const import DOMAIN
 from .coordinator import BeerPiCoordinator
-from .protocol.models import DeviceInfo as BeerPiDeviceInfo
-
-
-def device_info(device: BeerPiDeviceInfo) -> DeviceInfo:
-    """Home Assistant's device, from the daemon's ``device`` event."""
-    return DeviceInfo(
-        identifiers={(DOMAIN, device.id)},
-        manufacturer=device.manufacturer,
-        model=device.model or None,
-        name=device.name,
-        sw_version=device.sw_version or None,
-    )
+from .helpers import device_info
 
 
 class BeerPiEntity(CoordinatorEntity[BeerPiCoordinator]):
-    """An entity of one daemon; ``key`` makes its unique id."""
+    """An entity of one daemon; ``key`` makes its unique id.
+
+    The daemon pushes a full snapshot about once a second. An entity writes its state
+    only when what it shows changes, so an unchanged reading costs the state machine
+    and the recorder nothing. While the link is down the entities keep their last
+    values for the grace period of the options, then become unavailable.
+    """
 
     _attr_has_entity_name = True
 
@@ -30,3 +27,36 @@ class BeerPiEntity(CoordinatorEntity[BeerPiCoordinator]):
         super().__init__(coordinator)
         self._attr_unique_id = f"{coordinator.device_id}_{key}"
         self._attr_device_info = device_info(coordinator.device)
+        self._written: tuple[Any, ...] | None = None
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        # Home Assistant writes this state once the entity is added: the next push
+        # writes only if something changed since.
+        self._written = self._shown()
+
+    @property
+    def available(self) -> bool:
+        return self.coordinator.entities_available
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        self.async_write_if_changed()
+
+    @callback
+    def async_write_if_changed(self) -> None:
+        """Write the state unless it is the one written last."""
+        shown = self._shown()
+        if shown != self._written:
+            self._written = shown
+            self.async_write_ha_state()
+
+    def _shown(self) -> tuple[Any, ...]:
+        """What the state machine would get: availability, state and attributes."""
+        if not self.available:
+            return (False,)
+        return (True, self.state, self.state_attributes, self._compared_attributes())
+
+    def _compared_attributes(self) -> Mapping[str, Any] | None:
+        """Extra attributes whose change alone is worth a state write (all, by default)."""
+        return self.extra_state_attributes

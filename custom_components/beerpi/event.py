@@ -9,6 +9,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .const import EVENT_FAULT_CLEARED, EVENT_FAULT_RAISED
 from .coordinator import BeerPiConfigEntry, BeerPiCoordinator
 from .entity import BeerPiEntity
+from .helpers import fault_code
 from .protocol.models import FaultInfo
 
 PARALLEL_UPDATES = 0
@@ -41,7 +42,7 @@ class BeerPiFaultEvent(BeerPiEntity, EventEntity):
             EVENT_FAULT_RAISED if active else EVENT_FAULT_CLEARED,
             {
                 "source": fault.source,
-                "code": None if fault.code is None else fault.code.value,
+                "code": fault_code(fault),
                 "message": fault.message,
             },
         )

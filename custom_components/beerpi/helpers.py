@@ -1,39 +1,40 @@
-"""Turn BeerPi client errors into Home Assistant's, with translations."""
+"""Turn BeerPi client errors into Home Assistant's, with translations; round readings."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable
 
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers.device_registry import DeviceInfo
 
-from .const import DOMAIN
-from .protocol.const import ErrorCode
+from .const import DOMAIN, FAULT_CODES, PROBE_RESOLUTION_C, UNKNOWN_FAULT_CODE
 from .protocol.errors import BeerPiConnectionError, BeerPiError, BeerPiRequestError
+from .protocol.models import DeviceInfo as BeerPiDeviceInfo
+from .protocol.models import FaultInfo
 
-# Refusals caused by what the user asked, not by a broken daemon or link.
-_USER_ERRORS = {
-    ErrorCode.RELAY_UNDER_THERMOSTAT_CONTROL,
-    ErrorCode.RELAY_LOCKED_OUT,
-    ErrorCode.INVALID_ARGUMENT,
-    ErrorCode.CAMERA_UNAVAILABLE,
-    ErrorCode.BUSY,
-}
+# Refusals caused by what the user asked (fix the request and it works), by their code.
+# "interlock" (one relay on by hand while the other is on) comes with the safety work.
+_USER_ERRORS = frozenset(
+    {"relay_under_thermostat_control", "relay_locked_out", "invalid_argument", "interlock"}
+)
+# Refusals with their own text that are not the user's doing: a busy camera, a camera
+# that failed, a client sending too fast. Anything else is "request_failed".
+_DEVICE_ERRORS = frozenset({"busy", "camera_unavailable", "rate_limited"})
 
 
 def translate_error(err: BeerPiError) -> HomeAssistantError:
     """The Home Assistant error to raise for a failed BeerPi request."""
     if isinstance(err, BeerPiRequestError):
-        code = err.error_code
         placeholders = {"code": err.code, "message": err.message}
-        if code in _USER_ERRORS:
+        if err.code in _USER_ERRORS:
             return ServiceValidationError(
                 translation_domain=DOMAIN,
-                translation_key=str(code),
+                translation_key=err.code,
                 translation_placeholders=placeholders,
             )
         return HomeAssistantError(
             translation_domain=DOMAIN,
-            translation_key="request_failed",
+            translation_key=err.code if err.code in _DEVICE_ERRORS else "request_failed",
             translation_placeholders=placeholders,
         )
     if isinstance(err, BeerPiConnectionError):
@@ -55,3 +56,27 @@ async def call_daemon[T](request: Awaitable[T]) -> T:
         return await request
     except BeerPiError as err:
         raise translate_error(err) from err
+
+
+def probe_celsius(value: float | None) -> float | None:
+    """A reading at the probe's resolution (1/16 °C), so noise below it writes no state."""
+    if value is None:
+        return None
+    return round(value / PROBE_RESOLUTION_C) * PROBE_RESOLUTION_C
+
+
+def fault_code(fault: FaultInfo) -> str:
+    """The fault's code as Home Assistant shows it; a code it does not know is "unknown"."""
+    code = None if fault.code is None else fault.code.value
+    return code if code in FAULT_CODES else UNKNOWN_FAULT_CODE
+
+
+def device_info(device: BeerPiDeviceInfo) -> DeviceInfo:
+    """Home Assistant's device, from the daemon's ``device`` event."""
+    return DeviceInfo(
+        identifiers={(DOMAIN, device.id)},
+        manufacturer=device.manufacturer,
+        model=device.model or None,
+        name=device.name,
+        sw_version=device.sw_version or None,
+    )

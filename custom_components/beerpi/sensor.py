@@ -1,9 +1,12 @@
-"""Sensors: a temperature per probe, and the fermentation profile's progress."""
+"""Sensors: a temperature per probe, the target in force, the profile's progress, run times."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -11,47 +14,96 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import UnitOfTemperature, UnitOfTime
+from homeassistant.const import Platform, UnitOfTemperature, UnitOfTime
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.restore_state import RestoredExtraData, RestoreEntity
+from homeassistant.util import dt as dt_util
 
+from .const import DOMAIN, TARGET_DECIMALS
 from .coordinator import BeerPiConfigEntry, BeerPiCoordinator
 from .entity import BeerPiEntity
-from .protocol.models import ProfileProgress
+from .helpers import probe_celsius
+from .protocol.const import ThermostatMode
+from .protocol.models import ProfileProgress, State
 
 # Pushes arrive for the whole device at once; nothing here polls.
 PARALLEL_UPDATES = 0
 
+# Run time is shown in hours to this many decimals (0.01 h = 36 s): finer would write
+# a state every push while a relay runs.
+RUN_TIME_DECIMALS = 2
+# Sensors of earlier versions, replaced by the "ends at" timestamps (they changed on
+# every push, about 86,000 recorder rows a day each).
+RETIRED_KEYS = ("profile_step_time_left", "profile_time_left")
+
+
+def running_profile(state: State) -> ProfileProgress | None:
+    profile = state.thermostat.profile
+    return None if profile is None or profile.finished else profile
+
+
+def profile_ends_at(state: State, *, step_only: bool) -> datetime | None:
+    """When the running step (or the whole profile) ends, on the daemon's clock.
+
+    From ``started_at`` and the step lengths when the daemon gives them, so the value is
+    the same in every push; otherwise from the push's time plus the time left, to the
+    minute.
+    """
+    profile = running_profile(state)
+    if profile is None:
+        return None
+    started = dt_util.parse_datetime(profile.started_at or "")
+    if started is not None and profile.steps:
+        steps = profile.steps[: profile.step + 1] if step_only else profile.steps
+        return started + timedelta(hours=sum(step.hours for step in steps))
+    now = dt_util.parse_datetime(state.timestamp or "") or dt_util.utcnow()
+    left = profile.step_time_left_s if step_only else profile.total_time_left_s
+    return (now + timedelta(seconds=left)).replace(second=0, microsecond=0)
+
+
+def target_in_force(state: State) -> float | None:
+    """The target the thermostat holds the beer at; none while it is off."""
+    thermostat = state.thermostat
+    if thermostat.target is None or thermostat.mode in (None, ThermostatMode.OFF):
+        return None
+    return round(thermostat.target, TARGET_DECIMALS)
+
 
 @dataclass(frozen=True, kw_only=True)
-class BeerPiProfileSensorEntityDescription(SensorEntityDescription):
-    value_fn: Callable[[ProfileProgress], float | None]
+class BeerPiSensorEntityDescription(SensorEntityDescription):
+    value_fn: Callable[[State], float | datetime | None]
 
 
-PROFILE_SENSORS: tuple[BeerPiProfileSensorEntityDescription, ...] = (
-    BeerPiProfileSensorEntityDescription(
+THERMOSTAT_SENSORS: tuple[BeerPiSensorEntityDescription, ...] = (
+    BeerPiSensorEntityDescription(
+        key="target",
+        translation_key="target",
+        device_class=SensorDeviceClass.TEMPERATURE,
+        # Long-term statistics: graph the set-point against the beer.
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+        suggested_display_precision=1,
+        value_fn=target_in_force,
+    ),
+    BeerPiSensorEntityDescription(
         key="profile_step",
         translation_key="profile_step",
         # Humans count steps from 1; the protocol counts from 0.
-        value_fn=lambda profile: None if profile.finished else profile.step + 1,
+        value_fn=lambda state: None if (p := running_profile(state)) is None else p.step + 1,
     ),
-    BeerPiProfileSensorEntityDescription(
-        key="profile_step_time_left",
-        translation_key="profile_step_time_left",
-        device_class=SensorDeviceClass.DURATION,
-        native_unit_of_measurement=UnitOfTime.SECONDS,
-        suggested_unit_of_measurement=UnitOfTime.HOURS,
-        suggested_display_precision=1,
-        value_fn=lambda profile: profile.step_time_left_s,
+    BeerPiSensorEntityDescription(
+        key="profile_step_ends_at",
+        translation_key="profile_step_ends_at",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda state: profile_ends_at(state, step_only=True),
     ),
-    BeerPiProfileSensorEntityDescription(
-        key="profile_time_left",
-        translation_key="profile_time_left",
-        device_class=SensorDeviceClass.DURATION,
-        native_unit_of_measurement=UnitOfTime.SECONDS,
-        suggested_unit_of_measurement=UnitOfTime.HOURS,
-        suggested_display_precision=1,
-        value_fn=lambda profile: profile.total_time_left_s,
+    BeerPiSensorEntityDescription(
+        key="profile_ends_at",
+        translation_key="profile_ends_at",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda state: profile_ends_at(state, step_only=False),
     ),
 )
 
@@ -62,6 +114,11 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     coordinator = entry.runtime_data
+    registry = er.async_get(hass)
+    for key in RETIRED_KEYS:
+        unique_id = f"{coordinator.device_id}_{key}"
+        if entity_id := registry.async_get_entity_id(Platform.SENSOR, DOMAIN, unique_id):
+            registry.async_remove(entity_id)
     known: set[str] = set()
 
     @callback
@@ -76,12 +133,17 @@ async def async_setup_entry(
     entry.async_on_unload(coordinator.async_add_listener(add_new_probes))
     if coordinator.device.thermostat.probe is not None:
         async_add_entities(
-            BeerPiProfileSensor(coordinator, description) for description in PROFILE_SENSORS
+            BeerPiSensor(coordinator, description) for description in THERMOSTAT_SENSORS
         )
+    async_add_entities(
+        BeerPiRunTimeSensor(coordinator, relay.id, daily=daily)
+        for relay in coordinator.device.relays
+        for daily in (True, False)
+    )
 
 
 class BeerPiTemperatureSensor(BeerPiEntity, SensorEntity):
-    """Temperature of one probe; unknown while the probe is in fault."""
+    """Temperature of one probe at its resolution; unknown while the probe is in fault."""
 
     _attr_translation_key = "probe_temperature"
     _attr_device_class = SensorDeviceClass.TEMPERATURE
@@ -100,23 +162,104 @@ class BeerPiTemperatureSensor(BeerPiEntity, SensorEntity):
 
     @property
     def native_value(self) -> float | None:
-        return self.coordinator.data.probes[self._probe_id].temperature
+        return probe_celsius(self.coordinator.data.probes[self._probe_id].temperature)
 
 
-class BeerPiProfileSensor(BeerPiEntity, SensorEntity):
-    """Progress of the running fermentation profile; unknown when none runs."""
+class BeerPiSensor(BeerPiEntity, SensorEntity):
+    """A value of the thermostat's state: target in force, profile step and end times."""
 
-    entity_description: BeerPiProfileSensorEntityDescription
+    entity_description: BeerPiSensorEntityDescription
 
     def __init__(
         self,
         coordinator: BeerPiCoordinator,
-        description: BeerPiProfileSensorEntityDescription,
+        description: BeerPiSensorEntityDescription,
     ) -> None:
         super().__init__(coordinator, description.key)
         self.entity_description = description
 
     @property
-    def native_value(self) -> float | None:
-        profile = self.coordinator.data.thermostat.profile
-        return None if profile is None else self.entity_description.value_fn(profile)
+    def native_value(self) -> float | datetime | None:
+        return self.entity_description.value_fn(self.coordinator.data)
+
+
+class BeerPiRunTimeSensor(BeerPiEntity, SensorEntity, RestoreEntity):
+    """How long a relay has been on, today or in total, from the pushed relay state.
+
+    The daemon reports whether a relay is on, not for how long, so Home Assistant adds
+    the time between consecutive pushes (on the daemon's clock, so a simulation run
+    faster than real time counts its own hours) while the relay is on. Time while the
+    link is down is not counted: nobody knows it. The counts survive a restart of Home
+    Assistant; "today" starts again at local midnight.
+    """
+
+    _attr_device_class = SensorDeviceClass.DURATION
+    _attr_state_class = SensorStateClass.TOTAL_INCREASING
+    _attr_native_unit_of_measurement = UnitOfTime.HOURS
+    _attr_suggested_display_precision = 1
+
+    def __init__(self, coordinator: BeerPiCoordinator, relay_id: str, *, daily: bool) -> None:
+        key = "run_time_today" if daily else "run_time"
+        super().__init__(coordinator, f"{relay_id}_{key}")
+        self._attr_translation_key = key
+        self._attr_translation_placeholders = {"relay": coordinator.relay_name(relay_id)}
+        self._relay_id = relay_id
+        self._daily = daily
+        self._seconds = 0.0
+        self._day: date | None = None
+        # The daemon time of the last push that found the relay on (None: off, or unknown).
+        self._on_at: datetime | None = None
+
+    async def async_added_to_hass(self) -> None:
+        extra = await self.async_get_last_extra_data()
+        stored: dict[str, Any] = {} if extra is None else extra.as_dict()
+        seconds = stored.get("seconds")
+        day = stored.get("day")
+        if isinstance(seconds, int | float) and math.isfinite(seconds) and seconds >= 0:
+            self._seconds = float(seconds)
+            self._day = _parse_day(day)
+        self._count()
+        await super().async_added_to_hass()
+
+    @property
+    def extra_restore_state_data(self) -> RestoredExtraData:
+        day = None if self._day is None else self._day.isoformat()
+        return RestoredExtraData({"seconds": self._seconds, "day": day})
+
+    @property
+    def native_value(self) -> float:
+        return round(self._seconds / 3600, RUN_TIME_DECIMALS)
+
+    @callback
+    def _count(self) -> None:
+        """Add the time since the last push if the relay was on, and note whether it is now."""
+        state = self.coordinator.data
+        now = dt_util.parse_datetime(state.timestamp or "")
+        if now is None:
+            return
+        since = self._on_at
+        if self._daily:
+            today = dt_util.as_local(now).date()
+            if today != self._day:
+                # A new day: what ran before local midnight belonged to the day before.
+                self._seconds = 0.0
+                midnight = dt_util.start_of_local_day(today)
+                since = None if since is None else max(since, midnight)
+            self._day = today
+        if since is not None and now > since:
+            self._seconds += (now - since).total_seconds()
+        relay = state.relays.get(self._relay_id)
+        running = relay is not None and relay.on and self.coordinator.link_up
+        self._on_at = now if running else None
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        self._count()
+        super()._handle_coordinator_update()
+
+
+def _parse_day(value: object) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import UnitOfTemperature
 from homeassistant.core import (
     HomeAssistant,
     ServiceCall,
@@ -14,6 +15,7 @@ from homeassistant.core import (
 )
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
+from homeassistant.util.unit_conversion import TemperatureConverter
 
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
@@ -29,6 +31,7 @@ from .const import (
     SERVICE_CLEAR_PROFILE,
     SERVICE_RECORD_VIDEO,
     SERVICE_SET_PROFILE,
+    TARGET_DECIMALS,
 )
 from .coordinator import BeerPiCoordinator
 from .helpers import call_daemon
@@ -51,7 +54,7 @@ _STEP_SCHEMA = vol.All(
 SET_PROFILE_SCHEMA = vol.Schema(
     {
         vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
-        vol.Optional(ATTR_NAME, default=""): cv.string,
+        vol.Optional(ATTR_NAME): cv.string,
         vol.Required(ATTR_STEPS): vol.All(cv.ensure_list, [_STEP_SCHEMA], vol.Length(min=1)),
         vol.Optional(ATTR_MODE): vol.In([mode.value for mode in ThermostatMode]),
     }
@@ -85,12 +88,21 @@ def _coordinator(call: ServiceCall) -> BeerPiCoordinator:
     return coordinator
 
 
+def _celsius_step(step: dict[str, Any], unit: str) -> dict[str, Any]:
+    """A step with its target from Home Assistant's unit system to the daemon's °C."""
+    target = TemperatureConverter.convert(step[ATTR_TARGET], unit, UnitOfTemperature.CELSIUS)
+    return {**step, ATTR_TARGET: round(target, TARGET_DECIMALS)}
+
+
 async def _async_set_profile(call: ServiceCall) -> None:
     coordinator = _coordinator(call)
+    unit = call.hass.config.units.temperature_unit
     profile: dict[str, Any] = {
-        "name": call.data[ATTR_NAME],
-        "steps": [dict(step) for step in call.data[ATTR_STEPS]],
+        "steps": [_celsius_step(dict(step), unit) for step in call.data[ATTR_STEPS]]
     }
+    # Without a name the daemon names the profile itself ("" would be refused).
+    if name := call.data.get(ATTR_NAME, "").strip():
+        profile["name"] = name
     await call_daemon(
         coordinator.client.set_thermostat(mode=call.data.get(ATTR_MODE), profile=profile)
     )

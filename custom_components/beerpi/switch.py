@@ -28,16 +28,20 @@ async def async_setup_entry(
 
 
 class BeerPiRelaySwitch(BeerPiEntity, SwitchEntity):
-    """A relay; the daemon refuses manual switching while its thermostat drives it."""
+    """Manual control of a relay, for when the thermostat is off.
+
+    The daemon refuses it while its thermostat drives the relay, so it is disabled by
+    default; the relay's binary sensor shows its state whoever switched it.
+    """
 
     _attr_translation_key = "relay"
-    _attr_device_class = SwitchDeviceClass.OUTLET
+    _attr_device_class = SwitchDeviceClass.SWITCH
+    _attr_entity_registry_enabled_default = False
 
     def __init__(self, coordinator: BeerPiCoordinator, relay_id: str) -> None:
         super().__init__(coordinator, f"relay_{relay_id}")
         self._relay_id = relay_id
-        names = {relay.id: relay.name for relay in coordinator.device.relays}
-        self._attr_translation_placeholders = {"relay": names.get(relay_id) or relay_id}
+        self._attr_translation_placeholders = {"relay": coordinator.relay_name(relay_id)}
 
     @property
     def available(self) -> bool:

@@ -25,45 +25,83 @@ def _check(ok: bool, message: str) -> None:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Tuning:
-    """The cascade: beer PI loop -> chamber setpoint -> chamber on/off loop."""
+    """BeerPi's demand algorithm (control/adaptive.py); docs/control.md explains each value.
 
-    # Chamber offset (°C) per °C of beer error, and the integral time.
-    kp: float = 6.0
-    integral_time_s: float = 3 * 3600.0
-    # Anti-windup: the integral term (°C of chamber offset) stays within this.
-    integral_limit_c: float = 6.0
-    # The chamber setpoint stays within target ± this, and within absolute bounds.
-    chamber_offset_limit_c: float = 6.0
+    Nothing here is tied to one fermenter: the beer's time constant, a heater's
+    effect, the chamber's coast and the set-point limits are learned as it runs.
+    """
+
+    # Beer loop: chamber set-point offset (°C) per °C of beer error.
+    kp: float = 8.0
+    # Integral time: this fraction of the learned beer time constant, within bounds.
+    integral_fraction: float = 0.6
+    integral_min_s: float = 2 * 3600.0
+    integral_max_s: float = 12 * 3600.0
+    # The integral acts only while the beer is this close to target (no wind-up in a step).
+    integral_zone_c: float = 1.0
+    # Set-point limits: target ± base at first, widening up to max when the beer needs it.
+    authority_base_c: float = 6.0
+    authority_max_c: float = 20.0
     chamber_min_c: float = -4.0
     chamber_max_c: float = 40.0
-    # Chamber hysteresis: wide on purpose, the beer's 3 h time constant smooths
-    # the air swing while the compressor cycles no more than a plain thermostat.
-    chamber_band_c: float = 2.0
-    # Extra chamber error needed before switching from cooling to heating (or back).
+    # The beer model's prior: a 20 L batch in a chamber (~8 h), and a heater's direct
+    # warming of the beer (K/h at full power) before any has been observed.
+    beer_tau_prior_s: float = 8 * 3600.0
+    heater_gain_prior_c_per_h: float = 0.3
+    # Compressor: a cycle should last at least this long; its band stays within these.
+    compressor_cycle_s: float = 3 * 3600.0
+    chamber_band_min_c: float = 1.0
+    chamber_band_max_c: float = 10.0
+    # Heater: its duty cycle's period; it stops when the beer, carried on at its
+    # present slope for this long, would pass the target.
+    heater_period_s: float = 1200.0
+    heat_anticipation_s: float = 600.0
+    # Between cooling and heating: an extra margin of chamber air (the minimum time
+    # between them is the relay gate's, ``SafetySettings.changeover_s``).
     dead_band_c: float = 1.0
-    # Beer-only fallback (no chamber probe, or it is in fault): plain hysteresis.
+    # The learned coast of the chamber after a stop: weight of a new sample, cap.
+    overshoot_learn_rate: float = 0.3
+    overshoot_max_c: float = 4.0
+    # Beer-only fallback (no chamber probe, or it is in fault): hysteresis on the beer.
     beer_band_c: float = 0.5
     beer_dead_band_c: float = 0.3
-    # Learned overshoot of the chamber after a relay switches off: weight of a new sample.
-    overshoot_learn_rate: float = 0.3
-    overshoot_max_c: float = 1.5
 
     def __post_init__(self) -> None:
         for name in (
             "kp",
-            "integral_time_s",
-            "integral_limit_c",
-            "chamber_offset_limit_c",
-            "chamber_band_c",
+            "integral_fraction",
+            "integral_min_s",
+            "integral_max_s",
+            "integral_zone_c",
+            "authority_base_c",
+            "beer_tau_prior_s",
+            "chamber_band_min_c",
+            "heater_period_s",
             "beer_band_c",
         ):
             value = getattr(self, name)
             _check(math.isfinite(value) and value > 0, f"tuning.{name} must be positive")
-        for name in ("dead_band_c", "beer_dead_band_c", "overshoot_max_c"):
+        for name in (
+            "heater_gain_prior_c_per_h",
+            "heat_anticipation_s",
+            "compressor_cycle_s",
+            "dead_band_c",
+            "overshoot_max_c",
+            "beer_dead_band_c",
+        ):
             value = getattr(self, name)
             _check(math.isfinite(value) and value >= 0, f"tuning.{name} must be >= 0")
         _check(0 <= self.overshoot_learn_rate <= 1, "tuning.overshoot_learn_rate must be in 0..1")
         _check(self.chamber_min_c < self.chamber_max_c, "tuning.chamber_min_c must be < max")
+        _check(self.integral_min_s <= self.integral_max_s, "tuning.integral_min_s must be <= max")
+        _check(
+            self.authority_base_c <= self.authority_max_c,
+            "tuning.authority_base_c must be <= authority_max_c",
+        )
+        _check(
+            self.chamber_band_min_c <= self.chamber_band_max_c,
+            "tuning.chamber_band_min_c must be <= chamber_band_max_c",
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

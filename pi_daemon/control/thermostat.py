@@ -17,9 +17,10 @@ from beerpi_protocol.models import ThermostatState
 from pi_daemon.safety import Cause, ProbeSample, RelayGuard, RelayRules, SafetySupervisor
 from pi_daemon.safety.probes import ProbeMonitor
 
-from .beer_loop import BeerLoop
-from .chamber_loop import ChamberLoop, Demand, beer_only_demand
+from .adaptive import AdaptiveControl
 from .decision import ControlDecision
+from .demand import Demand, Direction
+from .fallback import beer_only_demand
 from .profile import Profile, parse_profile, profile_point, profile_progress
 from .profile_store import ActiveProfile
 from .settings import ControlSettings
@@ -76,8 +77,7 @@ class Thermostat:
             cooler=s.cooler,
             start_s=start_s,
         )
-        self._beer_loop = BeerLoop(s.tuning)
-        self._chamber_loop = ChamberLoop(s.tuning)
+        self._adaptive = AdaptiveControl(s.tuning)
         self._last_s: float | None = None
         self._last: ControlDecision | None = None
         # This step's safety holds (relay -> why): such a relay is planned off.
@@ -236,15 +236,18 @@ class Thermostat:
         chamber = self.monitors[s.chamber_probe].value if s.chamber_probe else None
         setpoint: float | None = None
         if chamber is not None:
-            setpoint = self._beer_loop.update(target, beer_c, dt_s)
-            demand = self._chamber_loop.demand(
-                setpoint,
-                chamber,
+            demand = self._adaptive.demand(
+                now_s=now_s,
+                dt_s=dt_s,
+                target_c=target,
+                beer_c=beer_c,
+                air_c=chamber,
                 heating=heating,
                 cooling=cooling,
                 allow_heat=heater is not None,
                 allow_cool=cooler is not None,
             )
+            setpoint = self._adaptive.setpoint_c
         else:
             demand = beer_only_demand(
                 target,
@@ -254,7 +257,7 @@ class Thermostat:
                 cooling=cooling,
                 allow_heat=heater is not None,
                 allow_cool=cooler is not None,
-                last_direction=self._chamber_loop.last_direction,
+                last_direction=self._adaptive.last_direction,
             )
         return self._apply(now_s, demand, heater, cooler, setpoint, decide)
 
@@ -300,6 +303,11 @@ class Thermostat:
                 waits.append(refusal.message)
             else:
                 desired[rid] = True
+        if demand.wait is not None:
+            # The demand holds a relay back; the gate's own wait, if any, is the one to tell.
+            rid = heater if demand.held is Direction.HEAT else cooler
+            refusal = None if rid is None else self.rules.refuse_on(rid, now_s, Cause.CONTROL)
+            waits.append(demand.wait if refusal is None else refusal.message)
         if heater is not None and desired.get(heater):
             action, reason = ThermostatAction.HEATING, f"heating: {demand.why}"
         elif cooler is not None and desired.get(cooler):

@@ -23,16 +23,14 @@ def build_hardware(config: DaemonConfig, clock: Clock) -> Hardware:
 
 def _simulated(config: DaemonConfig, clock: Clock, names: dict[str, str]) -> Hardware:
     from pi_daemon.simulation.camera import SimulatedCamera
+    from pi_daemon.simulation.chamber import ChamberModel
     from pi_daemon.simulation.fermenter import SimulatedFermenter
     from pi_daemon.simulation.handles import Simulation, load_model_state
     from pi_daemon.simulation.probes import SimulatedProbe
-    from pi_daemon.simulation.thermal import FermenterModel, FermenterParams
 
     sim = config.simulation
     t = config.thermostat
-    model = FermenterModel(
-        FermenterParams(room_mean_c=sim.room_c, seed=sim.seed), beer_c=sim.initial_beer_c
-    )
+    model = ChamberModel(room_c=sim.room_c, beer_c=sim.initial_beer_c, seed=sim.seed)
     # A restart carries on from the last temperatures, not from initial_beer_c.
     state_path = config.storage.data_dir / "simulation.json"
     if load_model_state(state_path, model):

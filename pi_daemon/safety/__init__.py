@@ -17,8 +17,10 @@ config takes its defaults from there.
    once the beer is ``changeover_c`` past the target (the thermostat checks),
    so it does not chase the air's coasting swing with the opposite relay.
 3. **Relay guard** (``guard.py``). Minimum on and off times per relay (a
-   compressor rests at least 5 min), and a maximum run time, after which the
-   relay is switched off and locked out for a rest (a mode change clears it).
+   compressor rests at least 5 min), and a maximum run time, after which a
+   relay with no effect (rule 6) is switched off and locked out for a rest (a
+   mode change clears it); one whose effect is seen runs on (a long pull-down
+   is not a fault), and without a chamber reading to judge by any relay is.
    The relays' last switches are kept on disk (``history.py``), so a restart
    keeps the rests and the changeover.
 4. **Probe faults and stale readings** (``probes.py``). A read error, the
@@ -30,7 +32,8 @@ config takes its defaults from there.
 5. **Cut-offs** (``cutoff.py``). Beer above the high or below the low cut-off:
    heater and cooler off and held until it is back inside by the hysteresis.
 6. **Relay effect** (``effect.py``). A relay on for its ``no_effect_s`` while
-   the chamber air has not moved its way raises ``no_effect`` (a warning).
+   neither the chamber air nor the beer has moved its way raises ``no_effect``;
+   past its maximum run time such a relay is locked out (rule 3).
 7. **Watchdog** (``watchdog.py``). A thread switches every relay off when no
    control step has completed for ``safety.watchdog_s`` real seconds, and
    raises ``watchdog``; both clear when the loop runs again.

@@ -14,16 +14,16 @@ from typing import Final
 DS18B20_RESET_C: Final = 85.0
 
 # -- relay timing ----------------------------------------------------------------
-# A heat mat tolerates short cycles. Four hours of non-stop heating in a chamber
-# that a 60 W mat warms by ~9 °C/h means the heat goes somewhere else (door
-# open, probe out of the beer): stop before a stuck heater cooks the beer.
+# A heat mat tolerates short cycles. The maximum run times are when a relay
+# without effect (effect.py: neither the chamber air nor the beer moved its way)
+# is locked out; a relay whose effect is seen runs on, as long as asked.
 HEATER_MIN_ON_S: Final = 60.0
 HEATER_MIN_OFF_S: Final = 120.0
 HEATER_MAX_RUN_S: Final = 4 * 3600.0
 # A compressor must rest so that its pressures equalise (10 min off, 3 min on),
 # and never less than 5 min whatever the config says. A pull-down from room
-# temperature may run for hours, so the run limit is generous: 8 h non-stop
-# points to a lost charge or an open door.
+# temperature may run for hours (a weak fridge in a warm room: days); 8 h with
+# no effect points to a lost charge or an open door.
 COOLER_MIN_ON_S: Final = 180.0
 COOLER_MIN_OFF_S: Final = 600.0
 COOLER_MIN_OFF_FLOOR_S: Final = 300.0
@@ -39,10 +39,13 @@ CHANGEOVER_S: Final = 1800.0
 CHANGEOVER_C: Final = 0.2
 
 # -- relay effect ------------------------------------------------------------------
-# A relay on this long while the chamber air has not moved its way by NO_EFFECT_C
-# (a dead heater, a failed SSR, an open door, a dead compressor) raises no_effect.
-# A working 60 W mat warms the air by several °C in 30 min; a compressor cools
-# it as much in 20 min. 0.3 °C is five steps of a DS18B20, well above its noise.
+# A relay on this long while neither the chamber air nor the beer has moved its way
+# by NO_EFFECT_C (a dead heater, a failed SSR, an open door, a dead compressor)
+# raises no_effect.
+# A working 60 W mat warms the air by several °C in 30 min; a 25 W belt warms
+# 20 L of beer by ~0.4 °C in a 20 °C room (in a 10 °C garage only ~0.2: there it
+# is too small, and says so); a compressor cools the air by degrees in 20 min.
+# 0.3 °C is five steps of a DS18B20, well above its noise.
 HEATER_NO_EFFECT_S: Final = 30 * 60.0
 COOLER_NO_EFFECT_S: Final = 20 * 60.0
 NO_EFFECT_C: Final = 0.3

@@ -9,8 +9,11 @@ step that found it:
   implausible jump, stale, stuck): heater and cooler held off, whoever drives
   them, because the cut-offs cannot be watched without that probe;
 - a beer cut-off: heater and cooler held off until the beer is back inside;
-- a relay past its maximum run time: off and locked out;
-- a relay without effect on the chamber air: a ``no_effect`` warning.
+- a relay without effect on the chamber air or the beer: a ``no_effect``
+  warning, and past its maximum run time off and locked out (a relay whose
+  effect is seen runs on: a long pull-down is not a fault; without a chamber
+  reading to judge by, the maximum run time locks any relay out, as a plain
+  limit).
 
 A fault of the chamber probe holds nothing: the thermostat falls back to the
 beer probe alone.
@@ -66,19 +69,17 @@ class SafetySupervisor:
         self._thermal = tuple(r for r in (heater, cooler) if r is not None)
         probes = [probe] + ([chamber_probe] if chamber_probe else [])
         self.monitors = {p: ProbeMonitor(p, settings, start_s=start_s) for p in probes}
-        self._effects: list[EffectCheck] = []
+        self._effects: dict[str, EffectCheck] = {}
         if chamber_probe is not None:
             for rid, warms in ((heater, True), (cooler, False)):
                 window = None if rid is None else guards[rid].timing.no_effect_s
                 if rid is not None and window is not None:
-                    self._effects.append(
-                        EffectCheck(
-                            rid,
-                            warms=warms,
-                            window_s=window,
-                            threshold_c=settings.no_effect_c,
-                            probe_id=chamber_probe,
-                        )
+                    self._effects[rid] = EffectCheck(
+                        rid,
+                        warms=warms,
+                        window_s=window,
+                        threshold_c=settings.no_effect_c,
+                        probe_id=chamber_probe,
                     )
         self._cutoff: Fault | None = None
         self._trips: dict[str, Fault] = {}
@@ -96,15 +97,15 @@ class SafetySupervisor:
             monitor.update(samples.get(probe_id), now_s, driving_since_s=driving_since)
         beer = self.monitors[self.probe]
         self._cutoff = check_cutoff(self.probe, beer.value, self._cutoff, self.settings, now_s)
-        self._check_run_time(now_s)
         chamber_c = self.monitors[self.chamber_probe].value if self.chamber_probe else None
-        for check in self._effects:
-            check.update(now_s, self._guards[check.relay_id], chamber_c)
+        for rid, check in self._effects.items():
+            check.update(now_s, self._guards[rid], chamber_c, beer.value)
+        self._check_run_time(now_s)
 
         faults = [m.fault for m in self.monitors.values() if m.fault is not None]
         faults += [f for f in (self._cutoff,) if f is not None]
         faults += list(self._trips.values())
-        faults += [c.fault for c in self._effects if c.fault is not None]
+        faults += [c.fault for c in self._effects.values() if c.fault is not None]
         stop: str | None = None
         if self._cutoff is not None:
             stop = self._cutoff.message
@@ -116,16 +117,26 @@ class SafetySupervisor:
             holds.setdefault(rid, trip.message)
         return Assessment(tuple(faults), holds, stop, beer.value)
 
+    def effect(self, relay: str) -> EffectCheck | None:
+        """The relay's effect check (None: it has none, e.g. without a chamber probe)."""
+        return self._effects.get(relay)
+
     def _check_run_time(self, now_s: float) -> None:
+        """Past its maximum run time a relay is locked out, unless its effect is seen."""
         for rid, guard in self._guards.items():
-            if guard.overrun(now_s):
+            check = self._effects.get(rid)
+            if guard.overrun(now_s) and not (check is not None and check.working):
                 guard.trip(now_s)
-                limit = guard.timing.max_run_s or 0.0
+                limit = duration(guard.timing.max_run_s or 0.0)
+                rest = duration(guard.timing.max_run_rest_s)
+                if check is None or not check.judging:
+                    why = f"ran longer than {limit} and its effect cannot be checked"
+                else:
+                    why = f"ran {limit} with no effect on the temperatures"
                 self._trips[rid] = Fault(
                     rid,
                     FaultCode.MAX_RUN_TIME,
-                    f"{rid} ran longer than {duration(limit)}: off and locked out for "
-                    f"{duration(guard.timing.max_run_rest_s)}",
+                    f"{rid} {why}: off and locked out for {rest}",
                     now_s,
                 )
             elif rid in self._trips and not guard.locked(now_s):

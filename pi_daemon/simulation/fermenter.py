@@ -1,4 +1,4 @@
-"""The simulated fermentation chamber: thermal model, clock and the two relays.
+"""The simulated fermentation chamber: the physics plant, clock and the two relays.
 
 The relays are real GpioRelay objects on gpiozero mock pins. Before any pin
 changes level, and whenever a probe asks (``sync``), the model is advanced to
@@ -9,12 +9,13 @@ a relay really is on, whatever the clock's speed.
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from pi_daemon.clock import Clock
 from pi_daemon.hardware.gpio_relays import GpioRelay
 
+from .chamber import ChamberModel
 from .pins import SimulationPinFactory
-from .thermal import FermenterModel
 
 
 class SimulatedFermenter:
@@ -22,7 +23,7 @@ class SimulatedFermenter:
         self,
         clock: Clock,
         *,
-        model: FermenterModel | None = None,
+        model: ChamberModel | None = None,
         heater_id: str = "heater",
         cooler_id: str = "cooler",
         heater_pin: int = 17,
@@ -30,7 +31,7 @@ class SimulatedFermenter:
         active_high: bool = True,
     ) -> None:
         self.clock = clock
-        self.model = model or FermenterModel()
+        self.model = model or ChamberModel()
         self.pin_factory = SimulationPinFactory()
         self._lock = threading.RLock()
         # Relays that click but deliver no power (the `simulate` request breaks them).
@@ -77,12 +78,11 @@ class SimulatedFermenter:
     def broken(self) -> frozenset[str]:
         return frozenset(self._broken)
 
-    def snapshot(self) -> dict[str, float]:
+    def snapshot(self) -> dict[str, Any]:
         """The model's state now, to carry on from after a restart."""
         with self._lock:
             self.sync()
-            m = self.model
-            return {"beer_c": m.beer_c, "air_c": m.air_c, "elapsed_s": m.elapsed_s}
+            return self.model.state()
 
     def set_ambient(self, celsius: float | None) -> None:
         """Hold the room at ``celsius`` from now on (None: back to the daily curve)."""

@@ -16,13 +16,16 @@ from pathlib import Path
 
 from pi_daemon.files import write_atomic
 
+from .chamber import ChamberModel
 from .fermenter import SimulatedFermenter
 from .probes import SimulatedProbe
-from .thermal import FermenterModel
 
 _LOGGER = logging.getLogger(__name__)
-FORMAT_VERSION = 1
+# 2: the physics plant's every node; 1 (the old two-node model's beer and air) still loads.
+FORMAT_VERSION = 2
+_READABLE = (1, 2)
 _PLAUSIBLE_C = (-50.0, 150.0)
+_PLAUSIBLE_W = (0.0, 10_000.0)
 
 
 def _number(value: object, low: float, high: float) -> float:
@@ -33,21 +36,37 @@ def _number(value: object, low: float, high: float) -> float:
     return float(value)
 
 
-def load_model_state(path: Path, model: FermenterModel) -> bool:
-    """Put the stored temperatures into ``model``; False when there were none to use."""
+def load_model_state(path: Path, model: ChamberModel) -> bool:
+    """Put the stored state into ``model``; False when there was none to use."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(document, dict) or document.get("version") != FORMAT_VERSION:
+        if not isinstance(document, dict) or document.get("version") not in _READABLE:
             raise ValueError("not a fermenter state")
         beer_c = _number(document.get("beer_c"), *_PLAUSIBLE_C)
         air_c = _number(document.get("air_c"), *_PLAUSIBLE_C)
         elapsed_s = _number(document.get("elapsed_s"), 0.0, math.inf)
+        temps_c: list[float] | None = None
+        fermented = cooling_w = 0.0
+        if document["version"] == 2:
+            nodes = document.get("temps_c")
+            if not isinstance(nodes, list) or len(nodes) != len(model.plant.temps):
+                raise ValueError("temps_c: not one temperature per node")
+            temps_c = [_number(t, *_PLAUSIBLE_C) for t in nodes]
+            fermented = _number(document.get("fermented"), 0.0, 1.0)
+            cooling_w = _number(document.get("cooling_w"), *_PLAUSIBLE_W)
     except FileNotFoundError:
         return False
     except (OSError, ValueError) as err:
         _LOGGER.warning("simulation: ignoring %s: %s", path, err)
         return False
-    model.beer_c, model.air_c, model.elapsed_s = beer_c, air_c, elapsed_s
+    model.restore(
+        beer_c=beer_c,
+        air_c=air_c,
+        elapsed_s=elapsed_s,
+        temps_c=temps_c,
+        fermented=fermented,
+        cooling_w=cooling_w,
+    )
     return True
 
 

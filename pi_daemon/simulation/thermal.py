@@ -1,5 +1,9 @@
 """A thermal model of a fermenter standing in a fridge (a "fermentation chamber").
 
+The daemon's simulation runs the physics plant (chamber.py, plant/) instead;
+this two-node model stays only as the model of the control tests' rig
+(tests/control/control_rig.py).
+
 Two lumped heat capacities: the beer (about 20 L of water) and the chamber air
 with the fridge's walls and shelves. The beer exchanges heat only with the air;
 the air with the beer and, through the fridge's insulation, with the room. The

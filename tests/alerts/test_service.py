@@ -164,6 +164,37 @@ def test_alert_config_errors_are_clear_and_keep_secrets(
     assert SECRET not in message
 
 
+def test_targets_from_a_file_of_their_own(tmp_path: Path) -> None:
+    """Apprise URLs are secrets: they may live in a 0600 file like the tokens."""
+    targets = tmp_path / "alerts.toml"
+    targets.write_text(f'pager = "ntfy://{SECRET}"\n')
+    targets.chmod(0o600)
+    path = tmp_path / "web.toml"
+    path.write_text(
+        f'[alerts]\ntargets_file = "{targets}"\n[alerts.targets]\nphone = "ntfy://other"\n'
+        '[[alerts.rules]]\nkind = "fault"\nnotify = ["pager"]\n'
+    )
+    config = load_config(path)
+    assert sorted(config.alerts.targets) == ["pager", "phone"]
+    assert config.alerts.targets["pager"] == f"ntfy://{SECRET}"
+
+    # Errors name the file and the target, never the URL.
+    targets.write_text(f'phone = "ntfy://{SECRET}"\n')
+    message = config_error(tmp_path, path.read_text())
+    assert f"phone in both [alerts.targets] and {targets}" in message
+    assert SECRET not in message
+    targets.write_text(f'pager = "nosuchservice://{SECRET}@host"\n')
+    message = config_error(tmp_path, path.read_text())
+    assert "target 'pager': Apprise does not understand its URL" in message
+    assert SECRET not in message
+    targets.write_text(f"pager = ntfy://{SECRET}\n")  # not TOML
+    message = config_error(tmp_path, path.read_text())
+    assert f"{targets} (alerts.targets_file) is not valid TOML" in message
+    assert SECRET not in message
+    targets.unlink()
+    assert "cannot read alerts.targets_file" in config_error(tmp_path, path.read_text())
+
+
 def test_the_example_config_with_alerts_loads(tmp_path: Path) -> None:
     # The example names its secret files (issue 14); here they are real files.
     example = (ROOT / "deploy" / "web.example.toml").read_text()

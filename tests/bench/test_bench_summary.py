@@ -1,4 +1,4 @@
-"""make bench's runner: statistics, result rows, the control adapter, crashes failing loudly."""
+"""make bench's runner: statistics, result rows, crashes failing loudly."""
 
 from __future__ import annotations
 
@@ -12,25 +12,6 @@ from bench import history, run_all
 from bench._daemon import percentile, summary_ms
 from bench.latency import poll_delays
 from bench.web_latency import metrics as web_latency_metrics
-
-CONTROL = [
-    {
-        "name": "beerpi cascade",
-        "rms_error_c": 0.17,
-        "max_error_c": 0.51,
-        "step_overshoot_c": 0.44,
-        "heater_cycles_per_day": 1.8,
-        "cooler_cycles_per_day": 7.0,
-    },
-    {
-        "name": "hysteresis ±0.5 °C",
-        "rms_error_c": 0.52,
-        "max_error_c": 1.0,
-        "step_overshoot_c": 0.7,
-        "heater_cycles_per_day": 8.1,
-        "cooler_cycles_per_day": 8.1,
-    },
-]
 
 
 def test_percentile_is_nearest_rank() -> None:
@@ -53,16 +34,6 @@ def test_poll_delay_is_until_the_first_poll_showing_that_reading_or_newer() -> N
     polls = [(10.3, 10.05), (11.3, 11.2)]  # (seen at, newest reading it returned)
     delays = poll_delays(taken, started=10.01, polls=polls)
     assert [round(d, 3) for d in delays] == [0.25, 0.8, 0.1]
-
-
-def test_control_adapter_judges_issue_4_goals() -> None:
-    rows, _ = run_all.rows_for("control", CONTROL)
-    by_metric = {r["metric"]: r for r in rows}
-    assert by_metric["control RMS error, 14 days"]["passed"] is True
-    assert by_metric["compressor (cooler) cycles per day"]["passed"] is True
-    worse = [dict(CONTROL[0], rms_error_c=0.3), CONTROL[1]]
-    rows, _ = run_all.rows_for("control", worse)
-    assert rows[0]["passed"] is False
 
 
 def part(series_ms: float, baseline_ms: float, readings: int = 525_600) -> dict[str, float]:
@@ -114,7 +85,8 @@ def test_history_emits_rows_that_judge_its_goals() -> None:
     checked, notes = run_all.rows_for("history", emitted)
     assert len(checked) == len(rows)
     assert notes == ["n"]
-    assert "history" not in run_all.ADAPTERS
+    with pytest.raises(run_all.ResultError, match="no 'metrics' list"):
+        run_all.rows_for("history", {"sqlite": SQLITE})  # no adapters for old formats
 
 
 def test_history_labels_the_emulator_and_sets_it_no_goal() -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 from collections.abc import AsyncGenerator, Callable, Generator
 from pathlib import Path
 from typing import Any
-from unittest.mock import AsyncMock, patch
+from unittest.mock import AsyncMock, PropertyMock, patch
 
 import pytest
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
@@ -18,7 +20,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 # package rather than the harness's own (see DESIGN.md).
 import custom_components.beerpi
 from custom_components.beerpi.const import DOMAIN
+from custom_components.beerpi.coordinator import BeerPiCoordinator
 from custom_components.beerpi.protocol.client import BeerPiClient
+from custom_components.beerpi.protocol.models import State as ProtocolState
 
 from .daemon import Daemon
 
@@ -41,9 +45,26 @@ def fast_reconnect() -> Generator[None]:
 
 
 @pytest.fixture
+def entity_registry_enabled_by_default() -> Generator[None]:
+    """Entities disabled by default (the manual relay switches, fault details) are created."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        new_callable=PropertyMock,
+        return_value=True,
+    ):
+        yield
+
+
+# The daemon's id (its data dir keeps it); entries of it carry it as their unique id.
+DEVICE_ID = "beerpi-test-0001"
+
+
+@pytest.fixture
 def daemon(tmp_path: Path, socket_enabled: None) -> Generator[Daemon]:
     """A simulated daemon on a free loopback port, stopped after the test."""
     process = Daemon(tmp_path / "daemon")
+    process.data_dir.mkdir(parents=True)
+    (process.data_dir / "device.json").write_text(json.dumps({"id": DEVICE_ID}))
     process.start()
     yield process
     process.stop()
@@ -54,6 +75,7 @@ def mock_config_entry(daemon: Daemon) -> MockConfigEntry:
     return MockConfigEntry(
         domain=DOMAIN,
         title="BeerPi",
+        unique_id=DEVICE_ID,
         data={CONF_HOST: daemon.host, CONF_PORT: daemon.port, CONF_TOKEN: daemon.token},
     )
 
@@ -134,3 +156,18 @@ def has_number(state: State) -> bool:
     except ValueError:
         return False
     return True
+
+
+async def detach(entry: MockConfigEntry) -> BeerPiCoordinator:
+    """Stop the daemon's pushes reaching the entry (the link stays "up"): tests then
+    push their own snapshots with ``push`` and nothing else moves the entities."""
+    coordinator: BeerPiCoordinator = entry.runtime_data
+    await coordinator._reconnect.stop()
+    return coordinator
+
+
+def push(coordinator: BeerPiCoordinator, **changes: Any) -> ProtocolState:
+    """A daemon ``state`` push: the coordinator's snapshot with ``changes``."""
+    state = dataclasses.replace(coordinator.data, **changes)
+    coordinator._on_state(state)
+    return state

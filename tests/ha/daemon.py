@@ -33,7 +33,10 @@ def free_port() -> int:
 class Daemon:
     """Start, stop and restart one daemon; the port and data dir survive restarts."""
 
-    def __init__(self, data_dir: Path, token: str | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, token: str | None = None, extra_args: tuple[str, ...] = ()
+    ) -> None:
+        self.extra_args = extra_args
         self.host = "127.0.0.1"
         self.port = free_port()
         # The daemon refuses weak tokens: a fresh strong one per daemon (hex: it
@@ -67,6 +70,7 @@ class Daemon:
                     "--read-interval",
                     "0.2",
                     "--no-zeroconf",
+                    *self.extra_args,
                 ],
                 cwd=ROOT,
                 stdout=log,

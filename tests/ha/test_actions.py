@@ -23,6 +23,7 @@ from homeassistant.const import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.util.unit_system import US_CUSTOMARY_SYSTEM
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 import custom_components.beerpi
@@ -33,6 +34,9 @@ from .conftest import attribute_is, state_is, wait_for_state
 
 assert custom_components.beerpi
 
+COOLER_SWITCH = "switch.beerpi_cooler_manual"
+HEATER_SWITCH = {ATTR_ENTITY_ID: "switch.beerpi_heater_manual"}
+
 
 async def test_climate_reaches_daemon(
     hass: HomeAssistant, init_integration: MockConfigEntry, daemon_client: BeerPiClient
@@ -40,25 +44,31 @@ async def test_climate_reaches_daemon(
     await hass.services.async_call(
         CLIMATE_DOMAIN,
         SERVICE_SET_TEMPERATURE,
-        {ATTR_ENTITY_ID: "climate.beerpi", ATTR_TEMPERATURE: 18.5, ATTR_HVAC_MODE: "heat_cool"},
+        {
+            ATTR_ENTITY_ID: "climate.beerpi_thermostat",
+            ATTR_TEMPERATURE: 18.5,
+            ATTR_HVAC_MODE: "heat_cool",
+        },
         blocking=True,
     )
     state = await daemon_client.get_state()
     assert state.thermostat.target == 18.5
     assert state.thermostat.mode == "heat_cool"
-    await wait_for_state(hass, "climate.beerpi", state_is("heat_cool"))
-    await wait_for_state(hass, "climate.beerpi", attribute_is(ATTR_TEMPERATURE, 18.5))
-    # The thermostat now drives the relays: the switches say so.
-    await wait_for_state(hass, "switch.beerpi_heater", attribute_is("controlled_by", "thermostat"))
+    await wait_for_state(hass, "climate.beerpi_thermostat", state_is("heat_cool"))
+    await wait_for_state(hass, "climate.beerpi_thermostat", attribute_is(ATTR_TEMPERATURE, 18.5))
+    # The thermostat now drives the relays: the relay sensors say so.
+    await wait_for_state(
+        hass, "binary_sensor.beerpi_heater", attribute_is("controlled_by", "thermostat")
+    )
 
     await hass.services.async_call(
         CLIMATE_DOMAIN,
         SERVICE_SET_HVAC_MODE,
-        {ATTR_ENTITY_ID: "climate.beerpi", ATTR_HVAC_MODE: "off"},
+        {ATTR_ENTITY_ID: "climate.beerpi_thermostat", ATTR_HVAC_MODE: "off"},
         blocking=True,
     )
     assert (await daemon_client.get_state()).thermostat.mode == "off"
-    await wait_for_state(hass, "climate.beerpi", state_is("off"))
+    await wait_for_state(hass, "climate.beerpi_thermostat", state_is("off"))
 
 
 async def test_climate_out_of_range_target(
@@ -68,33 +78,44 @@ async def test_climate_out_of_range_target(
         await hass.services.async_call(
             CLIMATE_DOMAIN,
             SERVICE_SET_TEMPERATURE,
-            {ATTR_ENTITY_ID: "climate.beerpi", ATTR_TEMPERATURE: 99},
+            {ATTR_ENTITY_ID: "climate.beerpi_thermostat", ATTR_TEMPERATURE: 99},
             blocking=True,
         )
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_switch_reaches_daemon(
     hass: HomeAssistant, init_integration: MockConfigEntry, daemon_client: BeerPiClient
 ) -> None:
     await hass.services.async_call(
-        SWITCH_DOMAIN, SERVICE_TURN_ON, {ATTR_ENTITY_ID: "switch.beerpi_heater"}, blocking=True
+        SWITCH_DOMAIN,
+        SERVICE_TURN_ON,
+        HEATER_SWITCH,
+        blocking=True,
     )
     assert (await daemon_client.get_state()).relays["heater"].on
-    await wait_for_state(hass, "switch.beerpi_heater", state_is(STATE_ON))
+    await wait_for_state(hass, "switch.beerpi_heater_manual", state_is(STATE_ON))
     await hass.services.async_call(
-        SWITCH_DOMAIN, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: "switch.beerpi_heater"}, blocking=True
+        SWITCH_DOMAIN,
+        SERVICE_TURN_OFF,
+        HEATER_SWITCH,
+        blocking=True,
     )
     assert not (await daemon_client.get_state()).relays["heater"].on
-    await wait_for_state(hass, "switch.beerpi_heater", state_is(STATE_OFF))
+    await wait_for_state(hass, "switch.beerpi_heater_manual", state_is(STATE_OFF))
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_switch_under_thermostat_control(
     hass: HomeAssistant, init_integration: MockConfigEntry, daemon_client: BeerPiClient
 ) -> None:
     await daemon_client.set_thermostat(mode="heat_cool", target=20)
     with pytest.raises(ServiceValidationError) as err:
         await hass.services.async_call(
-            SWITCH_DOMAIN, SERVICE_TURN_ON, {ATTR_ENTITY_ID: "switch.beerpi_cooler"}, blocking=True
+            SWITCH_DOMAIN,
+            SERVICE_TURN_ON,
+            {ATTR_ENTITY_ID: COOLER_SWITCH},
+            blocking=True,
         )
     assert err.value.translation_key == "relay_under_thermostat_control"
     assert err.value.translation_domain == DOMAIN
@@ -103,15 +124,15 @@ async def test_switch_under_thermostat_control(
 async def test_photo_reaches_camera(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
     with pytest.raises(HomeAssistantError):
         # No photo yet.
-        await async_get_image(hass, "camera.beerpi")
+        await async_get_image(hass, "camera.beerpi_camera")
     await hass.services.async_call(
         "button", "press", {ATTR_ENTITY_ID: "button.beerpi_take_photo"}, blocking=True
     )
-    image = await async_get_image(hass, "camera.beerpi")
+    image = await async_get_image(hass, "camera.beerpi_camera")
     assert image.content_type == "image/jpeg"
     assert image.content.startswith(b"\xff\xd8")
     # Cached: the same photo is fetched once.
-    assert (await async_get_image(hass, "camera.beerpi")).content == image.content
+    assert (await async_get_image(hass, "camera.beerpi_camera")).content == image.content
 
 
 async def test_record_video_action(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
@@ -147,7 +168,6 @@ async def test_profile_actions(
     assert profile is not None
     assert profile.name == "Ale"
     await wait_for_state(hass, "sensor.beerpi_profile_step", state_is("1"))
-    await wait_for_state(hass, "sensor.beerpi_profile_time_left", lambda s: float(s.state) > 70)
 
     await hass.services.async_call(
         DOMAIN, "clear_profile", {"config_entry_id": init_integration.entry_id}, blocking=True
@@ -175,3 +195,45 @@ async def test_action_on_unloaded_entry(
             DOMAIN, "clear_profile", {"config_entry_id": init_integration.entry_id}, blocking=True
         )
     assert err.value.translation_key == "entry_not_loaded"
+
+
+async def test_set_profile_without_name(
+    hass: HomeAssistant, init_integration: MockConfigEntry, daemon_client: BeerPiClient
+) -> None:
+    """The name is optional (services.yaml): the daemon names an unnamed profile."""
+    await hass.services.async_call(
+        DOMAIN,
+        "set_profile",
+        {
+            "config_entry_id": init_integration.entry_id,
+            "steps": [{"kind": "hold", "target": 19, "days": 3}],
+        },
+        blocking=True,
+    )
+    profile = (await daemon_client.get_state()).thermostat.profile
+    assert profile is not None
+    assert profile.name  # named by the daemon
+    assert [(s.kind, s.target, s.hours) for s in profile.steps] == [("hold", 19.0, 72.0)]
+
+
+async def test_set_profile_takes_home_assistant_units(
+    hass: HomeAssistant, init_integration: MockConfigEntry, daemon_client: BeerPiClient
+) -> None:
+    """A Fahrenheit home gives targets in °F; the daemon gets °C."""
+    hass.config.units = US_CUSTOMARY_SYSTEM
+    await hass.services.async_call(
+        DOMAIN,
+        "set_profile",
+        {
+            "config_entry_id": init_integration.entry_id,
+            "name": "Lager",
+            "steps": [
+                {"kind": "hold", "target": 50, "days": 10},
+                {"kind": "ramp", "target": 64.4, "hours": 24},
+            ],
+        },
+        blocking=True,
+    )
+    profile = (await daemon_client.get_state()).thermostat.profile
+    assert profile is not None
+    assert [step.target for step in profile.steps] == [10.0, 18.0]

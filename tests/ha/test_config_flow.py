@@ -205,3 +205,39 @@ async def test_reconfigure_other_device(hass: HomeAssistant, daemon: Daemon) -> 
     result = await hass.config_entries.flow.async_configure(result["flow_id"], _user_input(daemon))
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "wrong_device"
+
+
+async def test_reconfigure_keeps_the_token_private(hass: HomeAssistant, daemon: Daemon) -> None:
+    """The stored token is not sent to the browser; left empty, it stays as it is."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=await _device_id(daemon),
+        data=_user_input(daemon, **{CONF_PORT: free_port()}),
+    )
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    for field in result["data_schema"].schema:
+        suggested = (field.description or {}).get("suggested_value")
+        assert suggested != daemon.token
+        if str(field) == CONF_TOKEN:
+            assert suggested is None
+            assert type(field).__name__ == "Optional"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: daemon.host, CONF_PORT: daemon.port}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data == _user_input(daemon)
+
+
+async def test_second_discovery_while_one_is_open(hass: HomeAssistant, daemon: Daemon) -> None:
+    device_id = await _device_id(daemon)
+    first = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_zeroconf(daemon, {"id": device_id})
+    )
+    assert first["type"] is FlowResultType.FORM
+    second = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_zeroconf(daemon, {"id": device_id})
+    )
+    assert second["type"] is FlowResultType.ABORT
+    assert second["reason"] == "already_in_progress"

@@ -7,8 +7,9 @@ import secrets
 from unittest.mock import patch
 
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
-from homeassistant.const import CONF_TOKEN, STATE_UNAVAILABLE
+from homeassistant.const import CONF_TOKEN, STATE_OFF
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -69,11 +70,18 @@ async def test_token_changed_while_running_starts_reauth(
     hass: HomeAssistant, init_integration: MockConfigEntry, daemon: Daemon
 ) -> None:
     await hass.async_add_executor_job(daemon.stop)
-    await wait_for_state(hass, "sensor.beerpi_beer_temperature", state_is(STATE_UNAVAILABLE))
+    await wait_for_state(hass, "binary_sensor.beerpi_link", state_is(STATE_OFF))
     await hass.async_add_executor_job(daemon.start, secrets.token_hex(16))
     await wait_until(lambda: bool(_reauth_flows(hass)))
     assert len(_reauth_flows(hass)) == 1
-    assert hass.states.get("sensor.beerpi_beer_temperature").state == STATE_UNAVAILABLE  # type: ignore[union-attr]
+    link = hass.states.get("binary_sensor.beerpi_link")
+    assert link is not None
+    assert link.state == STATE_OFF
+    assert link.attributes["reason"] == "auth_failed"
+    # Protocol 2: the daemon, holding another token, cannot prove ours.
+    assert link.attributes["detail"] == (
+        "the peer could not prove it knows the token (another token, or an impostor)"
+    )
 
 
 async def test_newer_protocol_minor_raises_repair_issue(
@@ -106,7 +114,10 @@ async def test_late_probe_adds_entities(
     coordinator.async_set_updated_data(dataclasses.replace(state, probes=probes))
     await hass.async_block_till_done()
     assert hass.states.get("sensor.beerpi_spare_temperature").state == "12.5"  # type: ignore[union-attr]
-    assert hass.states.get("binary_sensor.beerpi_spare_probe_fault").state == "off"  # type: ignore[union-attr]
+    # Its fault sensor too (a detail of "Problem", disabled until the user wants it).
+    fault = er.async_get(hass).async_get("binary_sensor.beerpi_spare_probe_fault")
+    assert fault is not None
+    assert fault.disabled_by is er.RegistryEntryDisabler.INTEGRATION
 
 
 async def test_diagnostics_redact_token(
@@ -118,3 +129,24 @@ async def test_diagnostics_redact_token(
     assert diagnostics["connected"] is True
     assert diagnostics["device"]["id"] == init_integration.runtime_data.device_id
     assert set(diagnostics["state"]["probes"]) == {"beer", "fridge"}
+
+
+async def test_removing_the_entry_removes_its_repair_issues(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry
+) -> None:
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    init_integration = mock_config_entry
+    coordinator = init_integration.runtime_data
+    coordinator.device = dataclasses.replace(coordinator.device, protocol_version="1.7")
+    coordinator._async_check_protocol()
+    coordinator._async_raise_incompatible("2.0")
+    registry = ir.async_get(hass)
+    newer = f"protocol_newer_{init_integration.entry_id}"
+    incompatible = f"protocol_incompatible_{init_integration.entry_id}"
+    assert registry.async_get_issue(DOMAIN, newer) is not None
+    assert registry.async_get_issue(DOMAIN, incompatible) is not None
+    assert await hass.config_entries.async_remove(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert registry.async_get_issue(DOMAIN, newer) is None
+    assert registry.async_get_issue(DOMAIN, incompatible) is None

@@ -24,7 +24,17 @@ assert custom_components.beerpi
             ServiceValidationError,
             "relay_locked_out",
         ),
-        (BeerPiRequestError("busy", "recording"), ServiceValidationError, "busy"),
+        # A busy camera is not the user's mistake: it is worth retrying as is.
+        (BeerPiRequestError("busy", "recording"), HomeAssistantError, "busy"),
+        (
+            BeerPiRequestError("camera_unavailable", "no camera"),
+            HomeAssistantError,
+            "camera_unavailable",
+        ),
+        (BeerPiRequestError("rate_limited", "slow down"), HomeAssistantError, "rate_limited"),
+        # The heater/cooler interlock (the safety work's code): the user's to resolve.
+        (BeerPiRequestError("interlock", "cooler is on"), ServiceValidationError, "interlock"),
+        (BeerPiRequestError("invalid_argument", "?"), ServiceValidationError, "invalid_argument"),
         (BeerPiRequestError("internal_error", "oops"), HomeAssistantError, "request_failed"),
         (BeerPiRequestError("from_the_future", "?"), HomeAssistantError, "request_failed"),
         (BeerPiConnectionError("gone"), HomeAssistantError, "communication_error"),

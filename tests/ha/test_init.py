@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
+from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
@@ -36,17 +37,17 @@ async def test_entities_appear(
     assert beer.attributes["unit_of_measurement"] == "°C"
     assert hass.states.get("sensor.beerpi_fridge_temperature") is not None
     assert hass.states.get("binary_sensor.beerpi_problem").state == STATE_OFF  # type: ignore[union-attr]
-    assert hass.states.get("binary_sensor.beerpi_beer_probe_fault").state == STATE_OFF  # type: ignore[union-attr]
-    assert hass.states.get("switch.beerpi_heater").state == STATE_OFF  # type: ignore[union-attr]
-    assert hass.states.get("switch.beerpi_cooler").state == STATE_OFF  # type: ignore[union-attr]
-    climate = hass.states.get("climate.beerpi")
+    assert hass.states.get("binary_sensor.beerpi_link").state == STATE_ON  # type: ignore[union-attr]
+    assert hass.states.get("binary_sensor.beerpi_heater").state == STATE_OFF  # type: ignore[union-attr]
+    assert hass.states.get("binary_sensor.beerpi_cooler").state == STATE_OFF  # type: ignore[union-attr]
+    climate = hass.states.get("climate.beerpi_thermostat")
     assert climate is not None
     assert climate.state == "off"
     assert climate.attributes["hvac_modes"] == ["off", "heat", "cool", "heat_cool"]
     limits = daemon_client.device.thermostat  # type: ignore[union-attr]
     assert climate.attributes["min_temp"] == limits.min_target
     assert climate.attributes["max_temp"] == limits.max_target
-    assert hass.states.get("camera.beerpi") is not None
+    assert hass.states.get("camera.beerpi_camera") is not None
     assert hass.states.get("button.beerpi_take_photo") is not None
     assert hass.states.get("event.beerpi_fault") is not None
     assert hass.states.get("sensor.beerpi_profile_step").state == "unknown"  # type: ignore[union-attr]
@@ -70,6 +71,7 @@ async def test_unload(hass: HomeAssistant, init_integration: MockConfigEntry) ->
     assert not coordinator.client.connected
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_pushed_fault_reaches_entities(
     hass: HomeAssistant, init_integration: MockConfigEntry, daemon_client: BeerPiClient
 ) -> None:
@@ -105,13 +107,9 @@ async def test_daemon_restart(
     hass: HomeAssistant, init_integration: MockConfigEntry, daemon: Daemon
 ) -> None:
     await hass.async_add_executor_job(daemon.stop)
-    await wait_for_state(hass, "sensor.beerpi_beer_temperature", state_is(STATE_UNAVAILABLE))
-    assert hass.states.get("switch.beerpi_heater").state == STATE_UNAVAILABLE  # type: ignore[union-attr]
-    assert hass.states.get("climate.beerpi").state == STATE_UNAVAILABLE  # type: ignore[union-attr]
-
+    await wait_for_state(hass, "binary_sensor.beerpi_link", state_is(STATE_OFF))
     await hass.async_add_executor_job(daemon.start)
-    await wait_for_state(
-        hass, "sensor.beerpi_beer_temperature", lambda s: s.state != STATE_UNAVAILABLE
-    )
-    await wait_for_state(hass, "switch.beerpi_heater", state_is(STATE_OFF))
+    await wait_for_state(hass, "binary_sensor.beerpi_link", state_is(STATE_ON))
+    await wait_for_state(hass, "sensor.beerpi_beer_temperature", has_number)
+    await wait_for_state(hass, "binary_sensor.beerpi_heater", state_is(STATE_OFF))
     assert init_integration.state is ConfigEntryState.LOADED

@@ -198,7 +198,7 @@ async def test_another_device_on_reconnect_gets_nothing_and_unloads(
     # Another BeerPi with the same token takes the address (an SD-card swap).
     daemon.stop()
     other_daemon.port = daemon.port
-    other_daemon.start()
+    other_daemon.start(token=daemon.token)
     proofs_before = _proofs_received(other_daemon)
 
     await wait_until(lambda: entry.state is ConfigEntryState.SETUP_ERROR)

@@ -37,7 +37,9 @@ pytestmark = pytest.mark.skipif(
 
 DEVICE_ID = "beerpi-snapshot"
 MASKED = "<masked>"
-VOLATILE_ATTRIBUTES = ("current_temperature", "access_token", "entity_picture")
+# The link sensor's "since" is a time; the climate's reason quotes live temperatures.
+VOLATILE_ATTRIBUTES = ("current_temperature", "access_token", "entity_picture", "since")
+VOLATILE_CLIMATE_ATTRIBUTES = ("reason",)
 
 
 @pytest.fixture
@@ -84,7 +86,10 @@ async def platform_entry(
 
 def masked(state: State) -> State:
     attributes: dict[str, Any] = dict(state.attributes)
-    for key in VOLATILE_ATTRIBUTES:
+    volatile: tuple[str, ...] = VOLATILE_ATTRIBUTES
+    if state.domain == "climate":
+        volatile += VOLATILE_CLIMATE_ATTRIBUTES
+    for key in volatile:
         if attributes.get(key) is not None:
             attributes[key] = MASKED
     value = state.state
@@ -93,6 +98,7 @@ def masked(state: State) -> State:
     return State(state.entity_id, value, attributes)
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 @pytest.mark.parametrize("platform_entry", PLATFORMS, indirect=True)
 async def test_platform_snapshot(
     hass: HomeAssistant,

@@ -7,9 +7,9 @@ import pytest
 from beerpi_protocol import FaultCode
 from pi_daemon.clock import ManualClock
 from pi_daemon.hardware.base import Probe, ProbeError, Relay
+from pi_daemon.simulation.chamber import ChamberModel
 from pi_daemon.simulation.fermenter import SimulatedFermenter
 from pi_daemon.simulation.probes import SimulatedProbe, quantise
-from pi_daemon.simulation.thermal import FermenterModel
 
 HOUR = 3600.0
 
@@ -55,7 +55,7 @@ def test_relays_are_real_gpio_relays_on_mock_pins_and_start_off() -> None:
 def test_model_sees_each_relay_change_when_it_happens() -> None:
     clock = ManualClock()
     fermenter = _fermenter(clock)
-    reference = FermenterModel()
+    reference = ChamberModel()
     reference.ambient_override_c = 20.0
     fermenter.heater.on()
     clock.advance(HOUR)

@@ -15,8 +15,10 @@ stalls. After every step it checks:
    time unless a safety rule or a person switched it off;
 3. every safety off applied in the step that called for it: the beer probe in
    fault or beyond a cut-off (from the sample the daemon read), a relay past
-   its maximum run time (from the test's own record of the pins), a watchdog
-   stall, and every active fault that holds relays;
+   its maximum run time (from the test's own record of the pins) unless its
+   effect is seen (then no ``no_effect`` fault of it and no chamber probe
+   fault may be active), a watchdog stall, and every active fault that holds
+   relays;
 4. every relay change went through the gate, and every answer is a clear one.
 
 ``BEERPI_PROPERTY_CASES`` and ``BEERPI_PROPERTY_STEPS`` set a bigger run; the
@@ -75,7 +77,14 @@ PROBE_FAULTS = {
 }
 CLEAR_ERRORS = {code.value for code in ErrorCode} - {ErrorCode.INTERNAL_ERROR.value}
 
-TOTALS = {"cases": 0, "steps": 0, "switches": 0, "safety_offs": 0, "refusals": 0}
+TOTALS = {
+    "cases": 0,
+    "steps": 0,
+    "switches": 0,
+    "safety_offs": 0,
+    "refusals": 0,
+    "long_runs": 0,
+}
 
 
 class JumpClock:
@@ -441,6 +450,7 @@ class ControlCore(RuleBasedStateMachine):
         now = self.clock.monotonic()
         if self.stalled:
             assert not any(states.values()), "a watchdog stall left a relay on"
+        faults = self.daemon.state().faults
         if self.cycled:
             sample = self.daemon.probe_samples().get("beer")
             safety = self.settings.safety
@@ -452,12 +462,22 @@ class ControlCore(RuleBasedStateMachine):
                 or not safety.low_cutoff_c <= sample.temperature <= safety.high_cutoff_c
             ):
                 assert not any(states[r] for r in RELAYS), f"beer sample {sample}, relays {states}"
+            # Past its maximum run time a relay runs on only while its effect is seen: the
+            # chamber probe readable and no no_effect fault of it (else it is locked out).
+            unjudged = {
+                f.source
+                for f in faults
+                if f.code is FaultCode.NO_EFFECT
+                or (f.code in PROBE_FAULTS and f.source == self.settings.chamber_probe)
+            }
             for rid in RELAYS:
                 since, on = self.last_change[rid]
                 limit = self.settings.timing(rid).max_run_s
-                if on and limit is not None and since is not None:
-                    assert now - since <= limit, f"{rid} on for {now - since} s"
-        for fault in self.daemon.state().faults:
+                if on and limit is not None and since is not None and now - since > limit:
+                    TOTALS["long_runs"] += 1
+                    blame = unjudged & {rid, self.settings.chamber_probe}
+                    assert not blame, f"{rid} on for {now - since} s with {blame} faults"
+        for fault in faults:
             held: tuple[str, ...]
             beer_fault = fault.code in PROBE_FAULTS and fault.source == self.settings.probe
             if beer_fault or fault.code in (FaultCode.HIGH_CUTOFF, FaultCode.LOW_CUTOFF):
@@ -492,7 +512,8 @@ def test_the_control_core_keeps_the_relay_rules() -> None:
     print(
         f"\ncontrol core property: {TOTALS['cases']} cases, {steps} steps, "
         f"{TOTALS['switches']} relay changes ({TOTALS['safety_offs']} safety offs), "
-        f"{TOTALS['refusals']} refused requests"
+        f"{TOTALS['refusals']} refused requests, {TOTALS['long_runs']} checks of a relay "
+        "past its maximum run time"
     )
     assert TOTALS["switches"] > 0
 
@@ -532,11 +553,21 @@ def test_the_checks_see_each_kind_of_safety_off() -> None:
         step("watchdog_stalls")  # off from the watchdog's thread
         assert not heater_on()
         step("tick", 121.0)  # recovered
+        ask(("simulate", {"relay": "heater", "broken": True}))
         ask(("set_thermostat", {"mode": "heat", "target": 35.0}))
         step("tick", 5.0)
         assert heater_on()
-        step("clock_jump", 4.5, 0.0)  # past the heater's 4 h maximum run: off and locked out
+        step("clock_jump", 4.5, 0.0)  # a dead heater past its 4 h maximum run: locked out
         assert not heater_on()
+        assert FaultCode.MAX_RUN_TIME in {f.code for f in core.daemon.state().faults}
+        ask(("simulate", {"relay": "heater", "broken": False}), ("set_thermostat", {"mode": "off"}))
+        step("tick", 121.0)
+        ask(("set_thermostat", {"mode": "heat"}))
+        step("tick", 5.0)
+        assert heater_on()
+        step("clock_jump", 4.5, 0.0)  # a working one runs on past it
+        assert heater_on()
+        assert core.daemon.state().faults == ()
         ask(("set_thermostat", {"mode": "off"}))
         step("tick", 1800.0)
         ask(("simulate", {"ambient": 60.0}), ("set_relay", {"relay": "heater", "on": True}))

@@ -1,4 +1,5 @@
-"""The relay-effect rule on simulated time: a broken heater or cooler is found, a working one never.
+"""The relay-effect rule on simulated time: a broken heater or cooler is found, a working one never;
+and the maximum run time locks out only a relay without effect.
 
 The rig runs the thermostat and the gate against the thermal model (10 s per
 step); a broken relay clicks but delivers no power. Detection time is from the
@@ -8,7 +9,10 @@ relay switching on to the ``no_effect`` fault (run with ``-s`` to see it).
 from __future__ import annotations
 
 from beerpi_protocol import FaultCode
-from pi_daemon.safety.limits import COOLER_NO_EFFECT_S, HEATER_NO_EFFECT_S
+from pi_daemon.control import ControlSettings, RelayTiming
+from pi_daemon.safety import RelayGuard
+from pi_daemon.safety.effect import EffectCheck
+from pi_daemon.safety.limits import COOLER_NO_EFFECT_S, HEATER_NO_EFFECT_S, HEATER_TIMING
 from tests.control.control_rig import PERIOD_S, Rig, make_rig
 
 
@@ -84,3 +88,40 @@ def test_no_chamber_probe_no_judgement() -> None:
     rig.run(2 * 3600)
     assert rig.relays["heater"]
     assert not no_effect(rig, "heater")
+
+
+def test_a_belt_that_warms_the_beer_but_not_the_air_works() -> None:
+    """A heat belt puts its heat into the beer; the air barely moves. The beer is the
+    second witness: no fault, and the relay counts as working (it may run on)."""
+    guard = RelayGuard(HEATER_TIMING)
+    guard.record(0.0, True)
+    check = EffectCheck("heater", warms=True, window_s=1800.0, threshold_c=0.3, probe_id="fridge")
+    for n in range(0, 3601, 10):
+        check.update(float(n), guard, 12.0, 18.0 + 0.5 * n / 3600)  # air still, beer +0.5/h
+    assert check.fault is None
+    assert check.working
+    # The same run with neither moving: no effect, and not working.
+    stuck = EffectCheck("heater", warms=True, window_s=1800.0, threshold_c=0.3, probe_id="fridge")
+    for n in range(0, 3601, 10):
+        stuck.update(float(n), guard, 12.0, 18.0)
+    assert stuck.fault is not None
+    assert "nor the beer" in stuck.fault.message
+    assert not stuck.working
+
+
+def test_without_a_chamber_probe_the_run_limit_stays_a_plain_limit() -> None:
+    """No air reading, no judgement: a heater is locked out at its maximum run time even
+    though it works (nothing can tell it from a dead one)."""
+    timing = RelayTiming(
+        min_on_s=60, min_off_s=120, max_run_s=3600, max_run_rest_s=1800, no_effect_s=1800
+    )
+    rig = make_rig(ControlSettings(heater_timing=timing), beer_c=10.0, mode="heat")
+    rig.thermostat.set_target(30.0)
+    rig.model.ambient_override_c = 0.0
+    rig.override["fridge"] = (None, FaultCode.DISCONNECTED)
+    rig.run(3600 + 3 * PERIOD_S)
+    assert not rig.relays["heater"]
+    assert rig.last is not None
+    trip = next(f for f in rig.last.faults if f.code is FaultCode.MAX_RUN_TIME)
+    assert "cannot be checked" in trip.message
+    assert FaultCode.NO_EFFECT not in {f.code for f in rig.last.faults}

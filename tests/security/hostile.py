@@ -25,7 +25,7 @@ XSS = '<img src=x onerror="window.__pwned=(window.__pwned||0)+1">'
 HTML_PAGE = b"<!doctype html><script>window.__pwned=(window.__pwned||0)+1</script>evil"
 # The smallest files of the types BeerPi makes (their first bytes are what counts).
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 60 + b"\xff\xd9"
-AVI = b"RIFF\x00\x00\x00\x00AVI LIST" + b"\x00" * 64
+MP4 = b"\x00\x00\x00\x20ftypisom" + b"\x00" * 64
 
 Answer = dict[str, Any]
 Answerer = Callable[[str, Any], Awaitable[Answer | None]]

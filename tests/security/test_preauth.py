@@ -30,7 +30,9 @@ import aiohttp
 import pytest
 import socketio
 
+from beerpi_protocol.auth import Initiator, Role
 from beerpi_protocol.client import BeerPiClient
+from beerpi_protocol.const import Handshake
 from tests.support.daemon import TOKEN, daemon_command, free_port, running_daemon, sim_config
 from tests.web.service import running_service, web_config
 
@@ -206,6 +208,51 @@ async def test_a_connection_that_does_not_authenticate_is_closed_after_the_deadl
     ):
         for url in (daemon.url, service.url):
             assert await _closed_within(url, 4.0), url
+
+
+async def _challenged_then_closed(url: str, namespace: str, auth: dict[str, str]) -> list[str]:
+    """Connect with a protocol 2 hello, take the challenge, never prove; what happened."""
+    seen: list[str] = []
+    closed = asyncio.Event()
+    client = socketio.AsyncClient(reconnection=False, handle_sigint=False)
+
+    def challenged(_data: object) -> None:
+        seen.append("challenge")
+
+    def disconnected(*_reason: object) -> None:
+        seen.append("closed")
+        closed.set()
+
+    client.on(Handshake.CHALLENGE.value, challenged, namespace=namespace)
+    client.on("disconnect", disconnected, namespace=namespace)
+    try:
+        await client.connect(url, namespaces=[namespace], transports=["websocket"], auth=auth)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(closed.wait(), 6.0)
+        return list(seen)  # before our own shutdown adds a "closed"
+    finally:
+        await client.shutdown()
+
+
+async def test_a_peer_that_takes_the_challenge_but_never_proves_is_closed(
+    tmp_path: Path,
+) -> None:
+    """Socket.io's connect succeeds before the proof: the deadline must still apply."""
+    daemon_config = sim_config(tmp_path / "daemon", **{"server.auth_timeout_s": 1.0})
+    web = web_config(
+        tmp_path / "web", auth_timeout_s=1.0, device_tokens={"dialout-1": "device-token-0123456789"}
+    )
+    async with running_daemon(daemon_config) as daemon, running_service(web) as service:
+        controller = Initiator(TOKEN, Role.CONTROLLER).connect_auth()
+        device = Initiator("device-token-0123456789", Role.DEVICE, "dialout-1").connect_auth()
+        for url, namespace, auth in (
+            (daemon.url, "/", controller),
+            (service.url, "/devices", device),
+        ):
+            started = time.monotonic()
+            seen = await _challenged_then_closed(url, namespace, auth)
+            assert seen == ["challenge", "closed"], (url, seen)
+            assert time.monotonic() - started < 5.0, url
 
 
 def test_the_systemd_units_raise_the_fd_limit_and_sandbox_the_services() -> None:

@@ -30,9 +30,9 @@ from web_extras.store import StoredReading
 from web_extras.store.sqlite import SqliteHistoryStore
 
 from .hostile import (
-    AVI,
     HTML_PAGE,
     JPEG,
+    MP4,
     XSS,
     HostileDevice,
     answering,
@@ -48,8 +48,10 @@ TOKEN = strong_token()
 MEDIA = {
     "page": ("text/html", HTML_PAGE),  # claims to be a photo below
     "photo": ("image/jpeg", JPEG),
-    "video": ("video/x-msvideo", AVI),
+    "video": ("video/mp4", MP4),
     "disguised": ("image/jpeg", HTML_PAGE),  # the right type, the wrong bytes
+    # A type browsers sniff or play that BeerPi does not make.
+    "avi": ("video/x-msvideo", b"RIFF\x00\x00\x00\x00AVI LIST" + b"\x00" * 64),
 }
 INFO = {
     "id": DEVICE,
@@ -121,7 +123,7 @@ def device(service: ServiceProcess) -> Iterator[None]:
             await asyncio.sleep(1)  # the catch-up
             await hostile.push("fault", {"source": XSS, "code": "crc", "message": XSS})
             for media_id, (content_type, _) in MEDIA.items():
-                kind = "video" if media_id == "video" else "photo"
+                kind = "video" if media_id in ("video", "avi") else "photo"
                 await hostile.push(
                     "photo",
                     {
@@ -195,7 +197,7 @@ def test_device_strings_never_run_as_script_on_either_page(
         assert page.evaluate("window.__pwned") is None, "a device string ran on the current page"
 
         # Media the device sent as a page: opened in the service's origin, it must not run.
-        for media_id in ("page", "disguised"):
+        for media_id in ("page", "disguised", "avi"):
             page.goto(f"{service.url}/api/devices/{DEVICE}/media/{media_id}")
             page.wait_for_timeout(300)
             assert page.evaluate("window.__pwned") is None, f"media {media_id} ran as a page"
@@ -225,9 +227,9 @@ def test_media_only_with_beerpi_types_videos_as_attachments(
     assert body == JPEG
     assert "attachment" not in headers.get("Content-Disposition", "")
     status, headers, body = fetch(f"{base}/video")
-    assert (status, headers["Content-Type"]) == (200, "video/x-msvideo")
+    assert (status, headers["Content-Type"]) == (200, "video/mp4")
     assert headers["Content-Disposition"].startswith("attachment")
-    for media_id in ("page", "disguised"):
+    for media_id in ("page", "disguised", "avi"):
         status, headers, body = fetch(f"{base}/{media_id}")
         assert status == 502, media_id
         assert b"<script>" not in body

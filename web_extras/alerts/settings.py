@@ -16,7 +16,9 @@ tolerance_c = 1.0
 for_min = 20
 ```
 
-Target URLs hold secrets (tokens, passwords): no message here repeats one.
+Target URLs hold secrets (tokens, passwords): no message here repeats one. They
+may also live in a file of their own, ``targets_file = "/etc/beerpi/alerts.toml"``
+in ``[alerts]`` (the same ``name = URL`` lines), merged by web_extras/config.py.
 """
 
 from __future__ import annotations

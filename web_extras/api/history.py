@@ -177,6 +177,5 @@ async def media_file(request: web.Request) -> web.StreamResponse:
     headers = {"Content-Type": content_type, "Content-Security-Policy": MEDIA_CSP}
     if not content_type.startswith("image/"):
         # Videos download; only photos are shown inline.
-        extension = {"video/mp4": "mp4", "video/h264": "h264"}.get(content_type, "avi")
-        headers["Content-Disposition"] = f'attachment; filename="{media_id}.{extension}"'
+        headers["Content-Disposition"] = f'attachment; filename="{media_id}.mp4"'
     return web.FileResponse(path, headers=headers)

@@ -1,0 +1,101 @@
+"""bench/control.py: the matrix's verdicts, and the rows it hands make bench's table."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from bench import control, run_all
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def numbers(**over: float) -> dict[str, Any]:
+    m: dict[str, Any] = {
+        "controller": "x",
+        "rms_c": 0.2,
+        "max_c": 0.4,
+        "mean_c": 0.0,
+        "rms_all_c": 0.5,
+        "overshoot_c": 0.2,
+        "compressor_per_day": 5.0,
+        "heater_per_day": 5.0,
+        "fights": 0,
+        "fight_pct": 0.0,
+        "hot_heater_pct": 0.0,
+        "guard_breaches": 0,
+        "holds_settled": 2,
+        "holds": 2,
+        "hold_errors_c": [0.2, 0.3],
+    }
+    m.update(over)
+    return m
+
+
+def entry(ours: dict[str, Any], *, feasible: tuple[bool, ...] = (True, True)) -> dict[str, Any]:
+    e: dict[str, Any] = {
+        "scenario": "a fermenter",
+        "holds_feasible": list(feasible),
+        "BeerPi": ours,
+        "Inkbird": numbers(rms_c=0.30, rms_all_c=0.6, compressor_per_day=4.0),
+        "HA": numbers(rms_c=0.24, rms_all_c=0.7, compressor_per_day=9.0, fights=50),
+    }
+    e["goals"] = control.goals(e)
+    return e
+
+
+def test_rms_goal_is_half_the_better_baseline_and_compressor_starts_the_inkbirds() -> None:
+    good = entry(numbers(rms_c=0.12, compressor_per_day=4.0))
+    assert good["goals"]["rms"]["passed"] is True  # 0.12 <= 0.24 / 2
+    assert good["goals"]["compressor"]["passed"] is True
+    assert control.missed(good) == []
+    bad = entry(numbers(rms_c=0.13, compressor_per_day=4.5, fights=1, overshoot_c=0.31))
+    assert set(control.missed(bad)) == {"rms", "compressor", "fight", "overshoot"}
+
+
+def test_where_physics_rules_a_hold_out_the_goal_is_no_worse_than_the_baselines() -> None:
+    ours = numbers(rms_c=9.0, rms_all_c=0.55, guard_breaches=3, hold_errors_c=[0.2, 2.5])
+    e = entry(ours, feasible=(True, False))
+    assert e["goals"]["rms"]["passed"] is True  # whole run: 0.55 <= 0.6
+    assert "physics" in e["goals"]["rms"]["goal"]
+    assert e["goals"]["settled"]["passed"] is True  # only the feasible hold must settle
+    assert e["goals"]["breaches"]["passed"] is False  # the baselines had none
+    none_feasible = entry(numbers(hold_errors_c=[3.0, 3.0]), feasible=(False, False))
+    assert none_feasible["goals"]["settled"]["passed"] is None
+
+
+def test_rows_are_what_run_all_reads() -> None:
+    entries = [entry(numbers(rms_c=0.1)), entry(numbers(rms_c=0.2), feasible=(True, False))]
+    rows = run_all.check_rows(control.rows(entries))
+    rms = [r for r in rows if r["metric"].endswith("beer RMS")]
+    assert [r["passed"] for r in rms] == [True, True]
+    assert rms[1]["goal"] == "≤ baselines (physics)"
+    settled = next(r for r in rows if "holds settled" in r["metric"])
+    assert settled["unit"] == "of 3"  # two feasible holds, then one
+    assert "BeerPi / Inkbird" in control.markdown(entries)
+
+
+def test_a_quick_run_writes_the_matrix_and_its_rows(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.control", "--quick", "--jobs", "1"],
+        cwd=ROOT,
+        env={**os.environ, "BEERPI_BENCH_RESULTS": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=110,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    report = json.loads((tmp_path / "control.json").read_text())
+    rows, _ = run_all.rows_for("control", report)
+    assert any(r["metric"].endswith("compressor starts") for r in rows)
+    assert [e["scenario"] for e in report["matrix"]] == [
+        control.MATRIX[i].name for i in control.QUICK
+    ]
+    for e in report["matrix"]:
+        assert set(control.CONTROLLERS) <= set(e)
+        assert e["BeerPi"]["fights"] == 0
+    assert (tmp_path / "control_matrix.md").read_text().count("\n|") >= 3

@@ -1,0 +1,112 @@
+"""A sample of bench/control.py's scenario matrix, shortened, on simulated time.
+
+BeerPi and the thermostat a brewer would otherwise buy (an Inkbird ITC-308)
+run on the same physics plant through the same relay guard; each test asserts
+what a brewer would notice. The whole matrix runs in ``make bench``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from beerpi_protocol import FaultCode
+from bench._control_baselines import Inkbird, Inputs
+from bench._control_loop import (
+    DAY_S,
+    HOUR_S,
+    BeerPi,
+    Plain,
+    Programme,
+    Run,
+    Scenario,
+    Wish,
+    hold,
+    metrics,
+    ramp,
+    run,
+    settings_for,
+)
+from bench._control_scenarios import MATRIX
+
+
+def scenario(name_starts: str) -> Scenario:
+    return next(s for s in MATRIX if s.name.startswith(name_starts))
+
+
+def both(sc: Scenario, seconds: float, judged_from: float = 12 * HOUR_S) -> tuple[Run, Run]:
+    skip = [(0.0, judged_from)]
+    ours = run(sc, BeerPi(settings_for(sc)), judged_from=skip, seconds=seconds)
+    theirs = run(sc, Plain(Inkbird(), "Inkbird"), judged_from=skip, seconds=seconds)
+    return ours, theirs
+
+
+def test_an_ale_at_peak_fermentation_with_a_belt_is_held_closer_than_by_an_inkbird() -> None:
+    sc = scenario("ale 20 L bucket, freezer, belt 25 W")
+    ours, theirs = both(sc, 2.0 * DAY_S)  # the yeast's heat peaks on day 2
+    m, ink = metrics(ours, sc.programme), metrics(theirs, sc.programme)
+    assert m.max_c <= 0.5
+    assert m.rms_c <= 0.5 * ink.rms_c
+    assert m.fights == 0, "no heater within 30 min of the compressor"
+    assert ink.fights > 0, "the plain thermostat does fight here: the test can tell"
+    assert ours.hot_heater_starts == 0, "never heats beer that is above target"
+    assert m.compressor_per_day <= 24, "the compressor's cycles are paced"
+
+
+def test_a_diacetyl_rest_ramp_is_followed_and_ends_without_overshoot() -> None:
+    base = scenario("lager 20 L bucket, freezer, tube heater")
+    prog = Programme(10.0, (hold(10.0, 0.75), ramp(16.0, 24.0), hold(16.0, 1.0)))
+    sc = replace(base, programme=prog, setup=replace(base.setup, yeast=None))
+    ours = run(sc, BeerPi(settings_for(sc)), judged_from=[(0.0, 12 * HOUR_S)])
+    m = metrics(ours, prog)
+    assert m.max_c <= 0.5, "within half a degree of the ramp all along"
+    assert m.overshoot_c <= 0.3
+    assert m.fights == 0
+    assert m.holds_settled == m.holds
+
+
+def test_a_fridge_too_weak_for_a_cold_crash_runs_flat_out_past_its_run_limit() -> None:
+    """The compressor works (the air is far below the beer) but cannot get there: the
+    maximum run time is a fault detector, so it runs on, unlike a plain 8 h limit."""
+    base = scenario("cold crash to 2 °C, 20 L bucket, weak fridge")
+    sc = replace(base, programme=Programme(19.0, (hold(2.0, 1.5),)))
+    ours, theirs = both(sc, 1.5 * DAY_S, judged_from=0.0)
+    m, ink = metrics(ours, sc.programme), metrics(theirs, sc.programme)
+    limit = settings_for(sc).cooler_timing.max_run_s
+    assert limit is not None
+    starts, stops = ours.starts["cooler"], [*ours.stops["cooler"], ours.seconds]
+    runs = [stop - start for start, stop in zip(starts, stops, strict=False)]
+    assert max(runs) > 2 * limit, "one run, twice the 8 h limit, not cut"
+    assert m.guard_breaches == 0
+    assert m.no_effect == 0
+    assert ink.guard_breaches == 0, "the same rule serves the baseline"
+    assert m.mean_c <= ink.mean_c + 0.05, "and pulls down no slower"
+    assert m.holds_settled == 0, "physics: this fridge cannot get there"
+
+
+def test_a_dead_heater_raises_no_effect_is_locked_out_and_nothing_fights_it() -> None:
+    sc = scenario("dead heater")
+    faults: set[FaultCode] = set()
+
+    class Watched(BeerPi):
+        def decide(self, i: Inputs) -> Wish:
+            wish = super().decide(i)
+            assert self.decision is not None
+            faults.update(f.code for f in self.decision.faults)
+            return wish
+
+    ours = run(sc, Watched(settings_for(sc)), seconds=1.0 * DAY_S)
+    assert FaultCode.NO_EFFECT in faults, "the no_effect fault tells the brewer"
+    assert FaultCode.MAX_RUN_TIME in faults, "and the dead heater is locked out"
+    assert ours.no_effect >= 1
+    assert ours.trips >= 1
+    assert ours.starts["cooler"] == [], "a cold beer is never cooled"
+    assert metrics(ours, sc.programme).fights == 0
+
+
+def test_without_a_heater_a_lager_is_held_by_the_compressor_alone() -> None:
+    sc = scenario("lager 20 L bucket, freezer, no heater")
+    ours, theirs = both(sc, 2.0 * DAY_S)
+    m, ink = metrics(ours, sc.programme), metrics(theirs, sc.programme)
+    assert ours.starts["heater"] == []
+    assert m.max_c <= 0.5
+    assert m.rms_c <= 0.5 * ink.rms_c

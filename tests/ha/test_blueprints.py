@@ -1,0 +1,137 @@
+"""The blueprints in blueprints/automation/beerpi/ load, and each does what it says."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from homeassistant.components import automation
+from homeassistant.components.persistent_notification import _async_get_or_create_notifications
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+
+import custom_components.beerpi
+from custom_components.beerpi.protocol.client import BeerPiClient
+from custom_components.beerpi.protocol.const import ThermostatMode
+from custom_components.beerpi.protocol.models import ProbeState, ProfileProgress, ProfileStep
+
+from .conftest import detach, push, wait_until
+from .daemon import ROOT
+
+assert custom_components.beerpi
+
+BLUEPRINTS = ROOT / "blueprints" / "automation" / "beerpi"
+
+
+@pytest.fixture
+def blueprint_dir(hass: HomeAssistant, tmp_path: Path) -> Path:
+    """A config dir holding the repository's blueprints, as a user would copy them."""
+    hass.config.config_dir = str(tmp_path)
+    target = tmp_path / "blueprints" / "automation" / "beerpi"
+    shutil.copytree(BLUEPRINTS, target)
+    return target
+
+
+def notifications(hass: HomeAssistant) -> list[dict[str, Any]]:
+    return [dict(n) for n in _async_get_or_create_notifications(hass).values()]
+
+
+def use(blueprint: str, **inputs: Any) -> dict[str, Any]:
+    return {"use_blueprint": {"path": f"beerpi/{blueprint}", "input": inputs}}
+
+
+async def setup_automations(hass: HomeAssistant, *configs: dict[str, Any]) -> None:
+    assert await async_setup_component(hass, "persistent_notification", {})
+    assert await async_setup_component(hass, automation.DOMAIN, {automation.DOMAIN: list(configs)})
+    await hass.async_block_till_done()
+    for state in hass.states.async_all(automation.DOMAIN):
+        assert state.state == "on", state
+
+
+def test_every_blueprint_is_tested() -> None:
+    assert sorted(p.name for p in BLUEPRINTS.glob("*.yaml")) == [
+        "notify_on_fault.yaml",
+        "profile_finished.yaml",
+        "temperature_alarm.yaml",
+    ]
+
+
+async def test_notify_on_fault(
+    hass: HomeAssistant,
+    blueprint_dir: Path,
+    init_integration: MockConfigEntry,
+    daemon_client: BeerPiClient,
+) -> None:
+    [device] = dr.async_entries_for_config_entry(dr.async_get(hass), init_integration.entry_id)
+    await setup_automations(
+        hass,
+        use("notify_on_fault.yaml", beerpi=device.id),
+        use("notify_on_fault.yaml", beerpi=device.id, codes=["no_effect"]),
+    )
+    await daemon_client.simulate(probe="fridge", fault="disconnected")
+    await wait_until(lambda: bool(notifications(hass)))
+    await daemon_client.simulate(probe="fridge", clear=True)
+    await hass.async_block_till_done()
+    [note] = notifications(hass)  # the second automation wants no_effect only
+    assert note["title"] == "BeerPi fault"
+    assert note["message"].startswith("fridge: disconnected (")
+
+
+async def test_temperature_alarm(
+    hass: HomeAssistant, blueprint_dir: Path, init_integration: MockConfigEntry
+) -> None:
+    coordinator = await detach(init_integration)
+    await setup_automations(
+        hass,
+        use(
+            "temperature_alarm.yaml",
+            beer="sensor.beerpi_beer_temperature",
+            target="sensor.beerpi_target_temperature",
+            margin=1.5,
+            duration={"minutes": 30},
+        ),
+    )
+    thermostat = dataclasses.replace(
+        coordinator.data.thermostat, mode=ThermostatMode.HEAT_COOL, target=18.0
+    )
+    probes = {**coordinator.data.probes, "beer": ProbeState(temperature=20.5)}
+    push(coordinator, thermostat=thermostat, probes=probes)
+    await hass.async_block_till_done()
+    assert notifications(hass) == []  # not yet 30 minutes
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=31))
+    await hass.async_block_till_done()
+    [note] = notifications(hass)
+    assert note["message"] == "The beer is at 20.5 °C, the target is 18.0 °C."
+
+
+async def test_profile_finished(
+    hass: HomeAssistant, blueprint_dir: Path, init_integration: MockConfigEntry
+) -> None:
+    coordinator = await detach(init_integration)
+    await setup_automations(
+        hass, use("profile_finished.yaml", ends_at="sensor.beerpi_profile_ends_at")
+    )
+    now = dt_util.utcnow().replace(microsecond=0)
+    started: datetime = now - timedelta(hours=47, minutes=59)
+    profile = ProfileProgress(
+        name="Ale",
+        steps=(ProfileStep(kind="hold", target=18.0, hours=48.0),),
+        started_at=started.isoformat(),
+        step_time_left_s=60.0,
+        total_time_left_s=60.0,
+    )
+    thermostat = dataclasses.replace(coordinator.data.thermostat, profile=profile)
+    push(coordinator, thermostat=thermostat)
+    await hass.async_block_till_done()
+    assert notifications(hass) == []
+    async_fire_time_changed(hass, now + timedelta(minutes=1, seconds=1))
+    await hass.async_block_till_done()
+    [note] = notifications(hass)
+    assert note["title"] == "BeerPi: profile finished"

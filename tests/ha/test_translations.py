@@ -1,0 +1,65 @@
+"""Every text the integration can show exists: flow aborts, errors, codes, states."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import custom_components.beerpi
+from custom_components.beerpi.const import FAULT_CODES, UNKNOWN_FAULT_CODE
+from custom_components.beerpi.coordinator import LinkStatus
+from custom_components.beerpi.helpers import _DEVICE_ERRORS, _USER_ERRORS
+from custom_components.beerpi.protocol.const import ErrorCode, FaultCode, ThermostatAction
+
+assert custom_components.beerpi
+
+PACKAGE = Path(custom_components.beerpi.__file__).parent
+STRINGS: dict[str, Any] = json.loads((PACKAGE / "strings.json").read_text())
+SOURCES = "\n".join(p.read_text() for p in PACKAGE.glob("*.py"))
+
+
+def test_english_translation_is_the_strings_file() -> None:
+    assert json.loads((PACKAGE / "translations" / "en.json").read_text()) == STRINGS
+
+
+def test_every_abort_has_a_text() -> None:
+    """Including those Home Assistant's flow manager raises for us (a second discovery of
+    a daemon being set up aborts with ``already_in_progress``)."""
+    used = set(re.findall(r'reason="(\w+)"', SOURCES))
+    inherited = {"already_configured", "already_in_progress", "reauth_successful"}
+    inherited |= {"reconfigure_successful"}
+    assert used | inherited <= set(STRINGS["config"]["abort"])
+
+
+def test_every_exception_has_a_text() -> None:
+    keys = set(re.findall(r'translation_domain=DOMAIN,\s*translation_key="(\w+)"', SOURCES))
+    keys |= _USER_ERRORS | _DEVICE_ERRORS
+    assert keys <= set(STRINGS["exceptions"])
+
+
+def test_every_error_code_is_placed() -> None:
+    """Each documented error code is the user's mistake, the device's, or "request_failed"."""
+    deliberate_generic = {"unknown_request", "unknown_relay", "unknown_probe"}
+    deliberate_generic |= {"unknown_media", "unauthorized", "internal_error"}
+    # A connect refusal (protocol 2 handshake), never the answer to a request.
+    deliberate_generic |= {"protocol_mismatch"}
+    placed = _USER_ERRORS | _DEVICE_ERRORS | deliberate_generic
+    assert {code.value for code in ErrorCode} <= placed
+
+
+def test_every_fault_code_has_a_text() -> None:
+    assert {code.value for code in FaultCode} <= set(FAULT_CODES)
+    codes = {*FAULT_CODES, UNKNOWN_FAULT_CODE}
+    assert set(STRINGS["selector"]["fault_code"]["options"]) == codes
+    event = STRINGS["entity"]["event"]["fault"]["state_attributes"]
+    assert set(event["code"]["state"]) == codes
+
+
+def test_states_of_attributes_have_texts() -> None:
+    climate = STRINGS["entity"]["climate"]["thermostat"]["state_attributes"]
+    assert set(climate["thermostat_action"]["state"]) == {a.value for a in ThermostatAction}
+    assert set(climate["preset_mode"]["state"]) == {"profile", "manual"}
+    link = STRINGS["entity"]["binary_sensor"]["link"]["state_attributes"]
+    assert set(link["reason"]["state"]) == {status.value for status in LinkStatus}
