@@ -23,8 +23,6 @@ const SYMBOLS = {
   circle: "symbolCircle", square: "symbolSquare", triangle: "symbolTriangle",
   diamond: "symbolDiamond", star: "symbolStar", cross: "symbolCross", wye: "symbolWye",
 };
-// The namespace name, not something fetched.
-const SVG = "http://www.w3.org/2000/svg";
 
 // Probe colours: beer and fridge have theirs, other probes take the next free one.
 export function probeColours(probeIds) {
@@ -318,10 +316,11 @@ export function renderLegend(container, drawn, data) {
     item.className = "legend-item";
     item.dataset.kind = entry.kind;
     if (entry.marker) {
-      const icon = document.createElementNS(SVG, "svg");
+      // D3 holds the SVG namespace's name (not something fetched).
+      const icon = document.createElementNS(d3.namespaces.svg, "svg");
       icon.setAttribute("class", "legend-marker");
       icon.setAttribute("viewBox", "-8 -8 16 16");
-      const path = document.createElementNS(SVG, "path");
+      const path = document.createElementNS(d3.namespaces.svg, "path");
       path.setAttribute("class", `marker m-${entry.marker}`);
       path.setAttribute("d", symbolPath(entry.marker, MARKER_RADIUS));
       icon.append(path);
