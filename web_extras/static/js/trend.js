@@ -105,11 +105,13 @@ async function load() {
     // those from the first reading on).
     const span = query({ start: (asked || new Date(0)).toISOString(), end: end.toISOString() });
     const id = view.device.id;
-    const [readings, events, media] = await Promise.all([
+    const answers = Promise.all([
       api(deviceUrl(id, `/readings${query({ start: asked ? asked.toISOString() : "first", end: end.toISOString(), buckets })}`)),
       api(deviceUrl(id, `/events${span}`)).catch(() => []),
       api(deviceUrl(id, `/media${span}`)).catch(() => []),
     ]);
+    prepareFormats(); // while the answers are on their way
+    const [readings, events, media] = await answers;
     await scriptsReady; // D3 (at once, unless the answers beat its compilation)
     if (sequence !== view.loading) return; // a newer request was made meanwhile
     const start = asked || new Date(readings.start);
@@ -280,13 +282,12 @@ async function selectDevice(entry) {
 
 async function start() {
   try {
-    // Asked together with the session, not after it: the first draw waits
-    // for both. Without a session it fails and loadDevices() asks again.
+    // Asked together with the session, not after it (trend.html preloads
+    // both): the first draw waits for both. Without a session it fails and
+    // loadDevices() asks again.
     const devices = api("api/devices");
     devices.catch(() => {});
-    const session = ensureSession();
-    prepareFormats(); // while the first answers are on their way
-    await session;
+    await ensureSession();
     for (const button of document.querySelectorAll("[data-range]")) {
       button.addEventListener("click", () => chooseRange(button.dataset.range));
     }
