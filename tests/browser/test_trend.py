@@ -354,6 +354,8 @@ def test_first_draw_of_a_year_of_readings(
     chart is drawn): opening the page on the range (from the navigation's
     start, with nothing cached), and clicking the range's button on an open
     page. Printed, not asserted: timings on a shared machine are reported.
+    For each opening it also prints when the readings were asked for and
+    answered (the resource timings), which says where the time went.
     """
     opened: dict[str, list[int]] = {}
     clicked: dict[str, list[int]] = {}
