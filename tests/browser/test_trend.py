@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -340,6 +341,34 @@ def test_events_and_readings_share_the_daemons_clock(browser: Browser, tmp_path:
     # The restart came after 40 simulated minutes, not at the wall clock's few
     # seconds after the start.
     assert max(xs) > first + 0.3 * (last - first), (xs, first, last)
+
+
+def test_the_trend_page_asks_for_a_login_then_opens(browser: Browser, login_service: Any) -> None:
+    """The page asks for the device list before it knows the session (a preload):
+    without a login that answer is refused, and after the login the list is
+    asked for again and the page starts."""
+    console = Console()
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    page.on("console", console.on_message)
+    page.on("pageerror", console.on_page_error)
+    page.set_default_timeout(20_000)
+    try:
+        page.goto(f"{login_service.url}/trend")
+        expect(page.get_by_role("heading", name="Log in to BeerPi")).to_be_visible()
+        expect(page.locator("#app")).to_be_hidden()
+        page.get_by_label("User name").fill(login_service.user)
+        page.get_by_label("Password").fill(login_service.password)
+        page.get_by_role("button", name="Log in").click()
+        expect(page.locator("#login")).to_be_hidden()
+        page.wait_for_selector("body[data-ready]")
+        expect(page.locator("#no-devices")).to_be_visible()  # the list came, empty
+        expect(page.locator("#page-error")).to_be_hidden()
+    finally:
+        context.close()
+    # The browser itself logs the refused requests; nothing else may be logged.
+    unexpected = [error for error in console.errors if "401" not in error]
+    assert unexpected == [], "\n".join(unexpected)
 
 
 # -- speed ----------------------------------------------------------------------------
