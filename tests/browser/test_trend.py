@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -342,6 +343,34 @@ def test_events_and_readings_share_the_daemons_clock(browser: Browser, tmp_path:
     assert max(xs) > first + 0.3 * (last - first), (xs, first, last)
 
 
+def test_the_trend_page_asks_for_a_login_then_opens(browser: Browser, login_service: Any) -> None:
+    """The page asks for the device list before it knows the session (a preload):
+    without a login that answer is refused, and after the login the list is
+    asked for again and the page starts."""
+    console = Console()
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    page.on("console", console.on_message)
+    page.on("pageerror", console.on_page_error)
+    page.set_default_timeout(20_000)
+    try:
+        page.goto(f"{login_service.url}/trend")
+        expect(page.get_by_role("heading", name="Log in to BeerPi")).to_be_visible()
+        expect(page.locator("#app")).to_be_hidden()
+        page.get_by_label("User name").fill(login_service.user)
+        page.get_by_label("Password").fill(login_service.password)
+        page.get_by_role("button", name="Log in").click()
+        expect(page.locator("#login")).to_be_hidden()
+        page.wait_for_selector("body[data-ready]")
+        expect(page.locator("#no-devices")).to_be_visible()  # the list came, empty
+        expect(page.locator("#page-error")).to_be_hidden()
+    finally:
+        context.close()
+    # The browser itself logs the refused requests; nothing else may be logged.
+    unexpected = [error for error in console.errors if "401" not in error]
+    assert unexpected == [], "\n".join(unexpected)
+
+
 # -- speed ----------------------------------------------------------------------------
 
 
@@ -354,9 +383,13 @@ def test_first_draw_of_a_year_of_readings(
     chart is drawn): opening the page on the range (from the navigation's
     start, with nothing cached), and clicking the range's button on an open
     page. Printed, not asserted: timings on a shared machine are reported.
+    For each opening it also prints when the readings were asked for and
+    answered (the resource timings), which says where the time went.
     """
     opened: dict[str, list[int]] = {}
     clicked: dict[str, list[int]] = {}
+    # Where an opening's time went: when the readings were asked for and answered.
+    readings: list[str] = []
     for range_ in ("all", "30d"):
         for _run in range(2):
             context = browser.new_context(viewport={"width": 1366, "height": 900})
@@ -365,6 +398,15 @@ def test_first_draw_of_a_year_of_readings(
                 open_trend(page, history, YEAR, range_)
                 chart = page.locator("#chart")
                 opened.setdefault(range_, []).append(int(chart.get_attribute("data-drawn-at") or 0))
+                readings.append(
+                    page.evaluate(
+                        """() => {
+                            const [r] = performance.getEntriesByType("resource")
+                                .filter((e) => e.name.includes("/readings?"));
+                            return `${Math.round(r.startTime)}–${Math.round(r.responseEnd)}`;
+                        }"""
+                    )
+                )
                 assert int(chart.get_attribute("data-points") or 0) > 500  # two probes
                 if range_ == "all":
                     assert scale_of(page).end - scale_of(page).start > timedelta(days=364)
@@ -394,6 +436,8 @@ def test_first_draw_of_a_year_of_readings(
     with capsys.disabled():
         print(
             "\ntrend page, a year of 1-minute readings × 2 probes, request → drawn:"
-            f"\n  opening the page: {line(opened)}\n  clicking the range: {line(clicked)}"
+            f"\n  opening the page: {line(opened)}"
+            f"\n    (readings asked–answered, ms after the request: {', '.join(readings)})"
+            f"\n  clicking the range: {line(clicked)}"
         )
     assert all(t > 0 for times in (opened, clicked) for each in times.values() for t in each)

@@ -72,9 +72,12 @@ function showLogin() {
 
 // Loads the fermenters and fills the selector (shown only when there are
 // several). The choice lives in the URL (?device=ID), so a page can be
-// bookmarked, and is kept when moving between the two pages.
-export async function loadDevices(onChange) {
-  const devices = await api("api/devices");
+// bookmarked, and is kept when moving between the two pages. ``asked`` is an
+// api("api/devices") already under way (asked before the session was known);
+// if it failed (e.g. 401 before the login), the list is asked for again.
+export async function loadDevices(onChange, asked = null) {
+  const early = asked && await asked.catch(() => null);
+  const devices = Array.isArray(early) ? early : await api("api/devices");
   const select = $id("device-select");
   const wanted = new URLSearchParams(window.location.search).get("device")
     || window.localStorage.getItem("beerpi.device");

@@ -18,14 +18,23 @@ export function formatAge(seconds) {
 }
 
 // 24-hour times, like the trend chart's axis: no "08 AM" next to "08:30".
-const timeFormat = new Intl.DateTimeFormat(undefined, {
-  month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
-});
+// Made on first use, not when the module loads: a page's first
+// Intl.DateTimeFormat loads the browser's locale data (tens of ms), which a
+// page would rather spend while its first requests are on their way
+// (prepareFormats()).
+let timeFormat = null;
+
+export function prepareFormats() {
+  timeFormat ??= new Intl.DateTimeFormat(undefined, {
+    month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
+  });
+  return timeFormat;
+}
 
 export function formatTime(value) {
   if (!value) return "–";
   const date = value instanceof Date ? value : new Date(value);
-  return Number.isNaN(date.getTime()) ? "–" : timeFormat.format(date);
+  return Number.isNaN(date.getTime()) ? "–" : prepareFormats().format(date);
 }
 
 export function formatDuration(seconds) {

@@ -8,9 +8,10 @@
 
 import { api, deviceUrl, query, describeError } from "./api.js";
 import { ensureSession, loadDevices, connectLive, setLiveStatus, showPageError } from "./common.js";
-import { formatTime, formatDuration } from "./format.js";
+import { formatTime, formatDuration, prepareFormats } from "./format.js";
 import { parseBuckets, withBreaks, parseOutages, HOUR, DAY } from "./trend_data.js";
 import { render, renderLegend, MARGIN } from "./trend_chart.js";
+import { scriptsReady } from "./vendor.js";
 
 const RANGES = { "6h": 6 * HOUR, "24h": DAY, "7d": 7 * DAY, "30d": 30 * DAY, all: null };
 const MIN_ZOOM_MS = 2 * 60 * 1000;
@@ -104,11 +105,14 @@ async function load() {
     // those from the first reading on).
     const span = query({ start: (asked || new Date(0)).toISOString(), end: end.toISOString() });
     const id = view.device.id;
-    const [readings, events, media] = await Promise.all([
+    const answers = Promise.all([
       api(deviceUrl(id, `/readings${query({ start: asked ? asked.toISOString() : "first", end: end.toISOString(), buckets })}`)),
       api(deviceUrl(id, `/events${span}`)).catch(() => []),
       api(deviceUrl(id, `/media${span}`)).catch(() => []),
     ]);
+    prepareFormats(); // while the answers are on their way
+    const [readings, events, media] = await answers;
+    await scriptsReady; // D3 (at once, unless the answers beat its compilation)
     if (sequence !== view.loading) return; // a newer request was made meanwhile
     const start = asked || new Date(readings.start);
     const probes = {};
@@ -160,12 +164,15 @@ function scheduleReload(delay = 250) {
   view.reloadTimer = window.setTimeout(load, delay);
 }
 
-// A range that crosses a new year names the years.
-const withYear = new Intl.DateTimeFormat(undefined, {
-  year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
-});
+// A range that crosses a new year names the years (made on first use, like
+// format.js's formatter).
+let withYear = null;
 function rangeTime(start, end, time) {
-  return start.getFullYear() === end.getFullYear() ? formatTime(time) : withYear.format(time);
+  if (start.getFullYear() === end.getFullYear()) return formatTime(time);
+  withYear ??= new Intl.DateTimeFormat(undefined, {
+    year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+  });
+  return withYear.format(time);
 }
 
 function setRangeLabel(text) {
@@ -270,11 +277,16 @@ async function selectDevice(entry) {
     if (sequence !== view.loading) return; // another device was chosen meanwhile
   }
   showRange(range);
-  load();
+  await load();
 }
 
 async function start() {
   try {
+    // Asked together with the session, not after it (trend.html preloads
+    // both): the first draw waits for both. Without a session it fails and
+    // loadDevices() asks again.
+    const devices = api("api/devices");
+    devices.catch(() => {});
     await ensureSession();
     for (const button of document.querySelectorAll("[data-range]")) {
       button.addEventListener("click", () => chooseRange(button.dataset.range));
@@ -283,7 +295,9 @@ async function start() {
     document.getElementById("viewer-close").addEventListener("click", () => {
       document.getElementById("photo-viewer").hidden = true;
     });
-    const { chosen } = await loadDevices(selectDevice);
+    const { chosen } = await loadDevices(selectDevice, devices);
+    // The first draw before the live connection: its handshake would compete
+    // with the readings for the service.
     await selectDevice(chosen);
 
     let lastWidth = chart.clientWidth;
@@ -294,6 +308,7 @@ async function start() {
       scheduleReload(300);
     }).observe(chart);
 
+    await scriptsReady; // the socket.io client
     let lastLiveReload = 0;
     view.live = connectLive({
       // Only this page's fermenter's state and readings are pushed.

@@ -8,8 +8,8 @@ import {
   hasValue, targetStretches, targetAt, relayBands, layoutMarkers, timeAxis,
   MARKERS, OUTAGES, describeOutage,
 } from "./trend_data.js";
+import { d3 } from "./vendor.js";
 
-const d3 = window.d3;
 export const MARGIN = { top: 14, right: 14, bottom: 92, left: 46 };
 const MARKER_RADIUS = 6;
 const MARKER_GAP = 2 * MARKER_RADIUS + 4; // px between marker centres: none overlaps
@@ -18,11 +18,11 @@ const LANE_HEIGHT = 2 * MARKER_RADIUS + 3;
 const MARKERS_TOP = 34; // below the tick labels
 // Shown as lines and bands instead, or as the media's own markers.
 const NOT_MARKERS = new Set(["relay", "target", "mode", "photo", "video"]);
+// Names of D3's symbol types (looked up when drawing: D3 runs after this module).
 const SYMBOLS = {
-  circle: d3.symbolCircle, square: d3.symbolSquare, triangle: d3.symbolTriangle,
-  diamond: d3.symbolDiamond, star: d3.symbolStar, cross: d3.symbolCross, wye: d3.symbolWye,
+  circle: "symbolCircle", square: "symbolSquare", triangle: "symbolTriangle",
+  diamond: "symbolDiamond", star: "symbolStar", cross: "symbolCross", wye: "symbolWye",
 };
-const SVG = d3.namespaces.svg; // the namespace name, not something fetched
 
 // Probe colours: beer and fridge have theirs, other probes take the next free one.
 export function probeColours(probeIds) {
@@ -41,7 +41,7 @@ export function sortProbes(ids) {
 }
 
 function symbolPath(kind, radius) {
-  const type = SYMBOLS[(MARKERS[kind] || MARKERS.connected).symbol];
+  const type = d3[SYMBOLS[(MARKERS[kind] || MARKERS.connected).symbol]];
   return d3.symbol(type, Math.PI * radius * radius)();
 }
 
@@ -316,10 +316,11 @@ export function renderLegend(container, drawn, data) {
     item.className = "legend-item";
     item.dataset.kind = entry.kind;
     if (entry.marker) {
-      const icon = document.createElementNS(SVG, "svg");
+      // D3 holds the SVG namespace's name (not something fetched).
+      const icon = document.createElementNS(d3.namespaces.svg, "svg");
       icon.setAttribute("class", "legend-marker");
       icon.setAttribute("viewBox", "-8 -8 16 16");
-      const path = document.createElementNS(SVG, "path");
+      const path = document.createElementNS(d3.namespaces.svg, "path");
       path.setAttribute("class", `marker m-${entry.marker}`);
       path.setAttribute("d", symbolPath(entry.marker, MARKER_RADIUS));
       icon.append(path);

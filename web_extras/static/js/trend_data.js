@@ -2,7 +2,7 @@
 // stretches, relay on-periods, the layout of markers, the time axis's format.
 // No DOM here, so the browser tests can import this module and check it alone.
 
-const d3 = window.d3;
+import { d3 } from "./vendor.js";
 
 export const MINUTE = 60 * 1000;
 export const HOUR = 60 * MINUTE;
