@@ -105,6 +105,13 @@ def test_a_session_started_from_the_page_names_the_beer_in_its_fermenter(
         lines = answer.read().decode().splitlines()
     assert lines[0] == "device,probe,timestamp,temperature"
     assert len(lines) > 1  # the simulated fermenter recorded during the session
+    # Its trend: the trend page opens zoomed to the session's span.
+    ended = get_json(f"{stack.url}/api/sessions/{session['id']}")
+    with page.expect_request(lambda r: "/readings?" in r.url) as readings:
+        past.get_by_role("link", name="Trend").click()
+    asked = parse_qs(urlparse(readings.value.url).query)
+    assert (asked["start"], asked["end"]) == ([ended["start"]], [ended["end"]])
+    expect(page.locator("#zoom-reset")).to_be_visible()
     # The refused edit's 400 is the only error the page may have logged.
     unexpected = [e for e in console.errors if "status of 400" not in e]
     assert unexpected == [], "\n".join(unexpected)

@@ -53,8 +53,17 @@ function renderFermenters() {
   }
 }
 
+// The trend page zoomed to the session's span (to now while it runs).
+function trendUrl(session) {
+  const params = new URLSearchParams({ device: session.device, from: session.start });
+  if (session.end) params.set("to", session.end);
+  return `trend?${params}`;
+}
+
 function exportLinks(session) {
   return $("<span>").addClass("exports").append(
+    $("<a>").attr("href", trendUrl(session)).text("Trend"),
+    document.createTextNode(" · "),
     $("<a>").attr({ href: sessionUrl(session.id, "/readings.csv"), download: "" }).text("CSV"),
     document.createTextNode(" · "),
     $("<a>").attr({ href: sessionUrl(session.id, "/export.json"), download: "" }).text("JSON"),
