@@ -6,12 +6,13 @@ import csv
 import io
 import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
-from tests.web.service import API_TOKEN, RunningService
+from tests.web.service import API_TOKEN, RunningService, running_service, web_config
 from tests.web.test_api import DEVICE, NOW, secured, send, session  # noqa: F401
 from web_extras.store import StoredReading
 
@@ -215,3 +216,26 @@ async def test_exports_hold_the_sessions_span_only(
     assert len(exported["readings"]["=HYPERLINK(1)"]) == 1
     first = exported["readings"]["beer"][0]
     assert first["timestamp"] == made["start"]
+
+
+async def test_public_readers_see_the_beer_not_the_notes(
+    tmp_path: Path,
+    session: aiohttp.ClientSession,  # noqa: F811
+) -> None:
+    config = web_config(tmp_path, api_token=API_TOKEN, public_read=True)
+    async with running_service(config) as service:
+        await service.store.add_readings([StoredReading(DEVICE, "beer", NOW, 19.0)])
+        await service.hub.load_known()
+        made = await start(session, service, notes=["private: recipe secret"])
+        sid = made["id"]
+        for path in ("/api/sessions", f"/api/sessions/{sid}", f"/api/sessions/{sid}/export.json"):
+            async with session.get(service.url + path) as response:
+                assert response.status == 200, path
+                text = await response.text()
+            assert "Pale Ale" in text
+            assert "recipe secret" not in text, path
+        status, answer = await call(session, service, "GET", f"/api/sessions/{sid}")
+        assert [n["text"] for n in answer["notes"]] == ["private: recipe secret"]
+        # Changing still needs the credential.
+        status, _ = await send(session, service, "POST", f"/api/sessions/{sid}/end", None)
+        assert status == 401

@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from web_extras.errors import ApiError, bad_request, not_found
-from web_extras.keys import HUB, STORE
+from web_extras.keys import AUTH, HUB, STORE
 from web_extras.store import BrewSession, SessionNote, SessionOpen
 from web_extras.store.sessions import SESSION_ID
 from web_extras.timefmt import iso, parse_iso
@@ -47,6 +47,15 @@ def session_json(session: BrewSession) -> dict[str, Any]:
         "running": session.running,
         "notes": [{"timestamp": iso(n.timestamp), "text": n.text} for n in session.notes],
     }
+
+
+def _for_reader(request: web.Request, session: BrewSession) -> dict[str, Any]:
+    """A public reader (``public_read`` without a login) sees the beer, not the notes."""
+    auth = request.app[AUTH]
+    answer = session_json(session)
+    if not auth.sees_details(auth.request_user(request)):
+        answer["notes"] = []
+    return answer
 
 
 def _time(body: dict[str, Any], key: str, device_now: datetime) -> datetime | None:
@@ -95,7 +104,7 @@ def _open_conflict(err: SessionOpen) -> ApiError:
 async def list_sessions(request: web.Request) -> web.Response:
     device = request.query.get("device") or None
     found = await request.app[STORE].sessions(device)
-    return web.json_response([session_json(s) for s in found])
+    return web.json_response([_for_reader(request, s) for s in found])
 
 
 @routes.post("/api/sessions")
@@ -135,7 +144,7 @@ async def start_session(request: web.Request) -> web.Response:
 
 @routes.get("/api/sessions/{session_id}")
 async def get_session(request: web.Request) -> web.Response:
-    return web.json_response(session_json(await _session_of(request)))
+    return web.json_response(_for_reader(request, await _session_of(request)))
 
 
 @routes.patch("/api/sessions/{session_id}")
@@ -235,7 +244,7 @@ async def session_export(request: web.Request) -> web.StreamResponse:
         }
     )
     await response.prepare(request)
-    head = json.dumps(session_json(session))
+    head = json.dumps(_for_reader(request, session))
     await response.write(f'{{"session": {head}, "readings": {{'.encode())
     store = request.app[STORE]
     for index, probe in enumerate(await probes_of(request, session.device)):
