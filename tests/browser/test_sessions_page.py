@@ -70,6 +70,12 @@ def test_a_session_started_from_the_page_names_the_beer_in_its_fermenter(
     expect(page.locator("#session-og")).to_have_text("1.052")
     assert page.evaluate("window.pwned") is None
     assert page.locator("#session-card img").count() == 0
+    # Both pages' fermenter selector names the beer too (after a reload).
+    page.reload()
+    page.wait_for_selector("body[data-ready]")
+    [device] = get_json(f"{stack.url}/api/devices")
+    label = f"{device['name'] or device['id']} · {HOSTILE_NAME}"
+    expect(page.locator("#device-select option")).to_have_text(label)
     # The gallery now asks for the session's span and shows its photos only.
     asked = parse_qs(urlparse(media_request.value.url).query)
     assert asked["start"] == [session["start"]]
@@ -108,7 +114,7 @@ def test_a_session_started_from_the_page_names_the_beer_in_its_fermenter(
     # Its trend: the trend page opens zoomed to the session's span.
     ended = get_json(f"{stack.url}/api/sessions/{session['id']}")
     with page.expect_request(lambda r: "/readings?" in r.url) as readings:
-        past.get_by_role("link", name="Trend").click()
+        past.get_by_role("link", name="Graph").click()
     asked = parse_qs(urlparse(readings.value.url).query)
     assert (asked["start"], asked["end"]) == ([ended["start"]], [ended["end"]])
     expect(page.locator("#zoom-reset")).to_be_visible()

@@ -74,7 +74,11 @@ function showLogin() {
 // several). The choice lives in the URL (?device=ID), so a page can be
 // bookmarked, and is kept when moving between the two pages.
 export async function loadDevices(onChange) {
-  const devices = await api("api/devices");
+  // Each fermenter's running brew session names the beer in it (as text).
+  const [devices, sessions] = await Promise.all([
+    api("api/devices"), api("api/sessions").catch(() => []),
+  ]);
+  const beers = new Map(sessions.filter((s) => s.running).map((s) => [s.device, ` · ${s.name}`]));
   const select = $id("device-select");
   const wanted = new URLSearchParams(window.location.search).get("device")
     || window.localStorage.getItem("beerpi.device");
@@ -82,7 +86,8 @@ export async function loadDevices(onChange) {
     ...devices.map((device) => {
       const option = document.createElement("option");
       option.value = device.id;
-      option.textContent = `${device.name || device.id}${device.online ? "" : " (offline)"}`;
+      option.textContent =
+        `${device.name || device.id}${beers.get(device.id) || ""}${device.online ? "" : " (offline)"}`;
       return option;
     }),
   );

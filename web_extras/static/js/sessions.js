@@ -62,7 +62,7 @@ function trendUrl(session) {
 
 function exportLinks(session) {
   return $("<span>").addClass("exports").append(
-    $("<a>").attr("href", trendUrl(session)).text("Trend"),
+    $("<a>").attr("href", trendUrl(session)).text("Graph"),
     document.createTextNode(" · "),
     $("<a>").attr({ href: sessionUrl(session.id, "/readings.csv"), download: "" }).text("CSV"),
     document.createTextNode(" · "),
