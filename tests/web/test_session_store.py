@@ -139,3 +139,6 @@ def test_session_ids_and_notes_are_checked() -> None:
     with pytest.raises(ValueError, match="control"):
         SessionNote(T0, "bell\x07")
     assert SessionNote(T0, " a\n\tb ").text == "a\n\tb"
+    with pytest.raises(ValueError, match="control"):
+        SessionNote(T0, "half a pair \ud83c")
+    assert brew("a1", name="Chef\u200d's \U0001f468\u200d\U0001f373 ale").name.startswith("Chef")

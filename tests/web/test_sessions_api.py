@@ -114,6 +114,22 @@ async def test_bad_input_is_a_clear_error_and_stores_nothing(
     assert await secured.store.sessions() == []
 
 
+async def test_a_lone_surrogate_is_a_400_not_a_500(
+    secured: RunningService,  # noqa: F811
+    session: aiohttp.ClientSession,  # noqa: F811
+) -> None:
+    # A JSON escape for half a surrogate pair: valid JSON, no UTF-8 for it.
+    raw = '{"device": "' + DEVICE + '", "name": "Pale \\ud800 Ale"}'
+    async with session.post(
+        secured.url + "/api/sessions",
+        data=raw,
+        headers={**TOKEN, "Content-Type": "application/json"},
+    ) as response:
+        assert response.status == 400
+        assert "control characters" in (await response.json())["message"]
+    assert await secured.store.sessions() == []
+
+
 async def test_bad_edits_and_notes_change_nothing(
     secured: RunningService,  # noqa: F811
     session: aiohttp.ClientSession,  # noqa: F811

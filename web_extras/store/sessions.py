@@ -30,6 +30,7 @@ MIN_GRAVITY = 0.980
 MAX_GRAVITY = 1.200
 SESSION_ID = re.compile(r"[0-9a-f]{16}")
 _NOTE_CONTROLS_OK = frozenset("\n\t")
+_REFUSED = frozenset({"Cc", "Cs"})
 
 
 class SessionOpen(Exception):
@@ -50,7 +51,9 @@ def check_text(value: object, what: str, limit: int, *, required: bool, multilin
     if len(value) > limit:
         raise ValueError(f"{what} is longer than {limit} characters")
     allowed = _NOTE_CONTROLS_OK if multiline else frozenset()
-    if any(unicodedata.category(ch)[0] == "C" and ch not in allowed for ch in value):
+    # Control characters and lone surrogates (no UTF-8 for those) are refused;
+    # format characters stay: an emoji's zero-width joiner is one.
+    if any(unicodedata.category(ch) in _REFUSED and ch not in allowed for ch in value):
         raise ValueError(f"{what} holds control characters")
     value = value.strip()
     if required and not value:
