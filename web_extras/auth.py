@@ -14,7 +14,7 @@ user on every process; changing the password file ends them too, without a
 restart. With no credential configured everything is open (a service on
 loopback); with one, control always needs it and reads need it unless
 ``public_read`` (which then shows readings and live state, but not photos,
-videos, fault messages or versions unless ``public_details``).
+videos, fault messages, versions or brew session notes unless ``public_details``).
 """
 
 from __future__ import annotations

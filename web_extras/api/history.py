@@ -56,9 +56,10 @@ def series_json(series: list[Bucket], times: dict[datetime, str]) -> list[dict[s
     return answer
 
 
-async def _probes(request: web.Request, device: str) -> list[str]:
-    record = await device_of(request)
-    known = {p.id for p in record.info.probes} if record.info else set()
+async def probes_of(request: web.Request, device: str) -> list[str]:
+    """Probes the device announced and probes with stored readings."""
+    record = request.app[HUB].find(device)
+    known = {p.id for p in record.info.probes} if record and record.info else set()
     known.update(await request.app[STORE].probes(device))
     return sorted(known)
 
@@ -81,7 +82,7 @@ async def readings(request: web.Request) -> web.Response:
         series = await store.series(record.id, probe, start, end, buckets)
         return web.json_response({**head, "probe": probe, "buckets": series_json(series, {})})
     every: dict[str, list[Bucket]] = {}
-    for name in await _probes(request, record.id):
+    for name in await probes_of(request, record.id):
         every[name] = await store.series(record.id, name, start, end, buckets)
     # Outages at the chart's resolution: the buckets' width is what it can show.
     grid = Grid.of(start, end, buckets)
@@ -128,23 +129,36 @@ async def readings_csv(request: web.Request) -> web.StreamResponse:
     record = await device_of(request)
     start, end = time_range(request, earliest=_BEGINNING)
     probe = request.query.get("probe")
-    probes = [probe] if probe else await _probes(request, record.id)
+    probes = [probe] if probe else await probes_of(request, record.id)
+    filename = f"{check_id(record.id, 'device')}-readings.csv"
+    return await stream_readings_csv(request, record.id, probes, start, end, filename)
+
+
+async def stream_readings_csv(
+    request: web.Request,
+    device: str,
+    probes: list[str],
+    start: datetime,
+    end: datetime,
+    filename: str,
+) -> web.StreamResponse:
+    """Raw readings of ``probes`` in ``[start, end)`` as CSV; ``filename`` must be safe."""
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/csv; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="{check_id(record.id, "device")}'
-            '-readings.csv"',
+            "Content-Disposition": f'attachment; filename="{filename}"',
         }
     )
     await response.prepare(request)
     await response.write(b"device,probe,timestamp,temperature\n")
     store = request.app[STORE]
-    device = _csv_field(record.id)
+    device_cell = _csv_field(device)
     for name in probes:
         lines: list[str] = []
-        async for reading in store.raw(record.id, name, start, end):
+        async for reading in store.raw(device, name, start, end):
             lines.append(
-                f"{device},{_csv_field(name)},{iso(reading.timestamp)},{reading.temperature!r}\n"
+                f"{device_cell},{_csv_field(name)},{iso(reading.timestamp)},"
+                f"{reading.temperature!r}\n"
             )
             if len(lines) >= 1000:  # written in chunks: memory stays flat on a year of data
                 await response.write("".join(lines).encode())

@@ -15,9 +15,11 @@ from .base import (
     MediaKind,
     StoredReading,
 )
+from .sessions import BrewSession, SessionNote, SessionOpen
 
 __all__ = [
     "MAX_BUCKETS",
+    "BrewSession",
     "Bucket",
     "Event",
     "EventKind",
@@ -25,6 +27,8 @@ __all__ = [
     "LinkCursor",
     "MediaInfo",
     "MediaKind",
+    "SessionNote",
+    "SessionOpen",
     "StoredReading",
     "create_store",
 ]

@@ -22,9 +22,12 @@ from collections.abc import AsyncIterator, Collection, Hashable, Iterable, Mappi
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from beerpi_protocol.models import Reading
+
+if TYPE_CHECKING:
+    from .sessions import BrewSession, SessionNote
 
 # More buckets than pixels on any screen is a mistake, and an unbounded GROUP BY
 # would let one request make the database return every raw point.
@@ -512,4 +515,32 @@ class HistoryStore(Protocol):
 
     async def raw_horizon(self) -> datetime | None:
         """Before this no raw readings are kept (None: nothing was ever dropped)."""
+        ...
+
+    # Brew sessions (see ``sessions``): never deleted, so nothing typed is lost.
+
+    async def start_session(self, session: BrewSession) -> None:
+        """Store a new session; SessionOpen if it runs and its fermenter has a running one.
+
+        A session given with an end (a past batch) is stored without that check.
+        """
+        ...
+
+    async def get_session(self, session_id: str) -> BrewSession | None: ...
+
+    async def sessions(self, device: str | None = None) -> list[BrewSession]:
+        """Sessions of ``device`` (or of all), the latest start first."""
+        ...
+
+    async def update_session(self, session: BrewSession) -> BrewSession | None:
+        """Replace a session's fields but its notes (None if unknown); returns it as stored.
+
+        Setting ``end`` ends it (its fermenter may then start another). An
+        update without an end keeps the stored one: an end is never taken
+        back, so an edit racing the end of a session cannot reopen it.
+        """
+        ...
+
+    async def add_session_note(self, session_id: str, note: SessionNote) -> BrewSession | None:
+        """Append a note atomically (None if unknown; ValueError past ``MAX_NOTES``)."""
         ...

@@ -57,6 +57,7 @@ from .base import (
     to_millis,
     utc,
 )
+from .sessions import MAX_NOTES, BrewSession, SessionNote, SessionOpen
 
 Doc = dict[str, Any]
 DUPLICATE_KEY = 11000
@@ -95,6 +96,9 @@ _INDEXES: dict[str, list[IndexModel]] = {
     "media": [
         IndexModel([("device", ASCENDING), ("media_id", ASCENDING)], unique=True, name="media_id"),
         IndexModel([("device", ASCENDING), ("timestamp", ASCENDING)], name="media_time"),
+    ],
+    "brew_sessions": [
+        IndexModel([("device", ASCENDING), ("start", DESCENDING)], name="session_start"),
     ],
 }
 ROLLUPS_VERSION = 1
@@ -642,6 +646,95 @@ class MongoHistoryStore:
     async def raw_horizon(self) -> datetime | None:
         return self._horizon
 
+    # -- brew sessions --------------------------------------------------------
+    #
+    # The running session of a fermenter is claimed in ``running_sessions``,
+    # one document per device keyed by ``_id``: inserting it is the atomic
+    # test-and-set (a unique ``_id`` works on any MongoDB, no partial index or
+    # transaction needed). The session is written first, then claimed, and
+    # removed again if the claim is lost; ending a session sets its end, then
+    # drops the claim. A claim whose session is gone or ended is stale (a crash
+    # between the two writes) and is taken over.
+
+    async def start_session(self, session: BrewSession) -> None:
+        sessions = self._col("brew_sessions")
+        await sessions.insert_one(_session_doc(session))
+        if session.end is not None:
+            return
+        try:
+            await self._claim(session)
+        except BaseException:
+            await sessions.delete_one({"_id": session.id})
+            raise
+
+    async def _claim(self, session: BrewSession) -> None:
+        running = self._col("running_sessions")
+        for _attempt in range(3):
+            try:
+                await running.insert_one({"_id": session.device, "session": session.id})
+                return
+            except DuplicateKeyError:
+                pass
+            claim = await running.find_one({"_id": session.device})
+            if claim is None:
+                continue
+            held = await self._col("brew_sessions").find_one({"_id": claim["session"]})
+            if held is not None and held.get("end") is None:
+                raise SessionOpen(session.device, str(claim["session"]))
+            await running.delete_one({"_id": session.device, "session": claim["session"]})
+        raise RuntimeError(f"could not claim fermenter {session.device} for a session")
+
+    async def get_session(self, session_id: str) -> BrewSession | None:
+        doc = await self._col("brew_sessions").find_one({"_id": session_id})
+        return None if doc is None else _session_of(doc)
+
+    async def sessions(self, device: str | None = None) -> list[BrewSession]:
+        query = {} if device is None else {"device": device}
+        cursor = (
+            self._col("brew_sessions").find(query).sort([("start", DESCENDING), ("_id", ASCENDING)])
+        )
+        return [_session_of(doc) async for doc in cursor]
+
+    async def update_session(self, session: BrewSession) -> BrewSession | None:
+        sessions = self._col("brew_sessions")
+        stored = await self.get_session(session.id)
+        if stored is None or stored.device != session.device:
+            return None
+        end = stored.end if session.end is None else session.end
+        BrewSession(session.id, session.device, session.name, session.start, end)
+        fields: Doc = {
+            "name": session.name,
+            "style": session.style,
+            "yeast": session.yeast,
+            "og": session.og,
+            "fg": session.fg,
+            "start": session.start,
+        }
+        if session.end is not None:  # never back to None: see the protocol
+            fields["end"] = session.end
+        await sessions.update_one({"_id": session.id}, {"$set": fields})
+        if session.end is not None:
+            await self._col("running_sessions").delete_one(
+                {"_id": session.device, "session": session.id}
+            )
+        return await self.get_session(session.id)
+
+    async def add_session_note(self, session_id: str, note: SessionNote) -> BrewSession | None:
+        sessions = self._col("brew_sessions")
+        # note_count makes the cap part of the atomic update.
+        answer = await sessions.update_one(
+            {"_id": session_id, "note_count": {"$lt": MAX_NOTES}},
+            {
+                "$push": {"notes": {"timestamp": note.timestamp, "text": note.text}},
+                "$inc": {"note_count": 1},
+            },
+        )
+        if answer.matched_count == 0:
+            if await sessions.find_one({"_id": session_id}) is None:
+                return None
+            raise ValueError(f"a session holds at most {MAX_NOTES} notes")
+        return await self.get_session(session_id)
+
 
 def _spans(docs: list[Doc]) -> list[Doc]:
     """The first and last time of each probe in a batch (what a journal entry holds)."""
@@ -714,3 +807,34 @@ def _winning_plan(answer: Mapping[str, Any]) -> Any:
     if planner is None:
         return answer
     return planner.get("winningPlan", planner)
+
+
+def _session_doc(session: BrewSession) -> Doc:
+    return {
+        "_id": session.id,
+        "device": session.device,
+        "name": session.name,
+        "style": session.style,
+        "yeast": session.yeast,
+        "og": session.og,
+        "fg": session.fg,
+        "start": session.start,
+        "end": session.end,
+        "notes": [{"timestamp": n.timestamp, "text": n.text} for n in session.notes],
+        "note_count": len(session.notes),
+    }
+
+
+def _session_of(doc: Doc) -> BrewSession:
+    return BrewSession(
+        doc["_id"],
+        doc["device"],
+        doc["name"],
+        doc["start"],
+        doc.get("end"),
+        doc.get("style", ""),
+        doc.get("yeast", ""),
+        doc.get("og"),
+        doc.get("fg"),
+        tuple(SessionNote(n["timestamp"], n["text"]) for n in doc.get("notes", [])),
+    )

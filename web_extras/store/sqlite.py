@@ -44,11 +44,13 @@ from .base import (
     utc,
     utc_millis,
 )
+from .sessions import MAX_NOTES, BrewSession, SessionNote, SessionOpen
 from .sqlite_schema import migrate
 
 T = TypeVar("T")
 
 _DEVICES = "SELECT DISTINCT device FROM series ORDER BY 1"
+_SESSION_COLUMNS = "id, device, name, style, yeast, og, fg, start, end_ts, notes"
 _INSERT = "INSERT OR IGNORE INTO readings (series, ts, temperature) VALUES (?, ?, ?)"
 _ADD_ROLLUP = (
     "INSERT INTO rollups (series, width, start, min, max, sum, count) VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -544,3 +546,116 @@ class SqliteHistoryStore:
     async def raw_horizon(self) -> datetime | None:
         horizon = self._horizon_ms
         return None if horizon is None else from_millis(horizon)
+
+    # -- brew sessions --------------------------------------------------------
+
+    async def start_session(self, session: BrewSession) -> None:
+        def put() -> None:
+            with self._transaction() as db:
+                if session.end is None:
+                    row = db.execute(
+                        "SELECT id FROM brew_sessions WHERE device = ? AND end_ts IS NULL",
+                        (session.device,),
+                    ).fetchone()
+                    if row is not None:
+                        raise SessionOpen(session.device, row[0])
+                db.execute(
+                    f"INSERT INTO brew_sessions ({_SESSION_COLUMNS})"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        session.id,
+                        session.device,
+                        session.name,
+                        session.style,
+                        session.yeast,
+                        session.og,
+                        session.fg,
+                        to_millis(session.start),
+                        None if session.end is None else to_millis(session.end),
+                        json.dumps([[to_millis(n.timestamp), n.text] for n in session.notes]),
+                    ),
+                )
+
+        await self._run(put)
+
+    def _session_row(self, session_id: str) -> BrewSession | None:
+        row = self._db.execute(
+            f"SELECT {_SESSION_COLUMNS} FROM brew_sessions WHERE id = ?", (session_id,)
+        ).fetchone()
+        return None if row is None else _session_of(row)
+
+    async def get_session(self, session_id: str) -> BrewSession | None:
+        return await self._run(self._session_row, session_id)
+
+    async def sessions(self, device: str | None = None) -> list[BrewSession]:
+        sql = f"SELECT {_SESSION_COLUMNS} FROM brew_sessions"
+        args: tuple[str, ...] = ()
+        if device is not None:
+            sql, args = sql + " WHERE device = ?", (device,)
+        rows = await self._run(
+            lambda: self._db.execute(sql + " ORDER BY start DESC, id", args).fetchall()
+        )
+        return [_session_of(row) for row in rows]
+
+    async def update_session(self, session: BrewSession) -> BrewSession | None:
+        def put() -> BrewSession | None:
+            with self._transaction() as db:
+                stored = self._session_row(session.id)
+                if stored is None or stored.device != session.device:
+                    return None
+                end = stored.end if session.end is None else session.end
+                # Checked against what is stored: the end may come from there.
+                BrewSession(session.id, session.device, session.name, session.start, end)
+                db.execute(
+                    "UPDATE brew_sessions SET name = ?, style = ?, yeast = ?, og = ?, fg = ?,"
+                    " start = ?, end_ts = ? WHERE id = ?",
+                    (
+                        session.name,
+                        session.style,
+                        session.yeast,
+                        session.og,
+                        session.fg,
+                        to_millis(session.start),
+                        None if end is None else to_millis(end),
+                        session.id,
+                    ),
+                )
+                return self._session_row(session.id)
+
+        return await self._run(put)
+
+    async def add_session_note(self, session_id: str, note: SessionNote) -> BrewSession | None:
+        def put() -> BrewSession | None:
+            with self._transaction() as db:
+                row = db.execute(
+                    "SELECT notes FROM brew_sessions WHERE id = ?", (session_id,)
+                ).fetchone()
+                if row is None:
+                    return None
+                notes = json.loads(row[0])
+                if len(notes) >= MAX_NOTES:
+                    raise ValueError(f"a session holds at most {MAX_NOTES} notes")
+                notes.append([to_millis(note.timestamp), note.text])
+                db.execute(
+                    "UPDATE brew_sessions SET notes = ? WHERE id = ?",
+                    (json.dumps(notes), session_id),
+                )
+                return self._session_row(session_id)
+
+        return await self._run(put)
+
+
+def _session_of(row: tuple[Any, ...]) -> BrewSession:
+    sid, device, name, style, yeast, og, fg, start, end, notes = row
+    return BrewSession(
+        sid,
+        device,
+        name,
+        from_millis(start),
+        None if end is None else from_millis(end),
+        style,
+        yeast,
+        og,
+        fg,
+        tuple(SessionNote(from_millis(ts), text) for ts, text in json.loads(notes)),
+    )

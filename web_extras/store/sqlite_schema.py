@@ -107,7 +107,26 @@ DROP TABLE bucket_index;
 CREATE INDEX events_by_kind ON events (device, kind, ts);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+# Brew sessions (sessions.py). The partial unique index is the one-running-
+# session-per-fermenter rule; notes are a JSON list of [epoch ms, text].
+_V3 = """
+CREATE TABLE brew_sessions (
+    id TEXT PRIMARY KEY,
+    device TEXT NOT NULL,
+    name TEXT NOT NULL,
+    style TEXT NOT NULL,
+    yeast TEXT NOT NULL,
+    og REAL,
+    fg REAL,
+    start INTEGER NOT NULL,         -- epoch ms
+    end_ts INTEGER,                 -- epoch ms, NULL while it runs
+    notes TEXT NOT NULL
+);
+CREATE UNIQUE INDEX brew_sessions_running ON brew_sessions (device) WHERE end_ts IS NULL;
+CREATE INDEX brew_sessions_by_start ON brew_sessions (device, start);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -76,8 +76,12 @@ function showLogin() {
 // api("api/devices") already under way (asked before the session was known);
 // if it failed (e.g. 401 before the login), the list is asked for again.
 export async function loadDevices(onChange, asked = null) {
+  // Each fermenter's running brew session names the beer in it (as text).
+  const sessionsAsked = api("api/sessions").catch(() => []);
   const early = asked && await asked.catch(() => null);
   const devices = Array.isArray(early) ? early : await api("api/devices");
+  const sessions = await sessionsAsked;
+  const beers = new Map(sessions.filter((s) => s.running).map((s) => [s.device, ` · ${s.name}`]));
   const select = $id("device-select");
   const wanted = new URLSearchParams(window.location.search).get("device")
     || window.localStorage.getItem("beerpi.device");
@@ -85,7 +89,8 @@ export async function loadDevices(onChange, asked = null) {
     ...devices.map((device) => {
       const option = document.createElement("option");
       option.value = device.id;
-      option.textContent = `${device.name || device.id}${device.online ? "" : " (offline)"}`;
+      option.textContent =
+        `${device.name || device.id}${beers.get(device.id) || ""}${device.online ? "" : " (offline)"}`;
       return option;
     }),
   );

@@ -11,6 +11,7 @@ import {
 } from "./format.js";
 import { mediaUrl, renderGallery } from "./gallery.js";
 import { setupAlerts } from "./alerts.js";
+import { gallerySpan, refreshSessions, selectSessionDevice, setupSessions } from "./sessions.js";
 
 const $ = window.jQuery;
 
@@ -305,7 +306,12 @@ async function refreshMedia() {
   if (!page.device) return [];
   try {
     const device = page.device.id;
-    const media = await api(deviceUrl(device, `/media${windowQuery(MEDIA_DAYS)}`));
+    // A brew session's photos when it runs (or a past one was picked), else the last days.
+    const span = gallerySpan();
+    const range = span
+      ? query({ start: span.start, end: span.end || new Date(deviceNow() + 3600 * 1000).toISOString() })
+      : windowQuery(MEDIA_DAYS);
+    const media = await api(deviceUrl(device, `/media${range}`));
     if (!page.device || page.device.id !== device) return []; // another fermenter was chosen meanwhile
     const sorted = [...media].sort((a, b) => Date.parse(b.timestamp) - Date.parse(a.timestamp));
     renderGallery(device, sorted);
@@ -350,7 +356,7 @@ function updatePolling() {
   if (page.live) {
     setLiveStatus("live", "Live");
   } else if (seconds > 0) {
-    page.pollTimer = window.setInterval(refreshDevice, seconds * 1000);
+    page.pollTimer = window.setInterval(() => { refreshDevice(); refreshSessions(); }, seconds * 1000);
     setLiveStatus("polling", `Updating every ${seconds} s`);
   } else {
     setLiveStatus("offline", "Not updating");
@@ -500,12 +506,14 @@ async function selectDevice(entry) {
   $("#photo-figure, #video-link").prop("hidden", true);
   renderGallery(null, []);
   if (!entry) {
+    await selectSessionDevice(null);
     page.liveLink?.rewatch();
     return;
   }
   document.title = `BeerPi · ${entry.name || entry.id}`;
   applyDevice(entry);
   page.liveLink?.rewatch(); // live pushes for this fermenter only
+  await selectSessionDevice(entry.id);
   await Promise.all([refreshMedia(), refreshEvents()]);
 }
 
@@ -525,7 +533,8 @@ async function start() {
     $("#photo-button").on("click", takePhoto);
     $("#video-button").on("click", recordVideo);
     setupAlerts(); // its own status line; the page does not wait for it
-    const { chosen } = await loadDevices((entry) => selectDevice(entry));
+    const { devices, chosen } = await loadDevices((entry) => selectDevice(entry));
+    setupSessions({ devices, onSpanChange: () => refreshMedia() });
     await selectDevice(chosen);
     updatePolling();
     startLive();

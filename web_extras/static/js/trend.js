@@ -34,6 +34,9 @@ const view = {
 };
 
 const chart = document.getElementById("chart");
+// A brew session's span from the current page's "Trend" link (?from=ISO[&to=ISO]),
+// shown once, as a zoom, on the first fermenter drawn.
+let sessionSpan = new URLSearchParams(window.location.search);
 
 // "Now" by the device's clock (the state's timestamp plus the time since it
 // arrived), so ranges end where the readings end even when the Pi's clock and
@@ -277,6 +280,10 @@ async function selectDevice(entry) {
     if (sequence !== view.loading) return; // another device was chosen meanwhile
   }
   showRange(range);
+  const from = Date.parse(sessionSpan?.get("from") ?? "");
+  const to = Date.parse(sessionSpan?.get("to") ?? "") || deviceNow() + 60 * 1000;
+  sessionSpan = null;
+  if (from < to) [view.zoom, document.getElementById("zoom-reset").hidden] = [[new Date(from), new Date(to)], false];
   await load();
 }
 

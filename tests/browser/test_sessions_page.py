@@ -1,0 +1,124 @@
+"""Brew sessions on the current page, in a real browser against the real service and daemon."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from .conftest import browser_missing
+
+if reason := browser_missing():
+    pytest.skip(reason, allow_module_level=True)
+
+from playwright.sync_api import Page, expect
+
+from .conftest import Console, Stack, get_json
+from .test_pages import open_current
+
+HOSTILE_NAME = "<img src=x onerror=window.pwned=1> Pale Ale"
+
+
+def post(stack: Stack, path: str, body: Any = None) -> Any:
+    request = urllib.request.Request(
+        stack.url + path,
+        data=json.dumps(body or {}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.loads(answer.read())
+
+
+def end_running(stack: Stack) -> None:
+    """The stack is shared by the package's tests: start from an empty fermenter."""
+    for session in get_json(f"{stack.url}/api/sessions?device={stack.device_id}"):
+        if session["running"]:
+            post(stack, f"/api/sessions/{session['id']}/end")
+
+
+def test_a_session_started_from_the_page_names_the_beer_in_its_fermenter(
+    page: Page, stack: Stack, console: Console
+) -> None:
+    end_running(stack)
+    open_current(page, stack)
+    fermenter = page.locator(f"#fermenter-beers li[data-device='{stack.device_id}']")
+    expect(fermenter).to_contain_text("no session")
+    # A photo before the session: the session's gallery must leave it out.
+    with page.expect_response(lambda r: r.url.endswith("/photo")) as before:
+        page.get_by_role("button", name="Take photo").click()
+    before_id = before.value.json()["id"]
+    expect(page.locator(f"#gallery li[data-media-id='{before_id}']")).to_be_visible()
+
+    page.get_by_label("Beer name").fill(HOSTILE_NAME)
+    page.get_by_label("Style").fill("APA")
+    page.get_by_label("Yeast").fill("US-05")
+    page.get_by_label("OG", exact=True).fill("1.052")
+    with (
+        page.expect_response(lambda r: r.url.endswith("/api/sessions")) as created,
+        page.expect_request(lambda r: "/media?" in r.url) as media_request,
+    ):
+        page.get_by_role("button", name="Start session").click()
+    session = created.value.json()
+    assert created.value.status == 201
+    # The beer's name is shown for its fermenter, as text.
+    expect(fermenter.locator(".beer")).to_have_text(f"{HOSTILE_NAME} (APA)")
+    expect(page.locator("#session-name")).to_have_text(HOSTILE_NAME)
+    expect(page.locator("#session-og")).to_have_text("1.052")
+    assert page.evaluate("window.pwned") is None
+    assert page.locator("#session-card img").count() == 0
+    # Both pages' fermenter selector names the beer too (after a reload).
+    page.reload()
+    page.wait_for_selector("body[data-ready]")
+    [device] = get_json(f"{stack.url}/api/devices")
+    label = f"{device['name'] or device['id']} · {HOSTILE_NAME}"
+    expect(page.locator("#device-select option")).to_have_text(label)
+    # The gallery now asks for the session's span and shows its photos only.
+    asked = parse_qs(urlparse(media_request.value.url).query)
+    assert asked["start"] == [session["start"]]
+    expect(page.locator("#gallery-title")).to_have_text(f"Photos and videos of {HOSTILE_NAME}")
+    expect(page.locator(f"#gallery li[data-media-id='{before_id}']")).to_have_count(0)
+    with page.expect_response(lambda r: r.url.endswith("/photo")) as during:
+        page.get_by_role("button", name="Take photo").click()
+    expect(
+        page.locator(f"#gallery li[data-media-id='{during.value.json()['id']}']")
+    ).to_be_visible()
+
+    # A note, newline kept; a bad edit is refused with the service's message, form kept.
+    page.get_by_label("New note").fill("Dry hop\n50 g Citra")
+    page.get_by_role("button", name="Add note").click()
+    expect(page.locator("#session-notes .note-text")).to_have_text("Dry hop\n50 g Citra")
+    page.get_by_label("Beer name").fill("   ")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("#session-status")).to_have_text("name must not be empty")
+    expect(page.get_by_label("Beer name")).to_have_value("   ")
+    page.get_by_label("Beer name").fill("Citra Pale")
+    page.get_by_role("button", name="Save changes").click()
+    expect(fermenter.locator(".beer")).to_have_text("Citra Pale (APA)")
+
+    # Ending frees the fermenter and lists the batch among the past ones, with exports.
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="End session").click()
+    expect(fermenter).to_contain_text("no session")
+    past = page.locator(f"#past-sessions li[data-session='{session['id']}']")
+    expect(past).to_contain_text("Citra Pale")
+    href = past.get_by_role("link", name="CSV").get_attribute("href")
+    assert href == f"api/sessions/{session['id']}/readings.csv"
+    with urllib.request.urlopen(f"{stack.url}/{href}", timeout=10) as answer:
+        lines = answer.read().decode().splitlines()
+    assert lines[0] == "device,probe,timestamp,temperature"
+    assert len(lines) > 1  # the simulated fermenter recorded during the session
+    # Its trend: the trend page opens zoomed to the session's span.
+    ended = get_json(f"{stack.url}/api/sessions/{session['id']}")
+    with page.expect_request(lambda r: "/readings?" in r.url) as readings:
+        past.get_by_role("link", name="Graph").click()
+    asked = parse_qs(urlparse(readings.value.url).query)
+    assert (asked["start"], asked["end"]) == ([ended["start"]], [ended["end"]])
+    expect(page.locator("#zoom-reset")).to_be_visible()
+    # The refused edit's 400 is the only error the page may have logged.
+    unexpected = [e for e in console.errors if "status of 400" not in e]
+    assert unexpected == [], "\n".join(unexpected)
+    console.errors.clear()

@@ -1,0 +1,225 @@
+// Brew sessions on the current page: which beer is in which fermenter, the shown
+// fermenter's running session (start, edit, notes, end, export) and its past ones.
+//
+// Everything a brewer typed comes back from the service and reaches the DOM as
+// text only (.text(), .val(), attributes built here), never as HTML.
+
+import { api, describeError } from "./api.js";
+import { formatTime } from "./format.js";
+
+const $ = window.jQuery;
+
+const state = {
+  deviceId: null,
+  devices: [],          // GET api/devices entries, for the fermenters' names
+  sessions: [],         // every session, the latest start first
+  shown: null,          // the session whose photos the gallery shows (null: the last 30 days)
+  onSpanChange: () => {},
+};
+
+function sessionUrl(id, rest = "") {
+  return `api/sessions/${encodeURIComponent(id)}${rest}`;
+}
+
+function running(deviceId) {
+  return state.sessions.find((s) => s.device === deviceId && s.running) || null;
+}
+
+function status(kind, text) {
+  $("#session-status").attr("data-kind", kind).text(text);
+}
+
+function gravity(value) {
+  return value === null || value === undefined ? "–" : Number(value).toFixed(3);
+}
+
+// A number input's value as a gravity, null when empty.
+function gravityInput(selector) {
+  const text = String($(selector).val() || "").trim();
+  return text === "" ? null : Number(text);
+}
+
+function renderFermenters() {
+  const $list = $("#fermenter-beers").empty();
+  for (const device of state.devices) {
+    const beer = running(device.id);
+    const $item = $("<li>").attr("data-device", device.id);
+    $item.append($("<span>").addClass("fermenter").text(device.name || device.id));
+    $item.append(document.createTextNode(": "));
+    $item.append(beer
+      ? $("<span>").addClass("beer").text(beer.name + (beer.style ? ` (${beer.style})` : ""))
+      : $("<span>").addClass("empty").text("no session"));
+    $list.append($item);
+  }
+}
+
+// The trend page zoomed to the session's span (to now while it runs).
+function trendUrl(session) {
+  const params = new URLSearchParams({ device: session.device, from: session.start });
+  if (session.end) params.set("to", session.end);
+  return `trend?${params}`;
+}
+
+function exportLinks(session) {
+  return $("<span>").addClass("exports").append(
+    $("<a>").attr("href", trendUrl(session)).text("Graph"),
+    document.createTextNode(" · "),
+    $("<a>").attr({ href: sessionUrl(session.id, "/readings.csv"), download: "" }).text("CSV"),
+    document.createTextNode(" · "),
+    $("<a>").attr({ href: sessionUrl(session.id, "/export.json"), download: "" }).text("JSON"),
+  );
+}
+
+function renderRunning() {
+  const session = running(state.deviceId);
+  $("#session-running").prop("hidden", !session);
+  $("#session-submit").text(session ? "Save changes" : "Start session");
+  $("#session-form-title").text(session ? "Edit the session" : "Start a brew session");
+  if (!session) return;
+  $("#session-name").text(session.name);
+  $("#session-style").text(session.style || "–");
+  $("#session-yeast").text(session.yeast || "–");
+  $("#session-og").text(gravity(session.og));
+  $("#session-fg").text(gravity(session.fg));
+  $("#session-start").text(formatTime(session.start));
+  $("#session-exports").empty().append(exportLinks(session));
+  const $notes = $("#session-notes").empty();
+  for (const note of session.notes) {
+    $notes.append($("<li>").append(
+      $("<time>").attr("datetime", note.timestamp).text(formatTime(note.timestamp)),
+      $("<span>").addClass("note-text").text(note.text),
+    ));
+  }
+  $("#session-notes-empty").prop("hidden", session.notes.length > 0);
+}
+
+function fillForm() {
+  const session = running(state.deviceId);
+  $("#session-name-input").val(session ? session.name : "");
+  $("#session-style-input").val(session ? session.style : "");
+  $("#session-yeast-input").val(session ? session.yeast : "");
+  $("#session-og-input").val(session && session.og !== null ? session.og : "");
+  $("#session-fg-input").val(session && session.fg !== null ? session.fg : "");
+}
+
+function renderPast() {
+  const past = state.sessions.filter((s) => s.device === state.deviceId && !s.running);
+  const $list = $("#past-sessions").empty();
+  for (const session of past) {
+    const $show = $("<button>").attr("type", "button").addClass("secondary").text("Photos")
+      .on("click", () => showSession(session));
+    $list.append($("<li>").attr("data-session", session.id).append(
+      $("<span>").addClass("beer").text(session.name),
+      document.createTextNode(` · ${formatTime(session.start)} – ${formatTime(session.end)} · `),
+      exportLinks(session),
+      document.createTextNode(" "),
+      $show,
+    ));
+  }
+  $("#past-sessions-box").prop("hidden", past.length === 0);
+}
+
+function showSession(session) {
+  const before = state.shown && state.shown.id;
+  state.shown = session;
+  $("#gallery-title").text(session ? `Photos and videos of ${session.name}` : "Photos and videos");
+  if ((session && session.id) !== before) state.onSpanChange();
+}
+
+function render() {
+  renderFermenters();
+  renderRunning();
+  renderPast();
+}
+
+// The span the gallery shows: the chosen session's, else null (the last 30 days).
+export function gallerySpan() {
+  const session = state.shown;
+  return session ? { start: session.start, end: session.end } : null;
+}
+
+export async function refreshSessions({ refill = false } = {}) {
+  try {
+    state.sessions = await api("api/sessions");
+  } catch (error) {
+    status("error", `Could not load the brew sessions: ${describeError(error)}`);
+    return;
+  }
+  render();
+  if (refill) fillForm();
+  // The gallery follows the running session unless a past one was picked.
+  const current = running(state.deviceId);
+  const picked = state.shown && state.sessions.find((s) => s.id === state.shown.id);
+  showSession(picked && picked.device === state.deviceId && !picked.running ? picked : current);
+}
+
+export async function selectSessionDevice(deviceId) {
+  state.deviceId = deviceId;
+  state.shown = null;
+  $("#session-card").prop("hidden", !deviceId);
+  await refreshSessions({ refill: true });
+}
+
+async function submitForm(submitEvent) {
+  submitEvent.preventDefault();
+  if (!state.deviceId) return;
+  const session = running(state.deviceId);
+  const fields = {
+    name: String($("#session-name-input").val() || ""),
+    style: String($("#session-style-input").val() || ""),
+    yeast: String($("#session-yeast-input").val() || ""),
+    og: gravityInput("#session-og-input"),
+    fg: gravityInput("#session-fg-input"),
+  };
+  status("progress", session ? "Saving…" : "Starting…");
+  try {
+    if (session) {
+      await api(sessionUrl(session.id), { method: "PATCH", body: fields });
+    } else {
+      await api("api/sessions", { method: "POST", body: { device: state.deviceId, ...fields } });
+    }
+    status("ok", session ? "Saved." : "Session started.");
+    await refreshSessions({ refill: true });
+  } catch (error) {
+    // The form keeps what was typed, so nothing is lost on a refusal.
+    status("error", describeError(error));
+  }
+}
+
+async function addNote(submitEvent) {
+  submitEvent.preventDefault();
+  const session = running(state.deviceId);
+  if (!session) return;
+  status("progress", "Adding the note…");
+  try {
+    await api(sessionUrl(session.id, "/notes"), {
+      method: "POST", body: { text: String($("#note-text").val() || "") },
+    });
+    $("#note-text").val("");
+    status("ok", "Note added.");
+    await refreshSessions();
+  } catch (error) {
+    status("error", describeError(error));
+  }
+}
+
+async function endSession() {
+  const session = running(state.deviceId);
+  if (!session || !window.confirm(`End the session "${session.name}"?`)) return;
+  status("progress", "Ending…");
+  try {
+    await api(sessionUrl(session.id, "/end"), { method: "POST" });
+    status("ok", "Session ended.");
+    await refreshSessions({ refill: true });
+  } catch (error) {
+    status("error", describeError(error));
+  }
+}
+
+export function setupSessions({ devices, onSpanChange }) {
+  state.devices = devices || [];
+  state.onSpanChange = onSpanChange;
+  $("#session-form").on("submit", submitForm);
+  $("#note-form").on("submit", addNote);
+  $("#session-end").on("click", endSession);
+}
