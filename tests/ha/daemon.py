@@ -30,6 +30,10 @@ def free_port() -> int:
         return port
 
 
+class PortTakenError(RuntimeError):
+    """Another process bound the port between picking it and the daemon binding it."""
+
+
 class Daemon:
     """Start, stop and restart one daemon; the port and data dir survive restarts."""
 
@@ -46,12 +50,33 @@ class Daemon:
         self.log = data_dir / "daemon.log"
         self._proc: subprocess.Popen[bytes] | None = None
         self._starts = 0
+        self._log_start = 0
+        self._ready_once = False
 
     def start(self, token: str | None = None) -> None:
+        """Start and wait for the ready line.
+
+        A free port is only free when it is picked: another process may take it
+        before the daemon binds. The first start then moves to another port; a
+        restart keeps its port (the tests reconnect to the same address).
+        """
+        for _attempt in range(3):
+            try:
+                self._start_once(token)
+                return
+            except PortTakenError:
+                if self._ready_once:
+                    raise
+                self._starts -= 1
+                self.port = free_port()
+        self._start_once(token)
+
+    def _start_once(self, token: str | None) -> None:
         if token is not None:
             self.token = token
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._starts += 1
+        self._log_start = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("ab") as log:
             self._proc = subprocess.Popen(
                 [
@@ -84,12 +109,16 @@ class Daemon:
         while time.monotonic() < deadline:
             assert self._proc is not None
             if self._proc.poll() is not None:
+                this_start = self.log.read_bytes()[self._log_start :]
+                if b"address already in use" in this_start:
+                    raise PortTakenError(self.port)
                 raise RuntimeError(f"daemon exited: {self.log.read_text()[-2000:]}")
             # Restarts (on the same or another port) append to the same log: count
             # the ready lines, the newest one on this start's port.
             log = self.log.read_text()
             newest = log[log.rfind(READY) :].splitlines()[0] if READY in log else ""
             if log.count(READY) >= self._starts and newest == seen:
+                self._ready_once = True
                 return
             time.sleep(0.05)
         raise RuntimeError(f"daemon not ready: {self.log.read_text()[-2000:]}")
