@@ -20,7 +20,8 @@ if reason := browser_missing():
 
 from playwright.sync_api import Page, expect
 
-from .conftest import Stack
+from .conftest import Stack, get_json
+from .test_sessions_page import end_running
 
 NUMBER = re.compile(r"^-?\d+\.\d$")
 TICK = re.compile(r"^(-?\d+(?:\.\d+)?)°F$")
@@ -150,3 +151,31 @@ def test_a_target_typed_in_fahrenheit_reaches_the_daemon_in_celsius(
     expect(page.get_by_label("Target °C")).to_have_value("20.0")
     expect(page.locator("#events")).to_contain_text("Target 20.0 °C")
     stack.daemon_request("set_thermostat", mode="off")
+
+
+def test_gravity_in_plato_is_stored_as_specific_gravity(page: Page, stack: Stack) -> None:
+    end_running(stack)
+    open_page(page, f"{stack.url}/")
+    page.get_by_label("Gravity").select_option("P")
+    page.get_by_label("Beer name").fill("Plato pils")
+    page.get_by_label("OG °P").fill("12.4")
+    page.get_by_role("button", name="Start session").click()
+    expect(page.locator("#session-og")).to_have_text("12.4 °P")
+    # Stored as specific gravity: 12.4 °P is about 1.050.
+    [session] = [
+        s for s in get_json(f"{stack.url}/api/sessions?device={stack.device_id}") if s["running"]
+    ]
+    assert session["og"] == pytest.approx(1.050, abs=5e-4)
+
+    # Remembered by this browser, and the edit form shows °P too.
+    page.reload()
+    page.wait_for_selector("body[data-ready]")
+    expect(page.get_by_label("Gravity")).to_have_value("P")
+    expect(page.locator("#session-og")).to_have_text("12.4 °P")
+    expect(page.get_by_label("OG °P")).to_have_value("12.4")
+
+    # Back to SG in place: shown and in the form as specific gravity.
+    page.get_by_label("Gravity").select_option("SG")
+    expect(page.locator("#session-og")).to_have_text("1.050")
+    expect(page.get_by_label("OG", exact=True)).to_have_value("1.050")
+    end_running(stack)
