@@ -83,6 +83,17 @@ def test_fahrenheit_is_shown_remembered_and_drawn(page: Page, stack: Stack) -> N
     assert_beer_in_fahrenheit(page, stack)
     expect(page.get_by_label("Target °F")).to_be_visible()
 
+    # Another tab of this browser follows the choice at once.
+    other = page.context.new_page()
+    open_page(other, f"{stack.url}/")
+    expect(other.locator("[data-testid=probe-beer] .unit")).to_have_text("°F")
+    other.get_by_label("Units").select_option("C")
+    expect(page.locator("[data-testid=probe-beer] .unit")).to_have_text("°C")
+    expect(page.get_by_label("Units")).to_have_value("C")
+    other.get_by_label("Units").select_option("F")
+    expect(page.locator("[data-testid=probe-beer] .unit")).to_have_text("°F")
+    other.close()
+
     # Remembered by this browser: a reload opens in °F.
     page.reload()
     page.wait_for_selector("body[data-ready]")
@@ -129,6 +140,11 @@ def test_a_target_typed_in_fahrenheit_reaches_the_daemon_in_celsius(
 
     page.get_by_label("Mode").select_option("heat")
     page.get_by_label("Target °F").fill("68")
+    # A target being typed follows a change of unit (and back) instead of being lost.
+    page.get_by_label("Units").select_option("C")
+    expect(page.get_by_label("Target °C")).to_have_value("20.0")
+    page.get_by_label("Units").select_option("F")
+    expect(page.get_by_label("Target °F")).to_have_value("68.0")
     page.get_by_role("button", name="Set").click()
     expect(page.locator("#thermostat-status")).to_have_text("Thermostat set: Heat, target 68.0 °F.")
     wait_until(
