@@ -199,6 +199,8 @@ BAD_BODIES = [
     ("POST", f"/api/devices/{DEVICE}/thermostat", {}),
     ("POST", f"/api/devices/{DEVICE}/thermostat", {"mode": "warm"}),
     ("POST", f"/api/devices/{DEVICE}/thermostat", {"target": "20"}),
+    ("POST", f"/api/devices/{DEVICE}/thermostat", {"target": 68, "unit": "K"}),
+    ("PUT", f"/api/devices/{DEVICE}/profile", {"unit": "kelvin", "steps": []}),
     ("POST", f"/api/devices/{DEVICE}/video", {"seconds": -1}),
     ("PUT", f"/api/devices/{DEVICE}/profile", {"name": "no steps"}),
     ("POST", "/camera/video", {"device": 5}),

@@ -16,6 +16,7 @@ from beerpi_protocol.models import MediaInfo
 from web_extras.errors import bad_request, not_found
 from web_extras.hub import DeviceRecord
 from web_extras.keys import HUB, RECORDER
+from web_extras.units import to_celsius, unit_of
 
 from .common import device_of, json_object
 from .history import media_json
@@ -105,6 +106,7 @@ async def set_relay(request: web.Request) -> web.Response:
 async def set_thermostat(request: web.Request) -> web.Response:
     record = await device_of(request)
     body = await json_object(request)
+    unit = unit_of(body)
     payload: dict[str, Any] = {}
     if "mode" in body:
         if body["mode"] not in MODES:
@@ -112,8 +114,8 @@ async def set_thermostat(request: web.Request) -> web.Response:
         payload["mode"] = body["mode"]
     if "target" in body:
         if not _number(body["target"]):
-            raise bad_request("target must be a number (°C)")
-        payload["target"] = body["target"]
+            raise bad_request(f"target must be a number (°{unit})")
+        payload["target"] = to_celsius(body["target"], unit)
     if not payload:
         raise bad_request("give mode and/or target")
     answer = await request.app[HUB].call(record.id, Request.SET_THERMOSTAT.value, payload)
@@ -126,6 +128,15 @@ async def set_profile(request: web.Request) -> web.Response:
     profile = await json_object(request)
     if not isinstance(profile.get("steps"), list):
         raise bad_request("a profile needs a list of steps")
+    # Step targets may be entered in °F; the daemon gets (and keeps) °C.
+    unit = unit_of(profile)
+    profile = {key: value for key, value in profile.items() if key != "unit"}
+    profile["steps"] = [
+        {**step, "target": to_celsius(step["target"], unit)}
+        if isinstance(step, dict) and "target" in step
+        else step
+        for step in profile["steps"]
+    ]
     answer = await request.app[HUB].call(
         record.id, Request.SET_THERMOSTAT.value, {"profile": profile}
     )

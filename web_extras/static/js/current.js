@@ -7,11 +7,14 @@
 import { api, deviceUrl, query, describeError } from "./api.js";
 import { ensureSession, loadDevices, connectLive, setLiveStatus, showPageError } from "./common.js";
 import {
-  formatTemperature, formatAge, formatTime, modeName, describeEvent, capitalise,
+  formatAge, formatTime, modeName, describeEvent, capitalise,
 } from "./format.js";
 import { mediaUrl, renderGallery } from "./gallery.js";
 import { setupAlerts } from "./alerts.js";
 import { gallerySpan, refreshSessions, selectSessionDevice, setupSessions } from "./sessions.js";
+import {
+  formatShown, formatWithUnit, fromShown, setupUnitPicker, temperatureUnit, toShown, unitName, unitSymbol,
+} from "./units.js";
 
 const $ = window.jQuery;
 
@@ -96,12 +99,12 @@ function renderProbes() {
       $temperature.find(".value").text(`Fault: ${fault.replaceAll("_", " ")}`);
       $temperature.find(".unit").hide();
     } else {
-      $temperature.find(".value").text(formatTemperature(probe ? probe.temperature : null));
-      $temperature.find(".unit").show();
+      $temperature.find(".value").text(formatShown(probe ? probe.temperature : null));
+      $temperature.find(".unit").text(unitSymbol()).show();
     }
     $temperature.attr("aria-label", fault
       ? `${probeName(id)}: probe fault ${fault}`
-      : `${probeName(id)}: ${formatTemperature(probe ? probe.temperature : null)} degrees Celsius`);
+      : `${probeName(id)}: ${formatShown(probe ? probe.temperature : null)} ${unitName()}`);
   }
   renderAges();
 }
@@ -148,9 +151,7 @@ function renderBanners() {
 
 function renderThermostat() {
   const thermostat = (page.state && page.state.thermostat) || {};
-  $("#target-value").text(
-    thermostat.target === null || thermostat.target === undefined ? "–" : `${formatTemperature(thermostat.target)} °C`,
-  );
+  $("#target-value").text(formatWithUnit(thermostat.target));
   const action = thermostat.action || "off";
   $("#action").attr("data-action", action).text(capitalise(action));
   $("#reason").text(thermostat.reason || (thermostat.mode ? `Mode: ${modeName(thermostat.mode)}` : ""));
@@ -158,11 +159,18 @@ function renderThermostat() {
   $("#profile").prop("hidden", !profile).text(profile
     ? `Profile “${profile.name}”, step ${(profile.step ?? 0) + 1} of ${(profile.steps || []).length}${profile.finished ? " (finished)" : ""}`
     : "");
+  // The daemon's limits (°C) in the shown unit, rounded inwards to the input's 0.1 steps.
   const limits = (page.info && page.info.thermostat) || {};
-  $("#target-input").attr({ min: limits.min_target ?? -5, max: limits.max_target ?? 40 });
+  $("#target-unit").text(unitSymbol());
+  $("#target-input").attr({
+    min: (Math.ceil(toShown(limits.min_target ?? -5) * 10) / 10).toFixed(1),
+    max: (Math.floor(toShown(limits.max_target ?? 40) * 10) / 10).toFixed(1),
+  });
   if (!page.editingThermostat) {
     if (thermostat.mode) $("#mode-select").val(thermostat.mode);
-    if (thermostat.target !== null && thermostat.target !== undefined) $("#target-input").val(thermostat.target);
+    if (thermostat.target !== null && thermostat.target !== undefined) {
+      $("#target-input").val(formatShown(thermostat.target, 1));
+    }
   }
 }
 
@@ -419,10 +427,12 @@ async function setThermostat(submitEvent) {
     const input = document.getElementById("target-input");
     if (!Number.isFinite(target) || !input.checkValidity()) {
       status("#thermostat-status", "error",
-        `The target must be a number between ${input.min} and ${input.max} °C.`);
+        `The target must be a number between ${input.min} and ${input.max} ${unitSymbol()}.`);
       return;
     }
+    // Sent as typed, with its unit: the service converts °F to °C.
     body.target = target;
+    body.unit = temperatureUnit();
   }
   $("#thermostat-apply").prop("disabled", true);
   status("#thermostat-status", "progress", "Setting the thermostat…");
@@ -431,7 +441,7 @@ async function setThermostat(submitEvent) {
     const thermostat = (answer && answer.thermostat) || body;
     page.editingThermostat = false;
     status("#thermostat-status", "ok",
-      `Thermostat set: ${modeName(thermostat.mode)}, target ${formatTemperature(thermostat.target)} °C.`);
+      `Thermostat set: ${modeName(thermostat.mode)}, target ${formatWithUnit(answer?.thermostat ? thermostat.target : fromShown(thermostat.target))}.`);
     if (page.state && answer && answer.thermostat) {
       page.state.thermostat = answer.thermostat;
       renderAll();
@@ -498,6 +508,17 @@ async function recordVideo() {
   }
 }
 
+// Another unit: a target being typed is converted with it, everything else is
+// drawn again from the °C values the page holds.
+function changeUnit(previous) {
+  const typed = String($("#target-input").val()).trim();
+  if (page.editingThermostat && typed !== "" && Number.isFinite(Number(typed))) {
+    $("#target-input").val(formatShown(fromShown(typed, previous), 1));
+  }
+  renderAll();
+  renderEvents();
+}
+
 // ---- start -------------------------------------------------------------------
 
 async function selectDevice(entry) {
@@ -529,6 +550,7 @@ async function start() {
       updatePolling();
     });
     $("#thermostat-form").on("submit", setThermostat);
+    setupUnitPicker(changeUnit);
     $("#mode-select, #target-input").on("input change", () => { page.editingThermostat = true; });
     $("#photo-button").on("click", takePhoto);
     $("#video-button").on("click", recordVideo);

@@ -1,5 +1,7 @@
 // Formatting shared by both pages.
 
+import { formatWithUnit } from "./units.js";
+
 export function formatTemperature(value, digits = 1) {
   if (value === null || value === undefined || Number.isNaN(value)) return "–";
   return Number(value).toFixed(digits);
@@ -61,11 +63,11 @@ export function describeEvent(event) {
     case "relay":
       return `${capitalise(data.relay || "relay")} ${data.on ? "on" : "off"}`;
     case "target":
-      return `Target ${formatTemperature(data.target ?? data.value)} °C`;
+      return `Target ${formatWithUnit(data.target ?? data.value)}`;
     case "mode":
       return `Mode ${modeName(data.mode ?? data.value)}`;
     case "profile_step":
-      return `Profile step ${data.step ?? ""}${data.target !== undefined ? ` → ${formatTemperature(data.target)} °C` : ""}`;
+      return `Profile step ${data.step ?? ""}${data.target !== undefined ? ` → ${formatWithUnit(data.target)}` : ""}`;
     case "photo":
       return "Photo taken";
     case "video":

@@ -6,6 +6,9 @@
 
 import { api, describeError } from "./api.js";
 import { formatTime } from "./format.js";
+import {
+  formatGravity, gravityFromShown, gravityToShown, gravityUnit, platoFromSg, setupGravityPicker,
+} from "./units.js";
 
 const $ = window.jQuery;
 
@@ -29,14 +32,35 @@ function status(kind, text) {
   $("#session-status").attr("data-kind", kind).text(text);
 }
 
+// Specific gravity is stored; the page shows and takes SG or °Plato (units.js).
 function gravity(value) {
-  return value === null || value === undefined ? "–" : Number(value).toFixed(3);
+  return formatGravity(value);
 }
 
-// A number input's value as a gravity, null when empty.
+// A number input's value as a specific gravity, null when empty.
 function gravityInput(selector) {
   const text = String($(selector).val() || "").trim();
-  return text === "" ? null : Number(text);
+  return text === "" ? null : gravityFromShown(text);
+}
+
+// The OG/FG inputs' labels and limits in the shown unit (the store's 0.980–1.200 SG).
+function showGravityUnit() {
+  const plato = gravityUnit() === "P";
+  $(".gravity-unit").text(plato ? " °P" : "");
+  $(".gravity-input").attr(plato
+    ? { min: (Math.ceil(platoFromSg(0.98) * 10) / 10).toFixed(1),
+      max: (Math.floor(platoFromSg(1.2) * 10) / 10).toFixed(1), step: "0.1" }
+    : { min: "0.980", max: "1.200", step: "0.001" });
+}
+
+// Another gravity unit: what is typed in the form is converted with it.
+function changeGravityUnit(previous) {
+  for (const input of document.querySelectorAll(".gravity-input")) {
+    const sg = gravityFromShown(input.value, previous);
+    if (sg !== null) input.value = gravityToShown(sg);
+  }
+  showGravityUnit();
+  render();
 }
 
 function renderFermenters() {
@@ -98,8 +122,8 @@ function fillForm() {
   $("#session-name-input").val(session ? session.name : "");
   $("#session-style-input").val(session ? session.style : "");
   $("#session-yeast-input").val(session ? session.yeast : "");
-  $("#session-og-input").val(session && session.og !== null ? session.og : "");
-  $("#session-fg-input").val(session && session.fg !== null ? session.fg : "");
+  $("#session-og-input").val(session ? gravityToShown(session.og) : "");
+  $("#session-fg-input").val(session ? gravityToShown(session.fg) : "");
 }
 
 function renderPast() {
@@ -222,4 +246,6 @@ export function setupSessions({ devices, onSpanChange }) {
   $("#session-form").on("submit", submitForm);
   $("#note-form").on("submit", addNote);
   $("#session-end").on("click", endSession);
+  showGravityUnit();
+  setupGravityPicker(changeGravityUnit);
 }

@@ -9,6 +9,7 @@
 import { api, deviceUrl, query, describeError } from "./api.js";
 import { ensureSession, loadDevices, connectLive, setLiveStatus, showPageError } from "./common.js";
 import { formatTime, formatDuration, prepareFormats } from "./format.js";
+import { setupUnitPicker } from "./units.js";
 import { parseBuckets, withBreaks, parseOutages, HOUR, DAY } from "./trend_data.js";
 import { render, renderLegend, MARGIN } from "./trend_chart.js";
 import { scriptsReady } from "./vendor.js";
@@ -299,6 +300,7 @@ async function start() {
       button.addEventListener("click", () => chooseRange(button.dataset.range));
     }
     document.getElementById("zoom-reset").addEventListener("click", resetZoom);
+    setupUnitPicker(() => draw()); // the data stays in °C; only the drawing changes
     document.getElementById("viewer-close").addEventListener("click", () => {
       document.getElementById("photo-viewer").hidden = true;
     });

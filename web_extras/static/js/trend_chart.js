@@ -9,6 +9,7 @@ import {
   MARKERS, OUTAGES, describeOutage,
 } from "./trend_data.js";
 import { d3 } from "./vendor.js";
+import { temperatureUnit, toShown, unitSymbol } from "./units.js";
 
 export const MARGIN = { top: 14, right: 14, bottom: 92, left: 46 };
 const MARKER_RADIUS = 6;
@@ -45,15 +46,30 @@ function symbolPath(kind, radius) {
   return d3.symbol(type, Math.PI * radius * radius)();
 }
 
-// Everything the chart shows for ``data`` (see trend.js load()); ``view`` gives
+// Buckets with their values in the shown unit (the data keeps °C).
+function shownBuckets(buckets, unit) {
+  if (unit === "C") return buckets;
+  return buckets.map((bucket) => ({
+    ...bucket, min: toShown(bucket.min, unit), mean: toShown(bucket.mean, unit), max: toShown(bucket.max, unit),
+  }));
+}
+
+// Everything the chart shows for ``celsiusData`` (see trend.js load()); ``view`` gives
 // the device's current state, whether the user zoomed, and what to do on a
-// brush or a marker click.
-export function render(chart, data, view) {
+// brush or a marker click. Temperatures are drawn in the unit chosen in the
+// page (units.js): the y axis, the target and the hover read-out.
+export function render(chart, celsiusData, view) {
+  const unit = temperatureUnit();
+  const symbol = unitSymbol(unit);
+  const data = { ...celsiusData, probes: Object.fromEntries(
+    Object.entries(celsiusData.probes).map(([probe, buckets]) => [probe, shownBuckets(buckets, unit)]),
+  ) };
   const width = Math.max(120, chart.clientWidth - MARGIN.left - MARGIN.right);
   const height = Math.max(120, chart.clientHeight - MARGIN.top - MARGIN.bottom);
   const x = d3.scaleTime().domain([data.start, data.end]).range([0, width]);
   const state = view.state || {};
-  const stretches = targetStretches(data.events, data.start, data.end, state.thermostat || {});
+  const stretches = targetStretches(data.events, data.start, data.end, state.thermostat || {})
+    .map((stretch) => ({ ...stretch, target: toShown(stretch.target, unit) }));
   const bands = relayBands(data.events, data.start, data.end, state.relays || {}, Boolean(view.zoom));
   const probeIds = sortProbes(Object.keys(data.probes));
   const colours = probeColours(probeIds);
@@ -65,7 +81,7 @@ export function render(chart, data, view) {
     }
   }
   for (const stretch of stretches) values.push(stretch.target);
-  const [low, high] = values.length ? d3.extent(values) : [15, 25];
+  const [low, high] = values.length ? d3.extent(values) : [toShown(15, unit), toShown(25, unit)];
   const y = d3.scaleLinear().domain([low - 0.5, high + 0.5]).nice().range([height, 0]);
 
   const svg = d3.select(chart).selectAll("svg").data([null]).join("svg")
@@ -123,7 +139,8 @@ export function render(chart, data, view) {
     .attr("data-format", axis.format)
     .call(d3.axisBottom(x).tickValues(ticks).tickFormat(axis.formatter));
   root.append("g").attr("class", "axis axis-y")
-    .call(d3.axisLeft(y).ticks(6).tickFormat((value) => `${value}°`));
+    .attr("data-unit", unit)
+    .call(d3.axisLeft(y).ticks(6).tickFormat((value) => `${value}${symbol}`));
 
   const plot = root.append("g").attr("clip-path", "url(#plot-clip)");
   let pointsDrawn = 0;
@@ -199,13 +216,13 @@ export function render(chart, data, view) {
         rows.push([
           swatch(`c${colours[probe]}`),
           `${capitalise(probe)}: `,
-          strong(`${formatTemperature(bucket.mean, 2)} °C`),
+          strong(`${formatTemperature(bucket.mean, 2)} ${symbol}`),
           bucket.count > 1 ? ` (${formatTemperature(bucket.min)}–${formatTemperature(bucket.max)}, ${bucket.count} readings)` : "",
         ]);
       }
     });
     const target = targetAt(stretches, time);
-    if (target !== null) rows.push([`Target: ${formatTemperature(target)} °C`]);
+    if (target !== null) rows.push([`Target: ${formatTemperature(target)} ${symbol}`]);
     const onNow = bands.filter((band) => band.start <= time && time <= band.end).map((band) => capitalise(band.relay));
     if (onNow.length) rows.push([`${onNow.join(", ")} on`]);
     for (const item of data.outages.filter((o) => o.start <= time && time <= o.end)) {
