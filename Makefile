@@ -25,7 +25,7 @@ LINT_TARGETS :=
 TEST_TARGETS :=
 -include mk/*.mk
 
-.PHONY: help env env311 lint test test-main test-311 demo dist clean
+.PHONY: help env env311 lint test test-main test-311 demo dist clean fresh-clone-check
 
 help:
 	@echo "make demo     - a simulated BeerPi daemon and the web service on 127.0.0.1 (pages on"
@@ -35,6 +35,7 @@ help:
 	@echo "make ha-demo  - a real Home Assistant on http://127.0.0.1:8123 with BeerPi set up"
 	@echo "make bench    - run the benchmarks and print their table (several minutes)"
 	@echo "make soak     - load test: one web service, 100 daemons, browsers on /live"
+	@echo "make fresh-clone-check - a clone without ../shared: help, demo, lint and the main suite"
 	@echo "make vendor   - copy beerpi_protocol/ into the integration (HACS installs only that)"
 	@echo "make dist     - build the wheel and sdist into dist/ (to install on a Pi)"
 	@echo "make clean    - remove every environment and build output"
@@ -77,7 +78,11 @@ test-311: env311
 test: lint test-main test-311 $(TEST_TARGETS)
 
 demo: env
-	$(PY) scripts/demo.py
+	$(PY) scripts/demo.py $(DEMO_ARGS)
+
+# What a newcomer's machine does (no ../shared): 10-20 min, not part of make test.
+fresh-clone-check:
+	scripts/fresh-clone-check
 
 # A wheel to copy to a Pi (pip install 'beerpi-X.whl[daemon]'); tests/install builds
 # one with DIST=<a temporary directory>.
