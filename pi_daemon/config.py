@@ -2,9 +2,9 @@
 
 Every field has a default that suits the simulation, so `beerpi-daemon
 --simulate --token T` needs no file. Sections are frozen dataclasses read by
-the strict readers of ``config_reader`` (no pydantic: on a Pi it cost about
-6 MiB and 150 ms at start, see the README's design section). An error lists
-every problem, one a line, each naming its key, e.g.
+the strict readers of ``config_reader`` (not pydantic: the README's design
+section says why). An error lists every problem, one a line, each naming its
+key, e.g.
 ``relays[1].pin: should be less than or equal to 27``.
 """
 

@@ -40,17 +40,18 @@ def _shown(value: Any) -> str:
     return text if len(text) <= _REPR_MAX else text[: _REPR_MAX - 3] + "..."
 
 
-def _bounds(
-    value: float, gt: float | None, ge: float | None, lt: float | None, le: float | None
-) -> str | None:
+def _num(bound: float) -> str:
+    # 50000000, not 5e+07; 0.001, not 0.0010000.
+    return str(int(bound)) if float(bound).is_integer() else f"{bound:g}"
+
+
+def _bounds(value: float, gt: float | None, ge: float | None, le: float | None) -> str | None:
     if gt is not None and not value > gt:
-        return f"should be greater than {gt:g}"
+        return f"should be greater than {_num(gt)}"
     if ge is not None and not value >= ge:
-        return f"should be greater than or equal to {ge:g}"
-    if lt is not None and not value < lt:
-        return f"should be less than {lt:g}"
+        return f"should be greater than or equal to {_num(ge)}"
     if le is not None and not value <= le:
-        return f"should be less than or equal to {le:g}"
+        return f"should be less than or equal to {_num(le)}"
     return None
 
 
@@ -107,7 +108,7 @@ class Table:
         def check(value: Any) -> tuple[Any, str | None]:
             if isinstance(value, bool) or not isinstance(value, int):
                 return None, f"should be a whole number, not {_shown(value)}"
-            return value, _bounds(value, None, ge, None, le)
+            return value, _bounds(value, None, ge, le)
 
         self._read(name, False, check)
 
@@ -127,7 +128,7 @@ class Table:
                 return None, f"should be a number, not {_shown(value)}"
             if not math.isfinite(value):
                 return None, f"should be a finite number, not {value}"
-            return float(value), _bounds(value, gt, ge, None, le)
+            return float(value), _bounds(value, gt, ge, le)
 
         self._read(name, nullable, check)
 

@@ -58,6 +58,7 @@ def test_every_problem_is_listed_once_with_its_key(tmp_path: Path) -> None:
         ("storage.record_interval_s", "60", "should be a number, not '60'"),
         ("storage.record_interval_s", float("inf"), "should be a finite number"),
         ("storage.record_interval_s", 0, "should be greater than 0"),
+        ("storage.outbox_max_rows", 10**9, "should be less than or equal to 50000000"),
         ("camera.enabled", "yes", "should be true or false"),
         ("storage.data_dir", "", "should be a path"),
         ("server.allowed_origins", "https://a.example", "should be a list of strings"),
