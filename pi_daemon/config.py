@@ -396,10 +396,9 @@ class DaemonConfig:
         probe_ids = [p.id for p in self.probes]
         relay_ids = [r.id for r in self.relays]
         for kind, ids in (("probes", probe_ids), ("relays", relay_ids)):
-            for dupe in sorted({i for i in ids if ids.count(i) > 1}):
-                problems.add(
-                    f"{kind}[{ids.index(dupe, ids.index(dupe) + 1)}].id", f"duplicate id {dupe!r}"
-                )
+            for index, each in enumerate(ids):
+                if each in ids[:index]:
+                    problems.add(f"{kind}[{index}].id", f"duplicate id {each!r}")
         pins = [r.pin for r in self.relays]
         for index, pin in enumerate(pins):
             if pin in pins[:index]:

@@ -67,6 +67,11 @@ def test_every_problem_is_listed_once_with_its_key(tmp_path: Path) -> None:
         ("device.id", "a/b", "should be up to 64 of"),
         ("probes", [], "should have 1 to 32 entries"),
         ("relays", [3], "should be a table"),
+        (
+            "probes",
+            [{"id": "beer", "sensor_id": "28-a"}, {"id": "beer", "sensor_id": "28-b"}],
+            "probes[1].id: duplicate id 'beer'",
+        ),
         ("server", 3, "should be a table"),
         ("server.tls_cert", "/etc/cert.pem", "tls_cert and tls_key must be given together"),
     ],
