@@ -1,159 +1,255 @@
 """The daemon's configuration: a TOML file and command-line overrides, validated once at start.
 
 Every field has a default that suits the simulation, so `beerpi-daemon
---simulate --token T` needs no file. An error names the bad field, e.g.
-``relays[1].pin: Input should be less than or equal to 27``.
+--simulate --token T` needs no file. Sections are frozen dataclasses read by
+the strict readers of ``config_reader`` (not pydantic: the README's design
+section says why). An error lists every problem, one a line, each naming its
+key, e.g.
+``relays[1].pin: should be less than or equal to 27``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import re
 import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
-
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from typing import Any, Literal, Self
 
 from beerpi_guard.origins import check_origins
 from beerpi_guard.tokens import WeakSecretError, check_token, resolve_secret
 from beerpi_protocol import DEFAULT_PORT
 
+from .config_reader import Problems, Table
 from .control.settings import ControlSettings
 from .safety import limits
 from .safety.limits import RelayTiming, SafetySettings
 
-Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
-Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-Celsius = Annotated[float, Field(ge=-50, le=150, allow_inf_nan=False)]
+_IDENTIFIER = re.compile(r"[a-z][a-z0-9_]{0,31}")
+_IDENTIFIER_MEANS = "a lower-case name (a-z, 0-9, _; up to 32, starting with a letter)"
+_DEVICE_ID = re.compile(r"[A-Za-z0-9_.-]{0,64}")
+_DAY_S = 86400.0
+_WEEK_S = 7 * _DAY_S
 
 
 class ConfigError(Exception):
     """A configuration the daemon cannot start with; the message names the field."""
 
 
-class _Section(BaseModel):
-    # A typo in a key must fail loudly, not be ignored.
-    model_config = ConfigDict(extra="forbid", frozen=True)
+def _celsius(t: Table, name: str) -> None:
+    t.number(name, ge=-50, le=150)
 
 
-class DeviceSection(_Section):
+def _identifier(t: Table, name: str, *, nullable: bool = False) -> None:
+    t.text(name, pattern=_IDENTIFIER, pattern_means=_IDENTIFIER_MEANS, nullable=nullable)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceSection:
     # Stable id for Home Assistant and the history; generated into the data dir if empty.
-    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{0,64}$")] = ""
-    name: Annotated[str, Field(min_length=1, max_length=64)] = "BeerPi"
+    id: str = ""
+    name: str = "BeerPi"
+
+    @classmethod
+    def read(cls, t: Table) -> Self:
+        t.text("id", pattern=_DEVICE_ID, pattern_means="up to 64 of A-Z, a-z, 0-9, '_', '.', '-'")
+        t.text("name", min_length=1, max_length=64)
+        return cls(**t.finish())
 
 
-class ServerSection(_Section):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerSection:
     host: str = "0.0.0.0"
-    port: Annotated[int, Field(ge=1, le=65535)] = DEFAULT_PORT
+    port: int = DEFAULT_PORT
     # The token, or better a file holding it (or BEERPI_TOKEN in the environment):
     # a config file is often world-readable, and a --token shows up in `ps`.
-    token: Annotated[str, Field(max_length=256)] = ""
+    token: str = ""
     token_file: Path | None = None
     tls_cert: Path | None = None
     tls_key: Path | None = None
-    max_clients: Annotated[int, Field(ge=1, le=1000)] = 32
+    max_clients: int = 32
     # Control requests per client per second, averaged over a short burst.
-    control_rate_per_s: Annotated[float, Field(gt=0, le=1000)] = 10.0
+    control_rate_per_s: float = 10.0
     # Web pages (by their origin, e.g. "https://ha.example.com") allowed to open
     # the socket.io connection from a browser; clients that are not browsers
     # (Home Assistant, the web service) send no Origin and are not affected.
-    allowed_origins: list[str] = Field(default_factory=list)
+    allowed_origins: tuple[str, ...] = ()
     # Connections that have not authenticated yet: at most this many at once,
     # each closed if it has not authenticated within auth_timeout_s.
-    max_unauthenticated: Annotated[int, Field(ge=1, le=1000)] = 16
-    auth_timeout_s: Annotated[float, Field(gt=0, le=60, allow_inf_nan=False)] = 5.0
+    max_unauthenticated: int = 16
+    auth_timeout_s: float = 5.0
 
-    @field_validator("allowed_origins")
     @classmethod
-    def _origins(cls, value: list[str]) -> list[str]:
-        return check_origins(value)
+    def read(cls, t: Table) -> Self:
+        t.text("host")
+        t.integer("port", ge=1, le=65535)
+        t.text("token", max_length=256)
+        for name in ("token_file", "tls_cert", "tls_key"):
+            t.path(name, nullable=True)
+        t.integer("max_clients", ge=1, le=1000)
+        t.number("control_rate_per_s", gt=0, le=1000)
+        t.texts("allowed_origins", check_origins)
+        t.integer("max_unauthenticated", ge=1, le=1000)
+        t.number("auth_timeout_s", gt=0, le=60)
+        section = cls(**t.finish())
+        if t.clean and (section.tls_cert is None) != (section.tls_key is None):
+            t.problem(
+                "tls_key" if section.tls_key is None else "tls_cert",
+                "tls_cert and tls_key must be given together",
+            )
+        return section
 
-    @model_validator(mode="after")
-    def _tls_pair(self) -> Self:
-        if (self.tls_cert is None) != (self.tls_key is None):
-            raise ValueError("tls_cert and tls_key must be given together")
-        return self
 
-
-class StorageSection(_Section):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StorageSection:
     data_dir: Path = Path("/var/lib/beerpi")
     # How often a reading of each probe goes to the outbox (the history).
-    record_interval_s: Seconds = 60.0
-    outbox_max_age_days: Annotated[float, Field(gt=0, le=3650)] = 90.0
-    outbox_max_rows: Annotated[int, Field(ge=1000, le=50_000_000)] = 2_000_000
-    keep_photos: Annotated[int, Field(ge=1, le=100_000)] = 500
-    keep_videos: Annotated[int, Field(ge=1, le=10_000)] = 20
+    record_interval_s: float = 60.0
+    outbox_max_age_days: float = 90.0
+    outbox_max_rows: int = 2_000_000
+    keep_photos: int = 500
+    keep_videos: int = 20
+
+    @classmethod
+    def read(cls, t: Table) -> Self:
+        t.path("data_dir")
+        t.number("record_interval_s", gt=0)
+        t.number("outbox_max_age_days", gt=0, le=3650)
+        t.integer("outbox_max_rows", ge=1000, le=50_000_000)
+        t.integer("keep_photos", ge=1, le=100_000)
+        t.integer("keep_videos", ge=1, le=10_000)
+        return cls(**t.finish())
 
 
-class SamplingSection(_Section):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SamplingSection:
     # A DS18B20 needs ~0.75 s per 12-bit conversion; reading faster is pointless on hardware.
-    read_interval_s: Annotated[float, Field(ge=0.001, le=3600, allow_inf_nan=False)] = 1.0
+    read_interval_s: float = 1.0
+
+    @classmethod
+    def read(cls, t: Table) -> Self:
+        t.number("read_interval_s", ge=0.001, le=3600)
+        return cls(**t.finish())
 
 
-class ProbeSection(_Section):
-    id: Identifier
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProbeSection:
+    id: str
     name: str = ""
     # DS18B20 id on the 1-Wire bus, e.g. "28-0316a2795aff" (real hardware only).
     sensor_id: str = ""
     # Simulation only: which part of the modelled fermenter the probe measures.
     simulated: Literal["beer", "air"] | None = None
 
+    @classmethod
+    def read(cls, t: Table) -> Self | None:
+        _identifier(t, "id")
+        t.text("name")
+        t.text("sensor_id")
+        t.text("simulated", choices=("beer", "air"), nullable=True)
+        values = t.finish()
+        if "id" not in values:
+            if t.clean:
+                t.problem("id", "is required")
+            return None
+        return cls(**values)
 
-class RelaySection(_Section):
-    id: Identifier
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RelaySection:
+    id: str
     name: str = ""
     # BCM GPIO number.
-    pin: Annotated[int, Field(ge=0, le=27)]
+    pin: int
     # Most cheap relay boards switch on when the pin is low.
     active_high: bool = True
 
+    @classmethod
+    def read(cls, t: Table) -> Self | None:
+        _identifier(t, "id")
+        t.text("name")
+        t.integer("pin", ge=0, le=27)
+        t.boolean("active_high")
+        values = t.finish()
+        missing = [name for name in ("id", "pin") if name not in values]
+        if missing:
+            if t.clean:
+                for name in missing:
+                    t.problem(name, "is required")
+            return None
+        return cls(**values)
 
-class CameraSection(_Section):
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CameraSection:
     enabled: bool = True
-    max_video_s: Annotated[float, Field(gt=0, le=600)] = 120.0
+    max_video_s: float = 120.0
+
+    @classmethod
+    def read(cls, t: Table) -> Self:
+        t.boolean("enabled")
+        t.number("max_video_s", gt=0, le=600)
+        return cls(**t.finish())
 
 
-class ThermostatSection(_Section):
-    probe: Identifier = "beer"
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ThermostatSection:
+    probe: str = "beer"
     # The fridge air: the controller steers it (None: plain control on the beer).
-    chamber_probe: Identifier | None = "fridge"
-    heater: Identifier | None = "heater"
-    cooler: Identifier | None = "cooler"
-    min_target: Celsius = -2.0
-    max_target: Celsius = 35.0
+    chamber_probe: str | None = "fridge"
+    heater: str | None = "heater"
+    cooler: str | None = "cooler"
+    min_target: float = -2.0
+    max_target: float = 35.0
     # Used the first time; afterwards the mode and target last set are restored.
     initial_mode: Literal["off", "heat", "cool", "heat_cool"] = "off"
-    initial_target: Celsius = 18.0
+    initial_target: float = 18.0
     # Relay protection and the safety rules: see pi_daemon/safety/limits.py for why.
-    heater_min_on_s: Annotated[float, Field(ge=0, le=3600)] = limits.HEATER_MIN_ON_S
-    heater_min_off_s: Annotated[float, Field(ge=0, le=3600)] = limits.HEATER_MIN_OFF_S
-    heater_max_run_s: Annotated[float, Field(gt=0, le=7 * 86400)] = limits.HEATER_MAX_RUN_S
-    heater_no_effect_s: Annotated[float, Field(gt=0, le=86400)] = limits.HEATER_NO_EFFECT_S
-    cooler_min_on_s: Annotated[float, Field(ge=0, le=3600)] = limits.COOLER_MIN_ON_S
-    cooler_min_off_s: Annotated[float, Field(ge=limits.COOLER_MIN_OFF_FLOOR_S, le=7200)] = (
-        limits.COOLER_MIN_OFF_S
-    )
-    cooler_max_run_s: Annotated[float, Field(gt=0, le=7 * 86400)] = limits.COOLER_MAX_RUN_S
-    cooler_no_effect_s: Annotated[float, Field(gt=0, le=86400)] = limits.COOLER_NO_EFFECT_S
-    changeover_s: Annotated[float, Field(ge=0, le=86400)] = limits.CHANGEOVER_S
-    high_cutoff: Celsius = limits.HIGH_CUTOFF_C
-    low_cutoff: Celsius = limits.LOW_CUTOFF_C
-    stale_after_s: Annotated[float, Field(gt=0, le=86400)] = limits.STALE_S
+    heater_min_on_s: float = limits.HEATER_MIN_ON_S
+    heater_min_off_s: float = limits.HEATER_MIN_OFF_S
+    heater_max_run_s: float = limits.HEATER_MAX_RUN_S
+    heater_no_effect_s: float = limits.HEATER_NO_EFFECT_S
+    cooler_min_on_s: float = limits.COOLER_MIN_ON_S
+    cooler_min_off_s: float = limits.COOLER_MIN_OFF_S
+    cooler_max_run_s: float = limits.COOLER_MAX_RUN_S
+    cooler_no_effect_s: float = limits.COOLER_NO_EFFECT_S
+    changeover_s: float = limits.CHANGEOVER_S
+    high_cutoff: float = limits.HIGH_CUTOFF_C
+    low_cutoff: float = limits.LOW_CUTOFF_C
+    stale_after_s: float = limits.STALE_S
 
-    @model_validator(mode="after")
-    def _settings(self) -> Self:
+    @classmethod
+    def read(cls, t: Table) -> Self:
+        _identifier(t, "probe")
+        for role in ("chamber_probe", "heater", "cooler"):
+            _identifier(t, role, nullable=True)
+        for name in ("min_target", "max_target", "initial_target", "high_cutoff", "low_cutoff"):
+            _celsius(t, name)
+        t.text("initial_mode", choices=("off", "heat", "cool", "heat_cool"))
+        for relay in ("heater", "cooler"):
+            t.number(f"{relay}_min_on_s", ge=0, le=3600)
+            t.number(f"{relay}_max_run_s", gt=0, le=_WEEK_S)
+            t.number(f"{relay}_no_effect_s", gt=0, le=_DAY_S)
+        t.number("heater_min_off_s", ge=0, le=3600)
+        t.number("cooler_min_off_s", ge=limits.COOLER_MIN_OFF_FLOOR_S, le=7200)
+        t.number("changeover_s", ge=0, le=_DAY_S)
+        t.number("stale_after_s", gt=0, le=_DAY_S)
+        section = cls(**t.finish())
+        if t.clean:
+            section._check(t)
+        return section
+
+    def _check(self, t: Table) -> None:
         if not self.min_target <= self.initial_target <= self.max_target:
-            raise ValueError("initial_target must lie between min_target and max_target")
-        self.control_settings()  # its own checks (cut-offs outside the range, ...)
-        return self
+            t.problem("initial_target", "must lie between min_target and max_target")
+            return
+        try:
+            self.control_settings()  # its own checks (cut-offs outside the range, ...)
+        except ValueError as err:
+            t.problems.add(t.where, str(err))
 
     def control_settings(self) -> ControlSettings:
         return ControlSettings(
@@ -185,26 +281,49 @@ class ThermostatSection(_Section):
         )
 
 
-class SimulationSection(_Section):
-    speed: Annotated[float, Field(gt=0, le=100_000, allow_inf_nan=False)] = 1.0
-    initial_beer_c: Celsius = 20.0
-    room_c: Celsius = 20.0
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SimulationSection:
+    speed: float = 1.0
+    initial_beer_c: float = 20.0
+    room_c: float = 20.0
     seed: int = 1
     # A DS18B20 takes 0.75 s per 12-bit conversion; tests and benchmarks shorten it.
-    probe_conversion_s: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)] = 0.75
+    probe_conversion_s: float = 0.75
+
+    @classmethod
+    def read(cls, t: Table) -> Self:
+        t.number("speed", gt=0, le=100_000)
+        _celsius(t, "initial_beer_c")
+        _celsius(t, "room_c")
+        t.integer("seed")
+        t.number("probe_conversion_s", ge=0, le=10)
+        return cls(**t.finish())
 
 
-class SafetySection(_Section):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SafetySection:
     # Real seconds without a completed control step before the watchdog switches
     # every relay off; unset: 15 s, or three read periods when those are longer.
-    watchdog_s: Annotated[float, Field(gt=0, le=3600, allow_inf_nan=False)] | None = None
+    watchdog_s: float | None = None
+
+    @classmethod
+    def read(cls, t: Table) -> Self:
+        t.number("watchdog_s", gt=0, le=3600, nullable=True)
+        return cls(**t.finish())
 
 
-class ZeroconfSection(_Section):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ZeroconfSection:
     enabled: bool = True
 
+    @classmethod
+    def read(cls, t: Table) -> Self:
+        t.boolean("enabled")
+        return cls(**t.finish())
 
-class DialOutSection(_Section):
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DialOutSection:
     # URL of a BeerPi web service to connect out to (the Pi behind NAT case).
     server: str | None = None
     # This device's token on that service: token, token_file or BEERPI_SERVER_TOKEN.
@@ -212,76 +331,98 @@ class DialOutSection(_Section):
     token_file: Path | None = None
     tls_verify: bool = True
     # Longest wait between two tries while the service is refused or unreachable.
-    retry_max_s: Annotated[float, Field(gt=0, le=3600, allow_inf_nan=False)] = (
-        limits.LINK_RETRY_MAX_S
-    )
+    retry_max_s: float = limits.LINK_RETRY_MAX_S
+
+    @classmethod
+    def read(cls, t: Table) -> Self:
+        t.text("server", nullable=True)
+        t.text("token")
+        t.path("token_file", nullable=True)
+        t.boolean("tls_verify")
+        t.number("retry_max_s", gt=0, le=3600)
+        return cls(**t.finish())
 
 
-def _default_probes() -> list[ProbeSection]:
-    return [
+def _default_probes() -> tuple[ProbeSection, ...]:
+    return (
         ProbeSection(id="beer", name="Beer", simulated="beer"),
         ProbeSection(id="fridge", name="Fridge", simulated="air"),
-    ]
+    )
 
 
-def _default_relays() -> list[RelaySection]:
-    return [
+def _default_relays() -> tuple[RelaySection, ...]:
+    return (
         RelaySection(id="heater", name="Heater", pin=17),
         RelaySection(id="cooler", name="Cooler", pin=27),
-    ]
+    )
 
 
-class DaemonConfig(_Section):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DaemonConfig:
     simulate: bool = False
-    device: DeviceSection = DeviceSection()
-    server: ServerSection = ServerSection()
-    storage: StorageSection = StorageSection()
-    sampling: SamplingSection = SamplingSection()
-    probes: Annotated[list[ProbeSection], Field(min_length=1, max_length=32)] = Field(
-        default_factory=_default_probes
-    )
-    relays: Annotated[list[RelaySection], Field(max_length=16)] = Field(
-        default_factory=_default_relays
-    )
-    camera: CameraSection = CameraSection()
-    thermostat: ThermostatSection = ThermostatSection()
-    simulation: SimulationSection = SimulationSection()
-    safety: SafetySection = SafetySection()
-    zeroconf: ZeroconfSection = ZeroconfSection()
-    dialout: DialOutSection = DialOutSection()
+    device: DeviceSection = field(default_factory=DeviceSection)
+    server: ServerSection = field(default_factory=ServerSection)
+    storage: StorageSection = field(default_factory=StorageSection)
+    sampling: SamplingSection = field(default_factory=SamplingSection)
+    probes: tuple[ProbeSection, ...] = field(default_factory=_default_probes)
+    relays: tuple[RelaySection, ...] = field(default_factory=_default_relays)
+    camera: CameraSection = field(default_factory=CameraSection)
+    thermostat: ThermostatSection = field(default_factory=ThermostatSection)
+    simulation: SimulationSection = field(default_factory=SimulationSection)
+    safety: SafetySection = field(default_factory=SafetySection)
+    zeroconf: ZeroconfSection = field(default_factory=ZeroconfSection)
+    dialout: DialOutSection = field(default_factory=DialOutSection)
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Self:
+    @classmethod
+    def read(cls, data: Mapping[str, Any], problems: Problems) -> Self:
+        """The config in ``data``; every problem found goes to ``problems``."""
+        top = Table(data, "", problems)
+        top.boolean("simulate")
+        for name, section in _SECTIONS.items():
+            top.values[name] = section.read(top.table(name))
+        probes = top.tables("probes", min_length=1, max_length=32)
+        if probes is not None:
+            top.values["probes"] = tuple(p for p in map(ProbeSection.read, probes) if p)
+        relays = top.tables("relays", min_length=0, max_length=16)
+        if relays is not None:
+            top.values["relays"] = tuple(r for r in map(RelaySection.read, relays) if r)
+        config = cls(**top.finish())
+        if not problems:
+            config._check(problems)
+        return config
+
+    def _check(self, problems: Problems) -> None:
+        """What no single section can check: references between them, real hardware."""
         probe_ids = [p.id for p in self.probes]
         relay_ids = [r.id for r in self.relays]
-        for kind, ids in (("probe", probe_ids), ("relay", relay_ids)):
-            dupes = sorted({i for i in ids if ids.count(i) > 1})
-            if dupes:
-                raise ValueError(f"duplicate {kind} id {', '.join(dupes)}")
+        for kind, ids in (("probes", probe_ids), ("relays", relay_ids)):
+            for index, each in enumerate(ids):
+                if each in ids[:index]:
+                    problems.add(f"{kind}[{index}].id", f"duplicate id {each!r}")
         pins = [r.pin for r in self.relays]
-        if len(set(pins)) != len(pins):
-            raise ValueError("two relays share a GPIO pin")
+        for index, pin in enumerate(pins):
+            if pin in pins[:index]:
+                problems.add(f"relays[{index}].pin", f"two relays share a GPIO pin ({pin})")
         t = self.thermostat
-        if t.probe not in probe_ids:
-            raise ValueError(f"thermostat.probe {t.probe!r} is not one of the probes")
-        if t.chamber_probe is not None and t.chamber_probe not in probe_ids:
-            raise ValueError(f"thermostat.chamber_probe {t.chamber_probe!r} is not a probe")
-        for role in ("heater", "cooler"):
-            relay = getattr(t, role)
-            if relay is not None and relay not in relay_ids:
-                raise ValueError(f"thermostat.{role} {relay!r} is not one of the relays")
+        for role, value, known, kind in (
+            ("probe", t.probe, probe_ids, "probes"),
+            ("chamber_probe", t.chamber_probe, probe_ids, "probes"),
+            ("heater", t.heater, relay_ids, "relays"),
+            ("cooler", t.cooler, relay_ids, "relays"),
+        ):
+            if value is not None and value not in known:
+                problems.add(f"thermostat.{role}", f"{value!r} is not one of the {kind}")
         if not self.simulate:
             for i, probe in enumerate(self.probes):
                 if not probe.sensor_id:
-                    raise ValueError(f"probes[{i}].sensor_id is required on real hardware")
+                    problems.add(f"probes[{i}].sensor_id", "is required on real hardware")
         watchdog = self.safety.watchdog_s
         minimum = limits.WATCHDOG_MIN_PERIODS * self.read_period_real_s
         if watchdog is not None and watchdog < minimum:
-            raise ValueError(
-                f"safety.watchdog_s must be at least {limits.WATCHDOG_MIN_PERIODS} read periods "
-                f"({minimum:g} s)"
+            problems.add(
+                "safety.watchdog_s",
+                f"must be at least {limits.WATCHDOG_MIN_PERIODS} read periods ({minimum:g} s)",
             )
-        return self
 
     @property
     def read_period_real_s(self) -> float:
@@ -299,14 +440,18 @@ class DaemonConfig(_Section):
         return self.storage.record_interval_s
 
 
-def format_validation_error(err: ValidationError, source: str) -> str:
-    lines = [f"invalid configuration ({source}):"]
-    for problem in err.errors():
-        where = "".join(
-            f"[{part}]" if isinstance(part, int) else f".{part}" for part in problem["loc"]
-        ).lstrip(".")
-        lines.append(f"  {where or '(top level)'}: {problem['msg']}")
-    return "\n".join(lines)
+_SECTIONS: dict[str, Any] = {
+    "device": DeviceSection,
+    "server": ServerSection,
+    "storage": StorageSection,
+    "sampling": SamplingSection,
+    "camera": CameraSection,
+    "thermostat": ThermostatSection,
+    "simulation": SimulationSection,
+    "safety": SafetySection,
+    "zeroconf": ZeroconfSection,
+    "dialout": DialOutSection,
+}
 
 
 def load_config(
@@ -341,10 +486,10 @@ def load_config(
                 raise ConfigError(f"{key} must be a table in {source}")
             node = child
         node[leaf] = value
-    try:
-        config = DaemonConfig.model_validate(data)
-    except ValidationError as err:
-        raise ConfigError(format_validation_error(err, source)) from None
+    problems = Problems()
+    config = DaemonConfig.read(data, problems)
+    if problems:
+        raise ConfigError("\n  ".join([f"invalid configuration ({source}):", *problems.lines]))
     return _with_secrets(config, os.environ if environ is None else environ)
 
 
@@ -366,13 +511,10 @@ def _with_secrets(config: DaemonConfig, environ: Mapping[str, str]) -> DaemonCon
             "dialout.token is required with dialout.server "
             "(--server-token-file, BEERPI_SERVER_TOKEN, or token_file in [dialout])"
         )
-    return config.model_copy(
-        update={
-            "server": server.model_copy(update={"token": token or "", "token_file": None}),
-            "dialout": dialout.model_copy(
-                update={"token": server_token or dialout.token, "token_file": None}
-            ),
-        }
+    return dataclasses.replace(
+        config,
+        server=dataclasses.replace(server, token=token or "", token_file=None),
+        dialout=dataclasses.replace(dialout, token=server_token or dialout.token, token_file=None),
     )
 
 

@@ -64,7 +64,7 @@ def test_bad_config_names_the_field(tmp_path: Path, toml: str, expected: str) ->
 
 
 def test_real_hardware_needs_sensor_ids() -> None:
-    with pytest.raises(ConfigError, match=r"probes\[0\]\.sensor_id is required"):
+    with pytest.raises(ConfigError, match=r"probes\[0\]\.sensor_id: is required on real hardware"):
         load_config(None, {"server.token": "t"})
 
 

@@ -60,7 +60,7 @@ def truncated_outbox(data_dir: Path) -> None:
 
 CONFIGS: dict[str, tuple[str, tuple[str, ...]]] = {
     "broken toml": ("[server\nport = ", ("is not valid TOML", "beerpi.toml")),
-    "unknown key": ("[server]\nprot = 8765\n", ("server.prot", "Extra inputs")),
+    "unknown key": ("[server]\nprot = 8765\n", ("server.prot", "unknown key")),
     "bad pin": (
         '[[relays]]\nid = "heater"\npin = 99\n',
         ("relays[0].pin", "less than or equal to 27"),
