@@ -41,7 +41,7 @@ def assert_split_latency(out: str) -> None:
     p50, p99, top, count = map(int, steady.groups())
     assert count > 0
     assert p50 <= p99 <= top
-    assert re.search(r"service CPU mean / max \(steady\)\s+\d+ / \d+ % of a core", out)
+    assert re.search(r"service( \d)? CPU mean / max \(steady\)\s+\d+ / \d+ % of a core", out)
     assert re.search(r"load average at start / storm / end\s+[\d.]+ ", out)
 
 
