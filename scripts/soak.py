@@ -13,10 +13,11 @@ spread over them, so most pushes cross from one process to the other.
 It measures push latency to the browsers (reading timestamp to arrival) and
 splits it by arrival: the connect storm (from the start until every browser is
 connected, every daemon linked and what the daemons recorded until then stored,
-plus ``--settle`` seconds) and the steady state (the ``--seconds`` that follow). For the steady state it samples each service's RSS
-and CPU; the load average is printed beside the figures (a shared machine). At
-the end it checks from the SQLite files that every reading in every outbox (up
-to a snapshot) is stored exactly once.
+plus ``--settle`` seconds) and the steady state (the ``--seconds`` that follow).
+For the steady state it samples each service's RSS and CPU; the load average is
+printed beside the figures (a shared machine). At the end it checks from the
+SQLite files that every reading in every outbox (up to a snapshot) is stored
+exactly once.
 
     python scripts/soak.py            # 100 daemons, 500 browsers, 120 s steady
     python scripts/soak.py --redis    # the same on two processes sharing Redis
