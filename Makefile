@@ -34,7 +34,7 @@ help:
 	@echo "make lint     - ruff, mypy --strict, hassfest (skipped with a note when absent)"
 	@echo "make ha-demo  - a real Home Assistant on http://127.0.0.1:8123 with BeerPi set up"
 	@echo "make bench    - run the benchmarks and print their table (several minutes)"
-	@echo "make soak     - load test: one web service, 100 daemons, browsers on /live"
+	@echo "make soak     - load test: one web service, 100 daemons, 500 browsers on /live (SOAK_ARGS=--redis: two)"
 	@echo "make fresh-clone-check - a clone without ../shared: help, demo, lint and the main suite"
 	@echo "make vendor   - copy beerpi_protocol/ into the integration (HACS installs only that)"
 	@echo "make dist     - build the wheel and sdist into dist/ (to install on a Pi)"

@@ -4,13 +4,23 @@ One ``beerpi-web`` process (SQLite) on 127.0.0.1 holds ``--daemons`` simulated
 daemons that dial out to it (each a real ``pi_daemon.app.run`` with its own
 outbox, port and device token, run many to an event loop in a few worker
 processes) and ``--browsers`` socket.io clients on ``/live``, each watching one
-device as a page does (``watch``; spread evenly, so 200 browsers on 100 daemons
-is 2 per daemon; ``--watch-all`` for every device). For a bounded run
-it samples the service's RSS and CPU, measures push latency to the browsers
-(reading timestamp to arrival), and at the end checks from the SQLite files
-that every reading in every outbox (up to a snapshot) is stored exactly once.
+device as a page does (``watch``; spread evenly, so 500 browsers on 100 daemons
+is 5 per daemon; ``--watch-all`` for every device). With ``--redis`` (or
+``--processes N``) there are two (N) service processes sharing a redis-server
+started for the run on a free port, and the browser and daemon workers are
+spread over them, so most pushes cross from one process to the other.
 
-    python scripts/soak.py            # 100 daemons, 200 browsers, 120 s
+It measures push latency to the browsers (reading timestamp to arrival) and
+splits it by arrival: the connect storm (from the start until every browser is
+connected, every daemon linked and what the daemons recorded until then stored,
+plus ``--settle`` seconds) and the steady state (the ``--seconds`` that follow).
+For the steady state it samples each service's RSS and CPU; the load average is
+printed beside the figures (a shared machine). At the end it checks from the
+SQLite files that every reading in every outbox (up to a snapshot) is stored
+exactly once.
+
+    python scripts/soak.py            # 100 daemons, 500 browsers, 120 s steady
+    python scripts/soak.py --redis    # the same on two processes sharing Redis
     python scripts/soak.py --quick    # 10 daemons, 20 browsers, 8 s (make test)
 
 Exit status 1 when a reading was lost or stored twice, or a bound was broken.
@@ -24,6 +34,8 @@ import contextlib
 import json
 import logging
 import os
+import shutil
+import socket
 import sqlite3
 import statistics
 import subprocess
@@ -109,7 +121,7 @@ async def run_daemons(args: argparse.Namespace) -> None:
 async def run_browsers(args: argparse.Namespace) -> None:
     import socketio
 
-    latencies: list[float] = []
+    latencies: list[tuple[float, float]] = []
     received = [0] * args.count
     foreign = [0] * args.count  # readings of a device the browser does not watch
     acked: set[int] = set()
@@ -146,7 +158,8 @@ async def run_browsers(args: argparse.Namespace) -> None:
                 received[slot] += 1
                 stamp = datetime.fromisoformat(reading["timestamp"].replace("Z", "+00:00"))
                 if slot % 10 == 0:  # a sample of the browsers, to keep this process light
-                    latencies.append(now - stamp.timestamp())
+                    # With its arrival time: the report splits the connect storm off.
+                    latencies.append((now, now - stamp.timestamp()))
 
         await sio.connect(
             args.server,
@@ -216,7 +229,30 @@ def online_count(url: str) -> int:
     return sum(1 for device in json.loads(answer or b"[]") if device["online"])
 
 
-def count_check(base: Path, history: Path, devices: list[str]) -> dict[str, int]:
+def outbox_last_seq(daemon_dir: Path) -> int:
+    """The newest seq in a daemon's outbox, 0 before its first reading."""
+    try:
+        db = sqlite3.connect(f"file:{daemon_dir / 'outbox.sqlite3'}?mode=ro", uri=True)
+    except sqlite3.OperationalError:
+        return 0
+    try:
+        return int(db.execute("SELECT COALESCE(MAX(seq), 0) FROM readings").fetchone()[0])
+    except sqlite3.OperationalError:  # created, its table not yet
+        return 0
+    finally:
+        db.close()
+
+
+def backlog_stored(base: Path, history_of: dict[str, Path], snapshot: dict[str, int]) -> bool:
+    """Every device's readings up to ``snapshot`` (its outbox then) are stored."""
+    for device, seq in snapshot.items():
+        cursor = stored_cursor(history_of[device], device)
+        if seq and (cursor is None or not cursor.isdigit() or int(cursor) < seq):
+            return False
+    return True
+
+
+def count_check(base: Path, history_of: dict[str, Path], devices: list[str]) -> dict[str, int]:
     """Per device, every outbox reading up to a snapshot is stored exactly once."""
     taken = stored = lost = extra = 0
     deadline = time.monotonic() + 60  # for the service to catch up, all devices together
@@ -235,6 +271,7 @@ def count_check(base: Path, history: Path, devices: list[str]) -> dict[str, int]
         last_ms: dict[str, int] = {}
         for _seq, (probe, ms, _t) in rows:
             last_ms[probe] = max(ms, last_ms.get(probe, 0))
+        history = history_of[device]
         cursor = stored_cursor(history, device)
         while cursor is None or int(cursor) < rows[-1][0]:
             if time.monotonic() > deadline:
@@ -251,55 +288,117 @@ def count_check(base: Path, history: Path, devices: list[str]) -> dict[str, int]
     return {"taken": taken, "stored": stored, "lost": lost, "extra": extra}
 
 
+def start_redis(work: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """A throw-away redis-server on a free loopback port: no persistence, its own dir."""
+    server = shutil.which("redis-server")
+    if server is None:
+        raise RuntimeError("--processes above 1 needs redis-server (Debian's redis-server)")
+    port = free_port()
+    (work / "redis").mkdir()
+    process = subprocess.Popen(
+        [
+            server,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(work / "redis"),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + 10
+    while True:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+            return process, url
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("redis-server did not start")
+        time.sleep(0.05)
+
+
+def spread(total: int, parts: int) -> list[tuple[int, int]]:
+    """(first, count) of each of ``parts`` contiguous slices of ``range(total)``."""
+    per = -(-total // parts)
+    return [(w * per, max(0, min(per, total - w * per))) for w in range(parts)]
+
+
+def latency_row(values: list[float]) -> str:
+    return (
+        f"{percentile(values, 0.5) * 1000:.0f} / {percentile(values, 0.99) * 1000:.0f} / "
+        f"{max(values, default=float('nan')) * 1000:.0f} ms ({len(values)} pushes)"
+    )
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def soak(args: argparse.Namespace) -> int:
     import psutil
 
-    started = time.monotonic()
+    started, started_wall = time.monotonic(), time.time()
+    load_start = load_average()
     work = Path(tempfile.mkdtemp(prefix="beerpi-soak-"))
     base = work / "daemons"
-    history = work / "web" / "history.sqlite"
     devices = [device_name(i) for i in range(args.daemons)]
     config = work / "web.toml"
     config.write_text(
         "[device_tokens]\n"
         + "".join(f'"{d}" = "{device_token(i)}"\n' for i, d in enumerate(devices))
     )
-    web = WebProcess(
-        free_port(),
-        [
-            "--config",
-            str(config),
-            "--data-dir",
-            str(work / "web"),
-            "--db",
-            str(history),
-            "--api-token",
-            API_TOKEN,
-            "--log-level",
-            "WARNING",
-        ],
-        work / "web.log",
-    )
-    web.start()
-    assert web.process is not None
-    proc = psutil.Process(web.process.pid)
-    proc.cpu_percent()
-    rss: list[float] = [proc.memory_info().rss / 2**20]
+    redis: subprocess.Popen[bytes] | None = None
+    shared: list[str] = []
+    if args.processes > 1:
+        redis, redis_url = start_redis(work)
+        shared = ["--redis-url", redis_url]
+    webs = [
+        WebProcess(
+            free_port(),
+            [
+                "--config",
+                str(config),
+                "--data-dir",
+                str(work / f"web{n}"),
+                "--db",
+                str(work / f"web{n}" / "history.sqlite"),
+                "--api-token",
+                API_TOKEN,
+                "--log-level",
+                "WARNING",
+                *shared,
+            ],
+            work / f"web{n}.log",
+        )
+        for n in range(args.processes)
+    ]
     stop_file = work / "stop"
     ready_file = work / "browsers.ready"
-    max_s = str(args.seconds + 120)
+    max_s = str(args.seconds + args.settle + 180)
     procs: list[subprocess.Popen[bytes]] = []
+    # Which service process each device dials (its readings are stored there).
+    history_of: dict[str, Path] = {}
     ok = True
     try:
-        per = -(-args.browsers // args.browser_workers)
-        for w in range(args.browser_workers):
-            count = min(per, args.browsers - w * per)
+        for web in webs:
+            web.start()
+        services = [psutil.Process(web.process.pid) for web in webs if web.process]
+        for service in services:
+            service.cpu_percent()
+        rss: list[list[float]] = [[s.memory_info().rss / 2**20] for s in services]
+        cpu: list[list[float]] = [[] for _ in services]
+        for w, (first, count) in enumerate(spread(args.browsers, args.browser_workers)):
             procs.append(
                 worker(
                     "browsers",
-                    f"--server={web.url}",
+                    f"--server={webs[w % len(webs)].url}",
                     f"--count={count}",
-                    f"--first={w * per}",
+                    f"--first={first}",
                     f"--devices={args.daemons}",
                     *(["--watch-all"] if args.watch_all else []),
                     f"--stop-file={stop_file}",
@@ -309,16 +408,19 @@ def soak(args: argparse.Namespace) -> int:
                     log=work / "workers.log",
                 )
             )
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while not all(Path(f"{ready_file}.{w}").exists() for w in range(args.browser_workers)):
             if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
                 raise RuntimeError(
                     "browsers did not connect: " + (work / "workers.log").read_text()
                 )
             time.sleep(0.2)
-        per = -(-args.daemons // args.daemon_workers)
-        for w in range(args.daemon_workers):
-            first, count = w * per, min(per, args.daemons - w * per)
+        browsers_in = time.monotonic() - started
+        daemons_from = time.monotonic()
+        for w, (first, count) in enumerate(spread(args.daemons, args.daemon_workers)):
+            web = webs[w % len(webs)]
+            for index in range(first, first + count):
+                history_of[device_name(index)] = Path(web.args[web.args.index("--db") + 1])
             procs.append(
                 worker(
                     "daemons",
@@ -332,22 +434,43 @@ def soak(args: argparse.Namespace) -> int:
                     log=work / "workers.log",
                 )
             )
-        # The run starts once every daemon is linked: on a loaded machine starting ten
-        # daemons can take longer than a quick run lasts.
-        deadline = time.monotonic() + 60
-        while online_count(web.url) < args.daemons and time.monotonic() < deadline:
+        # The storm: until every daemon is linked (on a loaded machine starting ten
+        # daemons can take longer than a quick run lasts), then a short settle.
+        deadline = time.monotonic() + 90
+        while online_count(webs[0].url) < args.daemons and time.monotonic() < deadline:
             time.sleep(0.5)
+        linked_in = time.monotonic() - started
+        # ... and until what the daemons recorded meanwhile is stored (their catch-up):
+        # readings waiting in an outbox for a link are the storm's, not push latency.
+        snapshot = {d: outbox_last_seq(base / d) for d in devices}
+        deadline = time.monotonic() + 120
+        while not backlog_stored(base, history_of, snapshot):
+            if time.monotonic() > deadline:
+                print("WARNING: the connect storm's backlog was not stored within 120 s")
+                break
+            time.sleep(0.5)
+        drained_in = time.monotonic() - started
+        time.sleep(args.settle)
+        steady_from_wall = time.time()
+        load_storm = load_average()
         run_start = time.monotonic()
-        cpu: list[float] = []
+        for service in services:
+            service.cpu_percent()  # the steady state's CPU, not the storm's
         while time.monotonic() - run_start < args.seconds:
             time.sleep(1.0)
-            rss.append(proc.memory_info().rss / 2**20)
-            cpu.append(proc.cpu_percent())
-            if web.process.poll() is not None:
-                raise RuntimeError("the service died: " + web.log()[-2000:])
-        counts = count_check(base, history, devices)
-        online_n = online_count(web.url)
-        rss.append(proc.memory_info().rss / 2**20)
+            for n, service in enumerate(services):
+                rss[n].append(service.memory_info().rss / 2**20)
+                cpu[n].append(service.cpu_percent())
+            for web in webs:
+                if web.process is not None and web.process.poll() is not None:
+                    raise RuntimeError("a service died: " + web.log()[-2000:])
+        steady_until_wall = time.time()
+        load_steady = load_average()
+        counts = count_check(base, history_of, devices)
+        ingest_s = time.monotonic() - daemons_from
+        online_n = online_count(webs[0].url)
+        for n, service in enumerate(services):
+            rss[n].append(service.memory_info().rss / 2**20)
         stop_file.write_text("stop")
         for p in procs:
             p.wait(90)
@@ -360,20 +483,33 @@ def soak(args: argparse.Namespace) -> int:
         for p in procs:
             if p.poll() is None:
                 p.kill()
-        web.stop()
-    latencies = [x for b in browsers for x in b["latencies"]]
+        for web in webs:
+            web.stop()
+        if redis is not None:
+            redis.terminate()
+            redis.wait(10)
+    timed = [(at, x) for b in browsers for at, x in b["latencies"]]
+    storm = [x for at, x in timed if at < steady_from_wall]
+    steady = [x for at, x in timed if steady_from_wall <= at <= steady_until_wall]
+    latencies = [x for _at, x in timed]
     received = [n for b in browsers for n in b["received"]]
     foreign = sum(n for b in browsers for n in b["foreign"])
     elapsed = args.seconds
-    rate = counts["taken"] / elapsed
+    rate = counts["taken"] / ingest_s
     rows = [
+        ("service processes", "1" if len(webs) == 1 else f"{len(webs)}, sharing one Redis"),
         ("daemons (dial-out) online at end", f"{online_n} / {args.daemons}"),
         ("record interval per daemon", f"{args.record_interval:g} s (2 probes)"),
-        ("run", f"{elapsed:g} s"),
+        (
+            "connect storm",
+            f"browsers in {browsers_in:.1f} s, daemons linked at {linked_in:.1f} s, "
+            f"their backlog stored at {drained_in:.1f} s",
+        ),
+        ("steady run", f"{elapsed:g} s, after a {args.settle:g} s settle"),
         ("readings taken (outboxes)", str(counts["taken"])),
         ("readings stored", str(counts["stored"])),
         ("lost / stored twice or unknown", f"{counts['lost']} / {counts['extra']}"),
-        ("ingest rate", f"{rate:.0f} readings/s"),
+        ("ingest rate since the daemons started", f"{rate:.0f} readings/s"),
         (
             "browsers watch",
             "every device"
@@ -391,17 +527,25 @@ def soak(args: argparse.Namespace) -> int:
         ),
         ("browser deliveries", f"{sum(received)} ({sum(received) / elapsed:.0f}/s)"),
         ("pushes of unwatched devices", str(foreign)),
-        (
-            "push latency p50 / p99 / max",
-            f"{percentile(latencies, 0.5) * 1000:.0f} / "
-            f"{percentile(latencies, 0.99) * 1000:.0f} / "
-            f"{max(latencies, default=float('nan')) * 1000:.0f} ms",
-        ),
-        ("service RSS start / peak / end", f"{rss[0]:.0f} / {max(rss):.0f} / {rss[-1]:.0f} MiB"),
-        (
-            "service CPU mean / max",
-            f"{statistics.mean(cpu or [0]):.0f} / {max(cpu or [0]):.0f} %",
-        ),
+        ("push latency p50 / p99 / max", latency_row(latencies)),
+        ("  connect storm p50 / p99 / max", latency_row(storm)),
+        ("  steady state p50 / p99 / max", latency_row(steady)),
+    ]
+    for n, _web in enumerate(webs):
+        name = "service" if len(webs) == 1 else f"service {n + 1}"
+        rows += [
+            (
+                f"{name} RSS start / peak / end",
+                f"{rss[n][0]:.0f} / {max(rss[n]):.0f} / {rss[n][-1]:.0f} MiB",
+            ),
+            (
+                f"{name} CPU mean / max (steady)",
+                f"{statistics.mean(cpu[n] or [0]):.0f} / {max(cpu[n] or [0]):.0f} % of a core",
+            ),
+        ]
+    rows += [
+        ("load average at start / storm / end", f"{load_start} | {load_storm} | {load_steady}"),
+        ("machine", f"{os.cpu_count()} cores, {datetime.fromtimestamp(started_wall):%Y-%m-%d}"),
         ("wall time", f"{time.monotonic() - started:.0f} s"),
     ]
     width = max(len(k) for k, _ in rows)
@@ -414,6 +558,9 @@ def soak(args: argparse.Namespace) -> int:
     if counts["taken"] == 0 or min(received) == 0:
         print("FAIL: nothing flowed")
         ok = False
+    if not steady:
+        print("FAIL: no push arrived in the steady state")
+        ok = False
     if foreign:
         print(f"FAIL: {foreign} readings pushes reached browsers not watching their device")
         ok = False
@@ -424,13 +571,14 @@ def soak(args: argparse.Namespace) -> int:
     if online_n != args.daemons:
         print(f"FAIL: only {online_n} of {args.daemons} daemons online")
         ok = False
-    if max(rss) > args.max_rss_mib:
+    if max(max(r) for r in rss) > args.max_rss_mib:
         print(f"FAIL: service RSS above {args.max_rss_mib} MiB")
         ok = False
     if args.result_json:
-        # For bench/web_footprint.py: the figures, not the prose.
+        # For bench/web_footprint.py: the figures, not the prose (service 1's RSS).
         figures = {
             "ok": ok,
+            "processes": len(webs),
             "daemons": args.daemons,
             "daemons_online": online_n,
             "browsers": args.browsers,
@@ -440,15 +588,21 @@ def soak(args: argparse.Namespace) -> int:
             "stored": counts["stored"],
             "lost": counts["lost"],
             "extra": counts["extra"],
-            "rss_start_mib": rss[0],
-            "rss_peak_mib": max(rss),
-            "rss_end_mib": rss[-1],
+            "rss_start_mib": rss[0][0],
+            "rss_peak_mib": max(rss[0]),
+            "rss_end_mib": rss[0][-1],
             "push_p50_ms": percentile(latencies, 0.5) * 1000,
             "push_p99_ms": percentile(latencies, 0.99) * 1000,
+            "storm_push_p99_ms": percentile(storm, 0.99) * 1000,
+            "steady_push_p50_ms": percentile(steady, 0.5) * 1000,
+            "steady_push_p99_ms": percentile(steady, 0.99) * 1000,
+            "load_average": load_steady,
         }
         Path(args.result_json).write_text(json.dumps(figures, indent=1))
     if not ok:
         print(f"(work dir kept: {work})")
+    else:  # 100 daemons' outboxes and histories: nothing to look at when all held
+        shutil.rmtree(work, ignore_errors=True)
     return 0 if ok else 1
 
 
@@ -462,6 +616,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--daemon-workers", type=int, default=2)
     parser.add_argument("--browser-workers", type=int, default=4)
     parser.add_argument("--max-rss-mib", type=float, default=400.0)
+    parser.add_argument(
+        "--settle", type=float, help="seconds after every daemon linked before the steady state"
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="service processes; above 1 they share a redis-server started for the run",
+    )
+    parser.add_argument("--redis", action="store_true", help="the same as --processes 2")
     parser.add_argument(
         "--watch-all", action="store_true", help='browsers watch "all" (the old broadcast)'
     )
@@ -484,10 +648,16 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     quick = args.quick
     args.daemons = args.daemons or (10 if quick else 100)
-    args.browsers = args.browsers or (20 if quick else 200)
+    args.browsers = args.browsers or (20 if quick else 500)
     args.seconds = args.seconds or (8.0 if quick else 120.0)
+    if args.redis:
+        args.processes = max(2, args.processes)
+    args.settle = args.settle if args.settle is not None else (2.0 if quick else 5.0)
     if quick:
         args.daemon_workers = args.browser_workers = 1
+    # Each service process gets daemons and browsers of its own.
+    args.daemon_workers = max(args.daemon_workers, args.processes)
+    args.browser_workers = max(args.browser_workers, args.processes)
     return soak(args)
 
 

@@ -108,6 +108,11 @@ class Recorder:
         self._log = ThrottledLog(_LOGGER)
         # Links whose ``connected`` event waits for their first state (its time).
         self._connecting: dict[str, DeviceLink] = {}
+        # The stored cursor per linked device, as this recorder last wrote or read it:
+        # a push then costs one store call, not two. Only this process writes a
+        # linked device's cursor (under its lock); a new link reads it from the
+        # store again (with Redis the device may have been on another process).
+        self._cursors: dict[str, str | None] = {}
 
     def _valid(self, device: str) -> bool:
         if sanitize.is_id(device):
@@ -128,6 +133,7 @@ class Recorder:
 
     async def connected(self, device: str, link: DeviceLink, info: DeviceInfo | None) -> None:
         """Mark the device online; InvalidDeviceData (nothing attached) for a bad id."""
+        self._cursors.pop(device, None)
         await self.hub.attach(device, link, info)
         self._connecting[device] = link
 
@@ -145,6 +151,7 @@ class Recorder:
     async def disconnected(self, device: str, link: DeviceLink) -> None:
         if not self._valid(device):
             return
+        self._cursors.pop(device, None)
         if await self.hub.detach(device, link):
             when = self.hub.device_time(device)
             await self._record_connected(device, when)  # a link that never sent a state
@@ -218,7 +225,9 @@ class Recorder:
             )
             return await self.catch_up(device, link)
         async with self._locks[device]:
-            last = _seq_of(await self.store.get_cursor(device))
+            if device not in self._cursors:
+                self._cursors[device] = await self.store.get_cursor(device)
+            last = _seq_of(self._cursors[device])
             fresh = ReadingsPage(
                 readings=tuple(r for r in page.readings if r.seq > last),
                 cursor=page.cursor,
@@ -261,7 +270,13 @@ class Recorder:
                 f"more than {self.limits.max_readings_per_minute} readings a minute"
             )
         cursor = LinkCursor(device, page.cursor) if page.cursor is not None else None
-        added = await self.store.add_readings(readings, cursor=cursor)
+        try:
+            added = await self.store.add_readings(readings, cursor=cursor)
+        except BaseException:
+            self._cursors.pop(device, None)  # not known whether it was written
+            raise
+        if cursor is not None:
+            self._cursors[device] = cursor.cursor
         self.hub.touch(device)
         if readings:
             await self.hub.readings_added(device, readings)

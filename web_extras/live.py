@@ -16,6 +16,12 @@ that never sends ``watch`` watches every device. ``devices`` and ``device``
 socket.io room ``device:<id>``; "all" is the room ``watch:all``, so with the
 Redis manager this works across processes.
 
+A ``state`` is a snapshot that replaces the one before, so it is sent latest-wins:
+while a device's state is still being sent (a loaded service, many watchers),
+newer states of that device are not queued behind it; when the send is done the
+newest one goes out, the ones in between are skipped. ``readings`` and ``event``
+are never skipped.
+
 Under ``public_read`` a browser without a login is a public reader: it is kept
 in rooms of its own (``public:`` before each name) and gets the pushes without
 photos, fault messages and versions (``publicview``).
@@ -29,6 +35,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import socketio
+
+from beerpi_protocol.models import State
 
 from .auth import Auth
 from .hub import DeviceHub, DeviceRecord
@@ -97,6 +105,8 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         # Browsers connected to this process, True for public readers.
         self._browsers: dict[str, bool] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        # Per device whose state is being sent: the newest state to send (latest-wins).
+        self._newest_state: dict[str, State] = {}
 
     @property
     def _split(self) -> bool:
@@ -181,14 +191,26 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         await self.emit("device", {**payload, "info": public_info(info)}, room=PUBLIC_READERS)
 
     async def state_changed(self, record: DeviceRecord) -> None:
-        if record.state is not None:
-            state = record.state.to_dict()
-            await self._push(
-                "state",
-                record.id,
-                {"device": record.id, "state": state},
-                {"device": record.id, "state": public_state(state)},
-            )
+        if record.state is None:
+            return
+        device, sending = record.id, record.id in self._newest_state
+        self._newest_state[device] = record.state
+        if sending:
+            return  # the send under way sends this one next (or a newer one)
+        try:
+            while True:
+                newest = self._newest_state[device]
+                state = newest.to_dict()
+                await self._push(
+                    "state",
+                    device,
+                    {"device": device, "state": state},
+                    {"device": device, "state": public_state(state)},
+                )
+                if self._newest_state[device] is newest:
+                    break
+        finally:
+            del self._newest_state[device]
 
     async def readings_added(self, device: str, readings: Sequence[StoredReading]) -> None:
         payload = {"device": device, "readings": [reading_json(r) for r in readings]}

@@ -1,14 +1,18 @@
 """``scripts/soak.py --quick``: the load soak in miniature (10 daemons, 20 browsers, 8 s).
 
-The full run (100 daemons, 200 browsers, 2 minutes) is ``make soak``.
+The full run (100 daemons, 500 browsers, 2 minutes) is ``make soak``; ``--redis``
+runs it on two service processes sharing Redis (``test_web_soak_redis_quick``).
 """
 
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "soak.py"
 
@@ -18,7 +22,7 @@ def test_quick_soak_loses_nothing_and_prints_its_figures() -> None:
         [sys.executable, str(SCRIPT), "--quick"],
         capture_output=True,
         text=True,
-        timeout=90,
+        timeout=150,  # a loaded machine: 60 s seen at load 10
         check=False,
     )
     print(done.stdout)
@@ -26,3 +30,37 @@ def test_quick_soak_loses_nothing_and_prints_its_figures() -> None:
     for figure in ("readings taken", "lost / stored twice", "push latency", "service RSS"):
         assert figure in done.stdout
     assert re.search(r"lost / stored twice or unknown\s+0 / 0\n", done.stdout)
+    assert_split_latency(done.stdout)
+
+
+def assert_split_latency(out: str) -> None:
+    """The connect storm and the steady state are reported apart, each with its count."""
+    assert re.search(r"connect storm p50 / p99 / max\s+(\d+|nan) / .* ms \(\d+ pushes\)\n", out)
+    steady = re.search(r"steady state p50 / p99 / max\s+(\d+) / (\d+) / (\d+) ms \((\d+)", out)
+    assert steady is not None, out
+    p50, p99, top, count = map(int, steady.groups())
+    assert count > 0
+    assert p50 <= p99 <= top
+    assert re.search(r"service( \d)? CPU mean / max \(steady\)\s+\d+ / \d+ % of a core", out)
+    assert re.search(r"load average at start / storm / end\s+[\d.]+ ", out)
+
+
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs Debian's redis-server")
+def test_quick_soak_on_two_processes_sharing_redis() -> None:
+    """Browsers and daemons spread over two services: pushes cross through Redis, none lost."""
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--redis"],
+        capture_output=True,
+        text=True,
+        timeout=150,
+        check=False,
+    )
+    print(done.stdout)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(r"service processes\s+2, sharing one Redis\n", done.stdout)
+    assert re.search(r"lost / stored twice or unknown\s+0 / 0\n", done.stdout)
+    assert re.search(r"browsers on /live connected / at end\s+20 / 20\n", done.stdout)
+    for n in (1, 2):
+        assert re.search(rf"service {n} RSS start / peak / end\s+\d+ / \d+ / \d+ MiB", done.stdout)
+        assert f"service {n} CPU mean / max (steady)" in done.stdout
+    assert_split_latency(done.stdout)
