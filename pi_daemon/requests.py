@@ -18,8 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from beerpi_protocol import ErrorCode, Event, FaultCode, Request
 from beerpi_protocol.const import MEDIA_CHUNK_BYTES
+from beerpi_protocol.timestamps import iso
 
-from .clock import iso
 from .hardware.base import CameraError
 from .outbox import CursorError, OutboxError
 from .safety import Cause
