@@ -81,8 +81,3 @@ class ManualClock:
     async def sleep(self, seconds: float) -> None:
         self._t += max(0.0, seconds)
         await asyncio.sleep(0)
-
-
-def iso(moment: datetime) -> str:
-    """Protocol timestamp: ISO 8601 UTC with milliseconds, e.g. 2026-11-25T18:00:00.000Z."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from beerpi_protocol import FaultCode, FaultInfo, ThermostatMode, ThermostatState
+from beerpi_protocol.timestamps import iso
 
-from .clock import Clock, iso
+from .clock import Clock
 from .config import ConfigError, DaemonConfig
 from .control import (
     ActiveProfile,

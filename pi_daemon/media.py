@@ -9,8 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from beerpi_protocol import MediaInfo
-
-from .clock import iso
+from beerpi_protocol.timestamps import iso
 
 _ID = re.compile(r"^(photo|video)-\d{8}T\d{6}Z-[0-9a-f]{6}$")
 # What the cameras produce, and all this store lists or serves: JPEG photos and

@@ -24,8 +24,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from beerpi_protocol import Reading, ReadingsPage
-
-from .clock import iso
+from beerpi_protocol.timestamps import iso
 
 _T = TypeVar("_T")
 

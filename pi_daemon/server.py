@@ -30,6 +30,8 @@ from beerpi_guard.preauth import PreAuthGuard
 from beerpi_protocol import PROTOCOL_VERSION, ErrorCode, Event
 from beerpi_protocol.auth import ConnectRefused, SealError
 from beerpi_protocol.const import MAX_PAYLOAD_BYTES, SOCKETIO_PATH, Handshake, Request
+from beerpi_protocol.errors import InvalidArgument
+from beerpi_protocol.requests import CONTROL_REQUESTS, SignedUrl, SignUrl, error, ok
 
 from . import __version__
 from .config import check_secrets
@@ -55,10 +57,6 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
 }
 HSTS = "max-age=31536000"
-# Requests that change something; reads are not rate limited.
-CONTROL_REQUESTS = frozenset(
-    {"set_relay", "set_thermostat", "take_photo", "record_video", "simulate"}
-)
 
 
 def _peer(environ: Mapping[str, Any]) -> str:
@@ -68,7 +66,7 @@ def _peer(environ: Mapping[str, Any]) -> str:
 
 
 def _refusal(message: str) -> dict[str, Any]:
-    return {"ok": False, "error": ErrorCode.UNAUTHORIZED.value, "message": message}
+    return error(ErrorCode.UNAUTHORIZED, message)
 
 
 class DaemonNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
@@ -131,12 +129,9 @@ class DaemonNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         except SealError as err:
             _LOGGER.debug("refused a request from %s: %s", self._peers.get(sid, "?"), err)
             return _refusal(f"requests must be sealed with this link's key ({err})")
+        # Reads are not rate limited.
         if event in CONTROL_REQUESTS and not self._limits[sid].allow(time.monotonic()):
-            answer: dict[str, Any] = {
-                "ok": False,
-                "error": ErrorCode.RATE_LIMITED.value,
-                "message": "too many control requests; slow down",
-            }
+            answer = error(ErrorCode.RATE_LIMITED, "too many control requests; slow down")
         elif event == Request.SIGN_URL:
             answer = self._sign_url(payload)
         else:
@@ -170,7 +165,7 @@ class DaemonNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             self.sessions.drop(sid)
             _LOGGER.warning("refused a client from %s: %d clients already", peer, self._max_clients)
             self._spawn(self.disconnect(sid))
-            return {"ok": False, "error": ErrorCode.BUSY.value, "message": "too many clients"}
+            return error(ErrorCode.BUSY, "too many clients")
         rate = self._daemon.config.server.control_rate_per_s
         self._limits[sid] = RateLimiter(rate_per_s=rate, burst=max(5.0, rate * 2))
         self._spawn(self._hello(sid))
@@ -229,16 +224,20 @@ class DaemonNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 await self._push(sid, event, payload)
 
     def _sign_url(self, payload: object) -> dict[str, Any]:
-        path = payload.get("path") if isinstance(payload, Mapping) else None
-        if not self._signer.signable(path):
-            return {
-                "ok": False,
-                "error": ErrorCode.INVALID_ARGUMENT.value,
-                "message": "path must be a string starting with /api/ (no query), at most 256 "
-                "characters",
-            }
-        assert isinstance(path, str)
-        return {"ok": True, "url": self._signer.sign(path), "expires_in_s": self._signer.ttl_s}
+        refusal = error(
+            ErrorCode.INVALID_ARGUMENT,
+            "path must be a string starting with /api/ (no query), at most 256 characters",
+        )
+        if not isinstance(payload, Mapping):
+            return refusal
+        try:
+            request = SignUrl.from_dict(payload)
+        except InvalidArgument:
+            return refusal
+        if not self._signer.signable(request.path):
+            return refusal
+        answer = SignedUrl(url=self._signer.sign(request.path), expires_in_s=self._signer.ttl_s)
+        return ok(answer.to_dict())
 
     async def close(self) -> None:
         for task in list(self._tasks):

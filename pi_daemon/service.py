@@ -30,8 +30,9 @@ from beerpi_protocol import (
     RelayState,
     State,
 )
+from beerpi_protocol.timestamps import iso
 
-from .clock import Clock, iso
+from .clock import Clock
 from .config import DaemonConfig
 from .control import ControlDecision, ProbeSample
 from .control_adapter import DaemonThermostat

@@ -32,9 +32,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from beerpi_guard.logthrottle import ThrottledLog
-from beerpi_protocol.const import Request
 from beerpi_protocol.errors import BeerPiRequestError
 from beerpi_protocol.models import DeviceInfo, FaultInfo, MediaInfo, ReadingsPage, State
+from beerpi_protocol.requests import ReadingsSince
 
 from . import sanitize
 from .hub import DeviceHub, DeviceLink
@@ -171,9 +171,10 @@ class Recorder:
         cursor = await self.store.get_cursor(device)
         for _ in range(MAX_CATCH_UP_PAGES):
             try:
-                answer = await link.call(
-                    Request.READINGS_SINCE.value, {"cursor": cursor, "limit": self._page_limit}
-                )
+                # Built in here: a stored cursor the model refuses is refetched like
+                # one the daemon does not know.
+                request = ReadingsSince(cursor=cursor, limit=self._page_limit)
+                answer = await link.call(request.NAME, request.to_dict())
             except BeerPiRequestError as err:
                 if err.code != "invalid_argument" or cursor is None:
                     raise

@@ -20,7 +20,9 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-from beerpi_protocol.const import MEDIA_CHUNK_BYTES, Request
+from beerpi_protocol.const import MEDIA_CHUNK_BYTES
+from beerpi_protocol.errors import InvalidArgument
+from beerpi_protocol.requests import GetMedia
 
 from .errors import ApiError, bad_request
 from .hub import DeviceHub
@@ -92,11 +94,11 @@ class MediaCache:
         content_type = ""
         with tmp.open("wb") as out:
             while True:
-                answer = await self._hub.call(
-                    device,
-                    Request.GET_MEDIA.value,
-                    {"id": media_id, "offset": offset, "length": MEDIA_CHUNK_BYTES},
-                )
+                try:
+                    request = GetMedia(id=media_id, offset=offset)
+                except InvalidArgument as err:
+                    raise bad_request(err.message) from None
+                answer = await self._hub.call(device, request.NAME, request.to_dict())
                 data, kind = answer.get("data"), answer.get("content_type")
                 if not isinstance(data, str) or not isinstance(kind, str):
                     raise bad_media(f"{device} answered get_media without data")

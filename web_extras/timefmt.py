@@ -1,29 +1,22 @@
-"""ISO 8601 in and out of the API: UTC, milliseconds, ``Z``, like the protocol."""
+"""Times in and out of the API, in the protocol's format (beerpi_protocol.timestamps)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from beerpi_protocol.timestamps import iso
+from beerpi_protocol.timestamps import parse_iso as _parse_protocol
 
-def iso(value: datetime) -> str:
-    # isoformat is about twice as fast as strftime: a series answer formats
-    # two times per bucket.
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+__all__ = ["iso", "now", "parse_iso"]
 
 
 def parse_iso(text: str) -> datetime:
-    """An aware datetime in UTC; a time without an offset is taken as UTC.
+    """An aware datetime in UTC; a time a user typed without an offset is taken as UTC.
 
     ValueError for text that is not a time, or one that leaves the years 1-9999
     in UTC (``9999-12-31T23:00-05:00``).
     """
-    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:
-        raise ValueError(f"{text[:40]!r} is out of range") from None
+    return _parse_protocol(text, naive_as_utc=True)
 
 
 def now() -> datetime:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from beerpi_protocol import ProfileProgress, ProfileStep
-from pi_daemon.clock import iso
+from beerpi_protocol.timestamps import iso
 
 MAX_STEPS = 50
 MAX_STEP_HOURS = 24 * 365.0

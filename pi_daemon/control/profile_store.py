@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
-from pi_daemon.clock import iso
+from beerpi_protocol.timestamps import iso, parse_iso
 from pi_daemon.files import write_atomic
 
 from .profile import Profile, parse_profile
@@ -63,10 +63,8 @@ def load_profile(path: Path, *, min_c: float, max_c: float) -> ActiveProfile | N
     try:
         if not isinstance(started, str):
             raise ValueError("started_at is missing")
-        started_at = datetime.fromisoformat(started.replace("Z", "+00:00"))
-        if started_at.tzinfo is None:
-            raise ValueError("started_at has no time zone")
+        started_at = parse_iso(started)
         profile = parse_profile(document, min_c=min_c, max_c=max_c)
     except ValueError as err:
         raise ProfileStoreError(f"{path} holds an invalid profile: {err}") from err
-    return ActiveProfile(profile, started_at.astimezone(UTC))
+    return ActiveProfile(profile, started_at)

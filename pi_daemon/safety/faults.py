@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from beerpi_protocol import FaultCode, FaultInfo
-from pi_daemon.clock import iso
+from beerpi_protocol.timestamps import iso
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pi_daemon.clock import iso
+from beerpi_protocol.timestamps import iso, parse_iso
 from pi_daemon.files import write_atomic
 
 from .guard import RelayGuard
@@ -78,10 +78,8 @@ def load_guards(
         if not isinstance(value, str):
             return None
         try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        if moment.tzinfo is None:
+            moment = parse_iso(value)
+        except ValueError:  # unreadable, or without a time zone: forgotten
             return None
         ago = (now_wall - moment).total_seconds()
         if ago > FORGET_AFTER_S:

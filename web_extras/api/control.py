@@ -1,18 +1,30 @@
 """Commands: photo, video, relays, thermostat, profile, and the seed's ``/camera/<type>``.
 
-Bodies are checked here for shape (400 before the daemon is bothered); the daemon
-checks ranges and names and its refusals come back as 400/404/409.
+Bodies are mapped onto the protocol's request models, whose checks refuse a
+malformed one (400 before the daemon is bothered); the daemon checks ranges and
+names and its refusals come back as 400/404/409.
 """
 
 from __future__ import annotations
 
-import math
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from aiohttp import web
 
-from beerpi_protocol.const import Request
+from beerpi_protocol.errors import InvalidArgument
 from beerpi_protocol.models import MediaInfo
+from beerpi_protocol.requests import (
+    RecordVideo,
+    RelayAnswer,
+    RequestModel,
+    SetRelay,
+    SetThermostat,
+    TakePhoto,
+    ThermostatAnswer,
+    check_number,
+    read_mode,
+)
 from web_extras.errors import bad_request, not_found
 from web_extras.hub import DeviceRecord
 from web_extras.keys import HUB, RECORDER
@@ -23,24 +35,30 @@ from .history import media_json
 
 routes = web.RouteTableDef()
 
-MODES = ("off", "heat", "cool", "heat_cool")
+T = TypeVar("T")
 
 
-def _number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+def _build(make: Callable[[], T]) -> T:
+    """A request model from a body; its InvalidArgument (naming the field) is a 400."""
+    try:
+        return make()
+    except InvalidArgument as err:
+        raise bad_request(err.message) from None
+
+
+async def _send(request: web.Request, record: DeviceRecord, model: RequestModel) -> dict[str, Any]:
+    return await request.app[HUB].call(record.id, model.NAME, model.to_dict())
 
 
 async def _camera(
     request: web.Request, record: DeviceRecord, kind: str, body: dict[str, Any]
 ) -> web.Response:
-    hub = request.app[HUB]
-    if kind == "photo":
-        answer = await hub.call(record.id, Request.TAKE_PHOTO.value)
-    else:
-        seconds = body.get("seconds", 10)
-        if not _number(seconds) or seconds <= 0:
-            raise bad_request("seconds must be a positive number")
-        answer = await hub.call(record.id, Request.RECORD_VIDEO.value, {"seconds": seconds})
+    model: RequestModel = (
+        TakePhoto()
+        if kind == "photo"
+        else _build(lambda: RecordVideo(seconds=body.get("seconds", 10)))
+    )
+    answer = await _send(request, record, model)
     ready = kind == "photo" or answer.get("ready") is True
     stored = await request.app[RECORDER].media(
         record.id, MediaInfo.from_dict(answer), announce=False, record=ready
@@ -92,14 +110,10 @@ async def seed_camera(request: web.Request) -> web.Response:
 async def set_relay(request: web.Request) -> web.Response:
     record = await device_of(request)
     body = await json_object(request)
-    on = body.get("on")
-    if not isinstance(on, bool):
-        raise bad_request('"on" must be true or false')
-    relay = request.match_info["relay"]
-    answer = await request.app[HUB].call(
-        record.id, Request.SET_RELAY.value, {"relay": relay, "on": on}
-    )
-    return web.json_response({"relay": answer.get("relay", relay), "on": answer.get("on", on)})
+    # The relay is the URL's (a "relay" in the body does not choose another).
+    model = _build(lambda: SetRelay.from_dict({**body, "relay": request.match_info["relay"]}))
+    answer = RelayAnswer.from_dict(await _send(request, record, model))
+    return web.json_response(answer.to_dict())
 
 
 @routes.post("/api/devices/{id}/thermostat")
@@ -107,25 +121,32 @@ async def set_thermostat(request: web.Request) -> web.Response:
     record = await device_of(request)
     body = await json_object(request)
     unit = unit_of(body)
-    payload: dict[str, Any] = {}
-    if "mode" in body:
-        if body["mode"] not in MODES:
-            raise bad_request(f"mode must be one of {', '.join(MODES)}")
-        payload["mode"] = body["mode"]
-    if "target" in body:
-        if not _number(body["target"]):
-            raise bad_request(f"target must be a number (°{unit})")
-        payload["target"] = to_celsius(body["target"], unit)
-    if not payload:
+    if "mode" not in body and "target" not in body:
         raise bad_request("give mode and/or target")
-    answer = await request.app[HUB].call(record.id, Request.SET_THERMOSTAT.value, payload)
-    return web.json_response({"thermostat": answer.get("thermostat")})
+    # Given here, null is a mistake (over the protocol it means "leave as it is").
+    model = _build(
+        lambda: SetThermostat(
+            mode=read_mode(body["mode"], optional=False) if "mode" in body else None,
+            target=to_celsius(check_number("target", body["target"]), unit)
+            if "target" in body
+            else None,
+        )
+    )
+    return await _thermostat(request, record, model)
+
+
+async def _thermostat(
+    request: web.Request, record: DeviceRecord, model: SetThermostat
+) -> web.Response:
+    answer = ThermostatAnswer.from_dict(await _send(request, record, model))
+    return web.json_response(answer.to_dict())
 
 
 @routes.put("/api/devices/{id}/profile")
 async def set_profile(request: web.Request) -> web.Response:
     record = await device_of(request)
     profile = await json_object(request)
+    # The daemon checks the steps; a body without any is refused before it is bothered.
     if not isinstance(profile.get("steps"), list):
         raise bad_request("a profile needs a list of steps")
     # Step targets may be entered in °F; the daemon gets (and keeps) °C.
@@ -137,14 +158,10 @@ async def set_profile(request: web.Request) -> web.Response:
         else step
         for step in profile["steps"]
     ]
-    answer = await request.app[HUB].call(
-        record.id, Request.SET_THERMOSTAT.value, {"profile": profile}
-    )
-    return web.json_response({"thermostat": answer.get("thermostat")})
+    return await _thermostat(request, record, _build(lambda: SetThermostat(profile=profile)))
 
 
 @routes.delete("/api/devices/{id}/profile")
 async def clear_profile(request: web.Request) -> web.Response:
     record = await device_of(request)
-    answer = await request.app[HUB].call(record.id, Request.SET_THERMOSTAT.value, {"profile": None})
-    return web.json_response({"thermostat": answer.get("thermostat")})
+    return await _thermostat(request, record, SetThermostat(clear_profile=True))

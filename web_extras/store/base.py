@@ -25,6 +25,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from beerpi_protocol.models import Reading
+from beerpi_protocol.timestamps import parse_iso
 
 if TYPE_CHECKING:
     from .sessions import BrewSession, SessionNote
@@ -125,8 +126,7 @@ class StoredReading:
     @classmethod
     def from_protocol(cls, device: str, reading: Reading) -> StoredReading:
         """A daemon's outbox reading; its ISO timestamp must carry an offset."""
-        stamp = reading.timestamp.replace("Z", "+00:00")
-        return cls(device, reading.probe, datetime.fromisoformat(stamp), reading.temperature)
+        return cls(device, reading.probe, parse_iso(reading.timestamp), reading.temperature)
 
 
 @dataclass(slots=True)

@@ -15,10 +15,7 @@ that a refused token can stop the retries instead of hammering the daemon.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import logging
-import math
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -28,7 +25,6 @@ import socketio
 from .auth import Initiator, Role, Seal, SealError
 from .const import (
     DEFAULT_PORT,
-    MEDIA_CHUNK_BYTES,
     PROTOCOL_VERSION,
     SOCKETIO_PATH,
     ErrorCode,
@@ -45,6 +41,23 @@ from .errors import (
     BeerPiRequestError,
 )
 from .models import DeviceInfo, FaultInfo, MediaInfo, ReadingsPage, State
+from .requests import (
+    GetMedia,
+    GetState,
+    MediaChunk,
+    ReadingsSince,
+    RecordVideo,
+    RequestModel,
+    SetRelay,
+    SetThermostat,
+    SignedUrl,
+    SignUrl,
+    Simulate,
+    StateAnswer,
+    TakePhoto,
+    VideoAnswer,
+    read_mode,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -402,13 +415,15 @@ class BeerPiClient:
             raise BeerPiConnectionError(f"{name}: the answer is not the device's ({err})") from err
         return ack_to_result(name, answer)
 
+    async def send(self, request: RequestModel) -> dict[str, Any]:
+        """Send a request model (built, so checked, before anything goes out)."""
+        return await self.call(request.NAME, request.to_dict())
+
     async def get_state(self) -> State:
-        result = await self.call(Request.GET_STATE)
-        state = result.get("state")
-        return State.from_dict(state if isinstance(state, Mapping) else {})
+        return StateAnswer.from_dict(await self.send(GetState())).state
 
     async def set_relay(self, relay: str, on: bool) -> None:
-        await self.call(Request.SET_RELAY, {"relay": relay, "on": on})
+        await self.send(SetRelay(relay=relay, on=on))
 
     async def set_thermostat(
         self,
@@ -418,45 +433,39 @@ class BeerPiClient:
         profile: Mapping[str, Any] | None = None,
         clear_profile: bool = False,
     ) -> None:
-        payload: dict[str, Any] = {}
-        if mode is not None:
-            payload["mode"] = mode
-        if target is not None:
-            if not math.isfinite(target):
-                raise BeerPiRequestError(ErrorCode.INVALID_ARGUMENT.value, "target must be finite")
-            payload["target"] = target
-        if profile is not None:
-            payload["profile"] = dict(profile)
-        elif clear_profile:
-            payload["profile"] = None
-        await self.call(Request.SET_THERMOSTAT, payload)
+        """Raises InvalidArgument (a BeerPiRequestError) before sending a malformed request."""
+        await self.send(
+            SetThermostat(
+                mode=read_mode(mode),
+                target=target,
+                profile=profile,
+                clear_profile=clear_profile and profile is None,
+            )
+        )
 
     async def take_photo(self) -> MediaInfo:
-        result = await self.call(Request.TAKE_PHOTO)
-        return MediaInfo.from_dict(result)
+        return MediaInfo.from_dict(await self.send(TakePhoto()))
 
     async def record_video(self, seconds: float) -> MediaInfo:
-        result = await self.call(Request.RECORD_VIDEO, {"seconds": seconds})
-        return MediaInfo.from_dict(result)
+        return VideoAnswer.from_dict(await self.send(RecordVideo(seconds=seconds))).media
 
     async def readings_since(self, cursor: str | None, limit: int = 500) -> ReadingsPage:
-        result = await self.call(Request.READINGS_SINCE, {"cursor": cursor, "limit": limit})
-        return ReadingsPage.from_dict(result)
+        return ReadingsPage.from_dict(await self.send(ReadingsSince(cursor=cursor, limit=limit)))
 
     async def get_media(self, media_id: str) -> tuple[bytes, str]:
         """A photo or video over the socket.io link itself, in chunks (no HTTP needed)."""
         return await fetch_media_chunks(self.call, media_id)
 
     async def simulate(self, **payload: Any) -> dict[str, Any]:
-        return await self.call(Request.SIMULATE, payload)
+        """Fields of ``Simulate``; an unknown one is a TypeError, a bad value InvalidArgument."""
+        return await self.send(Simulate(**payload))
 
     # -- HTTP ----------------------------------------------------------------
 
     async def sign_url(self, path: str) -> str:
         """A short-lived signed URL (path and query) for ``path`` on the daemon's HTTP port."""
-        result = await self.call(Request.SIGN_URL, {"path": path})
-        url = result.get("url")
-        if not isinstance(url, str) or not url.startswith(path.split("?", 1)[0]):
+        url = SignedUrl.from_dict(await self.send(SignUrl(path=path))).url
+        if not url.startswith(path.split("?", 1)[0]):
             raise BeerPiRequestError(ErrorCode.INTERNAL_ERROR.value, "malformed sign_url answer")
         return url
 
@@ -494,24 +503,13 @@ async def fetch_media_chunks(call: Caller, media_id: str) -> tuple[bytes, str]:
     parts: list[bytes] = []
     offset = 0
     while True:
-        answer = await call(
-            Request.GET_MEDIA.value,
-            {"id": media_id, "offset": offset, "length": MEDIA_CHUNK_BYTES},
-        )
-        data = answer.get("data")
-        size = answer.get("size")
-        if not isinstance(data, str) or not isinstance(size, int):
-            raise BeerPiRequestError(ErrorCode.INTERNAL_ERROR.value, "malformed get_media answer")
-        try:
-            chunk = base64.b64decode(data, validate=True)
-        except binascii.Error as err:
-            raise BeerPiRequestError(ErrorCode.INTERNAL_ERROR.value, f"bad chunk: {err}") from err
-        parts.append(chunk)
-        offset += len(chunk)
-        if answer.get("eof") is True or offset >= size:
-            content_type = answer.get("content_type")
-            return b"".join(parts), content_type if isinstance(content_type, str) else ""
-        if not chunk:
+        request = GetMedia(id=media_id, offset=offset)
+        answer = MediaChunk.from_dict(await call(request.NAME, request.to_dict()))
+        parts.append(answer.data)
+        offset += len(answer.data)
+        if answer.eof or offset >= answer.size:
+            return b"".join(parts), answer.content_type
+        if not answer.data:
             raise BeerPiRequestError(ErrorCode.INTERNAL_ERROR.value, "get_media made no progress")
 
 

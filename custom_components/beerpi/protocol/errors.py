@@ -56,3 +56,13 @@ class BeerPiRequestError(BeerPiError):
     @property
     def error_code(self) -> ErrorCode | None:
         return ErrorCode.parse(self.code)
+
+
+class InvalidArgument(BeerPiRequestError):
+    """A request that is not well formed, found before it is sent or acted on.
+
+    The message names the field; the daemon answers with it as ``invalid_argument``.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(ErrorCode.INVALID_ARGUMENT.value, message)
