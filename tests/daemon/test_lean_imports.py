@@ -47,11 +47,12 @@ print(json.dumps(sorted(m for m in watched if m in sys.modules)))
 """
 
 # Imported only by the real backends (w1thermsensor, picamera2), for an advertisement
-# (zeroconf), for a photo (Pillow, PyAV). importlib.metadata is not on the list: the
-# daemon no longer needs it for its version, but pydantic's plugin loader imports it
-# (issue 20 replaces pydantic). gpiozero is loaded: the simulation drives the real
+# (zeroconf), for a photo (Pillow, PyAV); pydantic is the web service's alone (the
+# daemon's config and requests are plain dataclasses, issue 20). importlib.metadata is
+# not on the list: the daemon no longer needs it for its version, but urllib3 (under
+# engine.io's client) imports it. gpiozero is loaded: the simulation drives the real
 # GpioRelay on gpiozero's mock pins, as a Pi with relays does on its own.
-NOT_NEEDED = ("zeroconf", "w1thermsensor", "picamera2", "PIL", "av")
+NOT_NEEDED = ("zeroconf", "w1thermsensor", "picamera2", "PIL", "av", "pydantic")
 
 
 def test_a_simulated_daemon_that_advertised_nothing_loads_none_of_them(tmp_path: Path) -> None:
