@@ -43,6 +43,8 @@ _LOGGER = logging.getLogger(__name__)
 # Open connections get this long to finish at exit (relays are already off):
 # a websocket whose client does not close it would otherwise hold the exit up.
 SHUTDOWN_TIMEOUT_S = 0.5
+# The whole server close (sockets, engine.io sessions) gets at most this long.
+SERVER_CLOSE_TIMEOUT_S = 3.0
 
 
 def device_id(config: DaemonConfig) -> str:
@@ -239,7 +241,16 @@ async def run(
         if handler is not None:
             await handler.close()
         if runner is not None:
-            await runner.cleanup()
+            try:
+                await asyncio.wait_for(runner.cleanup(), SERVER_CLOSE_TIMEOUT_S)
+            except TimeoutError:
+                # engine.io can wait for ever to flush a socket whose writer is gone
+                # (seen on Python 3.11 after refused handshakes); the relays are off
+                # already, so a stop never hangs on it.
+                _LOGGER.warning(
+                    "the server did not close within %g s; stopping anyway",
+                    SERVER_CLOSE_TIMEOUT_S,
+                )
         if outbox is not None:
             await outbox.close()
 
