@@ -216,6 +216,19 @@ def load_config(
         raise ConfigError(str(err)) from None
 
 
+def _secret_table(path: Path, what: str) -> dict[str, Any]:
+    """A TOML table of secrets kept in a file of its own; ``what`` names its option.
+
+    WeakSecretError when the file cannot be read; ConfigError when it is not TOML
+    (tomllib names the line, never the content).
+    """
+    text = read_secret_file(path, what)
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path} ({what}) is not valid TOML: {err}") from None
+
+
 def _merge_alert_targets(data: dict[str, Any]) -> None:
     """Move ``[alerts] targets_file`` (a TOML table: name = Apprise URL) into the targets.
 
@@ -233,11 +246,9 @@ def _merge_alert_targets(data: dict[str, Any]) -> None:
         raise ConfigError("alerts.targets_file: give the path of a TOML file (name = URL)")
     path = Path(where)
     try:
-        from_file = tomllib.loads(read_secret_file(path, "alerts.targets_file"))
+        from_file = _secret_table(path, "alerts.targets_file")
     except WeakSecretError as err:
         raise ConfigError(str(err)) from None
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path} (alerts.targets_file) is not valid TOML: {err}") from None
     targets = alerts.get("targets", {})
     if not isinstance(targets, dict):
         return  # validation says what is wrong with [alerts.targets]
@@ -271,11 +282,9 @@ def _with_secrets(config: WebConfig, environ: Mapping[str, str], source: str) ->
         daemons.append(link.model_copy(update={"token": token, "token_file": None}))
     device_tokens = dict(config.device_tokens)
     if config.device_tokens_file is not None:
-        text = read_secret_file(config.device_tokens_file, "device_tokens_file")
+        table = _secret_table(config.device_tokens_file, "device_tokens_file")
         try:
-            from_file = WebConfig.model_validate({"device_tokens": tomllib.loads(text)})
-        except tomllib.TOMLDecodeError as err:
-            raise ConfigError(f"{config.device_tokens_file} is not valid TOML: {err}") from None
+            from_file = WebConfig.model_validate({"device_tokens": table})
         except ValidationError as err:
             raise ConfigError(_describe(err, str(config.device_tokens_file))) from None
         device_tokens.update(from_file.device_tokens)
