@@ -42,6 +42,8 @@ def dialout_config(data_dir: Path, server: str, token: str = DEVICE_TOKEN):  # t
 def assert_kept_switching(watch: PinWatch, start: float, end: float) -> None:
     """The heater changed all along: no real second (and more) without a switch."""
     assert watch.both_on == 0
+    changes, quiet = watch.heater_changes_between(start, end), watch.quiet_gaps(start, end)
+    print(f"heater changes {changes} in {end - start:.1f} s, longest quiet {quiet:.2f} s")
     assert watch.heater_changes_between(start, end) >= (end - start) / 1.5
     assert watch.quiet_gaps(start, end) < 2.5, watch.changes
 
