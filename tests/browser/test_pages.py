@@ -286,12 +286,21 @@ def test_screenshots(
 
         page.goto(f"{stack.url}/trend")
         page.wait_for_selector("body[data-ready]")
+        chart = page.locator("#chart")
+        loaded = chart.get_attribute("data-loaded") or ""
         page.get_by_role("button", name="6 h").click()
-        expect(page.locator("#chart")).to_have_attribute("data-points", re.compile(r"^[1-9]\d+$"))
-        box = page.locator("#chart").bounding_box()
+        expect(chart).not_to_have_attribute("data-loaded", loaded)  # the 6 h chart, not the first
+        expect(chart).to_have_attribute("data-points", re.compile(r"^[1-9]\d+$"))
+        box = chart.bounding_box()
         assert box is not None
-        page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.4)
-        expect(page.locator(".readout")).to_be_visible()
+
+        def hover_readout() -> bool:
+            # A live redraw (new readings) starts with the readout hidden until the next move.
+            for dx in (0.0, 1.0):
+                page.mouse.move(box["x"] + box["width"] * 0.6 + dx, box["y"] + box["height"] * 0.4)
+            return page.locator(".readout").is_visible()
+
+        wait_until(hover_readout, what="the readout under the pointer")
         page.screenshot(path=artifacts / f"trend-{label}.png", full_page=True)
     finally:
         context.close()

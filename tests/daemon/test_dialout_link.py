@@ -19,7 +19,7 @@ import pytest
 from beerpi_protocol import FaultCode, FaultInfo
 from tests.support.daemon import connected, free_port
 from tests.support.fake_service import fake_service
-from tests.support.switching import PinWatch, switching_config, switching_daemon
+from tests.support.switching import PinWatch, flip_config, switching_daemon
 from tests.web.service import DEVICE_TOKEN, running_service, web_config
 
 DEVICE = "dialout-1"
@@ -28,7 +28,7 @@ RETRY_MAX_S = 0.5
 
 
 def dialout_config(data_dir: Path, server: str, token: str = DEVICE_TOKEN):  # type: ignore[no-untyped-def]
-    return switching_config(
+    return flip_config(
         data_dir,
         **{
             "device.id": DEVICE,

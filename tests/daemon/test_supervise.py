@@ -15,7 +15,7 @@ from pi_daemon.dialout import DialOut
 from pi_daemon.service import Daemon
 from pi_daemon.supervise import supervise
 from tests.support.daemon import free_port
-from tests.support.switching import switching_config, switching_daemon
+from tests.support.switching import flip_config, switching_daemon
 
 
 async def test_a_crashing_task_is_restarted_until_stop(caplog: pytest.LogCaptureFixture) -> None:
@@ -89,7 +89,7 @@ async def test_crashing_dialout_and_loop_do_not_stop_local_control(
         return await real_cycle(self)
 
     monkeypatch.setattr(Daemon, "cycle", cycle_that_fails_once)
-    config = switching_config(
+    config = flip_config(
         tmp_path / "data",
         **{
             "dialout.server": f"http://127.0.0.1:{free_port()}",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from beerpi_protocol import FaultCode, FaultInfo
 from tests.support.daemon import connected
-from tests.support.switching import switching_config, switching_daemon
+from tests.support.switching import flip_config, switching_daemon
 
 LIMIT_S = 1.0
 BLOCK_S = 3.0
@@ -29,7 +29,7 @@ def watch_pin(pin: object, stop: threading.Event, seen: list[tuple[float, bool]]
 async def test_a_blocked_loop_gets_its_relays_off_within_the_limit(
     tmp_path: Path,
 ) -> None:
-    config = switching_config(tmp_path / "data", **{"safety.watchdog_s": LIMIT_S})
+    config = flip_config(tmp_path / "data", **{"safety.watchdog_s": LIMIT_S})
     async with switching_daemon(config) as (running, watch), connected(running) as client:
         watchdog = running.daemon.watchdog
         assert watchdog.limit_s == LIMIT_S

@@ -36,13 +36,18 @@ def switching_config(data_dir: Path, **overrides: Any) -> DaemonConfig:
         # A busy test machine may delay a read by a few real ms = seconds of this clock.
         "thermostat.stale_after_s": 900.0,
         "storage.record_interval_s": 600.0,
-        # Plain control on the beer: the heater follows the 30/10 °C steps one for one. The
-        # cascade may skip a step while the warm air coasts, which is right for beer but
-        # leaves a test that watches for "control never stopped" guessing at the cadence.
-        "thermostat.chamber_probe": None,
     }
     values.update(overrides)
     return sim_config(data_dir, **values)
+
+
+def flip_config(data_dir: Path, **overrides: Any) -> DaemonConfig:
+    """For `switching_daemon`: plain control on the beer, so the heater follows each step.
+
+    The cascade may skip a step while the warm air coasts, which is right for beer but
+    leaves a test that watches for "control never stopped" guessing at the cadence.
+    """
+    return switching_config(data_dir, **{"thermostat.chamber_probe": None, **overrides})
 
 
 @dataclass
