@@ -32,7 +32,7 @@ from .dialout import DEVICES_NAMESPACE, DevicesNamespace
 from .errors import error_middleware
 from .hub import DeviceHub
 from .ingest import Recorder
-from .keys import ALERTS, AUTH, CONFIG, GUARD, HTTP, HUB, MEDIA, RECORDER, SIO, STORE
+from .keys import ALERTS, AUTH, CONFIG, GUARD, HTTP, HUB, LIVE, MEDIA, RECORDER, SIO, STORE
 from .live import LiveNamespace
 from .media import MediaCache
 from .pins import DevicePins
@@ -83,6 +83,7 @@ def create_app(config: WebConfig) -> web.Application:
     sio = _socketio_server(config, origins)
     app[SIO] = sio
     live = LiveNamespace(hub, auth, max_browsers=config.max_browsers)
+    app[LIVE] = live
     devices_ns = DevicesNamespace(
         recorder, config.device_tokens, request_timeout_s=config.request_timeout_s
     )

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .config import WebConfig
     from .hub import DeviceHub
     from .ingest import Recorder
+    from .live import LiveNamespace
     from .media import MediaCache
     from .store import HistoryStore
 
@@ -30,3 +31,4 @@ HTTP: web.AppKey[aiohttp.ClientSession] = web.AppKey("http_session")
 # None when no alert target is configured.
 ALERTS: web.AppKey[AlertEngine | None] = web.AppKey("alerts")
 GUARD: web.AppKey[PreAuthGuard] = web.AppKey("preauth_guard")
+LIVE: web.AppKey[LiveNamespace] = web.AppKey("live")

@@ -22,6 +22,11 @@ newer states of that device are not queued behind it; when the send is done the
 newest one goes out, the ones in between are skipped. ``readings`` and ``event``
 are never skipped.
 
+``session`` (a brew session started, edited, noted or ended: ``{"session": ...}``
+as ``GET /api/sessions/{id}`` answers it) goes to every browser, like ``device``:
+the pages show which beer is in which fermenter. Public readers get it without
+the notes.
+
 Under ``public_read`` a browser without a login is a public reader: it is kept
 in rooms of its own (``public:`` before each name) and gets the pushes without
 photos, fault messages and versions (``publicview``).
@@ -189,6 +194,14 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             return
         await self.emit("device", payload, room=FULL_READERS)
         await self.emit("device", {**payload, "info": public_info(info)}, room=PUBLIC_READERS)
+
+    async def session_changed(self, session: dict[str, Any]) -> None:
+        """Another browser's edit shows at once on every page (see the module doc)."""
+        if not self._split:
+            await self.emit("session", {"session": session})
+            return
+        await self.emit("session", {"session": session}, room=FULL_READERS)
+        await self.emit("session", {"session": {**session, "notes": []}}, room=PUBLIC_READERS)
 
     async def state_changed(self, record: DeviceRecord) -> None:
         if record.state is None:

@@ -14,7 +14,7 @@ from .conftest import browser_missing
 if reason := browser_missing():
     pytest.skip(reason, allow_module_level=True)
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from .conftest import Console, Stack, get_json
 from .test_pages import open_current
@@ -122,3 +122,40 @@ def test_a_session_started_from_the_page_names_the_beer_in_its_fermenter(
     unexpected = [e for e in console.errors if "status of 400" not in e]
     assert unexpected == [], "\n".join(unexpected)
     console.errors.clear()
+
+
+def test_another_browsers_changes_show_at_once_and_typing_is_kept(
+    page: Page, stack: Stack, browser: Browser
+) -> None:
+    """Two brewers on the current page: one starts, edits and ends; the other sees it live."""
+    end_running(stack)
+    open_current(page, stack)
+    other = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
+    try:
+        open_current(other, stack)
+        fermenter = page.locator(f"#fermenter-beers li[data-device='{stack.device_id}']")
+        expect(fermenter).to_contain_text("no session")
+
+        other.get_by_label("Beer name").fill("Kölsch")
+        other.get_by_label("OG", exact=True).fill("1.046")
+        other.get_by_role("button", name="Start session").click()
+        # No reload on the first page: the push names the beer and fills the edit form.
+        expect(fermenter.locator(".beer")).to_have_text("Kölsch")
+        expect(page.locator("#session-name")).to_have_text("Kölsch")
+        expect(page.get_by_role("button", name="Save changes")).to_be_visible()
+        expect(page.get_by_label("Beer name")).to_have_value("Kölsch")
+
+        # What the first brewer is typing is not overwritten by the other's edit.
+        page.get_by_label("Yeast").fill("K-97")
+        other.get_by_label("Beer name").fill("Kölsch 2")
+        other.get_by_role("button", name="Save changes").click()
+        expect(page.locator("#session-name")).to_have_text("Kölsch 2")
+        expect(page.get_by_label("Yeast")).to_have_value("K-97")
+        expect(page.get_by_label("Beer name")).to_have_value("Kölsch")
+
+        other.once("dialog", lambda dialog: dialog.accept())
+        other.get_by_role("button", name="End session").click()
+        expect(fermenter).to_contain_text("no session")
+        expect(page.get_by_role("button", name="Start session")).to_be_visible()
+    finally:
+        other.context.close()

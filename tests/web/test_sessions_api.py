@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -12,7 +13,14 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.web.service import API_TOKEN, RunningService, running_service, web_config
+from tests.web.service import (
+    API_TOKEN,
+    RunningService,
+    live_client,
+    running_service,
+    wait_until,
+    web_config,
+)
 from tests.web.test_api import DEVICE, NOW, secured, send, session  # noqa: F401
 from web_extras.store import StoredReading
 
@@ -255,3 +263,48 @@ async def test_public_readers_see_the_beer_not_the_notes(
         # Changing still needs the credential.
         status, _ = await send(session, service, "POST", f"/api/sessions/{sid}/end", None)
         assert status == 401
+
+
+async def test_every_change_is_pushed_to_open_pages_public_ones_without_notes(
+    tmp_path: Path,
+    session: aiohttp.ClientSession,  # noqa: F811
+) -> None:
+    """Another browser sees a start, an edit, a note and the end at once, over /live."""
+    config = web_config(tmp_path, api_token=API_TOKEN, public_read=True)
+    async with running_service(config) as service:
+        await service.store.add_readings([StoredReading(DEVICE, "beer", NOW, 19.0)])
+        await service.hub.load_known()
+        async with (
+            live_client(service.url, auth={"token": API_TOKEN}) as (_, brewer),
+            live_client(service.url) as (_, public),
+        ):
+
+            def pushed(received: list[tuple[str, Any]]) -> list[dict[str, Any]]:
+                return [data["session"] for event, data in received if event == "session"]
+
+            made = await start(session, service)
+            sid = made["id"]
+            await call(session, service, "PATCH", f"/api/sessions/{sid}", {"name": "Citra Pale"})
+            await call(session, service, "POST", f"/api/sessions/{sid}/notes", {"text": "secret"})
+            await call(session, service, "POST", f"/api/sessions/{sid}/end")
+            await wait_until(lambda: len(pushed(brewer)) == 4 and len(pushed(public)) == 4)
+            full = pushed(brewer)
+            assert [s["name"] for s in full] == [
+                "Pale Ale",
+                "Citra Pale",
+                "Citra Pale",
+                "Citra Pale",
+            ]
+            assert [s["running"] for s in full] == [True, True, True, False]
+            assert [n["text"] for n in full[2]["notes"]] == ["secret"]
+            # What was pushed is what the API answers for that reader.
+            status, answer = await call(session, service, "GET", f"/api/sessions/{sid}")
+            assert full[-1] == answer
+            assert [s["notes"] for s in pushed(public)] == [[], [], [], []]
+            assert [s["name"] for s in pushed(public)] == [s["name"] for s in full]
+            # A refused change pushes nothing.
+            before = len(pushed(brewer))
+            status, _ = await call(session, service, "PATCH", f"/api/sessions/{sid}", {"og": 9})
+            assert status == 400
+            await asyncio.sleep(0.3)
+            assert len(pushed(brewer)) == before

@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from web_extras.errors import ApiError, bad_request, not_found
-from web_extras.keys import AUTH, HUB, STORE
+from web_extras.keys import AUTH, HUB, LIVE, STORE
 from web_extras.store import BrewSession, SessionNote, SessionOpen
 from web_extras.store.sessions import SESSION_ID
 from web_extras.timefmt import iso, parse_iso
@@ -139,7 +139,7 @@ async def start_session(request: web.Request) -> web.Response:
         await request.app[STORE].start_session(session)
     except SessionOpen as err:
         raise _open_conflict(err) from None
-    return web.json_response(session_json(session), status=201)
+    return await _changed(request, session, status=201)
 
 
 @routes.get("/api/sessions/{session_id}")
@@ -178,7 +178,14 @@ async def _save(request: web.Request, session: BrewSession) -> web.Response:
         raise bad_request(str(err)) from None
     if saved is None:
         raise not_found(f"no brew session {session.id!r}", "unknown_session")
-    return web.json_response(session_json(saved))
+    return await _changed(request, saved)
+
+
+async def _changed(request: web.Request, session: BrewSession, status: int = 200) -> web.Response:
+    """The answer to the writer, and the same session pushed to every open page."""
+    answer = session_json(session)
+    await request.app[LIVE].session_changed(answer)
+    return web.json_response(answer, status=status)
 
 
 @routes.post("/api/sessions/{session_id}/end")
@@ -212,7 +219,7 @@ async def add_note(request: web.Request) -> web.Response:
         raise ApiError(409, "too_many_notes", str(err)) from None
     if saved is None:
         raise not_found(f"no brew session {stored.id!r}", "unknown_session")
-    return web.json_response(session_json(saved), status=201)
+    return await _changed(request, saved, status=201)
 
 
 def _span(request: web.Request, session: BrewSession) -> tuple[datetime, datetime]:

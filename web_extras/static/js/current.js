@@ -11,7 +11,9 @@ import {
 } from "./format.js";
 import { mediaUrl, renderGallery } from "./gallery.js";
 import { setupAlerts } from "./alerts.js";
-import { gallerySpan, refreshSessions, selectSessionDevice, setupSessions } from "./sessions.js";
+import {
+  gallerySpan, refreshSessions, selectSessionDevice, sessionChanged, setupSessions,
+} from "./sessions.js";
 import {
   formatShown, formatWithUnit, fromShown, setupUnitPicker, temperatureUnit, toShown, unitName, unitSymbol,
 } from "./units.js";
@@ -395,6 +397,10 @@ function startLive() {
       page.events.unshift(message.event);
       renderEvents();
       if (["photo", "video"].includes(message.event.kind)) refreshMedia();
+    },
+    // A session started, edited or ended in another browser (or by the API).
+    onSession(message) {
+      sessionChanged(message.session);
     },
   });
 }

@@ -17,6 +17,7 @@ const state = {
   devices: [],          // GET api/devices entries, for the fermenters' names
   sessions: [],         // every session, the latest start first
   shown: null,          // the session whose photos the gallery shows (null: the last 30 days)
+  formTouched: false,   // something typed in the form since it was filled: a push keeps it
   onSpanChange: () => {},
 };
 
@@ -118,6 +119,7 @@ function renderRunning() {
 }
 
 function fillForm() {
+  state.formTouched = false;
   const session = running(state.deviceId);
   $("#session-name-input").val(session ? session.name : "");
   $("#session-style-input").val(session ? session.style : "");
@@ -169,6 +171,19 @@ export async function refreshSessions({ refill = false } = {}) {
     status("error", `Could not load the brew sessions: ${describeError(error)}`);
     return;
   }
+  showSessions(refill);
+}
+
+// A session pushed by /live: the list is updated in place, without asking again.
+export function sessionChanged(session) {
+  if (!session || typeof session.id !== "string") return;
+  state.sessions = [session, ...state.sessions.filter((s) => s.id !== session.id)]
+    .sort((a, b) => Date.parse(b.start) - Date.parse(a.start));
+  // The form follows another browser's change unless the brewer is typing in it.
+  showSessions(session.device === state.deviceId && !state.formTouched);
+}
+
+function showSessions(refill) {
   render();
   if (refill) fillForm();
   // The gallery follows the running session unless a past one was picked.
@@ -243,7 +258,7 @@ async function endSession() {
 export function setupSessions({ devices, onSpanChange }) {
   state.devices = devices || [];
   state.onSpanChange = onSpanChange;
-  $("#session-form").on("submit", submitForm);
+  $("#session-form").on("submit", submitForm).on("input", () => { state.formTouched = true; });
   $("#note-form").on("submit", addNote);
   $("#session-end").on("click", endSession);
   showGravityUnit();
