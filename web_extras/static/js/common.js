@@ -76,24 +76,31 @@ function showLogin() {
 // api("api/devices") already under way (asked before the session was known);
 // if it failed (e.g. 401 before the login), the list is asked for again.
 export async function loadDevices(onChange, asked = null) {
-  // Each fermenter's running brew session names the beer in it (as text).
+  // Each fermenter's running brew session names the beer in it (as text). The
+  // names are filled in when they arrive: the first draw does not wait for them.
   const sessionsAsked = api("api/sessions").catch(() => []);
   const early = asked && await asked.catch(() => null);
   const devices = Array.isArray(early) ? early : await api("api/devices");
-  const sessions = await sessionsAsked;
-  const beers = new Map(sessions.filter((s) => s.running).map((s) => [s.device, ` · ${s.name}`]));
   const select = $id("device-select");
   const wanted = new URLSearchParams(window.location.search).get("device")
     || window.localStorage.getItem("beerpi.device");
+  const label = (device, beers) =>
+    `${device.name || device.id}${beers.get(device.id) || ""}${device.online ? "" : " (offline)"}`;
   select.replaceChildren(
     ...devices.map((device) => {
       const option = document.createElement("option");
       option.value = device.id;
-      option.textContent =
-        `${device.name || device.id}${beers.get(device.id) || ""}${device.online ? "" : " (offline)"}`;
+      option.textContent = label(device, new Map());
       return option;
     }),
   );
+  sessionsAsked.then((sessions) => {
+    const beers = new Map(sessions.filter((s) => s.running).map((s) => [s.device, ` · ${s.name}`]));
+    for (const option of select.options) {
+      const device = devices.find((item) => item.id === option.value);
+      if (device) option.textContent = label(device, beers);
+    }
+  });
   $id("device-picker").hidden = devices.length < 2;
   $id("no-devices").hidden = devices.length > 0;
   const chosen = devices.find((device) => device.id === wanted) || devices[0] || null;
