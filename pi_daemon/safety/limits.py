@@ -56,6 +56,8 @@ NO_EFFECT_C: Final = 0.3
 # 0.004 °C (a 16th of a step) and the chamber air under a compressor at most
 # about one step, while the shortest relay rule (a 60 s minimum on) is 12 reads
 # long: reading faster only costs the Pi CPU (and wakes it), it changes no decision.
+# The control benchmark (bench/_control_loop.py) judges the thermostat reading
+# every 10 s; the daemon reads twice as often as that.
 READ_INTERVAL_S: Final = 5.0
 # Physically possible readings for a fermenter probe (a DS18B20 reads -55..125).
 PROBE_MIN_C: Final = -20.0
