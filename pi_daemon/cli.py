@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="how often readings go to the history outbox (default 60)",
     )
     parser.add_argument(
-        "--read-interval", type=float, metavar="SECONDS", help="probe read period (default 1)"
+        "--read-interval", type=float, metavar="SECONDS", help="probe read period (default 5)"
     )
     parser.add_argument(
         "--sim-speed",

@@ -126,8 +126,8 @@ class StorageSection:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SamplingSection:
-    # A DS18B20 needs ~0.75 s per 12-bit conversion; reading faster is pointless on hardware.
-    read_interval_s: float = 1.0
+    # Why 5 s: see pi_daemon/safety/limits.py.
+    read_interval_s: float = limits.READ_INTERVAL_S
 
     @classmethod
     def read(cls, t: Table) -> Self:

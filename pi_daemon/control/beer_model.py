@@ -9,9 +9,9 @@ Model, per hour:  dB/dt = k (A - B) + g1 h + g2 h' + d
   whose heat shows in A), d the rest (fermentation heat, a cold floor).
 
 Fitted by exponentially weighted least squares over 5-minute window means
-(30 readings, seeing through the 1/16 °C steps; short enough that the heater's
-20-minute duty cycle shows as on and off windows, so its effect cannot hide in
-d) with a memory of about two days, regularised towards a prior so that a
+(60 readings at the daemon's 5 s read, seeing through the 1/16 °C steps; short
+enough that the heater's 20-minute duty cycle shows as on and off windows, so its
+effect cannot hide in d) with a memory of about two days, regularised towards a prior so that a
 quiet spell without information leaves the estimate where physics put it
 rather than wandering. The controller uses tau for its integral time and g/k, the
 "equivalent air offset" of the heater, to dose a belt by duty cycle.

@@ -1,7 +1,7 @@
 """Every safety number, defined once; the daemon's config takes its defaults from here.
 
 Defaults suit a homebrew chamber: a fridge (compressor) with a heat mat,
-fermenting about 20 L, probes read about once a second.
+fermenting about 20 L, probes read every 5 s.
 """
 
 from __future__ import annotations
@@ -51,13 +51,21 @@ COOLER_NO_EFFECT_S: Final = 20 * 60.0
 NO_EFFECT_C: Final = 0.3
 
 # -- probes ------------------------------------------------------------------------
+# Seconds between probe reads. A DS18B20 needs 0.75 s per 12-bit conversion and
+# resolves 1/16 °C. In 5 s, 20 L of beer under a 60 W mat warms by about
+# 0.004 °C (a 16th of a step) and the chamber air under a compressor at most
+# about one step, while the shortest relay rule (a 60 s minimum on) is 12 reads
+# long: reading faster only costs the Pi CPU (and wakes it), it changes no decision.
+# The control benchmark (bench/_control_loop.py) judges the thermostat reading
+# every 10 s; the daemon reads twice as often as that.
+READ_INTERVAL_S: Final = 5.0
 # Physically possible readings for a fermenter probe (a DS18B20 reads -55..125).
 PROBE_MIN_C: Final = -20.0
 PROBE_MAX_C: Final = 60.0
 # A reading further than JUMP_C + JUMP_RATE * (time since the last good one) is a glitch.
 JUMP_C: Final = 3.0
 JUMP_RATE_C_PER_S: Final = 0.05
-# No good reading for this long: the probe is stale.
+# No good reading for this long (12 read periods): the probe is stale.
 STALE_S: Final = 60.0
 # Bit-identical readings for this long while a relay it controls ran throughout.
 STUCK_S: Final = 1800.0
@@ -76,8 +84,9 @@ CUTOFF_HYSTERESIS_C: Final = 1.0
 
 # -- watchdog ----------------------------------------------------------------------
 # Real seconds without a completed control step before every relay goes off.
-# Default for a 1 s read period: well above the slowest normal step (a probe
-# read that times out after 5 s), so only a real stall trips it.
+# The default is three default read periods: a step completes every 5 s, and
+# even one whose probe read times out (PROBE_READ_TIMEOUT_S, 5 s) leaves at most
+# 10 s between completed steps, so only a real stall trips it.
 WATCHDOG_S: Final = 15.0
 # The limit must cover at least this many read periods.
 WATCHDOG_MIN_PERIODS: Final = 3

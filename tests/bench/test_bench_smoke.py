@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from pi_daemon.safety.limits import READ_INTERVAL_S
+
 ROOT = Path(__file__).resolve().parents[2]
 QUICK_ONLY = "history,latency,web_latency,footprint"
 
@@ -101,9 +103,13 @@ def test_footprint_numbers_are_sane(quick_run: tuple[Path, str]) -> None:
     assert 0 <= daemon["cpu_pct"] < 100
     assert 0 <= bare["cpu_pct"] < 100
     assert 0 <= run["clients"]["cpu_pct"] < 100
-    # With nobody connected it kept reading: the newest reading was fresh afterwards.
-    assert run["reading_age_after_idle_s"] < 5
-    assert min(run["pushes_per_client"]) >= 3  # ~1 a second for 4 s
+    # With nobody connected it kept reading: the newest reading was fresh afterwards
+    # (the default read period is 5 s; issue 18).
+    assert run["reading_age_after_idle_s"] < READ_INTERVAL_S + 4
+    assert min(run["pushes_per_client"]) >= 1  # one per 5 s read in a 6 s window
+    # The libraries' own floor is measured beside it, below the daemon and above bare.
+    floor = run["libraries_floor"]["rss_peak_mb"]
+    assert bare["rss_peak_mb"] < floor < daemon["rss_peak_mb"]
     start = run["startup"]
     assert 0 < start["bare_import_aiohttp_s"] < start["daemon_to_health_s"] < 60
     size = run["installed_mb"]

@@ -141,13 +141,38 @@ def test_the_token_comes_from_exactly_one_place(tmp_path: Path) -> None:
 
 def test_the_watchdog_limit_comes_from_the_config_and_is_checked() -> None:
     base = {"simulate": True, "server.token": "t"}
-    assert load_config(None, base).watchdog_s == 15.0  # a 1 s read period
-    assert load_config(None, {**base, "safety.watchdog_s": 4.0}).watchdog_s == 4.0
+    assert load_config(None, base).watchdog_s == 15.0  # three default (5 s) read periods
+    fast = {**base, "sampling.read_interval_s": 1.0}
+    assert load_config(None, {**fast, "safety.watchdog_s": 4.0}).watchdog_s == 4.0
     # Unset, it covers at least three read periods.
     assert load_config(None, {**base, "sampling.read_interval_s": 60.0}).watchdog_s == 180.0
     for bad in (0, -1.0, float("nan"), "soon", 2.0):
         with pytest.raises(ConfigError, match=r"safety\.watchdog_s"):
-            load_config(None, {**base, "safety.watchdog_s": bad})
+            load_config(None, {**fast, "safety.watchdog_s": bad})
+    # Shorter than three default read periods: refused, with the reason.
+    with pytest.raises(ConfigError, match=r"at least 3 read periods \(15 s\)"):
+        load_config(None, {**base, "safety.watchdog_s": 4.0})
+
+
+def test_the_default_read_period_fits_the_safety_timing() -> None:
+    """A 5 s read (issue 18: idle CPU) keeps every time-based safety rule meaningful."""
+    from pi_daemon.safety import limits
+
+    config = load_config(None, {"simulate": True, "server.token": "t"})
+    period = config.sampling.read_interval_s
+    assert period == limits.READ_INTERVAL_S
+    # Slower than a DS18B20's 0.75 s conversion, so each read is a fresh one.
+    assert period > 0.75
+    watchdog = config.watchdog_s
+    read_timeout = limits.probe_read_timeout_s(watchdog, config.read_period_real_s)
+    # A step whose probe read times out still completes well inside the watchdog's limit.
+    assert period + read_timeout < watchdog
+    assert watchdog >= limits.WATCHDOG_MIN_PERIODS * period
+    # A probe goes stale only after many missed reads.
+    safety = config.thermostat.control_settings().safety
+    assert safety.stale_s >= 10 * period
+    # The shortest relay rule spans many reads, so a read's delay never decides a switch.
+    assert min(limits.HEATER_MIN_ON_S, limits.COOLER_MIN_ON_S) >= 10 * period
 
 
 def test_safety_defaults_come_from_the_safety_rules() -> None:
