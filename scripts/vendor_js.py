@@ -1,5 +1,10 @@
 """Copy the pinned front-end libraries from node_modules into web_extras/static/vendor/.
 
+D3 is the exception: the trend page uses a few of its modules, so instead of
+the whole library (281 kB, parsed on every cold open of the page) the script
+bundles just those exports (`D3_EXPORTS`) with esbuild into `d3.trend.min.js`
+(about 105 kB), which defines the same global `d3`.
+
 BeerPi's pages are served by the web service itself, often on a Pi with no
 internet, so the minified builds of D3, jQuery and the socket.io client are
 committed. To update one: change its exact version in package.json, then
@@ -14,6 +19,7 @@ package.json and writes vendor/README.md (versions, licences) to match.
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -21,9 +27,43 @@ ROOT = Path(__file__).resolve().parent.parent
 MODULES = ROOT / "node_modules"
 VENDOR = ROOT / "web_extras" / "static" / "vendor"
 
+# What the pages call as `d3.<name>`, by D3 module (tests/browser/test_served.py checks
+# that every call in web_extras/static/js is listed here).
+D3_EXPORTS: dict[str, tuple[str, ...]] = {
+    "d3-array": ("bisector", "extent"),
+    "d3-axis": ("axisBottom", "axisLeft"),
+    "d3-brush": ("brushX",),
+    "d3-path": ("path",),
+    "d3-scale": ("scaleLinear", "scaleTime"),
+    "d3-selection": ("namespaces", "pointer", "select"),
+    "d3-shape": ("area", "line", "symbol"),
+    "d3-time-format": ("timeFormat",),
+}
+D3_BUNDLE = "d3.trend.min.js"
+# esbuild's JavaScript API finds its binary without the package's install script.
+_ESBUILD = """
+const esbuild = require("esbuild");
+let entry = "";
+process.stdin.on("data", (chunk) => { entry += chunk; });
+process.stdin.on("end", () => {
+  const built = esbuild.buildSync({
+    stdin: { contents: entry, resolveDir: process.cwd() },
+    bundle: true, minify: true, format: "iife", globalName: "d3",
+    legalComments: "none", write: false, target: "es2020",
+  });
+  process.stdout.write(built.outputFiles[0].text);
+});
+"""
+
 # package -> (file in the package, name served under /static/vendor/, licence file, note)
 LIBRARIES: dict[str, tuple[str, str, str, str]] = {
-    "d3": ("dist/d3.min.js", "d3.min.js", "LICENSE", "UMD build; defines the global `d3`."),
+    "d3": (
+        "",
+        D3_BUNDLE,
+        "LICENSE",
+        "Built here: only the D3 modules' exports the trend page uses (`D3_EXPORTS`"
+        " in scripts/vendor_js.py), bundled by esbuild; defines the global `d3`.",
+    ),
     "jquery": (
         "dist/jquery.min.js",
         "jquery.min.js",
@@ -48,6 +88,18 @@ def _strip_source_map(text: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _d3_bundle(version: str) -> str:
+    entry = "".join(
+        f"export {{ {', '.join(names)} }} from {json.dumps(module)};\n"
+        for module, names in D3_EXPORTS.items()
+    )
+    built = subprocess.run(
+        ["node", "-e", _ESBUILD], input=entry, cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    names = ", ".join(n for names in D3_EXPORTS.values() for n in names)
+    return f"// D3 v{version} (https://d3js.org, ISC): {names}\n{built}"
+
+
 def main() -> int:
     pinned = json.loads((ROOT / "package.json").read_text())["dependencies"]
     VENDOR.mkdir(parents=True, exist_ok=True)
@@ -61,8 +113,11 @@ def main() -> int:
                 file=sys.stderr,
             )
             return 1
-        text = (MODULES / package / source).read_text(encoding="utf-8")
-        (VENDOR / target).write_text(_strip_source_map(text), encoding="utf-8")
+        if package == "d3":
+            text = _d3_bundle(meta["version"])
+        else:
+            text = _strip_source_map((MODULES / package / source).read_text(encoding="utf-8"))
+        (VENDOR / target).write_text(text, encoding="utf-8")
         licence = (MODULES / package / licence_file).read_text(encoding="utf-8")
         (VENDOR / f"{package}.LICENSE.txt").write_text(licence, encoding="utf-8")
         rows.append(
@@ -82,8 +137,9 @@ def main() -> int:
         "| --- | --- | --- | --- | --- |",
         *rows,
         "",
-        "Each file is the package's own minified build, unchanged except that the",
-        "trailing `//# sourceMappingURL=` comment is removed (the maps are not shipped).",
+        "jQuery and socket.io are the packages' own minified builds, unchanged except",
+        "that the trailing `//# sourceMappingURL=` comment is removed (the maps are",
+        "not shipped). D3 is a bundle of the few exports the trend page calls.",
         "",
     ]
     (VENDOR / "README.md").write_text("\n".join(readme), encoding="utf-8")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
+import re
 from pathlib import Path
 
 from aiohttp import web
@@ -65,8 +66,25 @@ def test_vendored_libraries_match_the_pinned_versions() -> None:
         assert version[0].isdigit(), f"{package} must be pinned to an exact version"
         assert f"{package} {version}" in readme
         assert (STATIC / "vendor" / f"{package}.LICENSE.txt").exists()
-    d3 = (STATIC / "vendor" / "d3.min.js").read_text()[:200]
+    d3 = (STATIC / "vendor" / "d3.trend.min.js").read_text()[:300]
     assert f"v{pinned['d3']}" in d3
     lock = json.loads((ROOT / "package-lock.json").read_text())
     for package, version in pinned.items():
         assert lock["packages"][f"node_modules/{package}"]["version"] == version
+
+
+def test_the_d3_bundle_has_every_function_the_pages_call() -> None:
+    """The trend page's D3 is a bundle of named exports: a new call must be added to it."""
+    from scripts.vendor_js import D3_BUNDLE, D3_EXPORTS
+
+    bundled = {name for names in D3_EXPORTS.values() for name in names}
+    called = set()
+    for path in (STATIC / "js").glob("*.js"):
+        called |= set(re.findall(r"\bd3\.([A-Za-z]+)\b", path.read_text()))
+    assert called, "the pages call D3"
+    assert called <= bundled, f"add to D3_EXPORTS and run npm run vendor: {called - bundled}"
+    header = (STATIC / "vendor" / D3_BUNDLE).read_text().split("\n", 1)[0]
+    assert all(name in header for name in bundled), "vendor/ is older than D3_EXPORTS"
+    for template in TEMPLATES.glob("*.html"):
+        scripts = re.findall(r'src="static/vendor/(d3[^"]*)"', template.read_text())
+        assert scripts in ([], [D3_BUNDLE]), template
