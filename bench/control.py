@@ -13,7 +13,7 @@ the baselines.
 
 Goals per scenario, for BeerPi: beer RMS at most half the better baseline's;
 compressor starts per day no more than the Inkbird's; overshoot after a step
-at most 0.3 °C; no fight (a heater start within 30 min of the cooler stopping,
+at most 0.3 °C; no fight (a heater start sooner than 30 min after the cooler stopped,
 or the reverse); no guard breach (a maximum-run lock-out); no heater start
 with the beer above target; every feasible hold within ±0.5 °C over its last
 12 h. Writes ``control.json`` (rows for bench/run_all.py, and the whole
@@ -234,7 +234,7 @@ def rows(entries: list[Entry]) -> list[dict[str, Any]]:
     }
     out.append(
         {
-            "metric": "control: fights (heater ≤ 30 min from the cooler), all scenarios",
+            "metric": "control: fights (heater < 30 min after the cooler), all scenarios",
             "value": totals["BeerPi"][0],
             "unit": "",
             "goal": "0",
