@@ -17,7 +17,9 @@ without one it neither raises the fault nor vouches for the relay.
 What counts is the move beyond the passive drift (drift.py): air warming back
 after a compressor run, or cooling after a heater run, is what it would have
 done anyway, so a relay started during such a drift must move the air (or the
-beer) ``no_effect_c`` further than that drift, carried on, would have.
+beer) ``no_effect_c`` further than that drift, carried on, would have. A run
+started while the other relay was still driving the air is judged
+PUSHED_EXTRA_S later than the window.
 """
 
 from __future__ import annotations
@@ -30,6 +32,12 @@ from pi_daemon.text import duration
 from .drift import LOOKBACK_S, Drift, PassiveDrift
 from .faults import Fault, keep_since
 from .guard import RelayGuard
+
+# A run started as the other relay stopped (a baseline thermostat's heater the moment
+# its compressor stops) is judged this much later: the air's recovery is unknown, so
+# the relay must show itself on the beer or warm the air past it, which a working
+# 25 W belt in a freezer the compressor has just chilled takes hours to do.
+PUSHED_EXTRA_S = 3 * 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +138,7 @@ class EffectCheck:
                 PassiveDrift.none(),
             )
         ran_s = now_s - anchor.at_s
+        window = self._window_s + (PUSHED_EXTRA_S if anchor.air_drift.whole else 0.0)
         ref_beer = anchor.beer_c
         # The air drifts no further than the beer; the beer, no further than the air.
         air_room = self._sign * (ref_beer - anchor.air_c) if ref_beer is not None else 0.0
@@ -144,7 +153,7 @@ class EffectCheck:
             self._fault = None  # it responds
             self._working = True
             return
-        if ran_s < self._window_s:
+        if ran_s < window:
             return
         way = "warmed" if self._sign > 0 else "cooled"
         drifting = anchor.air_drift.whole or anchor.air_drift.step_c > 0
