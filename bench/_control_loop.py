@@ -29,6 +29,7 @@ from pi_daemon.control import (
     Thermostat,
 )
 from pi_daemon.safety import Cause, RelayGate, RelayRules, SafetySupervisor, Switch
+from pi_daemon.safety.limits import CHANGEOVER_S
 from pi_daemon.safety.supervisor import HOLDER
 from pi_daemon.simulation.plant import Plant, PlantSetup
 
@@ -38,8 +39,10 @@ READ_S = 10.0
 START = datetime(2026, 3, 1, tzinfo=UTC)
 HOUR_S = 3600.0
 DAY_S = 86_400.0
-# A heater start this soon after the cooler stopped (or the reverse) is a fight.
-FIGHT_WINDOW_S = 30 * 60.0
+# A heater start sooner than this after the cooler stopped (or the reverse) is a fight.
+# The same boundary as the relay gate's changeover (``safety.changeover_s``), which
+# lets the other relay start once this long has passed, not before.
+FIGHT_WINDOW_S = CHANGEOVER_S  # 30 min
 SETTLED_C = 0.5
 SETTLE_WINDOW_S = 12 * HOUR_S
 OVERSHOOT_WINDOW_S = 24 * HOUR_S
@@ -459,8 +462,9 @@ class Metrics:
     past a new target in the step's direction (from the first crossing until the
     beer comes back, within 24 h of a step or a ramp's end), the worst over the
     changes into holds physics allows. compressor_per_day, heater_per_day: relay starts.
-    fights: heater starts within 30 min of the cooler stopping, and cooler starts
-    within 30 min of the heater stopping; fight_pct: of all starts.
+    fights: heater starts sooner than 30 min after the cooler stopped, and cooler
+    starts sooner than 30 min after the heater stopped (the gate's changeover lets
+    one start at 30 min, not before); fight_pct: of all starts.
     hot_heater_pct: heater starts with the beer reading above target.
     guard_breaches: maximum-run lock-outs, which now happen only to a relay with no
     effect (and 1 if both relays were ever on). no_effect: no_effect faults raised.
@@ -518,7 +522,7 @@ def fights(run_: Run) -> int:
     for rid, other in (("heater", "cooler"), ("cooler", "heater")):
         stops = run_.stops[other]
         for t in run_.starts[rid]:
-            if any(0 <= t - s <= FIGHT_WINDOW_S for s in stops):
+            if any(0 <= t - s < FIGHT_WINDOW_S for s in stops):
                 count += 1
     return count
 

@@ -13,6 +13,13 @@ The check is also what tells a legitimate long run from a fault: a relay that
 relay without effect is locked out there (supervisor.py). The rule judges only
 with a trustworthy chamber reading, the one a relay moves within minutes;
 without one it neither raises the fault nor vouches for the relay.
+
+What counts is the move beyond the passive drift (drift.py): air warming back
+after a compressor run, or cooling after a heater run, is what it would have
+done anyway, so a relay started during such a drift must move the air (or the
+beer) ``no_effect_c`` further than that drift, carried on, would have. A run
+started while the other relay was still driving the air is judged
+PUSHED_EXTRA_S later than the window.
 """
 
 from __future__ import annotations
@@ -22,8 +29,15 @@ from dataclasses import dataclass
 from beerpi_protocol import FaultCode
 from pi_daemon.text import duration
 
+from .drift import LOOKBACK_S, Drift, PassiveDrift
 from .faults import Fault, keep_since
 from .guard import RelayGuard
+
+# A run started as the other relay stopped (a baseline thermostat's heater the moment
+# its compressor stops) is judged this much later: the air's recovery is unknown, so
+# the relay must show itself on the beer or warm the air past it, which a working
+# 25 W belt in a freezer the compressor has just chilled takes hours to do.
+PUSHED_EXTRA_S = 3 * 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +48,8 @@ class _Anchor:
     at_s: float
     air_c: float
     beer_c: float | None
+    air_drift: PassiveDrift
+    beer_drift: PassiveDrift
 
 
 class EffectCheck:
@@ -48,6 +64,10 @@ class EffectCheck:
         self._anchor: _Anchor | None = None
         self._fault: Fault | None = None
         self._working = False
+        # Readings while off: the passive drift a run is measured against.
+        self._air_off = Drift()
+        self._beer_off = Drift()
+        self._partner_on_s: float | None = None  # when the other relay last ran
 
     @property
     def fault(self) -> Fault | None:
@@ -64,34 +84,85 @@ class EffectCheck:
         return self._working
 
     def update(
-        self, now_s: float, guard: RelayGuard, air_c: float | None, beer_c: float | None = None
+        self,
+        now_s: float,
+        guard: RelayGuard,
+        air_c: float | None,
+        beer_c: float | None = None,
+        *,
+        partner_on: bool = False,
     ) -> None:
+        """``partner_on``: the other thermal relay (cooler for a heater) is on now."""
         self._working = False
+        if partner_on:
+            self._partner_on_s = now_s
         if not guard.is_on or air_c is None:
             # Nothing to judge: off, or no trustworthy reading (re-anchored later).
             self._anchor = None
+            if air_c is None:
+                self._air_off.clear()
+            else:
+                self._air_off.feed(now_s, air_c)
+            if beer_c is None:
+                self._beer_off.clear()
+            else:
+                self._beer_off.feed(now_s, beer_c)
             return
         anchor = self._anchor
         if anchor is None or anchor.since_s != guard.since_s:
-            self._anchor = _Anchor(guard.since_s, now_s, air_c, beer_c)
+            # Drifts measured up to this first reading of the run.
+            pushed = self._partner_on_s is not None and now_s - self._partner_on_s <= LOOKBACK_S
+            air_drift = (
+                PassiveDrift(0.0, 1.0, LOOKBACK_S, whole=True)
+                if pushed
+                else self._air_off.passive(now_s, self._sign)
+            )
+            self._anchor = _Anchor(
+                guard.since_s,
+                now_s,
+                air_c,
+                beer_c,
+                air_drift,
+                self._beer_off.passive(now_s, self._sign),
+            )
+            self._air_off.clear()
+            self._beer_off.clear()
             return
         if anchor.beer_c is None and beer_c is not None:
-            anchor = self._anchor = _Anchor(anchor.since_s, anchor.at_s, anchor.air_c, beer_c)
-        moved_c = self._sign * (air_c - anchor.air_c)
-        if anchor.beer_c is not None and beer_c is not None:
-            moved_c = max(moved_c, self._sign * (beer_c - anchor.beer_c))
+            anchor = self._anchor = _Anchor(
+                anchor.since_s,
+                anchor.at_s,
+                anchor.air_c,
+                beer_c,
+                anchor.air_drift,
+                PassiveDrift.none(),
+            )
+        ran_s = now_s - anchor.at_s
+        window = self._window_s + (PUSHED_EXTRA_S if anchor.air_drift.whole else 0.0)
+        ref_beer = anchor.beer_c
+        # The air drifts no further than the beer; the beer, no further than the air.
+        air_room = self._sign * (ref_beer - anchor.air_c) if ref_beer is not None else 0.0
+        moved_c = self._sign * (air_c - anchor.air_c) - anchor.air_drift.moved_c(ran_s, air_room)
+        if ref_beer is not None and beer_c is not None:
+            beer_room = self._sign * (anchor.air_c - ref_beer)
+            beer_moved = self._sign * (beer_c - ref_beer) - anchor.beer_drift.moved_c(
+                ran_s, beer_room
+            )
+            moved_c = max(moved_c, beer_moved)
         if moved_c >= self._threshold_c:
             self._fault = None  # it responds
             self._working = True
             return
-        ran_s = now_s - anchor.at_s
-        if ran_s < self._window_s:
+        if ran_s < window:
             return
         way = "warmed" if self._sign > 0 else "cooled"
+        drifting = anchor.air_drift.whole or anchor.air_drift.step_c > 0
+        drifting = drifting or anchor.beer_drift.step_c > 0
+        beyond = " beyond its drift before the start" if drifting else ""
         message = (
             f"{self.relay_id} on for {duration(ran_s)} but the {self._probe_id} probe has not "
-            f"{way} ({anchor.air_c:.1f} → {air_c:.1f} °C), nor the beer: no effect (dead "
-            "element or compressor, failed relay, open door?)"
+            f"{way}{beyond} ({anchor.air_c:.1f} → {air_c:.1f} °C), nor the beer: no effect "
+            "(dead element or compressor, failed relay, open door?)"
         )
         self._fault = keep_since(
             self._fault, Fault(self.relay_id, FaultCode.NO_EFFECT, message, now_s)

@@ -99,7 +99,9 @@ class SafetySupervisor:
         self._cutoff = check_cutoff(self.probe, beer.value, self._cutoff, self.settings, now_s)
         chamber_c = self.monitors[self.chamber_probe].value if self.chamber_probe else None
         for rid, check in self._effects.items():
-            check.update(now_s, self._guards[rid], chamber_c, beer.value)
+            partner = self._partner(rid)
+            pushed = partner is not None and self._guards[partner].is_on
+            check.update(now_s, self._guards[rid], chamber_c, beer.value, partner_on=pushed)
         self._check_run_time(now_s)
 
         faults = [m.fault for m in self.monitors.values() if m.fault is not None]
@@ -116,6 +118,11 @@ class SafetySupervisor:
         for rid, trip in self._trips.items():
             holds.setdefault(rid, trip.message)
         return Assessment(tuple(faults), holds, stop, beer.value)
+
+    def _partner(self, relay: str) -> str | None:
+        """The other thermal relay (the cooler for the heater), if there is one."""
+        others = [r for r in self._thermal if r != relay and r in self._guards]
+        return others[0] if others else None
 
     def effect(self, relay: str) -> EffectCheck | None:
         """The relay's effect check (None: it has none, e.g. without a chamber probe)."""

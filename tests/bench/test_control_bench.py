@@ -28,6 +28,7 @@ def numbers(**over: float) -> dict[str, Any]:
         "fight_pct": 0.0,
         "hot_heater_pct": 0.0,
         "guard_breaches": 0,
+        "no_effect": 0,
         "holds_settled": 2,
         "holds": 2,
         "hold_errors_c": [0.2, 0.3],
@@ -64,8 +65,24 @@ def test_where_physics_rules_a_hold_out_the_goal_is_no_worse_than_the_baselines(
     assert "physics" in e["goals"]["rms"]["goal"]
     assert e["goals"]["settled"]["passed"] is True  # only the feasible hold must settle
     assert e["goals"]["breaches"]["passed"] is False  # the baselines had none
+    assert e["goals"]["no_effect"]["passed"] is True  # nothing dead, nothing flagged
     none_feasible = entry(numbers(hold_errors_c=[3.0, 3.0]), feasible=(False, False))
     assert none_feasible["goals"]["settled"]["passed"] is None
+
+
+def test_a_dead_relays_lock_outs_are_its_alarm_and_no_effect_must_be_raised() -> None:
+    flagged = numbers(rms_c=9.0, rms_all_c=0.55, guard_breaches=3, no_effect=5)
+    e = entry(flagged, feasible=(False, False))
+    e["dead_relay"] = True
+    e["goals"] = control.goals(e)
+    assert e["goals"]["breaches"]["passed"] is True  # lock-outs of a relay flagged no_effect
+    assert e["goals"]["no_effect"]["passed"] is True
+    silent = entry(numbers(rms_c=9.0, rms_all_c=0.55), feasible=(False, False))
+    silent["dead_relay"] = True
+    silent["goals"] = control.goals(silent)
+    assert silent["goals"]["no_effect"]["passed"] is False  # a dead relay nobody flagged
+    working = entry(numbers(no_effect=1))
+    assert working["goals"]["no_effect"]["passed"] is False  # a false alarm is a miss
 
 
 def test_rows_are_what_run_all_reads() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from beerpi_protocol import FaultCode
-from bench._control_baselines import Inkbird, Inputs
+from bench._control_baselines import GenericThermostat, Inkbird, Inputs
 from bench._control_loop import (
     DAY_S,
     HOUR_S,
@@ -101,6 +101,18 @@ def test_a_dead_heater_raises_no_effect_is_locked_out_and_nothing_fights_it() ->
     assert ours.trips >= 1
     assert ours.starts["cooler"] == [], "a cold beer is never cooled"
     assert metrics(ours, sc.programme).fights == 0
+
+
+def test_a_dead_heater_is_flagged_the_same_way_under_both_baselines() -> None:
+    """The baselines go through the same gate and safety rules. The Inkbird and Home
+    Assistant switch the dead belt on as the compressor stops (the air recovering by
+    ~20 °C in the next hour): that passive warming is not taken for the belt's."""
+    sc = scenario("dead heater")
+    for baseline in (Plain(Inkbird(), "Inkbird"), Plain(GenericThermostat(), "HA")):
+        theirs = run(sc, baseline, seconds=1.0 * DAY_S)
+        assert theirs.starts["heater"], baseline.name
+        assert theirs.no_effect >= 1, f"{baseline.name}: the dead belt is flagged"
+        assert theirs.trips >= 1, f"{baseline.name}: and locked out at its run limit"
 
 
 def test_without_a_heater_a_lager_is_held_by_the_compressor_alone() -> None:

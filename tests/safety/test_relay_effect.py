@@ -8,6 +8,8 @@ relay switching on to the ``no_effect`` fault (run with ``-s`` to see it).
 
 from __future__ import annotations
 
+import math
+
 from beerpi_protocol import FaultCode
 from pi_daemon.control import ControlSettings, RelayTiming
 from pi_daemon.safety import RelayGuard
@@ -125,3 +127,73 @@ def test_without_a_chamber_probe_the_run_limit_stays_a_plain_limit() -> None:
     trip = next(f for f in rig.last.faults if f.code is FaultCode.MAX_RUN_TIME)
     assert "cannot be checked" in trip.message
     assert FaultCode.NO_EFFECT not in {f.code for f in rig.last.faults}
+
+
+def _recovering_air(t_s: float, stop_s: float) -> float:
+    """Chamber air after a compressor run stopped at ``stop_s``: from 2 °C back towards
+    14 °C (room and beer) with a 30 min time constant, as in the bench's freezer."""
+    if t_s < stop_s:
+        return 2.0
+    return 14.0 - 12.0 * math.exp(-(t_s - stop_s) / 1800.0)
+
+
+def _heater_run(*, start_s: float, stop_s: float, heater_c_per_h: float) -> EffectCheck:
+    """A compressor on until ``stop_s``, a heater on from ``start_s`` while the air
+    recovers; ``heater_c_per_h``: what a working heater adds to the air (0: a dead
+    one). The beer stays at 19 °C."""
+    guard = RelayGuard(HEATER_TIMING)
+    check = EffectCheck("heater", warms=True, window_s=1800.0, threshold_c=0.3, probe_id="fridge")
+    for n in range(0, int(start_s + 5 * 3600), 10):
+        t = float(n)
+        if t == start_s:
+            guard.record(t, True)
+        air = _recovering_air(t, stop_s)
+        if guard.is_on:
+            air += heater_c_per_h * (t - start_s) / 3600.0
+        # Like a DS18B20: 1/16 °C steps.
+        check.update(t, guard, round(air * 16) / 16, 19.0, partner_on=t < stop_s)
+    return check
+
+
+def test_air_warming_back_after_the_compressor_is_not_a_dead_heaters_effect() -> None:
+    """A dead heater switched on 30 min after the compressor stopped (BeerPi's earliest),
+    while the air warms back by another 4 °C by itself: flagged, not credited."""
+    dead = _heater_run(start_s=5400.0, stop_s=3600.0, heater_c_per_h=0.0)
+    assert dead.fault is not None
+    assert dead.fault.code is FaultCode.NO_EFFECT
+    assert "beyond its drift before the start" in dead.fault.message
+    assert not dead.working
+
+
+def test_a_working_heater_during_the_recovery_is_not_flagged() -> None:
+    """The same recovery with a heater that adds 2 °C/h to the air (a weak one): its
+    effect is seen beyond the drift, so no fault and it counts as working."""
+    ok = _heater_run(start_s=5400.0, stop_s=3600.0, heater_c_per_h=2.0)
+    assert ok.fault is None
+    assert ok.working
+
+
+def test_a_heater_started_as_the_compressor_stops_is_judged_against_the_beer() -> None:
+    """No readings of the drift to come (the compressor was pushing the air down until
+    the heater's start): the air may recover all the way to the beer by itself, so a
+    dead heater is flagged (after the window and PUSHED_EXTRA_S) and a working one
+    must warm the air past the beer."""
+    dead = _heater_run(start_s=3600.0, stop_s=3600.0, heater_c_per_h=0.0)
+    assert dead.fault is not None
+    assert not dead.working
+    tube = _heater_run(start_s=3600.0, stop_s=3600.0, heater_c_per_h=8.0)
+    assert tube.fault is None
+    assert tube.working
+
+
+def test_a_steady_air_without_drift_is_judged_as_before() -> None:
+    """No drift before the start: the first reading is the reference, as it always was."""
+    guard = RelayGuard(HEATER_TIMING)
+    check = EffectCheck("heater", warms=True, window_s=1800.0, threshold_c=0.3, probe_id="fridge")
+    for n in range(0, 7200, 10):
+        if n == 3600:
+            guard.record(float(n), True)
+        air = 12.0 + (0.4 * (n - 3600) / 1800.0 if n >= 3600 else 0.0)
+        check.update(float(n), guard, air, 19.0)
+    assert check.fault is None
+    assert check.working
