@@ -11,6 +11,7 @@ import {
 } from "./format.js";
 import { mediaUrl, renderGallery } from "./gallery.js";
 import { setupAlerts } from "./alerts.js";
+import { describeRunning, refreshProfileUnits, setProfileDevice, setupProfiles } from "./profiles.js";
 import {
   gallerySpan, refreshSessions, selectSessionDevice, sessionChanged, setupSessions,
 } from "./sessions.js";
@@ -158,9 +159,9 @@ function renderThermostat() {
   $("#action").attr("data-action", action).text(capitalise(action));
   $("#reason").text(thermostat.reason || (thermostat.mode ? `Mode: ${modeName(thermostat.mode)}` : ""));
   const profile = thermostat.profile;
-  $("#profile").prop("hidden", !profile).text(profile
-    ? `Profile “${profile.name}”, step ${(profile.step ?? 0) + 1} of ${(profile.steps || []).length}${profile.finished ? " (finished)" : ""}`
-    : "");
+  const stateTime = page.state && Date.parse(page.state.timestamp);
+  $("#profile").prop("hidden", !profile).text(describeRunning(profile, stateTime || deviceNow()));
+  setProfileDevice(page.device && page.device.id, { running: Boolean(profile && !profile.finished) });
   // The daemon's limits (°C) in the shown unit, rounded inwards to the input's 0.1 steps.
   const limits = (page.info && page.info.thermostat) || {};
   $("#target-unit").text(unitSymbol());
@@ -517,6 +518,7 @@ async function recordVideo() {
 // Another unit: a target being typed is converted with it, everything else is
 // drawn again from the °C values the page holds.
 function changeUnit(previous) {
+  refreshProfileUnits(previous);
   const typed = String($("#target-input").val()).trim();
   if (page.editingThermostat && typed !== "" && Number.isFinite(Number(typed))) {
     $("#target-input").val(formatShown(fromShown(typed, previous), 1));
@@ -533,6 +535,7 @@ async function selectDevice(entry) {
   $("#photo-figure, #video-link").prop("hidden", true);
   renderGallery(null, []);
   if (!entry) {
+    setProfileDevice(null);
     await selectSessionDevice(null);
     page.liveLink?.rewatch();
     return;
@@ -561,6 +564,7 @@ async function start() {
     $("#photo-button").on("click", takePhoto);
     $("#video-button").on("click", recordVideo);
     setupAlerts(); // its own status line; the page does not wait for it
+    setupProfiles({ deviceNow });
     const { devices, chosen } = await loadDevices((entry) => selectDevice(entry));
     setupSessions({ devices, onSpanChange: () => refreshMedia() });
     await selectDevice(chosen);

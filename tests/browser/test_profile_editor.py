@@ -1,0 +1,78 @@
+"""The current page's profile editor, in a real browser against the real service and daemon."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import browser_missing
+
+if reason := browser_missing():
+    pytest.skip(reason, allow_module_level=True)
+
+from playwright.sync_api import Page, expect
+
+from .conftest import Console, Stack
+from .test_pages import open_current, wait_until
+
+
+def steps_of(stack: Stack) -> list[dict[str, object]]:
+    profile = stack.daemon_state()["thermostat"].get("profile") or {}
+    return list(profile.get("steps") or [])
+
+
+def test_a_profile_built_in_the_page_runs_on_the_fermenter(
+    page: Page, stack: Stack, console: Console
+) -> None:
+    stack.daemon_request("set_thermostat", mode="off", profile=None)
+    try:
+        open_current(page, stack)
+        card = page.locator("#profile-card")
+        expect(card).to_be_visible()
+
+        # A built-in starting point: five steps, drawn ahead with one point per corner.
+        page.get_by_label("Start from").select_option(label="Lager with diacetyl rest")
+        expect(page.locator("#profile-steps .profile-step")).to_have_count(5)
+        expect(page.get_by_label("Profile name")).to_have_value("Lager with diacetyl rest")
+        expect(page.locator("#profile-preview")).to_have_attribute("data-points", "6")
+        expect(page.locator("#profile-summary")).to_contain_text("5 steps, 26.0 days")
+
+        # A mistake is named, and nothing reaches the fermenter.
+        first = page.locator("#profile-steps .profile-step").first
+        first.locator(".step-target").fill("")
+        expect(page.locator("#profile-summary")).to_have_text("step 1: give a target")
+        page.get_by_role("button", name="Start profile").click()
+        expect(page.locator("#profile-status")).to_have_text("step 1: give a target")
+        assert steps_of(stack) == []
+
+        # Typed in °F: 50 °F is 10 °C for the daemon; the other steps follow the unit.
+        page.locator("#unit-select").select_option("F")
+        expect(page.locator("#profile-steps .step-target").nth(1)).to_have_value("60.8")
+        first.locator(".step-target").fill("50")
+        page.get_by_label("Profile name").fill("My lager")
+        page.get_by_label("Control with").select_option("heat_cool")
+        page.get_by_role("button", name="Start profile").click()
+        expect(page.locator("#profile-status")).to_have_text("Profile “My lager” started.")
+        steps = wait_until(lambda: steps_of(stack), what="the profile on the daemon")
+        assert [s["kind"] for s in steps] == ["hold", "ramp", "hold", "ramp", "hold"]
+        assert [s["target"] for s in steps] == [10.0, 16.0, 16.0, 2.0, 2.0]
+        assert [s["hours"] for s in steps] == [168, 24, 48, 48, 336]
+        assert stack.daemon_state()["thermostat"]["mode"] == "heat_cool"
+        # The running profile: its step and when the step and the profile end.
+        expect(page.locator("#profile")).to_contain_text("Profile “My lager”, step 1 of 5")
+        expect(page.locator("#profile")).to_contain_text("this step ends")
+
+        # Saved in this browser, offered again after a reload.
+        page.get_by_role("button", name="Save in this browser").click()
+        page.reload()
+        page.wait_for_selector("body[data-ready]")
+        page.get_by_label("Start from").select_option(label="My lager")
+        expect(page.locator("#profile-steps .step-target").first).to_have_value("50.0")
+
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.get_by_role("button", name="Stop profile").click()
+        expect(page.locator("#profile-status")).to_have_text("Profile stopped.")
+        wait_until(lambda: steps_of(stack) == [], what="the profile to be cleared")
+        expect(page.locator("#profile")).to_be_hidden()
+    finally:
+        page.evaluate("window.localStorage.clear()")
+        stack.daemon_request("set_thermostat", mode="off", profile=None)

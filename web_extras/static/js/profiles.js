@@ -1,0 +1,261 @@
+// The current page's profile editor: build a fermentation profile from hold and
+// ramp steps, see its target drawn ahead of time, start it on the fermenter, stop
+// it. A few built-in profiles to start from; the brewer's own are saved in this
+// browser (localStorage) to reuse. Targets are typed in the shown unit and sent
+// with it (the service converts to °C); the daemon checks every step again.
+
+import { api, describeError, deviceUrl } from "./api.js";
+import { formatTime, formatDuration } from "./format.js";
+import { formatShown, fromShown, unitSymbol } from "./units.js";
+
+const $ = window.jQuery;
+const SAVED_KEY = "beerpi.profiles";
+const MAX_STEPS = 50; // the daemon's limit (pi_daemon/control/profile.py)
+
+// Starting points in °C and hours, from common practice for each style.
+export const BUILT_IN = [
+  { name: "Ale", steps: [
+    { kind: "hold", target: 19, hours: 96 },
+    { kind: "ramp", target: 21, hours: 24 }, // free rise to finish attenuation
+    { kind: "hold", target: 21, hours: 72 },
+  ] },
+  { name: "Lager with diacetyl rest", steps: [
+    { kind: "hold", target: 10, hours: 168 },
+    { kind: "ramp", target: 16, hours: 24 },
+    { kind: "hold", target: 16, hours: 48 }, // diacetyl rest
+    { kind: "ramp", target: 2, hours: 48 },
+    { kind: "hold", target: 2, hours: 336 }, // lagering
+  ] },
+  { name: "Cold crash", steps: [
+    { kind: "ramp", target: 2, hours: 24 },
+    { kind: "hold", target: 2, hours: 72 },
+  ] },
+];
+
+const editor = { deviceId: null, deviceNow: () => Date.now() };
+
+function status(kind, text) {
+  $("#profile-status").attr("data-kind", kind).text(text);
+}
+
+function saved() {
+  try {
+    const list = JSON.parse(window.localStorage.getItem(SAVED_KEY) || "[]");
+    return Array.isArray(list) ? list.filter((p) => p && typeof p.name === "string" && Array.isArray(p.steps)) : [];
+  } catch {
+    return [];
+  }
+}
+
+function fillChoices() {
+  const $select = $("#profile-choice").empty().append($("<option>").val("").text("New profile"));
+  const group = (label, profiles, prefix) => {
+    const $group = $("<optgroup>").attr("label", label);
+    profiles.forEach((profile, index) => $group.append($("<option>").val(`${prefix}${index}`).text(profile.name)));
+    if (profiles.length) $select.append($group);
+  };
+  group("Built in", BUILT_IN, "b");
+  group("Saved in this browser", saved(), "s");
+}
+
+function stepRow(step) {
+  const $kind = $("<select>").addClass("step-kind").attr("aria-label", "Step")
+    .append($("<option>").val("hold").text("Hold"), $("<option>").val("ramp").text("Ramp to"))
+    .val(step.kind === "ramp" ? "ramp" : "hold");
+  const $target = $("<input>").addClass("step-target").attr({
+    type: "number", step: "0.1", inputmode: "decimal", required: true, "aria-label": "Target",
+  }).val(step.target === undefined ? "" : formatShown(step.target, 1));
+  const days = step.hours !== undefined && step.hours % 24 === 0 && step.hours > 0;
+  const $length = $("<input>").addClass("step-length").attr({
+    type: "number", min: "0.1", step: "0.1", required: true, "aria-label": "Length",
+  }).val(step.hours === undefined ? "" : String(days ? step.hours / 24 : step.hours));
+  const $per = $("<select>").addClass("step-per").attr("aria-label", "Length unit")
+    .append($("<option>").val("h").text("hours"), $("<option>").val("d").text("days"))
+    .val(days ? "d" : "h");
+  const $remove = $("<button>").attr({ type: "button", "aria-label": "Remove step" })
+    .addClass("secondary").text("✕").on("click", () => { $row.remove(); changed(); });
+  const $row = $("<li>").addClass("profile-step")
+    .append($kind, $target, $("<span>").addClass("step-unit").text(unitSymbol()), $length, $per, $remove);
+  return $row;
+}
+
+function load(profile) {
+  $("#profile-name").val(profile ? profile.name : "");
+  $("#profile-steps").empty().append((profile ? profile.steps : [{ kind: "hold" }]).map(stepRow));
+  changed();
+}
+
+// The steps as typed, in °C and hours; throws with the brewer's mistake.
+function readSteps() {
+  const steps = [];
+  $("#profile-steps .profile-step").each(function read(index) {
+    const where = `step ${index + 1}`;
+    const typed = String($(this).find(".step-target").val() || "").trim();
+    const target = typed === "" ? null : fromShown(typed);
+    const length = Number($(this).find(".step-length").val());
+    if (target === null) throw new Error(`${where}: give a target`);
+    if (!Number.isFinite(length) || length <= 0) throw new Error(`${where}: give a length above 0`);
+    const hours = $(this).find(".step-per").val() === "d" ? length * 24 : length;
+    steps.push({ kind: $(this).find(".step-kind").val(), target, hours });
+  });
+  if (!steps.length) throw new Error("add at least one step");
+  if (steps.length > MAX_STEPS) throw new Error(`at most ${MAX_STEPS} steps`);
+  return steps;
+}
+
+function readProfile() {
+  const name = String($("#profile-name").val() || "").trim();
+  if (!name) throw new Error("give the profile a name");
+  return { name, steps: readSteps() };
+}
+
+// The target over time, drawn from now (or the running profile's start) ahead.
+function drawPreview(steps, startTarget) {
+  const svg = document.getElementById("profile-preview");
+  svg.replaceChildren();
+  const total = steps.reduce((sum, step) => sum + step.hours, 0);
+  if (!total) return;
+  const [width, height, pad] = [600, 120, 14];
+  const points = [[0, startTarget ?? steps[0].target]];
+  let at = 0;
+  for (const step of steps) {
+    // A hold jumps to its target; a ramp slopes to it from where the last step ended.
+    if (step.kind === "hold" && points[points.length - 1][1] !== step.target) points.push([at, step.target]);
+    at += step.hours;
+    points.push([at, step.target]);
+  }
+  const temps = points.map((p) => p[1]);
+  const [low, high] = [Math.min(...temps) - 1, Math.max(...temps) + 1];
+  const x = (hours) => pad + (hours / total) * (width - 2 * pad);
+  const y = (celsius) => height - pad - ((celsius - low) / (high - low)) * (height - 2 * pad);
+  const line = document.createElementNS(svg.namespaceURI, "polyline");
+  line.setAttribute("points", points.map(([h, c]) => `${x(h).toFixed(1)},${y(c).toFixed(1)}`).join(" "));
+  line.setAttribute("class", "profile-line");
+  svg.append(line);
+  for (const [h, c] of points.slice(1)) {
+    const label = document.createElementNS(svg.namespaceURI, "text");
+    label.setAttribute("x", x(h).toFixed(1));
+    label.setAttribute("y", (y(c) - 4).toFixed(1));
+    label.setAttribute("text-anchor", h === total ? "end" : "middle");
+    label.textContent = `${formatShown(c, 1)}`;
+    svg.append(label);
+  }
+  svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+  svg.dataset.points = String(points.length);
+}
+
+function changed() {
+  $(".step-unit").text(unitSymbol());
+  try {
+    const steps = readSteps();
+    const total = steps.reduce((sum, step) => sum + step.hours, 0);
+    const ends = new Date(editor.deviceNow() + total * 3600 * 1000);
+    $("#profile-summary").text(`${steps.length} step${steps.length === 1 ? "" : "s"}, ${formatDuration(total * 3600)}; started now it ends ${formatTime(ends.toISOString())}.`);
+    drawPreview(steps);
+  } catch (error) {
+    $("#profile-summary").text(error.message);
+    document.getElementById("profile-preview").replaceChildren();
+  }
+}
+
+async function start(submitEvent) {
+  submitEvent.preventDefault();
+  if (!editor.deviceId) return;
+  let profile;
+  try {
+    profile = readProfile();
+  } catch (error) {
+    status("error", error.message);
+    return;
+  }
+  // In °C to 0.01 (what the daemon keeps); typed °F converts exactly enough.
+  const body = {
+    name: profile.name,
+    unit: "C",
+    steps: profile.steps.map((s) => ({ kind: s.kind, target: Math.round(s.target * 100) / 100, hours: s.hours })),
+  };
+  status("progress", "Starting…");
+  try {
+    await api(deviceUrl(editor.deviceId, "/profile"), { method: "PUT", body });
+    const mode = String($("#profile-mode").val());
+    if (mode) await api(deviceUrl(editor.deviceId, "/thermostat"), { method: "POST", body: { mode } });
+    status("ok", `Profile “${profile.name}” started.`);
+  } catch (error) {
+    status("error", describeError(error)); // the editor keeps what was typed
+  }
+}
+
+async function stop() {
+  if (!editor.deviceId || !window.confirm("Stop the running profile? The target stays where it is.")) return;
+  status("progress", "Stopping…");
+  try {
+    await api(deviceUrl(editor.deviceId, "/profile"), { method: "DELETE" });
+    status("ok", "Profile stopped.");
+  } catch (error) {
+    status("error", describeError(error));
+  }
+}
+
+function save() {
+  let profile;
+  try {
+    profile = readProfile();
+  } catch (error) {
+    status("error", error.message);
+    return;
+  }
+  const list = saved().filter((p) => p.name !== profile.name);
+  list.push(profile);
+  window.localStorage.setItem(SAVED_KEY, JSON.stringify(list));
+  fillChoices();
+  $("#profile-choice").val(`s${list.length - 1}`);
+  status("ok", `Saved “${profile.name}” in this browser.`);
+}
+
+function choose() {
+  const value = String($("#profile-choice").val() || "");
+  const list = value.startsWith("b") ? BUILT_IN : saved();
+  load(value ? list[Number(value.slice(1))] : null);
+}
+
+// The running profile: which step, and when it and the whole profile end (the
+// daemon's clock: a simulated fermenter may run fast).
+export function describeRunning(profile, deviceTime) {
+  if (!profile) return "";
+  const count = (profile.steps || []).length;
+  const head = `Profile “${profile.name}”, step ${(profile.step ?? 0) + 1} of ${count}`;
+  if (profile.finished) return `${head} (finished)`;
+  const at = (seconds) => formatTime(new Date(deviceTime + seconds * 1000).toISOString());
+  return `${head}: this step ends ${at(profile.step_time_left_s || 0)}, the profile ${at(profile.total_time_left_s || 0)}`;
+}
+
+export function setProfileDevice(deviceId, { running = false } = {}) {
+  editor.deviceId = deviceId;
+  $("#profile-card").prop("hidden", !deviceId);
+  $("#profile-stop").prop("hidden", !running);
+}
+
+// Another temperature unit: what is typed converts with it.
+export function refreshProfileUnits(previous) {
+  for (const input of document.querySelectorAll(".step-target")) {
+    if (String(input.value).trim() === "") continue;
+    const celsius = fromShown(input.value, previous);
+    if (celsius !== null) input.value = formatShown(celsius, 1);
+  }
+  changed();
+}
+
+export function setupProfiles({ deviceNow }) {
+  editor.deviceNow = deviceNow;
+  fillChoices();
+  load(null);
+  $("#profile-choice").on("change", choose);
+  $("#profile-add").on("click", () => {
+    $("#profile-steps").append(stepRow({ kind: "hold" }));
+    changed();
+  });
+  $("#profile-steps").on("input change", changed);
+  $("#profile-form").on("submit", start);
+  $("#profile-save").on("click", save);
+  $("#profile-stop").on("click", stop);
+}
