@@ -313,6 +313,7 @@ class Daemon:
         """One thermostat step on the latest samples; its holds and relays go to the gate."""
         now_s = self.clock.monotonic()
         now = self.clock.now()
+        self.thermostat.end_step_on_gravity(now, self.gravity.history)
         decision = self.thermostat.step(now_s, now, self._samples, self.gate.states())
         self._apply(decision, now_s)
         self._update_probe_states(now)

@@ -4,8 +4,9 @@ A hydrometer is noisy (a Tilt reads to 0.001 and jitters by about as much), so
 neither condition trusts one reading: "SG at most X" takes the median of the
 last three, "stable within D for H hours" compares medians of slices of the
 window (an hour each, or a quarter of the window when it is shorter). Both need
-gravity that is fresh: a hydrometer that stopped reporting ends nothing (the
-step's maximum time does).
+gravity that is fresh (the last slice of the window, or for "SG at most" two
+hours): a hydrometer that stopped reporting ends nothing (the step's maximum
+time does).
 """
 
 from __future__ import annotations
@@ -37,11 +38,11 @@ def gravity_stable(
     history: Sequence[GravityPoint], within: float, hours: float, now: datetime
 ) -> bool:
     """Readings cover the last ``hours`` and their slice medians lie within ``within``."""
-    if not _fresh(history, now):
-        return False
     window = timedelta(hours=hours)
     start = now - window
     piece = min(timedelta(hours=1), window / 4)
+    if not history or now - history[-1].at > piece:
+        return False
     if history[0].at > start + piece:
         return False  # not watched for long enough yet
     slices: dict[int, list[float]] = {}
