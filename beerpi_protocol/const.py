@@ -7,7 +7,7 @@ from typing import Final, Self
 
 # "major.minor": a client refuses a daemon of another major version; a newer
 # minor only adds optional fields and requests.
-PROTOCOL_VERSION: Final = "2.0"
+PROTOCOL_VERSION: Final = "2.1"
 DEFAULT_PORT: Final = 8765
 SOCKETIO_PATH: Final = "socket.io"
 # Largest request payload a daemon accepts (bytes of JSON); engine.io enforces it.
@@ -15,6 +15,9 @@ MAX_PAYLOAD_BYTES: Final = 64 * 1024
 # Largest piece of a photo/video one get_media answer carries (base64 makes it ~43 KiB),
 # so a file crosses a socket.io link (dial-out) under the payload cap.
 MEDIA_CHUNK_BYTES: Final = 32 * 1024
+# Specific gravity a hydrometer reading may have: below water-with-alcohol's
+# 0.990 or above 1.200 (about 43 °P) it is a fault, not a beer.
+SG_RANGE: Final = (0.990, 1.200)
 
 
 def protocol_major(version: str) -> int | None:
@@ -60,6 +63,8 @@ class Request(_StrEnum):
     SIMULATE = "simulate"
     # A short-lived signed URL for the daemon's HTTP API (the token never goes over HTTP).
     SIGN_URL = "sign_url"
+    # A gravity reading taken elsewhere (an iSpindel through the web service or HA): 2.1.
+    REPORT_GRAVITY = "report_gravity"
 
 
 class Handshake(_StrEnum):

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Self
 
-from .const import FaultCode, ThermostatAction, ThermostatMode
+from .const import SG_RANGE, FaultCode, ThermostatAction, ThermostatMode
+from .timestamps import parse_iso
 
 JsonDict = dict[str, Any]
 
@@ -229,11 +230,26 @@ class RelayState:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProfileStep:
-    """One step of a fermentation profile: hold a temperature, or ramp to it."""
+    """One step of a fermentation profile: hold a temperature, or ramp to it.
+
+    A hold may also end on gravity (protocol 2.1): when the hydrometer reads
+    ``until_sg`` or less, or when its gravity has stayed within ``stable_within``
+    for ``stable_hours``; ``hours`` is then the longest it runs (the fallback
+    when no gravity arrives). ``hydrometer`` names the one to watch (None: the
+    one that reported last).
+    """
 
     kind: str  # "hold" | "ramp"
     target: float
     hours: float
+    until_sg: float | None = None
+    stable_within: float | None = None
+    stable_hours: float | None = None
+    hydrometer: str | None = None
+
+    @property
+    def ends_on_gravity(self) -> bool:
+        return self.until_sg is not None or self.stable_within is not None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
@@ -241,10 +257,20 @@ class ProfileStep:
             kind=_str(data, "kind", "hold"),
             target=_float(data, "target", 0.0),
             hours=_float(data, "hours", 0.0),
+            until_sg=_opt_float(data, "until_sg"),
+            stable_within=_opt_float(data, "stable_within"),
+            stable_hours=_opt_float(data, "stable_hours"),
+            hydrometer=_opt_str(data, "hydrometer"),
         )
 
     def to_dict(self) -> JsonDict:
-        return {"kind": self.kind, "target": self.target, "hours": self.hours}
+        payload: JsonDict = {"kind": self.kind, "target": self.target, "hours": self.hours}
+        # Gravity fields only when set: a plain step reads the same as in protocol 2.0.
+        for key in ("until_sg", "stable_within", "stable_hours", "hydrometer"):
+            value = getattr(self, key)
+            if value is not None:
+                payload[key] = value
+        return payload
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -347,6 +373,63 @@ class FaultInfo:
         }
 
 
+def _in_range(value: float | None, low: float, high: float) -> float | None:
+    return value if value is not None and low <= value <= high else None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HydrometerReading:
+    """The latest reading of one hydrometer (a Tilt, an iSpindel): protocol 2.1.
+
+    ``sg`` is specific gravity (1.050), ``temperature_c`` the hydrometer's own
+    thermometer, ``battery`` volts (iSpindel) or weeks since the battery was
+    changed (Tilt Pro), ``angle`` the iSpindel's tilt in degrees; each of those
+    three may be null. ``at`` is when the reading was taken.
+    """
+
+    id: str
+    sg: float
+    at: str
+    temperature_c: float | None = None
+    battery: float | None = None
+    angle: float | None = None
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> Self | None:
+        """A reading, or None for one that is not (no id, a gravity out of range, no time).
+
+        Stricter than the other readers: a reading that ends a profile step must
+        be one, so a bad entry is dropped rather than defaulted.
+        """
+        reading_id = _opt_str(data, "id")
+        sg = _in_range(_opt_float(data, "sg"), *SG_RANGE)
+        at = _opt_str(data, "at")
+        if not reading_id or sg is None or at is None:
+            return None
+        try:
+            parse_iso(at)
+        except ValueError:
+            return None
+        return cls(
+            id=reading_id,
+            sg=sg,
+            at=at,
+            temperature_c=_in_range(_opt_float(data, "temperature_c"), -20.0, 110.0),
+            battery=_in_range(_opt_float(data, "battery"), 0.0, 1000.0),
+            angle=_in_range(_opt_float(data, "angle"), -180.0, 180.0),
+        )
+
+    def to_dict(self) -> JsonDict:
+        return {
+            "id": self.id,
+            "sg": self.sg,
+            "temperature_c": self.temperature_c,
+            "battery": self.battery,
+            "angle": self.angle,
+            "at": self.at,
+        }
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class State:
     """Full snapshot; every ``state`` push carries all of it."""
@@ -357,10 +440,15 @@ class State:
     thermostat: ThermostatState = field(default_factory=ThermostatState)
     faults: tuple[FaultInfo, ...] = ()
     latest_photo: MediaInfo | None = None
+    # Protocol 2.1: one entry per hydrometer that has reported (older daemons: none).
+    hydrometers: tuple[HydrometerReading, ...] = ()
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         photo = data.get("latest_photo")
+        hydrometers = (
+            HydrometerReading.parse(h) for h in _list(data, "hydrometers") if isinstance(h, Mapping)
+        )
         return cls(
             timestamp=_opt_str(data, "timestamp"),
             probes={
@@ -378,6 +466,7 @@ class State:
                 FaultInfo.from_dict(f) for f in _list(data, "faults") if isinstance(f, Mapping)
             ),
             latest_photo=MediaInfo.from_dict(photo) if isinstance(photo, Mapping) else None,
+            hydrometers=tuple(h for h in hydrometers if h is not None),
         )
 
     def to_dict(self) -> JsonDict:
@@ -388,6 +477,7 @@ class State:
             "thermostat": self.thermostat.to_dict(),
             "faults": [f.to_dict() for f in self.faults],
             "latest_photo": None if self.latest_photo is None else self.latest_photo.to_dict(),
+            "hydrometers": [h.to_dict() for h in self.hydrometers],
         }
 
 

@@ -18,11 +18,13 @@ import binascii
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, ClassVar, Final, Protocol, Self
 
-from .const import MEDIA_CHUNK_BYTES, ErrorCode, Request, ThermostatMode
+from .const import MEDIA_CHUNK_BYTES, SG_RANGE, ErrorCode, Request, ThermostatMode
 from .errors import BeerPiRequestError, InvalidArgument
 from .models import JsonDict, MediaInfo, State, ThermostatState, _bool, _float, _int, _str
+from .timestamps import parse_iso
 
 # Longest relay, probe or media id a request may name.
 MAX_NAME: Final = 64
@@ -33,6 +35,10 @@ DEFAULT_READINGS_PAGE: Final = 500
 # Faults a simulated probe can be told to show.
 SIMULATED_FAULTS: Final = ("disconnected", "crc", "reset_85", "stuck")
 AMBIENT_RANGE_C: Final = (-30.0, 60.0)
+# What a reported hydrometer reading may carry besides its gravity.
+HYDROMETER_TEMPERATURE_C: Final = (-20.0, 110.0)
+HYDROMETER_BATTERY: Final = (0.0, 1000.0)
+HYDROMETER_ANGLE: Final = (-180.0, 180.0)
 _MODES: Final = ", ".join(m.value for m in ThermostatMode)
 
 
@@ -370,6 +376,65 @@ class SignUrl:
         return {"path": self.path}
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReportGravity:
+    """A gravity reading taken elsewhere (an iSpindel posting to the web service, a
+    hydrometer Home Assistant knows), handed to the daemon so its profile steps
+    can end on gravity. ``at`` is when the hydrometer took it (ISO 8601 with an
+    offset); the daemon refuses one that is too old or in its future.
+    """
+
+    NAME: ClassVar[Request] = Request.REPORT_GRAVITY
+
+    hydrometer: str
+    sg: float
+    at: str
+    temperature_c: float | None = None
+    battery: float | None = None
+    angle: float | None = None
+
+    def __post_init__(self) -> None:
+        check_name("hydrometer", self.hydrometer)
+        check_number("sg", self.sg, low=SG_RANGE[0], high=SG_RANGE[1])
+        at: object = self.at
+        if not isinstance(at, str):
+            raise InvalidArgument(f"at must be a time (ISO 8601 text), got {_kind(at)}")
+        try:
+            parse_iso(at)
+        except ValueError:
+            raise InvalidArgument("at must be an ISO 8601 time with an offset (or Z)") from None
+        for key, (low, high) in (
+            ("temperature_c", HYDROMETER_TEMPERATURE_C),
+            ("battery", HYDROMETER_BATTERY),
+            ("angle", HYDROMETER_ANGLE),
+        ):
+            value = getattr(self, key)
+            if value is not None:
+                check_number(key, value, low=low, high=high)
+
+    @property
+    def taken_at(self) -> datetime:
+        return parse_iso(self.at)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        return cls(
+            hydrometer=_required(data, "hydrometer"),
+            sg=_required(data, "sg"),
+            at=_required(data, "at"),
+            temperature_c=data.get("temperature_c"),
+            battery=data.get("battery"),
+            angle=data.get("angle"),
+        )
+
+    def to_dict(self) -> JsonDict:
+        payload: JsonDict = {"hydrometer": self.hydrometer, "sg": self.sg, "at": self.at}
+        for key in ("temperature_c", "battery", "angle"):
+            if getattr(self, key) is not None:
+                payload[key] = getattr(self, key)
+        return payload
+
+
 # Every request by its name: what a daemon routes on.
 REQUESTS: Final[Mapping[Request, type[RequestModel]]] = {
     model.NAME: model
@@ -383,6 +448,7 @@ REQUESTS: Final[Mapping[Request, type[RequestModel]]] = {
         GetMedia,
         Simulate,
         SignUrl,
+        ReportGravity,
     )
 }
 # Requests that change something (a daemon rate-limits these; reads are free).
@@ -393,6 +459,7 @@ CONTROL_REQUESTS: Final = frozenset(
         Request.TAKE_PHOTO,
         Request.RECORD_VIDEO,
         Request.SIMULATE,
+        Request.REPORT_GRAVITY,
     }
 )
 
@@ -523,6 +590,20 @@ class SimulateAnswer:
 
     def to_dict(self) -> JsonDict:
         return {"at": self.at}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GravityAnswer:
+    hydrometer: str
+    # True: the reading is the hydrometer's latest now; False: a newer one was there.
+    latest: bool
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        return cls(hydrometer=_str(data, "hydrometer"), latest=_bool(data, "latest"))
+
+    def to_dict(self) -> JsonDict:
+        return {"hydrometer": self.hydrometer, "latest": self.latest}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -200,6 +200,7 @@ async def run(
             raise ConfigError(
                 f"cannot listen on {config.server.host}:{config.server.port}: {err.strerror}"
             ) from err
+        await hardware.start_hydrometers()
         scheme = "https" if tls else "http"
         url = f"{scheme}://{config.server.host}:{config.server.port}"
         _LOGGER.info("device %s (%s) listening on %s", dev_id, device.model, url)
@@ -234,6 +235,7 @@ async def run(
         if hardware is not None:
             hardware.close()
             _LOGGER.info("relays off; shutting down")
+            await hardware.close_hydrometers()
         if daemon is not None:
             await daemon.keep_history()
         if advertiser is not None:

@@ -343,6 +343,68 @@ class DialOutSection:
         return cls(**t.finish())
 
 
+_HYDROMETER_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+_HYDROMETER_MEANS = "1 to 64 of A-Z, a-z, 0-9, '_', '.', '-'"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GravitySection:
+    # A report_gravity reading older than this (by its own time) is refused.
+    max_report_age_s: float = 7200.0
+    # --simulate only: a simulated Tilt in the simulated beer (off: no gravity).
+    simulated_tilt: bool = True
+    simulated_tilt_id: str = "tilt-red"
+    # Seconds (simulation time) between two of its readings; a real Tilt sends
+    # every few seconds, the daemon keeps one a minute.
+    simulated_tilt_period_s: float = 60.0
+
+    @classmethod
+    def read(cls, t: Table) -> Self:
+        t.number("max_report_age_s", ge=60, le=7 * _DAY_S)
+        t.boolean("simulated_tilt")
+        t.text("simulated_tilt_id", pattern=_HYDROMETER_ID, pattern_means=_HYDROMETER_MEANS)
+        t.number("simulated_tilt_period_s", ge=1, le=3600)
+        return cls(**t.finish())
+
+
+TILT_COLOURS: tuple[str, ...] = (
+    "red",
+    "green",
+    "black",
+    "purple",
+    "orange",
+    "blue",
+    "yellow",
+    "pink",
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TiltSection:
+    """A real Tilt hydrometer, heard over Bluetooth LE (``[[tilts]]``)."""
+
+    colour: str
+    # The hydrometer's id in the state; default "tilt-<colour>".
+    id: str = ""
+    # Added to what it reads: calibrate in water (SG 1.000) and at a known gravity.
+    sg_offset: float = 0.0
+    temperature_offset_c: float = 0.0
+
+    @classmethod
+    def read(cls, t: Table) -> Self | None:
+        t.text("colour", choices=TILT_COLOURS)
+        t.text("id", pattern=_HYDROMETER_ID, pattern_means=_HYDROMETER_MEANS)
+        t.number("sg_offset", ge=-0.05, le=0.05)
+        t.number("temperature_offset_c", ge=-10, le=10)
+        values = t.finish()
+        if "colour" not in values:
+            if t.clean:
+                t.problem("colour", "is required")
+            return None
+        values.setdefault("id", f"tilt-{values['colour']}")
+        return cls(**values)
+
+
 def _default_probes() -> tuple[ProbeSection, ...]:
     return (
         ProbeSection(id="beer", name="Beer", simulated="beer"),
@@ -372,6 +434,8 @@ class DaemonConfig:
     safety: SafetySection = field(default_factory=SafetySection)
     zeroconf: ZeroconfSection = field(default_factory=ZeroconfSection)
     dialout: DialOutSection = field(default_factory=DialOutSection)
+    gravity: GravitySection = field(default_factory=GravitySection)
+    tilts: tuple[TiltSection, ...] = ()
 
     @classmethod
     def read(cls, data: Mapping[str, Any], problems: Problems) -> Self:
@@ -386,6 +450,9 @@ class DaemonConfig:
         relays = top.tables("relays", min_length=0, max_length=16)
         if relays is not None:
             top.values["relays"] = tuple(r for r in map(RelaySection.read, relays) if r)
+        tilts = top.tables("tilts", min_length=0, max_length=len(TILT_COLOURS))
+        if tilts is not None:
+            top.values["tilts"] = tuple(x for x in map(TiltSection.read, tilts) if x)
         config = cls(**top.finish())
         if not problems:
             config._check(problems)
@@ -399,6 +466,13 @@ class DaemonConfig:
             for index, each in enumerate(ids):
                 if each in ids[:index]:
                     problems.add(f"{kind}[{index}].id", f"duplicate id {each!r}")
+        for kind, ids in (
+            ("colour", [x.colour for x in self.tilts]),
+            ("id", [x.id for x in self.tilts]),
+        ):
+            for index, each in enumerate(ids):
+                if each in ids[:index]:
+                    problems.add(f"tilts[{index}].{kind}", f"duplicate {kind} {each!r}")
         pins = [r.pin for r in self.relays]
         for index, pin in enumerate(pins):
             if pin in pins[:index]:
@@ -451,6 +525,7 @@ _SECTIONS: dict[str, Any] = {
     "safety": SafetySection,
     "zeroconf": ZeroconfSection,
     "dialout": DialOutSection,
+    "gravity": GravitySection,
 }
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ from .control import (
     save_profile,
 )
 from .files import write_atomic
+from .gravity.book import GravityPoint
 from .safety import RelayRules
 from .safety.history import load_guards
 from .safety.limits import DS18B20_RESET_C
@@ -155,6 +156,26 @@ class DaemonThermostat:
         self._probe_faults = faults
         self._extra_faults = tuple(extra)
         return decision
+
+    def end_step_on_gravity(
+        self, now: datetime, history: Callable[[str | None], Sequence[GravityPoint]]
+    ) -> bool:
+        """End a profile step whose gravity has come, and keep that on disk; True if one ended.
+
+        A failed write is logged and the step ends anyway (the beer does not
+        wait for the SD card); a restart before a good write would wait on the
+        gravity again, which comes again.
+        """
+        active = self._thermostat.end_step_on_gravity(now, history)
+        if active is None:
+            return False
+        step = max(active.ended)
+        _LOGGER.info("profile %s: step %d ended on gravity", active.profile.name, step + 1)
+        try:
+            save_profile(self._profile_path, active)
+        except OSError as err:
+            _LOGGER.warning("cannot store the profile's progress: %s", err)
+        return True
 
     def faults(self, decision: ControlDecision) -> tuple[FaultInfo, ...]:
         return decision.faults + self._extra_faults

@@ -19,10 +19,12 @@ from beerpi_protocol import ErrorCode, Event, FaultCode, Request
 from beerpi_protocol.errors import BeerPiRequestError
 from beerpi_protocol.requests import (
     GetMedia,
+    GravityAnswer,
     MediaChunk,
     ReadingsSince,
     RecordVideo,
     RelayAnswer,
+    ReportGravity,
     SetRelay,
     SetThermostat,
     Simulate,
@@ -35,6 +37,8 @@ from beerpi_protocol.requests import (
 )
 from beerpi_protocol.timestamps import iso
 
+from .gravity import GravityError
+from .gravity.book import new_reading
 from .hardware.base import CameraError
 from .outbox import CursorError, OutboxError
 from .safety import Cause
@@ -43,6 +47,8 @@ from .service import Daemon
 _LOGGER = logging.getLogger(__name__)
 
 Answer = dict[str, Any]
+# A reported reading may be this far ahead of the daemon's clock (two clocks never agree).
+MAX_FUTURE_S = 300.0
 Payload = Mapping[str, Any]
 
 
@@ -69,6 +75,7 @@ class RequestHandler:
             Request.READINGS_SINCE: self._readings_since,
             Request.GET_MEDIA: self._get_media,
             Request.SIMULATE: self._simulate,
+            Request.REPORT_GRAVITY: self._report_gravity,
         }
 
     async def handle(self, name: str, payload: object) -> Answer:
@@ -157,6 +164,42 @@ class RequestHandler:
             await daemon.control_now()
         await daemon.publish_state()
         return ok(ThermostatAnswer(thermostat=thermostat.to_state()).to_dict())
+
+    async def _report_gravity(self, payload: Payload) -> Answer:
+        request = ReportGravity.from_dict(payload)
+        daemon = self._daemon
+        now = daemon.clock.now()
+        taken = request.taken_at
+        max_age_s = daemon.config.gravity.max_report_age_s
+        age_s = (now - taken).total_seconds()
+        if age_s > max_age_s:
+            raise RequestFailed(
+                ErrorCode.INVALID_ARGUMENT,
+                f"at is {age_s / 60:.0f} min ago; readings older than {max_age_s / 60:g} min "
+                "are refused",
+            )
+        if -age_s > MAX_FUTURE_S:
+            raise RequestFailed(
+                ErrorCode.INVALID_ARGUMENT,
+                f"at is {-age_s / 60:.0f} min ahead of this BeerPi's clock",
+            )
+        reading = new_reading(
+            request.hydrometer,
+            request.sg,
+            taken,
+            temperature_c=request.temperature_c,
+            battery=request.battery,
+            angle=request.angle,
+        )
+        async with daemon.command_lock:
+            try:
+                latest = daemon.gravity.add(reading)
+            except GravityError as err:
+                raise RequestFailed(ErrorCode.INVALID_ARGUMENT, str(err)) from None
+            # A step that ends on this gravity ends now, not at the next read.
+            await daemon.control_now()
+        await daemon.publish_state()
+        return ok(GravityAnswer(hydrometer=request.hydrometer, latest=latest).to_dict())
 
     def _camera(self) -> Any:
         camera = self._daemon.hardware.camera

@@ -36,6 +36,7 @@ from .clock import Clock
 from .config import DaemonConfig
 from .control import ControlDecision, ProbeSample
 from .control_adapter import DaemonThermostat
+from .gravity import GravityError, HydrometerBook, HydrometerSource
 from .hardware.base import Camera, Probe, ProbeError, Relay
 from .media import MediaStore
 from .outbox import NewReading, Outbox, OutboxError
@@ -62,6 +63,19 @@ class Hardware:
     # The simulated fermenter and probes, for the `simulate` request; None on hardware.
     simulation: Any = None
     names: dict[str, str] = field(default_factory=dict)
+    # Tilts over Bluetooth, the simulated Tilt: polled once per control step.
+    hydrometers: list[HydrometerSource] = field(default_factory=list)
+
+    async def start_hydrometers(self) -> None:
+        for source in self.hydrometers:
+            await source.start()
+
+    async def close_hydrometers(self) -> None:
+        for source in self.hydrometers:
+            try:
+                await source.close()
+            except Exception:
+                _LOGGER.exception("could not stop a hydrometer source")
 
     async def checkpoint(self) -> None:
         """Let the simulation keep its state on disk (nothing to keep on real hardware)."""
@@ -112,6 +126,7 @@ class Daemon:
         self._extra_faults: dict[tuple[str, str], FaultInfo] = {}
         self._last_record_s: float | None = None
         self._latest_photo: MediaInfo | None = None
+        self.gravity = HydrometerBook()
         self._camera_lock = asyncio.Lock()
         self._lock = asyncio.Lock()  # one control step or command at a time
         # Every relay change goes through the gate (see pi_daemon/safety).
@@ -168,6 +183,7 @@ class Daemon:
             thermostat=self.thermostat.to_state(),
             faults=tuple(self._faults.values()) + tuple(self._extra_faults.values()),
             latest_photo=self._latest_photo,
+            hydrometers=self.gravity.readings(),
         )
 
     async def publish_state(self) -> None:
@@ -242,6 +258,7 @@ class Daemon:
         samples = await self._read_probes()
         async with self._lock:
             self._samples.update(samples)
+            self._collect_gravity()
             await self._control()
         self.watchdog.feed(started)
         await self._record()
@@ -274,6 +291,20 @@ class Daemon:
             return ProbeSample(None, FaultCode.OUT_OF_RANGE, self.clock.monotonic())
         return ProbeSample(value, None, self.clock.monotonic())
 
+    def _collect_gravity(self) -> None:
+        now = self.clock.now()
+        for source in self.hardware.hydrometers:
+            try:
+                readings = source.poll(now)
+            except Exception:  # a backend bug must not stop the thermostat
+                _LOGGER.exception("hydrometer poll failed")
+                continue
+            for reading in readings:
+                try:
+                    self.gravity.add(reading)
+                except GravityError as err:
+                    _LOGGER.debug("hydrometer %s: %s", reading.id, err)
+
     async def control_now(self) -> None:
         """A control step outside the loop (after a command); the caller holds command_lock."""
         await self._control()
@@ -282,6 +313,7 @@ class Daemon:
         """One thermostat step on the latest samples; its holds and relays go to the gate."""
         now_s = self.clock.monotonic()
         now = self.clock.now()
+        self.thermostat.end_step_on_gravity(now, self.gravity.history)
         decision = self.thermostat.step(now_s, now, self._samples, self.gate.states())
         self._apply(decision, now_s)
         self._update_probe_states(now)

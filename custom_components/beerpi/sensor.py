@@ -1,4 +1,5 @@
-"""Sensors: a temperature per probe, the target in force, the profile's progress, run times."""
+"""Sensors: a temperature per probe, a gravity per hydrometer, the target in force, the
+profile's progress, run times."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from .coordinator import BeerPiConfigEntry, BeerPiCoordinator
 from .entity import BeerPiEntity
 from .helpers import probe_celsius
 from .protocol.const import ThermostatMode
-from .protocol.models import ProfileProgress, State
+from .protocol.models import HydrometerReading, ProfileProgress, State
 
 # Pushes arrive for the whole device at once; nothing here polls.
 PARALLEL_UPDATES = 0
@@ -48,14 +49,17 @@ def profile_ends_at(state: State, *, step_only: bool) -> datetime | None:
     """When the running step (or the whole profile) ends, on the daemon's clock.
 
     From ``started_at`` and the step lengths when the daemon gives them, so the value is
-    the same in every push; otherwise from the push's time plus the time left, to the
-    minute.
+    the same in every push; otherwise (or when a step may end on gravity) from the push's
+    time plus the time left, to the minute.
     """
     profile = running_profile(state)
     if profile is None:
         return None
     started = dt_util.parse_datetime(profile.started_at or "")
-    if started is not None and profile.steps:
+    # A step that may end on gravity has no fixed end: only the daemon's time left knows
+    # what gravity already cut short.
+    fixed = not any(step.ends_on_gravity for step in profile.steps)
+    if started is not None and profile.steps and fixed:
         steps = profile.steps[: profile.step + 1] if step_only else profile.steps
         return started + timedelta(hours=sum(step.hours for step in steps))
     now = dt_util.parse_datetime(state.timestamp or "") or dt_util.utcnow()
@@ -131,6 +135,18 @@ async def async_setup_entry(
 
     add_new_probes()
     entry.async_on_unload(coordinator.async_add_listener(add_new_probes))
+    known_hydrometers: set[str] = set()
+
+    @callback
+    def add_new_hydrometers() -> None:
+        """A hydrometer appears in the state when it first reports (protocol 2.1)."""
+        found = [h.id for h in coordinator.data.hydrometers if h.id not in known_hydrometers]
+        known_hydrometers.update(found)
+        if found:
+            async_add_entities(BeerPiGravitySensor(coordinator, h) for h in found)
+
+    add_new_hydrometers()
+    entry.async_on_unload(coordinator.async_add_listener(add_new_hydrometers))
     if coordinator.device.thermostat.probe is not None:
         async_add_entities(
             BeerPiSensor(coordinator, description) for description in THERMOSTAT_SENSORS
@@ -163,6 +179,37 @@ class BeerPiTemperatureSensor(BeerPiEntity, SensorEntity):
     @property
     def native_value(self) -> float | None:
         return probe_celsius(self.coordinator.data.probes[self._probe_id].temperature)
+
+
+class BeerPiGravitySensor(BeerPiEntity, SensorEntity):
+    """Specific gravity of one hydrometer (a Tilt, an iSpindel), as the daemon last heard it.
+
+    Home Assistant has no device class or unit for specific gravity (its own Tilt and
+    RAPT integrations leave both unset): a unitless measurement, three decimals.
+    """
+
+    _attr_translation_key = "hydrometer_gravity"
+    _attr_state_class = SensorStateClass.MEASUREMENT
+    _attr_suggested_display_precision = 3
+
+    def __init__(self, coordinator: BeerPiCoordinator, hydrometer_id: str) -> None:
+        super().__init__(coordinator, f"gravity_{hydrometer_id}")
+        self._hydrometer_id = hydrometer_id
+        self._attr_translation_placeholders = {"hydrometer": hydrometer_id}
+
+    def _reading(self) -> HydrometerReading | None:
+        return next(
+            (h for h in self.coordinator.data.hydrometers if h.id == self._hydrometer_id), None
+        )
+
+    @property
+    def available(self) -> bool:
+        return super().available and self._reading() is not None
+
+    @property
+    def native_value(self) -> float | None:
+        reading = self._reading()
+        return None if reading is None else reading.sg
 
 
 class BeerPiSensor(BeerPiEntity, SensorEntity):

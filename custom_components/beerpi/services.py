@@ -47,6 +47,11 @@ _STEP_SCHEMA = vol.All(
             vol.Required(ATTR_TARGET): vol.Coerce(float),
             vol.Exclusive(ATTR_HOURS, "duration"): _DURATION,
             vol.Exclusive(ATTR_DAYS, "duration"): _DURATION,
+            # A hold that ends on gravity (protocol 2.1; the daemon checks the ranges).
+            vol.Optional("until_sg"): vol.Coerce(float),
+            vol.Optional("stable_within"): vol.Coerce(float),
+            vol.Optional("stable_hours"): vol.Coerce(float),
+            vol.Optional("hydrometer"): cv.string,
         }
     ),
     cv.has_at_least_one_key(ATTR_HOURS, ATTR_DAYS),

@@ -5,22 +5,34 @@ A profile is a name and steps: ``{"kind": "hold", "target": C, "hours": H}`` (or
 linearly from the previous step's target. Time is wall-clock time since the
 profile started, so a daemon that was off for a while resumes at the right step
 (the time it was off counts).
+
+A hold may end on gravity (``until_sg``, or ``stable_within`` with
+``stable_hours``); its hours are then the most it runs. When gravity ends one,
+the time it really ran is kept in ``ended`` (step index -> seconds), and the
+steps after it move up by what it saved.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from beerpi_protocol import ProfileProgress, ProfileStep
+from beerpi_protocol.const import SG_RANGE
 from beerpi_protocol.timestamps import iso
+from pi_daemon.gravity.book import MAX_STABLE_HOURS, GravityPoint
+from pi_daemon.gravity.conditions import gravity_stable, sg_reached
 
 MAX_STEPS = 50
 MAX_STEP_HOURS = 24 * 365.0
 MAX_NAME_LEN = 64
 KINDS = ("hold", "ramp")
+MAX_STABLE_WITHIN = 0.050
+_GRAVITY_FIELDS = ("until_sg", "stable_within", "stable_hours", "hydrometer")
+# What a profile step's gravity may end on: seconds each ended step really ran.
+Ended = Mapping[int, float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +43,10 @@ class Profile:
     @property
     def total_s(self) -> float:
         return sum(s.hours for s in self.steps) * 3600.0
+
+    def lengths_s(self, ended: Ended) -> list[float]:
+        """How long each step runs: its hours, or what it ran when gravity ended it."""
+        return [ended.get(i, step.hours * 3600.0) for i, step in enumerate(self.steps)]
 
     def to_dict(self) -> dict[str, object]:
         return {"name": self.name, "steps": [s.to_dict() for s in self.steps]}
@@ -74,10 +90,65 @@ def _step(raw: object, index: int, min_c: float, max_c: float) -> ProfileStep:
     target = _number(raw["target"], f"{where}.target")
     if not min_c <= target <= max_c:
         raise ValueError(f"{where}.target must be between {min_c:g} and {max_c:g} °C")
-    unknown = set(raw) - {"kind", "target", "hours", "days"}
+    unknown = set(raw) - {"kind", "target", "hours", "days", *_GRAVITY_FIELDS}
     if unknown:
         raise ValueError(f"{where} has unknown fields: {', '.join(sorted(map(str, unknown)))}")
-    return ProfileStep(kind=str(kind), target=target, hours=_hours(raw, where))
+    step = ProfileStep(kind=str(kind), target=target, hours=_hours(raw, where))
+    if any(key in raw for key in _GRAVITY_FIELDS):
+        step = _gravity(raw, where, step)
+    return step
+
+
+def _gravity(raw: Mapping[object, object], where: str, step: ProfileStep) -> ProfileStep:
+    """The step with its gravity end; hours/days stay its maximum (the fallback)."""
+    if step.kind != "hold":
+        raise ValueError(f"{where}: only a hold can end on gravity")
+    until_sg = stable_within = stable_hours = None
+    if raw.get("until_sg") is not None:
+        until_sg = _number(raw["until_sg"], f"{where}.until_sg")
+        low, high = SG_RANGE
+        if not low <= until_sg <= high:
+            raise ValueError(f"{where}.until_sg must be between {low:g} and {high:g}")
+    has_within = raw.get("stable_within") is not None
+    has_hours = raw.get("stable_hours") is not None
+    if has_within != has_hours:
+        raise ValueError(f"{where}: give stable_within and stable_hours together")
+    if has_within:
+        stable_within = _number(raw["stable_within"], f"{where}.stable_within")
+        if not 0 < stable_within <= MAX_STABLE_WITHIN:
+            raise ValueError(
+                f"{where}.stable_within must be more than 0 and at most {MAX_STABLE_WITHIN:g}"
+            )
+        stable_hours = _number(raw["stable_hours"], f"{where}.stable_hours")
+        if not 0 < stable_hours <= MAX_STABLE_HOURS:
+            raise ValueError(
+                f"{where}.stable_hours must be more than 0 and at most {MAX_STABLE_HOURS:g}"
+            )
+    if until_sg is None and stable_within is None:
+        raise ValueError(f"{where}: give until_sg, or stable_within with stable_hours")
+    hydrometer = raw.get("hydrometer")
+    if hydrometer is not None and (
+        not isinstance(hydrometer, str) or not 1 <= len(hydrometer) <= MAX_NAME_LEN
+    ):
+        raise ValueError(f"{where}.hydrometer must be a text of 1 to {MAX_NAME_LEN} characters")
+    return ProfileStep(
+        kind=step.kind,
+        target=step.target,
+        hours=step.hours,
+        until_sg=until_sg,
+        stable_within=stable_within,
+        stable_hours=stable_hours,
+        hydrometer=hydrometer,
+    )
+
+
+def gravity_step_done(step: ProfileStep, history: Sequence[GravityPoint], now: datetime) -> bool:
+    """Whether the gravity ``step`` ends on has come (False for a step without one)."""
+    if step.until_sg is not None and sg_reached(history, step.until_sg, now):
+        return True
+    if step.stable_within is not None and step.stable_hours is not None:
+        return gravity_stable(history, step.stable_within, step.stable_hours, now)
+    return False
 
 
 def parse_profile(data: object, *, min_c: float, max_c: float) -> Profile:
@@ -108,13 +179,16 @@ class ProfilePoint:
     finished: bool
 
 
-def profile_point(profile: Profile, started_at: datetime, now: datetime) -> ProfilePoint:
+def profile_point(
+    profile: Profile, started_at: datetime, now: datetime, ended: Ended | None = None
+) -> ProfilePoint:
     elapsed = max(0.0, (now - started_at).total_seconds())
-    total = profile.total_s
+    lengths = profile.lengths_s(ended or {})
+    total = sum(lengths)
     begin = 0.0
     previous_c = profile.steps[0].target
     for index, step in enumerate(profile.steps):
-        length = step.hours * 3600.0
+        length = lengths[index]
         if elapsed < begin + length:
             into = elapsed - begin
             target = step.target
@@ -132,8 +206,10 @@ def profile_target_at(profile: Profile, started_at: datetime, now: datetime) -> 
     return profile_point(profile, started_at, now).target_c
 
 
-def profile_progress(profile: Profile, started_at: datetime, now: datetime) -> ProfileProgress:
-    point = profile_point(profile, started_at, now)
+def profile_progress(
+    profile: Profile, started_at: datetime, now: datetime, ended: Ended | None = None
+) -> ProfileProgress:
+    point = profile_point(profile, started_at, now, ended)
     return ProfileProgress(
         name=profile.name,
         steps=profile.steps,

@@ -8,7 +8,9 @@ either the old file or the new one, never half of one.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -28,6 +30,8 @@ class ProfileStoreError(ValueError):
 class ActiveProfile:
     profile: Profile
     started_at: datetime
+    # Steps gravity ended: index -> seconds each really ran (see profile.py).
+    ended: Mapping[int, float] = field(default_factory=dict)
 
 
 def save_profile(path: Path, active: ActiveProfile | None) -> None:
@@ -39,6 +43,7 @@ def save_profile(path: Path, active: ActiveProfile | None) -> None:
         "version": FORMAT_VERSION,
         **active.profile.to_dict(),
         "started_at": iso(active.started_at),
+        "ended": {str(index): seconds for index, seconds in sorted(active.ended.items())},
     }
     write_atomic(path, json.dumps(document, indent=1))
 
@@ -60,11 +65,28 @@ def load_profile(path: Path, *, min_c: float, max_c: float) -> ActiveProfile | N
     if document.pop("version", None) != FORMAT_VERSION:
         raise ProfileStoreError(f"{path} has an unknown format version")
     started = document.pop("started_at", None)
+    ended_raw = document.pop("ended", {})  # absent in files from before gravity steps
     try:
         if not isinstance(started, str):
             raise ValueError("started_at is missing")
         started_at = parse_iso(started)
         profile = parse_profile(document, min_c=min_c, max_c=max_c)
+        ended = _ended(ended_raw, profile)
     except ValueError as err:
         raise ProfileStoreError(f"{path} holds an invalid profile: {err}") from err
-    return ActiveProfile(profile, started_at)
+    return ActiveProfile(profile, started_at, ended)
+
+
+def _ended(raw: object, profile: Profile) -> dict[int, float]:
+    if not isinstance(raw, dict):
+        raise ValueError("ended must be an object")
+    ended: dict[int, float] = {}
+    for key, seconds in raw.items():
+        if not (isinstance(key, str) and key.isdigit() and int(key) < len(profile.steps)):
+            raise ValueError(f"ended: no step {key!r}")
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+            raise ValueError(f"ended.{key} must be a number")
+        if not (math.isfinite(seconds) and 0 <= seconds <= profile.steps[int(key)].hours * 3600):
+            raise ValueError(f"ended.{key} must be within its step")
+        ended[int(key)] = float(seconds)
+    return ended

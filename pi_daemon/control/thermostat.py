@@ -8,12 +8,14 @@ with a ControlDecision and never touches hardware, files or the clock itself.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Protocol
 
 from beerpi_protocol import ProfileProgress, ThermostatAction, ThermostatMode
 from beerpi_protocol.models import ThermostatState
+from pi_daemon.gravity.book import GravityPoint
 from pi_daemon.safety import Cause, ProbeSample, RelayGuard, RelayRules, SafetySupervisor
 from pi_daemon.safety.probes import ProbeMonitor
 
@@ -21,7 +23,13 @@ from .adaptive import AdaptiveControl
 from .decision import ControlDecision
 from .demand import Demand, Direction
 from .fallback import beer_only_demand
-from .profile import Profile, parse_profile, profile_point, profile_progress
+from .profile import (
+    Profile,
+    gravity_step_done,
+    parse_profile,
+    profile_point,
+    profile_progress,
+)
 from .profile_store import ActiveProfile
 from .settings import ControlSettings
 
@@ -158,6 +166,27 @@ class Thermostat:
     def active_profile(self) -> ActiveProfile | None:
         return self._profile
 
+    def end_step_on_gravity(
+        self, now_wall: datetime, history: Callable[[str | None], Sequence[GravityPoint]]
+    ) -> ActiveProfile | None:
+        """End the running step if it waits on gravity that has come; the profile to save.
+
+        ``history(hydrometer)`` gives a hydrometer's kept readings (None: the one
+        that reported last). None when nothing changed.
+        """
+        active = self._profile
+        if active is None:
+            return None
+        point = profile_point(active.profile, active.started_at, now_wall, active.ended)
+        step = active.profile.steps[point.step]
+        if point.finished or not step.ends_on_gravity:
+            return None
+        if not gravity_step_done(step, history(step.hydrometer), now_wall):
+            return None
+        ran_s = active.profile.lengths_s(active.ended)[point.step] - point.step_time_left_s
+        self._profile = replace(active, ended={**active.ended, point.step: max(0.0, ran_s)})
+        return self._profile
+
     def record_switch(self, relay_id: str, now_s: float, on: bool) -> None:
         """A relay was switched outside a gate that shares these rules (tests, benchmarks)."""
         guard = self.guards.get(relay_id)
@@ -169,7 +198,8 @@ class Thermostat:
     def target_at(self, now_wall: datetime) -> float:
         if self._profile is None:
             return self.target_c
-        return profile_point(self._profile.profile, self._profile.started_at, now_wall).target_c
+        active = self._profile
+        return profile_point(active.profile, active.started_at, now_wall, active.ended).target_c
 
     def step(
         self,
@@ -217,7 +247,8 @@ class Thermostat:
     def _progress(self, now_wall: datetime) -> ProfileProgress | None:
         if self._profile is None:
             return None
-        return profile_progress(self._profile.profile, self._profile.started_at, now_wall)
+        active = self._profile
+        return profile_progress(active.profile, active.started_at, now_wall, active.ended)
 
     def _control(
         self,

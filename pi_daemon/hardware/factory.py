@@ -16,9 +16,12 @@ _LOGGER = logging.getLogger(__name__)
 def build_hardware(config: DaemonConfig, clock: Clock) -> Hardware:
     names = {p.id: p.name or p.id for p in config.probes}
     names.update({r.id: r.name or r.id for r in config.relays})
-    if config.simulate:
-        return _simulated(config, clock, names)
-    return _real(config, names)
+    hardware = _simulated(config, clock, names) if config.simulate else _real(config, names)
+    if config.tilts:
+        from pi_daemon.gravity.ble import TiltListener
+
+        hardware.hydrometers.append(TiltListener(config.tilts, clock))
+    return hardware
 
 
 def _simulated(config: DaemonConfig, clock: Clock, names: dict[str, str]) -> Hardware:
@@ -76,13 +79,26 @@ def _simulated(config: DaemonConfig, clock: Clock, names: dict[str, str]) -> Har
         probes[probe.id] = sim_probe
         sim_probes[probe.id] = sim_probe
     camera: Camera | None = SimulatedCamera(clock) if config.camera.enabled else None
-    return Hardware(
+    hardware = Hardware(
         probes=probes,
         relays=relays,
         camera=camera,
         simulation=Simulation(fermenter, sim_probes, state_path),
         names=names,
     )
+    gravity = config.gravity
+    if gravity.simulated_tilt:
+        from pi_daemon.simulation.tilt import SimulatedTilt
+
+        hardware.hydrometers.append(
+            SimulatedTilt(
+                gravity.simulated_tilt_id,
+                fermenter,
+                period_s=gravity.simulated_tilt_period_s,
+                seed=sim.seed,
+            )
+        )
+    return hardware
 
 
 def _real(config: DaemonConfig, names: dict[str, str]) -> Hardware:

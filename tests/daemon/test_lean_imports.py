@@ -51,8 +51,18 @@ print(json.dumps(sorted(m for m in watched if m in sys.modules)))
 # daemon's config and requests are plain dataclasses, issue 20). importlib.metadata is
 # not on the list: the daemon no longer needs it for its version, but urllib3 (under
 # engine.io's client) imports it. gpiozero is loaded: the simulation drives the real
-# GpioRelay on gpiozero's mock pins, as a Pi with relays does on its own.
-NOT_NEEDED = ("zeroconf", "w1thermsensor", "picamera2", "PIL", "av", "pydantic")
+# GpioRelay on gpiozero's mock pins, as a Pi with relays does on its own. bleak (and
+# its dbus_fast) is for a real Tilt: the simulated daemon runs its simulated Tilt.
+NOT_NEEDED = (
+    "zeroconf",
+    "w1thermsensor",
+    "picamera2",
+    "PIL",
+    "av",
+    "pydantic",
+    "bleak",
+    "dbus_fast",
+)
 
 
 def test_a_simulated_daemon_that_advertised_nothing_loads_none_of_them(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from .errors import (
 from .models import (
     DeviceInfo,
     FaultInfo,
+    HydrometerReading,
     MediaInfo,
     ProbeInfo,
     ProbeState,
@@ -52,6 +53,7 @@ __all__ = [
     "Event",
     "FaultCode",
     "FaultInfo",
+    "HydrometerReading",
     "MediaInfo",
     "ProbeInfo",
     "ProbeState",

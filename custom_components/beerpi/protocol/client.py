@@ -44,9 +44,11 @@ from .models import DeviceInfo, FaultInfo, MediaInfo, ReadingsPage, State
 from .requests import (
     GetMedia,
     GetState,
+    GravityAnswer,
     MediaChunk,
     ReadingsSince,
     RecordVideo,
+    ReportGravity,
     RequestModel,
     SetRelay,
     SetThermostat,
@@ -459,6 +461,10 @@ class BeerPiClient:
     async def simulate(self, **payload: Any) -> dict[str, Any]:
         """Fields of ``Simulate``; an unknown one is a TypeError, a bad value InvalidArgument."""
         return await self.send(Simulate(**payload))
+
+    async def report_gravity(self, reading: ReportGravity) -> bool:
+        """Hand the daemon a gravity reading; True when it is now that hydrometer's latest."""
+        return GravityAnswer.from_dict(await self.send(reading)).latest
 
     # -- HTTP ----------------------------------------------------------------
 

@@ -152,6 +152,12 @@ class Plant:
     def room_c(self, elapsed_s: float | None = None) -> float:
         return self.setup.room.at(self.elapsed_s if elapsed_s is None else elapsed_s)
 
+    @property
+    def gravity(self) -> float:
+        """The beer's true specific gravity now (no yeast: the wort stays at its OG)."""
+        wort = self.setup.wort
+        return wort.og if self.setup.yeast is None else wort.sg_at(self.fermented)
+
     def _read(self, value_c: float, mount: ProbeMount) -> float:
         noisy = value_c + self._rng.gauss(0.0, mount.noise_c)
         return round(noisy / ph.DS18B20_STEP_C) * ph.DS18B20_STEP_C

@@ -307,6 +307,23 @@ class Wort:
 
     plato: float = 12.4
     fermentable: float = 0.65
+    # Real over apparent attenuation: alcohol is lighter than water, so a hydrometer
+    # sees more sugar gone than has gone (the usual 0.81, after Balling).
+    real_per_apparent: float = 0.81
 
     def fermentable_kg(self, litres: float) -> float:
         return litres * ph.WORT_KG_PER_L * self.plato / 100.0 * self.fermentable
+
+    @property
+    def og(self) -> float:
+        """Original gravity from °Plato (the ASBC polynomial's usual inverse)."""
+        return 1.0 + self.plato / (258.6 - self.plato / 258.2 * 227.1)
+
+    def sg_at(self, fermented: float) -> float:
+        """What a hydrometer reads when ``fermented`` (0..1) of the fermentable extract is gone.
+
+        The same fraction the yeast's heat comes from: heat released is in
+        proportion to extract fermented, and so is the fall of the gravity, OG - SG.
+        """
+        apparent = self.fermentable / self.real_per_apparent
+        return self.og - (self.og - 1.0) * apparent * min(1.0, max(0.0, fermented))

@@ -1,0 +1,115 @@
+"""A gravity sensor per hydrometer: from the simulated daemon's Tilt, and one that appears later."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timedelta
+
+from homeassistant.components.sensor import ATTR_STATE_CLASS, SensorStateClass
+from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+import custom_components.beerpi
+from custom_components.beerpi.const import DOMAIN
+from custom_components.beerpi.protocol.client import BeerPiClient
+from custom_components.beerpi.protocol.models import (
+    HydrometerReading,
+    ProfileProgress,
+    ProfileStep,
+)
+
+from .conftest import detach, has_number, push, wait_for_state
+
+assert custom_components.beerpi
+
+TILT = "sensor.beerpi_tilt_red_gravity"
+
+
+async def test_the_simulated_tilt_shows_as_a_gravity_sensor(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    state = await wait_for_state(hass, TILT, has_number)
+    assert 1.040 <= float(state.state) <= 1.060  # the simulated wort, 1.050, just pitched
+    assert state.attributes[ATTR_STATE_CLASS] == SensorStateClass.MEASUREMENT
+    assert ATTR_UNIT_OF_MEASUREMENT not in state.attributes  # HA has no unit for SG
+    assert state.name == "BeerPi tilt-red gravity"
+    entry = er.async_get(hass).async_get(TILT)
+    assert entry is not None
+    assert entry.unique_id == f"{init_integration.runtime_data.device_id}_gravity_tilt-red"
+
+
+async def test_a_hydrometer_that_reports_later_gets_its_sensor(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    coordinator = init_integration.runtime_data
+    await wait_for_state(hass, TILT, has_number)
+    ispindel = HydrometerReading(id="ispindel", sg=1.0123, at="2026-11-27T18:00:00.000Z")
+    push(coordinator, hydrometers=(*coordinator.data.hydrometers, ispindel))
+    await hass.async_block_till_done()
+    shown = hass.states.get("sensor.beerpi_ispindel_gravity")
+    assert shown is not None
+    assert shown.state == "1.0123"
+    # Gone from a later state (a daemon restarted without it): unavailable, not stale.
+    push(coordinator, hydrometers=())
+    await hass.async_block_till_done()
+    gone = hass.states.get("sensor.beerpi_ispindel_gravity")
+    assert gone is not None
+    assert gone.state == STATE_UNAVAILABLE
+
+
+async def test_a_step_that_ends_on_gravity_shows_the_daemons_time_left(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Gravity ended step 1 early: the end times follow the daemon, not the steps' hours."""
+    coordinator = await detach(init_integration)
+    started = datetime(2026, 11, 20, 10, 0, tzinfo=dt_util.UTC)
+    now = started + timedelta(days=3)  # step 1 ended on gravity on day 3, step 2 runs 2 days
+    profile = ProfileProgress(
+        name="Ale to FG",
+        steps=(
+            ProfileStep(kind="hold", target=18.0, hours=336.0, until_sg=1.012),
+            ProfileStep(kind="hold", target=2.0, hours=48.0),
+        ),
+        step=1,
+        step_time_left_s=48 * 3600.0,
+        total_time_left_s=48 * 3600.0,
+        started_at=now_iso(started),
+    )
+    thermostat = dataclasses.replace(coordinator.data.thermostat, profile=profile)
+    push(coordinator, thermostat=thermostat, timestamp=now_iso(now))
+    await hass.async_block_till_done()
+    for entity_id in ("sensor.beerpi_profile_step_ends_at", "sensor.beerpi_profile_ends_at"):
+        shown = hass.states.get(entity_id)
+        assert shown is not None
+        assert dt_util.parse_datetime(shown.state) == now + timedelta(days=2)  # not day 16
+
+
+def now_iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+async def test_set_profile_takes_steps_that_end_on_gravity(
+    hass: HomeAssistant, init_integration: MockConfigEntry, daemon_client: BeerPiClient
+) -> None:
+    await hass.services.async_call(
+        DOMAIN,
+        "set_profile",
+        {
+            "config_entry_id": init_integration.entry_id,
+            "steps": [
+                {"kind": "hold", "target": 18, "days": 14, "until_sg": 1.012},
+                {"kind": "hold", "target": 20, "days": 7}
+                | {"stable_within": 0.001, "stable_hours": 24},
+            ],
+        },
+        blocking=True,
+    )
+    profile = (await daemon_client.get_state()).thermostat.profile
+    assert profile is not None
+    assert [(s.until_sg, s.stable_within, s.stable_hours) for s in profile.steps] == [
+        (1.012, None, None),
+        (None, 0.001, 24.0),
+    ]
