@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -116,3 +117,36 @@ def test_a_reading_refuses_naive_times_and_empty_names() -> None:
         GravityReading("", "red", T0, 1.050)
     with pytest.raises(ValueError, match="hydrometer"):
         GravityReading("fv1", "red", T0, 1.050, source="hydrometer")  # type: ignore[arg-type]
+
+
+TILT_ITEM = {
+    "id": "tilt-red",
+    "sg": 1.0321,
+    "temperature_c": 18.5,
+    "battery": 12,
+    "angle": None,
+    "at": "2024-03-01T02:00:00+02:00",
+}
+
+
+def test_a_daemons_tilt_reading_becomes_a_stored_reading() -> None:
+    reading = GravityReading.from_daemon("fv1", TILT_ITEM)
+    assert reading == GravityReading(
+        "fv1", "tilt-red", T0, 1.0321, 18.5, None, 12.0, GravitySource.TILT
+    )
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"at": None}, "at must be"),
+        ({"at": "yesterday"}, "yesterday"),
+        ({"sg": math.inf}, "sg must be"),
+        ({"id": "<b>red</b>"}, "hydrometer '<b>red</b>' must match"),
+        ({"id": 7}, "hydrometer id must be"),
+        ({"temperature_c": "warm"}, "temperature_c must be"),
+    ],
+)
+def test_a_bad_tilt_reading_is_refused(bad: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        GravityReading.from_daemon("fv1", {**TILT_ITEM, **bad})

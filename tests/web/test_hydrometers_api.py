@@ -197,6 +197,23 @@ async def test_a_resent_post_counts_once(
     assert bucket["mean"] == pytest.approx(1.045)
 
 
+@pytest.mark.parametrize(
+    ("temperature", "unit", "celsius"), [(293.15, "K", 20.0), (20.5, "C", 20.5), (50.0, "F", 10.0)]
+)
+async def test_temperatures_are_kept_in_celsius(
+    service: RunningService,
+    session: aiohttp.ClientSession,  # noqa: F811
+    temperature: float,
+    unit: str,
+    celsius: float,
+) -> None:
+    body = {**POST, "temperature": temperature, "temp_units": unit}
+    status, answer = await send(session, service, "POST", ISPINDEL, body)
+    assert status == 200, answer
+    [red] = await latest(session, service)
+    assert red["temperature_c"] == pytest.approx(celsius)
+
+
 NAN = b'{"gravity": NaN, "token": "' + RED_TOKEN.encode() + b'"}'
 
 

@@ -9,9 +9,13 @@ so neither store can hold a gravity no hydrometer could read.
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+
+from beerpi_protocol.timestamps import parse_iso
 
 from .base import utc
 
@@ -23,7 +27,7 @@ TEMPERATURE_MIN_C, TEMPERATURE_MAX_C = -30.0, 110.0
 ANGLE_MIN, ANGLE_MAX = 0.0, 180.0
 BATTERY_MIN, BATTERY_MAX = 0.0, 1000.0
 # What a hydrometer id may look like: it shows in URLs, logs and pages.
-HYDROMETER_ID_PATTERN = r"[A-Za-z0-9_.-]{1,64}"
+HYDROMETER_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
 
 class GravitySource(StrEnum):
@@ -59,6 +63,10 @@ class GravityReading:
             value = getattr(self, name)
             if not isinstance(value, str) or not value:
                 raise ValueError(f"{name} must be a non-empty string, got {value!r}")
+        if not HYDROMETER_ID.fullmatch(self.hydrometer):
+            raise ValueError(
+                f"hydrometer {self.hydrometer[:80]!r} must match {HYDROMETER_ID.pattern}"
+            )
         if not isinstance(self.timestamp, datetime):
             raise ValueError(f"timestamp must be a datetime, got {self.timestamp!r}")
         object.__setattr__(self, "timestamp", utc(self.timestamp))
@@ -73,3 +81,27 @@ class GravityReading:
             self, "battery", _optional(self.battery, "battery", BATTERY_MIN, BATTERY_MAX)
         )
         object.__setattr__(self, "source", GravitySource(self.source))
+
+    @classmethod
+    def from_daemon(cls, device: str, item: Mapping[str, object]) -> GravityReading:
+        """One entry of a daemon state's ``hydrometers`` list (a Tilt the Pi reads).
+
+        ``{"id", "sg", "temperature_c", "battery", "angle", "at"}``, ``at`` an ISO
+        8601 time with its offset; ValueError naming the field when one is bad.
+        """
+        at = item.get("at")
+        if not isinstance(at, str):
+            raise ValueError(f"at must be an ISO 8601 time, got {at!r}")
+        hydrometer = item.get("id")
+        if not isinstance(hydrometer, str):
+            raise ValueError(f"hydrometer id must be a string, got {hydrometer!r}")
+        return cls(
+            device,
+            hydrometer,
+            parse_iso(at),
+            item.get("sg"),  # type: ignore[arg-type]  # checked in __post_init__
+            item.get("temperature_c"),  # type: ignore[arg-type]
+            item.get("angle"),  # type: ignore[arg-type]
+            item.get("battery"),  # type: ignore[arg-type]
+            GravitySource.TILT,
+        )
