@@ -12,6 +12,7 @@ import {
 import { mediaUrl, renderGallery } from "./gallery.js";
 import { setupAlerts } from "./alerts.js";
 import { gallerySpan, refreshSessions, selectSessionDevice, setupSessions } from "./sessions.js";
+import { refreshGravity, renderGravity, selectGravityDevice, setupGravity } from "./gravity.js";
 import {
   formatShown, formatWithUnit, fromShown, setupUnitPicker, temperatureUnit, toShown, unitName, unitSymbol,
 } from "./units.js";
@@ -364,7 +365,7 @@ function updatePolling() {
   if (page.live) {
     setLiveStatus("live", "Live");
   } else if (seconds > 0) {
-    page.pollTimer = window.setInterval(() => { refreshDevice(); refreshSessions(); }, seconds * 1000);
+    page.pollTimer = window.setInterval(() => { refreshDevice(); refreshSessions(); refreshGravity(); }, seconds * 1000);
     setLiveStatus("polling", `Updating every ${seconds} s`);
   } else {
     setLiveStatus("offline", "Not updating");
@@ -517,6 +518,7 @@ function changeUnit(previous) {
   }
   renderAll();
   renderEvents();
+  renderGravity(); // its temperatures
 }
 
 // ---- start -------------------------------------------------------------------
@@ -528,6 +530,7 @@ async function selectDevice(entry) {
   renderGallery(null, []);
   if (!entry) {
     await selectSessionDevice(null);
+    await selectGravityDevice(null);
     page.liveLink?.rewatch();
     return;
   }
@@ -535,7 +538,7 @@ async function selectDevice(entry) {
   applyDevice(entry);
   page.liveLink?.rewatch(); // live pushes for this fermenter only
   await selectSessionDevice(entry.id);
-  await Promise.all([refreshMedia(), refreshEvents()]);
+  await Promise.all([refreshMedia(), refreshEvents(), selectGravityDevice(entry.id)]);
 }
 
 async function start() {
@@ -556,7 +559,8 @@ async function start() {
     $("#video-button").on("click", recordVideo);
     setupAlerts(); // its own status line; the page does not wait for it
     const { devices, chosen } = await loadDevices((entry) => selectDevice(entry));
-    setupSessions({ devices, onSpanChange: () => refreshMedia() });
+    setupSessions({ devices, onSpanChange: () => refreshMedia(), onRender: renderGravity });
+    setupGravity();
     await selectDevice(chosen);
     updatePolling();
     startLive();

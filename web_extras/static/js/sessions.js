@@ -18,6 +18,7 @@ const state = {
   sessions: [],         // every session, the latest start first
   shown: null,          // the session whose photos the gallery shows (null: the last 30 days)
   onSpanChange: () => {},
+  onRender: () => {},
 };
 
 function sessionUrl(id, rest = "") {
@@ -26,6 +27,11 @@ function sessionUrl(id, rest = "") {
 
 function running(deviceId) {
   return state.sessions.find((s) => s.device === deviceId && s.running) || null;
+}
+
+// The running session of a fermenter (null if none), for the gravity card's OG.
+export function runningSession(deviceId) {
+  return running(deviceId);
 }
 
 function status(kind, text) {
@@ -154,6 +160,7 @@ function render() {
   renderFermenters();
   renderRunning();
   renderPast();
+  state.onRender();
 }
 
 // The span the gallery shows: the chosen session's, else null (the last 30 days).
@@ -240,9 +247,10 @@ async function endSession() {
   }
 }
 
-export function setupSessions({ devices, onSpanChange }) {
+export function setupSessions({ devices, onSpanChange, onRender = () => {} }) {
   state.devices = devices || [];
   state.onSpanChange = onSpanChange;
+  state.onRender = onRender;
   $("#session-form").on("submit", submitForm);
   $("#note-form").on("submit", addNote);
   $("#session-end").on("click", endSession);
