@@ -12,10 +12,10 @@ import {
 import { mediaUrl, renderGallery } from "./gallery.js";
 import { setupAlerts } from "./alerts.js";
 import { gallerySpan, refreshSessions, selectSessionDevice, setupSessions } from "./sessions.js";
-import { refreshGravity, renderGravity, selectGravityDevice, setupGravity } from "./gravity.js";
 import {
   formatShown, formatWithUnit, fromShown, setupUnitPicker, temperatureUnit, toShown, unitName, unitSymbol,
 } from "./units.js";
+import { refreshGravity, renderGravity, selectGravityDevice, setupGravity } from "./gravity.js";
 
 const $ = window.jQuery;
 
@@ -559,7 +559,7 @@ async function start() {
     $("#video-button").on("click", recordVideo);
     setupAlerts(); // its own status line; the page does not wait for it
     const { devices, chosen } = await loadDevices((entry) => selectDevice(entry));
-    setupSessions({ devices, onSpanChange: () => refreshMedia(), onRender: renderGravity });
+    setupSessions({ devices, onSpanChange: () => refreshMedia() });
     setupGravity();
     await selectDevice(chosen);
     updatePolling();

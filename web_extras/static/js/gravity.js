@@ -8,7 +8,7 @@
 import { api, deviceUrl } from "./api.js";
 import { formatTime } from "./format.js";
 import { formatGravity, formatWithUnit, gravityUnit, setupGravityPicker } from "./units.js";
-import { runningSession } from "./sessions.js";
+import { runningSession, whenSessionsRender } from "./sessions.js";
 
 const $ = window.jQuery;
 const REFRESH_MS = 30 * 1000;
@@ -88,6 +88,7 @@ export async function selectGravityDevice(deviceId) {
 
 export function setupGravity() {
   setupGravityPicker(() => renderGravity());
+  whenSessionsRender(renderGravity);
   window.clearInterval(state.timer);
   state.timer = window.setInterval(refreshGravity, REFRESH_MS);
 }

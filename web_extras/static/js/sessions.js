@@ -13,12 +13,12 @@ import {
 const $ = window.jQuery;
 
 const state = {
+  onRender: () => {},   // called after each render (the gravity card needs the OG)
   deviceId: null,
   devices: [],          // GET api/devices entries, for the fermenters' names
   sessions: [],         // every session, the latest start first
   shown: null,          // the session whose photos the gallery shows (null: the last 30 days)
   onSpanChange: () => {},
-  onRender: () => {},
 };
 
 function sessionUrl(id, rest = "") {
@@ -32,6 +32,11 @@ function running(deviceId) {
 // The running session of a fermenter (null if none), for the gravity card's OG.
 export function runningSession(deviceId) {
   return running(deviceId);
+}
+
+// ``callback`` runs after every render of the sessions (a new OG, a session started).
+export function whenSessionsRender(callback) {
+  state.onRender = callback;
 }
 
 function status(kind, text) {
@@ -247,10 +252,9 @@ async function endSession() {
   }
 }
 
-export function setupSessions({ devices, onSpanChange, onRender = () => {} }) {
+export function setupSessions({ devices, onSpanChange }) {
   state.devices = devices || [];
   state.onSpanChange = onSpanChange;
-  state.onRender = onRender;
   $("#session-form").on("submit", submitForm);
   $("#note-form").on("submit", addNote);
   $("#session-end").on("click", endSession);
