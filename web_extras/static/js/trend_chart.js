@@ -283,9 +283,15 @@ function drawGravity(root, plot, x, width, height, gravity, ids) {
   const pad = plato ? 0.5 : 0.002;
   const y = d3.scaleLinear().domain([low - pad, high + pad]).nice().range([height, 0]);
   const format = plato ? (value) => `${value.toFixed(1)}°P` : (value) => value.toFixed(3);
-  root.append("g").attr("class", "axis axis-gravity").attr("data-unit", plato ? "P" : "SG")
-    .attr("transform", `translate(${width},0)`)
-    .call(d3.axisRight(y).ticks(6).tickFormat(format));
+  // Drawn as a right-hand D3 axis would be, from the scale's own ticks (the page's D3
+  // bundle carries only the exports it needs; see scripts/vendor_js.py).
+  const axis = root.append("g").attr("class", "axis axis-gravity").attr("data-unit", plato ? "P" : "SG")
+    .attr("transform", `translate(${width},0)`).attr("font-size", 10).attr("font-family", "sans-serif");
+  axis.append("path").attr("class", "domain").attr("fill", "none").attr("d", `M6,0H0V${height}H6`);
+  const tick = axis.selectAll("g.tick").data(y.ticks(6)).join("g").attr("class", "tick")
+    .attr("transform", (value) => `translate(0,${y(value)})`);
+  tick.append("line").attr("x2", 6);
+  tick.append("text").attr("x", 9).attr("dy", "0.32em").text(format);
   let points = 0;
   for (const id of ids) {
     const buckets = gravity[id];
