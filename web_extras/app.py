@@ -24,7 +24,7 @@ from beerpi_guard.origins import OriginPolicy
 from beerpi_guard.preauth import PreAuthGuard
 
 from .alerts.engine import AlertEngine
-from .api import alerts, brews, control, devices, history, meta, session
+from .api import alerts, brews, control, devices, history, hydrometers, meta, session
 from .auth import Auth, auth_middleware
 from .config import ConfigError, WebConfig, check_secrets, client_ssl_context
 from .dialin import DialInLink
@@ -106,6 +106,7 @@ def create_app(config: WebConfig) -> web.Application:
 
     for module in (meta, session, devices, history, control, alerts, brews):
         app.router.add_routes(module.routes)
+    hydrometers.setup(app)
     _add_pages(app)
 
     app.cleanup_ctx.append(_store_ctx)

@@ -8,7 +8,7 @@ import ssl
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -69,6 +69,19 @@ class DaemonLink(_Section):
         return urlsplit(self.url).scheme in ("wss", "https")
 
 
+class Hydrometer(_Section):
+    """An iSpindel (or fork) that posts to /api/hydrometers/ispindel, and where it floats."""
+
+    # The fermenter (device id) whose beer it measures.
+    device: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+    # Its own token, or the hydrometer's line in hydrometer_tokens_file.
+    token: str = ""
+    # What its "gravity" number is when the post does not say (GravityMon sends
+    # "gravity-unit"; the original iSpindel sends whatever its polynomial gives).
+    # "auto": 0.990-1.200 is SG, anything else degrees Plato.
+    gravity_unit: Literal["auto", "SG", "P"] = "auto"
+
+
 class WebConfig(_Section):
     host: str = "127.0.0.1"
     port: Port = 8080
@@ -81,6 +94,10 @@ class WebConfig(_Section):
     # TOML file of such pairs (kept out of a config file others may read).
     device_tokens: dict[str, Annotated[str, Field(min_length=1)]] = Field(default_factory=dict)
     device_tokens_file: Path | None = None
+    # Hydrometers posting over HTTP: id -> where it floats and its token; the
+    # tokens may live in a TOML file of their own (id = token).
+    hydrometers: dict[str, Hydrometer] = Field(default_factory=dict)
+    hydrometer_tokens_file: Path | None = None
     redis_url: str | None = None
     user: str | None = None
     # The password (or its scrypt hash) in a file, or in BEERPI_WEB_PASSWORD.
@@ -128,6 +145,16 @@ class WebConfig(_Section):
         for device in value:
             if not DEVICE_ID.fullmatch(device):
                 raise ValueError(f"device id {device[:80]!r} must match {DEVICE_ID.pattern}")
+        return value
+
+    @field_validator("hydrometers")
+    @classmethod
+    def _hydrometer_ids(cls, value: dict[str, Hydrometer]) -> dict[str, Hydrometer]:
+        for hydrometer in value:
+            if not DEVICE_ID.fullmatch(hydrometer):
+                raise ValueError(
+                    f"hydrometer id {hydrometer[:80]!r} must match {DEVICE_ID.pattern}"
+                )
         return value
 
     @model_validator(mode="after")
@@ -288,6 +315,7 @@ def _with_secrets(config: WebConfig, environ: Mapping[str, str], source: str) ->
         except ValidationError as err:
             raise ConfigError(_describe(err, str(config.device_tokens_file))) from None
         device_tokens.update(from_file.device_tokens)
+    hydrometers = _hydrometers_with_tokens(config)
     api_token = resolve_secret(
         "api_token", config.api_token, config.api_token_file, "BEERPI_API_TOKEN", environ
     )
@@ -296,10 +324,43 @@ def _with_secrets(config: WebConfig, environ: Mapping[str, str], source: str) ->
             "daemons": daemons,
             "device_tokens": device_tokens,
             "device_tokens_file": None,
+            "hydrometers": hydrometers,
+            "hydrometer_tokens_file": None,
             "api_token": api_token,
             "api_token_file": None,
         }
     )
+
+
+def _hydrometers_with_tokens(config: WebConfig) -> dict[str, Hydrometer]:
+    """Each hydrometer with its token (from the file when given there); one token each."""
+    from_file: dict[str, Any] = {}
+    where = config.hydrometer_tokens_file
+    if where is not None:
+        from_file = _secret_table(where, "hydrometer_tokens_file")
+        for hydrometer, token in from_file.items():
+            if hydrometer not in config.hydrometers:
+                raise ConfigError(
+                    f"{where} has a token for hydrometer {hydrometer[:80]!r}, "
+                    "which has no [hydrometers] entry"
+                )
+            if not isinstance(token, str) or not token:
+                raise ConfigError(f"{where}: the token of hydrometer {hydrometer} must be text")
+    hydrometers: dict[str, Hydrometer] = {}
+    for hydrometer, entry in config.hydrometers.items():
+        token = from_file.get(hydrometer, entry.token)
+        if entry.token and hydrometer in from_file:
+            raise ConfigError(f"hydrometer {hydrometer}: token both in the config and in {where}")
+        if not token:
+            raise ConfigError(
+                f"hydrometer {hydrometer} needs a token: token = ... or hydrometer_tokens_file"
+            )
+        hydrometers[hydrometer] = entry.model_copy(update={"token": token})
+    tokens = [entry.token for entry in hydrometers.values()]
+    if len(set(tokens)) != len(tokens):
+        # The token alone says which hydrometer posted.
+        raise ConfigError("each hydrometer needs a token of its own (two share one)")
+    return hydrometers
 
 
 def check_secrets(config: WebConfig) -> None:
@@ -311,5 +372,7 @@ def check_secrets(config: WebConfig) -> None:
             check_token(f"the token of daemons[{i}] ({link.url})", link.token)
         for device, token in config.device_tokens.items():
             check_token(f"the dial-out token of device {device}", token)
+        for hydrometer, entry in config.hydrometers.items():
+            check_token(f"the token of hydrometer {hydrometer}", entry.token)
     except WeakSecretError as err:
         raise ConfigError(str(err)) from None

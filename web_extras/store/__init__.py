@@ -15,6 +15,7 @@ from .base import (
     MediaKind,
     StoredReading,
 )
+from .gravity import GravityReading, GravitySource
 from .sessions import BrewSession, SessionNote, SessionOpen
 
 __all__ = [
@@ -23,6 +24,8 @@ __all__ = [
     "Bucket",
     "Event",
     "EventKind",
+    "GravityReading",
+    "GravitySource",
     "HistoryStore",
     "LinkCursor",
     "MediaInfo",

@@ -28,6 +28,7 @@ from beerpi_protocol.models import Reading
 from beerpi_protocol.timestamps import parse_iso
 
 if TYPE_CHECKING:
+    from .gravity import GravityReading
     from .sessions import BrewSession, SessionNote
 
 # More buckets than pixels on any screen is a mistake, and an unbounded GROUP BY
@@ -543,4 +544,25 @@ class HistoryStore(Protocol):
 
     async def add_session_note(self, session_id: str, note: SessionNote) -> BrewSession | None:
         """Append a note atomically (None if unknown; ValueError past ``MAX_NOTES``)."""
+        ...
+
+    # Gravity from hydrometers (see ``gravity``).
+
+    async def add_gravity(self, readings: Iterable[GravityReading]) -> int:
+        """Store gravity readings; return how many were new.
+
+        A reading whose (device, hydrometer, timestamp) is stored already (or
+        repeated in the batch) is skipped: the first copy wins. The one entry
+        point for iSpindel posts and for a daemon's Tilt readings alike.
+        """
+        ...
+
+    async def latest_gravity(self, device: str) -> dict[str, GravityReading]:
+        """The newest reading of each hydrometer in ``device``."""
+        ...
+
+    async def gravity_series(
+        self, device: str, hydrometer: str, start: datetime, end: datetime, buckets: int
+    ) -> list[Bucket]:
+        """SG min/mean/max in ``buckets`` equal slices of ``[start, end)``, empty ones omitted."""
         ...

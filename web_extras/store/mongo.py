@@ -57,6 +57,7 @@ from .base import (
     to_millis,
     utc,
 )
+from .gravity import GravityReading, GravitySource
 from .sessions import MAX_NOTES, BrewSession, SessionNote, SessionOpen
 
 Doc = dict[str, Any]
@@ -96,6 +97,13 @@ _INDEXES: dict[str, list[IndexModel]] = {
     "media": [
         IndexModel([("device", ASCENDING), ("media_id", ASCENDING)], unique=True, name="media_id"),
         IndexModel([("device", ASCENDING), ("timestamp", ASCENDING)], name="media_time"),
+    ],
+    "gravity": [
+        IndexModel(
+            [("device", ASCENDING), ("hydrometer", ASCENDING), ("timestamp", ASCENDING)],
+            unique=True,
+            name="gravity_identity",
+        ),
     ],
     "brew_sessions": [
         IndexModel([("device", ASCENDING), ("start", DESCENDING)], name="session_start"),
@@ -734,6 +742,86 @@ class MongoHistoryStore:
                 return None
             raise ValueError(f"a session holds at most {MAX_NOTES} notes")
         return await self.get_session(session_id)
+
+    # -- gravity ----------------------------------------------------------------
+
+    async def add_gravity(self, readings: Iterable[GravityReading]) -> int:
+        unique: dict[tuple[str, str, datetime], Doc] = {}
+        for r in readings:
+            unique.setdefault(
+                (r.device, r.hydrometer, r.timestamp),
+                {
+                    "device": r.device,
+                    "hydrometer": r.hydrometer,
+                    "timestamp": r.timestamp,
+                    "sg": r.sg,
+                    "temperature": r.temperature_c,
+                    "angle": r.angle,
+                    "battery": r.battery,
+                    "source": r.source.value,
+                },
+            )
+        docs = list(unique.values())
+        if not docs:
+            return 0
+        try:
+            await self._col("gravity").insert_many(docs, ordered=False)
+        except BulkWriteError as err:
+            errors = err.details.get("writeErrors", [])
+            if any(e.get("code") != DUPLICATE_KEY for e in errors) or err.details.get(
+                "writeConcernErrors"
+            ):
+                raise
+            return len(docs) - len(errors)
+        return len(docs)
+
+    async def latest_gravity(self, device: str) -> dict[str, GravityReading]:
+        gravity = self._col("gravity")
+        found: dict[str, GravityReading] = {}
+        for hydrometer in sorted(await gravity.distinct("hydrometer", {"device": device})):
+            doc = await gravity.find_one(
+                {"device": device, "hydrometer": hydrometer}, sort=[("timestamp", DESCENDING)]
+            )
+            if doc is not None:
+                found[hydrometer] = _gravity_of(doc)
+        return found
+
+    async def gravity_series(
+        self, device: str, hydrometer: str, start: datetime, end: datetime, buckets: int
+    ) -> list[Bucket]:
+        grid = Grid.of(start, end, buckets)
+        first = from_millis(grid.start_ms)
+        match = {
+            "device": device,
+            "hydrometer": hydrometer,
+            "timestamp": {"$gte": first, "$lt": from_millis(grid.end_ms)},
+        }
+        index = {"$floor": {"$divide": [{"$subtract": ["$timestamp", first]}, grid.width_ms]}}
+        group = {
+            "_id": index,
+            "min": {"$min": "$sg"},
+            "max": {"$max": "$sg"},
+            "sum": {"$sum": "$sg"},
+            "count": {"$sum": 1},
+        }
+        cursor = await self._col("gravity").aggregate([{"$match": match}, {"$group": group}])
+        rows: list[PartRow] = [
+            (int(d["_id"]), d["min"], d["max"], d["sum"], int(d["count"])) async for d in cursor
+        ]
+        return combine(grid, rows)
+
+
+def _gravity_of(doc: Doc) -> GravityReading:
+    return GravityReading(
+        doc["device"],
+        doc["hydrometer"],
+        doc["timestamp"],
+        doc["sg"],
+        doc.get("temperature"),
+        doc.get("angle"),
+        doc.get("battery"),
+        GravitySource(doc["source"]),
+    )
 
 
 def _spans(docs: list[Doc]) -> list[Doc]:

@@ -44,6 +44,7 @@ from .base import (
     utc,
     utc_millis,
 )
+from .gravity import GravityReading, GravitySource
 from .sessions import MAX_NOTES, BrewSession, SessionNote, SessionOpen
 from .sqlite_schema import migrate
 
@@ -71,6 +72,17 @@ _SERIES_RAW = (
 _SERIES_ROLLUP = (
     "SELECT (start - ?4) / ?5 AS i, MIN(min), MAX(max), SUM(sum), SUM(count)"
     " FROM rollups WHERE series = ?1 AND width = ?6 AND start >= ?2 AND start < ?3 GROUP BY i"
+)
+_GRAVITY_COLUMNS = "hydrometer, ts, sg, temperature, angle, battery, source"
+_INSERT_GRAVITY = (
+    "INSERT OR IGNORE INTO gravity"
+    " (device, hydrometer, ts, sg, temperature, angle, battery, source)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+# SG aggregates per bucket; ?3 is the grid's start, ?5 the bucket width (ms).
+_GRAVITY_SERIES = (
+    "SELECT (ts - ?3) / ?5 AS i, MIN(sg), MAX(sg), SUM(sg), COUNT(*) FROM gravity"
+    " WHERE device = ?1 AND hydrometer = ?2 AND ts >= ?3 AND ts < ?4 GROUP BY i"
 )
 # Rows per hop to the worker thread when streaming raw readings.
 PAGE = 2000
@@ -643,6 +655,67 @@ class SqliteHistoryStore:
                 return self._session_row(session_id)
 
         return await self._run(put)
+
+    # -- gravity ----------------------------------------------------------------
+
+    async def add_gravity(self, readings: Iterable[GravityReading]) -> int:
+        rows = [
+            (
+                r.device,
+                r.hydrometer,
+                utc_millis(r.timestamp),
+                r.sg,
+                r.temperature_c,
+                r.angle,
+                r.battery,
+                r.source.value,
+            )
+            for r in readings
+        ]
+
+        def put() -> int:
+            with self._transaction() as db:
+                before = db.total_changes
+                db.executemany(_INSERT_GRAVITY, rows)
+                return db.total_changes - before
+
+        return await self._run(put) if rows else 0
+
+    async def latest_gravity(self, device: str) -> dict[str, GravityReading]:
+        def get() -> list[tuple[Any, ...]]:
+            db = self._db
+            names = db.execute(
+                "SELECT DISTINCT hydrometer FROM gravity WHERE device = ? ORDER BY 1", (device,)
+            ).fetchall()
+            return [
+                db.execute(
+                    f"SELECT {_GRAVITY_COLUMNS} FROM gravity WHERE device = ? AND hydrometer = ?"
+                    " ORDER BY ts DESC LIMIT 1",
+                    (device, name),
+                ).fetchone()
+                for (name,) in names
+            ]
+
+        return {row[0]: _gravity_of(device, row) for row in await self._run(get)}
+
+    async def gravity_series(
+        self, device: str, hydrometer: str, start: datetime, end: datetime, buckets: int
+    ) -> list[Bucket]:
+        grid = Grid.of(start, end, buckets)
+        rows = await self._run(
+            lambda: self._db.execute(
+                _GRAVITY_SERIES,
+                (device, hydrometer, grid.start_ms, grid.end_ms, grid.width_ms),
+            ).fetchall()
+        )
+        return combine(grid, rows)
+
+
+def _gravity_of(device: str, row: tuple[Any, ...]) -> GravityReading:
+    hydrometer, ts, sg, temperature, angle, battery, source = row
+    return GravityReading(
+        device, hydrometer, from_millis(ts), sg, temperature, angle, battery, GravitySource(source)
+    )
 
 
 def _session_of(row: tuple[Any, ...]) -> BrewSession:

@@ -126,7 +126,22 @@ CREATE UNIQUE INDEX brew_sessions_running ON brew_sessions (device) WHERE end_ts
 CREATE INDEX brew_sessions_by_start ON brew_sessions (device, start);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+# Gravity readings (gravity.py), one row per (device, hydrometer, instant).
+_V4 = """
+CREATE TABLE gravity (
+    device TEXT NOT NULL,
+    hydrometer TEXT NOT NULL,
+    ts INTEGER NOT NULL,            -- epoch ms
+    sg REAL NOT NULL,
+    temperature REAL,               -- degrees Celsius
+    angle REAL,
+    battery REAL,
+    source TEXT NOT NULL,
+    PRIMARY KEY (device, hydrometer, ts)
+) WITHOUT ROWID;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -18,6 +18,7 @@ import {
 import {
   formatShown, formatWithUnit, fromShown, setupUnitPicker, temperatureUnit, toShown, unitName, unitSymbol,
 } from "./units.js";
+import { refreshGravity, renderGravity, selectGravityDevice, setupGravity } from "./gravity.js";
 
 const $ = window.jQuery;
 
@@ -367,7 +368,7 @@ function updatePolling() {
   if (page.live) {
     setLiveStatus("live", "Live");
   } else if (seconds > 0) {
-    page.pollTimer = window.setInterval(() => { refreshDevice(); refreshSessions(); }, seconds * 1000);
+    page.pollTimer = window.setInterval(() => { refreshDevice(); refreshSessions(); refreshGravity(); }, seconds * 1000);
     setLiveStatus("polling", `Updating every ${seconds} s`);
   } else {
     setLiveStatus("offline", "Not updating");
@@ -525,6 +526,7 @@ function changeUnit(previous) {
   }
   renderAll();
   renderEvents();
+  renderGravity(); // its temperatures
 }
 
 // ---- start -------------------------------------------------------------------
@@ -537,6 +539,7 @@ async function selectDevice(entry) {
   if (!entry) {
     setProfileDevice(null);
     await selectSessionDevice(null);
+    await selectGravityDevice(null);
     page.liveLink?.rewatch();
     return;
   }
@@ -544,7 +547,7 @@ async function selectDevice(entry) {
   applyDevice(entry);
   page.liveLink?.rewatch(); // live pushes for this fermenter only
   await selectSessionDevice(entry.id);
-  await Promise.all([refreshMedia(), refreshEvents()]);
+  await Promise.all([refreshMedia(), refreshEvents(), selectGravityDevice(entry.id)]);
 }
 
 async function start() {
@@ -567,6 +570,7 @@ async function start() {
     setupProfiles({ deviceNow });
     const { devices, chosen } = await loadDevices((entry) => selectDevice(entry));
     setupSessions({ devices, onSpanChange: () => refreshMedia() });
+    setupGravity();
     await selectDevice(chosen);
     updatePolling();
     startLive();

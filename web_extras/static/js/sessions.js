@@ -13,6 +13,7 @@ import {
 const $ = window.jQuery;
 
 const state = {
+  onRender: () => {},   // called after each render (the gravity card needs the OG)
   deviceId: null,
   devices: [],          // GET api/devices entries, for the fermenters' names
   sessions: [],         // every session, the latest start first
@@ -27,6 +28,16 @@ function sessionUrl(id, rest = "") {
 
 function running(deviceId) {
   return state.sessions.find((s) => s.device === deviceId && s.running) || null;
+}
+
+// The running session of a fermenter (null if none), for the gravity card's OG.
+export function runningSession(deviceId) {
+  return running(deviceId);
+}
+
+// ``callback`` runs after every render of the sessions (a new OG, a session started).
+export function whenSessionsRender(callback) {
+  state.onRender = callback;
 }
 
 function status(kind, text) {
@@ -156,6 +167,7 @@ function render() {
   renderFermenters();
   renderRunning();
   renderPast();
+  state.onRender();
 }
 
 // The span the gallery shows: the chosen session's, else null (the last 30 days).

@@ -9,7 +9,7 @@
 import { api, deviceUrl, query, describeError } from "./api.js";
 import { ensureSession, loadDevices, connectLive, setLiveStatus, showPageError } from "./common.js";
 import { formatTime, formatDuration, prepareFormats } from "./format.js";
-import { setupUnitPicker } from "./units.js";
+import { setupGravityPicker, setupUnitPicker } from "./units.js";
 import { parseBuckets, withBreaks, parseOutages, HOUR, DAY } from "./trend_data.js";
 import { render, renderLegend, MARGIN } from "./trend_chart.js";
 import { scriptsReady } from "./vendor.js";
@@ -115,7 +115,12 @@ async function load() {
       api(deviceUrl(id, `/media${span}`)).catch(() => []),
     ]);
     prepareFormats(); // while the answers are on their way
+    const gravityOf = (from) => api(deviceUrl(id, `/gravity/series${query({ start: from.toISOString(), end: end.toISOString(), buckets })}`))
+      .catch(() => ({ hydrometers: {} }));
+    const earlyGravity = asked ? gravityOf(asked) : null;
     const [readings, events, media] = await answers;
+    // "All" learns its start from the readings' answer.
+    const gravityAnswer = await (earlyGravity || gravityOf(new Date(readings.start)));
     await scriptsReady; // D3 (at once, unless the answers beat its compilation)
     if (sequence !== view.loading) return; // a newer request was made meanwhile
     const start = asked || new Date(readings.start);
@@ -124,8 +129,12 @@ async function load() {
     for (const [probe, list] of Object.entries(readings.probes || {})) {
       probes[probe] = withBreaks(parseBuckets(list), bucketMs);
     }
+    const gravity = {};
+    for (const [hydrometer, list] of Object.entries(gravityAnswer.hydrometers || {})) {
+      gravity[hydrometer] = withBreaks(parseBuckets(list), bucketMs);
+    }
     view.data = {
-      start, end, buckets, probes,
+      start, end, buckets, probes, gravity,
       outages: parseOutages(readings.outages),
       events: events.map((event) => ({ ...event, time: new Date(event.timestamp) }))
         .filter((event) => event.time >= start).sort((a, b) => a.time - b.time),
@@ -301,6 +310,7 @@ async function start() {
     }
     document.getElementById("zoom-reset").addEventListener("click", resetZoom);
     setupUnitPicker(() => draw()); // the data stays in °C; only the drawing changes
+    setupGravityPicker(() => draw()); // and in SG
     document.getElementById("viewer-close").addEventListener("click", () => {
       document.getElementById("photo-viewer").hidden = true;
     });

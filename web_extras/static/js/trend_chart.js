@@ -9,9 +9,13 @@ import {
   MARKERS, OUTAGES, describeOutage,
 } from "./trend_data.js";
 import { d3 } from "./vendor.js";
-import { temperatureUnit, toShown, unitSymbol } from "./units.js";
+import {
+  temperatureUnit, toShown, unitSymbol, gravityUnit, platoFromSg, formatGravity,
+} from "./units.js";
 
 export const MARGIN = { top: 14, right: 14, bottom: 92, left: 46 };
+// Room for the gravity axis's labels ("1.050", "12.5°P") on the right.
+const GRAVITY_MARGIN = 52;
 const MARKER_RADIUS = 6;
 const MARKER_GAP = 2 * MARKER_RADIUS + 4; // px between marker centres: none overlaps
 const LANES = 3;
@@ -64,7 +68,10 @@ export function render(chart, celsiusData, view) {
   const data = { ...celsiusData, probes: Object.fromEntries(
     Object.entries(celsiusData.probes).map(([probe, buckets]) => [probe, shownBuckets(buckets, unit)]),
   ) };
-  const width = Math.max(120, chart.clientWidth - MARGIN.left - MARGIN.right);
+  const gravity = shownGravity(celsiusData.gravity || {});
+  const hydrometerIds = Object.keys(gravity).filter((id) => gravity[id].some(hasValue)).sort();
+  const right = hydrometerIds.length ? GRAVITY_MARGIN : MARGIN.right;
+  const width = Math.max(120, chart.clientWidth - MARGIN.left - right);
   const height = Math.max(120, chart.clientHeight - MARGIN.top - MARGIN.bottom);
   const x = d3.scaleTime().domain([data.start, data.end]).range([0, width]);
   const state = view.state || {};
@@ -85,7 +92,7 @@ export function render(chart, celsiusData, view) {
   const y = d3.scaleLinear().domain([low - 0.5, high + 0.5]).nice().range([height, 0]);
 
   const svg = d3.select(chart).selectAll("svg").data([null]).join("svg")
-    .attr("viewBox", `0 0 ${width + MARGIN.left + MARGIN.right} ${height + MARGIN.top + MARGIN.bottom}`)
+    .attr("viewBox", `0 0 ${width + MARGIN.left + right} ${height + MARGIN.top + MARGIN.bottom}`)
     .attr("aria-hidden", "true");
   svg.selectAll("*").remove();
   const root = svg.append("g").attr("transform", `translate(${MARGIN.left},${MARGIN.top})`);
@@ -174,6 +181,8 @@ export function render(chart, celsiusData, view) {
   }
   plot.append("path").attr("class", "target").attr("data-stretches", stretches.length)
     .attr("d", targetPath.toString());
+  const gravityDrawn = drawGravity(root, plot, x, width, height, gravity, hydrometerIds);
+  pointsDrawn += gravityDrawn.points;
   chart.dataset.points = String(pointsDrawn);
   chart.dataset.start = data.start.toISOString();
   chart.dataset.end = data.end.toISOString();
@@ -221,6 +230,13 @@ export function render(chart, celsiusData, view) {
         ]);
       }
     });
+    for (const id of hydrometerIds) {
+      const buckets = gravity[id].filter(hasValue);
+      const bucket = buckets.length ? buckets[bisect(buckets, time)] : null;
+      if (bucket && Math.abs(x(bucket.time) - px) < 30) {
+        rows.push([swatch("gravity"), `Gravity ${id}: `, strong(formatGravity(bucket.sg))]);
+      }
+    }
     const target = targetAt(stretches, time);
     if (target !== null) rows.push([`Target: ${formatTemperature(target)} ${symbol}`]);
     const onNow = bands.filter((band) => band.start <= time && time <= band.end).map((band) => capitalise(band.relay));
@@ -243,7 +259,50 @@ export function render(chart, celsiusData, view) {
 
   const kinds = drawMarkers(root, x, height, data, view);
   chart.dataset.markerKinds = [...kinds].sort().join(" ");
-  return { probeIds, colours, stretches, bands, markerKinds: kinds };
+  return { probeIds, colours, stretches, bands, markerKinds: kinds, hydrometerIds };
+}
+
+// Gravity buckets (kept in SG) with their values in the shown gravity unit, and
+// the SG mean kept for the read-out.
+function shownGravity(gravity) {
+  const plato = gravityUnit() === "P";
+  const shown = (value) => (value === null || value === undefined || !plato ? value : platoFromSg(value));
+  return Object.fromEntries(Object.entries(gravity).map(([id, buckets]) => [id, buckets.map((bucket) => ({
+    ...bucket, sg: bucket.mean, min: shown(bucket.min), mean: shown(bucket.mean), max: shown(bucket.max),
+  }))]));
+}
+
+// Each hydrometer's mean gravity as a line on its own axis at the right (SG
+// falls as the beer ferments; the scale is the gravity's own, not the
+// temperatures'). Hydrometer ids reach the page only as D3 .attr/.text.
+function drawGravity(root, plot, x, width, height, gravity, ids) {
+  if (!ids.length) return { points: 0 };
+  const plato = gravityUnit() === "P";
+  const values = ids.flatMap((id) => gravity[id].filter(hasValue).map((bucket) => bucket.mean));
+  const [low, high] = d3.extent(values);
+  const pad = plato ? 0.5 : 0.002;
+  const y = d3.scaleLinear().domain([low - pad, high + pad]).nice().range([height, 0]);
+  const format = plato ? (value) => `${value.toFixed(1)}°P` : (value) => value.toFixed(3);
+  // Drawn as a right-hand D3 axis would be, from the scale's own ticks (the page's D3
+  // bundle carries only the exports it needs; see scripts/vendor_js.py).
+  const axis = root.append("g").attr("class", "axis axis-gravity").attr("data-unit", plato ? "P" : "SG")
+    .attr("transform", `translate(${width},0)`).attr("font-size", 10).attr("font-family", "sans-serif");
+  axis.append("path").attr("class", "domain").attr("fill", "none").attr("d", `M6,0H0V${height}H6`);
+  const tick = axis.selectAll("g.tick").data(y.ticks(6)).join("g").attr("class", "tick")
+    .attr("transform", (value) => `translate(0,${y(value)})`);
+  tick.append("line").attr("x2", 6);
+  tick.append("text").attr("x", 9).attr("dy", "0.32em").text(format);
+  let points = 0;
+  for (const id of ids) {
+    const buckets = gravity[id];
+    const withValues = buckets.filter(hasValue);
+    plot.append("g").attr("class", "gravity").attr("data-hydrometer", id)
+      .append("path").datum(buckets).attr("class", "gravity-line")
+      .attr("data-points", withValues.length)
+      .attr("d", d3.line().defined(hasValue).x((bucket) => x(bucket.time)).y((bucket) => y(bucket.mean)));
+    points += withValues.length;
+  }
+  return { points };
 }
 
 function strong(text) {
@@ -311,6 +370,9 @@ export function renderLegend(container, drawn, data) {
   const entries = [];
   for (const probe of drawn.probeIds) {
     entries.push({ kind: `probe:${probe}`, swatch: ["swatch", `c${drawn.colours[probe]}`], text: `${capitalise(probe)} (line: mean, shade: min–max)` });
+  }
+  for (const id of drawn.hydrometerIds || []) {
+    entries.push({ kind: `gravity:${id}`, swatch: ["swatch", "gravity"], text: `Gravity, ${id} (right axis)` });
   }
   if (drawn.stretches.length) entries.push({ kind: "target", swatch: ["swatch", "target"], text: "Target" });
   for (const relay of [...new Set(drawn.bands.map((band) => band.relay))].sort()) {

@@ -1,0 +1,163 @@
+"""Gravity in the pages: an iSpindel posts to the real service, a real browser shows it.
+
+The web service runs with a hydrometer in its config file, linked to a simulated
+daemon (600 times real time, so the posts a second apart land minutes apart on
+the fermenter's clock); readings go in through the iSpindel endpoint itself.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import browser_missing
+
+if reason := browser_missing():
+    pytest.skip(reason, allow_module_level=True)
+
+from playwright.sync_api import Page, expect
+
+from tests.support.daemon import TOKEN, daemon_process
+
+from .conftest import SIM_ARGS, wait_for_devices, web_service
+
+DEVICE = "fv-gravity"
+HYDROMETER = "red-spindel"
+SPINDEL_TOKEN = "spindel-Tq8vLw2Xc6Nz4Rb1Yk"
+OG = 1.050
+
+
+@dataclass
+class GravityStack:
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def post(self, path: str, body: dict[str, Any]) -> tuple[int, Any]:
+        request = urllib.request.Request(
+            self.url + path,
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.status, json.loads(answer.read())
+
+    def ispindel(self, gravity: float) -> None:
+        body = {
+            "name": "<b>iSpindel</b>",
+            "ID": 99,
+            "token": SPINDEL_TOKEN,
+            "angle": 40 + (gravity - 1) * 400,
+            "temperature": 68.0,
+            "temp_units": "F",
+            "battery": 3.91,
+            "gravity": gravity,
+            "interval": 900,
+            "RSSI": -60,
+        }
+        status, answer = self.post("/api/hydrometers/ispindel", body)
+        assert (status, answer["stored"]) == (200, True), answer
+
+
+@pytest.fixture(scope="module")
+def gravity_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GravityStack]:
+    tmp = tmp_path_factory.mktemp("gravity")
+    (tmp / "daemon").mkdir()
+    (tmp / "daemon" / "device.json").write_text(json.dumps({"id": DEVICE}))
+    config = tmp / "web.toml"
+    config.write_text(
+        f'[hydrometers.{HYDROMETER}]\ndevice = "{DEVICE}"\ntoken = "{SPINDEL_TOKEN}"\n'
+    )
+    with (
+        daemon_process(tmp / "daemon", *SIM_ARGS) as daemon,
+        web_service(
+            tmp,
+            "--config",
+            str(config),
+            "--db",
+            str(tmp / "history.sqlite"),
+            "--daemon",
+            f"ws://127.0.0.1:{daemon.port}",
+            "--daemon-token",
+            TOKEN,
+        ) as (_web, port),
+    ):
+        assert wait_for_devices(port) == [DEVICE]
+        stack = GravityStack(port)
+        status, _ = stack.post("/api/sessions", {"device": DEVICE, "name": "Pale", "og": OG})
+        assert status == 201
+        # Six posts a second apart: an hour of the simulated fermenter's time.
+        for gravity in (1.030, 1.024, 1.020, 1.016, 1.014, 1.012):
+            stack.ispindel(gravity)
+            time.sleep(1.0)
+        yield stack
+
+
+def plato(sg: float) -> float:
+    return 135.997 * sg**3 - 630.272 * sg**2 + 1111.14 * sg - 616.868
+
+
+def test_the_current_page_shows_gravity_attenuation_and_abv(
+    page: Page, gravity_stack: GravityStack, artifacts: Path
+) -> None:
+    page.goto(f"{gravity_stack.url}/")
+    page.wait_for_selector("body[data-ready]")
+    reading = page.locator(f"#hydrometers li[data-hydrometer='{HYDROMETER}']")
+    expect(reading.locator(".hydrometer-name")).to_have_text(HYDROMETER)
+    expect(reading.locator(".gravity-value")).to_have_text("1.012")
+    # OG 1.050 to 1.012: (1.050 - 1.012) / 0.050 = 76 %, ABV 0.038 x 131.25 = 5.0 %.
+    expect(reading.locator(".gravity-fermentation")).to_have_text(
+        "OG 1.050 · apparent attenuation 76 % · ABV 5.0 %"
+    )
+    expect(reading.locator(".gravity-detail")).to_contain_text("20.0 °C · battery 3.91 V")
+    # The name the iSpindel sent is not shown, let alone as markup.
+    assert page.locator("#gravity-card b").count() == 0
+    page.locator("#gravity-card").screenshot(path=artifacts / "gravity-current.png")
+    page.select_option("#gravity-select", "P")
+    expect(reading.locator(".gravity-value")).to_have_text(f"{plato(1.012):.1f} °P")
+    page.select_option("#unit-select", "F")
+    expect(reading.locator(".gravity-detail")).to_contain_text("68.0 °F")
+
+
+def test_the_trend_page_draws_gravity_on_its_own_axis(
+    page: Page, gravity_stack: GravityStack, artifacts: Path
+) -> None:
+    page.goto(f"{gravity_stack.url}/trend?device={DEVICE}&range=6h")
+    page.wait_for_selector("body[data-ready]")
+    expect(page.locator("#chart")).to_have_attribute("data-loaded", re.compile(r"\d"))
+    line = page.locator(f"#chart g.gravity[data-hydrometer='{HYDROMETER}'] path.gravity-line")
+    expect(line).to_have_attribute("data-points", re.compile(r"^[2-9]|\d\d"))
+    axis = page.locator("#chart .axis-gravity")
+    expect(axis).to_have_attribute("data-unit", "SG")
+    # The axis is at the right of the plot and spans the posted gravities.
+    texts = axis.locator(".tick text").evaluate_all("(nodes) => nodes.map((n) => n.textContent)")
+    ticks = [float(text) for text in texts]
+    assert min(ticks) <= 1.012
+    assert max(ticks) >= 1.030
+    # Measured in one go: live pushes redraw the chart at any moment.
+    left, right = page.locator("#chart").evaluate(
+        """(chart) => [".axis-y", ".axis-gravity"].map(
+            (name) => chart.querySelector(name).getBoundingClientRect().left)"""
+    )
+    assert right > left + 300
+    # The line falls: its last point is lower on the chart (larger y) than its first.
+    path = line.get_attribute("d") or ""
+    ys = [float(y) for y in re.findall(r"[ML][\d.e+-]+,([\d.e+-]+)", path)]
+    assert len(ys) >= 2
+    assert ys[-1] > ys[0]
+    expect(page.locator(f"#legend [data-kind='gravity:{HYDROMETER}']")).to_contain_text("Gravity")
+    page.screenshot(path=artifacts / "gravity-trend.png")
+    page.select_option("#gravity-select", "P")
+    expect(axis).to_have_attribute("data-unit", "P")
+    expect(axis.locator(".tick text").first).to_contain_text("°P")

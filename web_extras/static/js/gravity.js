@@ -1,0 +1,94 @@
+// Gravity on the current page: the latest reading of each hydrometer in the
+// shown fermenter (an iSpindel posting to the service, or a Tilt the Pi reads),
+// with apparent attenuation and ABV from the running brew session's OG.
+//
+// Hydrometer ids and values come from devices: they reach the DOM only as text
+// (.text(), .attr()), never as HTML.
+
+import { api, deviceUrl } from "./api.js";
+import { formatTime } from "./format.js";
+import { formatGravity, formatWithUnit, gravityUnit, setupGravityPicker } from "./units.js";
+import { runningSession, whenSessionsRender } from "./sessions.js";
+
+const $ = window.jQuery;
+const REFRESH_MS = 30 * 1000;
+
+const state = { deviceId: null, readings: [], timer: null, loading: 0 };
+
+// ABV by the usual homebrew formula, and apparent attenuation, from OG and the current SG.
+export function abv(og, sg) {
+  return (og - sg) * 131.25;
+}
+
+export function apparentAttenuation(og, sg) {
+  return (og - sg) / (og - 1);
+}
+
+function detail(reading) {
+  const parts = [];
+  if (reading.temperature_c !== null && reading.temperature_c !== undefined) {
+    parts.push(formatWithUnit(reading.temperature_c));
+  }
+  if (reading.battery !== null && reading.battery !== undefined) {
+    parts.push(reading.source === "ispindel" ? `battery ${reading.battery.toFixed(2)} V` : `battery ${reading.battery}`);
+  }
+  parts.push(formatTime(reading.timestamp));
+  return parts.join(" · ");
+}
+
+function fermentation(reading) {
+  const session = runningSession(state.deviceId);
+  if (!session || !Number.isFinite(session.og) || session.og <= 1) {
+    return "Give the brew session its OG to see attenuation and ABV.";
+  }
+  const attenuation = apparentAttenuation(session.og, reading.sg) * 100;
+  return `OG ${formatGravity(session.og)} · apparent attenuation ${attenuation.toFixed(0)} % · ABV ${abv(session.og, reading.sg).toFixed(1)} %`;
+}
+
+export function renderGravity() {
+  const $card = $("#gravity-card");
+  const $list = $("#hydrometers").empty();
+  $card.prop("hidden", !state.readings.length);
+  for (const reading of state.readings) {
+    const $item = $(`<li class="hydrometer">
+        <h3 class="hydrometer-name"></h3>
+        <div class="gravity-value"></div>
+        <p class="gravity-detail"></p>
+        <p class="gravity-fermentation"></p>
+      </li>`).attr("data-hydrometer", reading.hydrometer);
+    $item.find(".hydrometer-name").text(reading.hydrometer);
+    $item.find(".gravity-value").text(formatGravity(reading.sg))
+      .attr("data-unit", gravityUnit()).attr("data-sg", String(reading.sg));
+    $item.find(".gravity-detail").text(detail(reading));
+    $item.find(".gravity-fermentation").text(fermentation(reading));
+    $list.append($item);
+  }
+}
+
+export async function refreshGravity() {
+  const device = state.deviceId;
+  if (!device) return;
+  const sequence = ++state.loading;
+  try {
+    const answer = await api(deviceUrl(device, "/gravity"));
+    if (sequence !== state.loading || device !== state.deviceId) return;
+    state.readings = Array.isArray(answer.hydrometers) ? answer.hydrometers : [];
+  } catch (error) {
+    return; // a nicety: the rest of the page works without it
+  }
+  renderGravity();
+}
+
+export async function selectGravityDevice(deviceId) {
+  state.deviceId = deviceId;
+  state.readings = [];
+  renderGravity();
+  await refreshGravity();
+}
+
+export function setupGravity() {
+  setupGravityPicker(() => renderGravity());
+  whenSessionsRender(renderGravity);
+  window.clearInterval(state.timer);
+  state.timer = window.setInterval(refreshGravity, REFRESH_MS);
+}
