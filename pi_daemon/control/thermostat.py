@@ -184,6 +184,9 @@ class Thermostat:
         if not gravity_step_done(step, history(step.hydrometer), now_wall):
             return None
         ran_s = active.profile.lengths_s(active.ended)[point.step] - point.step_time_left_s
+        # Down to the millisecond: length − (length − t) can come out a hair above t, and
+        # the step would then still be running at this very moment.
+        ran_s = math.floor(ran_s * 1000.0) / 1000.0
         self._profile = replace(active, ended={**active.ended, point.step: max(0.0, ran_s)})
         return self._profile
 
