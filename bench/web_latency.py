@@ -28,11 +28,8 @@ import contextlib
 import os
 import platform
 import secrets
-import signal
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -42,16 +39,15 @@ from typing import Any
 import aiohttp
 import socketio
 
+from beerpi_devtools.harness import Child, StartError, web_command
 from beerpi_protocol.client import BeerPiClient
 from beerpi_protocol.errors import BeerPiError
 from beerpi_protocol.models import State
 
 from ._daemon import (
-    ROOT,
     BenchError,
     DaemonProcess,
     epoch,
-    free_port,
     simulated_daemon,
     summary_ms,
     write_result,
@@ -82,67 +78,41 @@ FULL = Sizes(pushes=1000, warmup=20, budget_s=100.0)
 QUICK = Sizes(pushes=60, warmup=5, budget_s=40.0)
 
 
-@dataclass
-class ServiceProcess:
-    process: subprocess.Popen[str]
-    port: int
-    api_token: str
-    lines: list[str] = field(default_factory=list)
+class ServiceProcess(Child):
+    """The web service subprocess (the harness's child) with its API token."""
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def __init__(self, daemon: DaemonProcess, data_dir: Path) -> None:
+        self.api_token = secrets.token_hex(16)
+        args = [
+            "--data-dir", str(data_dir),
+            "--daemon", f"ws://127.0.0.1:{daemon.port}", "--daemon-token", daemon.token,
+            "--api-token", self.api_token, "--log-level", "WARNING",
+        ]  # fmt: skip
+        super().__init__(
+            lambda port: web_command(port, *args),
+            data_dir.with_name("web.log"),
+            ready=lambda _child: True,  # linked_device() waits for the link itself
+            name="the web service",
+        )
 
     def log_tail(self, n: int = 20) -> str:
-        return "".join(self.lines[-n:])
+        return "".join(self.output().splitlines(keepends=True)[-n:])
 
     def check_alive(self) -> None:
-        code = self.process.poll()
-        if code is not None:
-            raise BenchError(f"the web service exited with {code}:\n{self.log_tail()}")
+        try:
+            super().check_alive()
+        except StartError as err:
+            raise BenchError(str(err)) from err
 
 
 @contextlib.contextmanager
-def web_service(daemon: DaemonProcess, start_timeout_s: float = 30.0) -> Iterator[ServiceProcess]:
+def web_service(daemon: DaemonProcess) -> Iterator[ServiceProcess]:
     """``python -m web_extras`` dialling in to ``daemon``, until the block ends (SIGTERM)."""
-    port = free_port()
-    api_token = secrets.token_hex(16)
-    with tempfile.TemporaryDirectory(prefix="beerpi-bench-web-") as tmp:
-        command = [
-            sys.executable, "-m", "web_extras", "--host", "127.0.0.1", "--port", str(port),
-            "--data-dir", str(Path(tmp) / "data"),
-            "--daemon", f"ws://127.0.0.1:{daemon.port}", "--daemon-token", daemon.token,
-            "--api-token", api_token, "--log-level", "WARNING",
-        ]  # fmt: skip
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        service = ServiceProcess(process, port, api_token)
-
-        def drain() -> None:
-            # Keep reading so a chatty service never blocks on a full pipe.
-            assert process.stdout is not None
-            for line in process.stdout:
-                service.lines.append(line)
-
-        reader = threading.Thread(target=drain, daemon=True)
-        reader.start()
-        try:
-            yield service
-        finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
-            reader.join(5)
+    with (
+        tempfile.TemporaryDirectory(prefix="beerpi-bench-web-") as tmp,
+        ServiceProcess(daemon, Path(tmp) / "data") as service,
+    ):
+        yield service
 
 
 async def linked_device(

@@ -19,9 +19,9 @@ printed beside the figures (a shared machine). At the end it checks from the
 SQLite files that every reading in every outbox (up to a snapshot) is stored
 exactly once.
 
-    python scripts/soak.py            # 100 daemons, 500 browsers, 120 s steady
-    python scripts/soak.py --redis    # the same on two processes sharing Redis
-    python scripts/soak.py --quick    # 10 daemons, 20 browsers, 8 s (make test)
+    python -m scripts.soak            # 100 daemons, 500 browsers, 120 s steady
+    python -m scripts.soak --redis    # the same on two processes sharing Redis
+    python -m scripts.soak --quick    # 10 daemons, 20 browsers, 8 s (make test)
 
 Exit status 1 when a reading was lost or stored twice, or a bound was broken.
 """
@@ -46,16 +46,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from tests.reliability.web_support import (  # noqa: E402
-    WebProcess,
-    outbox_rows,
-    stored_cursor,
-    stored_rows,
-)
-from tests.support.daemon import free_port  # noqa: E402
+from beerpi_devtools.harness import ROOT, WebService, free_port
+from beerpi_devtools.store_files import outbox_rows, stored_cursor, stored_rows
 
 API_TOKEN = "soak-api-token-0123456789"
 DAEMON_TOKEN = "soak-daemon-token-0123456789"
@@ -212,7 +204,7 @@ def percentile(values: list[float], q: float) -> float:
 def worker(kind: str, *extra: str, log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, __file__, "--worker", kind, *extra],
+            [sys.executable, "-m", "scripts.soak", "--worker", kind, *extra],
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=ROOT,
@@ -358,8 +350,8 @@ def soak(args: argparse.Namespace) -> int:
         redis, redis_url = start_redis(work)
         shared = ["--redis-url", redis_url]
     webs = [
-        WebProcess(
-            free_port(),
+        WebService(
+            None,
             [
                 "--config",
                 str(config),
@@ -463,7 +455,7 @@ def soak(args: argparse.Namespace) -> int:
                 cpu[n].append(service.cpu_percent())
             for web in webs:
                 if web.process is not None and web.process.poll() is not None:
-                    raise RuntimeError("a service died: " + web.log()[-2000:])
+                    raise RuntimeError("a service died: " + web.log_text()[-2000:])
         steady_until_wall = time.time()
         load_steady = load_average()
         counts = count_check(base, history_of, devices)
