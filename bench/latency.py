@@ -40,6 +40,7 @@ from beerpi_protocol.errors import BeerPiError
 from beerpi_protocol.models import State
 
 from ._daemon import BenchError, DaemonProcess, epoch, simulated_daemon, summary_ms, write_result
+from ._table import table
 
 PUSH_P99_GOAL_MS = 20.0
 COMMAND_P99_GOAL_MS = 50.0
@@ -358,17 +359,6 @@ def metrics(r: dict[str, Any]) -> list[dict[str, Any]]:
         }
     )
     return rows
-
-
-def table(rows: list[dict[str, Any]]) -> str:
-    lines = [f"{'metric':<46}{'value':>10}  {'goal':<10}{'baseline':<32}ratio"]
-    for row in rows:
-        verdict = {True: " PASS", False: " FAIL", None: ""}[row["passed"]]
-        lines.append(
-            f"{row['metric']:<46}{row['value']:>7.2f} {row['unit']:<3} {row['goal'] or '':<10}"
-            f"{row['baseline'] or '':<32}{row['ratio'] or ''}{verdict}"
-        )
-    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
