@@ -34,9 +34,18 @@ class Daemon(Child):
         self.host = LOOPBACK
         self.data_dir = data_dir
         self.log = data_dir / "daemon.log"
-        extra = ("--read-interval", "0.2", *extra_args)
+        # Read at each start: a test may change them between a stop and a start.
+        self.extra_args = extra_args
         super().__init__(
-            lambda port: daemon_command(port, self.token, data_dir, *extra, python=DAEMON_PYTHON),
+            lambda port: daemon_command(
+                port,
+                self.token,
+                data_dir,
+                "--read-interval",
+                "0.2",
+                *self.extra_args,
+                python=DAEMON_PYTHON,
+            ),
             self.log,
             # This start's ready line, on this start's port (a test may move it).
             ready=lambda child: f"{DAEMON_READY} {child.url}" in child.output(),
