@@ -65,6 +65,15 @@ def ready_url(path: str) -> Ready:
     return check
 
 
+def ready_port(child: Child) -> bool:
+    """Ready once the child accepts TCP connections on its port."""
+    try:
+        with socket.create_connection((LOOPBACK, child.port), 0.5):
+            return True
+    except OSError:
+        return False
+
+
 def daemon_command(
     port: int, token: str | None, data_dir: Path, *extra: str, python: str = sys.executable
 ) -> list[str]:
@@ -291,3 +300,34 @@ class WebService(Child):
     def kill(self) -> None:
         super().kill()
         self.kills += 1
+
+
+class RedisServer(Child):
+    """A throw-away redis-server on a loopback port: no persistence, its own dir."""
+
+    def __init__(self, data_dir: Path, server: str = "redis-server") -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        super().__init__(
+            lambda port: [
+                server,
+                "--port",
+                str(port),
+                "--bind",
+                LOOPBACK,
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(data_dir),
+            ],
+            data_dir / "redis.log",
+            ready=ready_port,
+            name="redis-server",
+            start_timeout_s=10,
+            stop_timeout_s=10,
+        )
+
+    @property
+    def redis_url(self) -> str:
+        return f"redis://{LOOPBACK}:{self.port}/0"

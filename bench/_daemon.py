@@ -73,7 +73,20 @@ def summary_ms(samples_s: Sequence[float]) -> dict[str, float]:
     }
 
 
-class DaemonProcess(Child):
+class BenchChild(Child):
+    """A harness child whose death mid-run is a BenchError (the run stops, no wrong number)."""
+
+    def log_tail(self, n: int = 20) -> str:
+        return "".join(self.output().splitlines(keepends=True)[-n:])
+
+    def check_alive(self) -> None:
+        try:
+            super().check_alive()
+        except StartError as err:
+            raise BenchError(f"mid-benchmark: {err}") from err
+
+
+class DaemonProcess(BenchChild):
     """A simulated daemon subprocess (the harness's child) with the benchmark's token."""
 
     def __init__(
@@ -87,15 +100,6 @@ class DaemonProcess(Child):
             ready=ready_line(DAEMON_READY),
             name="the daemon",
         )
-
-    def log_tail(self, n: int = 20) -> str:
-        return "".join(self.output().splitlines(keepends=True)[-n:])
-
-    def check_alive(self) -> None:
-        try:
-            super().check_alive()
-        except StartError as err:
-            raise BenchError(f"mid-benchmark: {err}") from err
 
 
 @contextlib.contextmanager

@@ -55,3 +55,24 @@ def text_table(headers: Sequence[str], cells: Sequence[tuple[str, ...]]) -> str:
 def table(rows: Sequence[dict[str, Any]]) -> str:
     """One benchmark's rows."""
     return text_table(ROW_HEADERS, [row_cells(row) for row in rows])
+
+
+def row(
+    metric: str,
+    value: float,
+    unit: str,
+    *,
+    below: float | None = None,
+    baseline: str | None = None,
+    ratio: str | None = None,
+) -> dict[str, Any]:
+    """One row; with ``below`` the goal is ``value < below`` (in ``unit``) and judged here."""
+    return {
+        "metric": metric,
+        "value": value,
+        "unit": unit,
+        "goal": None if below is None else f"< {below:g} {unit}",
+        "passed": None if below is None else value < below,
+        "baseline": baseline,
+        "ratio": ratio,
+    }

@@ -39,12 +39,13 @@ from typing import Any
 import aiohttp
 import socketio
 
-from beerpi_devtools.harness import Child, StartError, web_command
+from beerpi_devtools.harness import web_command
 from beerpi_protocol.client import BeerPiClient
 from beerpi_protocol.errors import BeerPiError
 from beerpi_protocol.models import State
 
 from ._daemon import (
+    BenchChild,
     BenchError,
     DaemonProcess,
     epoch,
@@ -52,6 +53,7 @@ from ._daemon import (
     summary_ms,
     write_result,
 )
+from ._table import row
 from .latency import poll_delays
 
 PUSH_P99_GOAL_MS = 20.0
@@ -78,7 +80,7 @@ FULL = Sizes(pushes=1000, warmup=20, budget_s=100.0)
 QUICK = Sizes(pushes=60, warmup=5, budget_s=40.0)
 
 
-class ServiceProcess(Child):
+class ServiceProcess(BenchChild):
     """The web service subprocess (the harness's child) with its API token."""
 
     def __init__(self, daemon: DaemonProcess, data_dir: Path) -> None:
@@ -94,15 +96,6 @@ class ServiceProcess(Child):
             ready=lambda _child: True,  # linked_device() waits for the link itself
             name="the web service",
         )
-
-    def log_tail(self, n: int = 20) -> str:
-        return "".join(self.output().splitlines(keepends=True)[-n:])
-
-    def check_alive(self) -> None:
-        try:
-            super().check_alive()
-        except StartError as err:
-            raise BenchError(str(err)) from err
 
 
 @contextlib.contextmanager
@@ -304,27 +297,23 @@ def metrics(r: dict[str, Any]) -> list[dict[str, Any]]:
     for stat, goal in (("p50", None), ("p99", PUSH_P99_GOAL_MS), ("max", None)):
         value, base = push[f"{stat}_ms"], poll[f"{stat}_ms"]
         rows.append(
-            {
-                "metric": f"web /live push {stat} (reading → browser)",
-                "value": value,
-                "unit": "ms",
-                "goal": None if goal is None else f"< {goal:g} ms",
-                "passed": None if goal is None else value < goal,
-                "baseline": f"GET /api/devices/{{id}} every 1 s: {base:.1f} ms",
-                "ratio": _sooner(base, value),
-            }
+            row(
+                f"web /live push {stat} (reading → browser)",
+                value,
+                "ms",
+                below=goal,
+                baseline=f"GET /api/devices/{{id}} every 1 s: {base:.1f} ms",
+                ratio=_sooner(base, value),
+            )
         )
     rows.append(
-        {
-            "metric": "web service hop p50 (/live minus daemon client)",
-            "value": round(push["p50_ms"] - direct["p50_ms"], 3),
-            "unit": "ms",
-            "goal": None,
-            "passed": None,
-            "baseline": f"daemon → client direct p50 {direct['p50_ms']:.2f} ms, "
+        row(
+            "web service hop p50 (/live minus daemon client)",
+            round(push["p50_ms"] - direct["p50_ms"], 3),
+            "ms",
+            baseline=f"daemon → client direct p50 {direct['p50_ms']:.2f} ms, "
             f"p99 {direct['p99_ms']:.1f} ms",
-            "ratio": None,
-        }
+        )
     )
     return rows
 
