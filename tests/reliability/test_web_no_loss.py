@@ -60,8 +60,7 @@ class Daemon:
     async def restart(self, *speed: str, hard: bool = False) -> None:
         assert self.proc is not None
         if hard:
-            self.proc.process.kill()
-            await asyncio.to_thread(self.proc.process.wait, 10)
+            await asyncio.to_thread(self.proc.kill)  # SIGKILL, then wait
         else:
             code, _ = await asyncio.to_thread(self.proc.terminate)
             assert code == 0
