@@ -63,7 +63,7 @@ uv.lock: pyproject.toml | $(UV)
 lint: env $(LINT_TARGETS)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy beerpi_protocol beerpi_guard pi_daemon web_extras
+	$(VENV)/bin/mypy beerpi_protocol beerpi_guard pi_daemon web_extras beerpi_devtools
 
 test-main: env
 	$(VENV)/bin/pytest -q
@@ -78,7 +78,7 @@ test-311: env311
 test: lint test-main test-311 $(TEST_TARGETS)
 
 demo: env
-	$(PY) scripts/demo.py $(DEMO_ARGS)
+	$(PY) -m scripts.demo $(DEMO_ARGS)
 
 # What a newcomer's machine does (no ../shared): 10-20 min, not part of make test.
 fresh-clone-check:

@@ -10,21 +10,24 @@ import json
 import math
 import os
 import secrets
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import threading
-import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-READY_LINE = "BeerPi daemon ready on"
+from beerpi_devtools.harness import (
+    DAEMON_READY,
+    ROOT,
+    Child,
+    StartError,
+    daemon_command,
+    free_port,
+    ready_line,
+)
+
+__all__ = ["ROOT", "BenchError", "DaemonProcess", "free_port", "simulated_daemon"]
 
 
 class BenchError(RuntimeError):
@@ -42,12 +45,6 @@ def write_result(name: str, report: dict[str, Any]) -> Path:
     path = results_dir() / f"{name}.json"
     path.write_text(json.dumps(report, indent=2) + "\n")
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def epoch(iso_utc: str) -> float:
@@ -76,29 +73,33 @@ def summary_ms(samples_s: Sequence[float]) -> dict[str, float]:
     }
 
 
-@dataclass
-class DaemonProcess:
-    process: subprocess.Popen[str]
-    port: int
-    token: str
-    data_dir: Path
-    lines: list[str] = field(default_factory=list)
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+class BenchChild(Child):
+    """A harness child whose death mid-run is a BenchError (the run stops, no wrong number)."""
 
     def log_tail(self, n: int = 20) -> str:
-        return "".join(self.lines[-n:])
+        return "".join(self.output().splitlines(keepends=True)[-n:])
 
     def check_alive(self) -> None:
-        code = self.process.poll()
-        if code is not None:
-            raise BenchError(f"the daemon exited with {code} mid-benchmark:\n{self.log_tail()}")
+        try:
+            super().check_alive()
+        except StartError as err:
+            raise BenchError(f"mid-benchmark: {err}") from err
+
+
+class DaemonProcess(BenchChild):
+    """A simulated daemon subprocess (the harness's child) with the benchmark's token."""
+
+    def __init__(
+        self, token: str, data_dir: Path, extra: list[str], log_path: Path, python: str
+    ) -> None:
+        self.token = token
+        self.data_dir = data_dir
+        super().__init__(
+            lambda port: daemon_command(port, token, data_dir, *extra, python=python),
+            log_path,
+            ready=ready_line(DAEMON_READY),
+            name="the daemon",
+        )
 
 
 @contextlib.contextmanager
@@ -113,55 +114,22 @@ def simulated_daemon(
 
     With ``wait_ready=False`` the block starts at once (the caller times the start-up).
     """
-    port = free_port()
     token = secrets.token_hex(16)
     with tempfile.TemporaryDirectory(prefix="beerpi-bench-") as tmp:
-        data_dir = Path(tmp) / "data"
-        command = [
-            python, "-m", "pi_daemon", "--simulate", "--host", "127.0.0.1",
-            "--port", str(port), "--token", token, "--data-dir", str(data_dir),
-            "--no-zeroconf", "--log-level", "WARNING",
-        ]  # fmt: skip
+        options = ["--log-level", "WARNING"]
         if config_toml:
             config = Path(tmp) / "bench.toml"
             config.write_text(config_toml)
-            command += ["--config", str(config)]
-        command += list(extra)
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            options += ["--config", str(config)]
+        daemon = DaemonProcess(
+            token, Path(tmp) / "data", [*options, *extra], Path(tmp) / "log", python
         )
-        daemon = DaemonProcess(process, port, token, data_dir)
-        ready = threading.Event()
-
-        def drain() -> None:
-            # Keep reading so a chatty daemon never blocks on a full pipe.
-            assert process.stdout is not None
-            for line in process.stdout:
-                daemon.lines.append(line)
-                if READY_LINE in line:
-                    ready.set()
-
-        reader = threading.Thread(target=drain, daemon=True)
-        reader.start()
+        daemon.start_timeout_s = start_timeout_s
         try:
-            deadline = time.monotonic() + start_timeout_s
-            while wait_ready and not ready.wait(0.05):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise BenchError(
-                        f"the daemon did not start ({' '.join(command)}):\n{daemon.log_tail()}"
-                    )
+            daemon.start(wait=wait_ready)
+        except StartError as err:
+            raise BenchError(f"the daemon did not start: {err}") from err
+        try:
             yield daemon
         finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
-            reader.join(5)
+            daemon.stop()

@@ -56,6 +56,7 @@ from beerpi_protocol.errors import BeerPiError
 from pi_daemon.safety.limits import READ_INTERVAL_S
 
 from ._daemon import ROOT, BenchError, DaemonProcess, epoch, simulated_daemon, write_result
+from ._table import table
 
 # Issue 18's goals, judged on the Pi-like install.
 RSS_OVER_FLOOR_GOAL_MIB = 22.0
@@ -343,10 +344,6 @@ async def observe(
             await client.disconnect()
 
 
-def verdict(passed: bool | None) -> str:
-    return {True: " PASS", False: " MISS", None: ""}[passed]
-
-
 def metrics(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows for the summary table (see bench/run_all.py); goals judged on the Pi install."""
     rows: list[dict[str, Any]] = []
@@ -422,16 +419,6 @@ def metrics(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             }
         )
     return rows
-
-
-def table(rows: list[dict[str, Any]]) -> str:
-    lines = [f"{'metric':<66}{'value':>9}      {'goal':<20}{'baseline':<42}ratio"]
-    for row in rows:
-        lines.append(
-            f"{row['metric']:<66}{row['value']:>9.3f} {row['unit']:<4} {row['goal'] or '':<20}"
-            f"{row['baseline'] or '':<42}{row['ratio'] or ''}{verdict(row['passed'])}"
-        )
-    return "\n".join(lines)
 
 
 def interpreters(given: list[str] | None, quick: bool) -> list[str]:

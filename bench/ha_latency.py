@@ -2,7 +2,7 @@
 
     python -m bench.ha_latency [--changes N] [--timeout SECONDS]     (make bench-ha)
 
-``scripts/ha_demo.py`` starts Home Assistant from ``.venv-ha`` with the BeerPi integration
+``scripts.ha_demo`` starts Home Assistant from ``.venv-ha`` with the BeerPi integration
 set up, through the config flow, on a simulated daemon that reads its probes every
 0.05 s with no conversion delay. The benchmark then listens on both ends:
 
@@ -38,13 +38,12 @@ from typing import Any
 
 import aiohttp
 
+from beerpi_devtools.harness import free_port
 from beerpi_protocol.client import BeerPiClient
 from beerpi_protocol.models import State
+from scripts.ha_demo import DEMO_DEPS, DemoError, HaDemo
 
 from ._daemon import ROOT, BenchError, epoch, summary_ms, write_result
-
-sys.path.insert(0, str(ROOT / "scripts"))
-from ha_demo import DEMO_DEPS, DemoError, HaDemo, free_port
 
 PROBE = "beer"
 ENTITY_ID = f"sensor.beerpi_{PROBE}_temperature"

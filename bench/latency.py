@@ -40,6 +40,7 @@ from beerpi_protocol.errors import BeerPiError
 from beerpi_protocol.models import State
 
 from ._daemon import BenchError, DaemonProcess, epoch, simulated_daemon, summary_ms, write_result
+from ._table import row, table
 
 PUSH_P99_GOAL_MS = 20.0
 COMMAND_P99_GOAL_MS = 50.0
@@ -320,55 +321,31 @@ def metrics(r: dict[str, Any]) -> list[dict[str, Any]]:
     for stat, goal in (("mean", None), ("p50", None), ("p99", PUSH_P99_GOAL_MS), ("max", None)):
         value, base = push[f"{stat}_ms"], poll[f"{stat}_ms"]
         rows.append(
-            {
-                "metric": f"push latency {stat} (reading → client)",
-                "value": value,
-                "unit": "ms",
-                "goal": None if goal is None else f"< {goal:g} ms",
-                "passed": None if goal is None else value < goal,
-                "baseline": f"poll every 1 s: {base:.1f} ms",
-                "ratio": _times(base, value),
-            }
+            row(
+                f"push latency {stat} (reading → client)",
+                value,
+                "ms",
+                below=goal,
+                baseline=f"poll every 1 s: {base:.1f} ms",
+                ratio=_times(base, value),
+            )
         )
     for stat, goal in (("p50", None), ("p99", COMMAND_P99_GOAL_MS), ("max", None)):
         value = cmd[f"{stat}_ms"]
-        rows.append(
-            {
-                "metric": f"command round trip {stat} (set_relay → ack)",
-                "value": value,
-                "unit": "ms",
-                "goal": None if goal is None else f"< {goal:g} ms",
-                "passed": None if goal is None else value < goal,
-                "baseline": None,
-                "ratio": None,
-            }
-        )
+        rows.append(row(f"command round trip {stat} (set_relay → ack)", value, "ms", below=goal))
     rows.append(
-        {
-            "metric": "polling flat out p99 (reading → seen)",
-            "value": flat["p99_ms"],
-            "unit": "ms",
-            "goal": None,
-            "passed": None,
-            "baseline": f"push p99: {push['p99_ms']:.1f} ms",
-            "ratio": (
+        row(
+            "polling flat out p99 (reading → seen)",
+            flat["p99_ms"],
+            "ms",
+            baseline=f"push p99: {push['p99_ms']:.1f} ms",
+            ratio=(
                 f"{flat['polls_per_s']:.0f} req/s, daemon CPU {r['daemon_cpu_pct_flat_out']:.0f} %"
                 f" (push: {r['daemon_cpu_pct']:.0f} %)"
             ),
-        }
+        )
     )
     return rows
-
-
-def table(rows: list[dict[str, Any]]) -> str:
-    lines = [f"{'metric':<46}{'value':>10}  {'goal':<10}{'baseline':<32}ratio"]
-    for row in rows:
-        verdict = {True: " PASS", False: " FAIL", None: ""}[row["passed"]]
-        lines.append(
-            f"{row['metric']:<46}{row['value']:>7.2f} {row['unit']:<3} {row['goal'] or '':<10}"
-            f"{row['baseline'] or '':<32}{row['ratio'] or ''}{verdict}"
-        )
-    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:

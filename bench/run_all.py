@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from ._daemon import ROOT, results_dir
+from ._table import ROW_HEADERS, row_cells, text_table
 
 BENCH_DIR = ROOT / "bench"
 # Quick, deterministic ones first; the rest alphabetically after these.
@@ -230,23 +231,7 @@ def machine() -> dict[str, Any]:
     }
 
 
-def fmt_value(value: float, unit: str) -> str:
-    if abs(value) >= 1000:
-        text = f"{value:,.0f}"
-    elif abs(value) >= 100:
-        text = f"{value:.0f}"
-    elif abs(value) >= 10:
-        text = f"{value:.1f}"
-    else:
-        text = f"{value:.2f}"
-    return f"{text} {unit}".strip()
-
-
-def verdict(passed: bool | None) -> str:
-    return {True: "PASS", False: "FAIL", None: ""}[passed]
-
-
-HEADERS = ("benchmark", "metric", "value", "goal", "baseline", "vs baseline", "result")
+HEADERS = ("benchmark", *ROW_HEADERS)
 
 
 def table_cells(outcomes: list[Outcome]) -> list[tuple[str, ...]]:
@@ -254,29 +239,8 @@ def table_cells(outcomes: list[Outcome]) -> list[tuple[str, ...]]:
     for o in outcomes:
         if o.status not in ("ok", "skipped"):  # skipped ones are listed in the notes
             cells.append((o.name, o.status.upper(), "", "", o.error[:160], "", "ERROR"))
-        for r in o.rows:
-            cells.append(
-                (
-                    o.name,
-                    r["metric"],
-                    fmt_value(r["value"], r["unit"]),
-                    r["goal"] or "",
-                    r["baseline"] or "",
-                    r["ratio"] or "",
-                    verdict(r["passed"]),
-                )
-            )
+        cells += [(o.name, *row_cells(r)) for r in o.rows]
     return cells
-
-
-def text_table(cells: list[tuple[str, ...]]) -> str:
-    widths = [max(len(c[i]) for c in [HEADERS, *cells]) for i in range(len(HEADERS))]
-
-    def line(c: tuple[str, ...]) -> str:
-        parts = [c[i].rjust(w) if i == 2 else c[i].ljust(w) for i, w in enumerate(widths)]
-        return "  ".join(parts).rstrip()
-
-    return "\n".join([line(HEADERS), "  ".join("-" * w for w in widths), *map(line, cells)])
 
 
 def markdown(summary: dict[str, Any], cells: list[tuple[str, ...]]) -> str:
@@ -368,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
         f"BeerPi benchmarks, {summary['when']}, {info['cpu']}, {info['cores']} cores, "
         f"Python {info['python']}"
     )
-    print(text_table(cells))
+    print(text_table(HEADERS, cells))
     for note in summary["notes"]:
         print(f"note: {note}")
     print(f"wrote {out / 'summary.json'} and {out / 'summary.md'} ({summary['seconds']} s)")

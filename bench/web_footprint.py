@@ -2,7 +2,7 @@
 
     python -m bench.web_footprint [--small]
 
-Runs the load soak (scripts/soak.py) in a shorter form: one real ``beerpi-web``
+Runs the load soak (``python -m scripts.soak``) in a shorter form: one real ``beerpi-web``
 (SQLite) holding 100 simulated daemons dialled out to it (a reading per probe
 every 2 s) and 20 browsers on ``/live``, for 40 s. The baseline is the same
 service's RSS just after it started, before any daemon connected. Writes
@@ -29,7 +29,8 @@ SMALL = {"daemons": 5, "browsers": 5, "seconds": 6.0}
 def run_soak(sizes: dict[str, float], out: Path) -> dict[str, Any]:
     command = [
         sys.executable,
-        str(ROOT / "scripts" / "soak.py"),
+        "-m",
+        "scripts.soak",
         f"--daemons={int(sizes['daemons'])}",
         f"--browsers={int(sizes['browsers'])}",
         f"--seconds={sizes['seconds']:g}",

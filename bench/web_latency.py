@@ -28,11 +28,8 @@ import contextlib
 import os
 import platform
 import secrets
-import signal
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -42,20 +39,21 @@ from typing import Any
 import aiohttp
 import socketio
 
+from beerpi_devtools.harness import web_command
 from beerpi_protocol.client import BeerPiClient
 from beerpi_protocol.errors import BeerPiError
 from beerpi_protocol.models import State
 
 from ._daemon import (
-    ROOT,
+    BenchChild,
     BenchError,
     DaemonProcess,
     epoch,
-    free_port,
     simulated_daemon,
     summary_ms,
     write_result,
 )
+from ._table import row
 from .latency import poll_delays
 
 PUSH_P99_GOAL_MS = 20.0
@@ -82,67 +80,32 @@ FULL = Sizes(pushes=1000, warmup=20, budget_s=100.0)
 QUICK = Sizes(pushes=60, warmup=5, budget_s=40.0)
 
 
-@dataclass
-class ServiceProcess:
-    process: subprocess.Popen[str]
-    port: int
-    api_token: str
-    lines: list[str] = field(default_factory=list)
+class ServiceProcess(BenchChild):
+    """The web service subprocess (the harness's child) with its API token."""
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def log_tail(self, n: int = 20) -> str:
-        return "".join(self.lines[-n:])
-
-    def check_alive(self) -> None:
-        code = self.process.poll()
-        if code is not None:
-            raise BenchError(f"the web service exited with {code}:\n{self.log_tail()}")
+    def __init__(self, daemon: DaemonProcess, data_dir: Path) -> None:
+        self.api_token = secrets.token_hex(16)
+        args = [
+            "--data-dir", str(data_dir),
+            "--daemon", f"ws://127.0.0.1:{daemon.port}", "--daemon-token", daemon.token,
+            "--api-token", self.api_token, "--log-level", "WARNING",
+        ]  # fmt: skip
+        super().__init__(
+            lambda port: web_command(port, *args),
+            data_dir.with_name("web.log"),
+            ready=lambda _child: True,  # linked_device() waits for the link itself
+            name="the web service",
+        )
 
 
 @contextlib.contextmanager
-def web_service(daemon: DaemonProcess, start_timeout_s: float = 30.0) -> Iterator[ServiceProcess]:
+def web_service(daemon: DaemonProcess) -> Iterator[ServiceProcess]:
     """``python -m web_extras`` dialling in to ``daemon``, until the block ends (SIGTERM)."""
-    port = free_port()
-    api_token = secrets.token_hex(16)
-    with tempfile.TemporaryDirectory(prefix="beerpi-bench-web-") as tmp:
-        command = [
-            sys.executable, "-m", "web_extras", "--host", "127.0.0.1", "--port", str(port),
-            "--data-dir", str(Path(tmp) / "data"),
-            "--daemon", f"ws://127.0.0.1:{daemon.port}", "--daemon-token", daemon.token,
-            "--api-token", api_token, "--log-level", "WARNING",
-        ]  # fmt: skip
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        service = ServiceProcess(process, port, api_token)
-
-        def drain() -> None:
-            # Keep reading so a chatty service never blocks on a full pipe.
-            assert process.stdout is not None
-            for line in process.stdout:
-                service.lines.append(line)
-
-        reader = threading.Thread(target=drain, daemon=True)
-        reader.start()
-        try:
-            yield service
-        finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
-            reader.join(5)
+    with (
+        tempfile.TemporaryDirectory(prefix="beerpi-bench-web-") as tmp,
+        ServiceProcess(daemon, Path(tmp) / "data") as service,
+    ):
+        yield service
 
 
 async def linked_device(
@@ -334,27 +297,23 @@ def metrics(r: dict[str, Any]) -> list[dict[str, Any]]:
     for stat, goal in (("p50", None), ("p99", PUSH_P99_GOAL_MS), ("max", None)):
         value, base = push[f"{stat}_ms"], poll[f"{stat}_ms"]
         rows.append(
-            {
-                "metric": f"web /live push {stat} (reading → browser)",
-                "value": value,
-                "unit": "ms",
-                "goal": None if goal is None else f"< {goal:g} ms",
-                "passed": None if goal is None else value < goal,
-                "baseline": f"GET /api/devices/{{id}} every 1 s: {base:.1f} ms",
-                "ratio": _sooner(base, value),
-            }
+            row(
+                f"web /live push {stat} (reading → browser)",
+                value,
+                "ms",
+                below=goal,
+                baseline=f"GET /api/devices/{{id}} every 1 s: {base:.1f} ms",
+                ratio=_sooner(base, value),
+            )
         )
     rows.append(
-        {
-            "metric": "web service hop p50 (/live minus daemon client)",
-            "value": round(push["p50_ms"] - direct["p50_ms"], 3),
-            "unit": "ms",
-            "goal": None,
-            "passed": None,
-            "baseline": f"daemon → client direct p50 {direct['p50_ms']:.2f} ms, "
+        row(
+            "web service hop p50 (/live minus daemon client)",
+            round(push["p50_ms"] - direct["p50_ms"], 3),
+            "ms",
+            baseline=f"daemon → client direct p50 {direct['p50_ms']:.2f} ms, "
             f"p99 {direct['p99_ms']:.1f} ms",
-            "ratio": None,
-        }
+        )
     )
     return rows
 

@@ -85,7 +85,7 @@ $(HA_DEMO_DEPS)/.synced: $(HA_DEMO_LOCK) $(HA_VENV)/.synced | $(UV)
 env-ha-demo: env env-ha $(HA_DEMO_DEPS)/.synced
 
 ha-demo: env-ha-demo
-	$(HA_VENV)/bin/python scripts/ha_demo.py $(HA_DEMO_ARGS)
+	$(HA_VENV)/bin/python -m scripts.ha_demo $(HA_DEMO_ARGS)
 
 # Starts the demo (on free ports) and reads the entities through the REST API. The main
 # env's pytest, not the harness's: the harness blocks sockets and would need a hass fixture.

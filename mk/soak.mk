@@ -10,4 +10,4 @@ SOAK_ARGS ?=
 .PHONY: soak
 
 soak: env
-	$(VENV)/bin/python scripts/soak.py $(SOAK_ARGS)
+	$(VENV)/bin/python -m scripts.soak $(SOAK_ARGS)

@@ -13,12 +13,12 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Self
 
+from beerpi_guard.config_file import invalid_config, read_toml
 from beerpi_guard.origins import check_origins
 from beerpi_guard.tokens import WeakSecretError, check_token, resolve_secret
 from beerpi_protocol import DEFAULT_PORT
@@ -540,18 +540,7 @@ def load_config(
     ``BEERPI_SERVER_TOKEN``) are read here, so the rest of the daemon sees
     ``server.token`` and ``dialout.token`` only.
     """
-    data: dict[str, Any] = {}
-    source = "command line"
-    if path is not None:
-        source = str(path)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError as err:
-            raise ConfigError(f"config file {path} does not exist") from err
-        except (OSError, UnicodeDecodeError) as err:
-            raise ConfigError(f"cannot read config file {path}: {err}") from err
-        except tomllib.TOMLDecodeError as err:
-            raise ConfigError(f"config file {path} is not valid TOML: {err}") from err
+    data, source = read_toml(path, ConfigError)
     for dotted, value in (overrides or {}).items():
         node = data
         *parents, leaf = dotted.split(".")
@@ -564,7 +553,7 @@ def load_config(
     problems = Problems()
     config = DaemonConfig.read(data, problems)
     if problems:
-        raise ConfigError("\n  ".join([f"invalid configuration ({source}):", *problems.lines]))
+        raise ConfigError(invalid_config(source, problems.lines))
     return _with_secrets(config, os.environ if environ is None else environ)
 
 

@@ -18,6 +18,8 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
+from beerpi_guard.config_file import problem_line
+
 _MISSING: Any = object()
 _REPR_MAX = 40
 
@@ -29,7 +31,7 @@ class Problems:
         self.lines: list[str] = []
 
     def add(self, where: str, message: str) -> None:
-        self.lines.append(f"{where or '(top level)'}: {message}")
+        self.lines.append(problem_line(where, message))
 
     def __len__(self) -> int:
         return len(self.lines)

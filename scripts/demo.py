@@ -5,13 +5,21 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import signal
-import subprocess
 import sys
-import threading
 import time
-import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+
+from beerpi_devtools.harness import (
+    DAEMON_READY,
+    LOOPBACK,
+    Child,
+    StartError,
+    daemon_command,
+    ready_line,
+    ready_url,
+    web_command,
+)
 
 DAEMON_PORT = 8765
 WEB_PORT = 8080
@@ -32,35 +40,14 @@ def demo_token(data_dir: Path) -> tuple[str, Path]:
     return path.read_text().strip(), path
 
 
-def wait_ready(process: subprocess.Popen[str], marker: str, name: str) -> None:
-    assert process.stdout is not None
-    for line in process.stdout:
-        sys.stdout.write(f"  [{name}] {line}")
-        if marker in line:
-            return
-    raise SystemExit(f"{name} did not start (exit code {process.wait()})")
+def echo(name: str) -> Callable[[str], None]:
+    """Print a child's log lines as they come, marked with its name."""
 
-
-def wait_http(process: subprocess.Popen[str], url: str, name: str, timeout_s: float = 30) -> None:
-    """The web service is ready when its /health answers."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{name} exited with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"{name} did not answer {url} within {timeout_s:g} s")
-
-
-def forward(process: subprocess.Popen[str], name: str) -> None:
-    """Keep printing a child's log so its pipe never fills up and blocks it."""
-    assert process.stdout is not None
-    for line in process.stdout:
+    def write(line: str) -> None:
         sys.stdout.write(f"  [{name}] {line}")
         sys.stdout.flush()
+
+    return write
 
 
 def main() -> int:
@@ -74,61 +61,37 @@ def main() -> int:
     daemon_port, web_port = args.daemon_port, args.web_port
     args.data_dir.mkdir(parents=True, exist_ok=True)
     token, token_file = demo_token(args.data_dir)
-    daemon = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pi_daemon",
-            "--simulate",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(daemon_port),
-            # From a file, as on a Pi: a token on the command line shows up in `ps`.
-            "--token-file",
-            str(token_file),
-            "--data-dir",
-            str(args.data_dir / "daemon"),
-            "--sim-speed",
-            str(args.sim_speed),
-            "--record-interval",
-            "60",
-            "--no-zeroconf",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        cwd=ROOT,
+    daemon_args = [
+        # From a file, as on a Pi: a token on the command line shows up in `ps`.
+        "--token-file", str(token_file),
+        "--sim-speed", str(args.sim_speed), "--record-interval", "60",
+    ]  # fmt: skip
+    web_args = [
+        "--data-dir", str(args.data_dir / "web"),
+        "--db", str(args.data_dir / "web" / "history.sqlite"),
+        "--daemon", f"ws://{LOOPBACK}:{daemon_port}",
+        "--daemon-token-file", str(token_file),
+    ]  # fmt: skip
+    daemon = Child(
+        lambda port: daemon_command(port, None, args.data_dir / "daemon", *daemon_args),
+        args.data_dir / "daemon.log",
+        ready=ready_line(DAEMON_READY),
+        port=daemon_port,
+        name="daemon",
     )
-    web = None
+    web = Child(
+        lambda port: web_command(port, *web_args),
+        args.data_dir / "web.log",
+        ready=ready_url("/health"),
+        port=web_port,
+        name="web",
+    )
     try:
-        wait_ready(daemon, "BeerPi daemon ready", "daemon")
-        threading.Thread(target=forward, args=(daemon, "daemon"), daemon=True).start()
-        web = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "web_extras",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(web_port),
-                "--data-dir",
-                str(args.data_dir / "web"),
-                "--db",
-                str(args.data_dir / "web" / "history.sqlite"),
-                "--daemon",
-                f"ws://127.0.0.1:{daemon_port}",
-                "--daemon-token-file",
-                str(token_file),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            cwd=ROOT,
-        )
-        threading.Thread(target=forward, args=(web, "web"), daemon=True).start()
-        wait_http(web, f"http://127.0.0.1:{web_port}/health", "web service")
+        for child in (daemon, web):
+            child.log_path.unlink(missing_ok=True)  # this run's log only
+            child.start(wait=False)
+            child.follow(echo(child.name))
+            child.wait_ready()
         print(
             f"""
 BeerPi demo is running (simulated fermenter, {args.sim_speed:g}x real time).
@@ -154,20 +117,17 @@ Ctrl-C stops it.""",
             flush=True,
         )
         deadline = time.monotonic() + args.seconds if args.seconds else None
-        while daemon.poll() is None and web.poll() is None:
+        while daemon.running and web.running:
             if deadline is not None and time.monotonic() > deadline:
                 break
             time.sleep(0.2)
     except KeyboardInterrupt:
         pass
+    except StartError as err:
+        raise SystemExit(str(err)) from err
     finally:
-        for child in (web, daemon):
-            if child is not None and child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-                try:
-                    child.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    child.kill()
+        web.stop()
+        daemon.stop()
     return 0
 
 

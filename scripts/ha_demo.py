@@ -1,6 +1,6 @@
 """Run a real Home Assistant with the BeerPi integration set up on a simulated daemon.
 
-    make ha-demo      (or: .venv-ha/bin/python scripts/ha_demo.py [--ha-port 8123] ...)
+    make ha-demo      (or: .venv-ha/bin/python -m scripts.ha_demo [--ha-port 8123] ...)
 
 What it does, all on 127.0.0.1 and without touching the internet:
 
@@ -26,21 +26,17 @@ What it does, all on 127.0.0.1 and without touching the internet:
 5. Prints the URL and the login; Ctrl-C (or SIGTERM) stops Home Assistant and the daemon.
 
 ``--info-file PATH`` writes the URL, login and an access token as JSON once everything
-is up (the test and ``bench/ha_latency.py`` read it). Only the standard library is
-used, so any Python 3.11+ runs this script.
+is up (the test and ``bench/ha_latency.py`` read it). Only the standard library (and the
+standard-library harness in beerpi_devtools) is used, so any Python 3.11+ runs this script.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
 import secrets
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -50,12 +46,20 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from beerpi_devtools.harness import (
+    DAEMON_READY,
+    Child,
+    StartError,
+    daemon_command,
+    free_port,
+    ready_line,
+)
+
 ROOT = Path(__file__).resolve().parents[1]
 HA_PYTHON = ROOT / ".venv-ha" / "bin" / "python"
 DAEMON_PYTHON = ROOT / ".venv" / "bin" / "python"
 DEMO_DEPS = ROOT / ".venv-ha" / "demo-deps"
 HOST = "127.0.0.1"
-DAEMON_READY = "BeerPi daemon ready on"
 DAEMON_START_TIMEOUT_S = 30.0
 HA_START_TIMEOUT_S = 180.0
 STOP_TIMEOUT_S = 30.0
@@ -112,13 +116,6 @@ def http_store(port: int) -> dict[str, Any]:
     }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 class DemoError(RuntimeError):
     """A step of the demo failed; the message says which."""
 
@@ -154,8 +151,8 @@ class HaDemo:
         self.refresh_token = ""
         self.entry_id = ""
         self.device_id = ""
-        self._daemon: subprocess.Popen[bytes] | None = None
-        self._ha: subprocess.Popen[bytes] | None = None
+        self._daemon: Child | None = None
+        self._ha: Child | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -179,17 +176,10 @@ class HaDemo:
 
     def stop(self) -> None:
         """Home Assistant first (it closes its link to the daemon), then the daemon."""
-        for attr in ("_ha", "_daemon"):
-            proc: subprocess.Popen[bytes] | None = getattr(self, attr)
-            setattr(self, attr, None)
-            if proc is None or proc.poll() is not None:
-                continue
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        for child in (self._ha, self._daemon):
+            if child is not None:
+                child.stop()
+        self._ha = self._daemon = None
         if self._own_dir:
             shutil.rmtree(self.config_dir, ignore_errors=True)
 
@@ -249,61 +239,64 @@ class HaDemo:
             config = self.config_dir / "beerpi-daemon.toml"
             config.write_text(self.daemon_config_toml)
             extra = ["--config", str(config)]
-        with self.daemon_log.open("wb") as log:
-            self._daemon = subprocess.Popen(
-                [
-                    str(DAEMON_PYTHON),
-                    "-m",
-                    "pi_daemon",
-                    "--simulate",
-                    "--host",
-                    HOST,
-                    "--port",
-                    str(self.daemon_port),
-                    "--token",
-                    self.daemon_token,
-                    "--data-dir",
-                    str(data_dir),
-                    "--read-interval",
-                    str(self.read_interval_s),
-                    "--no-zeroconf",
-                    *extra,
-                ],
-                cwd=ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # Ctrl-C reaches this script, which stops it in order
-            )
-        deadline = time.monotonic() + DAEMON_START_TIMEOUT_S
-        while DAEMON_READY not in self.daemon_log.read_text(errors="replace"):
-            if self._daemon.poll() is not None or time.monotonic() > deadline:
-                raise DemoError(f"daemon did not start: {self.daemon_log.read_text()[-2000:]}")
-            time.sleep(0.1)
+        self.daemon_log.unlink(missing_ok=True)
+        read_interval = ("--read-interval", str(self.read_interval_s))
+        self._daemon = Child(
+            lambda port: daemon_command(
+                port,
+                self.daemon_token,
+                data_dir,
+                *read_interval,
+                *extra,
+                python=str(DAEMON_PYTHON),
+            ),
+            self.daemon_log,
+            ready=ready_line(DAEMON_READY),
+            port=self.daemon_port,
+            name="daemon",
+            new_session=True,  # Ctrl-C reaches this script, which stops it in order
+            start_timeout_s=DAEMON_START_TIMEOUT_S,
+            stop_timeout_s=STOP_TIMEOUT_S,
+        )
+        try:
+            self._daemon.start()
+        except StartError as err:
+            raise DemoError(f"daemon did not start: {err}") from err
 
     def _start_ha(self) -> None:
         if not HA_PYTHON.exists():
             raise DemoError(f"{HA_PYTHON} missing: run `make env-ha` (or `make ha-demo`)")
-        env = {**os.environ, "PYTHONPATH": str(DEMO_DEPS)}
-        with self.ha_log.open("wb") as log:
-            self._ha = subprocess.Popen(
-                [str(HA_PYTHON), "-m", "homeassistant", "--skip-pip", "-c", str(self.config_dir)],
-                cwd=self.config_dir,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=env,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + HA_START_TIMEOUT_S
-        while True:
-            if self._ha.poll() is not None:
-                raise DemoError(f"Home Assistant exited: {self.ha_log.read_text()[-3000:]}")
-            if time.monotonic() > deadline:
-                raise DemoError(f"Home Assistant not up: {self.ha_log.read_text()[-3000:]}")
-            with contextlib.suppress(OSError, DemoError):
-                # Onboarding answers once the core integrations are set up.
-                if isinstance(self.request("GET", "/api/onboarding", auth=False), list):
-                    return
-            time.sleep(0.5)
+        self.ha_log.unlink(missing_ok=True)
+        self._ha = Child(
+            lambda _port: [
+                str(HA_PYTHON),
+                "-m",
+                "homeassistant",
+                "--skip-pip",
+                "-c",
+                str(self.config_dir),
+            ],
+            self.ha_log,
+            # Onboarding answers once the core integrations are set up.
+            ready=lambda _child: self._onboarding_answers(),
+            port=self.ha_port,
+            name="Home Assistant",
+            cwd=self.config_dir,
+            env={"PYTHONPATH": str(DEMO_DEPS)},
+            new_session=True,
+            start_timeout_s=HA_START_TIMEOUT_S,
+            stop_timeout_s=STOP_TIMEOUT_S,
+        )
+        try:
+            self._ha.start()
+        except StartError as err:
+            raise DemoError(f"Home Assistant not up: {err}") from err
+
+    def _onboarding_answers(self) -> bool:
+        try:
+            return isinstance(self.request("GET", "/api/onboarding", auth=False), list)
+        except (OSError, DemoError):
+            return False
 
     def _onboard(self) -> None:
         answer = self.request(

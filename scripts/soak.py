@@ -19,9 +19,9 @@ printed beside the figures (a shared machine). At the end it checks from the
 SQLite files that every reading in every outbox (up to a snapshot) is stored
 exactly once.
 
-    python scripts/soak.py            # 100 daemons, 500 browsers, 120 s steady
-    python scripts/soak.py --redis    # the same on two processes sharing Redis
-    python scripts/soak.py --quick    # 10 daemons, 20 browsers, 8 s (make test)
+    python -m scripts.soak            # 100 daemons, 500 browsers, 120 s steady
+    python -m scripts.soak --redis    # the same on two processes sharing Redis
+    python -m scripts.soak --quick    # 10 daemons, 20 browsers, 8 s (make test)
 
 Exit status 1 when a reading was lost or stored twice, or a bound was broken.
 """
@@ -35,7 +35,6 @@ import json
 import logging
 import os
 import shutil
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -46,16 +45,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from tests.reliability.web_support import (  # noqa: E402
-    WebProcess,
-    outbox_rows,
-    stored_cursor,
-    stored_rows,
-)
-from tests.support.daemon import free_port  # noqa: E402
+from beerpi_devtools.harness import ROOT, RedisServer, WebService, free_port
+from beerpi_devtools.store_files import outbox_rows, stored_cursor, stored_rows
 
 API_TOKEN = "soak-api-token-0123456789"
 DAEMON_TOKEN = "soak-daemon-token-0123456789"
@@ -212,7 +203,7 @@ def percentile(values: list[float], q: float) -> float:
 def worker(kind: str, *extra: str, log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, __file__, "--worker", kind, *extra],
+            [sys.executable, "-m", "scripts.soak", "--worker", kind, *extra],
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=ROOT,
@@ -288,40 +279,6 @@ def count_check(base: Path, history_of: dict[str, Path], devices: list[str]) -> 
     return {"taken": taken, "stored": stored, "lost": lost, "extra": extra}
 
 
-def start_redis(work: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """A throw-away redis-server on a free loopback port: no persistence, its own dir."""
-    server = shutil.which("redis-server")
-    if server is None:
-        raise RuntimeError("--processes above 1 needs redis-server (Debian's redis-server)")
-    port = free_port()
-    (work / "redis").mkdir()
-    process = subprocess.Popen(
-        [
-            server,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(work / "redis"),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    deadline = time.monotonic() + 10
-    while True:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
-            return process, url
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError("redis-server did not start")
-        time.sleep(0.05)
-
-
 def spread(total: int, parts: int) -> list[tuple[int, int]]:
     """(first, count) of each of ``parts`` contiguous slices of ``range(total)``."""
     per = -(-total // parts)
@@ -352,14 +309,16 @@ def soak(args: argparse.Namespace) -> int:
         "[device_tokens]\n"
         + "".join(f'"{d}" = "{device_token(i)}"\n' for i, d in enumerate(devices))
     )
-    redis: subprocess.Popen[bytes] | None = None
+    redis: RedisServer | None = None
     shared: list[str] = []
     if args.processes > 1:
-        redis, redis_url = start_redis(work)
-        shared = ["--redis-url", redis_url]
+        if shutil.which("redis-server") is None:
+            raise RuntimeError("--processes above 1 needs redis-server (Debian's redis-server)")
+        redis = RedisServer(work / "redis").start()
+        shared = ["--redis-url", redis.redis_url]
     webs = [
-        WebProcess(
-            free_port(),
+        WebService(
+            None,
             [
                 "--config",
                 str(config),
@@ -463,7 +422,7 @@ def soak(args: argparse.Namespace) -> int:
                 cpu[n].append(service.cpu_percent())
             for web in webs:
                 if web.process is not None and web.process.poll() is not None:
-                    raise RuntimeError("a service died: " + web.log()[-2000:])
+                    raise RuntimeError("a service died: " + web.log_text()[-2000:])
         steady_until_wall = time.time()
         load_steady = load_average()
         counts = count_check(base, history_of, devices)
@@ -486,8 +445,7 @@ def soak(args: argparse.Namespace) -> int:
         for web in webs:
             web.stop()
         if redis is not None:
-            redis.terminate()
-            redis.wait(10)
+            redis.stop()
     timed = [(at, x) for b in browsers for at, x in b["latencies"]]
     storm = [x for at, x in timed if at < steady_from_wall]
     steady = [x for at, x in timed if steady_from_wall <= at <= steady_until_wall]

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from beerpi_guard.config_file import invalid_config, problem_line, read_toml
 from beerpi_guard.origins import check_origins
 from beerpi_guard.tokens import WeakSecretError, check_token, read_secret_file, resolve_secret
 
@@ -211,18 +212,7 @@ def load_config(
     Secrets given as files or in the environment are read here, so the rest of
     the service sees ``api_token``, ``device_tokens`` and each daemon's ``token``.
     """
-    data: dict[str, Any] = {}
-    source = "command line"
-    if path is not None:
-        source = str(path)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError as err:
-            raise ConfigError(f"config file {path} does not exist") from err
-        except (OSError, UnicodeDecodeError) as err:
-            raise ConfigError(f"cannot read config file {path}: {err}") from err
-        except tomllib.TOMLDecodeError as err:
-            raise ConfigError(f"config file {path} is not valid TOML: {err}") from err
+    data, source = read_toml(path, ConfigError)
     for key, value in (overrides or {}).items():
         if value is None:
             continue
@@ -288,11 +278,13 @@ def _merge_alert_targets(data: dict[str, Any]) -> None:
 
 
 def _describe(err: ValidationError, source: str) -> str:
-    lines = [f"invalid configuration ({source}):"]
-    for problem in err.errors():
-        where = ".".join(str(part) for part in problem["loc"]) or "(top level)"
-        lines.append(f"  {where}: {problem['msg']}")
-    return "\n".join(lines)
+    return invalid_config(
+        source,
+        [
+            problem_line(".".join(str(part) for part in problem["loc"]), problem["msg"])
+            for problem in err.errors()
+        ],
+    )
 
 
 def _with_secrets(config: WebConfig, environ: Mapping[str, str], source: str) -> WebConfig:

@@ -2,14 +2,17 @@
 
 The HTML lives in ``web_extras/templates/``; the pages' JavaScript, CSS and the
 vendored libraries (D3, jQuery, socket.io client) in ``web_extras/static/``,
-which the service serves at ``/static/``. The pages are static files: all
-data comes from the JSON API and the ``/live`` socket.io namespace, so no
-template engine is needed. Every URL in them is relative, so the service also
-works behind a reverse proxy under a sub-path.
+which the service serves at ``/static/``. The pages are static: all data comes
+from the JSON API and the ``/live`` socket.io namespace, so no template engine is
+needed. The markup both pages share (top bar, login form) lives once in
+``templates/parts/`` and is put in where a page says ``<!--#include parts/NAME.html -->``;
+the page's own link in the navigation is marked ``aria-current="page"``. Every URL in
+them is relative, so the service also works behind a reverse proxy under a sub-path.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -18,7 +21,9 @@ from aiohttp import web
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
 
-PAGES = {"/": "current.html", "/trend": "trend.html"}
+# Route -> template and the page's own href in the shared navigation.
+PAGES = {"/": ("current.html", "./"), "/trend": ("trend.html", "trend")}
+INCLUDE = re.compile(r"^( *)<!--#include (parts/[a-z_]+\.html) -->\n", re.MULTILINE)
 
 # The pages load only their own scripts, styles and images from this service;
 # the socket.io connection goes back to it as well.
@@ -32,13 +37,24 @@ CONTENT_SECURITY_POLICY = (
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def _page(template: str) -> Handler:
-    path = TEMPLATES / template
+def render(template: str, own_href: str) -> str:
+    """The page with its shared parts put in (indented as the directive is)."""
 
+    def part(match: re.Match[str]) -> str:
+        indent, name = match.groups()
+        lines = (TEMPLATES / name).read_text(encoding="utf-8").splitlines(keepends=True)
+        return "".join(indent + line if line.strip() else line for line in lines)
+
+    html = INCLUDE.sub(part, (TEMPLATES / template).read_text(encoding="utf-8"))
+    own = f'<a href="{own_href}" data-keep-device>'
+    return html.replace(own, f'<a href="{own_href}" aria-current="page" data-keep-device>')
+
+
+def _page(template: str, own_href: str) -> Handler:
     async def handler(request: web.Request) -> web.StreamResponse:
         # Read on each request: the files are small, and an upgrade needs no restart.
         return web.Response(
-            text=path.read_text(encoding="utf-8"),
+            text=render(template, own_href),
             content_type="text/html",
             charset="utf-8",
             headers={
@@ -54,5 +70,6 @@ def _page(template: str) -> Handler:
 
 def register_pages(app: web.Application) -> None:
     """Add ``GET /`` (current page) and ``GET /trend`` (trend page) to ``app``."""
-    for route, template in PAGES.items():
-        app.router.add_get(route, _page(template), name=f"page:{template.split('.')[0]}")
+    for route, (template, own_href) in PAGES.items():
+        handler = _page(template, own_href)
+        app.router.add_get(route, handler, name=f"page:{template.split('.')[0]}")

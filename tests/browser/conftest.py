@@ -13,9 +13,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import json
-import os
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -25,8 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from beerpi_devtools.harness import WebService
 from beerpi_protocol.client import BeerPiClient
-from tests.support.daemon import TOKEN, DaemonProcess, daemon_process, free_port
+from tests.support.daemon import TOKEN, DaemonProcess, daemon_process
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -73,7 +72,7 @@ def get_json(url: str, token: str | None = None) -> Any:
 @dataclass
 class Stack:
     daemon: DaemonProcess
-    web: subprocess.Popen[str]
+    web: subprocess.Popen[bytes]
     web_port: int
     device_id: str
 
@@ -103,52 +102,12 @@ class Stack:
 
 
 @contextlib.contextmanager
-def web_service(tmp: Path, *args: str) -> Iterator[tuple[subprocess.Popen[str], int]]:
+def web_service(tmp: Path, *args: str) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     """``python -m web_extras`` (the beerpi-web CLI) on a free port, stopped at exit."""
-    port = free_port()
-    log = tmp / "web.log"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "web_extras",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(tmp / "web"),
-            "--log-level",
-            "WARNING",
-            *args,
-        ],
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(
-                    f"beerpi-web exited with {process.returncode}: {log.read_text()}"
-                )
-            try:
-                get_json(f"http://127.0.0.1:{port}/api/session")
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-        yield process, port
-    finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    options = ["--data-dir", str(tmp / "web"), "--log-level", "WARNING", *args]
+    with WebService(None, options, tmp / "web.log") as web:
+        assert web.process is not None
+        yield web.process, web.port
 
 
 def wait_for_devices(port: int, count: int = 1) -> list[str]:
@@ -241,7 +200,7 @@ def artifacts() -> Path:
 
 @dataclass
 class LoginService:
-    process: subprocess.Popen[str]
+    process: subprocess.Popen[bytes]
     port: int
     user: str
     password: str

@@ -8,7 +8,6 @@ import concurrent.futures
 import json
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from beerpi_devtools.harness import free_port
 from beerpi_protocol.client import BeerPiClient
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,17 +38,14 @@ try:
 except ImportError:  # pragma: no cover - depends on the environment
     sync_playwright = None  # type: ignore[assignment]
 
-sys.path.insert(0, str(ROOT / "scripts"))
-from ha_demo import free_port  # noqa: E402
-
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """`scripts/ha_demo.py` as `make ha-demo` runs it, on free ports; SIGINT (Ctrl-C) after."""
+    """`scripts.ha_demo` as `make ha-demo` runs it, on free ports; SIGINT (Ctrl-C) after."""
     tmp = tmp_path_factory.mktemp("ha-demo")
     info_file = tmp / "info.json"
     config_dir = tmp / "config"
-    command = [str(HA_PYTHON), "scripts/ha_demo.py", "--ha-port", str(free_port())]
+    command = [str(HA_PYTHON), "-m", "scripts.ha_demo", "--ha-port", str(free_port())]
     command += ["--info-file", str(info_file), "--config-dir", str(config_dir)]
     proc = subprocess.Popen(
         command,

@@ -34,7 +34,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from tests.reliability.web_support import WebProcess
+from beerpi_devtools.harness import WebService
 from tests.support.daemon import TOKEN, daemon_process, free_port
 
 API_TOKEN = "fuzz-api-token-0123456789"
@@ -48,7 +48,7 @@ CHECKS = [status_code_conformance, content_type_conformance, response_schema_con
 
 @dataclass
 class Fuzzed:
-    web: WebProcess
+    web: WebService
     device: str
     session: requests.Session
 
@@ -68,7 +68,7 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
     password = root / "password"
     password.write_text(PASSWORD + "\n")
     with daemon_process(root / "daemon", "--record-interval", "1") as daemon:
-        web = WebProcess(
+        web = WebService(
             free_port(),
             [
                 "--data-dir",
@@ -95,7 +95,7 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
                 fuzzed = Fuzzed(web, device, session)
                 deadline = time.monotonic() + 20
                 while not any(d["online"] for d in fuzzed.get("/api/devices")):
-                    assert time.monotonic() < deadline, web.log()
+                    assert time.monotonic() < deadline, web.log_text()
                     time.sleep(0.1)
                 yield fuzzed
         finally:
@@ -247,7 +247,7 @@ def test_no_credential_in_the_log(fuzzed: Fuzzed) -> None:
         fuzzed.web.url + "/api/login", json={"username": "brewer", "password": PASSWORD + "x"}
     )
     assert answer.status_code == 401
-    log = fuzzed.web.log()
+    log = fuzzed.web.log_text()
     assert log
     for secret in (API_TOKEN, PASSWORD, TOKEN, API_TOKEN[:12], PASSWORD + "x"):
         assert secret not in log

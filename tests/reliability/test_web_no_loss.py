@@ -21,17 +21,16 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from tests.reliability.web_support import (
-    TcpProxy,
-    WebProcess,
+from beerpi_devtools.harness import WebService
+from beerpi_devtools.store_files import (
     gap_events,
     outbox_count,
     outbox_rows,
     rollup_mismatches,
     stored_cursor,
     stored_rows,
-    wait_for,
 )
+from tests.reliability.web_support import TcpProxy, wait_for
 from tests.support.daemon import TOKEN, DaemonProcess, daemon_process, free_port
 
 # 60x clock; a record every 6 simulated seconds is ten a second per probe.
@@ -61,8 +60,7 @@ class Daemon:
     async def restart(self, *speed: str, hard: bool = False) -> None:
         assert self.proc is not None
         if hard:
-            self.proc.process.kill()
-            await asyncio.to_thread(self.proc.process.wait, 10)
+            await asyncio.to_thread(self.proc.kill)  # SIGKILL, then wait
         else:
             code, _ = await asyncio.to_thread(self.proc.terminate)
             assert code == 0
@@ -177,7 +175,7 @@ async def test_dial_in_loses_nothing_through_kills_cuts_and_restarts(tmp_path: P
     await daemon.start(*FAST)
     proxy = await TcpProxy(daemon.port).start()
     history = tmp_path / "web" / "history.sqlite"
-    web = WebProcess(
+    web = WebService(
         free_port(),
         [
             "--data-dir",
@@ -245,7 +243,7 @@ async def test_dial_in_loses_nothing_through_kills_cuts_and_restarts(tmp_path: P
         counts = checker.final()
         cuts = proxy.cuts
         await proxy.stop()
-        log = web.log()
+        log = web.log_text()
     assert TOKEN not in log
     assert API_TOKEN not in log
     assert "Traceback" not in log, log
@@ -262,7 +260,7 @@ async def test_dial_out_loses_nothing_through_kills_cuts_and_restarts(tmp_path: 
     started = time.monotonic()
     device = "dialout-soak"
     history = tmp_path / "web" / "history.sqlite"
-    web = WebProcess(
+    web = WebService(
         free_port(),
         [
             "--data-dir",
@@ -310,7 +308,7 @@ async def test_dial_out_loses_nothing_through_kills_cuts_and_restarts(tmp_path: 
         counts = checker.final()
         cuts = proxy.cuts
         await proxy.stop()
-        log = web.log()
+        log = web.log_text()
     assert DEVICE_TOKEN not in log
     assert TOKEN not in log
     assert "Traceback" not in log, log

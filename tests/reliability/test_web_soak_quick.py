@@ -1,4 +1,4 @@
-"""``scripts/soak.py --quick``: the load soak in miniature (10 daemons, 20 browsers, 8 s).
+"""``python -m scripts.soak --quick``: the load soak in miniature (10 daemons, 20 browsers, 8 s).
 
 The full run (100 daemons, 500 browsers, 2 minutes) is ``make soak``; ``--redis``
 runs it on two service processes sharing Redis (``test_web_soak_redis_quick``).
@@ -14,16 +14,17 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "soak.py"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_quick_soak_loses_nothing_and_prints_its_figures() -> None:
     done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick"],
+        [sys.executable, "-m", "scripts.soak", "--quick"],
         capture_output=True,
         text=True,
         timeout=150,  # a loaded machine: 60 s seen at load 10
         check=False,
+        cwd=ROOT,
     )
     print(done.stdout)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -49,11 +50,12 @@ def assert_split_latency(out: str) -> None:
 def test_quick_soak_on_two_processes_sharing_redis() -> None:
     """Browsers and daemons spread over two services: pushes cross through Redis, none lost."""
     done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--redis"],
+        [sys.executable, "-m", "scripts.soak", "--quick", "--redis"],
         capture_output=True,
         text=True,
         timeout=150,
         check=False,
+        cwd=ROOT,
     )
     print(done.stdout)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -23,11 +23,11 @@ from typing import Any
 
 import pytest
 
+from beerpi_devtools.harness import WebService
 from beerpi_protocol.client import BeerPiClient
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, browser_missing, wait_for_devices
 from tests.support.daemon import TOKEN, DaemonProcess, daemon_process
 from tests.web.service import (
-    ServiceProcess,
     service_process,
 )
 
@@ -100,7 +100,7 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProcess]:
 
 def _service(
     tmp: Path, daemon: DaemonProcess, *extra: str
-) -> contextlib.AbstractContextManager[ServiceProcess]:
+) -> contextlib.AbstractContextManager[WebService]:
     return service_process(
         "--data-dir", str(tmp), "--daemon", f"ws://127.0.0.1:{daemon.port}",
         "--daemon-token", TOKEN, *extra,
@@ -110,7 +110,7 @@ def _service(
 @pytest.fixture(scope="module")
 def open_service(
     tmp_path_factory: pytest.TempPathFactory, daemon: DaemonProcess
-) -> Iterator[ServiceProcess]:
+) -> Iterator[WebService]:
     """No login configured: the demo, a LAN install."""
     with _service(tmp_path_factory.mktemp("open"), daemon) as service:
         yield service
@@ -119,7 +119,7 @@ def open_service(
 @pytest.fixture(scope="module")
 def login_service(
     tmp_path_factory: pytest.TempPathFactory, daemon: DaemonProcess
-) -> Iterator[ServiceProcess]:
+) -> Iterator[WebService]:
     tmp = tmp_path_factory.mktemp("login")
     (tmp / "password").write_text(PASSWORD)
     with _service(
@@ -175,8 +175,8 @@ def test_a_page_of_another_site_cannot_steer_the_beer(
     chromium: Any,
     attacker: str,
     daemon: DaemonProcess,
-    open_service: ServiceProcess,
-    login_service: ServiceProcess,
+    open_service: WebService,
+    login_service: WebService,
     logged_in: bool,
 ) -> None:
     service = login_service if logged_in else open_service
@@ -206,7 +206,7 @@ def test_a_page_of_another_site_cannot_steer_the_beer(
 
 @pytest.mark.browser
 def test_the_pages_own_requests_still_work(
-    chromium: Any, daemon: DaemonProcess, open_service: ServiceProcess
+    chromium: Any, daemon: DaemonProcess, open_service: WebService
 ) -> None:
     """Same origin: the page's fetch and /live are accepted (Origin and JSON as expected)."""
     (device,) = wait_for_devices(open_service.port)

@@ -30,10 +30,11 @@ import aiohttp
 import pytest
 import socketio
 
+from beerpi_devtools.harness import daemon_command
 from beerpi_protocol.auth import Initiator, Role
 from beerpi_protocol.client import BeerPiClient
 from beerpi_protocol.const import Handshake
-from tests.support.daemon import TOKEN, daemon_command, free_port, running_daemon, sim_config
+from tests.support.daemon import TOKEN, free_port, running_daemon, sim_config
 from tests.web.service import running_service, web_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -134,7 +135,7 @@ def accept_error_lines(server: Server) -> int:
 
 async def test_idle_websockets_cannot_exhaust_the_daemon(tmp_path: Path) -> None:
     port = free_port()
-    command = daemon_command(port, tmp_path / "daemon")
+    command = daemon_command(port, TOKEN, tmp_path / "daemon")
     with low_fd_server(command, port, "BeerPi daemon ready") as daemon:
         before = daemon.log_bytes()
         async with idle_websockets(daemon.url, ATTACKERS):

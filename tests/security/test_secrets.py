@@ -183,7 +183,7 @@ def test_readme_and_deploy_examples_keep_secrets_off_command_lines() -> None:
 def test_make_demo_starts_with_a_strong_token_and_says_how_to_connect(tmp_path: Path) -> None:
     result = subprocess.run(
         [
-            sys.executable, "scripts/demo.py", "--data-dir", str(tmp_path / "demo"),
+            sys.executable, "-m", "scripts.demo", "--data-dir", str(tmp_path / "demo"),
             "--seconds", "2", "--daemon-port", str(free_port()), "--web-port", str(free_port()),
         ],
         capture_output=True, text=True, timeout=120, cwd=ROOT, env=ENV,

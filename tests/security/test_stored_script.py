@@ -24,8 +24,9 @@ from typing import Any
 
 import pytest
 
+from beerpi_devtools.harness import WebService
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, browser_missing
-from tests.web.service import ServiceProcess, service_process
+from tests.web.service import service_process
 from web_extras.store import StoredReading
 from web_extras.store.sqlite import SqliteHistoryStore
 
@@ -97,7 +98,7 @@ async def seed_legacy(db: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebService]:
     tmp = tmp_path_factory.mktemp("stored-script")
     (tmp / "web").mkdir()
     # Playwright's sync API keeps a loop on this thread: seed from another one.
@@ -110,7 +111,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess
 
 
 @pytest.fixture(scope="module")
-def device(service: ServiceProcess) -> Iterator[None]:
+def device(service: WebService) -> Iterator[None]:
     """The hostile device, linked for the whole module (its own loop, in a thread)."""
 
     async def run(ready: threading.Event) -> None:
@@ -168,7 +169,7 @@ def chromium() -> Iterator[Any]:
 
 @pytest.mark.browser
 def test_device_strings_never_run_as_script_on_either_page(
-    chromium: Any, service: ServiceProcess, device: None
+    chromium: Any, service: WebService, device: None
 ) -> None:
     context = chromium.new_context(viewport={"width": 1366, "height": 900})
     page = context.new_page()
@@ -205,7 +206,7 @@ def test_device_strings_never_run_as_script_on_either_page(
         context.close()
 
 
-def test_ids_that_are_not_ids_are_refused_at_ingest(service: ServiceProcess, device: None) -> None:
+def test_ids_that_are_not_ids_are_refused_at_ingest(service: WebService, device: None) -> None:
     status, _, body = fetch(f"{service.url}/api/devices/{DEVICE}/readings")
     assert status == 200
     probes = json.loads(body)["probes"]
@@ -219,7 +220,7 @@ def test_ids_that_are_not_ids_are_refused_at_ingest(service: ServiceProcess, dev
 
 
 def test_media_only_with_beerpi_types_videos_as_attachments(
-    service: ServiceProcess, device: None
+    service: WebService, device: None
 ) -> None:
     base = f"{service.url}/api/devices/{DEVICE}/media"
     status, headers, body = fetch(f"{base}/photo")
@@ -251,9 +252,7 @@ def test_media_only_with_beerpi_types_videos_as_attachments(
         "/socket.io/?EIO=4&transport=polling",
     ],
 )
-def test_every_response_has_nosniff_and_a_csp(
-    service: ServiceProcess, device: None, path: str
-) -> None:
+def test_every_response_has_nosniff_and_a_csp(service: WebService, device: None, path: str) -> None:
     _, headers, _ = fetch(service.url + path)
     assert headers.get("X-Content-Type-Options") == "nosniff", path
     assert "default-src" in headers.get("Content-Security-Policy", ""), path

@@ -4,32 +4,39 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import secrets
-import signal
-import socket
-import subprocess
-import sys
-import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from beerpi_devtools.harness import (
+    DAEMON_READY,
+    Child,
+    daemon_command,
+    free_port,
+    ready_line,
+)
 from beerpi_protocol.client import BeerPiClient
 from pi_daemon.app import run
 from pi_daemon.config import DaemonConfig, load_config
 from pi_daemon.service import Daemon
 
+__all__ = [
+    "TOKEN",
+    "DaemonProcess",
+    "RunningDaemon",
+    "connected",
+    "daemon_process",
+    "free_port",
+    "running_daemon",
+    "sim_config",
+    "wait_for_state",
+]
+
 # Daemons refuse weak tokens; a strong one, fresh for each test run (hex: it
 # never starts with "-", which argparse would take for an option).
 TOKEN = secrets.token_hex(16)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def sim_config(data_dir: Path, port: int | None = None, **overrides: Any) -> DaemonConfig:
@@ -112,66 +119,31 @@ async def wait_for_state(client: BeerPiClient, predicate: Any, timeout_s: float 
         remove()
 
 
-@dataclass
-class DaemonProcess:
-    process: subprocess.Popen[str]
-    port: int
-    data_dir: Path
-    lines: list[str]
-    reader: threading.Thread
+class DaemonProcess(Child):
+    """A simulated daemon subprocess; its output goes to a log file beside its data dir."""
 
-    def terminate(self, timeout: float = 20) -> tuple[int, str]:
-        self.process.send_signal(signal.SIGTERM)
-        code = self.process.wait(timeout=timeout)
-        self.reader.join(timeout)
-        return code, "".join(self.lines)
+    def __init__(self, data_dir: Path, *extra: str, port: int | None = None) -> None:
+        self.data_dir = data_dir
+        super().__init__(
+            lambda p: daemon_command(p, TOKEN, data_dir, *extra),
+            data_dir.with_name(f"{data_dir.name}.log"),
+            ready=ready_line(DAEMON_READY),
+            port=port,
+            name="daemon",
+        )
 
-
-def daemon_command(port: int, data_dir: Path, *extra: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "pi_daemon",
-        "--simulate",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--token",
-        TOKEN,
-        "--data-dir",
-        str(data_dir),
-        "--no-zeroconf",
-        *extra,
-    ]
+    def terminate(self, timeout: float = 20) -> tuple[int | None, str]:
+        """SIGTERM; the exit code and everything this start wrote."""
+        code = self.stop(timeout)
+        return code, self.output()
 
 
 @contextlib.contextmanager
 def daemon_process(data_dir: Path, *extra: str, port: int | None = None) -> Iterator[DaemonProcess]:
-    port = port or free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(
-        daemon_command(port, data_dir, *extra),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
+    """A started daemon process, killed at the end if the test did not stop it."""
+    process = DaemonProcess(data_dir, *extra, port=port)
+    process.start()
     try:
-        assert process.stdout is not None
-        lines: list[str] = []
-        for line in process.stdout:
-            lines.append(line)
-            if "BeerPi daemon ready" in line:
-                break
-        else:
-            raise RuntimeError(f"daemon exited with {process.wait()}: {''.join(lines)}")
-        # Keep draining the pipe so a chatty daemon never blocks on a full pipe.
-        stream = process.stdout
-        reader = threading.Thread(target=lambda: lines.extend(stream), daemon=True)
-        reader.start()
-        yield DaemonProcess(process, port, data_dir, lines, reader)
+        yield process
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        process.kill()

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import ssl
-import subprocess
-import sys
-import threading
+import tempfile
 import time
-import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +16,7 @@ import aiohttp
 import socketio
 from aiohttp import web
 
+from beerpi_devtools.harness import WebService
 from tests.support.daemon import free_port
 from web_extras.app import create_app
 from web_extras.config import WebConfig
@@ -110,54 +107,11 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
         yield session
 
 
-@dataclass
-class ServiceProcess:
-    process: subprocess.Popen[str]
-    port: int
-    lines: list[str]
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self, timeout: float = 20) -> int:
-        self.process.terminate()
-        return self.process.wait(timeout=timeout)
-
-
 @contextlib.contextmanager
-def service_process(*args: str, port: int | None = None) -> Iterator[ServiceProcess]:
+def service_process(*args: str, port: int | None = None) -> Iterator[WebService]:
     """``python -m web_extras`` as a child; ready when /health answers."""
-    port = port or free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "web_extras", "--host", "127.0.0.1", "--port", str(port), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    lines: list[str] = []
-    assert process.stdout is not None
-    stream = process.stdout
-    threading.Thread(target=lambda: lines.extend(stream), daemon=True).start()
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"service exited with {process.returncode}: {''.join(lines)}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise TimeoutError("".join(lines)) from None
-                time.sleep(0.1)
-        yield ServiceProcess(process, port, lines)
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with (
+        tempfile.TemporaryDirectory(prefix="beerpi-web-") as tmp,
+        WebService(port, args, Path(tmp) / "web.log") as service,
+    ):
+        yield service

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
 import pytest
 
-from tests.support.daemon import free_port, running_daemon, sim_config
+from beerpi_devtools.harness import RedisServer
+from tests.support.daemon import running_daemon, sim_config
 from tests.web.service import DEVICE_TOKEN, live_client, service_process, wait_until
 
 pytestmark = pytest.mark.skipif(
@@ -22,28 +22,8 @@ DEVICE = "scaled-1"
 
 @pytest.fixture
 def redis_url(tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with RedisServer(tmp_path / "redis") as redis:
+        yield redis.redis_url
 
 
 async def test_command_through_another_process(tmp_path: Path, redis_url: str) -> None:

@@ -167,6 +167,15 @@ export function connectLive(handlers) {
   return { socket, rewatch };
 }
 
+// "Now" by the device's clock: the state's timestamp plus the time since it arrived
+// (``receivedAt``, the browser's Date.now() then), so ranges end where the readings
+// end even when the Pi's clock and the browser's disagree (or a simulated daemon
+// runs faster than real time). The browser's clock before any state arrived.
+export function deviceNow(state, receivedAt) {
+  const stateTime = state && Date.parse(state.timestamp);
+  return stateTime ? stateTime + (Date.now() - receivedAt) : Date.now();
+}
+
 export function setLiveStatus(mode, text) {
   const status = $id("live-status");
   status.dataset.mode = mode;

@@ -5,7 +5,9 @@
 // back to the seed's "auto update every n seconds" polling, n chosen by the user.
 
 import { api, deviceUrl, query, describeError } from "./api.js";
-import { ensureSession, loadDevices, connectLive, setLiveStatus, showPageError } from "./common.js";
+import {
+  ensureSession, loadDevices, connectLive, setLiveStatus, showPageError, deviceNow as deviceClock,
+} from "./common.js";
 import {
   formatAge, formatTime, modeName, describeEvent, capitalise,
 } from "./format.js";
@@ -291,9 +293,9 @@ function applyState(state) {
   }
 }
 
+// "Now" by the device's clock (see common.js).
 function deviceNow() {
-  const stateTime = page.state && Date.parse(page.state.timestamp);
-  return stateTime ? stateTime + (Date.now() - page.receivedAt) : Date.now();
+  return deviceClock(page.state, page.receivedAt);
 }
 
 function windowQuery(days = 1) {

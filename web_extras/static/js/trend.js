@@ -7,7 +7,9 @@
 // "All" runs from the device's first reading to now by the device's clock.
 
 import { api, deviceUrl, query, describeError } from "./api.js";
-import { ensureSession, loadDevices, connectLive, setLiveStatus, showPageError } from "./common.js";
+import {
+  ensureSession, loadDevices, connectLive, setLiveStatus, showPageError, deviceNow as deviceClock,
+} from "./common.js";
 import { formatTime, formatDuration, prepareFormats } from "./format.js";
 import { setupGravityPicker, setupUnitPicker } from "./units.js";
 import { parseBuckets, withBreaks, parseOutages, HOUR, DAY } from "./trend_data.js";
@@ -39,12 +41,9 @@ const chart = document.getElementById("chart");
 // shown once, as a zoom, on the first fermenter drawn.
 let sessionSpan = new URLSearchParams(window.location.search);
 
-// "Now" by the device's clock (the state's timestamp plus the time since it
-// arrived), so ranges end where the readings end even when the Pi's clock and
-// the browser's disagree (or a simulated daemon runs faster than real time).
+// "Now" by the device's clock (see common.js).
 function deviceNow() {
-  const stateTime = view.state && Date.parse(view.state.timestamp);
-  return stateTime ? stateTime + (Date.now() - view.receivedAt) : Date.now();
+  return deviceClock(view.state, view.receivedAt);
 }
 
 // Never more buckets than pixels: one bucket per PIXELS_PER_BUCKET pixels of width.

@@ -63,8 +63,33 @@ function shownBuckets(buckets, unit) {
 // brush or a marker click. Temperatures are drawn in the unit chosen in the
 // page (units.js): the y axis, the target and the hover read-out.
 export function render(chart, celsiusData, view) {
+  const c = layout(chart, celsiusData, view);
+  drawOutages(c);
+  drawRelayBands(c);
+  drawAxes(c);
+  const plot = c.root.append("g").attr("clip-path", "url(#plot-clip)");
+  let pointsDrawn = drawProbes(c, plot);
+  drawTarget(c, plot);
+  pointsDrawn += drawGravity(c.root, plot, c.x, c.width, c.height, c.gravity, c.hydrometerIds).points;
+  chart.dataset.points = String(pointsDrawn);
+  chart.dataset.start = c.data.start.toISOString();
+  chart.dataset.end = c.data.end.toISOString();
+  if (!pointsDrawn) {
+    c.root.append("text").attr("class", "empty").attr("x", c.width / 2).attr("y", c.height / 2)
+      .attr("text-anchor", "middle").text("No readings in this range yet.");
+  }
+  const brushLayer = addBrush(c);
+  addHover(c, brushLayer);
+  const kinds = drawMarkers(c.root, c.x, c.height, c.data, view);
+  chart.dataset.markerKinds = [...kinds].sort().join(" ");
+  const { probeIds, colours, stretches, bands, hydrometerIds } = c;
+  return { probeIds, colours, stretches, bands, markerKinds: kinds, hydrometerIds };
+}
+
+// What every part of the drawing needs: the data in the shown unit, the target's
+// stretches and relay bands, the size, both scales and an empty SVG to draw in.
+function layout(chart, celsiusData, view) {
   const unit = temperatureUnit();
-  const symbol = unitSymbol(unit);
   const data = { ...celsiusData, probes: Object.fromEntries(
     Object.entries(celsiusData.probes).map(([probe, buckets]) => [probe, shownBuckets(buckets, unit)]),
   ) };
@@ -73,14 +98,23 @@ export function render(chart, celsiusData, view) {
   const right = hydrometerIds.length ? GRAVITY_MARGIN : MARGIN.right;
   const width = Math.max(120, chart.clientWidth - MARGIN.left - right);
   const height = Math.max(120, chart.clientHeight - MARGIN.top - MARGIN.bottom);
-  const x = d3.scaleTime().domain([data.start, data.end]).range([0, width]);
   const state = view.state || {};
   const stretches = targetStretches(data.events, data.start, data.end, state.thermostat || {})
     .map((stretch) => ({ ...stretch, target: toShown(stretch.target, unit) }));
   const bands = relayBands(data.events, data.start, data.end, state.relays || {}, Boolean(view.zoom));
   const probeIds = sortProbes(Object.keys(data.probes));
-  const colours = probeColours(probeIds);
+  return {
+    chart, view, unit, symbol: unitSymbol(unit), data, width, height, stretches, bands, probeIds,
+    gravity, hydrometerIds,
+    colours: probeColours(probeIds),
+    x: d3.scaleTime().domain([data.start, data.end]).range([0, width]),
+    y: yScale(data, stretches, unit, height),
+    root: emptyPlot(chart, width, height),
+  };
+}
 
+// Every value drawn (bucket ranges and targets) fits, with half a degree to spare.
+function yScale(data, stretches, unit, height) {
   const values = [];
   for (const buckets of Object.values(data.probes)) {
     for (const bucket of buckets) {
@@ -89,16 +123,22 @@ export function render(chart, celsiusData, view) {
   }
   for (const stretch of stretches) values.push(stretch.target);
   const [low, high] = values.length ? d3.extent(values) : [toShown(15, unit), toShown(25, unit)];
-  const y = d3.scaleLinear().domain([low - 0.5, high + 0.5]).nice().range([height, 0]);
+  return d3.scaleLinear().domain([low - 0.5, high + 0.5]).nice().range([height, 0]);
+}
 
+// The chart's SVG, emptied, and the plot group inside its margins (with its clip path).
+function emptyPlot(chart, width, height) {
   const svg = d3.select(chart).selectAll("svg").data([null]).join("svg")
     .attr("viewBox", `0 0 ${width + MARGIN.left + right} ${height + MARGIN.top + MARGIN.bottom}`)
     .attr("aria-hidden", "true");
   svg.selectAll("*").remove();
   const root = svg.append("g").attr("transform", `translate(${MARGIN.left},${MARGIN.top})`);
   root.append("clipPath").attr("id", "plot-clip").append("rect").attr("width", width).attr("height", height);
+  return root;
+}
 
-  // Outages: full-height bands, their cause written at the top when it fits.
+// Outages: full-height bands, their cause written at the top when it fits.
+function drawOutages({ root, x, height, data }) {
   const outageLayer = root.append("g").attr("class", "outages").attr("clip-path", "url(#plot-clip)");
   const outage = outageLayer.selectAll("g").data(data.outages).join("g")
     .attr("class", (item) => `outage outage-${item.cause}${item.readings_lost ? "" : " recovered"}`)
@@ -122,8 +162,10 @@ export function render(chart, celsiusData, view) {
         this.remove();
       }
     });
+}
 
-  // Relay on-periods: faint full-height bands plus a solid strip along the axis.
+// Relay on-periods: faint full-height bands plus a solid strip along the axis.
+function drawRelayBands({ root, x, height, bands }) {
   const bandLayer = root.append("g").attr("class", "bands").attr("clip-path", "url(#plot-clip)");
   bandLayer.selectAll("rect.band").data(bands).join("rect")
     .attr("class", (band) => `band band-${band.relay === "heater" || band.relay === "cooler" ? band.relay : "other"}`)
@@ -136,7 +178,10 @@ export function render(chart, celsiusData, view) {
     .attr("x", (band) => x(band.start))
     .attr("width", (band) => Math.max(1, x(band.end) - x(band.start)))
     .attr("y", (band) => height - (band.relay === "heater" ? 8 : 4)).attr("height", 4);
+}
 
+// The grid, the time axis below the plot and the temperature axis on its left.
+function drawAxes({ root, x, y, width, height, data, unit, symbol }) {
   root.append("g").attr("class", "grid")
     .call(d3.axisLeft(y).ticks(6).tickSize(-width).tickFormat(""));
   const axis = timeAxis(data.start, data.end, width);
@@ -148,8 +193,11 @@ export function render(chart, celsiusData, view) {
   root.append("g").attr("class", "axis axis-y")
     .attr("data-unit", unit)
     .call(d3.axisLeft(y).ticks(6).tickFormat((value) => `${value}${symbol}`));
+}
 
-  const plot = root.append("g").attr("clip-path", "url(#plot-clip)");
+// Each probe: its min–max shade, its mean line and, when there is room, a dot per
+// bucket. Returns how many buckets with a value were drawn.
+function drawProbes({ x, y, width, data, probeIds, colours }, plot) {
   let pointsDrawn = 0;
   for (const probe of probeIds) {
     const buckets = data.probes[probe];
@@ -168,8 +216,12 @@ export function render(chart, celsiusData, view) {
     }
     pointsDrawn += withValues.length;
   }
-  // The target: one horizontal line per stretch, joined by a step where one
-  // stretch ends as the next begins.
+  return pointsDrawn;
+}
+
+// The target: one horizontal line per stretch, joined by a step where one
+// stretch ends as the next begins.
+function drawTarget({ x, y, stretches }, plot) {
   const targetPath = d3.path();
   let previous = null;
   for (const stretch of stretches) {
@@ -181,18 +233,10 @@ export function render(chart, celsiusData, view) {
   }
   plot.append("path").attr("class", "target").attr("data-stretches", stretches.length)
     .attr("d", targetPath.toString());
-  const gravityDrawn = drawGravity(root, plot, x, width, height, gravity, hydrometerIds);
-  pointsDrawn += gravityDrawn.points;
-  chart.dataset.points = String(pointsDrawn);
-  chart.dataset.start = data.start.toISOString();
-  chart.dataset.end = data.end.toISOString();
+}
 
-  if (!pointsDrawn) {
-    root.append("text").attr("class", "empty").attr("x", width / 2).attr("y", height / 2)
-      .attr("text-anchor", "middle").text("No readings in this range yet.");
-  }
-
-  // Brush to zoom; the hover read-out listens on the same surface.
+// Brush to zoom, double-click to go back; the hover read-out listens on the same surface.
+function addBrush({ root, x, width, height, view }) {
   const brush = d3.brushX().extent([[0, 0], [width, height]]).on("end", (event) => {
     if (!event.selection || !event.sourceEvent) return;
     const [from, to] = event.selection.map(x.invert);
@@ -201,7 +245,12 @@ export function render(chart, celsiusData, view) {
   });
   const brushLayer = root.append("g").attr("class", "brush").call(brush);
   brushLayer.on("dblclick", () => view.onResetZoom());
+  return brushLayer;
+}
 
+// The hover rule, a dot on each probe's nearest bucket and the read-out box beside them.
+function addHover(c, brushLayer) {
+  const { chart, root, x, y, height, data, probeIds, colours } = c;
   const hover = root.append("g").attr("class", "hover").attr("display", "none");
   hover.append("line").attr("class", "hover-rule").attr("y1", 0).attr("y2", height);
   const dots = hover.selectAll("circle").data(probeIds).join("circle")
@@ -221,45 +270,57 @@ export function render(chart, celsiusData, view) {
       const near = bucket && Math.abs(x(bucket.time) - px) < 30;
       d3.select(this).attr("display", near ? null : "none")
         .attr("cx", near ? x(bucket.time) : 0).attr("cy", near ? y(bucket.mean) : 0);
-      if (near) {
-        rows.push([
-          swatch(`c${colours[probe]}`),
-          `${capitalise(probe)}: `,
-          strong(`${formatTemperature(bucket.mean, 2)} ${symbol}`),
-          bucket.count > 1 ? ` (${formatTemperature(bucket.min)}–${formatTemperature(bucket.max)}, ${bucket.count} readings)` : "",
-        ]);
-      }
+      if (near) rows.push(probeRow(c, probe, bucket));
     });
-    for (const id of hydrometerIds) {
-      const buckets = gravity[id].filter(hasValue);
-      const bucket = buckets.length ? buckets[bisect(buckets, time)] : null;
-      if (bucket && Math.abs(x(bucket.time) - px) < 30) {
-        rows.push([swatch("gravity"), `Gravity ${id}: `, strong(formatGravity(bucket.sg))]);
-      }
-    }
-    const target = targetAt(stretches, time);
-    if (target !== null) rows.push([`Target: ${formatTemperature(target)} ${symbol}`]);
-    const onNow = bands.filter((band) => band.start <= time && time <= band.end).map((band) => capitalise(band.relay));
-    if (onNow.length) rows.push([`${onNow.join(", ")} on`]);
-    for (const item of data.outages.filter((o) => o.start <= time && time <= o.end)) {
-      rows.push([strong(OUTAGES[item.cause].label), ` ${formatTime(item.start)} – ${formatTime(item.end)}`]);
-    }
-    const box = readout.node();
-    box.replaceChildren(...rows.map((parts) => line(parts)));
-    box.hidden = false;
-    const size = box.getBoundingClientRect();
-    const left = MARGIN.left + px + 14 + size.width > chart.clientWidth ? MARGIN.left + px - 14 - size.width : MARGIN.left + px + 14;
-    box.style.left = `${Math.max(0, left)}px`;
-    box.style.top = `${MARGIN.top + 4}px`;
+    for (const id of c.hydrometerIds) rows.push(...gravityRows(c, id, time, px, bisect));
+    rows.push(...contextRows(c, time));
+    placeReadout(chart, readout.node(), rows, px);
   });
   brushLayer.on("pointerleave.hover", () => {
     hover.attr("display", "none");
     readout.attr("hidden", true);
   });
+}
 
-  const kinds = drawMarkers(root, x, height, data, view);
-  chart.dataset.markerKinds = [...kinds].sort().join(" ");
-  return { probeIds, colours, stretches, bands, markerKinds: kinds, hydrometerIds };
+// A probe's line of the read-out: its mean, and the range of a bucket of several readings.
+function probeRow({ colours, symbol }, probe, bucket) {
+  return [
+    swatch(`c${colours[probe]}`),
+    `${capitalise(probe)}: `,
+    strong(`${formatTemperature(bucket.mean, 2)} ${symbol}`),
+    bucket.count > 1 ? ` (${formatTemperature(bucket.min)}–${formatTemperature(bucket.max)}, ${bucket.count} readings)` : "",
+  ];
+}
+
+// A hydrometer's line of the read-out, when a bucket of it lies near the pointer.
+function gravityRows({ x, gravity }, id, time, px, bisect) {
+  const buckets = gravity[id].filter(hasValue);
+  const bucket = buckets.length ? buckets[bisect(buckets, time)] : null;
+  if (!bucket || Math.abs(x(bucket.time) - px) >= 30) return [];
+  return [[swatch("gravity"), `Gravity ${id}: `, strong(formatGravity(bucket.sg))]];
+}
+
+// The read-out's lines for the target, the relays on and any outage at ``time``.
+function contextRows({ stretches, bands, data, symbol }, time) {
+  const rows = [];
+  const target = targetAt(stretches, time);
+  if (target !== null) rows.push([`Target: ${formatTemperature(target)} ${symbol}`]);
+  const onNow = bands.filter((band) => band.start <= time && time <= band.end).map((band) => capitalise(band.relay));
+  if (onNow.length) rows.push([`${onNow.join(", ")} on`]);
+  for (const item of data.outages.filter((o) => o.start <= time && time <= o.end)) {
+    rows.push([strong(OUTAGES[item.cause].label), ` ${formatTime(item.start)} – ${formatTime(item.end)}`]);
+  }
+  return rows;
+}
+
+// The read-out right of the pointer, or left of it where it would leave the chart.
+function placeReadout(chart, box, rows, px) {
+  box.replaceChildren(...rows.map((parts) => line(parts)));
+  box.hidden = false;
+  const size = box.getBoundingClientRect();
+  const left = MARGIN.left + px + 14 + size.width > chart.clientWidth ? MARGIN.left + px - 14 - size.width : MARGIN.left + px + 14;
+  box.style.left = `${Math.max(0, left)}px`;
+  box.style.top = `${MARGIN.top + 4}px`;
 }
 
 // Gravity buckets (kept in SG) with their values in the shown gravity unit, and

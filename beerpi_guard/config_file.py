@@ -1,0 +1,42 @@
+"""Reading a deployable's TOML config file and wording its problems, the same for both.
+
+The daemon and the web service validate differently (dataclass readers on the Pi,
+pydantic in the service), but a missing, unreadable or malformed file, and the list
+of problems that refuses a start, read the same from either.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+COMMAND_LINE = "command line"
+
+
+def read_toml(path: Path | None, error: type[Exception]) -> tuple[dict[str, Any], str]:
+    """The file's tables (none without a file) and the source that error messages name.
+
+    Raises ``error`` (the caller's ConfigError) with a message that names the file;
+    tomllib's message names the line, never the content.
+    """
+    if path is None:
+        return {}, COMMAND_LINE
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8")), str(path)
+    except FileNotFoundError as err:
+        raise error(f"config file {path} does not exist") from err
+    except (OSError, UnicodeDecodeError) as err:
+        raise error(f"cannot read config file {path}: {err}") from err
+    except tomllib.TOMLDecodeError as err:
+        raise error(f"config file {path} is not valid TOML: {err}") from err
+
+
+def problem_line(where: str, message: str) -> str:
+    """One problem as ``dotted.key: what is wrong``."""
+    return f"{where or '(top level)'}: {message}"
+
+
+def invalid_config(source: str, problems: list[str]) -> str:
+    """The message that refuses a start: the source, then each problem on its own line."""
+    return "\n  ".join([f"invalid configuration ({source}):", *problems])
