@@ -109,7 +109,7 @@ function layout(chart, celsiusData, view) {
     colours: probeColours(probeIds),
     x: d3.scaleTime().domain([data.start, data.end]).range([0, width]),
     y: yScale(data, stretches, unit, height),
-    root: emptyPlot(chart, width, height),
+    root: emptyPlot(chart, width, height, right),
   };
 }
 
@@ -127,7 +127,7 @@ function yScale(data, stretches, unit, height) {
 }
 
 // The chart's SVG, emptied, and the plot group inside its margins (with its clip path).
-function emptyPlot(chart, width, height) {
+function emptyPlot(chart, width, height, right) {
   const svg = d3.select(chart).selectAll("svg").data([null]).join("svg")
     .attr("viewBox", `0 0 ${width + MARGIN.left + right} ${height + MARGIN.top + MARGIN.bottom}`)
     .attr("aria-hidden", "true");
