@@ -30,9 +30,23 @@ from .config import ConfigError, WebConfig, check_secrets, client_ssl_context
 from .dialin import DialInLink
 from .dialout import DEVICES_NAMESPACE, DevicesNamespace
 from .errors import error_middleware
+from .gravity_link import GravityFromStates, GravityToDaemons
 from .hub import DeviceHub
 from .ingest import Recorder
-from .keys import ALERTS, AUTH, CONFIG, GUARD, HTTP, HUB, LIVE, MEDIA, RECORDER, SIO, STORE
+from .keys import (
+    ALERTS,
+    AUTH,
+    CONFIG,
+    GRAVITY_TO_DAEMONS,
+    GUARD,
+    HTTP,
+    HUB,
+    LIVE,
+    MEDIA,
+    RECORDER,
+    SIO,
+    STORE,
+)
 from .live import LiveNamespace
 from .media import MediaCache
 from .pins import DevicePins
@@ -98,6 +112,8 @@ def create_app(config: WebConfig) -> web.Application:
     sio.register_namespace(live)
     sio.register_namespace(devices_ns)
     hub.add_listener(live)
+    hub.add_listener(GravityFromStates(store))
+    app[GRAVITY_TO_DAEMONS] = GravityToDaemons(hub)
     sio.attach(app)
     if config.redis_url:
         from .scaleout import attach_scaleout
@@ -117,6 +133,7 @@ def create_app(config: WebConfig) -> web.Application:
         app.cleanup_ctx.append(_retention_ctx)
 
     async def shutdown(app: web.Application) -> None:
+        await app[GRAVITY_TO_DAEMONS].close()
         await live.close()
         await devices_ns.close()
         await sio.shutdown()

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from .alerts.engine import AlertEngine
     from .auth import Auth
     from .config import WebConfig
+    from .gravity_link import GravityToDaemons
     from .hub import DeviceHub
     from .ingest import Recorder
     from .live import LiveNamespace
@@ -32,3 +33,4 @@ HTTP: web.AppKey[aiohttp.ClientSession] = web.AppKey("http_session")
 ALERTS: web.AppKey[AlertEngine | None] = web.AppKey("alerts")
 GUARD: web.AppKey[PreAuthGuard] = web.AppKey("preauth_guard")
 LIVE: web.AppKey[LiveNamespace] = web.AppKey("live")
+GRAVITY_TO_DAEMONS: web.AppKey[GravityToDaemons] = web.AppKey("gravity_to_daemons")

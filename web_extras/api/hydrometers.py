@@ -25,7 +25,7 @@ from aiohttp import web
 from web_extras.config import Hydrometer
 from web_extras.errors import ApiError
 from web_extras.ispindel import MAX_BODY_BYTES, IspindelPost, parse_body, parse_post
-from web_extras.keys import CONFIG, HUB, STORE
+from web_extras.keys import CONFIG, GRAVITY_TO_DAEMONS, HUB, STORE
 from web_extras.store import GravityReading, GravitySource
 from web_extras.timefmt import iso
 
@@ -142,6 +142,10 @@ async def ispindel(request: web.Request) -> web.Response:
             GravitySource.ISPINDEL,
         )
         stored = False if resent else await store.add_gravity([reading]) == 1
+    if stored:
+        # The Pi's profile steps may end on this gravity (in the background: the
+        # iSpindel goes back to sleep as soon as it is answered).
+        request.app[GRAVITY_TO_DAEMONS].forward(reading)
     answer = gravity_json(last if resent and last is not None else reading)
     return web.json_response({**answer, "stored": stored})
 

@@ -1,0 +1,92 @@
+"""Gravity both ways between a real simulated daemon and the real service on 127.0.0.1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from tests.support.daemon import TOKEN, connected, running_daemon, sim_config
+from tests.web.service import API_TOKEN, running_service, wait_until, web_config
+
+HEADERS = {"Authorization": f"Bearer {API_TOKEN}"}
+SPINDEL_TOKEN = "red-spindel-Vq3xN8pLk2RtY7wZ"
+
+
+async def get_json(http: aiohttp.ClientSession, url: str) -> Any:
+    async with http.get(url) as response:
+        assert response.status == 200, await response.text()
+        return await response.json()
+
+
+async def test_a_daemons_tilt_is_stored_once_per_reading(tmp_path: Path) -> None:
+    """The simulated Tilt in the daemon's state lands in the history, each reading once."""
+    daemon_config = sim_config(tmp_path / "daemon", **{"simulation.speed": 600.0})
+    async with running_daemon(daemon_config) as daemon:
+        device = daemon.daemon.device.id
+        config = web_config(
+            tmp_path / "web",
+            api_token=API_TOKEN,
+            daemons=[{"url": f"ws://127.0.0.1:{daemon.port}", "token": TOKEN}],
+        )
+        async with (
+            running_service(config) as service,
+            aiohttp.ClientSession(headers=HEADERS) as http,
+        ):
+            await wait_until(lambda: service.store.count(device=device))
+            url = f"{service.url}/api/devices/{device}/gravity"
+
+            async def tilts() -> list[dict[str, Any]]:
+                answer = await get_json(http, url)
+                return [h for h in answer["hydrometers"] if h["source"] == "tilt"]
+
+            [tilt] = await wait_until(tilts)
+            hydrometer = tilt["hydrometer"]
+            assert hydrometer in {r.id for r in daemon.daemon.gravity.readings()}
+            assert 0.990 <= tilt["sg"] <= 1.200
+            # Several states carry each reading (a state per read, a Tilt reading per
+            # many reads): one bucket over all time counts each stored reading once.
+            await wait_until(lambda: len(daemon.daemon.gravity.history(hydrometer)) >= 4)
+            query = "start=2000-01-01T00:00:00Z&end=2100-01-01T00:00:00Z&buckets=1"
+            series = await get_json(http, f"{url}/series?{query}&hydrometer={hydrometer}")
+            [bucket] = [b for b in series["hydrometers"][hydrometer] if b.get("count")]
+            taken = len(daemon.daemon.gravity.history(hydrometer))
+            assert 2 <= bucket["count"] <= taken + 1, (bucket, taken)
+
+
+async def test_an_ispindel_post_reaches_the_daemons_profile(tmp_path: Path) -> None:
+    """An iSpindel's gravity is handed to its fermenter's Pi (report_gravity)."""
+    daemon_config = sim_config(tmp_path / "daemon", **{"gravity.simulated_tilt": False})
+    async with running_daemon(daemon_config) as daemon:
+        device = daemon.daemon.device.id
+        config = web_config(
+            tmp_path / "web",
+            api_token=API_TOKEN,
+            daemons=[{"url": f"ws://127.0.0.1:{daemon.port}", "token": TOKEN}],
+            hydrometers={"red": {"device": device, "token": SPINDEL_TOKEN}},
+        )
+        async with running_service(config) as service, aiohttp.ClientSession() as http:
+            await wait_until(lambda: service.store.count(device=device))
+            post = {
+                "name": "iSpindel01",
+                "angle": 50.1,
+                "temperature": 19.5,
+                "temp_units": "C",
+                "battery": 3.9,
+                "gravity": 1.0321,
+                "interval": 900,
+            }
+            url = f"{service.url}/api/hydrometers/ispindel?token={SPINDEL_TOKEN}"
+            async with http.post(url, json=post) as response:
+                assert response.status == 200, await response.text()
+                assert (await response.json())["stored"] is True
+            async with connected(daemon) as client:
+
+                async def red() -> Any:
+                    state = await client.get_state()
+                    return next((h for h in state.hydrometers if h.id == "red"), None)
+
+                reading = await wait_until(red)
+            assert reading.sg == 1.0321
+            assert reading.temperature_c == 19.5

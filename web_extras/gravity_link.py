@@ -1,0 +1,101 @@
+"""Gravity between the service and the daemons, both ways.
+
+A daemon's own Tilt readings arrive in its state (``hydrometers``): each new
+one is stored in the history, like an iSpindel's post. An iSpindel's reading,
+posted to the service, is handed to its fermenter's daemon (``report_gravity``)
+so the Pi's profile steps can end on gravity. Neither direction may hold up
+or fail the other: a daemon that is offline or refuses is logged and skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+from beerpi_protocol.requests import ReportGravity
+from beerpi_protocol.timestamps import iso
+
+from .hub import DeviceHub, DeviceRecord
+from .store import Event, HistoryStore, StoredReading
+from .store.gravity import GravityReading
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class GravityFromStates:
+    """A hub listener: the new hydrometer readings in each daemon state, stored."""
+
+    def __init__(self, store: HistoryStore) -> None:
+        self._store = store
+        # (device, hydrometer) -> the newest reading time stored from a state.
+        self._stored: dict[tuple[str, str], datetime] = {}
+
+    async def state_changed(self, record: DeviceRecord) -> None:
+        state = record.state
+        if state is None or not state.hydrometers:
+            return
+        new: list[GravityReading] = []
+        for item in state.hydrometers:
+            try:
+                reading = GravityReading.from_daemon(record.id, item.to_dict())
+            except ValueError as err:
+                _LOGGER.debug("%s: hydrometer reading skipped: %s", record.id, err)
+                continue
+            key = (record.id, reading.hydrometer)
+            if key in self._stored and reading.timestamp <= self._stored[key]:
+                continue  # the same reading in every state until the next one comes
+            self._stored[key] = reading.timestamp
+            new.append(reading)
+        if new:
+            await self._store.add_gravity(new)
+
+    async def device_changed(self, record: DeviceRecord) -> None:
+        return None
+
+    async def readings_added(self, device: str, readings: Sequence[StoredReading]) -> None:
+        return None
+
+    async def event_added(self, event: Event) -> None:
+        return None
+
+
+class GravityToDaemons:
+    """Hands each stored iSpindel reading to its fermenter's daemon, in the background."""
+
+    def __init__(self, hub: DeviceHub) -> None:
+        self._hub = hub
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def forward(self, reading: GravityReading) -> None:
+        record = self._hub.find(reading.device)
+        if record is not None and not record.online and self._hub.remote is None:
+            return  # offline here and no other process to ask: nothing to hand it to
+        task = asyncio.create_task(self._send(reading))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _send(self, reading: GravityReading) -> None:
+        request = ReportGravity(
+            hydrometer=reading.hydrometer,
+            sg=reading.sg,
+            at=iso(reading.timestamp),
+            temperature_c=reading.temperature_c,
+            battery=reading.battery,
+            angle=reading.angle,
+        )
+        try:
+            await self._hub.call(reading.device, request.NAME, request.to_dict())
+        except Exception as err:  # offline, refused, too old: the post is stored all the same
+            _LOGGER.info(
+                "%s: gravity of %s not handed to the daemon: %s",
+                reading.device,
+                reading.hydrometer,
+                err,
+            )
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
