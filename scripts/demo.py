@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import sys
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -48,6 +50,45 @@ def echo(name: str) -> Callable[[str], None]:
         sys.stdout.flush()
 
     return write
+
+
+# The simulated fermenter's wort starts at this gravity (its Tilt falls from it).
+DEMO_SESSION = {
+    "name": "Demo Pale Ale",
+    "style": "American Pale Ale",
+    "yeast": "US-05",
+    "og": 1.050,
+}
+
+
+def _api(base: str, path: str, body: object = None) -> object:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        base + path, data=data, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.loads(answer.read())
+
+
+def start_demo_session(base: str) -> str:
+    """A brew session in the simulated fermenter, unless one runs: the pages then show
+    the beer, its gravity falling and the attenuation and ABV from its OG."""
+    deadline = time.monotonic() + 20
+    devices: object = []
+    while not devices and time.monotonic() < deadline:
+        devices = _api(base, "/api/devices")
+        if not devices:
+            time.sleep(0.2)
+    if not isinstance(devices, list) or not devices:
+        return "no fermenter linked yet: start a session on the page"
+    device = devices[0]["id"]
+    sessions = _api(base, f"/api/sessions?device={device}")
+    running = [s for s in sessions if s["running"]] if isinstance(sessions, list) else []
+    if running:
+        return f"{running[0]['name']} (running since an earlier demo)"
+    started = _api(base, "/api/sessions", {"device": device, **DEMO_SESSION})
+    assert isinstance(started, dict)
+    return f"{started['name']}, OG {started['og']:.3f}, started now"
 
 
 def main() -> int:
@@ -92,6 +133,10 @@ def main() -> int:
             child.start(wait=False)
             child.follow(echo(child.name))
             child.wait_ready()
+        try:
+            session = start_demo_session(f"http://{LOOPBACK}:{web_port}")
+        except (OSError, ValueError, KeyError) as err:
+            session = f"not started ({err}): start one on the page"
         print(
             f"""
 BeerPi demo is running (simulated fermenter, {args.sim_speed:g}x real time).
@@ -100,6 +145,8 @@ BeerPi demo is running (simulated fermenter, {args.sim_speed:g}x real time).
   Web API:                    http://127.0.0.1:{web_port}/api/devices
                               http://127.0.0.1:{web_port}/api/openapi.json
   History (SQLite):           {args.data_dir / "web" / "history.sqlite"}
+  Brew session:               {session}
+                              (a simulated Tilt's gravity falls as it ferments)
 
   Daemon (socket.io + HTTP):  http://127.0.0.1:{daemon_port}
   Its token:                  {token}

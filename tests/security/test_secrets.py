@@ -195,6 +195,8 @@ def test_make_demo_starts_with_a_strong_token_and_says_how_to_connect(tmp_path: 
     assert shown.group(1) == (tmp_path / "demo" / "token").read_text().strip()
     assert (tmp_path / "demo" / "token").stat().st_mode & 0o077 == 0
     assert "Home Assistant" in result.stdout
+    # A brew session in the simulated fermenter, its OG the simulated wort's.
+    assert "Brew session:               Demo Pale Ale, OG 1.050, started now" in result.stdout
 
 
 class _Link:
