@@ -23,18 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from beerpi_devtools.browser import CHROMIUM_ARGS
 from beerpi_devtools.harness import WebService
 from beerpi_protocol.client import BeerPiClient
 from tests.support.daemon import TOKEN, DaemonProcess, daemon_process
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 # The simulated fermenter runs 600 times faster than real time: an hour of
 # readings (one a minute per probe) arrives in six seconds.

@@ -17,6 +17,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from beerpi_devtools.browser import CHROMIUM_ARGS
 from beerpi_devtools.harness import free_port
 from beerpi_protocol.client import BeerPiClient
 
@@ -24,13 +25,6 @@ ROOT = Path(__file__).resolve().parents[2]
 HA_PYTHON = ROOT / ".venv-ha" / "bin" / "python"
 START_TIMEOUT_S = 150.0
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 
 try:
