@@ -312,6 +312,47 @@ async def test_profile_step_done_and_profile_finished(tmp_path: Path) -> None:
     assert bodies[2] == "Profile “Ale” finished all 3 steps; its last target (2.0 °C) holds."
 
 
+# -- gravity ------------------------------------------------------------------------
+
+
+def tilt(at: datetime, sg: float) -> dict[str, Any]:
+    """A state carrying the Tilt's latest reading, as the daemon sends it."""
+    reading = {"id": "tilt-red", "sg": sg, "at": at.isoformat().replace("+00:00", "Z")}
+    return {"hydrometers": [reading], "thermostat": {"mode": "heat_cool", "target": 18.0}}
+
+
+async def test_gravity_stable_for_a_day_is_told_once_and_again_after_it_moves(
+    tmp_path: Path,
+) -> None:
+    rule = {"kind": "gravity_stable", "within": 0.001, "hours": 24, "notify": ["phone"]}
+    async with rig(tmp_path, rules=[rule]) as r:
+        await r.connect()
+
+        async def feed(hours: float, first_sg: float, last_sg: float, every_min: int = 15) -> None:
+            steps = int(hours * 60 / every_min)
+            for n in range(steps):
+                r.clock.advance(every_min)
+                sg = first_sg + (last_sg - first_sg) * n / max(1, steps - 1)
+                jitter = 0.0005 if n % 2 else -0.0005  # a Tilt's half-point noise
+                at = r.clock.now
+                await r.state(**tilt(at, round(sg + jitter, 4)))
+                await r.state(**tilt(at, round(sg + jitter, 4)))  # the next state, same reading
+
+        # Still fermenting: 1.030 → 1.014 over two days, never steady for a day.
+        await feed(48, 1.030, 1.014)
+        assert await r.settle() == []
+        # Then a day and a half at 1.012 ± half a point: told once.
+        await feed(36, 1.012, 1.012)
+        assert await r.settle() == ["BeerPi: Ale fridge: gravity stable"]
+        body = r.inbox.messages()[0]["message"]
+        assert body == "tilt-red has read 1.012 (within 0.001) for 24 h: fermentation looks done."
+        # A dry hop restarts it (gravity moves), then it settles again: told again.
+        await feed(6, 1.012, 1.006)
+        assert await r.settle() == ["BeerPi: Ale fridge: gravity stable"]  # not again yet
+        await feed(30, 1.006, 1.006)
+        assert await r.settle() == ["BeerPi: Ale fridge: gravity stable"] * 2
+
+
 # -- rate limit ---------------------------------------------------------------------
 
 

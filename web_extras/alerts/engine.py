@@ -26,12 +26,20 @@ from .rules import (
     Alert,
     DeviceView,
     FaultAlerts,
+    GravityStableAlerts,
     OfflineAlerts,
     OutOfRangeAlerts,
     ProfileStepAlerts,
     Severity,
 )
-from .settings import AlertsConfig, FaultRule, OfflineRule, OutOfRangeRule, ProfileStepRule
+from .settings import (
+    AlertsConfig,
+    FaultRule,
+    GravityStableRule,
+    OfflineRule,
+    OutOfRangeRule,
+    ProfileStepRule,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -82,6 +90,7 @@ class AlertEngine:
         self.ranges: list[OutOfRangeAlerts] = []
         self.offline: list[OfflineAlerts] = []
         self.profiles: list[ProfileStepAlerts] = []
+        self.gravity: list[GravityStableAlerts] = []
         for index, rule in enumerate(config.rules):
             if isinstance(rule, FaultRule):
                 self.faults.append(FaultAlerts(index, rule))
@@ -91,6 +100,8 @@ class AlertEngine:
                 self.offline.append(OfflineAlerts(index, rule))
             elif isinstance(rule, ProfileStepRule):
                 self.profiles.append(ProfileStepAlerts(index, rule))
+            elif isinstance(rule, GravityStableRule):
+                self.gravity.append(GravityStableAlerts(index, rule))
         self._queue: asyncio.Queue[Message] = asyncio.Queue(QUEUE_SIZE)
         self.dropped = 0
         self._tasks: list[asyncio.Task[None]] = []
@@ -132,7 +143,7 @@ class AlertEngine:
             return
         now, view = self.clock(), view_of(record)
         alerts: list[Alert] = []
-        for rules in (self.faults, self.ranges, self.profiles):
+        for rules in (self.faults, self.ranges, self.profiles, self.gravity):
             for rule in rules:
                 alerts += rule.on_state(view, state, now)
         await self._offer(alerts)

@@ -4,8 +4,8 @@ The engine feeds every rule the same inputs: a device's ``state`` snapshot, a
 fault raised or cleared, a device coming online or going offline, and a
 periodic ``check`` for rules that wait ("for 20 minutes"). Time is passed in,
 never read here, so tests drive it. Each call returns the alerts it decided;
-the engine rate-limits and sends them. A new kind of rule (gravity stable,
-once hydrometers report) is one more class with its own input method.
+the engine rate-limits and sends them. A new kind of rule is one more class
+with its own input method.
 
 Every string that came from a device is cleaned (control characters out,
 length capped) before it goes into a message.
@@ -14,6 +14,7 @@ length capped) before it goes into a message.
 from __future__ import annotations
 
 import re
+import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,8 +22,9 @@ from enum import StrEnum
 
 from beerpi_protocol.const import ThermostatMode
 from beerpi_protocol.models import FaultInfo, ProfileProgress, ProfileStep, State
+from beerpi_protocol.timestamps import parse_iso
 
-from .settings import FaultRule, OfflineRule, OutOfRangeRule, ProfileStepRule
+from .settings import FaultRule, GravityStableRule, OfflineRule, OutOfRangeRule, ProfileStepRule
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
@@ -386,3 +388,86 @@ class ProfileStepAlerts:
                 )
             )
         return alerts
+
+
+# -- gravity ------------------------------------------------------------------
+
+# Readings kept per hydrometer, newest last; a Tilt sends one a minute or more often.
+_MAX_POINTS = 20_000
+
+
+class GravityStableAlerts:
+    """A hydrometer's gravity steady for the rule's hours: told once, again after it moves.
+
+    Readings come with the daemon's state (its Tilt, or an iSpindel the service
+    handed to it). Steady: the readings span the whole window, the newest is in
+    its last hour, and the medians of its hours lie within ``within`` (a single
+    reading's jitter would never fit a window of raw values).
+    """
+
+    def __init__(self, index: int, rule: GravityStableRule) -> None:
+        self.index, self.rule = index, rule
+        self._points: dict[tuple[str, str], list[tuple[datetime, float]]] = {}
+        self._told: set[tuple[str, str]] = set()
+
+    def on_state(self, device: DeviceView, state: State, now: datetime) -> list[Alert]:
+        if not self.rule.applies_to(device.id):
+            return []
+        alerts = []
+        for reading in state.hydrometers:
+            if self.rule.hydrometers and reading.id not in self.rule.hydrometers:
+                continue
+            try:
+                at = parse_iso(reading.at)
+            except ValueError:
+                continue
+            key = (device.id, reading.id)
+            points = self._points.setdefault(key, [])
+            if points and at <= points[-1][0]:
+                continue  # the same reading in the next state
+            points.append((at, reading.sg))
+            window = timedelta(hours=self.rule.hours)
+            while points and points[0][0] < at - window - timedelta(hours=1):
+                points.pop(0)
+            del points[:-_MAX_POINTS]
+            spread, median = self._spread(points, at, window)
+            if spread is None:
+                continue
+            if spread > 2 * self.rule.within:
+                self._told.discard(key)  # it moved clearly: the next steady spell is news
+            elif spread <= self.rule.within + 1e-9 and key not in self._told:
+                self._told.add(key)
+                alerts.append(self._alert(device, reading.id, median, now))
+        return alerts
+
+    def _spread(
+        self, points: list[tuple[datetime, float]], newest: datetime, window: timedelta
+    ) -> tuple[float | None, float]:
+        """How far the window's hourly medians lie apart, and their median (None: too few).
+
+        Told again only after the spread went beyond twice ``within``: a gravity
+        at the edge of the band must not flap between steady and not.
+        """
+        start = newest - window
+        if not points or points[0][0] > start:
+            return None, 0.0  # not watched for the whole window yet
+        piece = min(timedelta(hours=1), window / 4)
+        hours: dict[int, list[float]] = {}
+        for at, sg in points:
+            if at >= start:
+                hours.setdefault(int((at - start) / piece), []).append(sg)
+        if len(hours) < 2:
+            return None, 0.0
+        medians = [statistics.median(values) for values in hours.values()]
+        return max(medians) - min(medians), statistics.median(medians)
+
+    def _alert(self, device: DeviceView, hydrometer: str, sg: float, now: datetime) -> Alert:
+        return Alert(
+            self.index,
+            device.id,
+            f"{device.label}: gravity stable",
+            f"{clean(hydrometer, 40)} has read {sg:.3f} (within {self.rule.within:g}) for "
+            f"{self.rule.hours:g} h: fermentation looks done.",
+            Severity.INFO,
+            now,
+        )

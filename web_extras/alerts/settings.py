@@ -14,6 +14,8 @@ kind = "fault"           # any fault raised or cleared
 kind = "out_of_range"    # the thermostat's probe beyond target ± 1 °C for 20 min
 tolerance_c = 1.0
 for_min = 20
+[[alerts.rules]]
+kind = "gravity_stable"  # a hydrometer's gravity within 0.001 for 24 h
 ```
 
 Target URLs hold secrets (tokens, passwords): no message here repeats one. They
@@ -96,8 +98,19 @@ class ProfileStepRule(_Rule):
     kind: Literal["profile_step"]
 
 
+class GravityStableRule(_Rule):
+    """A hydrometer's gravity steady (within ``within`` for ``hours``): fermentation is done."""
+
+    kind: Literal["gravity_stable"]
+    within: Annotated[float, Field(gt=0, le=0.02, allow_inf_nan=False)] = 0.001
+    hours: Annotated[float, Field(gt=0, le=7 * 24, allow_inf_nan=False)] = 24.0
+    # Only these hydrometer ids; empty: every hydrometer of the device.
+    hydrometers: list[Name] = Field(default_factory=list)
+
+
 Rule = Annotated[
-    FaultRule | OutOfRangeRule | OfflineRule | ProfileStepRule, Field(discriminator="kind")
+    FaultRule | OutOfRangeRule | OfflineRule | ProfileStepRule | GravityStableRule,
+    Field(discriminator="kind"),
 ]
 
 
