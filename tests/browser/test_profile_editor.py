@@ -76,3 +76,29 @@ def test_a_profile_built_in_the_page_runs_on_the_fermenter(
     finally:
         page.evaluate("window.localStorage.clear()")
         stack.daemon_request("set_thermostat", mode="off", profile=None)
+
+
+def test_a_hold_can_end_on_gravity(page: Page, stack: Stack, console: Console) -> None:
+    """A hold ends at a gravity or once gravity is steady; its length stays the longest."""
+    stack.daemon_request("set_thermostat", mode="off", profile=None)
+    try:
+        open_current(page, stack)
+        page.get_by_label("Start from").select_option(label="Ale")
+        rows = page.locator("#profile-steps .profile-step")
+        first, last = rows.nth(0), rows.nth(2)
+        # A ramp has no gravity end; a hold offers one.
+        expect(rows.nth(1).locator(".step-ends")).to_be_hidden()
+        first.locator(".step-ends").select_option("sg")
+        page.get_by_role("button", name="Start profile").click()
+        expect(page.locator("#profile-status")).to_have_text("step 1: give the gravity it ends at")
+        first.locator(".step-sg").fill("1.012")
+        last.locator(".step-ends").select_option("stable")
+        expect(page.locator("#profile-summary")).to_contain_text("at most 8.0 days")
+        page.get_by_role("button", name="Start profile").click()
+        expect(page.locator("#profile-status")).to_have_text("Profile “Ale” started.")
+        steps = wait_until(lambda: steps_of(stack), what="the profile on the daemon")
+        assert steps[0]["until_sg"] == 1.012
+        assert (steps[2]["stable_within"], steps[2]["stable_hours"]) == (0.001, 24)
+        assert [s["hours"] for s in steps] == [96, 24, 72]  # the fallbacks
+    finally:
+        stack.daemon_request("set_thermostat", mode="off", profile=None)

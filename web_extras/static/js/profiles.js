@@ -6,7 +6,9 @@
 
 import { api, describeError, deviceUrl } from "./api.js";
 import { formatTime, formatDuration } from "./format.js";
-import { formatShown, fromShown, unitSymbol } from "./units.js";
+import {
+  formatShown, fromShown, gravityFromShown, gravityToShown, unitSymbol,
+} from "./units.js";
 
 const $ = window.jQuery;
 const SAVED_KEY = "beerpi.profiles";
@@ -74,8 +76,26 @@ function stepRow(step) {
     .val(days ? "d" : "h");
   const $remove = $("<button>").attr({ type: "button", "aria-label": "Remove step" })
     .addClass("secondary").text("✕").on("click", () => { $row.remove(); changed(); });
+  const ends = step.until_sg != null ? "sg" : step.stable_within != null ? "stable" : "time";
+  const $ends = $("<select>").addClass("step-ends").attr("aria-label", "Ends")
+    .append(
+      $("<option>").val("time").text("after its length"),
+      $("<option>").val("sg").text("at gravity ≤ (or its length)"),
+      $("<option>").val("stable").text("when gravity is steady 24 h (or its length)"),
+    ).val(ends);
+  const $sg = $("<input>").addClass("step-sg gravity-input").attr({
+    type: "number", step: "0.001", inputmode: "decimal", "aria-label": "End gravity",
+  }).val(step.until_sg != null ? gravityToShown(step.until_sg) : "");
   const $row = $("<li>").addClass("profile-step")
-    .append($kind, $target, $("<span>").addClass("step-unit").text(unitSymbol()), $length, $per, $remove);
+    .append($kind, $target, $("<span>").addClass("step-unit").text(unitSymbol()), $length, $per, $ends, $sg, $remove);
+  const showEnds = () => {
+    const hold = $kind.val() === "hold";
+    $ends.prop("hidden", !hold);
+    $sg.prop("hidden", !hold || $ends.val() !== "sg");
+  };
+  $kind.on("change", showEnds);
+  $ends.on("change", showEnds);
+  showEnds();
   return $row;
 }
 
@@ -96,7 +116,17 @@ function readSteps() {
     if (target === null) throw new Error(`${where}: give a target`);
     if (!Number.isFinite(length) || length <= 0) throw new Error(`${where}: give a length above 0`);
     const hours = $(this).find(".step-per").val() === "d" ? length * 24 : length;
-    steps.push({ kind: $(this).find(".step-kind").val(), target, hours });
+    const step = { kind: $(this).find(".step-kind").val(), target, hours };
+    const ends = step.kind === "hold" ? $(this).find(".step-ends").val() : "time";
+    if (ends === "sg") {
+      const typed = String($(this).find(".step-sg").val() || "").trim();
+      const sg = typed === "" ? null : gravityFromShown(typed);
+      if (sg === null || !(sg >= 0.99 && sg <= 1.2)) throw new Error(`${where}: give the gravity it ends at`);
+      step.until_sg = Math.round(sg * 10000) / 10000;
+    } else if (ends === "stable") {
+      Object.assign(step, { stable_within: 0.001, stable_hours: 24 });
+    }
+    steps.push(step);
   });
   if (!steps.length) throw new Error("add at least one step");
   if (steps.length > MAX_STEPS) throw new Error(`at most ${MAX_STEPS} steps`);
@@ -150,7 +180,8 @@ function changed() {
     const steps = readSteps();
     const total = steps.reduce((sum, step) => sum + step.hours, 0);
     const ends = new Date(editor.deviceNow() + total * 3600 * 1000);
-    $("#profile-summary").text(`${steps.length} step${steps.length === 1 ? "" : "s"}, ${formatDuration(total * 3600)}; started now it ends ${formatTime(ends.toISOString())}.`);
+    const early = steps.some((step) => step.until_sg != null || step.stable_within != null);
+    $("#profile-summary").text(`${steps.length} step${steps.length === 1 ? "" : "s"}, ${early ? "at most " : ""}${formatDuration(total * 3600)}; started now it ends ${early ? "by " : ""}${formatTime(ends.toISOString())}.`);
     drawPreview(steps);
   } catch (error) {
     $("#profile-summary").text(error.message);
@@ -172,7 +203,7 @@ async function start(submitEvent) {
   const body = {
     name: profile.name,
     unit: "C",
-    steps: profile.steps.map((s) => ({ kind: s.kind, target: Math.round(s.target * 100) / 100, hours: s.hours })),
+    steps: profile.steps.map((s) => ({ ...s, target: Math.round(s.target * 100) / 100 })),
   };
   status("progress", "Starting…");
   try {
