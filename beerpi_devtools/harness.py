@@ -110,6 +110,7 @@ class Child:
         cwd: Path | None = ROOT,
         env: Mapping[str, str] | None = None,
         new_session: bool = False,
+        fd_limit: int | None = None,
         start_timeout_s: float = 30.0,
         stop_timeout_s: float = 15.0,
     ) -> None:
@@ -123,6 +124,8 @@ class Child:
         self.cwd = cwd
         self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
         self.new_session = new_session
+        # Open files the child may hold (RLIMIT_NOFILE): exhaustion tests use a low one.
+        self.fd_limit = fd_limit
         self.start_timeout_s = start_timeout_s
         self.stop_timeout_s = stop_timeout_s
         self.process: subprocess.Popen[bytes] | None = None
@@ -177,6 +180,12 @@ class Child:
                 self.port = free_port()
         return self._start_once(wait)
 
+    def _limit_fds(self) -> None:
+        import resource  # POSIX only, like the rest of the harness; in the child
+
+        assert self.fd_limit is not None
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.fd_limit, self.fd_limit))
+
     def _start_once(self, wait: bool) -> Self:
         assert not self.running, f"{self.name} is already running"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -189,6 +198,7 @@ class Child:
                 stderr=subprocess.STDOUT,
                 env=self.env,
                 start_new_session=self.new_session,
+                preexec_fn=None if self.fd_limit is None else self._limit_fds,
             )
         self.starts += 1
         if wait:

@@ -15,22 +15,17 @@ import asyncio
 import configparser
 import contextlib
 import logging
-import os
 import re
-import resource
-import subprocess
 import sys
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
 import pytest
 import socketio
 
-from beerpi_devtools.harness import daemon_command
+from beerpi_devtools.harness import Child, daemon_command, ready_line
 from beerpi_protocol.auth import Initiator, Role
 from beerpi_protocol.client import BeerPiClient
 from beerpi_protocol.const import Handshake
@@ -45,53 +40,17 @@ ENGINEIO_WS = "/socket.io/?EIO=4&transport=websocket"
 SECRET_OPTION = re.compile(r"--[a-z-]*token(?!s?-file)\b|--password(?!-file)\b")
 
 
-def _low_fd_limit() -> None:
-    resource.setrlimit(resource.RLIMIT_NOFILE, (FD_LIMIT, FD_LIMIT))
-
-
-@dataclass
-class Server:
-    process: subprocess.Popen[str]
-    port: int
-    lines: list[str]
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def log_bytes(self) -> int:
-        return sum(len(line) for line in list(self.lines))
-
-
 @contextlib.contextmanager
-def low_fd_server(command: list[str], port: int, ready: str) -> Iterator[Server]:
-    process = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        preexec_fn=_low_fd_limit,
-    )
-    lines: list[str] = []
-    assert process.stdout is not None
-    stream = process.stdout
-    threading.Thread(target=lambda: lines.extend(stream), daemon=True).start()
-    try:
-        deadline = time.monotonic() + 30
-        while not any(ready in line for line in list(lines)):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("server did not start:\n" + "".join(lines))
-            time.sleep(0.1)
-        yield Server(process, port, lines)
-    finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+def low_fd_server(command: list[str], port: int, ready: str, log: Path) -> Iterator[Child]:
+    """The server with only FD_LIMIT file descriptors (systemd's default is 1024)."""
+    with Child(
+        lambda _port: command, log, ready=ready_line(ready), port=port, fd_limit=FD_LIMIT
+    ) as child:
+        yield child
+
+
+def log_bytes(server: Child) -> int:
+    return len(server.output())
 
 
 @contextlib.asynccontextmanager
@@ -129,15 +88,16 @@ async def retry(what: str, attempt: object, timeout_s: float = 25.0) -> object:
     raise AssertionError(f"{what} failed for {timeout_s} s: {last!r}")
 
 
-def accept_error_lines(server: Server) -> int:
-    return sum("out of system resource" in line or "cannot accept" in line for line in server.lines)
+def accept_error_lines(server: Child) -> int:
+    lines = server.output().splitlines()
+    return sum("out of system resource" in line or "cannot accept" in line for line in lines)
 
 
 async def test_idle_websockets_cannot_exhaust_the_daemon(tmp_path: Path) -> None:
     port = free_port()
     command = daemon_command(port, TOKEN, tmp_path / "daemon")
-    with low_fd_server(command, port, "BeerPi daemon ready") as daemon:
-        before = daemon.log_bytes()
+    with low_fd_server(command, port, "BeerPi daemon ready", tmp_path / "daemon.log") as daemon:
+        before = log_bytes(daemon)
         async with idle_websockets(daemon.url, ATTACKERS):
 
             async def get_state() -> object:
@@ -152,7 +112,7 @@ async def test_idle_websockets_cannot_exhaust_the_daemon(tmp_path: Path) -> None
             answer = await retry("a client connecting to the daemon", get_state)
             assert "relays" in answer["state"]  # type: ignore[index]
         # The log says what happened without flooding the disk.
-        assert daemon.log_bytes() - before < 20_000, "".join(daemon.lines)[-3000:]
+        assert log_bytes(daemon) - before < 20_000, daemon.tail(3000)
         assert accept_error_lines(daemon) <= 2
 
 
@@ -162,8 +122,8 @@ async def test_idle_websockets_cannot_exhaust_the_web_service(tmp_path: Path) ->
         sys.executable, "-m", "web_extras", "--host", "127.0.0.1", "--port", str(port),
         "--data-dir", str(tmp_path / "web"),
     ]  # fmt: skip
-    with low_fd_server(command, port, "BeerPi web service on") as web:
-        before = web.log_bytes()
+    with low_fd_server(command, port, "BeerPi web service on", tmp_path / "web.log") as web:
+        before = log_bytes(web)
         async with idle_websockets(web.url, ATTACKERS):
 
             async def browser_connects() -> object:
@@ -183,7 +143,7 @@ async def test_idle_websockets_cannot_exhaust_the_web_service(tmp_path: Path) ->
                     await client.shutdown()
 
             assert await retry("a browser connecting to /live", browser_connects) == []
-        assert web.log_bytes() - before < 20_000, "".join(web.lines)[-3000:]
+        assert log_bytes(web) - before < 20_000, web.tail(3000)
         assert accept_error_lines(web) <= 2
 
 
