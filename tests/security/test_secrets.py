@@ -167,7 +167,10 @@ def test_the_strength_rule_refuses_short_repetitive_and_placeholder_tokens(token
 
 def test_readme_and_deploy_examples_keep_secrets_off_command_lines() -> None:
     readme = (ROOT / "README.md").read_text()
-    blocks = re.findall(r"```(?:sh|bash|console)?\n(.*?)```", readme, re.S)
+    # Every fenced block with its language (a closing fence must never open the next one).
+    fenced = re.findall(r"^ *```(\w*)\n(.*?)^ *```", readme, re.S | re.M)
+    blocks = [text for lang, text in fenced if lang in ("", "sh", "bash", "console")]
+    assert blocks, "the README shows no shell commands"
     inline = re.findall(r"`(beerpi-(?:daemon|web) [^`]*)`", readme)
     for text in [*blocks, *inline]:
         assert not SECRET_OPTION.search(text), text

@@ -84,7 +84,7 @@ function stepRow(step) {
       $("<option>").val("stable").text("when gravity is steady 24 h (or its length)"),
     ).val(ends);
   const $sg = $("<input>").addClass("step-sg gravity-input").attr({
-    type: "number", step: "0.001", inputmode: "decimal", "aria-label": "End gravity",
+    type: "number", step: "0.001", inputmode: "decimal", "aria-label": "Ends at (SG or °P)",
   }).val(step.until_sg != null ? gravityToShown(step.until_sg) : "");
   const $row = $("<li>").addClass("profile-step")
     .append($kind, $target, $("<span>").addClass("step-unit").text(unitSymbol()), $length, $per, $ends, $sg, $remove);
