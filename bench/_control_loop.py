@@ -256,7 +256,7 @@ class Run:
     trace: Trace = field(default_factory=Trace)
 
 
-class _Relay:
+class MemoryRelay:
     """A relay channel in memory for the gate (implements ``Relay``)."""
 
     def __init__(self, relay_id: str) -> None:
@@ -290,7 +290,7 @@ def run(
     ids = ["cooler"] + (["heater"] if scenario.has_heater else [])
     rules = controller.rules(settings)
     clock = [0.0]
-    gate = RelayGate({rid: _Relay(rid) for rid in ids}, rules, lambda: clock[0])
+    gate = RelayGate({rid: MemoryRelay(rid) for rid in ids}, rules, lambda: clock[0])
     # The baselines get the daemon's safety supervisor; BeerPi's thermostat has its own.
     supervisor = SafetySupervisor(
         settings.safety,

@@ -4,24 +4,9 @@ bench counts a fight only for a start sooner than that."""
 
 from __future__ import annotations
 
-from bench._control_loop import READ_S, Run, fights
+from bench._control_loop import READ_S, MemoryRelay, Run, fights
 from pi_daemon.safety import Cause, RelayGate, RelayRules
 from pi_daemon.safety.limits import CHANGEOVER_S, COOLER_TIMING, HEATER_TIMING
-
-
-class _Relay:
-    def __init__(self, relay_id: str) -> None:
-        self.id = relay_id
-        self.is_on = False
-
-    def on(self) -> None:
-        self.is_on = True
-
-    def off(self) -> None:
-        self.is_on = False
-
-    def close(self) -> None:
-        self.is_on = False
 
 
 def _first_heater_start_after_the_cooler() -> float:
@@ -33,7 +18,7 @@ def _first_heater_start_after_the_cooler() -> float:
         interlock=("heater", "cooler"),
         changeover_s=CHANGEOVER_S,
     )
-    gate = RelayGate({r: _Relay(r) for r in ("heater", "cooler")}, rules, lambda: clock[0])
+    gate = RelayGate({r: MemoryRelay(r) for r in ("heater", "cooler")}, rules, lambda: clock[0])
     gate.apply({"cooler": True, "heater": False}, 0.0, Cause.CONTROL)
     stop = 3600.0
     clock[0] = stop
