@@ -259,8 +259,7 @@ function addHover(c, brushLayer) {
     .attr("class", "readout").attr("hidden", true);
 
   const bisect = d3.bisector((bucket) => bucket.time).center;
-  brushLayer.on("pointermove.hover", (event) => {
-    const [px] = d3.pointer(event, root.node());
+  const showAt = (px) => {
     const time = x.invert(px);
     hover.attr("display", null).select("line").attr("x1", px).attr("x2", px);
     const rows = [[strong(formatTime(time))]];
@@ -275,11 +274,21 @@ function addHover(c, brushLayer) {
     for (const id of c.hydrometerIds) rows.push(...gravityRows(c, id, time, px, bisect));
     rows.push(...contextRows(c, time));
     placeReadout(chart, readout.node(), rows, px);
+  };
+  brushLayer.on("pointermove.hover", (event) => {
+    const [px] = d3.pointer(event, root.node());
+    chart.dataset.hoverX = String(px);
+    showAt(px);
   });
   brushLayer.on("pointerleave.hover", () => {
+    delete chart.dataset.hoverX;
     hover.attr("display", "none");
     readout.attr("hidden", true);
   });
+  // A live redraw replaces the chart under a still pointer: show the read-out again
+  // where the pointer was, with the new data, instead of waiting for it to move.
+  const px = Number(chart.dataset.hoverX);
+  if (chart.dataset.hoverX !== undefined && px >= 0 && px <= c.width) showAt(px);
 }
 
 // A probe's line of the read-out: its mean, and the range of a bucket of several readings.
