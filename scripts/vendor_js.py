@@ -16,7 +16,7 @@ The script checks that each installed package is the version pinned in
 package.json and writes vendor/README.md (versions, licences) to match.
 
 It also bundles the trend page's own ES modules (``static/js/trend.js`` and what
-it imports) into one file, ``static/build/trend.min.js``, which the page loads
+it imports) into one file, ``static/bundle/trend.min.js``, which the page loads
 instead of the modules: one request instead of a waterfall of eight (a browser
 asks a host at most six things at once over HTTP/1.1, and a module's imports
 are only known once it has arrived). The sources stay where they are and are
@@ -38,9 +38,9 @@ ROOT = Path(__file__).resolve().parent.parent
 MODULES = ROOT / "node_modules"
 STATIC = ROOT / "web_extras" / "static"
 VENDOR = STATIC / "vendor"
-# Page bundles: entry module under static/js/ -> bundle under static/build/.
+# Page bundles: entry module under static/js/ -> bundle under static/bundle/.
 PAGE_BUNDLES = {"trend.js": "trend.min.js"}
-BUILD = STATIC / "build"
+BUNDLES = STATIC / "bundle"
 # A static import's module path: `import ... from "./x.js"`, `export ... from`, `import "./x.js"`.
 _IMPORT = re.compile(
     r'^\s*(?:import|export)\b[^;]*?\bfrom\s+"(\./[\w.-]+\.js)"|^\s*import\s+"(\./[\w.-]+\.js)"',
@@ -157,7 +157,7 @@ def bundle_header(entry: str) -> str:
 
 
 def build_pages() -> None:
-    BUILD.mkdir(parents=True, exist_ok=True)
+    BUNDLES.mkdir(parents=True, exist_ok=True)
     for entry, target in PAGE_BUNDLES.items():
         built = subprocess.run(
             ["node", "-e", _ESBUILD_PAGE, str(STATIC / "js" / entry)],
@@ -166,8 +166,8 @@ def build_pages() -> None:
             text=True,
             check=True,
         ).stdout
-        (BUILD / target).write_text(bundle_header(entry) + built, encoding="utf-8")
-        print(f"bundled static/js/{entry} -> static/build/{target}")
+        (BUNDLES / target).write_text(bundle_header(entry) + built, encoding="utf-8")
+        print(f"bundled static/js/{entry} -> static/bundle/{target}")
 
 
 def main() -> int:

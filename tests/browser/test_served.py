@@ -45,7 +45,7 @@ async def _check_client(client: TestClient[web.Request, web.Application]) -> Non
     for template in TEMPLATES.glob("*.html"):
         html = template.read_text()
         # The trend page's bundle adds the socket.io client itself (js/vendor.js).
-        loader = (STATIC / "js" / "vendor.js").read_text() if "build/trend" in html else ""
+        loader = (STATIC / "js" / "vendor.js").read_text() if "bundle/trend" in html else ""
         assert "static/vendor/socket.io.min.js" in html + loader
         assert "static/css/beerpi.css" in html
         for name in [part.split('"')[0] for part in re.split(r'(?:src|href)="static/', html)[1:]]:
@@ -96,7 +96,7 @@ def test_the_d3_bundle_has_every_function_the_pages_call() -> None:
 
 
 def test_the_trend_page_bundle_is_built_from_the_current_modules() -> None:
-    """static/build/trend.min.js is what scripts/vendor_js.py makes of static/js/trend.js.
+    """static/bundle/trend.min.js is what scripts/vendor_js.py makes of static/js/trend.js.
 
     Its first line names a hash of the modules it was built from; a change to any
     of them without `npm run vendor` (or `python3 scripts/vendor_js.py --pages`) fails
@@ -104,15 +104,15 @@ def test_the_trend_page_bundle_is_built_from_the_current_modules() -> None:
     """
     from scripts import vendor_js
 
-    bundle = STATIC / "build" / vendor_js.PAGE_BUNDLES["trend.js"]
+    bundle = STATIC / "bundle" / vendor_js.PAGE_BUNDLES["trend.js"]
     text = bundle.read_text()
     assert text.startswith(vendor_js.bundle_header("trend.js")), (
-        "static/build/ is older than static/js/: run python3 scripts/vendor_js.py --pages"
+        "static/bundle/ is older than static/js/: run python3 scripts/vendor_js.py --pages"
     )
     names = {path.name for path in vendor_js.page_sources("trend.js")}
     assert {"trend.js", "trend_chart.js", "trend_data.js", "api.js", "vendor.js"} <= names
     trend = (TEMPLATES / "trend.html").read_text()
-    assert 'src="static/build/trend.min.js"' in trend
+    assert 'src="static/bundle/trend.min.js"' in trend
     assert 'src="static/js/' not in trend and "modulepreload" not in trend
     if shutil.which("node") and (ROOT / "node_modules" / "esbuild").is_dir():
         built = subprocess.run(
