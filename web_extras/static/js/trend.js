@@ -117,7 +117,6 @@ async function load() {
       api(deviceUrl(id, `/gravity/series${series}`)).catch(() => ({ hydrometers: {} })),
     ]);
     const d3Ready = loadD3(); // compiled while the answers are on their way
-    prepareFormats(); // while the answers are on their way
     const [readings, events, media, gravityAnswer] = await answers;
     await d3Ready;
     if (sequence !== view.loading) return; // a newer request was made meanwhile
@@ -140,10 +139,17 @@ async function load() {
         .filter((item) => item.time >= start),
     };
     updateCsvLink(start, end);
-    setRangeLabel(`${rangeTime(start, end, start)} – ${rangeTime(start, end, end)} · ${buckets} buckets of ${formatDuration((end - start) / buckets / 1000)}`);
     showPageError("");
     draw();
     chart.dataset.loaded = String(sequence);
+    // The range in words once the chart is on screen: the page's first
+    // Intl.DateTimeFormat loads the browser's locale data (40 ms and more on
+    // this machine, per new page), which would hold back the first draw.
+    afterPaint(() => {
+      if (sequence !== view.loading) return;
+      setRangeLabel(`${rangeTime(start, end, start)} – ${rangeTime(start, end, end)} · ${buckets} buckets of ${formatDuration((end - start) / buckets / 1000)}`);
+      prepareFormats(); // for the hover read-out
+    });
   } catch (error) {
     if (sequence !== view.loading) return;
     setRangeLabel("");
@@ -170,6 +176,11 @@ function draw() {
   // For the browser tests: when (since the page was requested) the chart was drawn.
   chart.dataset.drawnAt = String(Math.round(performance.now()));
   chart.dataset.drawing = String(Math.round(performance.now() - began));
+}
+
+// After the next frame is painted (a frame's callbacks run before its paint).
+function afterPaint(callback) {
+  window.requestAnimationFrame(() => window.setTimeout(callback, 0));
 }
 
 function scheduleReload(delay = 250) {
