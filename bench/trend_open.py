@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import io
+import json
 import platform
 import shutil
 import statistics
@@ -73,6 +75,12 @@ def main() -> int:
     parser.add_argument("--baseline", default=BASELINE, help="git commit of the baseline page")
     args = parser.parse_args()
     rounds = 2 if args.quick else args.rounds
+    if importlib.util.find_spec("playwright") is None or not CHROMIUM.exists():
+        # Like the browser tests: without Debian's chromium (or playwright) say so.
+        note = "skipped: needs the playwright package and /usr/bin/chromium"
+        print(note)
+        (results_dir() / "trend_open.json").write_text(json.dumps({"metrics": [], "notes": [note]}))
+        return 0
     from playwright.sync_api import sync_playwright
 
     sys.path.insert(0, str(ROOT))
@@ -141,8 +149,6 @@ def main() -> int:
         print(f"{row['metric']}: {row['value']} ms (baseline {row['baseline']}, {row['ratio']})")
     for note in notes:
         print(f"  {note}")
-    import json
-
     (results_dir() / "trend_open.json").write_text(
         json.dumps({"machine": platform.node(), "metrics": rows, "notes": notes}, indent=2)
     )

@@ -153,7 +153,8 @@ def sources_hash(entry: str) -> str:
 
 
 def bundle_header(entry: str) -> str:
-    return f"// Built by scripts/vendor_js.py from static/js/{entry} (sources {sources_hash(entry)}); do not edit.\n"
+    source = f"static/js/{entry} (sources {sources_hash(entry)})"
+    return f"// Built by scripts/vendor_js.py from {source}; do not edit.\n"
 
 
 def build_pages() -> None:
