@@ -2,9 +2,10 @@
 
     python -m bench.trend_open [--quick] [--rounds N] [--baseline REF]
 
-A year of 1-minute readings for two probes (tests/browser/history_seed.py) in a
-SQLite file, two web services on loopback (``python -m web_extras``), each on
-its own copy of that file: this tree's, and the ``--baseline`` commit's
+A year of 1-minute readings for two probes (as tests/browser/history_seed.py
+seeds it for the browser test) in a SQLite file, two web services on loopback
+(``python -m web_extras``), each on its own copy of that file: this tree's, and
+the ``--baseline`` commit's
 ``web_extras`` (taken with ``git archive``; by default the commit before the
 trend page's modules were bundled). Debian's Chromium (headless, Playwright)
 then opens ``/trend`` on "All" and on "30 d", alternating between the two
@@ -22,6 +23,7 @@ import asyncio
 import importlib.util
 import io
 import json
+import math
 import platform
 import shutil
 import statistics
@@ -29,11 +31,13 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 from beerpi_devtools.browser import CHROMIUM_ARGS
 from beerpi_devtools.harness import WebService
+from web_extras.store.sqlite import SqliteHistoryStore
 
 from ._daemon import ROOT, results_dir
 
@@ -42,6 +46,24 @@ BASELINE = "26c0a5b"
 GOAL_MS = 300
 CHROMIUM = Path("/usr/bin/chromium")
 RANGES = {"all": "All", "30d": "30 d"}
+DEVICE = "fv-year"
+
+
+async def seed_year(path: Path) -> None:
+    """A year of 1-minute readings up to now for the probes beer and fridge of DEVICE."""
+    last = int(time.time()) // 60 * 60_000
+    minutes = range(last - 365 * 24 * 60 * 60_000, last, 60_000)
+    store = SqliteHistoryStore(path)
+    await store.open()
+    try:
+        for phase, probe in enumerate(("beer", "fridge")):
+            await store.add_points(
+                DEVICE,
+                probe,
+                ((ms, round(19 + 1.5 * math.sin(ms / 1e7 + phase), 3)) for ms in minutes),
+            )
+    finally:
+        await store.close()
 
 
 def baseline_tree(ref: str, into: Path) -> Path:
@@ -71,7 +93,7 @@ def open_cold(browser: Any, url: str) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--quick", action="store_true", help="two rounds")
-    parser.add_argument("--rounds", type=int, default=8, help="cold opens per range and page")
+    parser.add_argument("--rounds", type=int, default=6, help="cold opens per range and page")
     parser.add_argument("--baseline", default=BASELINE, help="git commit of the baseline page")
     args = parser.parse_args()
     rounds = 2 if args.quick else args.rounds
@@ -83,13 +105,10 @@ def main() -> int:
         return 0
     from playwright.sync_api import sync_playwright
 
-    sys.path.insert(0, str(ROOT))
-    from tests.browser import history_seed
-
     with tempfile.TemporaryDirectory(prefix="beerpi-trend-open-") as temp:
         tmp = Path(temp)
         seeded = tmp / "history.sqlite"
-        asyncio.run(history_seed.seed(seeded, year=True))
+        asyncio.run(seed_year(seeded))
         old = baseline_tree(args.baseline, tmp / "baseline")
         sides = {"this tree": ROOT, f"baseline {args.baseline}": old}
         times: dict[tuple[str, str], list[int]] = {}
@@ -108,7 +127,7 @@ def main() -> int:
                 )
                 service.__enter__()
                 services.append(service)
-                urls[side] = f"http://127.0.0.1:{service.port}/trend?device={history_seed.YEAR}"
+                urls[side] = f"http://127.0.0.1:{service.port}/trend?device={DEVICE}"
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(
                     executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
