@@ -6,6 +6,8 @@ import asyncio
 import concurrent.futures
 import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 from aiohttp import web
@@ -42,9 +44,11 @@ async def _check_client(client: TestClient[web.Request, web.Application]) -> Non
     # (browsers refuse ES modules of another type).
     for template in TEMPLATES.glob("*.html"):
         html = template.read_text()
-        for asset in ("static/vendor/socket.io.min.js", "static/css/beerpi.css"):
-            assert asset in html
-        for name in [part.split('"')[0] for part in html.split('src="static/')[1:]]:
+        # The trend page's bundle adds the socket.io client itself (js/vendor.js).
+        loader = (STATIC / "js" / "vendor.js").read_text() if "bundle/trend" in html else ""
+        assert "static/vendor/socket.io.min.js" in html + loader
+        assert "static/css/beerpi.css" in html
+        for name in [part.split('"')[0] for part in re.split(r'(?:src|href)="static/', html)[1:]]:
             response = await client.get(f"/static/{name}")
             assert response.status == 200, name
             if name.endswith(".js"):
@@ -80,7 +84,8 @@ def test_the_d3_bundle_has_every_function_the_pages_call() -> None:
     bundled = {name for names in D3_EXPORTS.values() for name in names}
     called = set()
     for path in (STATIC / "js").glob("*.js"):
-        called |= set(re.findall(r"\bd3\.([A-Za-z]+)\b", path.read_text()))
+        code = re.sub(r'"static/vendor/[^"]*"', '""', path.read_text())  # file names
+        called |= set(re.findall(r"\bd3\.([A-Za-z]+)\b", code))
     assert called, "the pages call D3"
     assert called <= bundled, f"add to D3_EXPORTS and run npm run vendor: {called - bundled}"
     header = (STATIC / "vendor" / D3_BUNDLE).read_text().split("\n", 1)[0]
@@ -88,3 +93,34 @@ def test_the_d3_bundle_has_every_function_the_pages_call() -> None:
     for template in TEMPLATES.glob("*.html"):
         scripts = re.findall(r'src="static/vendor/(d3[^"]*)"', template.read_text())
         assert scripts in ([], [D3_BUNDLE]), template
+
+
+def test_the_trend_page_bundle_is_built_from_the_current_modules() -> None:
+    """static/bundle/trend.min.js is what scripts/vendor_js.py makes of static/js/trend.js.
+
+    Its first line names a hash of the modules it was built from; a change to any
+    of them without `npm run vendor` (or `python3 scripts/vendor_js.py --pages`) fails
+    here. With node and esbuild installed, the bundle is also rebuilt and compared.
+    """
+    from scripts import vendor_js
+
+    bundle = STATIC / "bundle" / vendor_js.PAGE_BUNDLES["trend.js"]
+    text = bundle.read_text()
+    assert text.startswith(vendor_js.bundle_header("trend.js")), (
+        "static/bundle/ is older than static/js/: run python3 scripts/vendor_js.py --pages"
+    )
+    names = {path.name for path in vendor_js.page_sources("trend.js")}
+    assert {"trend.js", "trend_chart.js", "trend_data.js", "api.js", "vendor.js"} <= names
+    trend = (TEMPLATES / "trend.html").read_text()
+    assert 'src="static/bundle/trend.min.js"' in trend
+    assert 'src="static/js/' not in trend
+    assert "modulepreload" not in trend
+    if shutil.which("node") and (ROOT / "node_modules" / "esbuild").is_dir():
+        built = subprocess.run(
+            ["node", "-e", vendor_js._ESBUILD_PAGE, str(STATIC / "js" / "trend.js")],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert text == vendor_js.bundle_header("trend.js") + built

@@ -374,6 +374,41 @@ def test_the_trend_page_asks_for_a_login_then_opens(browser: Browser, login_serv
 # -- speed ----------------------------------------------------------------------------
 
 
+# Each request of a cold open: when it was asked (startTime), when its answer
+# began (responseStart: the wait includes the service's time) and ended, its
+# size on the wire; then when the HTML was parsed and the chart drawn.
+TIMELINE = """() => {
+    const r = (t) => Math.round(t);
+    const [nav] = performance.getEntriesByType("navigation");
+    const rows = [["page", 0, r(nav.responseStart), r(nav.responseEnd), nav.transferSize]];
+    for (const e of performance.getEntriesByType("resource")) {
+        const url = new URL(e.name);
+        const name = (url.pathname.split("/").slice(-2).join("/") + url.search).slice(0, 44);
+        rows.push([name, r(e.startTime), r(e.responseStart), r(e.responseEnd), e.transferSize]);
+    }
+    const chart = document.getElementById("chart");
+    return {
+        rows,
+        dom: r(nav.domInteractive), loaded: r(nav.domContentLoadedEventEnd),
+        drawn: Number(chart.dataset.drawnAt), drawing: Number(chart.dataset.drawing || 0),
+    };
+}"""
+
+
+def timeline(page: Page) -> str:
+    """The cold open's requests and milestones, one line each (see TIMELINE)."""
+    got = page.evaluate(TIMELINE)
+    lines = [
+        f"    {name:<46} {start:>4} → {first:>4} → {end:>4}  {size / 1000:6.1f} kB"
+        for name, start, first, end, size in got["rows"]
+    ]
+    lines.append(
+        f"    HTML parsed {got['dom']}, DOMContentLoaded {got['loaded']}, "
+        f"render {got['drawing']} ms, drawn {got['drawn']}"
+    )
+    return "\n".join(lines)
+
+
 def test_first_draw_of_a_year_of_readings(
     browser: Browser, history: History, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -390,6 +425,7 @@ def test_first_draw_of_a_year_of_readings(
     clicked: dict[str, list[int]] = {}
     # Where an opening's time went: when the readings were asked for and answered.
     readings: list[str] = []
+    breakdowns: list[tuple[str, str]] = []
     for range_ in ("all", "30d"):
         for _run in range(2):
             context = browser.new_context(viewport={"width": 1366, "height": 900})
@@ -407,6 +443,7 @@ def test_first_draw_of_a_year_of_readings(
                         }"""
                     )
                 )
+                breakdowns.append((range_, timeline(page)))
                 assert int(chart.get_attribute("data-points") or 0) > 500  # two probes
                 if range_ == "all":
                     assert scale_of(page).end - scale_of(page).start > timedelta(days=364)
@@ -440,4 +477,6 @@ def test_first_draw_of_a_year_of_readings(
             f"\n    (readings asked–answered, ms after the request: {', '.join(readings)})"
             f"\n  clicking the range: {line(clicked)}"
         )
+        for range_, text in breakdowns:
+            print(f"  where a cold open of {range_} went (ms after the request):\n{text}")
     assert all(t > 0 for times in (opened, clicked) for each in times.values() for t in each)

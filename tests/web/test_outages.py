@@ -12,7 +12,14 @@ import pytest
 
 from tests.web.service import RunningService, running_service, web_config
 from web_extras.outages import Cause, Outage, find_outages
-from web_extras.store import Bucket, Event, EventKind, StoredReading
+from web_extras.store import (
+    Bucket,
+    Event,
+    EventKind,
+    GravityReading,
+    GravitySource,
+    StoredReading,
+)
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
 MIN = timedelta(minutes=1)
@@ -136,6 +143,20 @@ async def test_the_readings_api_lists_outages_and_the_span(service: RunningServi
         http.get(url + "/readings", params={**query, "start": "first"}) as response,
     ):
         assert (await response.json())["start"] == "2024-03-01T00:00:00.000Z"
+    # Its gravity too, asked at once (from the first temperature reading: one grid).
+    await service.store.add_gravity(
+        [GravityReading(DEVICE, "red", T0 + 30 * MIN, 1.050, 20.0, source=GravitySource.TILT)]
+    )
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(url + "/gravity/series", params={**query, "start": "first"}) as response,
+    ):
+        gravity = await response.json()
+    assert (gravity["start"], gravity["end"]) == (
+        "2024-03-01T00:00:00.000Z",
+        query["end"][:-1] + ".000Z",
+    )
+    assert [b["mean"] for b in gravity["hydrometers"]["red"]] == [1.050]
     # One probe: its buckets only.
     async with (
         aiohttp.ClientSession() as http,

@@ -56,6 +56,19 @@ def series_json(series: list[Bucket], times: dict[datetime, str]) -> list[dict[s
     return answer
 
 
+async def chart_range(request: web.Request, device: str) -> tuple[datetime, datetime]:
+    """``start``/``end`` of a trend series; ``start=first`` is the device's first reading.
+
+    "All" on the trend page asks for its readings and its gravity at once with
+    it, without asking for the device's span first.
+    """
+    if request.query.get("start") != "first":
+        return time_range(request)
+    span = await request.app[STORE].span(device)
+    end = time_param(request, "end") or now()
+    return (span[0] if span is not None and span[0] < end else end - DEFAULT_SPAN), end
+
+
 async def probes_of(request: web.Request, device: str) -> list[str]:
     """Probes the device announced and probes with stored readings."""
     record = request.app[HUB].find(device)
@@ -68,13 +81,7 @@ async def probes_of(request: web.Request, device: str) -> list[str]:
 async def readings(request: web.Request) -> web.Response:
     record = await device_of(request)
     store = request.app[STORE]
-    if request.query.get("start") == "first":
-        # "All" on the trend page: from the first reading, without asking first.
-        span = await store.span(record.id)
-        end = time_param(request, "end") or now()
-        start = span[0] if span is not None and span[0] < end else end - DEFAULT_SPAN
-    else:
-        start, end = time_range(request)
+    start, end = await chart_range(request, record.id)
     buckets = int_param(request, "buckets", DEFAULT_BUCKETS, 1, MAX_BUCKETS)
     head = {"device": record.id, "start": iso(start), "end": iso(end)}
     probe = request.query.get("probe")

@@ -29,8 +29,8 @@ from web_extras.keys import CONFIG, GRAVITY_TO_DAEMONS, HUB, STORE
 from web_extras.store import GravityReading, GravitySource
 from web_extras.timefmt import iso
 
-from .common import device_of, int_param, time_range
-from .history import DEFAULT_BUCKETS, MAX_BUCKETS, series_json
+from .common import device_of, int_param
+from .history import DEFAULT_BUCKETS, MAX_BUCKETS, chart_range, series_json
 
 _LOGGER = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -177,7 +177,7 @@ async def latest_gravity(request: web.Request) -> web.Response:
 async def gravity_series(request: web.Request) -> web.Response:
     """SG min/mean/max per bucket of each hydrometer (or ``?hydrometer=``) over a range."""
     record = await device_of(request)
-    start, end = time_range(request)
+    start, end = await chart_range(request, record.id)
     buckets = int_param(request, "buckets", DEFAULT_BUCKETS, 1, MAX_BUCKETS)
     store = request.app[STORE]
     wanted = request.query.get("hydrometer")

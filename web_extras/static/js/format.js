@@ -22,8 +22,7 @@ export function formatAge(seconds) {
 // 24-hour times, like the trend chart's axis: no "08 AM" next to "08:30".
 // Made on first use, not when the module loads: a page's first
 // Intl.DateTimeFormat loads the browser's locale data (tens of ms), which a
-// page would rather spend while its first requests are on their way
-// (prepareFormats()).
+// page would rather spend when its first view is drawn (prepareFormats()).
 let timeFormat = null;
 
 export function prepareFormats() {

@@ -14,7 +14,7 @@ import { formatTime, formatDuration, prepareFormats } from "./format.js";
 import { setupGravityPicker, setupUnitPicker } from "./units.js";
 import { parseBuckets, withBreaks, parseOutages, HOUR, DAY } from "./trend_data.js";
 import { render, renderLegend, MARGIN } from "./trend_chart.js";
-import { scriptsReady } from "./vendor.js";
+import { loadD3, loadSocketIo } from "./vendor.js";
 
 const RANGES = { "6h": 6 * HOUR, "24h": DAY, "7d": 7 * DAY, "30d": 30 * DAY, all: null };
 const MIN_ZOOM_MS = 2 * 60 * 1000;
@@ -108,19 +108,17 @@ async function load() {
     // those from the first reading on).
     const span = query({ start: (asked || new Date(0)).toISOString(), end: end.toISOString() });
     const id = view.device.id;
+    // "All" starts at the first reading ("first": the answers say when).
+    const series = query({ start: asked ? asked.toISOString() : "first", end: end.toISOString(), buckets });
     const answers = Promise.all([
-      api(deviceUrl(id, `/readings${query({ start: asked ? asked.toISOString() : "first", end: end.toISOString(), buckets })}`)),
+      api(deviceUrl(id, `/readings${series}`)),
       api(deviceUrl(id, `/events${span}`)).catch(() => []),
       api(deviceUrl(id, `/media${span}`)).catch(() => []),
+      api(deviceUrl(id, `/gravity/series${series}`)).catch(() => ({ hydrometers: {} })),
     ]);
-    prepareFormats(); // while the answers are on their way
-    const gravityOf = (from) => api(deviceUrl(id, `/gravity/series${query({ start: from.toISOString(), end: end.toISOString(), buckets })}`))
-      .catch(() => ({ hydrometers: {} }));
-    const earlyGravity = asked ? gravityOf(asked) : null;
-    const [readings, events, media] = await answers;
-    // "All" learns its start from the readings' answer.
-    const gravityAnswer = await (earlyGravity || gravityOf(new Date(readings.start)));
-    await scriptsReady; // D3 (at once, unless the answers beat its compilation)
+    const d3Ready = loadD3(); // compiled while the answers are on their way
+    const [readings, events, media, gravityAnswer] = await answers;
+    await d3Ready;
     if (sequence !== view.loading) return; // a newer request was made meanwhile
     const start = asked || new Date(readings.start);
     const probes = {};
@@ -141,10 +139,17 @@ async function load() {
         .filter((item) => item.time >= start),
     };
     updateCsvLink(start, end);
-    setRangeLabel(`${rangeTime(start, end, start)} – ${rangeTime(start, end, end)} · ${buckets} buckets of ${formatDuration((end - start) / buckets / 1000)}`);
     showPageError("");
     draw();
     chart.dataset.loaded = String(sequence);
+    // The range in words once the chart is on screen: the page's first
+    // Intl.DateTimeFormat loads the browser's locale data (40 ms and more on
+    // this machine, per new page), which would hold back the first draw.
+    afterPaint(() => {
+      if (sequence !== view.loading) return;
+      setRangeLabel(`${rangeTime(start, end, start)} – ${rangeTime(start, end, end)} · ${buckets} buckets of ${formatDuration((end - start) / buckets / 1000)}`);
+      prepareFormats(); // for the hover read-out
+    });
   } catch (error) {
     if (sequence !== view.loading) return;
     setRangeLabel("");
@@ -154,6 +159,7 @@ async function load() {
 
 function draw() {
   if (!view.data) return;
+  const began = performance.now();
   const drawn = render(chart, view.data, {
     state: view.state,
     zoom: view.zoom,
@@ -169,6 +175,12 @@ function draw() {
   renderLegend(document.getElementById("legend"), drawn, view.data);
   // For the browser tests: when (since the page was requested) the chart was drawn.
   chart.dataset.drawnAt = String(Math.round(performance.now()));
+  chart.dataset.drawing = String(Math.round(performance.now() - began));
+}
+
+// After the next frame is painted (a frame's callbacks run before its paint).
+function afterPaint(callback) {
+  window.requestAnimationFrame(() => window.setTimeout(callback, 0));
 }
 
 function scheduleReload(delay = 250) {
@@ -326,7 +338,7 @@ async function start() {
       scheduleReload(300);
     }).observe(chart);
 
-    await scriptsReady; // the socket.io client
+    await loadSocketIo();
     let lastLiveReload = 0;
     view.live = connectLive({
       // Only this page's fermenter's state and readings are pushed.

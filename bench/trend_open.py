@@ -1,0 +1,178 @@
+"""The trend page's cold open with a year of readings, against the page of an earlier commit.
+
+    python -m bench.trend_open [--quick] [--rounds N] [--baseline REF]
+
+A year of 1-minute readings for two probes (as tests/browser/history_seed.py
+seeds it for the browser test) in a SQLite file, two web services on loopback
+(``python -m web_extras``), each on its own copy of that file: this tree's, and
+the ``--baseline`` commit's
+``web_extras`` (taken with ``git archive``; by default the commit before the
+trend page's modules were bundled). Debian's Chromium (headless, Playwright)
+then opens ``/trend`` on "All" and on "30 d", alternating between the two
+services, each time in a new browser context (nothing cached), and reads when
+the chart was drawn (``performance.now()``, from the navigation's start, which
+the page writes into ``#chart[data-drawn-at]``). Goal: under 300 ms. Medians
+and the ratio to the baseline go to bench/results/trend_open.json. Bounded:
+about a minute (``--quick``: two rounds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import io
+import json
+import math
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from beerpi_devtools.browser import CHROMIUM_ARGS
+from beerpi_devtools.harness import WebService
+from web_extras.store.sqlite import SqliteHistoryStore
+
+from ._daemon import ROOT, results_dir
+
+# The last commit whose trend page loaded its ES modules one by one.
+BASELINE = "26c0a5b"
+GOAL_MS = 300
+CHROMIUM = Path("/usr/bin/chromium")
+RANGES = {"all": "All", "30d": "30 d"}
+DEVICE = "fv-year"
+
+
+async def seed_year(path: Path) -> None:
+    """A year of 1-minute readings up to now for the probes beer and fridge of DEVICE."""
+    last = int(time.time()) // 60 * 60_000
+    minutes = range(last - 365 * 24 * 60 * 60_000, last, 60_000)
+    store = SqliteHistoryStore(path)
+    await store.open()
+    try:
+        for phase, probe in enumerate(("beer", "fridge")):
+            await store.add_points(
+                DEVICE,
+                probe,
+                ((ms, round(19 + 1.5 * math.sin(ms / 1e7 + phase), 3)) for ms in minutes),
+            )
+    finally:
+        await store.close()
+
+
+def baseline_tree(ref: str, into: Path) -> Path:
+    """``web_extras`` and ``beerpi_protocol`` as they were at ``ref``."""
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", ref, "web_extras", "beerpi_protocol"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into
+
+
+def open_cold(browser: Any, url: str) -> int:
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(url)
+        page.wait_for_selector("#chart[data-drawn-at]", timeout=30_000)
+        return int(page.locator("#chart").get_attribute("data-drawn-at") or 0)
+    finally:
+        context.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--quick", action="store_true", help="two rounds")
+    parser.add_argument("--rounds", type=int, default=6, help="cold opens per range and page")
+    parser.add_argument("--baseline", default=BASELINE, help="git commit of the baseline page")
+    args = parser.parse_args()
+    rounds = 2 if args.quick else args.rounds
+    if importlib.util.find_spec("playwright") is None or not CHROMIUM.exists():
+        # Like the browser tests: without Debian's chromium (or playwright) say so.
+        note = "skipped: needs the playwright package and /usr/bin/chromium"
+        print(note)
+        (results_dir() / "trend_open.json").write_text(json.dumps({"metrics": [], "notes": [note]}))
+        return 0
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="beerpi-trend-open-") as temp:
+        tmp = Path(temp)
+        seeded = tmp / "history.sqlite"
+        asyncio.run(seed_year(seeded))
+        old = baseline_tree(args.baseline, tmp / "baseline")
+        sides = {"this tree": ROOT, f"baseline {args.baseline}": old}
+        times: dict[tuple[str, str], list[int]] = {}
+        services = []
+        try:
+            urls = {}
+            for n, (side, tree) in enumerate(sides.items()):
+                db = tmp / f"history-{n}.sqlite"
+                shutil.copy(seeded, db)
+                service = WebService(
+                    None,
+                    ["--data-dir", str(tmp / f"web{n}"), "--db", str(db), "--log-level", "WARNING"],
+                    tmp / f"web{n}.log",
+                    cwd=tree,
+                    env={"PYTHONPATH": str(tree)},
+                )
+                service.__enter__()
+                services.append(service)
+                urls[side] = f"http://127.0.0.1:{service.port}/trend?device={DEVICE}"
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(
+                    executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+                )
+                for side in sides:  # warm the services (first queries, page templates)
+                    open_cold(browser, f"{urls[side]}&range=all")
+                for _ in range(rounds):
+                    for range_ in RANGES:
+                        for side in sides:
+                            drawn = open_cold(browser, f"{urls[side]}&range={range_}")
+                            times.setdefault((side, range_), []).append(drawn)
+                browser.close()
+        finally:
+            for service in reversed(services):
+                service.__exit__(None, None, None)
+
+    base = f"baseline {args.baseline}"
+    rows = []
+    for range_, label in RANGES.items():
+        new = statistics.median(times[("this tree", range_)])
+        before = statistics.median(times[(base, range_)])
+        rows.append(
+            {
+                "metric": f"trend page cold open, {label}, a year × 2 probes (median of {rounds})",
+                "value": round(new),
+                "unit": "ms",
+                "goal": f"< {GOAL_MS} ms",
+                "passed": new < GOAL_MS,
+                "baseline": f"{round(before)} ms (page of {args.baseline})",
+                "ratio": f"{before / new:.2f}× faster" if new else None,
+            }
+        )
+    load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
+    notes = [
+        f"{side}, {RANGES[r]}: " + ", ".join(map(str, t)) + " ms" for (side, r), t in times.items()
+    ] + [f"load average at the end: {' '.join(load)}"]
+    for row in rows:
+        print(f"{row['metric']}: {row['value']} ms (baseline {row['baseline']}, {row['ratio']})")
+    for note in notes:
+        print(f"  {note}")
+    (results_dir() / "trend_open.json").write_text(
+        json.dumps({"machine": platform.node(), "metrics": rows, "notes": notes}, indent=2)
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
