@@ -16,12 +16,13 @@ for the run length that minimises the squared beer error over the next two
 periods, each run as long. In a period it may instead run the heater (the
 same search, for the heater's run length from the period's start), so heat is
 never wasted on undoing its own cooling; the heater's starts are not budgeted.
-It has no probe lag, no quantisation and no relay guard, so it is more
-capable than any real controller at that budget; where even it misses the RMS
-goal, the goal pair is out of reach for that fermenter ("physics").
-
-It is a receding-horizon search, not a proof over every possible controller:
-starts spaced unevenly (more when the room is warm) could do somewhat better.
+It has no probe lag, no quantisation and no relay guard. But it heats or cools
+in a period, never both, and spaces its starts evenly, so with a heater (or a
+load that changes within a day) a real thermostat can beat it: bench/control.py
+takes its verdict only where it does at least as well as the Inkbird at the
+Inkbird's own count. Where it then still misses the RMS goal, the goal pair is
+marked out of reach for that fermenter ("physics"). It is a receding-horizon
+search, evidence rather than a proof over every possible controller.
 """
 
 from __future__ import annotations

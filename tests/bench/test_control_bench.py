@@ -81,6 +81,11 @@ def test_the_compressor_goal_is_ruled_out_only_where_an_ideal_controller_misses_
     in_reach["goals"] = control.goals(in_reach)
     assert in_reach["goals"]["compressor"]["passed"] is False, "the ideal gets there: a miss"
     assert control.missed(in_reach) == ["compressor"]
+    # An "ideal" that does worse than the Inkbird at the Inkbird's own count is no bound.
+    no_bound = entry(ours)
+    no_bound["ideal_at_inkbird_starts"] = numbers(rms_c=0.35, compressor_per_day=4.0)
+    no_bound["goals"] = control.goals(no_bound)
+    assert no_bound["goals"]["compressor"]["passed"] is False
 
 
 def test_where_physics_rules_a_hold_out_the_goal_is_no_worse_than_the_baselines() -> None:
