@@ -58,6 +58,36 @@ def test_rms_goal_is_half_the_better_baseline_and_compressor_starts_the_inkbirds
     assert set(control.missed(bad)) == {"rms", "compressor", "fight", "overshoot"}
 
 
+def test_the_compressor_goal_is_ruled_out_only_where_an_ideal_controller_misses_too() -> None:
+    """More starts than the Inkbird is a miss, unless the ideal controller held to the
+    Inkbird's count misses the RMS goal (½ of 0.24 here): then it is physics."""
+    ours = numbers(rms_c=0.11, compressor_per_day=8.0)
+    out_of_reach = entry(ours)
+    out_of_reach["ideal_at_inkbird_starts"] = numbers(rms_c=0.2, compressor_per_day=4.0)
+    out_of_reach["goals"] = control.goals(out_of_reach)
+    verdict = out_of_reach["goals"]["compressor"]
+    assert verdict["passed"] is None
+    assert verdict["goal"].startswith("physics")
+    assert "0.200 > the RMS goal 0.120" in verdict["goal"]
+    assert control.missed(out_of_reach) == []
+    assert control.ruled_out(out_of_reach) == ["compressor"]
+    assert "compressor (physics)" in control.markdown([out_of_reach])
+    rows = run_all.check_rows(control.rows([out_of_reach]))
+    starts = next(r for r in rows if r["metric"].endswith("compressor starts"))
+    assert starts["passed"] is None
+    assert starts["goal"] == "physics"
+    in_reach = entry(ours)
+    in_reach["ideal_at_inkbird_starts"] = numbers(rms_c=0.1, compressor_per_day=4.0)
+    in_reach["goals"] = control.goals(in_reach)
+    assert in_reach["goals"]["compressor"]["passed"] is False, "the ideal gets there: a miss"
+    assert control.missed(in_reach) == ["compressor"]
+    # An "ideal" that does worse than the Inkbird at the Inkbird's own count is no bound.
+    no_bound = entry(ours)
+    no_bound["ideal_at_inkbird_starts"] = numbers(rms_c=0.35, compressor_per_day=4.0)
+    no_bound["goals"] = control.goals(no_bound)
+    assert no_bound["goals"]["compressor"]["passed"] is False
+
+
 def test_where_physics_rules_a_hold_out_the_goal_is_no_worse_than_the_baselines() -> None:
     ours = numbers(rms_c=9.0, rms_all_c=0.55, guard_breaches=3, hold_errors_c=[0.2, 2.5])
     e = entry(ours, feasible=(True, False))
@@ -103,7 +133,7 @@ def test_a_quick_run_writes_the_matrix_and_its_rows(tmp_path: Path) -> None:
         env={**os.environ, "BEERPI_BENCH_RESULTS": str(tmp_path)},
         capture_output=True,
         text=True,
-        timeout=110,
+        timeout=180,  # the quick matrix now also runs the ideal controller at a budget
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     report = json.loads((tmp_path / "control.json").read_text())
