@@ -215,10 +215,10 @@ class MongoHistoryStore:
             await self._col("rollup_journal").delete_one({"_id": journal.inserted_id})
             return len(new)
 
-    async def _insert_docs(self, docs: list[Doc]) -> list[Doc]:
-        """Insert ``docs``; return those that were not stored yet."""
+    async def _insert_docs(self, docs: list[Doc], collection: str = "readings") -> list[Doc]:
+        """Insert ``docs``; return those that were not stored yet (a duplicate key skips one)."""
         try:
-            await self._col("readings").insert_many(docs, ordered=False)
+            await self._col(collection).insert_many(docs, ordered=False)
         except BulkWriteError as err:
             errors = err.details.get("writeErrors", [])
             if any(e.get("code") != DUPLICATE_KEY for e in errors) or err.details.get(
@@ -764,16 +764,7 @@ class MongoHistoryStore:
         docs = list(unique.values())
         if not docs:
             return 0
-        try:
-            await self._col("gravity").insert_many(docs, ordered=False)
-        except BulkWriteError as err:
-            errors = err.details.get("writeErrors", [])
-            if any(e.get("code") != DUPLICATE_KEY for e in errors) or err.details.get(
-                "writeConcernErrors"
-            ):
-                raise
-            return len(docs) - len(errors)
-        return len(docs)
+        return len(await self._insert_docs(docs, "gravity"))
 
     async def latest_gravity(self, device: str) -> dict[str, GravityReading]:
         gravity = self._col("gravity")
