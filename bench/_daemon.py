@@ -9,9 +9,11 @@ import contextlib
 import json
 import math
 import os
+import platform
 import secrets
 import sys
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -45,6 +47,28 @@ def write_result(name: str, report: dict[str, Any]) -> Path:
     path = results_dir() / f"{name}.json"
     path.write_text(json.dumps(report, indent=2) + "\n")
     return path
+
+
+def finish(
+    name: str,
+    measured: dict[str, Any],
+    rows: list[dict[str, Any]],
+    *,
+    started: float,
+    quick: bool,
+    **details: Any,
+) -> int:
+    """Write a benchmark's result file (what it measured, how it ran, its rows); exit code 0."""
+    report = measured | {
+        "benchmark": name,
+        "quick": quick,
+        "python": platform.python_version(),
+        "seconds": round(time.monotonic() - started, 1),
+        **details,
+        "metrics": rows,
+    }
+    print(f"wrote {write_result(name, report)}")
+    return 0
 
 
 def epoch(iso_utc: str) -> float:

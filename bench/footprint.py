@@ -36,7 +36,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -55,7 +54,7 @@ from beerpi_protocol.client import BeerPiClient
 from beerpi_protocol.errors import BeerPiError
 from pi_daemon.safety.limits import READ_INTERVAL_S
 
-from ._daemon import ROOT, BenchError, DaemonProcess, epoch, simulated_daemon, write_result
+from ._daemon import ROOT, BenchError, DaemonProcess, epoch, finish, simulated_daemon
 from ._table import table
 
 # Issue 18's goals, judged on the Pi-like install.
@@ -521,16 +520,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     rows = metrics(runs)
     print(table(rows))
-    report = {
-        "benchmark": "footprint",
-        "quick": args.quick,
-        "python": platform.python_version(),
-        "seconds": round(time.monotonic() - started, 1),
-        "runs": runs,
-        "metrics": rows,
-    }
-    print(f"wrote {write_result('footprint', report)}")
-    return 0
+    return finish("footprint", {}, rows, started=started, quick=args.quick, runs=runs)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import platform
 import sys
 import time
 from dataclasses import dataclass, field
@@ -39,7 +38,7 @@ from beerpi_protocol.client import BeerPiClient
 from beerpi_protocol.errors import BeerPiError
 from beerpi_protocol.models import State
 
-from ._daemon import BenchError, DaemonProcess, epoch, simulated_daemon, summary_ms, write_result
+from ._daemon import BenchError, DaemonProcess, epoch, finish, simulated_daemon, summary_ms
 from ._table import row, table
 
 PUSH_P99_GOAL_MS = 20.0
@@ -370,16 +369,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     rows = metrics(report)
     print(table(rows))
-    report |= {
-        "benchmark": "latency",
-        "quick": args.quick,
-        "python": platform.python_version(),
-        "seconds": round(time.monotonic() - started, 1),
-        "config": CONFIG,
-        "metrics": rows,
-    }
-    print(f"wrote {write_result('latency', report)}")
-    return 0
+    return finish("latency", report, rows, started=started, quick=args.quick, config=CONFIG)
 
 
 if __name__ == "__main__":

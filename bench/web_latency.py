@@ -26,7 +26,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-import platform
 import secrets
 import sys
 import tempfile
@@ -49,9 +48,9 @@ from ._daemon import (
     BenchError,
     DaemonProcess,
     epoch,
+    finish,
     simulated_daemon,
     summary_ms,
-    write_result,
 )
 from ._table import row
 from .latency import poll_delays
@@ -338,17 +337,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  /live push: {report['web_push']}", flush=True)
     print(f"  daemon client push: {report['daemon_push']}", flush=True)
     print(f"  poll every 1 s: {report['poll_1s']}", flush=True)
-    report |= {
-        "benchmark": "web_latency",
-        "quick": args.quick,
-        "python": platform.python_version(),
-        "seconds": round(time.monotonic() - started, 1),
-        "load_avg_1m": round(os.getloadavg()[0], 2),
-        "config": CONFIG,
-        "metrics": rows,
-    }
-    print(f"wrote {write_result('web_latency', report)}")
-    return 0
+    return finish(
+        "web_latency",
+        report,
+        rows,
+        started=started,
+        quick=args.quick,
+        load_avg_1m=round(os.getloadavg()[0], 2),
+        config=CONFIG,
+    )
 
 
 if __name__ == "__main__":
