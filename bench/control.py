@@ -193,6 +193,8 @@ def markdown(entries: list[Entry]) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Long on purpose: one summary row per scenario and figure, laid out as the table shows them; the
+# length is the list of rows, not logic.
 def rows(entries: list[Entry]) -> list[dict[str, Any]]:
     """The rows bench/run_all.py puts in the summary table."""
     out: list[dict[str, Any]] = []

@@ -343,6 +343,8 @@ async def observe(
             await client.disconnect()
 
 
+# Long on purpose: one row per figure and interpreter, laid out as the table shows them; the length
+# is the list of rows, not logic.
 def metrics(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows for the summary table (see bench/run_all.py); goals judged on the Pi install."""
     rows: list[dict[str, Any]] = []
@@ -436,6 +438,8 @@ def interpreters(given: list[str] | None, quick: bool) -> list[str]:
     return found
 
 
+# Long on purpose: the benchmark's runs in order (interpreters, idle, clients, bare-Python floors),
+# each feeding the one report it writes.
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a few seconds, for the smoke test")

@@ -210,6 +210,8 @@ async def wait_for(
         ) from None
 
 
+# Long on purpose: the measurement's socket.io handlers are closures over its arrival records;
+# they, the pushes and the poll baseline share one session and one clock.
 async def measure(daemon: DaemonProcess, service: ServiceProcess, sizes: Sizes) -> dict[str, Any]:
     browser, direct = Arrivals(), Arrivals()
     other_device: list[str] = []

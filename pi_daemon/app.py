@@ -126,6 +126,9 @@ def make_clock(config: DaemonConfig, last_recorded: datetime | None = None) -> C
     return SystemClock()
 
 
+# Long on purpose: one try/finally owns everything the daemon starts (hardware, outbox, server,
+# links), so the relays go off on every way out; split, that guarantee would be spread over several
+# functions.
 async def run(
     config: DaemonConfig,
     *,

@@ -374,6 +374,8 @@ def test_the_trend_page_asks_for_a_login_then_opens(browser: Browser, login_serv
 # -- speed ----------------------------------------------------------------------------
 
 
+# Long on purpose: one user story told end to end (the steps depend on each other); splitting it
+# would hide the story.
 def test_first_draw_of_a_year_of_readings(
     browser: Browser, history: History, capsys: pytest.CaptureFixture[str]
 ) -> None:

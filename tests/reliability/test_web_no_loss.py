@@ -168,6 +168,8 @@ def device_id_of(daemon_dir: Path) -> str:
     return str(json.loads((daemon_dir / "device.json").read_text())["id"])
 
 
+# Long on purpose: one user story told end to end (the steps depend on each other); splitting it
+# would hide the story.
 async def test_dial_in_loses_nothing_through_kills_cuts_and_restarts(tmp_path: Path) -> None:
     rng = random.Random(8)
     started = time.monotonic()
@@ -256,6 +258,8 @@ async def test_dial_in_loses_nothing_through_kills_cuts_and_restarts(tmp_path: P
     assert counts["taken"] > 200
 
 
+# Long on purpose: one user story told end to end (the steps depend on each other); splitting it
+# would hide the story.
 async def test_dial_out_loses_nothing_through_kills_cuts_and_restarts(tmp_path: Path) -> None:
     started = time.monotonic()
     device = "dialout-soak"
