@@ -480,14 +480,22 @@ class MongoHistoryStore:
                 yield StoredReading(device, probe, doc["timestamp"], doc["temperature"])
 
     async def latest(self, device: str) -> dict[str, StoredReading]:
-        readings = self._col("readings")
-        found: dict[str, StoredReading] = {}
-        for probe in sorted(await readings.distinct("probe", {"device": device})):
-            doc = await readings.find_one(
-                {"device": device, "probe": probe}, sort=[("timestamp", DESCENDING)]
+        newest = await self._newest_per(device, "readings", "probe")
+        return {
+            probe: StoredReading(device, probe, doc["timestamp"], doc["temperature"])
+            for probe, doc in newest.items()
+        }
+
+    async def _newest_per(self, device: str, collection: str, key: str) -> dict[str, Doc]:
+        """The newest document of each ``key`` (probe, hydrometer) of ``device``, by key."""
+        docs = self._col(collection)
+        found: dict[str, Doc] = {}
+        for value in sorted(await docs.distinct(key, {"device": device})):
+            doc = await docs.find_one(
+                {"device": device, key: value}, sort=[("timestamp", DESCENDING)]
             )
             if doc is not None:
-                found[probe] = StoredReading(device, probe, doc["timestamp"], doc["temperature"])
+                found[value] = doc
         return found
 
     async def span(self, device: str) -> tuple[datetime, datetime] | None:
@@ -767,15 +775,8 @@ class MongoHistoryStore:
         return len(await self._insert_docs(docs, "gravity"))
 
     async def latest_gravity(self, device: str) -> dict[str, GravityReading]:
-        gravity = self._col("gravity")
-        found: dict[str, GravityReading] = {}
-        for hydrometer in sorted(await gravity.distinct("hydrometer", {"device": device})):
-            doc = await gravity.find_one(
-                {"device": device, "hydrometer": hydrometer}, sort=[("timestamp", DESCENDING)]
-            )
-            if doc is not None:
-                found[hydrometer] = _gravity_of(doc)
-        return found
+        newest = await self._newest_per(device, "gravity", "hydrometer")
+        return {hydrometer: _gravity_of(doc) for hydrometer, doc in newest.items()}
 
     async def gravity_series(
         self, device: str, hydrometer: str, start: datetime, end: datetime, buckets: int
