@@ -5,6 +5,7 @@ Not a benchmark itself (the leading underscore keeps ``bench.run_all`` from runn
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import math
@@ -47,6 +48,20 @@ def write_result(name: str, report: dict[str, Any]) -> Path:
     path = results_dir() / f"{name}.json"
     path.write_text(json.dumps(report, indent=2) + "\n")
     return path
+
+
+def bench_parser(doc: str | None) -> argparse.ArgumentParser:
+    """A benchmark's arguments: described by its docstring's first line, with ``--quick``."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a few seconds, for the smoke test")
+    return parser
+
+
+def failed(name: str, err: BaseException, budget_s: float) -> int:
+    """Say why a benchmark stopped (over its budget, or a broken step); exit code 1."""
+    why = f"over its {budget_s:g} s budget" if isinstance(err, TimeoutError) else str(err)
+    print(f"{name}: FAILED: {why}", file=sys.stderr)
+    return 1
 
 
 def finish(

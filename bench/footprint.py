@@ -32,7 +32,6 @@ exits non-zero if a step broke.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import os
@@ -54,7 +53,7 @@ from beerpi_protocol.client import BeerPiClient
 from beerpi_protocol.errors import BeerPiError
 from pi_daemon.safety.limits import READ_INTERVAL_S
 
-from ._daemon import ROOT, BenchError, DaemonProcess, epoch, finish, simulated_daemon
+from ._daemon import ROOT, BenchError, DaemonProcess, bench_parser, epoch, finish, simulated_daemon
 from ._table import table
 
 # Issue 18's goals, judged on the Pi-like install.
@@ -441,8 +440,7 @@ def interpreters(given: list[str] | None, quick: bool) -> list[str]:
 # Long on purpose: the benchmark's runs in order (interpreters, idle, clients, bare-Python floors),
 # each feeding the one report it writes.
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="a few seconds, for the smoke test")
+    parser = bench_parser(__doc__)
     parser.add_argument(
         "--python", action="append", type=str, help="interpreter(s) to run the daemon with"
     )

@@ -22,7 +22,6 @@ rows for ``make bench``); exits non-zero if a step broke. Bounded: about 60 s.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import os
@@ -47,7 +46,9 @@ from ._daemon import (
     BenchChild,
     BenchError,
     DaemonProcess,
+    bench_parser,
     epoch,
+    failed,
     finish,
     simulated_daemon,
     summary_ms,
@@ -320,21 +321,15 @@ def metrics(r: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="a few seconds, for the smoke test")
-    args = parser.parse_args(argv)
+    args = bench_parser(__doc__).parse_args(argv)
     sizes = QUICK if args.quick else FULL
     print(f"web_latency: {sizes.pushes} pushes through the web service's /live", flush=True)
     started = time.monotonic()
     try:
         with simulated_daemon(CONFIG) as daemon, web_service(daemon) as service:
             report = asyncio.run(asyncio.wait_for(measure(daemon, service, sizes), sizes.budget_s))
-    except TimeoutError:
-        print(f"web_latency: FAILED: over its {sizes.budget_s:g} s budget", file=sys.stderr)
-        return 1
-    except (BenchError, BeerPiError) as err:
-        print(f"web_latency: FAILED: {err}", file=sys.stderr)
-        return 1
+    except (TimeoutError, BenchError, BeerPiError) as err:
+        return failed("web_latency", err, sizes.budget_s)
     rows = metrics(report)
     print(f"  /live push: {report['web_push']}", flush=True)
     print(f"  daemon client push: {report['daemon_push']}", flush=True)
