@@ -155,26 +155,20 @@ def bare_python(
         process.wait()
 
 
-def python_version(python: str) -> str:
+def _ask(python: str, code: str) -> str:
+    """What ``code`` prints when ``python`` runs it."""
     out = subprocess.run(
-        [python, "-c", "import platform; print(platform.python_version())"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=30,
+        [python, "-c", code], capture_output=True, text=True, check=True, timeout=30
     )
     return out.stdout.strip()
 
 
+def python_version(python: str) -> str:
+    return _ask(python, "import platform; print(platform.python_version())")
+
+
 def site_packages(python: str) -> Path:
-    out = subprocess.run(
-        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=30,
-    )
-    return Path(out.stdout.strip())
+    return Path(_ask(python, "import sysconfig; print(sysconfig.get_paths()['purelib'])"))
 
 
 def compile_bytecode(python: str) -> None:
