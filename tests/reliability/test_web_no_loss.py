@@ -162,6 +162,16 @@ async def hold(seconds: float, checker: Checker) -> None:
     checker.marks.append(round(time.monotonic() - checker.t0, 1))
 
 
+async def last_run(daemon: Daemon, checker: Checker) -> dict[str, int]:
+    """The last run: the outbox stops growing, the service catches up with it; the counts."""
+    before = outbox_count(daemon.data_dir)
+    await daemon.restart(*QUIET)
+    await checker.last_run_recorded(before)
+    await wait_for(checker.caught_up, 30)
+    checker.check_prefix()
+    return checker.final()
+
+
 def device_id_of(daemon_dir: Path) -> str:
     import json
 
@@ -236,13 +246,7 @@ async def test_dial_in_loses_nothing_through_kills_cuts_and_restarts(tmp_path: P
         await asyncio.sleep(0.5)
         proxy.cut()
         await hold(pause(), checker)
-        # The last run: the outbox stops growing, the service catches up with it.
-        before = outbox_count(daemon.data_dir)
-        await daemon.restart(*QUIET)
-        await checker.last_run_recorded(before)
-        await wait_for(checker.caught_up, 30)
-        checker.check_prefix()
-        counts = checker.final()
+        counts = await last_run(daemon, checker)
         cuts = proxy.cuts
         await proxy.stop()
         log = web.log_text()
@@ -304,12 +308,7 @@ async def test_dial_out_loses_nothing_through_kills_cuts_and_restarts(tmp_path: 
         await asyncio.sleep(1.0)
         await asyncio.to_thread(web.start)
         await hold(1.0, checker)
-        before = outbox_count(daemon.data_dir)
-        await daemon.restart(*QUIET)
-        await checker.last_run_recorded(before)
-        await wait_for(checker.caught_up, 30)
-        checker.check_prefix()
-        counts = checker.final()
+        counts = await last_run(daemon, checker)
         cuts = proxy.cuts
         await proxy.stop()
         log = web.log_text()
