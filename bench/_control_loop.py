@@ -273,6 +273,8 @@ class MemoryRelay:
         self.is_on = False
 
 
+# Long on purpose: one simulated run, tick by tick: plant, controller, relay gate and supervisor
+# step together on shared locals, and the order of the steps is the thing to read.
 def run(
     scenario: Scenario,
     controller: Controller,

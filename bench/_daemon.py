@@ -5,13 +5,16 @@ Not a benchmark itself (the leading underscore keeps ``bench.run_all`` from runn
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import math
 import os
+import platform
 import secrets
 import sys
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -45,6 +48,42 @@ def write_result(name: str, report: dict[str, Any]) -> Path:
     path = results_dir() / f"{name}.json"
     path.write_text(json.dumps(report, indent=2) + "\n")
     return path
+
+
+def bench_parser(doc: str | None) -> argparse.ArgumentParser:
+    """A benchmark's arguments: described by its docstring's first line, with ``--quick``."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a few seconds, for the smoke test")
+    return parser
+
+
+def failed(name: str, err: BaseException, budget_s: float) -> int:
+    """Say why a benchmark stopped (over its budget, or a broken step); exit code 1."""
+    why = f"over its {budget_s:g} s budget" if isinstance(err, TimeoutError) else str(err)
+    print(f"{name}: FAILED: {why}", file=sys.stderr)
+    return 1
+
+
+def finish(
+    name: str,
+    measured: dict[str, Any],
+    rows: list[dict[str, Any]],
+    *,
+    started: float,
+    quick: bool,
+    **details: Any,
+) -> int:
+    """Write a benchmark's result file (what it measured, how it ran, its rows); exit code 0."""
+    report = measured | {
+        "benchmark": name,
+        "quick": quick,
+        "python": platform.python_version(),
+        "seconds": round(time.monotonic() - started, 1),
+        **details,
+        "metrics": rows,
+    }
+    print(f"wrote {write_result(name, report)}")
+    return 0
 
 
 def epoch(iso_utc: str) -> float:

@@ -32,11 +32,9 @@ exits non-zero if a step broke.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -55,7 +53,7 @@ from beerpi_protocol.client import BeerPiClient
 from beerpi_protocol.errors import BeerPiError
 from pi_daemon.safety.limits import READ_INTERVAL_S
 
-from ._daemon import ROOT, BenchError, DaemonProcess, epoch, simulated_daemon, write_result
+from ._daemon import ROOT, BenchError, DaemonProcess, bench_parser, epoch, finish, simulated_daemon
 from ._table import table
 
 # Issue 18's goals, judged on the Pi-like install.
@@ -157,26 +155,20 @@ def bare_python(
         process.wait()
 
 
-def python_version(python: str) -> str:
+def _ask(python: str, code: str) -> str:
+    """What ``code`` prints when ``python`` runs it."""
     out = subprocess.run(
-        [python, "-c", "import platform; print(platform.python_version())"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=30,
+        [python, "-c", code], capture_output=True, text=True, check=True, timeout=30
     )
     return out.stdout.strip()
 
 
+def python_version(python: str) -> str:
+    return _ask(python, "import platform; print(platform.python_version())")
+
+
 def site_packages(python: str) -> Path:
-    out = subprocess.run(
-        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=30,
-    )
-    return Path(out.stdout.strip())
+    return Path(_ask(python, "import sysconfig; print(sysconfig.get_paths()['purelib'])"))
 
 
 def compile_bytecode(python: str) -> None:
@@ -344,6 +336,8 @@ async def observe(
             await client.disconnect()
 
 
+# Long on purpose: one row per figure and interpreter, laid out as the table shows them; the length
+# is the list of rows, not logic.
 def metrics(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows for the summary table (see bench/run_all.py); goals judged on the Pi install."""
     rows: list[dict[str, Any]] = []
@@ -437,9 +431,10 @@ def interpreters(given: list[str] | None, quick: bool) -> list[str]:
     return found
 
 
+# Long on purpose: the benchmark's runs in order (interpreters, idle, clients, bare-Python floors),
+# each feeding the one report it writes.
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="a few seconds, for the smoke test")
+    parser = bench_parser(__doc__)
     parser.add_argument(
         "--python", action="append", type=str, help="interpreter(s) to run the daemon with"
     )
@@ -521,16 +516,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     rows = metrics(runs)
     print(table(rows))
-    report = {
-        "benchmark": "footprint",
-        "quick": args.quick,
-        "python": platform.python_version(),
-        "seconds": round(time.monotonic() - started, 1),
-        "runs": runs,
-        "metrics": rows,
-    }
-    print(f"wrote {write_result('footprint', report)}")
-    return 0
+    return finish("footprint", {}, rows, started=started, quick=args.quick, runs=runs)
 
 
 if __name__ == "__main__":

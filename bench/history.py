@@ -301,6 +301,8 @@ def ten_years(year_file: Path, target: Path, minutes: int) -> None:
     db.close()
 
 
+# Long on purpose: one SQLite benchmark run in order (ingest, a year, ten probes, ten years),
+# each step adding to the one result it returns.
 async def bench_sqlite(tmp: Path, year: int) -> dict[str, Any]:
     result: dict[str, Any] = {}
 

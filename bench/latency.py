@@ -23,10 +23,8 @@ Timestamps carry milliseconds (truncated), so each latency may read up to
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
-import platform
 import sys
 import time
 from dataclasses import dataclass, field
@@ -39,7 +37,16 @@ from beerpi_protocol.client import BeerPiClient
 from beerpi_protocol.errors import BeerPiError
 from beerpi_protocol.models import State
 
-from ._daemon import BenchError, DaemonProcess, epoch, simulated_daemon, summary_ms, write_result
+from ._daemon import (
+    BenchError,
+    DaemonProcess,
+    bench_parser,
+    epoch,
+    failed,
+    finish,
+    simulated_daemon,
+    summary_ms,
+)
 from ._table import row, table
 
 PUSH_P99_GOAL_MS = 20.0
@@ -349,9 +356,7 @@ def metrics(r: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="a few seconds, for the smoke test")
-    args = parser.parse_args(argv)
+    args = bench_parser(__doc__).parse_args(argv)
     sizes = QUICK if args.quick else FULL
     print(
         f"latency: {sizes.pushes} pushes, {sizes.commands} commands, "
@@ -362,24 +367,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with simulated_daemon(CONFIG) as daemon:
             report = asyncio.run(asyncio.wait_for(measure(daemon, sizes), sizes.budget_s))
-    except TimeoutError:
-        print(f"latency: FAILED: over its {sizes.budget_s:g} s budget", file=sys.stderr)
-        return 1
-    except (BenchError, BeerPiError) as err:
-        print(f"latency: FAILED: {err}", file=sys.stderr)
-        return 1
+    except (TimeoutError, BenchError, BeerPiError) as err:
+        return failed("latency", err, sizes.budget_s)
     rows = metrics(report)
     print(table(rows))
-    report |= {
-        "benchmark": "latency",
-        "quick": args.quick,
-        "python": platform.python_version(),
-        "seconds": round(time.monotonic() - started, 1),
-        "config": CONFIG,
-        "metrics": rows,
-    }
-    print(f"wrote {write_result('latency', report)}")
-    return 0
+    return finish("latency", report, rows, started=started, quick=args.quick, config=CONFIG)
 
 
 if __name__ == "__main__":

@@ -266,6 +266,8 @@ def markdown(summary: dict[str, Any], cells: list[tuple[str, ...]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Long on purpose: argument handling, then running each benchmark and printing its rows in order;
+# the steps share the parsed options and the result list.
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny runs, for the smoke test")

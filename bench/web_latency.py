@@ -22,11 +22,9 @@ rows for ``make bench``); exits non-zero if a step broke. Bounded: about 60 s.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import os
-import platform
 import secrets
 import sys
 import tempfile
@@ -48,10 +46,12 @@ from ._daemon import (
     BenchChild,
     BenchError,
     DaemonProcess,
+    bench_parser,
     epoch,
+    failed,
+    finish,
     simulated_daemon,
     summary_ms,
-    write_result,
 )
 from ._table import row
 from .latency import poll_delays
@@ -211,6 +211,8 @@ async def wait_for(
         ) from None
 
 
+# Long on purpose: the measurement's socket.io handlers are closures over its arrival records;
+# they, the pushes and the poll baseline share one session and one clock.
 async def measure(daemon: DaemonProcess, service: ServiceProcess, sizes: Sizes) -> dict[str, Any]:
     browser, direct = Arrivals(), Arrivals()
     other_device: list[str] = []
@@ -319,36 +321,28 @@ def metrics(r: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="a few seconds, for the smoke test")
-    args = parser.parse_args(argv)
+    args = bench_parser(__doc__).parse_args(argv)
     sizes = QUICK if args.quick else FULL
     print(f"web_latency: {sizes.pushes} pushes through the web service's /live", flush=True)
     started = time.monotonic()
     try:
         with simulated_daemon(CONFIG) as daemon, web_service(daemon) as service:
             report = asyncio.run(asyncio.wait_for(measure(daemon, service, sizes), sizes.budget_s))
-    except TimeoutError:
-        print(f"web_latency: FAILED: over its {sizes.budget_s:g} s budget", file=sys.stderr)
-        return 1
-    except (BenchError, BeerPiError) as err:
-        print(f"web_latency: FAILED: {err}", file=sys.stderr)
-        return 1
+    except (TimeoutError, BenchError, BeerPiError) as err:
+        return failed("web_latency", err, sizes.budget_s)
     rows = metrics(report)
     print(f"  /live push: {report['web_push']}", flush=True)
     print(f"  daemon client push: {report['daemon_push']}", flush=True)
     print(f"  poll every 1 s: {report['poll_1s']}", flush=True)
-    report |= {
-        "benchmark": "web_latency",
-        "quick": args.quick,
-        "python": platform.python_version(),
-        "seconds": round(time.monotonic() - started, 1),
-        "load_avg_1m": round(os.getloadavg()[0], 2),
-        "config": CONFIG,
-        "metrics": rows,
-    }
-    print(f"wrote {write_result('web_latency', report)}")
-    return 0
+    return finish(
+        "web_latency",
+        report,
+        rows,
+        started=started,
+        quick=args.quick,
+        load_avg_1m=round(os.getloadavg()[0], 2),
+        config=CONFIG,
+    )
 
 
 if __name__ == "__main__":

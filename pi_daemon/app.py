@@ -23,6 +23,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from beerpi_guard.tls import server_context
 from beerpi_protocol import PROTOCOL_VERSION, DeviceInfo, ProbeInfo, RelayInfo, ThermostatInfo
 
 from . import __version__
@@ -108,15 +109,7 @@ def describe(config: DaemonConfig, hardware: Hardware, dev_id: str) -> DeviceInf
 
 
 def ssl_context(config: DaemonConfig) -> ssl.SSLContext | None:
-    server = config.server
-    if server.tls_cert is None or server.tls_key is None:
-        return None
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    try:
-        context.load_cert_chain(server.tls_cert, server.tls_key)
-    except (OSError, ssl.SSLError) as err:
-        raise ConfigError(f"cannot load TLS certificate/key: {err}") from err
-    return context
+    return server_context(config.server.tls_cert, config.server.tls_key, ConfigError)
 
 
 def make_clock(config: DaemonConfig, last_recorded: datetime | None = None) -> Clock:
@@ -133,6 +126,9 @@ def make_clock(config: DaemonConfig, last_recorded: datetime | None = None) -> C
     return SystemClock()
 
 
+# Long on purpose: one try/finally owns everything the daemon starts (hardware, outbox, server,
+# links), so the relays go off on every way out; split, that guarantee would be spread over several
+# functions.
 async def run(
     config: DaemonConfig,
     *,

@@ -32,6 +32,7 @@ with a weak one.
 """
 
 
+# Long on purpose: the flat list of the daemon's command-line options, one add_argument each.
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="beerpi-daemon",

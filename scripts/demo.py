@@ -91,6 +91,8 @@ def start_demo_session(base: str) -> str:
     return f"{started['name']}, OG {started['og']:.3f}, started now"
 
 
+# Long on purpose: the demo's steps in the order a reader follows them (token, daemon, service,
+# URLs, wait, stop), sharing the processes the finally stops.
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", type=Path, default=ROOT / "demo-data")

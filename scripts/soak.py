@@ -109,6 +109,8 @@ async def run_daemons(args: argparse.Namespace) -> None:
 # Worker: browsers on /live
 
 
+# Long on purpose: a worker process's whole life: it declares the socket.io handlers of its
+# simulated browsers as closures over the counters it reports.
 async def run_browsers(args: argparse.Namespace) -> None:
     import socketio
 
@@ -296,6 +298,39 @@ def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def verdict(
+    args: argparse.Namespace,
+    counts: dict[str, int],
+    browsers: list[dict[str, Any]],
+    received: list[int],
+    steady: list[float],
+    foreign: int,
+    online_n: int,
+    rss: list[list[float]],
+) -> list[str]:
+    """What went wrong in a soak run, one line each (none: it passed)."""
+    failures = []
+    if counts["lost"] or counts["extra"]:
+        failures.append("readings lost or stored twice")
+    if counts["taken"] == 0 or min(received) == 0:
+        failures.append("nothing flowed")
+    if not steady:
+        failures.append("no push arrived in the steady state")
+    if foreign:
+        failures.append(f"{foreign} readings pushes reached browsers not watching their device")
+    dropped = sum(b["connected"] - b["still_connected"] for b in browsers)
+    if dropped:
+        failures.append(f"{dropped} of {args.browsers} browsers lost their /live connection")
+    if online_n != args.daemons:
+        failures.append(f"only {online_n} of {args.daemons} daemons online")
+    if max(max(r) for r in rss) > args.max_rss_mib:
+        failures.append(f"service RSS above {args.max_rss_mib} MiB")
+    return failures
+
+
+# Long on purpose: one soak run told in order (start, connect storm, steady state, stop, report);
+# its phases share a dozen timings and process handles that parameters would only thread through.
+# The pass/fail rules are verdict().
 def soak(args: argparse.Namespace) -> int:
     import psutil
 
@@ -342,7 +377,6 @@ def soak(args: argparse.Namespace) -> int:
     procs: list[subprocess.Popen[bytes]] = []
     # Which service process each device dials (its readings are stored there).
     history_of: dict[str, Path] = {}
-    ok = True
     try:
         for web in webs:
             web.start()
@@ -510,28 +544,10 @@ def soak(args: argparse.Namespace) -> int:
     print(f"\nBeerPi web soak ({'quick' if args.quick else 'full'})")
     for key, value in rows:
         print(f"  {key:<{width}}  {value}")
-    if counts["lost"] or counts["extra"]:
-        print("FAIL: readings lost or stored twice")
-        ok = False
-    if counts["taken"] == 0 or min(received) == 0:
-        print("FAIL: nothing flowed")
-        ok = False
-    if not steady:
-        print("FAIL: no push arrived in the steady state")
-        ok = False
-    if foreign:
-        print(f"FAIL: {foreign} readings pushes reached browsers not watching their device")
-        ok = False
-    dropped = sum(b["connected"] - b["still_connected"] for b in browsers)
-    if dropped:
-        print(f"FAIL: {dropped} of {args.browsers} browsers lost their /live connection")
-        ok = False
-    if online_n != args.daemons:
-        print(f"FAIL: only {online_n} of {args.daemons} daemons online")
-        ok = False
-    if max(max(r) for r in rss) > args.max_rss_mib:
-        print(f"FAIL: service RSS above {args.max_rss_mib} MiB")
-        ok = False
+    failures = verdict(args, counts, browsers, received, steady, foreign, online_n, rss)
+    for failure in failures:
+        print(f"FAIL: {failure}")
+    ok = not failures
     if args.result_json:
         # For bench/web_footprint.py: the figures, not the prose (service 1's RSS).
         figures = {

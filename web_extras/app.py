@@ -66,6 +66,8 @@ DEVICE_PACKET_BYTES = 256 * 1024
 IDLE_TIMEOUT_S = 30.0
 
 
+# Long on purpose: the service's one factory (the design's create_app): every object and route is
+# built here, in dependency order, so tests and main() build the same thing.
 def create_app(config: WebConfig) -> web.Application:
     check_secrets(config)  # every way of starting the service comes through here
     for daemon in config.daemons:

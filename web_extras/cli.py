@@ -11,6 +11,7 @@ from typing import Any
 from .config import ConfigError, WebConfig, check_secrets, load_config, server_ssl_context
 
 
+# Long on purpose: the flat list of the service's command-line options, one add_argument each.
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="beerpi-web", description="BeerPi history service: links to daemons, API, pages"

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from beerpi_guard.config_file import invalid_config, problem_line, read_toml
 from beerpi_guard.origins import check_origins
+from beerpi_guard.tls import server_context
 from beerpi_guard.tokens import WeakSecretError, check_token, read_secret_file, resolve_secret
 
 from .alerts.settings import AlertsConfig
@@ -182,14 +183,7 @@ class WebConfig(_Section):
 
 def server_ssl_context(config: WebConfig) -> ssl.SSLContext | None:
     """The HTTPS context when a certificate is configured; ConfigError if it cannot load."""
-    if config.tls_cert is None or config.tls_key is None:
-        return None
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    try:
-        context.load_cert_chain(config.tls_cert, config.tls_key)
-    except (OSError, ssl.SSLError) as err:
-        raise ConfigError(f"cannot load TLS certificate/key: {err}") from err
-    return context
+    return server_context(config.tls_cert, config.tls_key, ConfigError)
 
 
 def client_ssl_context(link: DaemonLink) -> ssl.SSLContext | None:

@@ -11,20 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
 from datetime import datetime
 
 from beerpi_protocol.requests import ReportGravity
 from beerpi_protocol.timestamps import iso
 
-from .hub import DeviceHub, DeviceRecord
-from .store import Event, HistoryStore, StoredReading
+from .hub import DeviceHub, DeviceRecord, QuietListener
+from .store import HistoryStore
 from .store.gravity import GravityReading
 
 _LOGGER = logging.getLogger(__name__)
 
 
-class GravityFromStates:
+class GravityFromStates(QuietListener):
     """A hub listener: the new hydrometer readings in each daemon state, stored."""
 
     def __init__(self, store: HistoryStore) -> None:
@@ -50,15 +49,6 @@ class GravityFromStates:
             new.append(reading)
         if new:
             await self._store.add_gravity(new)
-
-    async def device_changed(self, record: DeviceRecord) -> None:
-        return None
-
-    async def readings_added(self, device: str, readings: Sequence[StoredReading]) -> None:
-        return None
-
-    async def event_added(self, event: Event) -> None:
-        return None
 
 
 class GravityToDaemons:

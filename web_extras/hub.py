@@ -56,6 +56,22 @@ class HubListener(Protocol):
     async def event_added(self, event: Event) -> None: ...
 
 
+class QuietListener:
+    """A HubListener that ignores everything: a listener overrides only what it watches."""
+
+    async def device_changed(self, record: DeviceRecord) -> None:
+        return None
+
+    async def state_changed(self, record: DeviceRecord) -> None:
+        return None
+
+    async def readings_added(self, device: str, readings: Sequence[StoredReading]) -> None:
+        return None
+
+    async def event_added(self, event: Event) -> None:
+        return None
+
+
 @dataclass
 class DeviceRecord:
     id: str

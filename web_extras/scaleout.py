@@ -19,7 +19,7 @@ import contextlib
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -28,9 +28,8 @@ from aiohttp import web
 from beerpi_protocol.client import ack_to_result
 from beerpi_protocol.errors import BeerPiConnectionError, BeerPiRequestError
 
-from .hub import DeviceHub, DeviceRecord
+from .hub import DeviceHub, DeviceRecord, QuietListener
 from .keys import CONFIG, HUB
-from .store import Event, StoredReading
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -38,7 +37,7 @@ REGISTRY = "beerpi:devices"
 CALLS = "beerpi:calls:"
 
 
-class RedisRouter:
+class RedisRouter(QuietListener):
     """RemoteRouter and HubListener: publishes this process's devices, reaches others'."""
 
     def __init__(self, redis: aioredis.Redis, hub: DeviceHub, timeout_s: float) -> None:
@@ -160,12 +159,6 @@ class RedisRouter:
     async def state_changed(self, record: DeviceRecord) -> None:
         if record.link is not None:
             await self._publish(record)
-
-    async def readings_added(self, device: str, readings: Sequence[StoredReading]) -> None:
-        return None
-
-    async def event_added(self, event: Event) -> None:
-        return None
 
     async def _publish(self, record: DeviceRecord) -> None:
         assert record.link is not None

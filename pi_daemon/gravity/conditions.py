@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Final
 
+from beerpi_protocol.gravity import slice_length, slice_spread
+
 from .book import GravityPoint
 
 # A hydrometer silent for longer than this ends no step.
@@ -39,17 +41,10 @@ def gravity_stable(
 ) -> bool:
     """Readings cover the last ``hours`` and their slice medians lie within ``within``."""
     window = timedelta(hours=hours)
-    start = now - window
-    piece = min(timedelta(hours=1), window / 4)
+    piece = slice_length(window)
     if not history or now - history[-1].at > piece:
         return False
-    if history[0].at > start + piece:
+    if history[0].at > now - window + piece:
         return False  # not watched for long enough yet
-    slices: dict[int, list[float]] = {}
-    for point in history:
-        if point.at >= start:
-            slices.setdefault(int((point.at - start) / piece), []).append(point.sg)
-    if len(slices) < 2:
-        return False
-    medians = [statistics.median(values) for values in slices.values()]
-    return max(medians) - min(medians) <= within + 1e-9
+    spread = slice_spread(((p.at, p.sg) for p in history), now, window)
+    return spread is not None and spread[0] <= within + 1e-9

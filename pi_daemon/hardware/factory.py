@@ -24,6 +24,8 @@ def build_hardware(config: DaemonConfig, clock: Clock) -> Hardware:
     return hardware
 
 
+# Long on purpose: wires the whole simulated rig (chamber model, probes, relays, camera, restored
+# state) from one config; each line is one part, in the order they depend on each other.
 def _simulated(config: DaemonConfig, clock: Clock, names: dict[str, str]) -> Hardware:
     from pi_daemon.simulation.camera import SimulatedCamera
     from pi_daemon.simulation.chamber import ChamberModel

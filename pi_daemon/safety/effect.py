@@ -98,35 +98,11 @@ class EffectCheck:
             self._partner_on_s = now_s
         if not guard.is_on or air_c is None:
             # Nothing to judge: off, or no trustworthy reading (re-anchored later).
-            self._anchor = None
-            if air_c is None:
-                self._air_off.clear()
-            else:
-                self._air_off.feed(now_s, air_c)
-            if beer_c is None:
-                self._beer_off.clear()
-            else:
-                self._beer_off.feed(now_s, beer_c)
+            self._watch_idle(now_s, air_c, beer_c)
             return
         anchor = self._anchor
         if anchor is None or anchor.since_s != guard.since_s:
-            # Drifts measured up to this first reading of the run.
-            pushed = self._partner_on_s is not None and now_s - self._partner_on_s <= LOOKBACK_S
-            air_drift = (
-                PassiveDrift(0.0, 1.0, LOOKBACK_S, whole=True)
-                if pushed
-                else self._air_off.passive(now_s, self._sign)
-            )
-            self._anchor = _Anchor(
-                guard.since_s,
-                now_s,
-                air_c,
-                beer_c,
-                air_drift,
-                self._beer_off.passive(now_s, self._sign),
-            )
-            self._air_off.clear()
-            self._beer_off.clear()
+            self._start_run(now_s, guard.since_s, air_c, beer_c)
             return
         if anchor.beer_c is None and beer_c is not None:
             anchor = self._anchor = _Anchor(
@@ -167,3 +143,31 @@ class EffectCheck:
         self._fault = keep_since(
             self._fault, Fault(self.relay_id, FaultCode.NO_EFFECT, message, now_s)
         )
+
+    def _watch_idle(self, now_s: float, air_c: float | None, beer_c: float | None) -> None:
+        """The relay is off (or the air unread): learn the passive drift for the next run."""
+        self._anchor = None
+        if air_c is None:
+            self._air_off.clear()
+        else:
+            self._air_off.feed(now_s, air_c)
+        if beer_c is None:
+            self._beer_off.clear()
+        else:
+            self._beer_off.feed(now_s, beer_c)
+
+    def _start_run(
+        self, now_s: float, since_s: float | None, air_c: float, beer_c: float | None
+    ) -> None:
+        """The first reading of a run: anchor it, with the drifts measured up to now."""
+        pushed = self._partner_on_s is not None and now_s - self._partner_on_s <= LOOKBACK_S
+        air_drift = (
+            PassiveDrift(0.0, 1.0, LOOKBACK_S, whole=True)
+            if pushed
+            else self._air_off.passive(now_s, self._sign)
+        )
+        self._anchor = _Anchor(
+            since_s, now_s, air_c, beer_c, air_drift, self._beer_off.passive(now_s, self._sign)
+        )
+        self._air_off.clear()
+        self._beer_off.clear()

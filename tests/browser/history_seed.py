@@ -69,6 +69,8 @@ async def seed(path: Path, *, year: bool) -> Seeded:
     return seeded
 
 
+# Long on purpose: two days of history as one story (power cut, restart, silence, link drop); the
+# times are relative to each other and read best together.
 async def _story(store: SqliteHistoryStore, seeded: Seeded) -> None:
     """Two days with a power cut, a daemon restart, a silent spell and a link drop."""
     now, d = seeded.now, STORY

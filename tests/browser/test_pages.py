@@ -166,6 +166,8 @@ def buckets_requested(requests: list[Request]) -> list[int]:
     return counts
 
 
+# Long on purpose: one user story told end to end (the steps depend on each other); splitting it
+# would hide the story.
 def test_trend_page_draws_the_stored_history_and_zooms(page: Page, stack: Stack) -> None:
     requests: list[Request] = []
     page.on("request", lambda request: requests.append(request))

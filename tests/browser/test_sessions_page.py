@@ -40,6 +40,8 @@ def end_running(stack: Stack) -> None:
             post(stack, f"/api/sessions/{session['id']}/end")
 
 
+# Long on purpose: one user story told end to end (the steps depend on each other); splitting it
+# would hide the story.
 def test_a_session_started_from_the_page_names_the_beer_in_its_fermenter(
     page: Page, stack: Stack, console: Console
 ) -> None:

@@ -409,6 +409,8 @@ def timeline(page: Page) -> str:
     return "\n".join(lines)
 
 
+# Long on purpose: one user story told end to end (the steps depend on each other); splitting it
+# would hide the story.
 def test_first_draw_of_a_year_of_readings(
     browser: Browser, history: History, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -15,23 +15,17 @@ from __future__ import annotations
 
 import json
 import secrets
-import socket
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from beerpi_devtools.harness import free_port
+
 OPEN = (
     '0{"sid":"impostor","upgrades":[],"pingInterval":25000,"pingTimeout":20000,'
     '"maxPayload":1000000}'
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass

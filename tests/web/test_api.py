@@ -274,6 +274,8 @@ async def test_bad_range_is_400(
     assert (status, answer["error"]) == (400, "invalid_argument")
 
 
+# Long on purpose: one user story told end to end (the steps depend on each other); splitting it
+# would hide the story.
 async def test_history_reads(secured: RunningService, session: aiohttp.ClientSession) -> None:
     headers = {"Authorization": f"Bearer {API_TOKEN}"}
     start = (NOW - timedelta(hours=2)).isoformat()

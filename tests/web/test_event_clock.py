@@ -20,6 +20,8 @@ EVER = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC))
 NEAR = timedelta(minutes=20)
 
 
+# Long on purpose: one user story told end to end (the steps depend on each other); splitting it
+# would hide the story.
 async def test_connected_events_are_stamped_by_the_daemon_and_name_its_boot(
     tmp_path: Path,
 ) -> None:

@@ -70,6 +70,8 @@ async def test_a_crash_between_storing_and_counting_is_repaired_on_open(
         await reopened.close()
 
 
+# Long on purpose: one user story told end to end (the steps depend on each other); splitting it
+# would hide the story.
 async def test_a_database_from_before_rollups_gets_every_level(url: str) -> None:
     """Hours the old retention rolled up count as one 10-minute row at the hour's start."""
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url, tz_aware=True)

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from beerpi_protocol.models import FaultInfo
-from web_extras.hub import DeviceHub, DeviceRecord
-from web_extras.store import Event, EventKind, StoredReading
+from web_extras.hub import DeviceHub, DeviceRecord, QuietListener
+from web_extras.store import Event, EventKind
 
 from .limiter import RateLimiter
 from .notifier import Notifier
@@ -68,7 +68,7 @@ def view_of(record: DeviceRecord) -> DeviceView:
     return DeviceView(record.id, info.name or record.id, {p.id: p.name for p in info.probes})
 
 
-class AlertEngine:
+class AlertEngine(QuietListener):
     def __init__(
         self,
         config: AlertsConfig,
@@ -147,9 +147,6 @@ class AlertEngine:
             for rule in rules:
                 alerts += rule.on_state(view, state, now)
         await self._offer(alerts)
-
-    async def readings_added(self, device: str, readings: Sequence[StoredReading]) -> None:
-        return None
 
     async def event_added(self, event: Event) -> None:
         if event.kind not in (EventKind.FAULT_RAISED, EventKind.FAULT_CLEARED):

@@ -14,13 +14,13 @@ length capped) before it goes into a message.
 from __future__ import annotations
 
 import re
-import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from beerpi_protocol.const import ThermostatMode
+from beerpi_protocol.gravity import slice_spread
 from beerpi_protocol.models import FaultInfo, ProfileProgress, ProfileStep, State
 from beerpi_protocol.timestamps import parse_iso
 
@@ -448,18 +448,10 @@ class GravityStableAlerts:
         Told again only after the spread went beyond twice ``within``: a gravity
         at the edge of the band must not flap between steady and not.
         """
-        start = newest - window
-        if not points or points[0][0] > start:
+        if not points or points[0][0] > newest - window:
             return None, 0.0  # not watched for the whole window yet
-        piece = min(timedelta(hours=1), window / 4)
-        hours: dict[int, list[float]] = {}
-        for at, sg in points:
-            if at >= start:
-                hours.setdefault(int((at - start) / piece), []).append(sg)
-        if len(hours) < 2:
-            return None, 0.0
-        medians = [statistics.median(values) for values in hours.values()]
-        return max(medians) - min(medians), statistics.median(medians)
+        spread = slice_spread(points, newest, window)
+        return (None, 0.0) if spread is None else spread
 
     def _alert(self, device: DeviceView, hydrometer: str, sg: float, now: datetime) -> Alert:
         return Alert(

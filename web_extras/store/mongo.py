@@ -215,10 +215,10 @@ class MongoHistoryStore:
             await self._col("rollup_journal").delete_one({"_id": journal.inserted_id})
             return len(new)
 
-    async def _insert_docs(self, docs: list[Doc]) -> list[Doc]:
-        """Insert ``docs``; return those that were not stored yet."""
+    async def _insert_docs(self, docs: list[Doc], collection: str = "readings") -> list[Doc]:
+        """Insert ``docs``; return those that were not stored yet (a duplicate key skips one)."""
         try:
-            await self._col("readings").insert_many(docs, ordered=False)
+            await self._col(collection).insert_many(docs, ordered=False)
         except BulkWriteError as err:
             errors = err.details.get("writeErrors", [])
             if any(e.get("code") != DUPLICATE_KEY for e in errors) or err.details.get(
@@ -480,14 +480,22 @@ class MongoHistoryStore:
                 yield StoredReading(device, probe, doc["timestamp"], doc["temperature"])
 
     async def latest(self, device: str) -> dict[str, StoredReading]:
-        readings = self._col("readings")
-        found: dict[str, StoredReading] = {}
-        for probe in sorted(await readings.distinct("probe", {"device": device})):
-            doc = await readings.find_one(
-                {"device": device, "probe": probe}, sort=[("timestamp", DESCENDING)]
+        newest = await self._newest_per(device, "readings", "probe")
+        return {
+            probe: StoredReading(device, probe, doc["timestamp"], doc["temperature"])
+            for probe, doc in newest.items()
+        }
+
+    async def _newest_per(self, device: str, collection: str, key: str) -> dict[str, Doc]:
+        """The newest document of each ``key`` (probe, hydrometer) of ``device``, by key."""
+        docs = self._col(collection)
+        found: dict[str, Doc] = {}
+        for value in sorted(await docs.distinct(key, {"device": device})):
+            doc = await docs.find_one(
+                {"device": device, key: value}, sort=[("timestamp", DESCENDING)]
             )
             if doc is not None:
-                found[probe] = StoredReading(device, probe, doc["timestamp"], doc["temperature"])
+                found[value] = doc
         return found
 
     async def span(self, device: str) -> tuple[datetime, datetime] | None:
@@ -764,27 +772,11 @@ class MongoHistoryStore:
         docs = list(unique.values())
         if not docs:
             return 0
-        try:
-            await self._col("gravity").insert_many(docs, ordered=False)
-        except BulkWriteError as err:
-            errors = err.details.get("writeErrors", [])
-            if any(e.get("code") != DUPLICATE_KEY for e in errors) or err.details.get(
-                "writeConcernErrors"
-            ):
-                raise
-            return len(docs) - len(errors)
-        return len(docs)
+        return len(await self._insert_docs(docs, "gravity"))
 
     async def latest_gravity(self, device: str) -> dict[str, GravityReading]:
-        gravity = self._col("gravity")
-        found: dict[str, GravityReading] = {}
-        for hydrometer in sorted(await gravity.distinct("hydrometer", {"device": device})):
-            doc = await gravity.find_one(
-                {"device": device, "hydrometer": hydrometer}, sort=[("timestamp", DESCENDING)]
-            )
-            if doc is not None:
-                found[hydrometer] = _gravity_of(doc)
-        return found
+        newest = await self._newest_per(device, "gravity", "hydrometer")
+        return {hydrometer: _gravity_of(doc) for hydrometer, doc in newest.items()}
 
     async def gravity_series(
         self, device: str, hydrometer: str, start: datetime, end: datetime, buckets: int

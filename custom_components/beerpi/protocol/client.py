@@ -217,6 +217,9 @@ class BeerPiClient:
 
     # -- connection ----------------------------------------------------------
 
+    # Long on purpose: the handshake is one sequence (connect, prove, wait for device and
+    # state); each failure drops the half-open link and raises its own typed error, and
+    # those branches read best beside the steps they guard.
     async def connect(self) -> DeviceInfo:
         """Connect, run the handshake, and wait for ``device`` and the first ``state``.
 
