@@ -65,10 +65,23 @@ def test_a_started_profile_is_drawn_ahead_to_its_end(
         page.locator("#unit-select").select_option("F")
         expect(plan).to_have_attribute("data-targets", "68.0 68.0 59.0 59.0 59.0")
 
+        # A zoom that includes now keeps its span: the plan is drawn inside it.
+        now = when(stack.daemon_state()["timestamp"])
+        start, stop = (now - timedelta(hours=2)).isoformat(), (now + timedelta(hours=3)).isoformat()
+        span = f"from={start}&to={stop}".replace("+", "%2B")
+        page.goto(f"{stack.url}/trend?device={stack.device_id}&{span}")
+        page.wait_for_selector("body[data-ready]")
+        expect(page.locator("#chart path.plan")).to_have_count(1)
+        assert chart.get_attribute("data-shown-end") == chart.get_attribute("data-end")
+
+        page.goto(f"{stack.url}/trend?device={stack.device_id}&range=24h")
+        page.wait_for_selector("body[data-ready]")
+        expect(plan).to_have_count(1)
         # Stopped: the plan goes, and the axis ends with the readings again.
         stack.daemon_request("set_thermostat", profile=None)
         expect(page.locator("#chart path.plan")).to_have_count(0, timeout=15_000)
         expect(page.locator("#legend [data-kind=plan]")).to_have_count(0)
+        assert chart.get_attribute("data-shown-end") == chart.get_attribute("data-end")
     finally:
         page.evaluate("window.localStorage.clear()")
         stack.daemon_request("set_thermostat", mode="off", profile=None)

@@ -140,7 +140,7 @@ async function load() {
         .filter((event) => event.time >= start).sort((a, b) => a.time - b.time),
       media: media.map((item) => ({ ...item, time: new Date(item.timestamp) }))
         .filter((item) => item.time >= start),
-    }, view.state, deviceNow());
+    }, view.state, deviceNow(), Boolean(view.zoom));
     updateCsvLink(start, end);
     setRangeLabel(`${rangeTime(start, end, start)} – ${rangeTime(start, end, end)} · ${buckets} buckets of ${formatDuration((end - start) / buckets / 1000)}`);
     showPageError("");

@@ -9,10 +9,11 @@ import { toShown } from "./units.js";
 import { d3 } from "./vendor.js";
 
 // The chart's data with the plan added when the shown range includes now: the
-// time axis then runs on to the profile's end. A zoom into the past shows none.
-export function withPlan(data, state, now) {
+// time axis then runs on to the profile's end, unless the user zoomed (a zoom
+// keeps its span; the plan is drawn inside it). A zoom into the past shows none.
+export function withPlan(data, state, now, zoomed) {
   const plan = data.start.getTime() <= now && now <= data.end.getTime() ? planAhead(state) : null;
-  return { ...data, plan, shownEnd: plan && plan.end > data.end ? plan.end : null };
+  return { ...data, plan, shownEnd: plan && !zoomed && plan.end > data.end ? plan.end : null };
 }
 
 // What of a state changes the plan: a new redraw is due when this does.
