@@ -22,6 +22,7 @@ from beerpi_guard.config_file import invalid_config, read_toml
 from beerpi_guard.origins import check_origins
 from beerpi_guard.tokens import WeakSecretError, check_token, resolve_secret
 from beerpi_protocol import DEFAULT_PORT
+from beerpi_protocol.profiles import DEFAULT_TARGET_RANGE_C
 
 from .config_reader import Problems, Table
 from .control.settings import ControlSettings
@@ -202,8 +203,9 @@ class ThermostatSection:
     chamber_probe: str | None = "fridge"
     heater: str | None = "heater"
     cooler: str | None = "cooler"
-    min_target: float = -2.0
-    max_target: float = 35.0
+    # The web service checks saved profiles against this default range.
+    min_target: float = DEFAULT_TARGET_RANGE_C[0]
+    max_target: float = DEFAULT_TARGET_RANGE_C[1]
     # Used the first time; afterwards the mode and target last set are restored.
     initial_mode: Literal["off", "heat", "cool", "heat_cool"] = "off"
     initial_target: float = 18.0

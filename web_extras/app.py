@@ -24,7 +24,7 @@ from beerpi_guard.origins import OriginPolicy
 from beerpi_guard.preauth import PreAuthGuard
 
 from .alerts.engine import AlertEngine
-from .api import alerts, brews, control, devices, history, hydrometers, meta, session
+from .api import alerts, brews, control, devices, history, hydrometers, meta, profiles, session
 from .auth import Auth, auth_middleware
 from .config import ConfigError, WebConfig, check_secrets, client_ssl_context
 from .dialin import DialInLink
@@ -122,7 +122,7 @@ def create_app(config: WebConfig) -> web.Application:
 
         attach_scaleout(app, config.redis_url)
 
-    for module in (meta, session, devices, history, control, alerts, brews):
+    for module in (meta, session, devices, history, control, alerts, brews, profiles):
         app.router.add_routes(module.routes)
     hydrometers.setup(app)
     _add_pages(app)

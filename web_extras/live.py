@@ -27,6 +27,10 @@ as ``GET /api/sessions/{id}`` answers it) goes to every browser, like ``device``
 the pages show which beer is in which fermenter. Public readers get it without
 the notes.
 
+``profile`` (a saved profile created, renamed or replaced: ``{"profile": ...}``
+as ``GET /api/profiles/{id}`` answers it; deleted: ``{"deleted": id}``) goes to
+every browser too, so every open editor lists the same saved profiles.
+
 Under ``public_read`` a browser without a login is a public reader: it is kept
 in rooms of its own (``public:`` before each name) and gets the pushes without
 photos, fault messages and versions (``publicview``).
@@ -202,6 +206,13 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             return
         await self.emit("session", {"session": session}, room=FULL_READERS)
         await self.emit("session", {"session": {**session, "notes": []}}, room=PUBLIC_READERS)
+
+    async def profile_changed(self, payload: dict[str, Any]) -> None:
+        """A saved profile changed (``{"profile": ...}`` or ``{"deleted": id}``)."""
+        if not self._split:
+            await self.emit("profile", payload)
+            return
+        await self.emit("profile", payload, room=[FULL_READERS, PUBLIC_READERS])
 
     async def state_changed(self, record: DeviceRecord) -> None:
         if record.state is None:

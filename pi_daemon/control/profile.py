@@ -14,23 +14,16 @@ steps after it move up by what it saved.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from beerpi_protocol import ProfileProgress, ProfileStep
-from beerpi_protocol.const import SG_RANGE
+from beerpi_protocol.profiles import check_profile
 from beerpi_protocol.timestamps import iso
-from pi_daemon.gravity.book import MAX_STABLE_HOURS, GravityPoint
+from pi_daemon.gravity.book import GravityPoint
 from pi_daemon.gravity.conditions import gravity_stable, sg_reached
 
-MAX_STEPS = 50
-MAX_STEP_HOURS = 24 * 365.0
-MAX_NAME_LEN = 64
-KINDS = ("hold", "ramp")
-MAX_STABLE_WITHIN = 0.050
-_GRAVITY_FIELDS = ("until_sg", "stable_within", "stable_hours", "hydrometer")
 # What a profile step's gravity may end on: seconds each ended step really ran.
 Ended = Mapping[int, float]
 
@@ -52,96 +45,6 @@ class Profile:
         return {"name": self.name, "steps": [s.to_dict() for s in self.steps]}
 
 
-def _number(value: object, field: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{field} must be a number")
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValueError(f"{field} must be a finite number")
-    return number
-
-
-def _hours(raw: Mapping[object, object], where: str) -> float:
-    has_hours, has_days = "hours" in raw, "days" in raw
-    if has_hours == has_days:
-        raise ValueError(f"{where} needs exactly one of hours or days")
-    key = "hours" if has_hours else "days"
-    field = f"{where}.{key}"
-    value = raw[key]
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise ValueError(f"{field} must be a positive number")
-    hours = float(value) * (24.0 if key == "days" else 1.0)
-    if not math.isfinite(hours) or hours > MAX_STEP_HOURS:
-        raise ValueError(f"{field} must be at most {MAX_STEP_HOURS:g} hours")
-    return hours
-
-
-def _step(raw: object, index: int, min_c: float, max_c: float) -> ProfileStep:
-    where = f"steps[{index}]"
-    if not isinstance(raw, Mapping):
-        raise ValueError(f"{where} must be an object")
-    kind = raw.get("kind", "hold")
-    if kind not in KINDS:
-        raise ValueError(f"{where}.kind must be one of: {', '.join(KINDS)}")
-    if index == 0 and kind == "ramp":
-        raise ValueError(f"{where} cannot be a ramp: a ramp starts from the previous target")
-    if "target" not in raw:
-        raise ValueError(f"{where}.target is missing")
-    target = _number(raw["target"], f"{where}.target")
-    if not min_c <= target <= max_c:
-        raise ValueError(f"{where}.target must be between {min_c:g} and {max_c:g} °C")
-    unknown = set(raw) - {"kind", "target", "hours", "days", *_GRAVITY_FIELDS}
-    if unknown:
-        raise ValueError(f"{where} has unknown fields: {', '.join(sorted(map(str, unknown)))}")
-    step = ProfileStep(kind=str(kind), target=target, hours=_hours(raw, where))
-    if any(key in raw for key in _GRAVITY_FIELDS):
-        step = _gravity(raw, where, step)
-    return step
-
-
-def _gravity(raw: Mapping[object, object], where: str, step: ProfileStep) -> ProfileStep:
-    """The step with its gravity end; hours/days stay its maximum (the fallback)."""
-    if step.kind != "hold":
-        raise ValueError(f"{where}: only a hold can end on gravity")
-    until_sg = stable_within = stable_hours = None
-    if raw.get("until_sg") is not None:
-        until_sg = _number(raw["until_sg"], f"{where}.until_sg")
-        low, high = SG_RANGE
-        if not low <= until_sg <= high:
-            raise ValueError(f"{where}.until_sg must be between {low:g} and {high:g}")
-    has_within = raw.get("stable_within") is not None
-    has_hours = raw.get("stable_hours") is not None
-    if has_within != has_hours:
-        raise ValueError(f"{where}: give stable_within and stable_hours together")
-    if has_within:
-        stable_within = _number(raw["stable_within"], f"{where}.stable_within")
-        if not 0 < stable_within <= MAX_STABLE_WITHIN:
-            raise ValueError(
-                f"{where}.stable_within must be more than 0 and at most {MAX_STABLE_WITHIN:g}"
-            )
-        stable_hours = _number(raw["stable_hours"], f"{where}.stable_hours")
-        if not 0 < stable_hours <= MAX_STABLE_HOURS:
-            raise ValueError(
-                f"{where}.stable_hours must be more than 0 and at most {MAX_STABLE_HOURS:g}"
-            )
-    if until_sg is None and stable_within is None:
-        raise ValueError(f"{where}: give until_sg, or stable_within with stable_hours")
-    hydrometer = raw.get("hydrometer")
-    if hydrometer is not None and (
-        not isinstance(hydrometer, str) or not 1 <= len(hydrometer) <= MAX_NAME_LEN
-    ):
-        raise ValueError(f"{where}.hydrometer must be a text of 1 to {MAX_NAME_LEN} characters")
-    return ProfileStep(
-        kind=step.kind,
-        target=step.target,
-        hours=step.hours,
-        until_sg=until_sg,
-        stable_within=stable_within,
-        stable_hours=stable_hours,
-        hydrometer=hydrometer,
-    )
-
-
 def gravity_step_done(step: ProfileStep, history: Sequence[GravityPoint], now: datetime) -> bool:
     """Whether the gravity ``step`` ends on has come (False for a step without one)."""
     if step.until_sg is not None and sg_reached(history, step.until_sg, now):
@@ -152,20 +55,9 @@ def gravity_step_done(step: ProfileStep, history: Sequence[GravityPoint], now: d
 
 
 def parse_profile(data: object, *, min_c: float, max_c: float) -> Profile:
-    """A validated Profile from request JSON; ValueError names the bad field."""
-    if not isinstance(data, Mapping):
-        raise ValueError("profile must be an object with name and steps")
-    name = data.get("name", "profile")
-    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME_LEN:
-        raise ValueError(f"name must be a non-empty text of at most {MAX_NAME_LEN} characters")
-    steps = data.get("steps")
-    if not isinstance(steps, list):
-        raise ValueError("steps must be a list")
-    if not steps:
-        raise ValueError("steps must not be empty")
-    if len(steps) > MAX_STEPS:
-        raise ValueError(f"steps must have at most {MAX_STEPS} entries")
-    return Profile(name.strip(), tuple(_step(s, i, min_c, max_c) for i, s in enumerate(steps)))
+    """A validated Profile (beerpi_protocol.profiles' rules); ValueError names the bad field."""
+    name, steps = check_profile(data, min_c=min_c, max_c=max_c)
+    return Profile(name, steps)
 
 
 @dataclass(frozen=True, slots=True)

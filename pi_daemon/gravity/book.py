@@ -15,11 +15,10 @@ from typing import Final
 
 from beerpi_protocol import HydrometerReading
 from beerpi_protocol.const import SG_RANGE
+from beerpi_protocol.profiles import MAX_STABLE_HOURS
 from beerpi_protocol.timestamps import iso, parse_iso
 
 MAX_HYDROMETERS: Final = 16
-# The longest "stable for H hours" window a profile step may ask for.
-MAX_STABLE_HOURS: Final = 72.0
 HISTORY_STEP_S: Final = 60.0
 _KEEP: Final = timedelta(hours=MAX_STABLE_HOURS + 1)
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import urllib.request
+
 import pytest
 
 from .conftest import browser_missing
@@ -11,8 +14,23 @@ if reason := browser_missing():
 
 from playwright.sync_api import Page, expect
 
-from .conftest import Console, Stack
+from .conftest import Console, Stack, get_json
 from .test_pages import open_current, wait_until
+
+
+def forget_saved(stack: Stack) -> None:
+    for saved in get_json(f"{stack.url}/api/profiles"):
+        request = urllib.request.Request(
+            f"{stack.url}/api/profiles/{saved['id']}",
+            method="DELETE",
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+
+
+def choices(page: Page, group: str) -> list[str]:
+    return page.locator(f"#profile-choice optgroup[label='{group}'] option").all_inner_texts()
 
 
 def steps_of(stack: Stack) -> list[dict[str, object]]:
@@ -61,8 +79,11 @@ def test_a_profile_built_in_the_page_runs_on_the_fermenter(
         expect(page.locator("#profile")).to_contain_text("Profile “My lager”, step 1 of 5")
         expect(page.locator("#profile")).to_contain_text("this step ends")
 
-        # Saved in this browser, offered again after a reload.
-        page.get_by_role("button", name="Save in this browser").click()
+        # Saved on the service (in °C), offered again after a reload.
+        page.get_by_role("button", name="Save profile").click()
+        expect(page.locator("#profile-status")).to_have_text("Saved “My lager”.")
+        saved = {p["name"]: p for p in get_json(f"{stack.url}/api/profiles")}
+        assert [s["target"] for s in saved["My lager"]["steps"]] == [10.0, 16.0, 16.0, 2.0, 2.0]
         page.reload()
         page.wait_for_selector("body[data-ready]")
         page.get_by_label("Start from").select_option(label="My lager")
@@ -76,6 +97,7 @@ def test_a_profile_built_in_the_page_runs_on_the_fermenter(
     finally:
         page.evaluate("window.localStorage.clear()")
         stack.daemon_request("set_thermostat", mode="off", profile=None)
+        forget_saved(stack)
 
 
 def test_a_hold_can_end_on_gravity(page: Page, stack: Stack, console: Console) -> None:
@@ -102,3 +124,59 @@ def test_a_hold_can_end_on_gravity(page: Page, stack: Stack, console: Console) -
         assert [s["hours"] for s in steps] == [96, 24, 72]  # the fallbacks
     finally:
         stack.daemon_request("set_thermostat", mode="off", profile=None)
+
+
+def test_saved_profiles_move_from_the_browser_and_reach_every_page(
+    page: Page, stack: Stack, console: Console
+) -> None:
+    """An older page's browser-saved profiles move to the service; edits show in other pages."""
+    old = [
+        {"name": "Kölsch", "steps": [{"kind": "hold", "target": 15, "hours": 120}]},
+        # Out of the daemon's range: the service refuses it, so it stays in the browser.
+        {"name": "Too hot", "steps": [{"kind": "hold", "target": 80, "hours": 1}]},
+    ]
+    other = page.context.browser.new_page() if page.context.browser else None
+    assert other is not None
+    try:
+        page.goto(f"{stack.url}/")
+        page.evaluate(
+            f"window.localStorage.setItem('beerpi.profiles', {json.dumps(json.dumps(old))})"
+        )
+        page.reload()
+        page.wait_for_selector("body[data-ready]")
+        expect(page.locator("#profile-choice optgroup[label=Saved] option")).to_have_count(1)
+        assert choices(page, "Saved") == ["Kölsch"]
+        assert choices(page, "Saved in this browser only") == ["Too hot"]
+        left = json.loads(page.evaluate("window.localStorage.getItem('beerpi.profiles')"))
+        assert [p["name"] for p in left] == ["Too hot"]
+        [kolsch] = get_json(f"{stack.url}/api/profiles")
+        assert kolsch["steps"] == [{"kind": "hold", "target": 15.0, "hours": 120.0}]
+
+        # Another page (another browser's view) hears of a rename and a delete at once.
+        other.goto(f"{stack.url}/")
+        other.wait_for_selector("body[data-ready]")
+        expect(other.locator("#profile-choice optgroup[label=Saved] option")).to_have_text(
+            ["Kölsch"]
+        )
+        page.get_by_label("Start from").select_option(label="Kölsch")
+        page.get_by_label("Profile name").fill("Kölsch, long")
+        page.get_by_role("button", name="Save profile").click()
+        expect(page.locator("#profile-status")).to_have_text("Saved “Kölsch, long” (was “Kölsch”).")
+        expect(other.locator("#profile-choice optgroup[label=Saved] option")).to_have_text(
+            ["Kölsch, long"]
+        )
+        assert [p["name"] for p in get_json(f"{stack.url}/api/profiles")] == ["Kölsch, long"]
+
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.get_by_role("button", name="Delete saved profile").click()
+        expect(page.locator("#profile-status")).to_contain_text("Deleted “Kölsch, long”")
+        expect(other.locator("#profile-choice optgroup[label=Saved]")).to_have_count(0)
+        assert get_json(f"{stack.url}/api/profiles") == []
+        # The one error the page logged is the browser's note of that refusal (a 400).
+        refused = [e for e in console.errors if "400 (Bad Request)" in e and "/api/profiles" in e]
+        assert len(refused) == 1, console.errors
+        console.errors.remove(refused[0])
+    finally:
+        other.close()
+        page.evaluate("window.localStorage.clear()")
+        forget_saved(stack)

@@ -16,6 +16,7 @@ from .base import (
     StoredReading,
 )
 from .gravity import GravityReading, GravitySource
+from .profiles import ProfileNameTaken, SavedProfile, TooManyProfiles
 from .sessions import BrewSession, SessionNote, SessionOpen
 
 __all__ = [
@@ -30,9 +31,12 @@ __all__ = [
     "LinkCursor",
     "MediaInfo",
     "MediaKind",
+    "ProfileNameTaken",
+    "SavedProfile",
     "SessionNote",
     "SessionOpen",
     "StoredReading",
+    "TooManyProfiles",
     "create_store",
 ]
 

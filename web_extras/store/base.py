@@ -29,6 +29,7 @@ from beerpi_protocol.timestamps import parse_iso
 
 if TYPE_CHECKING:
     from .gravity import GravityReading
+    from .profiles import SavedProfile
     from .sessions import BrewSession, SessionNote
 
 # More buckets than pixels on any screen is a mistake, and an unbounded GROUP BY
@@ -544,6 +545,29 @@ class HistoryStore(Protocol):
 
     async def add_session_note(self, session_id: str, note: SessionNote) -> BrewSession | None:
         """Append a note atomically (None if unknown; ValueError past ``MAX_NOTES``)."""
+        ...
+
+    # Saved fermentation profiles (see ``profiles``).
+
+    async def save_profile(self, profile: SavedProfile) -> None:
+        """Store a new profile; ProfileNameTaken, or TooManyProfiles past the cap."""
+        ...
+
+    async def saved_profiles(self) -> list[SavedProfile]:
+        """Every saved profile, by name."""
+        ...
+
+    async def get_profile(self, profile_id: str) -> SavedProfile | None: ...
+
+    async def replace_profile(self, profile: SavedProfile) -> SavedProfile | None:
+        """Replace the name and steps of profile ``profile.id`` (None if unknown).
+
+        ProfileNameTaken when another profile has the new name.
+        """
+        ...
+
+    async def delete_profile(self, profile_id: str) -> bool:
+        """Forget a saved profile; False if it was not there."""
         ...
 
     # Gravity from hydrometers (see ``gravity``).

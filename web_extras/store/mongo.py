@@ -58,6 +58,7 @@ from .base import (
     utc,
 )
 from .gravity import GravityReading, GravitySource
+from .profiles import MAX_SAVED_PROFILES, ProfileNameTaken, SavedProfile, TooManyProfiles
 from .sessions import MAX_NOTES, BrewSession, SessionNote, SessionOpen
 
 Doc = dict[str, Any]
@@ -108,6 +109,8 @@ _INDEXES: dict[str, list[IndexModel]] = {
     "brew_sessions": [
         IndexModel([("device", ASCENDING), ("start", DESCENDING)], name="session_start"),
     ],
+    # The unique name index is what refuses a second profile of one name.
+    "saved_profiles": [IndexModel([("name", ASCENDING)], unique=True, name="profile_name")],
 }
 ROLLUPS_VERSION = 1
 
@@ -751,6 +754,45 @@ class MongoHistoryStore:
             raise ValueError(f"a session holds at most {MAX_NOTES} notes")
         return await self.get_session(session_id)
 
+    # -- saved profiles -------------------------------------------------------
+    #
+    # The cap is counted before the insert: two saves racing at the cap may
+    # both land (one over), never an unbounded number.
+
+    async def save_profile(self, profile: SavedProfile) -> None:
+        profiles = self._col("saved_profiles")
+        if await profiles.count_documents({}) >= MAX_SAVED_PROFILES:
+            raise TooManyProfiles
+        try:
+            await profiles.insert_one(_profile_doc(profile))
+        except DuplicateKeyError:
+            raise ProfileNameTaken(profile.name) from None
+
+    async def saved_profiles(self) -> list[SavedProfile]:
+        cursor = (
+            self._col("saved_profiles").find({}).sort([("name", ASCENDING), ("_id", ASCENDING)])
+        )
+        return [_profile_of(doc) async for doc in cursor]
+
+    async def get_profile(self, profile_id: str) -> SavedProfile | None:
+        doc = await self._col("saved_profiles").find_one({"_id": profile_id})
+        return None if doc is None else _profile_of(doc)
+
+    async def replace_profile(self, profile: SavedProfile) -> SavedProfile | None:
+        fields = _profile_doc(profile)
+        del fields["_id"]
+        try:
+            answer = await self._col("saved_profiles").update_one(
+                {"_id": profile.id}, {"$set": fields}
+            )
+        except DuplicateKeyError:
+            raise ProfileNameTaken(profile.name) from None
+        return await self.get_profile(profile.id) if answer.matched_count else None
+
+    async def delete_profile(self, profile_id: str) -> bool:
+        gone = await self._col("saved_profiles").delete_one({"_id": profile_id})
+        return gone.deleted_count > 0
+
     # -- gravity ----------------------------------------------------------------
 
     async def add_gravity(self, readings: Iterable[GravityReading]) -> int:
@@ -887,6 +929,21 @@ def _winning_plan(answer: Mapping[str, Any]) -> Any:
     if planner is None:
         return answer
     return planner.get("winningPlan", planner)
+
+
+def _profile_doc(profile: SavedProfile) -> Doc:
+    return {
+        "_id": profile.id,
+        "name": profile.name,
+        "steps": [s.to_dict() for s in profile.steps],
+        "updated": profile.updated,
+    }
+
+
+def _profile_of(doc: Doc) -> SavedProfile:
+    return SavedProfile(
+        doc["_id"], doc["name"], SavedProfile.steps_of(doc["steps"]), doc["updated"]
+    )
 
 
 def _session_doc(session: BrewSession) -> Doc:

@@ -45,6 +45,7 @@ from .base import (
     utc_millis,
 )
 from .gravity import GravityReading, GravitySource
+from .profiles import MAX_SAVED_PROFILES, ProfileNameTaken, SavedProfile, TooManyProfiles
 from .sessions import MAX_NOTES, BrewSession, SessionNote, SessionOpen
 from .sqlite_schema import migrate
 
@@ -73,6 +74,7 @@ _SERIES_ROLLUP = (
     "SELECT (start - ?4) / ?5 AS i, MIN(min), MAX(max), SUM(sum), SUM(count)"
     " FROM rollups WHERE series = ?1 AND width = ?6 AND start >= ?2 AND start < ?3 GROUP BY i"
 )
+_PROFILE_COLUMNS = "id, name, steps, updated"
 _GRAVITY_COLUMNS = "hydrometer, ts, sg, temperature, angle, battery, source"
 _INSERT_GRAVITY = (
     "INSERT OR IGNORE INTO gravity"
@@ -656,6 +658,65 @@ class SqliteHistoryStore:
 
         return await self._run(put)
 
+    # -- saved profiles -------------------------------------------------------
+
+    def _name_free(self, db: sqlite3.Connection, name: str, profile_id: str) -> None:
+        row = db.execute("SELECT id FROM saved_profiles WHERE name = ?", (name,)).fetchone()
+        if row is not None and row[0] != profile_id:
+            raise ProfileNameTaken(name)
+
+    async def save_profile(self, profile: SavedProfile) -> None:
+        def put() -> None:
+            with self._transaction() as db:
+                self._name_free(db, profile.name, profile.id)
+                (count,) = db.execute("SELECT COUNT(*) FROM saved_profiles").fetchone()
+                if count >= MAX_SAVED_PROFILES:
+                    raise TooManyProfiles
+                db.execute(
+                    f"INSERT INTO saved_profiles ({_PROFILE_COLUMNS}) VALUES (?, ?, ?, ?)",
+                    (profile.id, profile.name, profile.steps_json(), to_millis(profile.updated)),
+                )
+
+        await self._run(put)
+
+    async def saved_profiles(self) -> list[SavedProfile]:
+        def get() -> list[SavedProfile]:
+            rows = self._db.execute(
+                f"SELECT {_PROFILE_COLUMNS} FROM saved_profiles ORDER BY name, id"
+            ).fetchall()
+            return [_profile_of(row) for row in rows]
+
+        return await self._run(get)
+
+    def _profile_row(self, profile_id: str) -> SavedProfile | None:
+        row = self._db.execute(
+            f"SELECT {_PROFILE_COLUMNS} FROM saved_profiles WHERE id = ?", (profile_id,)
+        ).fetchone()
+        return None if row is None else _profile_of(row)
+
+    async def get_profile(self, profile_id: str) -> SavedProfile | None:
+        return await self._run(self._profile_row, profile_id)
+
+    async def replace_profile(self, profile: SavedProfile) -> SavedProfile | None:
+        def put() -> SavedProfile | None:
+            with self._transaction() as db:
+                self._name_free(db, profile.name, profile.id)
+                changed = db.execute(
+                    "UPDATE saved_profiles SET name = ?, steps = ?, updated = ? WHERE id = ?",
+                    (profile.name, profile.steps_json(), to_millis(profile.updated), profile.id),
+                ).rowcount
+                return self._profile_row(profile.id) if changed else None
+
+        return await self._run(put)
+
+    async def delete_profile(self, profile_id: str) -> bool:
+        def drop() -> bool:
+            with self._transaction() as db:
+                gone = db.execute("DELETE FROM saved_profiles WHERE id = ?", (profile_id,))
+                return gone.rowcount > 0
+
+        return await self._run(drop)
+
     # -- gravity ----------------------------------------------------------------
 
     async def add_gravity(self, readings: Iterable[GravityReading]) -> int:
@@ -716,6 +777,11 @@ def _gravity_of(device: str, row: tuple[Any, ...]) -> GravityReading:
     return GravityReading(
         device, hydrometer, from_millis(ts), sg, temperature, angle, battery, GravitySource(source)
     )
+
+
+def _profile_of(row: tuple[Any, ...]) -> SavedProfile:
+    pid, name, steps, updated = row
+    return SavedProfile(pid, name, SavedProfile.steps_of(steps), from_millis(updated))
 
 
 def _session_of(row: tuple[Any, ...]) -> BrewSession:

@@ -141,7 +141,17 @@ CREATE TABLE gravity (
 ) WITHOUT ROWID;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
+# Saved fermentation profiles (profiles.py); steps are a JSON list of step objects.
+_V5 = """
+CREATE TABLE saved_profiles (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    steps TEXT NOT NULL,
+    updated INTEGER NOT NULL        -- epoch ms
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -13,7 +13,9 @@ import {
 } from "./format.js";
 import { mediaUrl, renderGallery } from "./gallery.js";
 import { setupAlerts } from "./alerts.js";
-import { describeRunning, refreshProfileUnits, setProfileDevice, setupProfiles } from "./profiles.js";
+import {
+  describeRunning, profileChanged, refreshProfileUnits, setProfileDevice, setupProfiles,
+} from "./profiles.js";
 import {
   gallerySpan, refreshSessions, selectSessionDevice, sessionChanged, setupSessions,
 } from "./sessions.js";
@@ -406,6 +408,8 @@ function startLive() {
     onSession(message) {
       sessionChanged(message.session);
     },
+    // A saved profile changed in another page (or by the API).
+    onProfile: profileChanged,
   });
 }
 

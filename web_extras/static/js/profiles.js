@@ -1,8 +1,12 @@
 // The current page's profile editor: build a fermentation profile from hold and
 // ramp steps, see its target drawn ahead of time, start it on the fermenter, stop
-// it. A few built-in profiles to start from; the brewer's own are saved in this
-// browser (localStorage) to reuse. Targets are typed in the shown unit and sent
-// with it (the service converts to °C); the daemon checks every step again.
+// it. A few built-in profiles to start from; the brewer's own are saved on the
+// service (api/profiles, checked with the daemon's step rules) and listed in
+// every open page, kept in step by the live "profile" push. Profiles an older
+// page saved in this browser (localStorage) move to the service on first load;
+// any the service refuses stay in the browser, listed apart, so none is lost.
+// Targets are typed in the shown unit and sent in °C; the daemon checks every
+// step again when one starts.
 
 import { api, describeError, deviceUrl } from "./api.js";
 import { formatTime, formatDuration } from "./format.js";
@@ -34,13 +38,14 @@ export const BUILT_IN = [
   ] },
 ];
 
-const editor = { deviceId: null, deviceNow: () => Date.now() };
+const editor = { deviceId: null, deviceNow: () => Date.now(), service: [] };
 
 function status(kind, text) {
   $("#profile-status").attr("data-kind", kind).text(text);
 }
 
-function saved() {
+// Profiles an older page saved in this browser (and any the service refused).
+function local() {
   try {
     const list = JSON.parse(window.localStorage.getItem(SAVED_KEY) || "[]");
     return Array.isArray(list) ? list.filter((p) => p && typeof p.name === "string" && Array.isArray(p.steps)) : [];
@@ -49,15 +54,80 @@ function saved() {
   }
 }
 
+// The choices: built-in ("b<index>"), saved on the service ("s<id>") and left
+// in this browser ("l<index>"); the current choice stays chosen if it still exists.
 function fillChoices() {
-  const $select = $("#profile-choice").empty().append($("<option>").val("").text("New profile"));
-  const group = (label, profiles, prefix) => {
+  const $select = $("#profile-choice");
+  const current = String($select.val() || "");
+  $select.empty().append($("<option>").val("").text("New profile"));
+  const group = (label, profiles, value) => {
     const $group = $("<optgroup>").attr("label", label);
-    profiles.forEach((profile, index) => $group.append($("<option>").val(`${prefix}${index}`).text(profile.name)));
+    profiles.forEach((profile, index) => $group.append($("<option>").val(value(profile, index)).text(profile.name)));
     if (profiles.length) $select.append($group);
   };
-  group("Built in", BUILT_IN, "b");
-  group("Saved in this browser", saved(), "s");
+  group("Built in", BUILT_IN, (_, index) => `b${index}`);
+  group("Saved", editor.service, (profile) => `s${profile.id}`);
+  group("Saved in this browser only", local(), (_, index) => `l${index}`);
+  $select.val(current);
+  if ($select.val() !== current) $select.val("");
+  $("#profile-delete").prop("hidden", !chosenService());
+}
+
+// The saved profile chosen in the list, if one is.
+function chosenService() {
+  const value = String($("#profile-choice").val() || "");
+  return value.startsWith("s") ? editor.service.find((p) => p.id === value.slice(1)) : undefined;
+}
+
+function keepSorted(list) {
+  return list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+// A profile saved, renamed or deleted here or in another page (the live push).
+export function profileChanged(message) {
+  if (!message) return;
+  const gone = message.deleted ?? message.profile?.id;
+  editor.service = editor.service.filter((p) => p.id !== gone);
+  if (message.profile && Array.isArray(message.profile.steps)) editor.service.push(message.profile);
+  keepSorted(editor.service);
+  fillChoices();
+}
+
+async function loadService() {
+  try {
+    const list = await api("api/profiles");
+    editor.service = keepSorted(Array.isArray(list) ? list : []);
+  } catch (error) {
+    return false; // not logged in (or offline): the built-in ones and the browser's still show
+  } finally {
+    fillChoices();
+  }
+  return true;
+}
+
+function sameSteps(a, b) {
+  const key = (steps) => JSON.stringify(steps.map((s) => [s.kind, Math.round(s.target * 100), s.hours, s.until_sg ?? null, s.stable_within ?? null]));
+  return key(a) === key(b);
+}
+
+// Profiles saved in this browser by an older page move to the service; one it
+// refuses (a bad step, a name taken by other steps, no login) stays here.
+async function migrateLocal() {
+  const list = local();
+  if (!list.length) return;
+  const left = [];
+  for (const profile of list) {
+    const there = editor.service.find((p) => p.name === profile.name);
+    if (there && sameSteps(there.steps, profile.steps)) continue;
+    try {
+      profileChanged({ profile: await api("api/profiles", { method: "POST", body: bodyOf(profile) }) });
+    } catch (error) {
+      left.push(profile);
+    }
+  }
+  if (left.length) window.localStorage.setItem(SAVED_KEY, JSON.stringify(left));
+  else window.localStorage.removeItem(SAVED_KEY);
+  fillChoices();
 }
 
 function stepRow(step) {
@@ -189,6 +259,15 @@ function changed() {
   }
 }
 
+// In °C to 0.01 (what the daemon keeps); typed °F converts exactly enough.
+function bodyOf(profile) {
+  return {
+    name: profile.name,
+    unit: "C",
+    steps: profile.steps.map((s) => ({ ...s, target: Math.round(s.target * 100) / 100 })),
+  };
+}
+
 async function start(submitEvent) {
   submitEvent.preventDefault();
   if (!editor.deviceId) return;
@@ -199,12 +278,7 @@ async function start(submitEvent) {
     status("error", error.message);
     return;
   }
-  // In °C to 0.01 (what the daemon keeps); typed °F converts exactly enough.
-  const body = {
-    name: profile.name,
-    unit: "C",
-    steps: profile.steps.map((s) => ({ ...s, target: Math.round(s.target * 100) / 100 })),
-  };
+  const body = bodyOf(profile);
   status("progress", "Starting…");
   try {
     await api(deviceUrl(editor.deviceId, "/profile"), { method: "PUT", body });
@@ -227,7 +301,9 @@ async function stop() {
   }
 }
 
-function save() {
+// Saves on the service: the chosen saved profile is replaced (renamed if its
+// name was changed), else the one of that name, else a new one is made.
+async function save() {
   let profile;
   try {
     profile = readProfile();
@@ -235,18 +311,45 @@ function save() {
     status("error", error.message);
     return;
   }
-  const list = saved().filter((p) => p.name !== profile.name);
-  list.push(profile);
-  window.localStorage.setItem(SAVED_KEY, JSON.stringify(list));
-  fillChoices();
-  $("#profile-choice").val(`s${list.length - 1}`);
-  status("ok", `Saved “${profile.name}” in this browser.`);
+  const chosen = chosenService();
+  const replaced = chosen || editor.service.find((p) => p.name === profile.name);
+  const fromBrowser = String($("#profile-choice").val() || "").match(/^l(\d+)$/);
+  status("progress", "Saving…");
+  try {
+    const answer = replaced
+      ? await api(`api/profiles/${encodeURIComponent(replaced.id)}`, { method: "PUT", body: bodyOf(profile) })
+      : await api("api/profiles", { method: "POST", body: bodyOf(profile) });
+    if (fromBrowser) { // now on the service: no second copy in this browser
+      const left = local().filter((_, index) => index !== Number(fromBrowser[1]));
+      window.localStorage.setItem(SAVED_KEY, JSON.stringify(left));
+    }
+    profileChanged({ profile: answer });
+    $("#profile-choice").val(`s${answer.id}`);
+    $("#profile-delete").prop("hidden", false);
+    const renamed = replaced && replaced.name !== answer.name ? ` (was “${replaced.name}”)` : "";
+    status("ok", `Saved “${answer.name}”${renamed}.`);
+  } catch (error) {
+    status("error", describeError(error)); // the editor keeps what was typed
+  }
+}
+
+async function remove() {
+  const chosen = chosenService();
+  if (!chosen || !window.confirm(`Delete the saved profile “${chosen.name}”?`)) return;
+  try {
+    await api(`api/profiles/${encodeURIComponent(chosen.id)}`, { method: "DELETE" });
+    profileChanged({ deleted: chosen.id });
+    status("ok", `Deleted “${chosen.name}”; the editor keeps its steps.`);
+  } catch (error) {
+    status("error", describeError(error));
+  }
 }
 
 function choose() {
   const value = String($("#profile-choice").val() || "");
-  const list = value.startsWith("b") ? BUILT_IN : saved();
-  load(value ? list[Number(value.slice(1))] : null);
+  const list = { b: BUILT_IN, l: local() }[value[0]];
+  load(value.startsWith("s") ? chosenService() : value ? list[Number(value.slice(1))] : null);
+  $("#profile-delete").prop("hidden", !chosenService());
 }
 
 // The running profile: which step, and when it and the whole profile end (the
@@ -280,6 +383,7 @@ export function setupProfiles({ deviceNow }) {
   editor.deviceNow = deviceNow;
   fillChoices();
   load(null);
+  loadService().then((ok) => (ok ? migrateLocal() : null));
   $("#profile-choice").on("change", choose);
   $("#profile-add").on("click", () => {
     $("#profile-steps").append(stepRow({ kind: "hold" }));
@@ -288,5 +392,6 @@ export function setupProfiles({ deviceNow }) {
   $("#profile-steps").on("input change", changed);
   $("#profile-form").on("submit", start);
   $("#profile-save").on("click", save);
+  $("#profile-delete").on("click", remove);
   $("#profile-stop").on("click", stop);
 }

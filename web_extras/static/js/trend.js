@@ -14,6 +14,7 @@ import { formatTime, formatDuration, prepareFormats } from "./format.js";
 import { setupGravityPicker, setupUnitPicker } from "./units.js";
 import { parseBuckets, withBreaks, parseOutages, HOUR, DAY } from "./trend_data.js";
 import { render, renderLegend, MARGIN } from "./trend_chart.js";
+import { withPlan, planKey } from "./trend_plan.js";
 import { loadD3, loadSocketIo } from "./vendor.js";
 
 const RANGES = { "6h": 6 * HOUR, "24h": DAY, "7d": 7 * DAY, "30d": 30 * DAY, all: null };
@@ -130,14 +131,14 @@ async function load() {
     for (const [hydrometer, list] of Object.entries(gravityAnswer.hydrometers || {})) {
       gravity[hydrometer] = withBreaks(parseBuckets(list), bucketMs);
     }
-    view.data = {
+    view.data = withPlan({
       start, end, buckets, probes, gravity,
       outages: parseOutages(readings.outages),
       events: events.map((event) => ({ ...event, time: new Date(event.timestamp) }))
         .filter((event) => event.time >= start).sort((a, b) => a.time - b.time),
       media: media.map((item) => ({ ...item, time: new Date(item.timestamp) }))
         .filter((item) => item.time >= start),
-    };
+    }, view.state, deviceNow(), Boolean(view.zoom));
     updateCsvLink(start, end);
     showPageError("");
     draw();
@@ -346,8 +347,11 @@ async function start() {
       onStatus: (connected) => setLiveStatus(connected ? "live" : "offline", connected ? "Live" : "Not live"),
       onState(message) {
         if (!view.device || message.device !== view.device.id) return;
+        const before = planKey(view.state);
         view.state = message.state;
         view.receivedAt = Date.now();
+        // A profile started, stopped or moved on: draw its plan again.
+        if (planKey(view.state) !== before && !view.zoom) scheduleReload(500);
       },
       onReadings(message) {
         // New readings: redraw the live range, at most every 10 s (not while zoomed in).

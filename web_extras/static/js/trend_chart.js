@@ -9,9 +9,15 @@ import {
   MARKERS, OUTAGES, describeOutage,
 } from "./trend_data.js";
 import { d3 } from "./vendor.js";
+import { drawPlan, planLegend, planTargets } from "./trend_plan.js";
 import {
   temperatureUnit, toShown, unitSymbol, gravityUnit, platoFromSg, formatGravity,
 } from "./units.js";
+
+// The time axis runs past the readings' end when a running profile is drawn ahead.
+function shownEnd(data) {
+  return data.shownEnd || data.end;
+}
 
 export const MARGIN = { top: 14, right: 14, bottom: 92, left: 46 };
 // Room for the gravity axis's labels ("1.050", "12.5°P") on the right.
@@ -70,10 +76,12 @@ export function render(chart, celsiusData, view) {
   const plot = c.root.append("g").attr("clip-path", "url(#plot-clip)");
   let pointsDrawn = drawProbes(c, plot);
   drawTarget(c, plot);
+  drawPlan(c, plot);
   pointsDrawn += drawGravity(c.root, plot, c.x, c.width, c.height, c.gravity, c.hydrometerIds).points;
   chart.dataset.points = String(pointsDrawn);
   chart.dataset.start = c.data.start.toISOString();
   chart.dataset.end = c.data.end.toISOString();
+  chart.dataset.shownEnd = shownEnd(c.data).toISOString();
   if (!pointsDrawn) {
     c.root.append("text").attr("class", "empty").attr("x", c.width / 2).attr("y", c.height / 2)
       .attr("text-anchor", "middle").text("No readings in this range yet.");
@@ -107,21 +115,21 @@ function layout(chart, celsiusData, view) {
     chart, view, unit, symbol: unitSymbol(unit), data, width, height, stretches, bands, probeIds,
     gravity, hydrometerIds,
     colours: probeColours(probeIds),
-    x: d3.scaleTime().domain([data.start, data.end]).range([0, width]),
-    y: yScale(data, stretches, unit, height),
+    x: d3.scaleTime().domain([data.start, shownEnd(data)]).range([0, width]),
+    y: yScale(data, [...stretches.map((stretch) => stretch.target), ...planTargets(data, unit)], unit, height),
     root: emptyPlot(chart, width, height, right),
   };
 }
 
 // Every value drawn (bucket ranges and targets) fits, with half a degree to spare.
-function yScale(data, stretches, unit, height) {
+function yScale(data, targets, unit, height) {
   const values = [];
   for (const buckets of Object.values(data.probes)) {
     for (const bucket of buckets) {
       if (hasValue(bucket)) values.push(bucket.min ?? bucket.mean, bucket.max ?? bucket.mean);
     }
   }
-  for (const stretch of stretches) values.push(stretch.target);
+  values.push(...targets);
   const [low, high] = values.length ? d3.extent(values) : [toShown(15, unit), toShown(25, unit)];
   return d3.scaleLinear().domain([low - 0.5, high + 0.5]).nice().range([height, 0]);
 }
@@ -184,7 +192,7 @@ function drawRelayBands({ root, x, height, bands }) {
 function drawAxes({ root, x, y, width, height, data, unit, symbol }) {
   root.append("g").attr("class", "grid")
     .call(d3.axisLeft(y).ticks(6).tickSize(-width).tickFormat(""));
-  const axis = timeAxis(data.start, data.end, width);
+  const axis = timeAxis(data.start, shownEnd(data), width);
   // A label centred on a tick at the right end would be cut by the chart's edge.
   const ticks = axis.ticks.filter((tick) => x(tick) <= width - 34);
   root.append("g").attr("class", "axis axis-x").attr("transform", `translate(0,${height})`)
@@ -445,6 +453,8 @@ export function renderLegend(container, drawn, data) {
     entries.push({ kind: `gravity:${id}`, swatch: ["swatch", "gravity"], text: `Gravity, ${id} (right axis)` });
   }
   if (drawn.stretches.length) entries.push({ kind: "target", swatch: ["swatch", "target"], text: "Target" });
+  const plan = planLegend(data);
+  if (plan) entries.push(plan);
   for (const relay of [...new Set(drawn.bands.map((band) => band.relay))].sort()) {
     const known = relay === "heater" || relay === "cooler" ? relay : "other";
     entries.push({ kind: `relay:${relay}`, swatch: ["swatch", `relay-${known}`], text: `${capitalise(relay)} on` });

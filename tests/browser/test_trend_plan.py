@@ -1,0 +1,88 @@
+"""The running profile drawn ahead on the trend page, against the real service and daemon."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+import pytest
+
+from .conftest import browser_missing
+
+if reason := browser_missing():
+    pytest.skip(reason, allow_module_level=True)
+
+from playwright.sync_api import Page, expect
+
+from .conftest import Console, Stack
+from .test_pages import wait_until
+
+PLAN = {
+    "name": "Plan <b>ahead</b>",
+    "steps": [
+        {"kind": "hold", "target": 20.0, "hours": 10},
+        {"kind": "ramp", "target": 15.0, "hours": 5},
+        {"kind": "hold", "target": 15.0, "hours": 24},
+    ],
+}
+
+
+def when(text: str | None) -> datetime:
+    assert text
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def test_a_started_profile_is_drawn_ahead_to_its_end(
+    page: Page, stack: Stack, console: Console
+) -> None:
+    stack.daemon_request("set_thermostat", mode="off", profile=None)
+    try:
+        page.goto(f"{stack.url}/trend?device={stack.device_id}&range=24h")
+        page.wait_for_selector("body[data-ready]")
+        expect(page.locator("#chart")).to_have_attribute("data-loaded", re.compile(r"\d"))
+        assert page.locator("#chart path.plan").count() == 0
+        stack.daemon_request("set_thermostat", profile=PLAN)
+        running = wait_until(
+            lambda: stack.daemon_state()["thermostat"].get("profile"), what="the profile"
+        )
+        # The page hears of it over /live and draws the plan: now at 20 °C, the
+        # ramp down to 15 °C, and the last hold to the profile's end.
+        plan = page.locator("#chart path.plan")
+        expect(plan).to_have_count(1, timeout=15_000)
+        expect(plan).to_have_attribute("data-targets", "20.0 20.0 15.0 15.0 15.0")
+        end = when(plan.get_attribute("data-end"))
+        planned_end = when(running["started_at"]) + timedelta(hours=39)
+        assert abs(end - planned_end) < timedelta(minutes=2), (end, planned_end)
+        # The time axis runs on to the profile's end (past the readings' end).
+        chart = page.locator("#chart")
+        assert when(chart.get_attribute("data-shown-end")) == end
+        assert when(chart.get_attribute("data-end")) < end - timedelta(hours=30)
+        legend = page.locator("#legend [data-kind=plan]")
+        expect(legend).to_contain_text("Planned target (Plan <b>ahead</b>), ends ")
+        assert page.locator("#legend b").count() == 0  # the name is text, not markup
+
+        # In °F the plan follows the shown unit.
+        page.locator("#unit-select").select_option("F")
+        expect(plan).to_have_attribute("data-targets", "68.0 68.0 59.0 59.0 59.0")
+
+        # A zoom that includes now keeps its span: the plan is drawn inside it.
+        now = when(stack.daemon_state()["timestamp"])
+        start, stop = (now - timedelta(hours=2)).isoformat(), (now + timedelta(hours=3)).isoformat()
+        span = f"from={start}&to={stop}".replace("+", "%2B")
+        page.goto(f"{stack.url}/trend?device={stack.device_id}&{span}")
+        page.wait_for_selector("body[data-ready]")
+        expect(page.locator("#chart path.plan")).to_have_count(1)
+        assert chart.get_attribute("data-shown-end") == chart.get_attribute("data-end")
+
+        page.goto(f"{stack.url}/trend?device={stack.device_id}&range=24h")
+        page.wait_for_selector("body[data-ready]")
+        expect(plan).to_have_count(1)
+        # Stopped: the plan goes, and the axis ends with the readings again.
+        stack.daemon_request("set_thermostat", profile=None)
+        expect(page.locator("#chart path.plan")).to_have_count(0, timeout=15_000)
+        expect(page.locator("#legend [data-kind=plan]")).to_have_count(0)
+        assert chart.get_attribute("data-shown-end") == chart.get_attribute("data-end")
+    finally:
+        page.evaluate("window.localStorage.clear()")
+        stack.daemon_request("set_thermostat", mode="off", profile=None)
+    assert console.errors == [], "\n".join(console.errors)
