@@ -294,6 +294,33 @@ def latency_row(values: list[float]) -> str:
     )
 
 
+STEADY_SLICES = 4
+
+
+def steady_slices(
+    timed: list[tuple[float, float]],
+    loads: list[tuple[float, float]],
+    start: float,
+    end: float,
+) -> str:
+    """The steady state's p99 slice by slice, each beside the machine's mean load then.
+
+    On a shared machine a tail follows the load (the soak's own workers wait for a
+    core too); a slow slice next to a quiet load would be the service's own.
+    """
+    width = (end - start) / STEADY_SLICES
+    parts = []
+    for n in range(STEADY_SLICES):
+        low, high = start + n * width, start + (n + 1) * width
+        values = [
+            x for at, x in timed if low <= at < high or (n == STEADY_SLICES - 1 and at == end)
+        ]
+        load = [x for at, x in loads if low <= at <= high]
+        p99 = f"{percentile(values, 0.99) * 1000:.0f}" if values else "-"
+        parts.append(f"{p99} ({statistics.mean(load):.1f})" if load else p99)
+    return " / ".join(parts) + " ms"
+
+
 def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -449,8 +476,10 @@ def soak(args: argparse.Namespace) -> int:
         run_start = time.monotonic()
         for service in services:
             service.cpu_percent()  # the steady state's CPU, not the storm's
+        loads: list[tuple[float, float]] = []  # (wall time, 1-min load) each second
         while time.monotonic() - run_start < args.seconds:
             time.sleep(1.0)
+            loads.append((time.time(), os.getloadavg()[0]))
             for n, service in enumerate(services):
                 rss[n].append(service.memory_info().rss / 2**20)
                 cpu[n].append(service.cpu_percent())
@@ -522,6 +551,10 @@ def soak(args: argparse.Namespace) -> int:
         ("push latency p50 / p99 / max", latency_row(latencies)),
         ("  connect storm p50 / p99 / max", latency_row(storm)),
         ("  steady state p50 / p99 / max", latency_row(steady)),
+        (
+            f"  steady p99 by {STEADY_SLICES} slices (1-min load)",
+            steady_slices(timed, loads, steady_from_wall, steady_until_wall),
+        ),
     ]
     for n, _web in enumerate(webs):
         name = "service" if len(webs) == 1 else f"service {n + 1}"

@@ -42,6 +42,12 @@ def assert_split_latency(out: str) -> None:
     p50, p99, top, count = map(int, steady.groups())
     assert count > 0
     assert p50 <= p99 <= top
+    # ... and the steady state slice by slice, each with the machine's load beside it.
+    slices = re.search(r"steady p99 by 4 slices \(1-min load\)\s+(.*) ms\n", out)
+    assert slices is not None, out
+    parts = slices.group(1).split(" / ")
+    assert len(parts) == 4
+    assert any(re.fullmatch(r"\d+ \(\d+\.\d\)", part) for part in parts), parts
     assert re.search(r"service( \d)? CPU mean / max \(steady\)\s+\d+ / \d+ % of a core", out)
     assert re.search(r"load average at start / storm / end\s+[\d.]+ ", out)
 
