@@ -171,6 +171,8 @@ def state(snapshot: State, *, max_probes: int) -> State:
             total_time_left_s=profile.total_time_left_s,
             started_at=None if profile.started_at is None else text(profile.started_at, MAX_NAME),
             finished=profile.finished,
+            paused=profile.paused,
+            paused_at=None if profile.paused_at is None else text(profile.paused_at, MAX_NAME),
         )
     latest = None
     if snapshot.latest_photo is not None:
