@@ -285,6 +285,10 @@ class ProfileProgress:
     # 2.2: a paused profile holds its target; its times left stand still until resumed.
     paused: bool = False
     paused_at: str | None = None
+    # 2.2: when the running step and the whole profile end on the daemon's clock (a step
+    # that may end on gravity: at the latest); null while paused or finished.
+    step_ends_at: str | None = None
+    ends_at: str | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
@@ -300,6 +304,8 @@ class ProfileProgress:
             finished=_bool(data, "finished"),
             paused=_bool(data, "paused"),
             paused_at=_opt_str(data, "paused_at"),
+            step_ends_at=_opt_str(data, "step_ends_at"),
+            ends_at=_opt_str(data, "ends_at"),
         )
 
     def to_dict(self) -> JsonDict:
@@ -313,6 +319,8 @@ class ProfileProgress:
             "finished": self.finished,
             "paused": self.paused,
             "paused_at": self.paused_at,
+            "step_ends_at": self.step_ends_at,
+            "ends_at": self.ends_at,
         }
 
 

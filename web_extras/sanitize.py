@@ -173,6 +173,10 @@ def state(snapshot: State, *, max_probes: int) -> State:
             finished=profile.finished,
             paused=profile.paused,
             paused_at=None if profile.paused_at is None else text(profile.paused_at, MAX_NAME),
+            step_ends_at=None
+            if profile.step_ends_at is None
+            else text(profile.step_ends_at, MAX_NAME),
+            ends_at=None if profile.ends_at is None else text(profile.ends_at, MAX_NAME),
         )
     latest = None
     if snapshot.latest_photo is not None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from beerpi_protocol import ProfileProgress
 from beerpi_protocol.timestamps import iso
@@ -32,6 +32,13 @@ def active_point(active: ActiveProfile, now: datetime) -> ProfilePoint:
 
 def active_progress(active: ActiveProfile, now: datetime) -> ProfileProgress:
     point = active_point(active, now)
+    step_ends_at = ends_at = None
+    if active.paused_at is None and not point.finished:
+        # From the plan, not from now: the same instant in every push.
+        lengths = active.profile.lengths_s(active.ended)
+        base = active.started_at + timedelta(seconds=active.paused_s)
+        step_ends_at = iso(base + timedelta(seconds=sum(lengths[: point.step + 1])))
+        ends_at = iso(base + timedelta(seconds=sum(lengths)))
     return ProfileProgress(
         name=active.profile.name,
         steps=active.profile.steps,
@@ -42,6 +49,8 @@ def active_progress(active: ActiveProfile, now: datetime) -> ProfileProgress:
         finished=point.finished,
         paused=active.paused_at is not None,
         paused_at=None if active.paused_at is None else iso(active.paused_at),
+        step_ends_at=step_ends_at,
+        ends_at=ends_at,
     )
 
 

@@ -187,3 +187,29 @@ def test_a_paused_profile_is_stored_and_read_back(tmp_path: Path) -> None:
         path.write_text(json.dumps({**document, key: bad}))
         with pytest.raises(ProfileStoreError):
             load_profile(path, **LIMITS)
+
+
+def test_the_end_times_follow_pauses_and_skips_and_are_null_while_paused() -> None:
+    active = ActiveProfile(ALE, START)
+    progress = active_progress(active, START + HOUR)
+    assert (progress.step_ends_at, progress.ends_at) == (
+        "2026-11-03T00:00:00.000Z",
+        "2026-11-04T10:00:00.000Z",
+    )
+    # The same instants a minute later: from the plan, not from now.
+    assert active_progress(active, START + 2 * HOUR).step_ends_at == progress.step_ends_at
+    paused = pause(active, START + HOUR)
+    assert active_progress(paused, START + 2 * HOUR).step_ends_at is None
+    assert active_progress(paused, START + 2 * HOUR).ends_at is None
+    resumed = resume(paused, START + 4 * HOUR)
+    # Three hours paused: both ends three hours later.
+    assert active_progress(resumed, START + 5 * HOUR).step_ends_at == "2026-11-03T03:00:00.000Z"
+    skipped = skip(resumed, START + 5 * HOUR, 0)
+    # Step 2 (10 h) runs from the skip; the profile ends a day after it.
+    later = active_progress(skipped, START + 5 * HOUR)
+    assert (later.step_ends_at, later.ends_at) == (
+        "2026-11-01T15:00:00.000Z",
+        "2026-11-02T15:00:00.000Z",
+    )
+    done = skip(skip(skipped, START + 6 * HOUR, 1), START + 6 * HOUR, 2)
+    assert active_progress(done, START + 6 * HOUR).ends_at is None
