@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from pi_daemon.clock import ManualClock
+from pi_daemon.config import load_config
 from pi_daemon.control import ActiveProfile, Thermostat, load_profile, parse_profile, save_profile
 from pi_daemon.control.profile_run import (
     ProfileCommandError,
@@ -19,6 +21,7 @@ from pi_daemon.control.profile_run import (
     skip,
 )
 from pi_daemon.control.profile_store import ProfileStoreError
+from pi_daemon.control_adapter import build_thermostat
 from pi_daemon.gravity import HydrometerBook, new_reading
 
 LIMITS: dict[str, float] = {"min_c": -2.0, "max_c": 35.0}
@@ -213,3 +216,31 @@ def test_the_end_times_follow_pauses_and_skips_and_are_null_while_paused() -> No
     )
     done = skip(skip(skipped, START + 6 * HOUR, 1), START + 6 * HOUR, 2)
     assert active_progress(done, START + 6 * HOUR).ends_at is None
+
+
+def test_a_pause_the_data_dir_refuses_changes_nothing(tmp_path: Path) -> None:
+    """The daemon's side: stored first, so a failed write leaves the profile running."""
+    clock = ManualClock(START)
+    config = load_config(None, {"simulate": True, "storage.data_dir": str(tmp_path)})
+    thermostat = build_thermostat(config, tmp_path, clock)
+    thermostat.update(
+        mode=None, target=None, profile=ALE.to_dict(), set_profile=True, now=clock.now()
+    )
+    stored = (tmp_path / "profile.json").read_text()
+    (tmp_path / "profile.json").unlink()
+    (tmp_path / "profile.json").mkdir()  # the write's rename now fails
+    with pytest.raises(IsADirectoryError):
+        thermostat.pause_profile(clock.now())
+    with pytest.raises(IsADirectoryError):
+        thermostat.skip_step(clock.now(), None)
+    (tmp_path / "profile.json").rmdir()
+    (tmp_path / "profile.json").write_text(stored)
+    clock.advance(3600)
+    thermostat.step(clock.monotonic(), clock.now(), {}, {})
+    progress = thermostat.to_state().profile
+    assert progress is not None
+    assert (progress.paused, progress.step) == (False, 0)
+    thermostat.pause_profile(clock.now())
+    loaded = load_profile(tmp_path / "profile.json", **LIMITS)
+    assert loaded is not None
+    assert loaded.paused_at == START + HOUR
