@@ -23,6 +23,7 @@ from typing import Any, ClassVar, Final, Protocol, Self
 
 from .const import MEDIA_CHUNK_BYTES, SG_RANGE, ErrorCode, Request, ThermostatMode
 from .errors import BeerPiRequestError, InvalidArgument
+from .profiles import MAX_STEPS as MAX_PROFILE_STEPS
 from .models import JsonDict, MediaInfo, State, ThermostatState, _bool, _float, _int, _str
 from .timestamps import parse_iso
 
@@ -32,6 +33,7 @@ MAX_CURSOR: Final = 32
 MAX_VIDEO_S: Final = 600.0
 MAX_READINGS_PAGE: Final = 5000
 DEFAULT_READINGS_PAGE: Final = 500
+# Most steps a profile may have (the daemon checks the steps themselves).
 # Faults a simulated probe can be told to show.
 SIMULATED_FAULTS: Final = ("disconnected", "crc", "reset_85", "stuck")
 AMBIENT_RANGE_C: Final = (-30.0, 60.0)
@@ -435,6 +437,62 @@ class ReportGravity:
         return payload
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PauseProfile:
+    """Hold the running profile where it is (2.2): its target stays, its clock stops."""
+
+    NAME: ClassVar[Request] = Request.PAUSE_PROFILE
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        return cls()
+
+    def to_dict(self) -> JsonDict:
+        return {}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResumeProfile:
+    """Let a paused profile go on from where it stopped (2.2)."""
+
+    NAME: ClassVar[Request] = Request.RESUME_PROFILE
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        return cls()
+
+    def to_dict(self) -> JsonDict:
+        return {}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SkipStep:
+    """End the running step now and start the next (2.2).
+
+    ``step`` (0-based), when given, is the step the sender means to skip: if
+    another runs by then, the daemon refuses, so a double click or two people
+    skipping at once end one step, not two.
+    """
+
+    NAME: ClassVar[Request] = Request.SKIP_STEP
+
+    step: int | None = None
+
+    def __post_init__(self) -> None:
+        _optional(self.step, _check_step, "step")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        return cls(step=data.get("step"))
+
+    def to_dict(self) -> JsonDict:
+        return {} if self.step is None else {"step": self.step}
+
+
+def _check_step(key: str, value: object) -> int:
+    return check_int(key, value, low=0, high=MAX_PROFILE_STEPS - 1)
+
+
 # Every request by its name: what a daemon routes on.
 REQUESTS: Final[Mapping[Request, type[RequestModel]]] = {
     model.NAME: model
@@ -449,6 +507,9 @@ REQUESTS: Final[Mapping[Request, type[RequestModel]]] = {
         Simulate,
         SignUrl,
         ReportGravity,
+        PauseProfile,
+        ResumeProfile,
+        SkipStep,
     )
 }
 # Requests that change something (a daemon rate-limits these; reads are free).
@@ -460,6 +521,9 @@ CONTROL_REQUESTS: Final = frozenset(
         Request.RECORD_VIDEO,
         Request.SIMULATE,
         Request.REPORT_GRAVITY,
+        Request.PAUSE_PROFILE,
+        Request.RESUME_PROFILE,
+        Request.SKIP_STEP,
     }
 )
 

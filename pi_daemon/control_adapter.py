@@ -34,6 +34,7 @@ from .control import (
     parse_profile,
     save_profile,
 )
+from .control.profile_run import pause, resume, skip
 from .files import write_atomic
 from .gravity.book import GravityPoint
 from .safety import RelayRules
@@ -176,6 +177,25 @@ class DaemonThermostat:
         except OSError as err:
             _LOGGER.warning("cannot store the profile's progress: %s", err)
         return True
+
+    def pause_profile(self, now: datetime) -> None:
+        """Hold the running profile; ProfileCommandError when none runs or it is paused."""
+        self._replace_profile(pause(self._thermostat.active_profile, now))
+
+    def resume_profile(self, now: datetime) -> None:
+        self._replace_profile(resume(self._thermostat.active_profile, now))
+
+    def skip_step(self, now: datetime, step: int | None) -> None:
+        """End the running step now (if it is ``step``, when given)."""
+        active = skip(self._thermostat.active_profile, now, step)
+        ended = max(active.ended)
+        _LOGGER.info("profile %s: step %d skipped", active.profile.name, ended + 1)
+        self._replace_profile(active)
+
+    def _replace_profile(self, active: ActiveProfile) -> None:
+        """Stored first, then applied: an OSError from the data dir changes nothing."""
+        save_profile(self._profile_path, active)
+        self._thermostat.resume_profile(active)
 
     def faults(self, decision: ControlDecision) -> tuple[FaultInfo, ...]:
         return decision.faults + self._extra_faults

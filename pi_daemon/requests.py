@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from beerpi_protocol import ErrorCode, Event, FaultCode, Request
@@ -21,14 +22,17 @@ from beerpi_protocol.requests import (
     GetMedia,
     GravityAnswer,
     MediaChunk,
+    PauseProfile,
     ReadingsSince,
     RecordVideo,
     RelayAnswer,
     ReportGravity,
+    ResumeProfile,
     SetRelay,
     SetThermostat,
     Simulate,
     SimulateAnswer,
+    SkipStep,
     StateAnswer,
     ThermostatAnswer,
     VideoAnswer,
@@ -37,6 +41,7 @@ from beerpi_protocol.requests import (
 )
 from beerpi_protocol.timestamps import iso
 
+from .control.profile_run import ProfileCommandError
 from .gravity import GravityError
 from .gravity.book import new_reading
 from .hardware.base import CameraError
@@ -76,6 +81,9 @@ class RequestHandler:
             Request.GET_MEDIA: self._get_media,
             Request.SIMULATE: self._simulate,
             Request.REPORT_GRAVITY: self._report_gravity,
+            Request.PAUSE_PROFILE: self._pause_profile,
+            Request.RESUME_PROFILE: self._resume_profile,
+            Request.SKIP_STEP: self._skip_step,
         }
 
     async def handle(self, name: str, payload: object) -> Answer:
@@ -164,6 +172,36 @@ class RequestHandler:
             await daemon.control_now()
         await daemon.publish_state()
         return ok(ThermostatAnswer(thermostat=thermostat.to_state()).to_dict())
+
+    async def _pause_profile(self, payload: Payload) -> Answer:
+        PauseProfile.from_dict(payload)
+        return await self._change_profile(self._daemon.thermostat.pause_profile)
+
+    async def _resume_profile(self, payload: Payload) -> Answer:
+        ResumeProfile.from_dict(payload)
+        return await self._change_profile(self._daemon.thermostat.resume_profile)
+
+    async def _skip_step(self, payload: Payload) -> Answer:
+        request = SkipStep.from_dict(payload)
+        thermostat = self._daemon.thermostat
+        return await self._change_profile(lambda now: thermostat.skip_step(now, request.step))
+
+    async def _change_profile(self, change: Callable[[datetime], None]) -> Answer:
+        """Pause, resume or skip under the command lock, then control on the new target."""
+        daemon = self._daemon
+        async with daemon.command_lock:
+            try:
+                change(daemon.clock.now())
+            except ProfileCommandError as err:
+                raise RequestFailed(ErrorCode.INVALID_ARGUMENT, str(err)) from None
+            except OSError as err:
+                # Stored before applied: nothing changed.
+                raise RequestFailed(
+                    ErrorCode.INTERNAL_ERROR, f"cannot store the profile: {err}"
+                ) from None
+            await daemon.control_now()
+        await daemon.publish_state()
+        return ok(ThermostatAnswer(thermostat=daemon.thermostat.to_state()).to_dict())
 
     async def _report_gravity(self, payload: Payload) -> Answer:
         request = ReportGravity.from_dict(payload)

@@ -171,6 +171,12 @@ def state(snapshot: State, *, max_probes: int) -> State:
             total_time_left_s=profile.total_time_left_s,
             started_at=None if profile.started_at is None else text(profile.started_at, MAX_NAME),
             finished=profile.finished,
+            paused=profile.paused,
+            paused_at=None if profile.paused_at is None else text(profile.paused_at, MAX_NAME),
+            step_ends_at=None
+            if profile.step_ends_at is None
+            else text(profile.step_ends_at, MAX_NAME),
+            ends_at=None if profile.ends_at is None else text(profile.ends_at, MAX_NAME),
         )
     latest = None
     if snapshot.latest_photo is not None:

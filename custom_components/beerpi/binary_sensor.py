@@ -1,4 +1,5 @@
-"""Binary sensors: the link, a device-wide problem, a fault per probe and relay, relay state."""
+"""Binary sensors: the link, a device-wide problem, a fault per probe and relay, relay state,
+whether the running profile is paused."""
 
 from __future__ import annotations
 
@@ -26,7 +27,13 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     coordinator = entry.runtime_data
-    async_add_entities([BeerPiConnectivitySensor(coordinator), BeerPiProblemSensor(coordinator)])
+    async_add_entities(
+        [
+            BeerPiConnectivitySensor(coordinator),
+            BeerPiProblemSensor(coordinator),
+            BeerPiProfilePausedSensor(coordinator),
+        ]
+    )
     async_add_entities(
         entity
         for relay in coordinator.device.relays
@@ -97,6 +104,22 @@ class BeerPiProblemSensor(BeerPiEntity, BinarySensorEntity):
                 f"{fault.source}: {fault_code(fault)}" for fault in self.coordinator.data.faults
             ]
         }
+
+
+class BeerPiProfilePausedSensor(BeerPiEntity, BinarySensorEntity):
+    """On while the running profile is paused (beerpi.pause_profile); unknown when none runs."""
+
+    _attr_translation_key = "profile_paused"
+
+    def __init__(self, coordinator: BeerPiCoordinator) -> None:
+        super().__init__(coordinator, "profile_paused")
+
+    @property
+    def is_on(self) -> bool | None:
+        profile = self.coordinator.data.thermostat.profile
+        if profile is None or profile.finished:
+            return None
+        return profile.paused
 
 
 class BeerPiSourceFaultSensor(BeerPiEntity, BinarySensorEntity):

@@ -50,6 +50,11 @@ ATTR_MODE: Final = "mode"
 SERVICE_SET_PROFILE: Final = "set_profile"
 SERVICE_CLEAR_PROFILE: Final = "clear_profile"
 SERVICE_RECORD_VIDEO: Final = "record_video"
+# Pausing, resuming and skipping a profile step (protocol 2.2).
+SERVICE_PAUSE_PROFILE: Final = "pause_profile"
+SERVICE_RESUME_PROFILE: Final = "resume_profile"
+SERVICE_SKIP_STEP: Final = "skip_step"
+ATTR_STEP: Final = "step"
 
 EVENT_FAULT_RAISED: Final = "fault_raised"
 EVENT_FAULT_CLEARED: Final = "fault_cleared"

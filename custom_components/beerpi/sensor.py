@@ -46,15 +46,21 @@ def running_profile(state: State) -> ProfileProgress | None:
 
 
 def profile_ends_at(state: State, *, step_only: bool) -> datetime | None:
-    """When the running step (or the whole profile) ends, on the daemon's clock.
+    """When the running step (or the whole profile) ends, on the daemon's clock; None while
+    paused.
 
-    From ``started_at`` and the step lengths when the daemon gives them, so the value is
-    the same in every push; otherwise (or when a step may end on gravity) from the push's
-    time plus the time left, to the minute.
+    As the daemon gives it (protocol 2.2). From an older daemon: from ``started_at`` and
+    the step lengths, so the value is the same in every push; or (when a step may end on
+    gravity) from the push's time plus the time left, to the minute.
     """
     profile = running_profile(state)
-    if profile is None:
+    # A paused profile has no end until it resumes.
+    if profile is None or profile.paused:
         return None
+    # A 2.2 daemon says when (from its plan: pauses and skips included, stable per push).
+    given = profile.step_ends_at if step_only else profile.ends_at
+    if given is not None and (ends := dt_util.parse_datetime(given)) is not None:
+        return ends
     started = dt_util.parse_datetime(profile.started_at or "")
     # A step that may end on gravity has no fixed end: only the daemon's time left knows
     # what gravity already cut short.

@@ -1,4 +1,4 @@
-"""Actions: run a fermentation profile, record a video."""
+"""Actions: run, pause, resume, skip a step of and stop a fermentation profile; record a video."""
 
 from __future__ import annotations
 
@@ -25,17 +25,22 @@ from .const import (
     ATTR_MODE,
     ATTR_NAME,
     ATTR_SECONDS,
+    ATTR_STEP,
     ATTR_STEPS,
     ATTR_TARGET,
     DOMAIN,
     SERVICE_CLEAR_PROFILE,
+    SERVICE_PAUSE_PROFILE,
     SERVICE_RECORD_VIDEO,
+    SERVICE_RESUME_PROFILE,
     SERVICE_SET_PROFILE,
+    SERVICE_SKIP_STEP,
     TARGET_DECIMALS,
 )
 from .coordinator import BeerPiCoordinator
 from .helpers import call_daemon
 from .protocol.const import ThermostatMode
+from .protocol.requests import MAX_PROFILE_STEPS
 from .validation import vol
 
 _DURATION = vol.All(vol.Coerce(float), vol.Range(min=0, min_included=False))
@@ -65,6 +70,15 @@ SET_PROFILE_SCHEMA = vol.Schema(
     }
 )
 CLEAR_PROFILE_SCHEMA = vol.Schema({vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string})
+# -- pause, resume, skip (protocol 2.2) --
+PAUSE_RESUME_SCHEMA = vol.Schema({vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string})
+SKIP_STEP_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+        # Counted from 1, as the profile step sensor shows it.
+        vol.Optional(ATTR_STEP): vol.All(vol.Coerce(int), vol.Range(min=1, max=MAX_PROFILE_STEPS)),
+    }
+)
 RECORD_VIDEO_SCHEMA = vol.Schema(
     {
         vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
@@ -118,6 +132,31 @@ async def _async_clear_profile(call: ServiceCall) -> None:
     await call_daemon(coordinator.client.set_thermostat(clear_profile=True))
 
 
+# -- pause, resume, skip (protocol 2.2) --
+def _running(call: ServiceCall) -> BeerPiCoordinator:
+    """The entry's coordinator, if its daemon runs a profile (the daemon checks again)."""
+    coordinator = _coordinator(call)
+    profile = coordinator.data.thermostat.profile
+    if profile is None or profile.finished:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="no_profile_running"
+        )
+    return coordinator
+
+
+async def _async_pause_profile(call: ServiceCall) -> None:
+    await call_daemon(_running(call).client.pause_profile())
+
+
+async def _async_resume_profile(call: ServiceCall) -> None:
+    await call_daemon(_running(call).client.resume_profile())
+
+
+async def _async_skip_step(call: ServiceCall) -> None:
+    step = call.data.get(ATTR_STEP)
+    await call_daemon(_running(call).client.skip_step(None if step is None else step - 1))
+
+
 async def _async_record_video(call: ServiceCall) -> ServiceResponse:
     coordinator = _coordinator(call)
     video = await call_daemon(coordinator.client.record_video(call.data[ATTR_SECONDS]))
@@ -131,6 +170,16 @@ def async_setup_services(hass: HomeAssistant) -> None:
     )
     hass.services.async_register(
         DOMAIN, SERVICE_CLEAR_PROFILE, _async_clear_profile, schema=CLEAR_PROFILE_SCHEMA
+    )
+    # -- pause, resume, skip (protocol 2.2) --
+    hass.services.async_register(
+        DOMAIN, SERVICE_PAUSE_PROFILE, _async_pause_profile, schema=PAUSE_RESUME_SCHEMA
+    )
+    hass.services.async_register(
+        DOMAIN, SERVICE_RESUME_PROFILE, _async_resume_profile, schema=PAUSE_RESUME_SCHEMA
+    )
+    hass.services.async_register(
+        DOMAIN, SERVICE_SKIP_STEP, _async_skip_step, schema=SKIP_STEP_SCHEMA
     )
     hass.services.async_register(
         DOMAIN,

@@ -4,12 +4,12 @@ A profile is a name and steps: ``{"kind": "hold", "target": C, "hours": H}`` (or
 ``"days": D``) and ``{"kind": "ramp", "target": C, "hours": H}``, which ramps
 linearly from the previous step's target. Time is wall-clock time since the
 profile started, so a daemon that was off for a while resumes at the right step
-(the time it was off counts).
+(the time it was off counts), less the time it was paused (profile_run.py).
 
 A hold may end on gravity (``until_sg``, or ``stable_within`` with
-``stable_hours``); its hours are then the most it runs. When gravity ends one,
-the time it really ran is kept in ``ended`` (step index -> seconds), and the
-steps after it move up by what it saved.
+``stable_hours``); its hours are then the most it runs. When gravity (or a skip)
+ends one, the time it really ran is kept in ``ended`` (step index -> seconds),
+and the steps after it move up by what it saved.
 """
 
 from __future__ import annotations
@@ -74,7 +74,11 @@ class ProfilePoint:
 def profile_point(
     profile: Profile, started_at: datetime, now: datetime, ended: Ended | None = None
 ) -> ProfilePoint:
-    elapsed = max(0.0, (now - started_at).total_seconds())
+    return point_after(profile, max(0.0, (now - started_at).total_seconds()), ended)
+
+
+def point_after(profile: Profile, elapsed: float, ended: Ended | None = None) -> ProfilePoint:
+    """Where ``profile`` stands once it has run ``elapsed`` seconds."""
     lengths = profile.lengths_s(ended or {})
     total = sum(lengths)
     begin = 0.0

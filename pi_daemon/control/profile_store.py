@@ -1,8 +1,10 @@
 """The running profile on disk, so that it survives a restart or a power cut.
 
 One small JSON file in the data dir: the profile and its wall-clock start (ISO
-UTC). Written atomically (temporary file, fsync, rename) so a power cut leaves
-either the old file or the new one, never half of one.
+UTC), the steps that ended early, and whether it is paused (since when, and how
+long its earlier pauses lasted). Written atomically (temporary file, fsync,
+rename) so a power cut leaves either the old file or the new one, never half of
+one.
 """
 
 from __future__ import annotations
@@ -30,8 +32,17 @@ class ProfileStoreError(ValueError):
 class ActiveProfile:
     profile: Profile
     started_at: datetime
-    # Steps gravity ended: index -> seconds each really ran (see profile.py).
+    # Steps gravity or a skip ended: index -> seconds each really ran (see profile.py).
     ended: Mapping[int, float] = field(default_factory=dict)
+    # Paused since then (None: running); the profile's clock stands still meanwhile.
+    paused_at: datetime | None = None
+    # Seconds of the pauses already over, which do not count toward the steps.
+    paused_s: float = 0.0
+
+    def elapsed_s(self, now: datetime) -> float:
+        """Seconds the profile has run at ``now``: wall time since its start, less pauses."""
+        until = now if self.paused_at is None else self.paused_at
+        return max(0.0, (until - self.started_at).total_seconds() - self.paused_s)
 
 
 def save_profile(path: Path, active: ActiveProfile | None) -> None:
@@ -44,6 +55,8 @@ def save_profile(path: Path, active: ActiveProfile | None) -> None:
         **active.profile.to_dict(),
         "started_at": iso(active.started_at),
         "ended": {str(index): seconds for index, seconds in sorted(active.ended.items())},
+        "paused_at": None if active.paused_at is None else iso(active.paused_at),
+        "paused_s": active.paused_s,
     }
     write_atomic(path, json.dumps(document, indent=1))
 
@@ -66,15 +79,36 @@ def load_profile(path: Path, *, min_c: float, max_c: float) -> ActiveProfile | N
         raise ProfileStoreError(f"{path} has an unknown format version")
     started = document.pop("started_at", None)
     ended_raw = document.pop("ended", {})  # absent in files from before gravity steps
+    # Both absent in files from before pausing: not paused.
+    paused_raw = document.pop("paused_at", None)
+    paused_s = document.pop("paused_s", 0.0)
     try:
         if not isinstance(started, str):
             raise ValueError("started_at is missing")
         started_at = parse_iso(started)
         profile = parse_profile(document, min_c=min_c, max_c=max_c)
         ended = _ended(ended_raw, profile)
+        paused_at = _paused_at(paused_raw, started_at)
+        if (
+            isinstance(paused_s, bool)
+            or not isinstance(paused_s, int | float)
+            or not (math.isfinite(paused_s) and paused_s >= 0)
+        ):
+            raise ValueError("paused_s must be a number of seconds, 0 or more")
     except ValueError as err:
         raise ProfileStoreError(f"{path} holds an invalid profile: {err}") from err
-    return ActiveProfile(profile, started_at, ended)
+    return ActiveProfile(profile, started_at, ended, paused_at, float(paused_s))
+
+
+def _paused_at(raw: object, started_at: datetime) -> datetime | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise ValueError("paused_at must be a time or null")
+    paused_at = parse_iso(raw)
+    if paused_at < started_at:
+        raise ValueError("paused_at is before the profile started")
+    return paused_at
 
 
 def _ended(raw: object, profile: Profile) -> dict[int, float]:

@@ -23,13 +23,8 @@ from .adaptive import AdaptiveControl
 from .decision import ControlDecision
 from .demand import Demand, Direction
 from .fallback import beer_only_demand
-from .profile import (
-    Profile,
-    gravity_step_done,
-    parse_profile,
-    profile_point,
-    profile_progress,
-)
+from .profile import Profile, gravity_step_done, parse_profile
+from .profile_run import active_point, active_progress
 from .profile_store import ActiveProfile
 from .settings import ControlSettings
 
@@ -175,9 +170,10 @@ class Thermostat:
         that reported last). None when nothing changed.
         """
         active = self._profile
-        if active is None:
+        # A paused step waits: its gravity is looked at again once it resumes.
+        if active is None or active.paused_at is not None:
             return None
-        point = profile_point(active.profile, active.started_at, now_wall, active.ended)
+        point = active_point(active, now_wall)
         step = active.profile.steps[point.step]
         if point.finished or not step.ends_on_gravity:
             return None
@@ -201,8 +197,7 @@ class Thermostat:
     def target_at(self, now_wall: datetime) -> float:
         if self._profile is None:
             return self.target_c
-        active = self._profile
-        return profile_point(active.profile, active.started_at, now_wall, active.ended).target_c
+        return active_point(self._profile, now_wall).target_c
 
     def step(
         self,
@@ -250,8 +245,7 @@ class Thermostat:
     def _progress(self, now_wall: datetime) -> ProfileProgress | None:
         if self._profile is None:
             return None
-        active = self._profile
-        return profile_progress(active.profile, active.started_at, now_wall, active.ended)
+        return active_progress(self._profile, now_wall)
 
     def _control(
         self,

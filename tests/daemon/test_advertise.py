@@ -13,7 +13,7 @@ def test_service_type_matches_the_integration_manifest() -> None:
 def test_txt_record_identifies_the_device_without_secrets() -> None:
     props = service_properties(DeviceInfo(id="beerpi-1234", name="Garage"))
     assert props["id"] == "beerpi-1234"
-    assert props["protocol"] == PROTOCOL_VERSION == "2.1"
+    assert props["protocol"] == PROTOCOL_VERSION == "2.2"
     assert not any("token" in key for key in props)
 
 

@@ -37,7 +37,7 @@ async def test_connect_gets_device_then_state(config) -> None:  # type: ignore[n
         assert [r.id for r in device.relays] == ["heater", "cooler"]
         assert device.camera is True
         assert device.simulated is True
-        assert device.protocol_version == "2.1"
+        assert device.protocol_version == "2.2"
         assert device.thermostat.probe == "beer"
         state = client.state
         assert state is not None

@@ -29,7 +29,7 @@ GOOD: dict[str, Any] = {
 
 
 def test_the_version_is_a_minor_step_of_2() -> None:
-    assert PROTOCOL_VERSION == "2.1"
+    assert PROTOCOL_VERSION == "2.2"
     assert protocol_major(PROTOCOL_VERSION) == 2
 
 

@@ -21,7 +21,7 @@ from homeassistant.const import (
     STATE_OFF,
     STATE_ON,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, State
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.util.unit_system import US_CUSTOMARY_SYSTEM
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -237,3 +237,66 @@ async def test_set_profile_takes_home_assistant_units(
     profile = (await daemon_client.get_state()).thermostat.profile
     assert profile is not None
     assert [step.target for step in profile.steps] == [10.0, 18.0]
+
+
+async def test_pause_resume_and_skip_a_profile_step(
+    hass: HomeAssistant, init_integration: MockConfigEntry, daemon_client: BeerPiClient
+) -> None:
+    entry = {"config_entry_id": init_integration.entry_id}
+    paused = "binary_sensor.beerpi_profile_paused"
+    # No profile runs: the actions say so, and the paused sensor does not know.
+    for action in ("pause_profile", "resume_profile", "skip_step"):
+        with pytest.raises(ServiceValidationError) as err:
+            await hass.services.async_call(DOMAIN, action, entry, blocking=True)
+        assert err.value.translation_key == "no_profile_running"
+    await wait_for_state(hass, paused, state_is("unknown"))
+
+    await daemon_client.set_thermostat(
+        profile={
+            "name": "Ale",
+            "steps": [
+                {"kind": "hold", "target": 18, "days": 4},
+                {"kind": "hold", "target": 21, "days": 2},
+                {"kind": "hold", "target": 2, "days": 2},
+            ],
+        }
+    )
+    await wait_for_state(hass, paused, state_is(STATE_OFF))
+    await wait_for_state(hass, "sensor.beerpi_profile_step_ends_at", has_time)
+
+    await hass.services.async_call(DOMAIN, "pause_profile", entry, blocking=True)
+    profile = (await daemon_client.get_state()).thermostat.profile
+    assert profile is not None
+    assert profile.paused
+    await wait_for_state(hass, paused, state_is(STATE_ON))
+    # A paused profile has no end until it resumes.
+    await wait_for_state(hass, "sensor.beerpi_profile_step_ends_at", state_is("unknown"))
+    assert hass.states.get("sensor.beerpi_profile_ends_at").state == "unknown"  # type: ignore[union-attr]
+    # Pausing twice is the user's mistake, in the daemon's words.
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(DOMAIN, "pause_profile", entry, blocking=True)
+    assert err.value.translation_key == "invalid_argument"
+    assert "already paused" in str(err.value.translation_placeholders)
+
+    await hass.services.async_call(DOMAIN, "resume_profile", entry, blocking=True)
+    await wait_for_state(hass, paused, state_is(STATE_OFF))
+    await wait_for_state(hass, "sensor.beerpi_profile_step_ends_at", has_time)
+
+    # Step 2 (counted from 1) does not run yet: nothing is skipped.
+    with pytest.raises(ServiceValidationError):
+        await hass.services.async_call(DOMAIN, "skip_step", entry | {"step": 2}, blocking=True)
+    await hass.services.async_call(DOMAIN, "skip_step", entry | {"step": 1}, blocking=True)
+    await wait_for_state(hass, "sensor.beerpi_profile_step", state_is("2"))
+    assert (await daemon_client.get_state()).thermostat.target == 21.0
+    await hass.services.async_call(DOMAIN, "skip_step", entry, blocking=True)
+    await hass.services.async_call(DOMAIN, "skip_step", entry, blocking=True)
+    # Past the last step the profile is finished: no step, no pause to know of.
+    await wait_for_state(hass, "sensor.beerpi_profile_step", state_is("unknown"))
+    await wait_for_state(hass, paused, state_is("unknown"))
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(DOMAIN, "skip_step", entry, blocking=True)
+    assert err.value.translation_key == "no_profile_running"
+
+
+def has_time(state: State) -> bool:
+    return state.state not in ("unknown", "unavailable")

@@ -195,7 +195,7 @@ async def test_incompatible_daemon_at_run_time(
         assert issue.translation_placeholders == {
             "name": "BeerPi",
             "daemon_version": "3.0",
-            "our_version": "2.1",
+            "our_version": "2.2",
         }
         assert coordinator._reconnect.state is LinkState.STOPPED
         tries = connect.call_count

@@ -125,6 +125,28 @@ async def test_set_thermostat_and_profile(client: BeerPiClient) -> None:
     assert await _error(client.set_thermostat(mode="boil")) == ErrorCode.INVALID_ARGUMENT
 
 
+async def test_pause_resume_and_skip_a_profile_step(client: BeerPiClient) -> None:
+    assert await _error(client.pause_profile()) == ErrorCode.INVALID_ARGUMENT
+    await client.set_thermostat(
+        profile={
+            "name": "Ale",
+            "steps": [{"target": 18, "days": 2}, {"target": 4, "days": 1}],
+        }
+    )
+    paused = await client.pause_profile()
+    assert paused.profile is not None
+    assert paused.profile.paused
+    assert await _error(client.pause_profile()) == ErrorCode.INVALID_ARGUMENT
+    resumed = await client.resume_profile()
+    assert resumed.profile is not None
+    assert not resumed.profile.paused
+    skipped = await client.skip_step(0)
+    assert skipped.profile is not None
+    assert (skipped.profile.step, skipped.target) == (1, 4.0)
+    assert await _error(client.skip_step(0)) == ErrorCode.INVALID_ARGUMENT
+    await client.set_thermostat(clear_profile=True)
+
+
 async def test_take_photo_and_fetch(client: BeerPiClient) -> None:
     photos: list[MediaInfo] = []
     unsubscribe = client.add_media_listener(photos.append)

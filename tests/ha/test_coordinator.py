@@ -98,7 +98,7 @@ async def test_newer_protocol_minor_raises_repair_issue(
     assert issue.translation_placeholders == {
         "name": "BeerPi",
         "daemon_version": "2.7",
-        "our_version": "2.1",
+        "our_version": "2.2",
     }
     coordinator.device = dataclasses.replace(coordinator.device, protocol_version="2.0")
     coordinator._async_check_protocol()

@@ -70,7 +70,7 @@ async def test_old_or_missing_auth_is_told_protocol_2_is_required(
         error, events = await refused_with(running.port, auth)
         assert isinstance(error, dict)
         assert error["message"].startswith("protocol 2")
-        assert error["data"] == {"error": "protocol_mismatch", "protocol_version": "2.1"}
+        assert error["data"] == {"error": "protocol_mismatch", "protocol_version": "2.2"}
         assert events == []  # no challenge, no device, no state
         assert running.daemon.hardware.relays["heater"].is_on is False
 

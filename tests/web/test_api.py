@@ -29,6 +29,9 @@ CONTROL = [
         {"steps": [{"kind": "hold", "target": 18, "days": 1}]},
     ),
     ("DELETE", f"/api/devices/{DEVICE}/profile", None),
+    ("POST", f"/api/devices/{DEVICE}/profile/pause", None),
+    ("POST", f"/api/devices/{DEVICE}/profile/resume", None),
+    ("POST", f"/api/devices/{DEVICE}/profile/skip", {"step": 0}),
     ("POST", "/camera/photo", {"take": "photo", "device": DEVICE}),
     ("POST", "/camera/video", {"take": "video", "device": DEVICE, "seconds": 2}),
     ("POST", "/api/logout", None),
@@ -203,6 +206,9 @@ BAD_BODIES = [
     ("PUT", f"/api/devices/{DEVICE}/profile", {"unit": "kelvin", "steps": []}),
     ("POST", f"/api/devices/{DEVICE}/video", {"seconds": -1}),
     ("PUT", f"/api/devices/{DEVICE}/profile", {"name": "no steps"}),
+    ("POST", f"/api/devices/{DEVICE}/profile/skip", {"step": -1}),
+    ("POST", f"/api/devices/{DEVICE}/profile/skip", {"step": "2"}),
+    ("POST", f"/api/devices/{DEVICE}/profile/pause", [1]),
     ("POST", "/camera/video", {"device": 5}),
 ]
 
@@ -240,6 +246,8 @@ async def test_not_json_is_400(secured: RunningService, session: aiohttp.ClientS
         ("POST", "/api/devices/nobody/relays/heater", {"on": True}),
         ("PUT", "/api/devices/nobody/profile", {"steps": []}),
         ("DELETE", "/api/devices/nobody/profile", None),
+        ("POST", "/api/devices/nobody/profile/pause", None),
+        ("POST", "/api/devices/nobody/profile/skip", None),
         ("POST", "/camera/photo", {"device": "nobody"}),
         ("POST", "/camera/flash", None),
         ("GET", "/api/no/such/route", None),

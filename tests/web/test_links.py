@@ -155,7 +155,7 @@ async def test_dial_out_version_1_auth_is_told_to_upgrade(tmp_path: Path, auth: 
         await sio.shutdown()
         assert len(errors) == 1
         assert errors[0]["message"].startswith("protocol 2 required")
-        assert errors[0]["data"] == {"error": "protocol_mismatch", "protocol_version": "2.1"}
+        assert errors[0]["data"] == {"error": "protocol_mismatch", "protocol_version": "2.2"}
         assert service.hub.records() == []
 
 

@@ -1,4 +1,5 @@
-"""Commands: photo, video, relays, thermostat, profile, and the seed's ``/camera/<type>``.
+"""Commands: photo, video, relays, thermostat, profile (and its pause, resume and skip),
+and the seed's ``/camera/<type>``.
 
 Bodies are mapped onto the protocol's request models, whose checks refuse a
 malformed one (400 before the daemon is bothered); the daemon checks ranges and
@@ -15,11 +16,14 @@ from aiohttp import web
 from beerpi_protocol.errors import InvalidArgument
 from beerpi_protocol.models import MediaInfo
 from beerpi_protocol.requests import (
+    PauseProfile,
     RecordVideo,
     RelayAnswer,
     RequestModel,
+    ResumeProfile,
     SetRelay,
     SetThermostat,
+    SkipStep,
     TakePhoto,
     ThermostatAnswer,
     check_number,
@@ -136,7 +140,7 @@ async def set_thermostat(request: web.Request) -> web.Response:
 
 
 async def _thermostat(
-    request: web.Request, record: DeviceRecord, model: SetThermostat
+    request: web.Request, record: DeviceRecord, model: RequestModel
 ) -> web.Response:
     answer = ThermostatAnswer.from_dict(await _send(request, record, model))
     return web.json_response(answer.to_dict())
@@ -165,3 +169,25 @@ async def set_profile(request: web.Request) -> web.Response:
 async def clear_profile(request: web.Request) -> web.Response:
     record = await device_of(request)
     return await _thermostat(request, record, SetThermostat(clear_profile=True))
+
+
+@routes.post("/api/devices/{id}/profile/pause")
+async def pause_profile(request: web.Request) -> web.Response:
+    record = await device_of(request)
+    await json_object(request, optional=True)
+    return await _thermostat(request, record, PauseProfile())
+
+
+@routes.post("/api/devices/{id}/profile/resume")
+async def resume_profile(request: web.Request) -> web.Response:
+    record = await device_of(request)
+    await json_object(request, optional=True)
+    return await _thermostat(request, record, ResumeProfile())
+
+
+@routes.post("/api/devices/{id}/profile/skip")
+async def skip_step(request: web.Request) -> web.Response:
+    """``{"step": N}`` (optional): skip only if step N still runs (a double click skips one)."""
+    record = await device_of(request)
+    body = await json_object(request, optional=True)
+    return await _thermostat(request, record, _build(lambda: SkipStep.from_dict(body)))

@@ -40,23 +40,27 @@ from .errors import (
     BeerPiProtocolVersionError,
     BeerPiRequestError,
 )
-from .models import DeviceInfo, FaultInfo, MediaInfo, ReadingsPage, State
+from .models import DeviceInfo, FaultInfo, MediaInfo, ReadingsPage, State, ThermostatState
 from .requests import (
     GetMedia,
     GetState,
     GravityAnswer,
     MediaChunk,
+    PauseProfile,
     ReadingsSince,
     RecordVideo,
     ReportGravity,
     RequestModel,
+    ResumeProfile,
     SetRelay,
     SetThermostat,
     SignedUrl,
     SignUrl,
     Simulate,
+    SkipStep,
     StateAnswer,
     TakePhoto,
+    ThermostatAnswer,
     VideoAnswer,
     read_mode,
 )
@@ -468,6 +472,17 @@ class BeerPiClient:
     async def report_gravity(self, reading: ReportGravity) -> bool:
         """Hand the daemon a gravity reading; True when it is now that hydrometer's latest."""
         return GravityAnswer.from_dict(await self.send(reading)).latest
+
+    async def pause_profile(self) -> ThermostatState:
+        """Hold the running profile; the thermostat's state as the daemon now has it."""
+        return ThermostatAnswer.from_dict(await self.send(PauseProfile())).thermostat
+
+    async def resume_profile(self) -> ThermostatState:
+        return ThermostatAnswer.from_dict(await self.send(ResumeProfile())).thermostat
+
+    async def skip_step(self, step: int | None = None) -> ThermostatState:
+        """End the running step now (only if it is ``step``, when given)."""
+        return ThermostatAnswer.from_dict(await self.send(SkipStep(step=step))).thermostat
 
     # -- HTTP ----------------------------------------------------------------
 

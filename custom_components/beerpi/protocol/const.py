@@ -7,7 +7,7 @@ from typing import Final, Self
 
 # "major.minor": a client refuses a daemon of another major version; a newer
 # minor only adds optional fields and requests.
-PROTOCOL_VERSION: Final = "2.1"
+PROTOCOL_VERSION: Final = "2.2"
 DEFAULT_PORT: Final = 8765
 SOCKETIO_PATH: Final = "socket.io"
 # Largest request payload a daemon accepts (bytes of JSON); engine.io enforces it.
@@ -65,6 +65,10 @@ class Request(_StrEnum):
     SIGN_URL = "sign_url"
     # A gravity reading taken elsewhere (an iSpindel through the web service or HA): 2.1.
     REPORT_GRAVITY = "report_gravity"
+    # Hold a running profile where it is, go on, or end its step now: 2.2.
+    PAUSE_PROFILE = "pause_profile"
+    RESUME_PROFILE = "resume_profile"
+    SKIP_STEP = "skip_step"
 
 
 class Handshake(_StrEnum):

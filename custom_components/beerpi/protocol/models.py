@@ -282,6 +282,13 @@ class ProfileProgress:
     total_time_left_s: float = 0.0
     started_at: str | None = None
     finished: bool = False
+    # 2.2: a paused profile holds its target; its times left stand still until resumed.
+    paused: bool = False
+    paused_at: str | None = None
+    # 2.2: when the running step and the whole profile end on the daemon's clock (a step
+    # that may end on gravity: at the latest); null while paused or finished.
+    step_ends_at: str | None = None
+    ends_at: str | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
@@ -295,6 +302,10 @@ class ProfileProgress:
             total_time_left_s=_float(data, "total_time_left_s", 0.0),
             started_at=_opt_str(data, "started_at"),
             finished=_bool(data, "finished"),
+            paused=_bool(data, "paused"),
+            paused_at=_opt_str(data, "paused_at"),
+            step_ends_at=_opt_str(data, "step_ends_at"),
+            ends_at=_opt_str(data, "ends_at"),
         )
 
     def to_dict(self) -> JsonDict:
@@ -306,6 +317,10 @@ class ProfileProgress:
             "total_time_left_s": self.total_time_left_s,
             "started_at": self.started_at,
             "finished": self.finished,
+            "paused": self.paused,
+            "paused_at": self.paused_at,
+            "step_ends_at": self.step_ends_at,
+            "ends_at": self.ends_at,
         }
 
 

@@ -1,6 +1,8 @@
 // The current page's profile editor: build a fermentation profile from hold and
-// ramp steps, see its target drawn ahead of time, start it on the fermenter, stop
-// it. A few built-in profiles to start from; the brewer's own are saved on the
+// The current page's profile editor: build a fermentation profile from hold and
+// ramp steps, see its target drawn ahead of time, start it on the fermenter; pause,
+// resume, skip a step of and stop the running one. A few built-in profiles to
+// start from; the brewer's own are saved on the
 // service (api/profiles, checked with the daemon's step rules) and listed in
 // every open page, kept in step by the live "profile" push. Profiles an older
 // page saved in this browser (localStorage) move to the service on first load;
@@ -38,7 +40,8 @@ export const BUILT_IN = [
   ] },
 ];
 
-const editor = { deviceId: null, deviceNow: () => Date.now(), service: [] };
+// running: the profile the fermenter runs now (paused, step), null when none runs.
+const editor = { deviceId: null, deviceNow: () => Date.now(), service: [], running: null };
 
 function status(kind, text) {
   $("#profile-status").attr("data-kind", kind).text(text);
@@ -301,6 +304,36 @@ async function stop() {
   }
 }
 
+// Pause, resume and skip: the daemon answers with its thermostat, and its state push
+// redraws the running profile's line and these buttons.
+async function pauseOrResume() {
+  const running = editor.running;
+  if (!editor.deviceId || !running) return;
+  const resuming = running.paused;
+  status("progress", resuming ? "Resuming…" : "Pausing…");
+  try {
+    await api(deviceUrl(editor.deviceId, resuming ? "/profile/resume" : "/profile/pause"), { method: "POST", body: {} });
+    status("ok", resuming ? "Profile resumed." : "Profile paused: the target holds until you resume.");
+  } catch (error) {
+    status("error", describeError(error));
+  }
+}
+
+async function skipStep() {
+  const running = editor.running;
+  if (!editor.deviceId || !running) return;
+  const number = running.step + 1;
+  if (!window.confirm(`Skip step ${number}? The next step starts now.`)) return;
+  status("progress", "Skipping…");
+  try {
+    // The step named: a second click after the skip does not skip the next one too.
+    await api(deviceUrl(editor.deviceId, "/profile/skip"), { method: "POST", body: { step: running.step } });
+    status("ok", number === running.count ? `Step ${number} skipped: the profile has finished.` : `Step ${number} skipped.`);
+  } catch (error) {
+    status("error", describeError(error));
+  }
+}
+
 // Saves on the service: the chosen saved profile is replaced (renamed if its
 // name was changed), else the one of that name, else a new one is made.
 async function save() {
@@ -359,14 +392,23 @@ export function describeRunning(profile, deviceTime) {
   const count = (profile.steps || []).length;
   const head = `Profile “${profile.name}”, step ${(profile.step ?? 0) + 1} of ${count}`;
   if (profile.finished) return `${head} (finished)`;
+  if (profile.paused) {
+    return `${head}, paused: ${formatDuration(profile.step_time_left_s || 0)} of this step left once resumed`;
+  }
   const at = (seconds) => formatTime(new Date(deviceTime + seconds * 1000).toISOString());
   return `${head}: this step ends ${at(profile.step_time_left_s || 0)}, the profile ${at(profile.total_time_left_s || 0)}`;
 }
 
-export function setProfileDevice(deviceId, { running = false } = {}) {
+export function setProfileDevice(deviceId, { running = false, profile = null } = {}) {
   editor.deviceId = deviceId;
+  editor.running = running && profile
+    ? { paused: Boolean(profile.paused), step: profile.step ?? 0, count: (profile.steps || []).length }
+    : null;
   $("#profile-card").prop("hidden", !deviceId);
   $("#profile-stop").prop("hidden", !running);
+  $("#profile-pause").prop("hidden", !editor.running)
+    .text(editor.running && editor.running.paused ? "Resume profile" : "Pause profile");
+  $("#profile-skip").prop("hidden", !editor.running);
 }
 
 // Another temperature unit: what is typed converts with it.
@@ -394,4 +436,6 @@ export function setupProfiles({ deviceNow }) {
   $("#profile-save").on("click", save);
   $("#profile-delete").on("click", remove);
   $("#profile-stop").on("click", stop);
+  $("#profile-pause").on("click", pauseOrResume);
+  $("#profile-skip").on("click", skipStep);
 }
