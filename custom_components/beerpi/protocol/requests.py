@@ -23,8 +23,8 @@ from typing import Any, ClassVar, Final, Protocol, Self
 
 from .const import MEDIA_CHUNK_BYTES, SG_RANGE, ErrorCode, Request, ThermostatMode
 from .errors import BeerPiRequestError, InvalidArgument
-from .profiles import MAX_STEPS as MAX_PROFILE_STEPS
 from .models import JsonDict, MediaInfo, State, ThermostatState, _bool, _float, _int, _str
+from .profiles import MAX_STEPS as MAX_PROFILE_STEPS
 from .timestamps import parse_iso
 
 # Longest relay, probe or media id a request may name.
