@@ -234,6 +234,7 @@ async def run(
             await hardware.close_hydrometers()
         if daemon is not None:
             await daemon.keep_history()
+            await daemon.keep_gravity(now=True)
         if advertiser is not None:
             await advertiser.stop()
         if handler is not None:

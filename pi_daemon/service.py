@@ -33,10 +33,11 @@ from beerpi_protocol import (
 from beerpi_protocol.timestamps import iso
 
 from .clock import Clock
-from .config import DaemonConfig
+from .config import ConfigError, DaemonConfig
 from .control import ControlDecision, ProbeSample
 from .control_adapter import DaemonThermostat
 from .gravity import GravityError, HydrometerBook, HydrometerSource
+from .gravity.store import GravityStoreError, gravity_document, load_gravity, save_gravity
 from .hardware.base import Camera, Probe, ProbeError, Relay
 from .media import MediaStore
 from .outbox import NewReading, Outbox, OutboxError
@@ -47,6 +48,9 @@ from .safety.supervisor import HOLDER
 from .safety.watchdog import Watchdog
 
 _LOGGER = logging.getLogger(__name__)
+
+# Clock seconds between writes of gravity.json (see keep_gravity).
+GRAVITY_SAVE_S = 600.0
 
 Publisher = Callable[[str, dict[str, Any]], Awaitable[None]]
 # Whether a publisher has anyone to send to right now.
@@ -127,6 +131,14 @@ class Daemon:
         self._last_record_s: float | None = None
         self._latest_photo: MediaInfo | None = None
         self.gravity = HydrometerBook()
+        self.gravity_path = config.storage.data_dir / "gravity.json"
+        try:
+            self.gravity.restore(*load_gravity(self.gravity_path))
+        except GravityStoreError as err:
+            raise ConfigError(f"{err}; fix or remove it") from err
+        self._gravity_saved = self.gravity.changes
+        self._gravity_saved_s: float | None = None
+        self._gravity_failing = False
         self._camera_lock = asyncio.Lock()
         self._lock = asyncio.Lock()  # one control step or command at a time
         # Every relay change goes through the gate (see pi_daemon/safety).
@@ -263,6 +275,7 @@ class Daemon:
         self.watchdog.feed(started)
         await self._record()
         await self.keep_history()
+        await self.keep_gravity()
         await self.publish_state()
 
     async def _read_probes(self) -> dict[str, ProbeSample]:
@@ -365,6 +378,32 @@ class Daemon:
             self._history_failing = True
         else:
             self._history_failing = False
+
+    async def keep_gravity(self, *, now: bool = False) -> None:
+        """Keep the gravity book on disk (a restart keeps a stability window going).
+
+        At most every ``GRAVITY_SAVE_S`` of the clock (and two real seconds at a
+        high --sim-speed), unless ``now`` (shutdown): a power cut loses that
+        much gravity at worst, a hole the conditions' hourly slices ride over.
+        """
+        changes = self.gravity.changes
+        if changes == self._gravity_saved:
+            return
+        now_s = self.clock.monotonic()
+        every_s = max(GRAVITY_SAVE_S, self.clock.speed * 2.0)
+        last_s = self._gravity_saved_s
+        if not now and last_s is not None and now_s - last_s < every_s:
+            return
+        document = gravity_document(self.gravity.readings(), self.gravity.histories())
+        try:
+            await asyncio.to_thread(save_gravity, self.gravity_path, document)
+        except OSError as err:
+            log = _LOGGER.debug if self._gravity_failing else _LOGGER.warning
+            log("cannot keep the gravity history: %s", err)
+            self._gravity_failing = True
+            return
+        self._gravity_failing = False
+        self._gravity_saved, self._gravity_saved_s = changes, now_s
 
     def _update_probe_states(self, now: datetime) -> None:
         faulty = self.thermostat.probe_faults()

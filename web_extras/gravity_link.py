@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 from beerpi_protocol.requests import ReportGravity
@@ -26,8 +27,14 @@ _LOGGER = logging.getLogger(__name__)
 class GravityFromStates(QuietListener):
     """A hub listener: the new hydrometer readings in each daemon state, stored."""
 
-    def __init__(self, store: HistoryStore) -> None:
+    def __init__(
+        self,
+        store: HistoryStore,
+        on_stored: Callable[[Sequence[GravityReading]], Awaitable[None]] | None = None,
+    ) -> None:
         self._store = store
+        # The live push to open pages (LiveNamespace.gravity_added).
+        self._on_stored = on_stored
         # (device, hydrometer) -> the newest reading time stored from a state.
         self._stored: dict[tuple[str, str], datetime] = {}
 
@@ -48,7 +55,11 @@ class GravityFromStates(QuietListener):
             self._stored[key] = reading.timestamp
             new.append(reading)
         if new:
-            await self._store.add_gravity(new)
+            stored = await self._store.add_gravity(new)
+            # 0: all were stored already, e.g. an iSpindel's reading handed to the
+            # daemon coming back in its state: the pages have it from the post.
+            if stored and self._on_stored is not None:
+                await self._on_stored(new)
 
 
 class GravityToDaemons:

@@ -22,6 +22,11 @@ newer states of that device are not queued behind it; when the send is done the
 newest one goes out, the ones in between are skipped. ``readings`` and ``event``
 are never skipped.
 
+``gravity`` (``{"device": id, "readings": [...]}``, each reading as ``GET
+/api/devices/{id}/gravity`` lists them) goes to the watchers of the device as
+soon as the service stores a hydrometer's reading: an iSpindel's post or a
+daemon's Tilt reading from its state. Never skipped.
+
 ``session`` (a brew session started, edited, noted or ended: ``{"session": ...}``
 as ``GET /api/sessions/{id}`` answers it) goes to every browser, like ``device``:
 the pages show which beer is in which fermenter. Public readers get it without
@@ -50,7 +55,7 @@ from beerpi_protocol.models import State
 from .auth import Auth
 from .hub import DeviceHub, DeviceRecord
 from .publicview import public_device, public_event, public_info, public_state
-from .store import Event, StoredReading
+from .store import Event, GravityReading, StoredReading
 from .timefmt import iso
 
 _LOGGER = logging.getLogger(__name__)
@@ -76,6 +81,20 @@ def reading_json(reading: StoredReading) -> dict[str, Any]:
 
 def event_json(event: Event) -> dict[str, Any]:
     return {"timestamp": iso(event.timestamp), "kind": str(event.kind), "data": dict(event.data)}
+
+
+def gravity_json(reading: GravityReading) -> dict[str, Any]:
+    """A gravity reading as the API and the ``gravity`` push give it."""
+    return {
+        "device": reading.device,
+        "hydrometer": reading.hydrometer,
+        "timestamp": iso(reading.timestamp),
+        "sg": reading.sg,
+        "temperature_c": reading.temperature_c,
+        "angle": reading.angle,
+        "battery": reading.battery,
+        "source": reading.source.value,
+    }
 
 
 def device_room(device: str) -> str:
@@ -239,6 +258,15 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def readings_added(self, device: str, readings: Sequence[StoredReading]) -> None:
         payload = {"device": device, "readings": [reading_json(r) for r in readings]}
         await self._push("readings", device, payload, payload)
+
+    async def gravity_added(self, readings: Sequence[GravityReading]) -> None:
+        """Gravity just stored (an iSpindel post, a daemon's Tilt), to its fermenter's watchers."""
+        by_device: dict[str, list[dict[str, Any]]] = {}
+        for reading in readings:
+            by_device.setdefault(reading.device, []).append(gravity_json(reading))
+        for device, items in by_device.items():
+            payload = {"device": device, "readings": items}
+            await self._push("gravity", device, payload, payload)
 
     async def event_added(self, event: Event) -> None:
         data = event_json(event)

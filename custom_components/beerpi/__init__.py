@@ -16,6 +16,7 @@ from .coordinator import (
     async_delete_wrong_device_issue,
     issue_ids,
 )
+from .gravity_action import async_setup_gravity_action
 from .protocol.client import BeerPiClient
 from .services import async_setup_services
 
@@ -25,6 +26,7 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the integration's actions once, whatever entries exist."""
     async_setup_services(hass)
+    async_setup_gravity_action(hass)
     return True
 
 

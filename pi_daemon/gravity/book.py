@@ -8,7 +8,7 @@ as the longest stability window a step may ask for, so memory stays bounded.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
@@ -20,7 +20,7 @@ from beerpi_protocol.timestamps import iso, parse_iso
 
 MAX_HYDROMETERS: Final = 16
 HISTORY_STEP_S: Final = 60.0
-_KEEP: Final = timedelta(hours=MAX_STABLE_HOURS + 1)
+KEEP: Final = timedelta(hours=MAX_STABLE_HOURS + 1)
 
 
 class GravityError(ValueError):
@@ -38,6 +38,17 @@ class HydrometerBook:
         self._latest: dict[str, HydrometerReading] = {}
         self._latest_at: dict[str, datetime] = {}
         self._history: dict[str, list[GravityPoint]] = {}
+        # Counts changes to what the book holds, so the daemon stores it only when it moved.
+        self.changes = 0
+
+    def restore(
+        self, latest: Sequence[HydrometerReading], history: Mapping[str, Sequence[GravityPoint]]
+    ) -> None:
+        """Carry on from what was stored before a restart (store.py checked it)."""
+        for reading in latest[:MAX_HYDROMETERS]:
+            self._latest[reading.id] = reading
+            self._latest_at[reading.id] = parse_iso(reading.at)
+            self._history[reading.id] = sorted(history.get(reading.id, ()), key=lambda p: p.at)
 
     def add(self, reading: HydrometerReading) -> bool:
         """Keep ``reading``; True when it is now its hydrometer's latest.
@@ -57,6 +68,7 @@ class HydrometerBook:
             return False
         self._latest[reading.id] = reading
         self._latest_at[reading.id] = at
+        self.changes += 1
         return True
 
     def _remember(self, hydrometer: str, point: GravityPoint) -> None:
@@ -71,7 +83,8 @@ class HydrometerBook:
         ):
             return
         history.insert(index, point)
-        cutoff = history[-1].at - _KEEP
+        self.changes += 1
+        cutoff = history[-1].at - KEEP
         while history and history[0].at < cutoff:
             history.pop(0)
 
@@ -87,6 +100,10 @@ class HydrometerBook:
             return None
         newest = max(self._latest_at, key=lambda key: self._latest_at[key])
         return self._latest[newest]
+
+    def histories(self) -> dict[str, Sequence[GravityPoint]]:
+        """Every hydrometer's kept points (what store.py writes)."""
+        return {key: tuple(points) for key, points in self._history.items()}
 
     def history(self, hydrometer: str | None = None) -> Sequence[GravityPoint]:
         """The kept points, oldest first (``None``: the hydrometer that reported last)."""

@@ -161,3 +161,61 @@ def test_the_trend_page_draws_gravity_on_its_own_axis(
     page.select_option("#gravity-select", "P")
     expect(axis).to_have_attribute("data-unit", "P")
     expect(axis.locator(".tick text").first).to_contain_text("°P")
+
+
+# The two tests below post more readings: they come after those that expect 1.012.
+
+
+def test_an_ispindel_post_shows_on_an_open_current_page_by_push(
+    page: Page, gravity_stack: GravityStack
+) -> None:
+    page.goto(f"{gravity_stack.url}/")
+    page.wait_for_selector("body[data-ready]")
+    expect(page.locator("#live-status")).to_have_attribute("data-mode", "live")
+    value = page.locator(f"#hydrometers li[data-hydrometer='{HYDROMETER}'] .gravity-value")
+    expect(value).to_have_attribute("data-sg", re.compile(r"^1\.0"))
+    shown = value.get_attribute("data-sg")
+    gravity_stack.ispindel(1.008)
+    # While live the page does not poll at all: only the push can bring it.
+    expect(value).to_have_text("1.008", timeout=5000)
+    assert shown != "1.008"
+    # OG 1.050 to 1.008: 84 %, 5.5 %.
+    expect(
+        page.locator(f"#hydrometers li[data-hydrometer='{HYDROMETER}'] .gravity-fermentation")
+    ).to_have_text("OG 1.050 · apparent attenuation 84 % · ABV 5.5 %")
+
+
+def test_an_ispindel_post_extends_the_open_trend_pages_gravity_line(
+    page: Page, gravity_stack: GravityStack
+) -> None:
+    page.goto(f"{gravity_stack.url}/trend?device={DEVICE}&range=6h")
+    page.wait_for_selector("body[data-ready]")
+    expect(page.locator("#live-status")).to_have_attribute("data-mode", "live")
+    axis = page.locator("#chart .axis-gravity")
+    expect(axis.locator(".tick text").first).to_be_visible()
+
+    def lowest_tick() -> float:
+        texts = axis.locator(".tick text").evaluate_all(
+            "(nodes) => nodes.map((n) => n.textContent)"
+        )
+        return min(float(text) for text in texts)
+
+    assert lowest_tick() > 1.0025
+    # The temperature readings' pushes redraw the chart at most every 10 s: post just
+    # after such a redraw, so only the gravity push can redraw it within 3 s.
+    chart = page.locator("#chart")
+    loaded = chart.get_attribute("data-loaded")
+    page.wait_for_function(
+        "(before) => document.querySelector('#chart').dataset.loaded !== before",
+        arg=loaded,
+        timeout=15000,
+    )
+    gravity_stack.ispindel(1.002)
+    # The line now reaches 1.002: the gravity axis grew down to it, without a reload
+    # (the simulated daemon's own Tilt pushes too, ten times a second at 600x).
+    page.wait_for_function(
+        """() => Math.min(...[...document.querySelectorAll('#chart .axis-gravity .tick text')]
+            .map((n) => parseFloat(n.textContent))) <= 1.002""",
+        timeout=3000,
+    )
+    assert lowest_tick() <= 1.002

@@ -57,6 +57,7 @@ async def setup_automations(hass: HomeAssistant, *configs: dict[str, Any]) -> No
 
 def test_every_blueprint_is_tested() -> None:
     assert sorted(p.name for p in BLUEPRINTS.glob("*.yaml")) == [
+        "forward_gravity.yaml",  # in test_gravity_action.py
         "notify_on_fault.yaml",
         "profile_finished.yaml",
         "temperature_alarm.yaml",

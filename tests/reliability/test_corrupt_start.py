@@ -107,6 +107,10 @@ STATE_FILES: dict[str, tuple[Callable[[Path], object], tuple[str, ...]]] = {
         lambda d: write(d / "profile.json", b"\xa7\xff" + os.urandom(510)),
         ("profile.json",),
     ),
+    "gravity.json not json": (
+        lambda d: write(d / "gravity.json", '{"version": 1, "hydrometers": {"tilt-red": {"la'),
+        ("gravity.json", "fix or remove it"),
+    ),
     "outbox garbage": (
         lambda d: write(d / "outbox.sqlite3", b"not a database at all\x00" * 200),
         ("outbox", "corrupt"),

@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp
 
 from tests.support.daemon import TOKEN, connected, running_daemon, sim_config
-from tests.web.service import API_TOKEN, running_service, wait_until, web_config
+from tests.web.service import API_TOKEN, live_client, running_service, wait_until, web_config
 
 HEADERS = {"Authorization": f"Bearer {API_TOKEN}"}
 SPINDEL_TOKEN = "red-spindel-Vq3xN8pLk2RtY7wZ"
@@ -90,3 +90,46 @@ async def test_an_ispindel_post_reaches_the_daemons_profile(tmp_path: Path) -> N
                 reading = await wait_until(red)
             assert reading.sg == 1.0321
             assert reading.temperature_c == 19.5
+
+
+async def test_stored_gravity_is_pushed_to_the_fermenters_watchers(tmp_path: Path) -> None:
+    """``gravity`` on /live: an iSpindel's post and the daemon's Tilt, each stored reading once."""
+    daemon_config = sim_config(tmp_path / "daemon", **{"simulation.speed": 600.0})
+    async with running_daemon(daemon_config) as daemon:
+        device = daemon.daemon.device.id
+        config = web_config(
+            tmp_path / "web",
+            api_token=API_TOKEN,
+            daemons=[{"url": f"ws://127.0.0.1:{daemon.port}", "token": TOKEN}],
+            hydrometers={"red": {"device": device, "token": SPINDEL_TOKEN}},
+        )
+        async with (
+            running_service(config) as service,
+            aiohttp.ClientSession() as http,
+            live_client(service.url, auth={"token": API_TOKEN}) as (sio, received),
+            live_client(service.url, auth={"token": API_TOKEN}) as (other, elsewhere),
+        ):
+            assert (await sio.call("watch", {"devices": [device]}, namespace="/live"))["ok"]
+            assert (await other.call("watch", {"devices": ["fv-9"]}, namespace="/live"))["ok"]
+            watched_from = len(elsewhere)  # before the watch it got every device's pushes
+
+            def pushed(source: str) -> list[dict[str, Any]]:
+                return [
+                    reading
+                    for event, data in received
+                    if event == "gravity" and data["device"] == device
+                    for reading in data["readings"]
+                    if reading["source"] == source
+                ]
+
+            # The simulated Tilt's readings, stored from the daemon's states.
+            await wait_until(lambda: pushed("tilt"))
+            url = f"{service.url}/api/hydrometers/ispindel?token={SPINDEL_TOKEN}"
+            post = {"name": "iSpindel01", "gravity": 1.0321, "temperature": 19.5}
+            async with http.post(url, json=post) as response:
+                assert response.status == 200, await response.text()
+                answer = await response.json()
+            [spindel] = await wait_until(lambda: pushed("ispindel"))
+            assert spindel == {key: value for key, value in answer.items() if key != "stored"}
+            await wait_until(lambda: len(pushed("tilt")) >= 3)
+            assert not [event for event, _ in elsewhere[watched_from:] if event == "gravity"]

@@ -25,7 +25,8 @@ from aiohttp import web
 from web_extras.config import Hydrometer
 from web_extras.errors import ApiError
 from web_extras.ispindel import MAX_BODY_BYTES, IspindelPost, parse_body, parse_post
-from web_extras.keys import CONFIG, GRAVITY_TO_DAEMONS, HUB, STORE
+from web_extras.keys import CONFIG, GRAVITY_TO_DAEMONS, HUB, LIVE, STORE
+from web_extras.live import gravity_json
 from web_extras.store import GravityReading, GravitySource
 from web_extras.timefmt import iso
 
@@ -143,24 +144,13 @@ async def ispindel(request: web.Request) -> web.Response:
         )
         stored = False if resent else await store.add_gravity([reading]) == 1
     if stored:
+        # Open pages show it at once; the poll is only their fallback.
+        await request.app[LIVE].gravity_added([reading])
         # The Pi's profile steps may end on this gravity (in the background: the
         # iSpindel goes back to sleep as soon as it is answered).
         request.app[GRAVITY_TO_DAEMONS].forward(reading)
     answer = gravity_json(last if resent and last is not None else reading)
     return web.json_response({**answer, "stored": stored})
-
-
-def gravity_json(reading: GravityReading) -> dict[str, Any]:
-    return {
-        "device": reading.device,
-        "hydrometer": reading.hydrometer,
-        "timestamp": iso(reading.timestamp),
-        "sg": reading.sg,
-        "temperature_c": reading.temperature_c,
-        "angle": reading.angle,
-        "battery": reading.battery,
-        "source": reading.source.value,
-    }
 
 
 @routes.get("/api/devices/{id}/gravity")

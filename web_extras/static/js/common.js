@@ -160,7 +160,7 @@ export function connectLive(handlers) {
   });
   socket.on("disconnect", () => handlers.onStatus?.(false));
   socket.on("connect_error", () => handlers.onStatus?.(false));
-  for (const name of ["device", "state", "readings", "event", "session", "profile"]) {
+  for (const name of ["device", "state", "readings", "event", "session", "profile", "gravity"]) {
     const handler = handlers[`on${name[0].toUpperCase()}${name.slice(1)}`];
     if (handler) socket.on(name, handler);
   }

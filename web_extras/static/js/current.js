@@ -22,7 +22,7 @@ import {
 import {
   formatShown, formatWithUnit, fromShown, setupUnitPicker, temperatureUnit, toShown, unitName, unitSymbol,
 } from "./units.js";
-import { refreshGravity, renderGravity, selectGravityDevice, setupGravity } from "./gravity.js";
+import { applyGravityPush, refreshGravity, renderGravity, selectGravityDevice, setupGravity } from "./gravity.js";
 
 const $ = window.jQuery;
 
@@ -387,7 +387,7 @@ function startLive() {
       if (connected === page.live) return;
       page.live = connected;
       updatePolling();
-      if (connected) refreshDevice(); // catch up on what happened while away
+      if (connected) { refreshDevice(); refreshGravity(); } // catch up on what happened while away
     },
     onDevice(message) {
       if (!page.device || message.device !== page.device.id) return;
@@ -404,6 +404,8 @@ function startLive() {
       renderEvents();
       if (["photo", "video"].includes(message.event.kind)) refreshMedia();
     },
+    // A hydrometer's reading, as soon as the service stored it.
+    onGravity: applyGravityPush,
     // A session started, edited or ended in another browser (or by the API).
     onSession(message) {
       sessionChanged(message.session);

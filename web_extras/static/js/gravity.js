@@ -11,9 +11,8 @@ import { formatGravity, formatWithUnit, gravityUnit, setupGravityPicker } from "
 import { runningSession, whenSessionsRender } from "./sessions.js";
 
 const $ = window.jQuery;
-const REFRESH_MS = 30 * 1000;
 
-const state = { deviceId: null, readings: [], timer: null, loading: 0 };
+const state = { deviceId: null, readings: [], loading: 0 };
 
 // ABV by the usual homebrew formula, and apparent attenuation, from OG and the current SG.
 export function abv(og, sg) {
@@ -79,6 +78,26 @@ export async function refreshGravity() {
   renderGravity();
 }
 
+// A ``gravity`` push from /live: readings the service just stored. Each replaces its
+// hydrometer's shown one unless that one is newer (a push racing a poll).
+export function applyGravityPush(message) {
+  if (!message || message.device !== state.deviceId || !Array.isArray(message.readings)) return;
+  const readings = [...state.readings];
+  for (const reading of message.readings) {
+    if (!reading || typeof reading.hydrometer !== "string" || !Number.isFinite(reading.sg)) continue;
+    const index = readings.findIndex((shown) => shown.hydrometer === reading.hydrometer);
+    if (index < 0) {
+      readings.push(reading);
+    } else if (!(Date.parse(readings[index].timestamp) > Date.parse(reading.timestamp))) {
+      readings[index] = reading;
+    }
+  }
+  readings.sort((a, b) => (a.hydrometer < b.hydrometer ? -1 : a.hydrometer > b.hydrometer ? 1 : 0));
+  state.loading += 1; // a poll already under way must not put back what it read before
+  state.readings = readings;
+  renderGravity();
+}
+
 export async function selectGravityDevice(deviceId) {
   state.deviceId = deviceId;
   state.readings = [];
@@ -86,9 +105,9 @@ export async function selectGravityDevice(deviceId) {
   await refreshGravity();
 }
 
+// New readings arrive by the /live push (applyGravityPush); while that is down the
+// current page's polling fallback calls refreshGravity with the rest of the page.
 export function setupGravity() {
   setupGravityPicker(() => renderGravity());
   whenSessionsRender(renderGravity);
-  window.clearInterval(state.timer);
-  state.timer = window.setInterval(refreshGravity, REFRESH_MS);
 }

@@ -184,6 +184,30 @@ function afterPaint(callback) {
   window.requestAnimationFrame(() => window.setTimeout(callback, 0));
 }
 
+// Pushed gravity readings as one-reading buckets at the end of their lines; true
+// when one was added. A reading after the range's end moves the end up to it.
+function appendGravity(data, readings) {
+  if (!data || !Array.isArray(readings)) return false;
+  let added = false;
+  for (const reading of readings) {
+    const time = new Date(reading?.timestamp);
+    if (typeof reading?.hydrometer !== "string" || !Number.isFinite(reading.sg) || !(time >= data.start)) continue;
+    const line = data.gravity[reading.hydrometer] || (data.gravity[reading.hydrometer] = []);
+    if (line.length && !(time > line[line.length - 1].time)) continue;
+    line.push({ start: time, end: time, time, min: reading.sg, mean: reading.sg, max: reading.sg, count: 1 });
+    if (time > data.end) data.end = time;
+    added = true;
+  }
+  return added;
+}
+
+let drawQueued = false;
+function drawSoon() {
+  if (drawQueued) return;
+  drawQueued = true;
+  window.requestAnimationFrame(() => { drawQueued = false; draw(); });
+}
+
 function scheduleReload(delay = 250) {
   window.clearTimeout(view.reloadTimer);
   view.reloadTimer = window.setTimeout(load, delay);
@@ -364,6 +388,12 @@ async function start() {
       },
       onEvent(message) {
         if (view.device && message.device === view.device.id && !view.zoom) scheduleReload(1000);
+      },
+      onGravity(message) {
+        // A reading the service just stored: onto its line at once (the next reload,
+        // which the readings' pushes bring every 10 s, fetches the buckets again).
+        if (!view.device || message.device !== view.device.id || view.zoom) return;
+        if (appendGravity(view.data, message.readings)) drawSoon();
       },
     });
     document.body.dataset.ready = "1";

@@ -1,0 +1,198 @@
+"""``beerpi.report_gravity`` and the "forward a gravity sensor" blueprint, on the real daemon."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from homeassistant.components import automation
+from homeassistant.components.blueprint import models
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+from homeassistant.util.unit_system import US_CUSTOMARY_SYSTEM
+from homeassistant.util.yaml import load_yaml
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+import custom_components.beerpi
+from custom_components.beerpi.const import DOMAIN
+from custom_components.beerpi.protocol.client import BeerPiClient
+from custom_components.beerpi.protocol.models import HydrometerReading
+
+from .conftest import wait_until
+from .daemon import ROOT
+
+assert custom_components.beerpi
+
+BLUEPRINT = ROOT / "blueprints" / "automation" / "beerpi" / "forward_gravity.yaml"
+
+
+async def _reading(client: BeerPiClient, hydrometer: str) -> HydrometerReading | None:
+    state = await client.get_state()
+    return next((h for h in state.hydrometers if h.id == hydrometer), None)
+
+
+async def test_report_gravity_reaches_the_daemon(
+    hass: HomeAssistant, init_integration: MockConfigEntry, daemon_client: BeerPiClient
+) -> None:
+    hass.config.units = US_CUSTOMARY_SYSTEM
+    answer = await hass.services.async_call(
+        DOMAIN,
+        "report_gravity",
+        {
+            "config_entry_id": init_integration.entry_id,
+            "gravity": 1.0125,
+            "temperature": 68.0,
+            "hydrometer": "rapt-pill",
+        },
+        blocking=True,
+        return_response=True,
+    )
+    assert answer == {"hydrometer": "rapt-pill", "sg": 1.0125, "latest": True}
+    reading = await _reading(daemon_client, "rapt-pill")
+    assert reading is not None
+    assert reading.sg == 1.0125
+    assert reading.temperature_c == 20.0  # 68 °F in Home Assistant's unit, °C on the Pi
+
+
+async def test_report_gravity_in_plato_with_its_own_time(
+    hass: HomeAssistant, init_integration: MockConfigEntry, daemon_client: BeerPiClient
+) -> None:
+    taken = dt_util.utcnow().replace(microsecond=0) - timedelta(minutes=20)
+    await hass.services.async_call(
+        DOMAIN,
+        "report_gravity",
+        {
+            "config_entry_id": init_integration.entry_id,
+            "gravity": 3.0,
+            "gravity_unit": "plato",
+            "taken_at": taken.isoformat(),
+        },
+        blocking=True,
+    )
+    reading = await _reading(daemon_client, "home-assistant")
+    assert reading is not None
+    assert reading.sg == pytest.approx(1.0118, abs=0.0001)
+    assert dt_util.parse_datetime(reading.at) == taken
+    assert reading.temperature_c is None
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        ({"gravity": 1.5}, "invalid_argument"),  # beyond any hydrometer's range
+        ({"gravity": 1.010, "hydrometer": "x" * 200}, "invalid_argument"),
+        ({"gravity": 1.010, "taken_at": "2020-01-01T00:00:00+00:00"}, "invalid_argument"),
+        ({"gravity": 1.010, "temperature": 500}, "invalid_argument"),
+    ],
+    ids=["gravity", "name", "too old", "temperature"],
+)
+async def test_bad_input_is_a_translated_validation_error(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    daemon_client: BeerPiClient,
+    data: dict[str, object],
+    key: str,
+) -> None:
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN,
+            "report_gravity",
+            {"config_entry_id": init_integration.entry_id, **data},
+            blocking=True,
+        )
+    assert err.value.translation_key == key
+    assert err.value.translation_placeholders is not None
+    assert err.value.translation_placeholders["message"]
+    # Nothing stored: only the simulated daemon's own Tilt is there.
+    assert {h.id for h in (await daemon_client.get_state()).hydrometers} <= {"tilt-red"}
+
+
+async def test_report_gravity_to_an_unknown_entry(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN, "report_gravity", {"config_entry_id": "nope", "gravity": 1.01}, blocking=True
+        )
+    assert err.value.translation_key == "entry_not_found"
+
+
+def test_the_blueprint_passes_home_assistants_blueprint_schema() -> None:
+    data = load_yaml(BLUEPRINT)
+    assert isinstance(data, dict)
+    blueprint = models.Blueprint(
+        data,
+        expected_domain=automation.DOMAIN,
+        schema=automation.config.AUTOMATION_BLUEPRINT_SCHEMA,
+    )
+    assert set(blueprint.inputs) == {
+        "beerpi",
+        "gravity_sensor",
+        "gravity_unit",
+        "temperature_sensor",
+        "hydrometer",
+    }
+
+
+async def test_the_blueprint_forwards_a_sensor_and_skips_what_is_no_number(
+    hass: HomeAssistant,
+    tmp_path: Path,
+    init_integration: MockConfigEntry,
+    daemon_client: BeerPiClient,
+) -> None:
+    hass.config.config_dir = str(tmp_path)
+    target = tmp_path / "blueprints" / "automation" / "beerpi"
+    target.mkdir(parents=True)
+    shutil.copy(BLUEPRINT, target)
+    hass.states.async_set("sensor.tilt_temperature", "19.5", {"device_class": "temperature"})
+    config = {
+        "use_blueprint": {
+            "path": "beerpi/forward_gravity.yaml",
+            "input": {
+                "beerpi": init_integration.entry_id,
+                "gravity_sensor": "sensor.tilt_gravity",
+                "temperature_sensor": "sensor.tilt_temperature",
+                "hydrometer": "tilt-blue",
+            },
+        }
+    }
+    assert await async_setup_component(hass, automation.DOMAIN, {automation.DOMAIN: [config]})
+    await hass.async_block_till_done()
+    [automation_state] = hass.states.async_all(automation.DOMAIN)
+    assert automation_state.state == "on"
+
+    try:
+        await _forwarded(hass, daemon_client)
+    finally:
+        # Its 15-minute trigger is a timer: stop it, as a user turning the automation off would.
+        await hass.services.async_call(
+            automation.DOMAIN, "turn_off", {"entity_id": automation_state.entity_id}, blocking=True
+        )
+
+
+async def _forwarded(hass: HomeAssistant, daemon_client: BeerPiClient) -> None:
+    hass.states.async_set("sensor.tilt_gravity", "1.0164")
+    await hass.async_block_till_done()
+    await wait_until(lambda: hass.states.get("sensor.beerpi_tilt_blue_gravity") is not None)
+    reading = await _reading(daemon_client, "tilt-blue")
+    assert reading is not None
+    assert reading.sg == 1.0164
+    assert reading.temperature_c == 19.5
+    sent_at = reading.at
+
+    # Not a number (the hydrometer is away): nothing is sent.
+    hass.states.async_set("sensor.tilt_gravity", "unavailable")
+    await hass.async_block_till_done()
+    reading = await _reading(daemon_client, "tilt-blue")
+    assert reading is not None
+    assert reading.at == sent_at
+
+    hass.states.async_set("sensor.tilt_gravity", "1.0160")
+    await hass.async_block_till_done()
+    reading = await _reading(daemon_client, "tilt-blue")
+    assert reading is not None
+    assert reading.sg == 1.016
