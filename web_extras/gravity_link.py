@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 
 from beerpi_protocol.requests import ReportGravity
@@ -31,8 +31,12 @@ class GravityFromStates(QuietListener):
         self,
         store: HistoryStore,
         on_stored: Callable[[Sequence[GravityReading]], Awaitable[None]] | None = None,
+        forwarded: Iterable[str] = (),
     ) -> None:
         self._store = store
+        # The service's own iSpindels: GravityToDaemons hands their posts to the daemon,
+        # whose state then carries them back; they are stored from the post already.
+        self._forwarded = frozenset(forwarded)
         # The live push to open pages (LiveNamespace.gravity_added).
         self._on_stored = on_stored
         # (device, hydrometer) -> the newest reading time stored from a state.
@@ -48,6 +52,8 @@ class GravityFromStates(QuietListener):
                 reading = GravityReading.from_daemon(record.id, item.to_dict())
             except ValueError as err:
                 _LOGGER.debug("%s: hydrometer reading skipped: %s", record.id, err)
+                continue
+            if reading.hydrometer in self._forwarded:
                 continue
             key = (record.id, reading.hydrometer)
             if key in self._stored and reading.timestamp <= self._stored[key]:

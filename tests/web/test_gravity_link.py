@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,12 @@ SPINDEL_TOKEN = "red-spindel-Vq3xN8pLk2RtY7wZ"
 
 async def get_json(http: aiohttp.ClientSession, url: str) -> Any:
     async with http.get(url) as response:
+        assert response.status == 200, await response.text()
+        return await response.json()
+
+
+async def get_json_auth(http: aiohttp.ClientSession, url: str) -> Any:
+    async with http.get(url, headers=HEADERS) as response:
         assert response.status == 200, await response.text()
         return await response.json()
 
@@ -90,6 +97,24 @@ async def test_an_ispindel_post_reaches_the_daemons_profile(tmp_path: Path) -> N
                 reading = await wait_until(red)
             assert reading.sg == 1.0321
             assert reading.temperature_c == 19.5
+
+            # The daemon's states carry it back to the service: it keeps it once, as
+            # the iSpindel reading it is (it was once stored again, as a Tilt's).
+            async def carried_back() -> bool:
+                answer = await get_json_auth(http, f"{service.url}/api/devices/{device}")
+                hydrometers = (answer.get("state") or {}).get("hydrometers") or []
+                return any(h.get("id") == "red" for h in hydrometers)
+
+            await wait_until(carried_back)
+            await asyncio.sleep(0.5)  # the gravity listener's write, after the state
+            gravity = f"{service.url}/api/devices/{device}/gravity"
+            async with http.get(gravity, headers=HEADERS) as response:
+                hydrometers = (await response.json())["hydrometers"]
+            assert [(h["hydrometer"], h["source"]) for h in hydrometers] == [("red", "ispindel")]
+            query = "start=2000-01-01T00:00:00Z&end=2100-01-01T00:00:00Z&buckets=1"
+            async with http.get(f"{gravity}/series?{query}", headers=HEADERS) as response:
+                series = (await response.json())["hydrometers"]
+            assert [b["count"] for b in series["red"] if b.get("count")] == [1]
 
 
 async def test_stored_gravity_is_pushed_to_the_fermenters_watchers(tmp_path: Path) -> None:
