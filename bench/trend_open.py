@@ -24,8 +24,11 @@ import importlib.util
 import io
 import json
 import math
+import os
 import platform
+import re
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -90,27 +93,43 @@ def open_cold(browser: Any, url: str) -> int:
         context.close()
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--quick", action="store_true", help="two rounds")
-    parser.add_argument("--rounds", type=int, default=6, help="cold opens per range and page")
-    parser.add_argument("--baseline", default=BASELINE, help="git commit of the baseline page")
-    args = parser.parse_args()
-    rounds = 2 if args.quick else args.rounds
-    if importlib.util.find_spec("playwright") is None or not CHROMIUM.exists():
-        # Like the browser tests: without Debian's chromium (or playwright) say so.
-        note = "skipped: needs the playwright package and /usr/bin/chromium"
-        print(note)
-        (results_dir() / "trend_open.json").write_text(json.dumps({"metrics": [], "notes": [note]}))
-        return 0
-    from playwright.sync_api import sync_playwright
+def as_schema_of(db: Path, tree: Path) -> None:
+    """Turn a history file seeded by this tree into one the older ``tree`` opens.
+
+    The tables later schema steps made (empty here: the seed writes readings)
+    are dropped and the version set back to the older tree's.
+    """
+    from web_extras.store.sqlite_schema import MIGRATIONS
+
+    code = "from web_extras.store.sqlite_schema import SCHEMA_VERSION; print(SCHEMA_VERSION)"
+    older = int(
+        subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=tree,
+            env={**os.environ, "PYTHONPATH": str(tree)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    with sqlite3.connect(db) as connection:
+        for step in MIGRATIONS[older:]:
+            for table in re.findall(r"CREATE TABLE (\w+)", step):
+                connection.execute(f"DROP TABLE IF EXISTS {table}")
+        connection.execute(f"PRAGMA user_version = {older}")
+    connection.close()
+
+
+def cold_opens(baseline: str, rounds: int) -> dict[tuple[str, str], list[int]]:
+    """(side, range) -> request-to-drawn times of cold opens, the two pages alternating."""
+    from playwright.sync_api import sync_playwright  # only when it is installed (main)
 
     with tempfile.TemporaryDirectory(prefix="beerpi-trend-open-") as temp:
         tmp = Path(temp)
         seeded = tmp / "history.sqlite"
         asyncio.run(seed_year(seeded))
-        old = baseline_tree(args.baseline, tmp / "baseline")
-        sides = {"this tree": ROOT, f"baseline {args.baseline}": old}
+        old = baseline_tree(baseline, tmp / "baseline")
+        sides = {"this tree": ROOT, f"baseline {baseline}": old}
         times: dict[tuple[str, str], list[int]] = {}
         services = []
         try:
@@ -118,6 +137,8 @@ def main() -> int:
             for n, (side, tree) in enumerate(sides.items()):
                 db = tmp / f"history-{n}.sqlite"
                 shutil.copy(seeded, db)
+                if tree != ROOT:
+                    as_schema_of(db, tree)
                 service = WebService(
                     None,
                     ["--data-dir", str(tmp / f"web{n}"), "--db", str(db), "--log-level", "WARNING"],
@@ -143,8 +164,14 @@ def main() -> int:
         finally:
             for service in reversed(services):
                 service.__exit__(None, None, None)
+    return times
 
-    base = f"baseline {args.baseline}"
+
+def result_rows(
+    times: dict[tuple[str, str], list[int]], rounds: int, baseline: str
+) -> list[dict[str, Any]]:
+    """One summary row per range: this tree's median against the baseline page's."""
+    base = f"baseline {baseline}"
     rows = []
     for range_, label in RANGES.items():
         new = statistics.median(times[("this tree", range_)])
@@ -156,10 +183,28 @@ def main() -> int:
                 "unit": "ms",
                 "goal": f"< {GOAL_MS} ms",
                 "passed": new < GOAL_MS,
-                "baseline": f"{round(before)} ms (page of {args.baseline})",
+                "baseline": f"{round(before)} ms (page of {baseline})",
                 "ratio": f"{before / new:.2f}× faster" if new else None,
             }
         )
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--quick", action="store_true", help="two rounds")
+    parser.add_argument("--rounds", type=int, default=6, help="cold opens per range and page")
+    parser.add_argument("--baseline", default=BASELINE, help="git commit of the baseline page")
+    args = parser.parse_args()
+    rounds = 2 if args.quick else args.rounds
+    if importlib.util.find_spec("playwright") is None or not CHROMIUM.exists():
+        # Like the browser tests: without Debian's chromium (or playwright) say so.
+        note = "skipped: needs the playwright package and /usr/bin/chromium"
+        print(note)
+        (results_dir() / "trend_open.json").write_text(json.dumps({"metrics": [], "notes": [note]}))
+        return 0
+    times = cold_opens(args.baseline, rounds)
+    rows = result_rows(times, rounds, args.baseline)
     load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
     notes = [
         f"{side}, {RANGES[r]}: " + ", ".join(map(str, t)) + " ms" for (side, r), t in times.items()
