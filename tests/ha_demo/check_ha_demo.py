@@ -62,7 +62,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     info: dict[str, Any] = json.loads(info_file.read_text())
     yield {**info, "banner": "".join(output), "proc": proc, "config_dir": config_dir}
     proc.send_signal(signal.SIGINT)
-    rest = proc.communicate(timeout=60)[0]
+    # ha_demo gives each of its two children 30 s to stop before it kills it
+    # (STOP_TIMEOUT_S): wait for both and a margin, not just the two limits.
+    rest = proc.communicate(timeout=90)[0]
     assert proc.returncode == 0, rest
     assert "Stopped Home Assistant and the daemon" in rest
 
@@ -179,11 +181,14 @@ def test_blueprints_loaded(demo: dict[str, Any]) -> None:
     listed = ws_call(demo, {"type": "blueprint/list", "domain": "automation"})
     ours = {path: entry for path, entry in listed.items() if path.startswith("beerpi/")}
     assert sorted(ours) == [
+        "beerpi/forward_gravity.yaml",
         "beerpi/notify_on_fault.yaml",
         "beerpi/profile_finished.yaml",
         "beerpi/temperature_alarm.yaml",
     ]
     assert all("error" not in entry for entry in ours.values()), ours
+    # The demo makes an automation of three; forwarding a gravity sensor needs one that is
+    # not BeerPi's own (its simulated Tilt already reaches the daemon).
     automations = {e: s for e, s in states(demo).items() if e.startswith("automation.beerpi")}
     assert len(automations) == 3
     assert {state["state"] for state in automations.values()} == {"on"}
