@@ -114,7 +114,8 @@ def create_app(config: WebConfig) -> web.Application:
     sio.register_namespace(live)
     sio.register_namespace(devices_ns)
     hub.add_listener(live)
-    hub.add_listener(GravityFromStates(store, live.gravity_added, forwarded=config.hydrometers))
+    ispindels = [(h.device, name) for name, h in config.hydrometers.items()]
+    hub.add_listener(GravityFromStates(store, live.gravity_added, forwarded=ispindels))
     app[GRAVITY_TO_DAEMONS] = GravityToDaemons(hub)
     sio.attach(app)
     if config.redis_url:

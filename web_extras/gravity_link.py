@@ -31,11 +31,12 @@ class GravityFromStates(QuietListener):
         self,
         store: HistoryStore,
         on_stored: Callable[[Sequence[GravityReading]], Awaitable[None]] | None = None,
-        forwarded: Iterable[str] = (),
+        forwarded: Iterable[tuple[str, str]] = (),
     ) -> None:
         self._store = store
-        # The service's own iSpindels: GravityToDaemons hands their posts to the daemon,
-        # whose state then carries them back; they are stored from the post already.
+        # (device, hydrometer) of the service's own iSpindels: GravityToDaemons hands
+        # their posts to that device's daemon, whose state then carries them back; they
+        # are stored from the post already.
         self._forwarded = frozenset(forwarded)
         # The live push to open pages (LiveNamespace.gravity_added).
         self._on_stored = on_stored
@@ -53,7 +54,7 @@ class GravityFromStates(QuietListener):
             except ValueError as err:
                 _LOGGER.debug("%s: hydrometer reading skipped: %s", record.id, err)
                 continue
-            if reading.hydrometer in self._forwarded:
+            if (record.id, reading.hydrometer) in self._forwarded:
                 continue
             key = (record.id, reading.hydrometer)
             if key in self._stored and reading.timestamp <= self._stored[key]:
