@@ -472,6 +472,9 @@ def main(argv: list[str] | None = None) -> int:
         stop = True
 
     signal.signal(signal.SIGTERM, on_signal)
+    # Ctrl-C stops both, also when the shell that started us ignored SIGINT (a
+    # background job without job control does, and Python then never raises it).
+    signal.signal(signal.SIGINT, on_signal)
     started = time.monotonic()
     print("Starting a simulated BeerPi daemon and Home Assistant (takes a minute)...", flush=True)
     try:
