@@ -135,28 +135,27 @@ class RequestModel(Protocol):
 # -- requests -----------------------------------------------------------------
 
 
+class _NoPayload:
+    """A request that carries nothing: an empty payload, whatever is sent with it."""
+
+    __slots__ = ()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        return cls()
+
+    def to_dict(self) -> JsonDict:
+        return {}
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
-class GetState:
+class GetState(_NoPayload):
     NAME: ClassVar[Request] = Request.GET_STATE
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Self:
-        return cls()
-
-    def to_dict(self) -> JsonDict:
-        return {}
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TakePhoto:
+class TakePhoto(_NoPayload):
     NAME: ClassVar[Request] = Request.TAKE_PHOTO
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Self:
-        return cls()
-
-    def to_dict(self) -> JsonDict:
-        return {}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -438,31 +437,17 @@ class ReportGravity:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PauseProfile:
+class PauseProfile(_NoPayload):
     """Hold the running profile where it is (2.2): its target stays, its clock stops."""
 
     NAME: ClassVar[Request] = Request.PAUSE_PROFILE
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Self:
-        return cls()
-
-    def to_dict(self) -> JsonDict:
-        return {}
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ResumeProfile:
+class ResumeProfile(_NoPayload):
     """Let a paused profile go on from where it stopped (2.2)."""
 
     NAME: ClassVar[Request] = Request.RESUME_PROFILE
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Self:
-        return cls()
-
-    def to_dict(self) -> JsonDict:
-        return {}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
