@@ -295,6 +295,18 @@ def latency_row(values: list[float]) -> str:
 
 
 STEADY_SLICES = 4
+# Issue 18's goal for the steady state (100 daemons, 500 browsers, one process). Not a
+# pass/fail of the soak: on shared cores the tail follows the machine's load, which the
+# slices below print beside it; the soak fails only on what the service must never do.
+STEADY_P99_GOAL_MS = 50.0
+
+
+def goal_row(steady: list[float]) -> str:
+    if not steady:
+        return "no steady-state push to judge"
+    p99_ms = round(percentile(steady, 0.99) * 1000)  # judged as printed
+    verdict = "met" if p99_ms < STEADY_P99_GOAL_MS else "missed"
+    return f"steady p99 < {STEADY_P99_GOAL_MS:g} ms: {verdict} ({p99_ms} ms)"
 
 
 def steady_slices(
@@ -555,6 +567,7 @@ def soak(args: argparse.Namespace) -> int:
             f"  steady p99 by {STEADY_SLICES} slices (1-min load)",
             steady_slices(timed, loads, steady_from_wall, steady_until_wall),
         ),
+        ("  goal", goal_row(steady)),
     ]
     for n, _web in enumerate(webs):
         name = "service" if len(webs) == 1 else f"service {n + 1}"

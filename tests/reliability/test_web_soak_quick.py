@@ -48,6 +48,11 @@ def assert_split_latency(out: str) -> None:
     parts = slices.group(1).split(" / ")
     assert len(parts) == 4
     assert any(re.fullmatch(r"\d+ \(\d+\.\d\)", part) for part in parts), parts
+    # The goal is printed beside the figure it judges, with the same p99.
+    goal = re.search(r"goal\s+steady p99 < 50 ms: (met|missed) \((\d+) ms\)", out)
+    assert goal is not None, out
+    assert int(goal.group(2)) == p99
+    assert (goal.group(1) == "met") == (p99 < 50)
     assert re.search(r"service( \d)? CPU mean / max \(steady\)\s+\d+ / \d+ % of a core", out)
     assert re.search(r"load average at start / storm / end\s+[\d.]+ ", out)
 
