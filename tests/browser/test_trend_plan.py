@@ -86,3 +86,42 @@ def test_a_started_profile_is_drawn_ahead_to_its_end(
         page.evaluate("window.localStorage.clear()")
         stack.daemon_request("set_thermostat", mode="off", profile=None)
     assert console.errors == [], "\n".join(console.errors)
+
+
+def test_a_paused_profile_is_drawn_as_if_resumed_now(
+    page: Page, stack: Stack, console: Console
+) -> None:
+    stack.daemon_request("set_thermostat", mode="off", profile=None)
+    try:
+        stack.daemon_request("set_thermostat", profile=PLAN)
+        wait_until(lambda: stack.daemon_state()["thermostat"].get("profile"), what="the profile")
+        page.goto(f"{stack.url}/trend?device={stack.device_id}&range=24h")
+        page.wait_for_selector("body[data-ready]")
+        plan = page.locator("#chart path.plan")
+        expect(plan).to_have_count(1, timeout=15_000)
+        legend = page.locator("#legend [data-kind=plan]")
+        expect(legend).not_to_contain_text("paused")
+
+        stack.daemon_request("pause_profile")
+        # Paused, the plan stays on the chart (faded), and the legend says when it
+        # would end if the brewer resumed it now ...
+        expect(page.locator("#chart path.plan.paused")).to_have_count(1, timeout=15_000)
+        expect(legend).to_contain_text(re.compile(r"paused: ends .+ if resumed now"))
+        # ... which moves later as the pause goes on (the simulated clock runs at
+        # 600×: a real second is ten minutes of pause).
+        first = when(plan.get_attribute("data-end"))
+        wait_until(
+            lambda: when(plan.get_attribute("data-end")) > first + timedelta(minutes=30),
+            what="the paused plan's end moving on",
+        )
+        expect(plan).to_have_attribute(
+            "data-targets", re.compile(r"^20\.0 20\.0 15\.0 15\.0 15\.0$")
+        )
+
+        stack.daemon_request("resume_profile")
+        expect(page.locator("#chart path.plan.paused")).to_have_count(0, timeout=15_000)
+        expect(plan).to_have_count(1)
+        expect(legend).not_to_contain_text("paused")
+    finally:
+        stack.daemon_request("set_thermostat", mode="off", profile=None)
+    assert console.errors == [], "\n".join(console.errors)

@@ -23,13 +23,15 @@ export function planKey(state) {
   return JSON.stringify([profile.name, profile.step, profile.steps, profile.finished, profile.paused ?? false]);
 }
 
-// {points: [{time, target °C}], end, early, name} of the running profile, or
-// null when none runs (or it finished). Times count from the state's own
-// timestamp (the device's clock: a simulated fermenter may run fast).
+// {points: [{time, target °C}], end, early, paused, name} of the running
+// profile, or null when none runs (or it finished). Times count from the
+// state's own timestamp (the device's clock: a simulated fermenter may run
+// fast). A paused profile's clock stands still, so its plan is the one that
+// would run if it were resumed now: it slides along with time until then.
 export function planAhead(state) {
   const profile = state?.thermostat?.profile;
   const at = Date.parse(state?.timestamp ?? "");
-  if (!profile || profile.finished || profile.paused || !Number.isFinite(at)) return null;
+  if (!profile || profile.finished || !Number.isFinite(at)) return null;
   const steps = Array.isArray(profile.steps) ? profile.steps : [];
   const index = Number(profile.step) || 0;
   const step = steps[index];
@@ -46,7 +48,8 @@ export function planAhead(state) {
     points.push({ time: new Date(time), target: next.target });
   }
   const early = steps.slice(index).some((s) => s.until_sg != null || s.stable_within != null);
-  return { points, end: new Date(time), early, name: String(profile.name || "") };
+  const paused = Boolean(profile.paused);
+  return { points, end: new Date(time), early, paused, name: String(profile.name || "") };
 }
 
 // The dashed line (in the shown unit), clipped by the plot like the rest.
@@ -54,7 +57,8 @@ export function drawPlan({ x, y, unit, data }, plot) {
   const plan = data.plan;
   if (!plan) return;
   const line = d3.line().x((point) => x(point.time)).y((point) => y(toShown(point.target, unit)));
-  plot.append("path").attr("class", "plan").attr("data-end", plan.end.toISOString())
+  plot.append("path").attr("class", plan.paused ? "plan paused" : "plan")
+    .attr("data-end", plan.end.toISOString())
     .attr("data-targets", plan.points.map((point) => toShown(point.target, unit).toFixed(1)).join(" "))
     .attr("d", line(plan.points));
 }
@@ -67,7 +71,8 @@ export function planTargets(data, unit) {
 // The legend's entry: the profile's name (text only) and when it ends.
 export function planLegend(data) {
   if (!data.plan) return null;
-  const { name, end, early } = data.plan;
-  const text = `Planned target${name ? ` (${name})` : ""}, ends ${early ? "by " : ""}${formatTime(end)}`;
+  const { name, end, early, paused } = data.plan;
+  const ends = `ends ${early ? "by " : ""}${formatTime(end)}`;
+  const text = `Planned target${name ? ` (${name})` : ""}, ${paused ? `paused: ${ends} if resumed now` : ends}`;
   return { kind: "plan", swatch: ["swatch", "plan"], text };
 }
