@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from datetime import timedelta
 from pathlib import Path
@@ -136,6 +137,8 @@ def test_the_blueprint_passes_home_assistants_blueprint_schema() -> None:
         "temperature_sensor",
         "hydrometer",
     }
+    # The resend: the latest reading again every quarter of an hour.
+    assert {"trigger": "time_pattern", "minutes": "/15"} in data["triggers"]
 
 
 async def test_the_blueprint_forwards_a_sensor_and_skips_what_is_no_number(
@@ -166,7 +169,7 @@ async def test_the_blueprint_forwards_a_sensor_and_skips_what_is_no_number(
     assert automation_state.state == "on"
 
     try:
-        await _forwarded(hass, daemon_client)
+        await _forwarded(hass, daemon_client, automation_state.entity_id)
     finally:
         # Its 15-minute trigger is a timer: stop it, as a user turning the automation off would.
         await hass.services.async_call(
@@ -174,7 +177,7 @@ async def test_the_blueprint_forwards_a_sensor_and_skips_what_is_no_number(
         )
 
 
-async def _forwarded(hass: HomeAssistant, daemon_client: BeerPiClient) -> None:
+async def _forwarded(hass: HomeAssistant, daemon_client: BeerPiClient, automation_id: str) -> None:
     hass.states.async_set("sensor.tilt_gravity", "1.0164")
     await hass.async_block_till_done()
     await wait_until(lambda: hass.states.get("sensor.beerpi_tilt_blue_gravity") is not None)
@@ -196,3 +199,37 @@ async def _forwarded(hass: HomeAssistant, daemon_client: BeerPiClient) -> None:
     reading = await _reading(daemon_client, "tilt-blue")
     assert reading is not None
     assert reading.sg == 1.016
+    changed_at = reading.at
+
+    # The hydrometer reports the same gravity again: Home Assistant writes no new
+    # state (no state trigger), only a newer "last reported" ...
+    await asyncio.sleep(1.1)
+    hass.states.async_set("sensor.tilt_gravity", "1.0160")
+    await hass.async_block_till_done()
+    reported = hass.states.get("sensor.tilt_gravity")
+    assert reported is not None
+    assert reported.last_reported > reported.last_changed
+    reading = await _reading(daemon_client, "tilt-blue")
+    assert reading is not None
+    assert reading.at == changed_at
+    # ... which the quarter-hourly resend hands on, so the BeerPi sees a fresh
+    # reading of a gravity that no longer changes (what "stable for 24 h" needs).
+    # Run as the time trigger would (with its condition); jumping the clock 15
+    # minutes would also fire the integration's own socket timers.
+    await hass.services.async_call(
+        automation.DOMAIN,
+        "trigger",
+        {"entity_id": automation_id, "skip_condition": False},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+    for _ in range(150):  # the daemon announces nothing: ask until it has it
+        reading = await _reading(daemon_client, "tilt-blue")
+        if reading is not None and reading.at != changed_at:
+            break
+        await asyncio.sleep(0.1)
+    assert reading is not None
+    assert reading.sg == 1.016
+    sent = dt_util.parse_datetime(reading.at)
+    assert sent is not None
+    assert abs((sent - reported.last_reported).total_seconds()) < 0.01
