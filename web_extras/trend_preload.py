@@ -75,6 +75,8 @@ async def fitting_range(request: web.Request, device: str, now: datetime) -> str
 async def first_requests(request: web.Request) -> tuple[str, list[tuple[str, str]]]:
     """The device and (name, URL relative to the page) of what the trend page will
     first ask for; no URLs when unsure."""
+    if any(key not in request.app for key in (AUTH, HUB, STORE)):
+        return "", []  # the pages served without the API (tests/browser/test_served.py)
     auth = request.app[AUTH]
     user = auth.request_user(request)
     query = request.query
