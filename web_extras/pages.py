@@ -18,9 +18,13 @@ from pathlib import Path
 
 from aiohttp import web
 
+from web_extras.trend_preload import preload_tags
+
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
 
+# Where the trend page's guessed first requests go (see trend_preload.py).
+PRELOAD_MARK = "  <!--#trend-preload -->\n"
 # Route -> template and the page's own href in the shared navigation.
 PAGES = {"/": ("current.html", "./"), "/trend": ("trend.html", "trend")}
 INCLUDE = re.compile(r"^( *)<!--#include (parts/[a-z_]+\.html) -->\n", re.MULTILINE)
@@ -53,8 +57,11 @@ def render(template: str, own_href: str) -> str:
 def _page(template: str, own_href: str) -> Handler:
     async def handler(request: web.Request) -> web.StreamResponse:
         # Read on each request: the files are small, and an upgrade needs no restart.
+        text = render(template, own_href)
+        if PRELOAD_MARK in text:
+            text = text.replace(PRELOAD_MARK, await preload_tags(request))
         return web.Response(
-            text=render(template, own_href),
+            text=text,
             content_type="text/html",
             charset="utf-8",
             headers={

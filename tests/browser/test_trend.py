@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
@@ -407,6 +408,78 @@ def timeline(page: Page) -> str:
         f"render {got['drawing']} ms, drawn {got['drawn']}"
     )
     return "\n".join(lines)
+
+
+# -- the first data, preloaded by the page's HTML ----------------------------------------
+
+
+def readings_asked(page: Page) -> list[dict[str, str]]:
+    """The query of each readings request the page made, in order."""
+    urls = page.evaluate(
+        """() => performance.getEntriesByType("resource").map((e) => e.name)
+            .filter((name) => name.includes("/readings?"))"""
+    )
+    return [dict(parse_qsl(urlsplit(url).query)) for url in urls]
+
+
+def cold_context(browser: Browser, width: int, range_: str | None = None) -> Any:
+    """A new browser context (nothing cached), ``width`` px wide; ``range_`` is the
+    range the user chose for YEAR before (kept in the browser's storage)."""
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    if range_:
+        context.add_init_script(f"localStorage.setItem('beerpi.range.{YEAR}', '{range_}')")
+    return context
+
+
+def beer_points(page: Page) -> int:
+    return int(page.locator("#chart [data-probe=beer] path.line").get_attribute("data-points") or 0)
+
+
+def test_the_preloaded_first_data_is_used_only_when_it_is_what_the_page_asks(
+    browser: Browser, history: History
+) -> None:
+    """The service names the first draw's requests in the HTML (trend_preload.py); the
+    page takes their answers when they match, and asks for its own when they do not."""
+    # A wide window: the guess (the widest chart's bucket count) is what the page asks.
+    with cold_context(browser, 1366) as context:
+        page = context.new_page()
+        open_trend(page, history, YEAR, "all")
+        [asked] = readings_asked(page)  # one request: the preloaded one
+        guessed = page.locator("link[data-trend=readings]").get_attribute("href") or ""
+        assert asked == dict(parse_qsl(urlsplit(guessed).query))
+        assert asked["start"] == "first"
+        assert scale_of(page).end - scale_of(page).start > timedelta(days=364)
+        assert beer_points(page) > 0.9 * int(asked["buckets"])
+
+    # A narrower chart has fewer buckets: the guess is not used (never more points than
+    # the chart's pixels allow), the page asks for its own, and remembers its count.
+    with cold_context(browser, 800) as context:
+        page = context.new_page()
+        open_trend(page, history, YEAR, "all")
+        guess, own = readings_asked(page)
+        assert int(own["buckets"]) < int(guess["buckets"])
+        assert 0.9 * int(own["buckets"]) < beer_points(page) <= int(own["buckets"])
+        page.reload()  # the next opening's guess is the remembered count
+        page.wait_for_selector("body[data-ready]")
+        expect(page.locator("#chart")).to_have_attribute("data-loaded", re.compile(r"\d"))
+        [again] = readings_asked(page)
+        assert (again["start"], again["buckets"]) == ("first", own["buckets"])
+
+    # The user chose 7 days for this fermenter: the service guessed the range that fits
+    # (30 days of a year), the page shows its 7 days all the same.
+    with cold_context(browser, 1366, "7d") as context:
+        page = context.new_page()
+        open_trend(page, history, YEAR)
+        guess, own = readings_asked(page)
+        assert iso(guess["end"]) - iso(guess["start"]) == timedelta(days=30)
+        assert iso(own["end"]) - iso(own["start"]) == timedelta(days=7)
+        scale = scale_of(page)
+        assert abs(scale.end - scale.start - timedelta(days=7)) < timedelta(seconds=1)
+        # Another fermenter chosen afterwards: its own data (all of its two days).
+        year_start = page.locator("#chart").get_attribute("data-start") or ""
+        page.select_option("#device-select", STORY)
+        expect(page.locator("#chart")).not_to_have_attribute("data-start", year_start)
+        assert abs(scale_of(page).start - (history.seeded.now - 48 * H)) < timedelta(minutes=1)
 
 
 # Long on purpose: one user story told end to end (the steps depend on each other); splitting it

@@ -98,13 +98,54 @@ function showRange(range) {
 
 // ---- loading -------------------------------------------------------------------
 
+// The service's guess of the first draw's requests (<link rel="preload"
+// data-trend> in trend.html, from trend_preload.py), asked for while the page
+// loaded. Used once, by the first load, and only if it is what that load would
+// ask for: the same device, range and bucket count, and a range within
+// PRELOAD_SLACK_MS of this one (the guess was made a moment earlier).
+const PRELOAD_SLACK_MS = 30 * 1000;
+let preloaded = readPreloads();
+
+function readPreloads() {
+  const links = document.querySelectorAll("link[rel=preload][data-trend]");
+  if (!links.length) return null;
+  const urls = {};
+  for (const link of links) urls[link.dataset.trend] = link.getAttribute("href");
+  return { device: links[0].dataset.device, urls };
+}
+
+// {start, end, urls} of the preloaded requests if they match [asked, end] and
+// buckets of this device; else null (then the page asks for its own).
+function takePreloaded(asked, end, buckets) {
+  const guess = preloaded;
+  preloaded = null;
+  if (!guess?.urls.readings || guess.device !== view.device.id || view.zoom) return null;
+  const params = new URL(guess.urls.readings, window.location.href).searchParams;
+  const first = params.get("start") === "first";
+  const start = first ? null : new Date(params.get("start"));
+  const guessedEnd = new Date(params.get("end"));
+  const near = (a, b) => Math.abs(a - b) <= PRELOAD_SLACK_MS;
+  if (Number(params.get("buckets")) !== buckets || first !== (asked === null)) return null;
+  if (!near(guessedEnd, end) || (asked && !near(start, asked))) return null;
+  return { start, end: guessedEnd, urls: guess.urls };
+}
+
+// The bucket count, for the service's next guess (trend_preload.py reads it).
+function rememberBuckets(buckets) {
+  document.cookie = `beerpi_trend_buckets=${buckets}; max-age=31536000; samesite=strict`;
+}
+
 async function load() {
   if (!view.device) return;
   const sequence = ++view.loading;
   setRangeLabel("Loading…");
   try {
-    const [asked, end] = currentRange();
+    let [asked, end] = currentRange();
     const buckets = bucketCount();
+    rememberBuckets(buckets);
+    const guess = takePreloaded(asked, end, buckets);
+    if (guess) [asked, end] = [guess.start, guess.end];
+    const ask = (name, own) => api(guess?.urls[name] ?? own);
     // Events and media of "All": everything before its end (the chart keeps
     // those from the first reading on).
     const span = query({ start: (asked || new Date(0)).toISOString(), end: end.toISOString() });
@@ -112,10 +153,10 @@ async function load() {
     // "All" starts at the first reading ("first": the answers say when).
     const series = query({ start: asked ? asked.toISOString() : "first", end: end.toISOString(), buckets });
     const answers = Promise.all([
-      api(deviceUrl(id, `/readings${series}`)),
-      api(deviceUrl(id, `/events${span}`)).catch(() => []),
-      api(deviceUrl(id, `/media${span}`)).catch(() => []),
-      api(deviceUrl(id, `/gravity/series${series}`)).catch(() => ({ hydrometers: {} })),
+      ask("readings", deviceUrl(id, `/readings${series}`)),
+      ask("events", deviceUrl(id, `/events${span}`)).catch(() => []),
+      ask("media", deviceUrl(id, `/media${span}`)).catch(() => []),
+      ask("gravity", deviceUrl(id, `/gravity/series${series}`)).catch(() => ({ hydrometers: {} })),
     ]);
     const d3Ready = loadD3(); // compiled while the answers are on their way
     const [readings, events, media, gravityAnswer] = await answers;
