@@ -54,6 +54,10 @@ class _Horizon:
     at or before its first off read (the plant then, and the error summed so far) and
     saves its own there: the same steps in the same order, so the same cost to the bit,
     with less simulated. A run of 0 (off throughout) is the same for heater and cooler.
+
+    A cost only ever decides a comparison with another one, and the error sum only
+    grows: once it passes ``bound`` (the cost it will be compared with), the candidate
+    has lost, and the sum so far (above ``bound``) is returned instead of the whole.
     """
 
     def __init__(self, plant: Plant, targets: Sequence[float], n: int, period_s: float) -> None:
@@ -75,7 +79,7 @@ class _Horizon:
             k += 1
         return k
 
-    def cost(self, on_s: float, heat: bool) -> float:
+    def cost(self, on_s: float, heat: bool, bound: float = math.inf) -> float:
         if on_s <= 0.0 and self.off_cost is not None:
             return self.off_cost
         saved = self.saved[heat]
@@ -91,9 +95,11 @@ class _Horizon:
             sim.advance(READ_S, heater_on=on and heat, cooler_on=on and not heat)
             error = temps[BEER] - ahead[k]
             total += error * error
+            if total > bound:
+                return total
         if first_off == self.steps and first_off not in saved:
             saved[first_off] = (sim, total)
-        if on_s <= 0.0:
+        if on_s <= 0.0 and bound == math.inf:
             self.off_cost = total
         return total
 
@@ -103,30 +109,34 @@ def _best_on_s(horizon: _Horizon, heat: bool = False) -> tuple[float, float]:
     Returns (run length, its cost)."""
     period_s = horizon.period_s
 
-    def cost(on_s: float) -> float:
-        return horizon.cost(on_s, heat)
+    def cost(on_s: float, bound: float = math.inf) -> float:
+        return horizon.cost(on_s, heat, bound)
 
+    # Every new point is bounded by the one it will be compared with: past it, it loses
+    # the comparison (sums of squares only grow), and the value it returns is dropped.
     lo, hi = 0.0, period_s
     ratio = (math.sqrt(5) - 1) / 2
     a, b = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
-    fa, fb = cost(a), cost(b)
+    fa = cost(a)
+    fb = cost(b, fa)
     for _ in range(SEARCH_ITERATIONS):
         if fa <= fb:
             hi, b, fb = b, a, fa
             a = hi - ratio * (hi - lo)
-            fa = cost(a)
+            fa = cost(a, fb)
         else:
             lo, a, fa = a, b, fb
             b = lo + ratio * (hi - lo)
-            fb = cost(b)
-    candidates = {0.0: cost(0.0), period_s: cost(period_s)}
+            fb = cost(b, fa)
+    off = cost(0.0)
+    candidates = {0.0: off, period_s: cost(period_s, off)}
     best = (a + b) / 2
     if MIN_ON_S <= best <= period_s - MIN_OFF_S:
-        candidates[best] = min(fa, fb)
+        candidates[best] = min(fa, fb)  # the loser of the last comparison is never the min
     else:  # too short a run or too short a rest: the nearest allowed lengths
         for allowed in (MIN_ON_S, period_s - MIN_OFF_S):
             if 0 < allowed < period_s:
-                candidates[allowed] = cost(allowed)
+                candidates[allowed] = cost(allowed, min(candidates.values()))
     chosen = min(candidates, key=lambda k: candidates[k])
     return chosen, candidates[chosen]
 

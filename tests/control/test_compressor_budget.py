@@ -97,4 +97,10 @@ def test_the_search_shares_simulation_between_run_lengths_without_changing_a_cos
         for on_s in lengths:
             assert horizon.cost(on_s, heat) == from_scratch(on_s, heat), (on_s, heat)
     assert plant.state() == before, "the search never moves the real plant"
+    # A cost bounded by the one it will be compared with: whole when below the bound,
+    # and past the bound (the comparison's outcome unchanged) when above it.
+    whole = from_scratch(0.5 * period_s, False)
+    assert horizon.cost(0.5 * period_s, False, bound=2 * whole) == whole
+    cut = horizon.cost(0.5 * period_s, False, bound=whole / 3)
+    assert whole / 3 < cut < whole
     assert horizon.cost(0.3 * period_s, False) != horizon.cost(0.3 * period_s, True)
