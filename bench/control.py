@@ -24,11 +24,9 @@ from __future__ import annotations
 
 import argparse
 import math
-import multiprocessing
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from typing import Any
 
@@ -38,8 +36,10 @@ from ._control_loop import (
     DAY_S,
     BeerPi,
     Controller,
+    Limits,
     Metrics,
     Plain,
+    Scenario,
     limits,
     metrics,
     run,
@@ -58,16 +58,46 @@ QUICK_S = 1.5 * DAY_S
 Entry = dict[str, Any]
 
 
-def evaluate(index: int, seconds: float | None = None) -> Entry:
-    """Run the oracle and the three controllers on one scenario."""
+def _contender(scenario: Scenario, key: str) -> Controller:
+    if key == "BeerPi":
+        return BeerPi(settings_for(scenario))
+    if key == "Inkbird":
+        return Plain(Inkbird(), Inkbird.name)
+    return Plain(GenericThermostat(), GenericThermostat.name)
+
+
+def run_contender(index: int, key: str, lim: Limits, seconds: float | None = None) -> Entry:
+    """One of CONTROLLERS on one scenario: its metrics."""
     scenario = MATRIX[index]
-    started = time.monotonic()
-    lim = limits(scenario, seconds)
-    contenders: dict[str, Controller] = {
-        "BeerPi": BeerPi(settings_for(scenario)),
-        "Inkbird": Plain(Inkbird(), Inkbird.name),
-        "HA": Plain(GenericThermostat(), GenericThermostat.name),
-    }
+    result = run(scenario, _contender(scenario, key), judged_from=lim.transients, seconds=seconds)
+    return asdict(metrics(result, scenario.programme, lim.holds_feasible))
+
+
+def needs_ideal(ours: Entry, ink: Entry) -> bool:
+    """BeerPi starts the compressor more often than the Inkbird: ask the ideal controller."""
+    return bool(ours["compressor_per_day"] > ink["compressor_per_day"] + 1e-9)
+
+
+def run_ideal(index: int, ink: Entry, lim: Limits, seconds: float | None = None) -> Entry:
+    """Can any controller start no more often than the Inkbird and still meet the RMS
+    goal here? The ideal controller at that budget says (_control_budget.py)."""
+    scenario = MATRIX[index]
+    ideal = budget_run(
+        scenario, ink["compressor_per_day"], judged_from=lim.transients, seconds=seconds
+    )
+    return asdict(metrics(ideal, scenario.programme, lim.holds_feasible))
+
+
+def entry(
+    index: int,
+    seconds: float | None,
+    lim: Limits,
+    results: dict[str, Entry],
+    ideal: Entry | None,
+    took_s: float,
+) -> Entry:
+    """One scenario's line of the matrix, from its parts (run alone or across a pool)."""
+    scenario = MATRIX[index]
     out: Entry = {
         "scenario": scenario.name,
         "setup": scenario.setup.describe(),
@@ -78,22 +108,24 @@ def evaluate(index: int, seconds: float | None = None) -> Entry:
         "dead_relay": scenario.setup.heater is not None and not scenario.setup.heater.works,
         "oracle_hold_error_c": [round(e, 3) for e in lim.oracle_hold_error_c],
     }
-    for key, controller in contenders.items():
-        result = run(scenario, controller, judged_from=lim.transients, seconds=seconds)
-        out[key] = asdict(metrics(result, scenario.programme, lim.holds_feasible))
-    ours, ink = out["BeerPi"], out["Inkbird"]
-    if ours["compressor_per_day"] > ink["compressor_per_day"] + 1e-9:
-        # Can any controller start no more often than the Inkbird and still meet the
-        # RMS goal here? The ideal controller at that budget says (_control_budget.py).
-        ideal = budget_run(
-            scenario, ink["compressor_per_day"], judged_from=lim.transients, seconds=seconds
-        )
-        out["ideal_at_inkbird_starts"] = asdict(
-            metrics(ideal, scenario.programme, lim.holds_feasible)
-        )
-    out["seconds"] = round(time.monotonic() - started, 1)
+    for key in CONTROLLERS:
+        out[key] = results[key]
+    if ideal is not None:
+        out["ideal_at_inkbird_starts"] = ideal
+    out["seconds"] = round(took_s, 1)
     out["goals"] = goals(out)
     return out
+
+
+def evaluate(index: int, seconds: float | None = None) -> Entry:
+    """Run the oracle and the three controllers on one scenario."""
+    started = time.monotonic()
+    lim = limits(MATRIX[index], seconds)
+    results = {key: run_contender(index, key, lim, seconds) for key in CONTROLLERS}
+    ideal = None
+    if needs_ideal(results["BeerPi"], results["Inkbird"]):
+        ideal = run_ideal(index, results["Inkbird"], lim, seconds)
+    return entry(index, seconds, lim, results, ideal, time.monotonic() - started)
 
 
 def _rms_goal(entry: Entry) -> tuple[str, float]:
@@ -385,10 +417,6 @@ def text_table(entries: list[Entry]) -> str:
     return "\n".join(lines)
 
 
-def _evaluate(args: tuple[int, float | None]) -> Entry:
-    return evaluate(*args)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a sample of the matrix, 1.5 days")
@@ -397,13 +425,12 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     indexes = QUICK if args.quick else tuple(range(len(MATRIX)))
     seconds = QUICK_S if args.quick else None
-    work = [(i, seconds) for i in indexes]
     if args.jobs > 1:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=args.jobs, mp_context=context) as pool:
-            entries = list(pool.map(_evaluate, work))
+        from ._control_pool import evaluate_all  # it imports this module: not at the top
+
+        entries = evaluate_all(indexes, seconds, args.jobs)
     else:
-        entries = [_evaluate(w) for w in work]
+        entries = [evaluate(i, seconds) for i in indexes]
     print(text_table(entries))
     report = {
         "metrics": rows(entries),

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import control, run_all
+from bench._control_loop import DAY_S
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -146,3 +147,17 @@ def test_a_quick_run_writes_the_matrix_and_its_rows(tmp_path: Path) -> None:
         assert set(control.CONTROLLERS) <= set(e)
         assert e["BeerPi"]["fights"] == 0
     assert (tmp_path / "control_matrix.md").read_text().count("\n|") >= 3
+
+
+def test_the_matrix_across_a_pool_is_the_matrix_run_in_turn() -> None:
+    """make bench runs the matrix in pieces on a pool, longest first; the numbers must be
+    those of running each scenario in turn (only the time it took differs)."""
+    from bench._control_pool import evaluate_all
+
+    seconds = 0.75 * DAY_S  # long enough for the compressor to cycle
+    pooled = evaluate_all(control.QUICK, seconds, jobs=2)
+    serial = [control.evaluate(i, seconds) for i in control.QUICK]
+    for e in (*pooled, *serial):
+        assert e.pop("seconds") > 0
+    assert json.dumps(pooled) == json.dumps(serial)
+    assert any("ideal_at_inkbird_starts" in e for e in serial), "the ideal run is covered"

@@ -8,22 +8,27 @@ RMS) is told by an ideal controller held to the Inkbird's count of starts
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
 
 from bench._control_baselines import Inkbird
-from bench._control_budget import budget_run
+from bench._control_budget import HORIZON_PERIODS, _Horizon, budget_run
 from bench._control_loop import (
+    DAY_S,
     HOUR_S,
+    READ_S,
     BeerPi,
     Plain,
     Programme,
     Scenario,
+    _targets,
     hold,
     metrics,
     run,
     settings_for,
 )
 from bench._control_scenarios import MATRIX
+from pi_daemon.simulation.plant import Plant
 
 SKIP = [(0.0, 12 * HOUR_S)]  # the pull-down from pitching is not holding error
 
@@ -65,3 +70,37 @@ def test_in_a_cold_room_beerpi_starts_the_compressor_less_often_than_an_inkbird(
     assert ink.compressor_per_day > 0, "the Inkbird's heater overshoots and it cools"
     assert ours.compressor_per_day <= ink.compressor_per_day
     assert ours.rms_c <= 0.5 * ink.rms_c
+
+
+def test_the_search_shares_simulation_between_run_lengths_without_changing_a_cost() -> None:
+    """The ideal controller's search reuses the part of the future that run lengths have
+    in common; each cost must still be that of simulating its own future from scratch."""
+    sc = next(s for s in MATRIX if s.name.startswith("ale 20 L bucket, weak fridge"))
+    targets = _targets(sc.programme, 1.5 * DAY_S)
+    plant = Plant(sc.setup, beer_c=sc.programme.start_c, air_c=sc.setup.room.at(0.0))
+    for _ in range(2000):  # into the fermentation, off the start's rest
+        plant.advance(READ_S, heater_on=False, cooler_on=True)
+    period_s, n = DAY_S / 5.3, 2000
+
+    def from_scratch(on_s: float, heat: bool) -> float:
+        sim, total = copy.deepcopy(plant), 0.0
+        for k in range(int(HORIZON_PERIODS * period_s / READ_S)):
+            on = (k * READ_S) % period_s < on_s
+            sim.advance(READ_S, heater_on=on and heat, cooler_on=on and not heat)
+            total += (sim.beer_c - targets[min(n + k + 1, len(targets) - 1)]) ** 2
+        return total
+
+    horizon = _Horizon(plant, targets, n, period_s)
+    before = plant.state()
+    lengths = [0.6 * period_s, 0.2 * period_s, 0.0, period_s, 0.35 * period_s, 185.0]
+    for heat in (False, True):
+        for on_s in lengths:
+            assert horizon.cost(on_s, heat) == from_scratch(on_s, heat), (on_s, heat)
+    assert plant.state() == before, "the search never moves the real plant"
+    # A cost bounded by the one it will be compared with: whole when below the bound,
+    # and past the bound (the comparison's outcome unchanged) when above it.
+    whole = from_scratch(0.5 * period_s, False)
+    assert horizon.cost(0.5 * period_s, False, bound=2 * whole) == whole
+    cut = horizon.cost(0.5 * period_s, False, bound=whole / 3)
+    assert whole / 3 < cut < whole
+    assert horizon.cost(0.3 * period_s, False) != horizon.cost(0.3 * period_s, True)
