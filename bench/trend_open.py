@@ -11,7 +11,8 @@ Debian's Chromium (headless, Playwright) then opens ``/trend`` on "All" and on
 "30 d", alternating between the two services, each time in a new browser
 context (nothing cached), and reads when the chart was drawn
 (``performance.now()``, from the navigation's start, which the page writes into
-``#chart[data-drawn-at]``). Goal: under 300 ms. Medians and the ratio to the
+``#chart[data-drawn-at]``; nothing runs in the page before it has drawn:
+``beerpi_devtools.browser.open_trend_untouched``). Goal: under 300 ms. Medians and the ratio to the
 baseline go to bench/results/trend_open.json. Bounded: about a minute
 (``--quick``: two rounds).
 """
@@ -38,7 +39,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from beerpi_devtools.browser import CHROMIUM_ARGS
+from beerpi_devtools.browser import CHROMIUM_ARGS, open_trend_untouched
 from beerpi_devtools.harness import WebService
 from web_extras.store.sqlite import SqliteHistoryStore
 
@@ -87,10 +88,7 @@ def baseline_tree(ref: str, into: Path) -> Path:
 def open_cold(browser: Any, url: str) -> int:
     context = browser.new_context(viewport={"width": 1366, "height": 900})
     try:
-        page = context.new_page()
-        page.goto(url)
-        page.wait_for_selector("#chart[data-drawn-at]", timeout=30_000)
-        return int(page.locator("#chart").get_attribute("data-drawn-at") or 0)
+        return open_trend_untouched(context.new_page(), url)
     finally:
         context.close()
 
