@@ -166,12 +166,13 @@ def test_outages_are_labelled_bands_with_their_cause(page: Page, history: Histor
         width = float(rect.get_attribute("width") or 0)
         assert abs(x - scale.x(start)) < tolerance, (cause, x, scale.x(start))
         assert abs(x + width - scale.x(end)) < tolerance, (cause, x + width, scale.x(end))
-        # The cause is written on the band, and its title says what it means.
+        # The cause is written on the band, and its title (written once the chart is
+        # on screen) says what it means.
         expect(band.locator("text.outage-label")).to_have_text(labels[cause])
-        assert labels[cause] in (band.locator("title").text_content() or "")
-    title = bands.nth(3).locator("title").text_content() or ""
-    assert "recovered" in title  # the link was down, the readings came from the outbox
-    assert "no readings" in (bands.nth(2).locator("title").text_content() or "")
+        expect(band.locator("title")).to_contain_text(labels[cause])
+    # The link was down, the readings came from the outbox.
+    expect(bands.nth(3).locator("title")).to_contain_text("recovered")
+    expect(bands.nth(2).locator("title")).to_contain_text("no readings")
     for cause in labels:
         expect(page.locator(f"#legend [data-kind='outage:{cause}']")).to_have_count(1)
     expect(page.locator("#legend [data-kind='outage:offline:recovered']")).to_have_count(1)
@@ -255,6 +256,28 @@ def test_markers_never_overlap(page: Page, history: History) -> None:
     expect(page.locator("#photo-viewer")).to_be_visible()
     expect(page.locator("#viewer-caption li")).to_have_count(6)
     expect(page.locator("#viewer-caption li button")).to_have_count(3)  # photos and the video
+
+
+def test_every_marker_and_outage_is_labelled_with_its_time(page: Page, history: History) -> None:
+    """Tooltips and screen-reader labels name what happened and when. They are written
+    just after the first paint (the page's first date format costs tens of ms of locale
+    data), so each one is waited for, never read at once."""
+    open_trend(page, history, STORY, "all")
+    markers = page.locator("#chart .marker-group")
+    assert markers.count() > 10
+    day_time = re.compile(r"\b\d{1,2}\b.*\b\d{2}:\d{2}:\d{2}\b")  # "Nov 8, 04:05:06"
+    for index in range(markers.count()):
+        marker = markers.nth(index)
+        expect(marker).to_have_attribute("aria-label", day_time)
+        expect(marker.locator("title")).to_have_text(day_time)
+    cluster = page.locator("#chart .marker-group[data-kind=cluster]")
+    expect(cluster).to_have_attribute("aria-label", re.compile(r"^6 events around "))
+    expect(cluster.locator("title")).to_have_text(re.compile(r"(.+\n){5}.+"))
+    for index in range(page.locator("#chart .outage").count()):
+        expect(page.locator("#chart .outage title").nth(index)).to_have_text(day_time)
+    # A redraw (here: the window narrower) labels its new markers at once.
+    page.set_viewport_size({"width": 900, "height": 800})
+    expect(markers.first).to_have_attribute("aria-label", day_time)
 
 
 def test_every_marker_type_is_in_the_legend(page: Page, history: History) -> None:

@@ -10,10 +10,10 @@ import { api, deviceUrl, query, describeError } from "./api.js";
 import {
   ensureSession, loadDevices, connectLive, setLiveStatus, showPageError, deviceNow as deviceClock,
 } from "./common.js";
-import { formatTime, formatDuration, prepareFormats } from "./format.js";
+import { formatTime, formatDuration } from "./format.js";
 import { setupGravityPicker, setupUnitPicker } from "./units.js";
 import { parseBuckets, withBreaks, parseOutages, HOUR, DAY } from "./trend_data.js";
-import { render, renderLegend, MARGIN } from "./trend_chart.js";
+import { render, renderLegend, writePendingLabels, MARGIN } from "./trend_chart.js";
 import { withPlan, planKey } from "./trend_plan.js";
 import { loadD3, loadSocketIo } from "./vendor.js";
 
@@ -188,9 +188,9 @@ async function load() {
     // Intl.DateTimeFormat loads the browser's locale data (40 ms and more on
     // this machine, per new page), which would hold back the first draw.
     afterPaint(() => {
+      writePendingLabels(); // the chart's tooltips, and the formats for the hover read-out
       if (sequence !== view.loading) return;
       setRangeLabel(`${rangeTime(start, end, start)} – ${rangeTime(start, end, end)} · ${buckets} buckets of ${formatDuration((end - start) / buckets / 1000)}`);
-      prepareFormats(); // for the hover read-out
     });
   } catch (error) {
     if (sequence !== view.loading) return;

@@ -3,7 +3,9 @@
 // legend of what is drawn, and the hover read-out. Text from a device (probe
 // ids, event details) reaches the page only through textContent / D3 .text().
 
-import { formatTemperature, formatTime, capitalise, describeEvent } from "./format.js";
+import {
+  formatTemperature, formatTime, formatsReady, prepareFormats, capitalise, describeEvent,
+} from "./format.js";
 import {
   hasValue, targetStretches, targetAt, relayBands, layoutMarkers, timeAxis,
   MARKERS, OUTAGES, describeOutage,
@@ -13,6 +15,23 @@ import { drawPlan, planLegend, planTargets } from "./trend_plan.js";
 import {
   temperatureUnit, toShown, unitSymbol, gravityUnit, platoFromSg, formatGravity,
 } from "./units.js";
+
+// Tooltips and screen-reader labels with a time in them (outage bands, markers)
+// are written once the first view is painted: the page's first formatTime costs
+// tens of ms of locale data (format.js), which would hold back the first draw.
+// Text on screen (the legend's plan) is written with the chart as before.
+const pendingLabels = [];
+
+function labelWhenReady(write) {
+  if (formatsReady()) write();
+  else pendingLabels.push(write);
+}
+
+// Called after the first paint (and harmless at any time).
+export function writePendingLabels() {
+  prepareFormats();
+  for (const write of pendingLabels.splice(0)) write();
+}
 
 // The time axis runs past the readings' end when a running profile is drawn ahead.
 function shownEnd(data) {
@@ -151,7 +170,8 @@ function drawOutages({ root, x, height, data }) {
   const outage = outageLayer.selectAll("g").data(data.outages).join("g")
     .attr("class", (item) => `outage outage-${item.cause}${item.readings_lost ? "" : " recovered"}`)
     .attr("data-cause", (item) => item.cause);
-  outage.append("title").text((item) => `${describeOutage(item)} (${formatTime(item.start)} – ${formatTime(item.end)})`);
+  const title = outage.append("title");
+  labelWhenReady(() => title.text((item) => `${describeOutage(item)} (${formatTime(item.start)} – ${formatTime(item.end)})`));
   outage.append("rect")
     .attr("x", (item) => x(item.start)).attr("y", 0).attr("height", height)
     .attr("width", (item) => Math.max(2, x(item.end) - x(item.start)));
@@ -404,13 +424,14 @@ function line(parts) {
 // Events and media as markers under the time axis; returns the kinds drawn.
 function drawMarkers(root, x, height, data, view) {
   const items = [
+    // Labels made when read (the photo viewer, the tooltips below), not when drawn.
     ...data.media.map((item) => ({ kind: item.kind, time: item.time, media: item,
-      label: `${capitalise(item.kind)} ${formatTime(item.time)}` })),
+      get label() { return `${capitalise(item.kind)} ${formatTime(item.time)}`; } })),
     ...data.events.filter((event) => !NOT_MARKERS.has(event.kind) && event.kind in MARKERS)
       .map((event) => ({ kind: event.kind, time: event.time, event,
-        label: `${describeEvent(event)} · ${formatTime(event.time)}` })),
+        get label() { return `${describeEvent(event)} · ${formatTime(event.time)}`; } })),
   ].filter((item) => item.time >= data.start && item.time <= data.end)
-    .map((item) => ({ ...item, x: x(item.time) }));
+    .map((item) => Object.assign(item, { x: x(item.time) }));
   const placed = layoutMarkers(items, MARKER_GAP, LANES);
   const kinds = new Set();
   const layer = root.append("g").attr("class", "markers")
@@ -420,12 +441,15 @@ function drawMarkers(root, x, height, data, view) {
     .attr("transform", (spot) => `translate(${spot.x},${spot.lane * LANE_HEIGHT})`)
     .attr("tabindex", 0)
     .attr("role", "button")
-    .attr("data-kind", (spot) => (spot.items.length > 1 ? "cluster" : spot.items[0].kind))
-    .attr("aria-label", (spot) => (spot.items.length > 1
+    .attr("data-kind", (spot) => (spot.items.length > 1 ? "cluster" : spot.items[0].kind));
+  marker.each((spot) => kinds.add(spot.items.length > 1 ? "cluster" : spot.items[0].kind));
+  const title = marker.append("title");
+  labelWhenReady(() => {
+    marker.attr("aria-label", (spot) => (spot.items.length > 1
       ? `${spot.items.length} events around ${formatTime(spot.items[0].time)}`
       : spot.items[0].label));
-  marker.each((spot) => kinds.add(spot.items.length > 1 ? "cluster" : spot.items[0].kind));
-  marker.append("title").text((spot) => spot.items.map((item) => item.label).join("\n"));
+    title.text((spot) => spot.items.map((item) => item.label).join("\n"));
+  });
   marker.append("path")
     .attr("class", (spot) => `marker m-${spot.items.length > 1 ? "cluster" : spot.items[0].kind}`)
     .attr("d", (spot) => symbolPath(spot.items.length > 1 ? "cluster" : spot.items[0].kind, MARKER_RADIUS));
