@@ -1,6 +1,6 @@
 """The trend page's cold open with a year of readings, against the page of an earlier commit.
 
-    python -m bench.trend_open [--quick] [--rounds N] [--baseline REF]
+    python -m bench.trend_open [--quick] [--rounds N] [--baseline REF] [--events]
 
 A year of 1-minute readings for two probes (as tests/browser/history_seed.py
 seeds it for the browser test) in a SQLite file, two web services on loopback
@@ -12,9 +12,12 @@ Debian's Chromium (headless, Playwright) then opens ``/trend`` on "All" and on
 context (nothing cached), and reads when the chart was drawn
 (``performance.now()``, from the navigation's start, which the page writes into
 ``#chart[data-drawn-at]``; nothing runs in the page before it has drawn:
-``beerpi_devtools.browser.open_trend_untouched``). Goal: under 300 ms. Medians and the ratio to the
-baseline go to bench/results/trend_open.json. Bounded: about a minute
-(``--quick``: two rounds).
+``beerpi_devtools.browser.open_trend_untouched``). Goal: under 300 ms. Medians
+and the ratio to the baseline go to bench/results/trend_open.json
+(trend_open_events.json with ``--events``). Bounded: about a minute
+(``--quick``: two rounds). ``--events`` adds what a real history holds besides
+readings: the daemon reconnecting every 3 days and a fault raised and cleared
+every week (markers under the chart: 20 in 30 days).
 """
 
 from __future__ import annotations
@@ -36,11 +39,13 @@ import sys
 import tarfile
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from beerpi_devtools.browser import CHROMIUM_ARGS, open_trend_untouched
 from beerpi_devtools.harness import WebService
+from web_extras.store.base import Event, EventKind
 from web_extras.store.sqlite import SqliteHistoryStore
 
 from ._daemon import ROOT, results_dir
@@ -55,8 +60,9 @@ RANGES = {"all": "All", "30d": "30 d"}
 DEVICE = "fv-year"
 
 
-async def seed_year(path: Path) -> None:
-    """A year of 1-minute readings up to now for the probes beer and fridge of DEVICE."""
+async def seed_year(path: Path, events: bool = False) -> None:
+    """A year of 1-minute readings up to now for the probes beer and fridge of DEVICE
+    (``events``: with reconnections and faults, see the module's text)."""
     last = int(time.time()) // 60 * 60_000
     minutes = range(last - 365 * 24 * 60 * 60_000, last, 60_000)
     store = SqliteHistoryStore(path)
@@ -67,6 +73,19 @@ async def seed_year(path: Path) -> None:
                 DEVICE,
                 probe,
                 ((ms, round(19 + 1.5 * math.sin(ms / 1e7 + phase), 3)) for ms in minutes),
+            )
+        now = datetime.fromtimestamp(last / 1000, UTC)
+        for day in range(0, 365, 3) if events else ():
+            await store.add_event(
+                Event(DEVICE, now - timedelta(days=day, hours=5), EventKind.CONNECTED)
+            )
+        for day in range(1, 365, 7) if events else ():
+            fault = {"code": "probe_stale", "message": "beer probe stale"}
+            at = now - timedelta(days=day)
+            await store.add_event(Event(DEVICE, at, EventKind.FAULT_RAISED, fault))
+            cleared = {"code": "probe_stale"}
+            await store.add_event(
+                Event(DEVICE, at + timedelta(minutes=20), EventKind.FAULT_CLEARED, cleared)
             )
     finally:
         await store.close()
@@ -120,14 +139,16 @@ def as_schema_of(db: Path, tree: Path) -> None:
     connection.close()
 
 
-def cold_opens(baseline: str, rounds: int) -> dict[tuple[str, str], list[int]]:
+def cold_opens(
+    baseline: str, rounds: int, events: bool = False
+) -> dict[tuple[str, str], list[int]]:
     """(side, range) -> request-to-drawn times of cold opens, the two pages alternating."""
     from playwright.sync_api import sync_playwright  # only when it is installed (main)
 
     with tempfile.TemporaryDirectory(prefix="beerpi-trend-open-") as temp:
         tmp = Path(temp)
         seeded = tmp / "history.sqlite"
-        asyncio.run(seed_year(seeded))
+        asyncio.run(seed_year(seeded, events))
         old = baseline_tree(baseline, tmp / "baseline")
         sides = {"this tree": ROOT, f"baseline {baseline}": old}
         times: dict[tuple[str, str], list[int]] = {}
@@ -168,17 +189,18 @@ def cold_opens(baseline: str, rounds: int) -> dict[tuple[str, str], list[int]]:
 
 
 def result_rows(
-    times: dict[tuple[str, str], list[int]], rounds: int, baseline: str
+    times: dict[tuple[str, str], list[int]], rounds: int, baseline: str, events: bool = False
 ) -> list[dict[str, Any]]:
     """One summary row per range: this tree's median against the baseline page's."""
     base = f"baseline {baseline}"
+    data = "a year × 2 probes" + (", reconnections and faults" if events else "")
     rows = []
     for range_, label in RANGES.items():
         new = statistics.median(times[("this tree", range_)])
         before = statistics.median(times[(base, range_)])
         rows.append(
             {
-                "metric": f"trend page cold open, {label}, a year × 2 probes (median of {rounds})",
+                "metric": f"trend page cold open, {label}, {data} (median of {rounds})",
                 "value": round(new),
                 "unit": "ms",
                 "goal": f"< {GOAL_MS} ms",
@@ -195,6 +217,9 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="two rounds")
     parser.add_argument("--rounds", type=int, default=6, help="cold opens per range and page")
     parser.add_argument("--baseline", default=BASELINE, help="git commit of the baseline page")
+    parser.add_argument(
+        "--events", action="store_true", help="reconnections and faults in the year too"
+    )
     args = parser.parse_args()
     rounds = 2 if args.quick else args.rounds
     if importlib.util.find_spec("playwright") is None or not CHROMIUM.exists():
@@ -203,8 +228,8 @@ def main() -> int:
         print(note)
         (results_dir() / "trend_open.json").write_text(json.dumps({"metrics": [], "notes": [note]}))
         return 0
-    times = cold_opens(args.baseline, rounds)
-    rows = result_rows(times, rounds, args.baseline)
+    times = cold_opens(args.baseline, rounds, args.events)
+    rows = result_rows(times, rounds, args.baseline, args.events)
     load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
     notes = [
         f"{side}, {RANGES[r]}: " + ", ".join(map(str, t)) + " ms" for (side, r), t in times.items()
@@ -213,7 +238,8 @@ def main() -> int:
         print(f"{row['metric']}: {row['value']} ms (baseline {row['baseline']}, {row['ratio']})")
     for note in notes:
         print(f"  {note}")
-    (results_dir() / "trend_open.json").write_text(
+    name = "trend_open_events.json" if args.events else "trend_open.json"
+    (results_dir() / name).write_text(
         json.dumps({"machine": platform.node(), "metrics": rows, "notes": notes}, indent=2)
     )
     return 0
