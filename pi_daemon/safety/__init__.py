@@ -26,7 +26,8 @@ config takes its defaults from there.
 4. **Probe faults and stale readings** (``probes.py``). A read error, the
    DS18B20's 85.0 °C reset value, a reading out of range, an implausible
    jump, no good reading for ``stale_s``, or a value stuck while its relay
-   runs: the thermostat's probe in fault holds heater and cooler off (by hand
+   runs (30 min for the chamber air, 2 h for the beer, which turns slowly):
+   the thermostat's probe in fault holds heater and cooler off (by hand
    too: the cut-offs are blind without it) in the step that saw it. Two good
    reads in a row clear it.
 5. **Cut-offs** (``cutoff.py``). Beer above the high or below the low cut-off:

@@ -68,7 +68,20 @@ JUMP_RATE_C_PER_S: Final = 0.05
 # No good reading for this long (12 read periods): the probe is stale.
 STALE_S: Final = 60.0
 # Bit-identical readings for this long while a relay it controls ran throughout.
+# The chamber air moves a 1/16 °C step within minutes of a relay starting.
 STUCK_S: Final = 1800.0
+# The beer probe's window is longer: the beer answers a relay over its time
+# constant (8 h for 20 L in a bucket, up to 30 h for 50 L in steel), and when a
+# run turns it (rising under the yeast's heat, then falling under the compressor)
+# it stays on one DS18B20 step for as long as the turn takes: 32 min in a 20 L
+# bucket on the control tests' rig, where half an hour raised a false `stuck` in
+# 7 of 20 fermentations (start 21-24 °C, target 17-19 °C) and switched a working
+# fridge off; a turn's length grows with the square root of the time constant,
+# so about 1.6 h for 50 L. Two hours covers it. The price: a beer probe that
+# really repeats its value is found after two hours of a relay's run instead of
+# half an hour (the chamber probe's rule and the relay-effect check still watch
+# the relays meanwhile).
+BEER_STUCK_S: Final = 7200.0
 # Good readings in a row needed before a faulty probe is trusted again.
 SETTLE_READS: Final = 2
 # A read that takes longer than this counts as a disconnected probe (a DS18B20
@@ -172,6 +185,7 @@ class SafetySettings:
     jump_rate_c_per_s: float = JUMP_RATE_C_PER_S
     stale_s: float = STALE_S
     stuck_s: float = STUCK_S
+    beer_stuck_s: float = BEER_STUCK_S
     settle_reads: int = SETTLE_READS
     high_cutoff_c: float = HIGH_CUTOFF_C
     low_cutoff_c: float = LOW_CUTOFF_C
@@ -183,7 +197,7 @@ class SafetySettings:
     def __post_init__(self) -> None:
         _check(self.probe_min_c < self.probe_max_c, "safety.probe_min_c must be < probe_max_c")
         _check(self.low_cutoff_c < self.high_cutoff_c, "safety.low_cutoff_c must be < high")
-        for name in ("jump_c", "stale_s", "stuck_s", "no_effect_c"):
+        for name in ("jump_c", "stale_s", "stuck_s", "beer_stuck_s", "no_effect_c"):
             value = getattr(self, name)
             _check(math.isfinite(value) and value > 0, f"safety.{name} must be positive")
         _check(self.jump_rate_c_per_s >= 0, "safety.jump_rate_c_per_s must be >= 0")

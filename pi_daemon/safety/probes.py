@@ -23,9 +23,19 @@ _ERROR_TEXT = {
 
 
 class ProbeMonitor:
-    def __init__(self, probe_id: str, settings: SafetySettings, *, start_s: float) -> None:
+    def __init__(
+        self,
+        probe_id: str,
+        settings: SafetySettings,
+        *,
+        start_s: float,
+        stuck_s: float | None = None,
+    ) -> None:
+        """``stuck_s``: this probe's stuck window (the beer's is longer than the air's:
+        ``limits.BEER_STUCK_S``); ``settings.stuck_s`` when None."""
         self.probe_id = probe_id
         self.settings = settings
+        self.stuck_s = settings.stuck_s if stuck_s is None else stuck_s
         self._start_s = start_s
         self._last_at_s: float | None = None
         self._good_c: float | None = None
@@ -121,7 +131,7 @@ class ProbeMonitor:
         return abs(value - ref_c) <= limit
 
     def _stuck(self, at_s: float, driving_since_s: float | None) -> Fault | None:
-        limit = self.settings.stuck_s
+        limit = self.stuck_s
         if driving_since_s is None or self._same_since_s is None:
             return None
         if at_s - self._same_since_s < limit or at_s - driving_since_s < limit:

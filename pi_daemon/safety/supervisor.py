@@ -67,8 +67,11 @@ class SafetySupervisor:
         self.probe = probe
         self.chamber_probe = chamber_probe
         self._thermal = tuple(r for r in (heater, cooler) if r is not None)
-        probes = [probe] + ([chamber_probe] if chamber_probe else [])
-        self.monitors = {p: ProbeMonitor(p, settings, start_s=start_s) for p in probes}
+        self.monitors = {
+            probe: ProbeMonitor(probe, settings, start_s=start_s, stuck_s=settings.beer_stuck_s)
+        }
+        if chamber_probe:
+            self.monitors[chamber_probe] = ProbeMonitor(chamber_probe, settings, start_s=start_s)
         self._effects: dict[str, EffectCheck] = {}
         if chamber_probe is not None:
             for rid, warms in ((heater, True), (cooler, False)):

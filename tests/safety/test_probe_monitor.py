@@ -92,3 +92,26 @@ def test_stuck_only_while_a_relay_drives_and_clears_when_value_moves() -> None:
     assert monitor.fault is not None
     feed(monitor, [12.5, 12.4], t0=t)
     assert monitor.value == 12.4
+
+
+def test_the_beer_probe_may_sit_on_one_step_while_a_relay_turns_it() -> None:
+    """A beer turning under a compressor run stays on one DS18B20 step for as long as
+    the turn takes (32 min in a 20 L bucket): not stuck. Two hours of it is."""
+    beer = ProbeMonitor("beer", SAFETY, start_s=0.0, stuck_s=SAFETY.beer_stuck_s)
+    air = ProbeMonitor("fridge", SAFETY, start_s=0.0)
+    t = 0.0
+    while t <= 50 * 60:  # a 50-minute run: the air's rule would have fired
+        beer.update(ProbeSample(18.125, None, t), t, driving_since_s=0.0)
+        t += 10.0
+    assert beer.fault is None
+    while t <= SAFETY.beer_stuck_s + 20:
+        beer.update(ProbeSample(18.125, None, t), t, driving_since_s=0.0)
+        t += 10.0
+    assert beer.fault is not None
+    assert beer.fault.code == FaultCode.STUCK
+    assert "2 h" in beer.fault.message or "120 min" in beer.fault.message, beer.fault.message
+    t = 0.0
+    while t <= SAFETY.stuck_s + 20:
+        air.update(ProbeSample(12.0, None, t), t, driving_since_s=0.0)
+        t += 10.0
+    assert air.fault is not None
