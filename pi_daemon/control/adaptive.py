@@ -10,7 +10,8 @@ never past the set-point limits, which widen as far as the fermenter needs
 
 Cooler: hysteresis on the chamber air around A*, with a band that widens until
 a compressor cycle lasts ``compressor_cycle_s`` or a third of the beer's time
-constant (CompressorPacer); it stops early by the learned coast of the air.
+constant (CompressorPacer), adapting in a hold and in a pull-down that pins A*
+at its lower limit; it stops early by the learned coast of the air.
 
 Heater: a duty cycle over ``heater_period_s``, duty = (A* - air) / G, where G
 is the heater's learned equivalent air offset: a belt on the vessel warms the
@@ -45,7 +46,7 @@ DEAD_BAND_S = 3600.0
 STEP_C = 0.5  # a target change larger than this at once is a step, not a ramp
 APPROACH_C = 0.3  # smaller errors are a hold's ripple: the integral always acts there
 APPROACH_H = 2.0
-HOLDING_C = 0.5  # the compressor's band adapts only to cycles while holding this close
+HOLDING_C = 0.5  # the compressor's band adapts to cycles while holding this close (or pinned)
 RAMPING_C_PER_H = 0.05  # a target moving faster than this is a ramp: small doses, no pacing
 RAMP_SMOOTHING_S = 1800.0
 RAMP_END_S = 60.0
@@ -76,6 +77,8 @@ class AdaptiveControl:
         )
         self.integral_c = 0.0
         self.setpoint_c: float | None = None
+        # The last set-point was pinned at its lower limit with the beer above target.
+        self._pinned_cold = False
         self.last_direction: Direction | None = None
         self._stopped_s: dict[Direction, float | None] = {
             Direction.HEAT: None,
@@ -108,7 +111,10 @@ class AdaptiveControl:
                 self.coast.started(d)
                 self.last_direction = d
                 if d is Direction.COOL:
-                    self.pacer.started(now_s, holding=holding, beer_tau_s=self.model.tau_s)
+                    # A pull-down pinned at the set-point's lower limit cycles on the
+                    # air around that limit like a hold does: pace it the same way.
+                    adapt = holding or self._pinned_cold
+                    self.pacer.started(now_s, adapt=adapt, beer_tau_s=self.model.tau_s)
             elif not on and run is not None:
                 self._runs[d] = None
                 self._stopped_s[d] = now_s
@@ -178,6 +184,7 @@ class AdaptiveControl:
         lead = self.ramp_c_per_s * self.model.tau_s
         wanted = target_c + lead + t.kp * error + self.integral_c
         saturated = (wanted >= high and error > 0) or (wanted <= low and error < 0)
+        self._pinned_cold = wanted <= low and error < 0
         # Closing in on the target by itself (within APPROACH_H at its present slope):
         # integrating that error now would only carry the beer past it.
         slope = self.model.slope_c_per_h

@@ -10,7 +10,7 @@ from pi_daemon.control.authority import Authority
 from pi_daemon.control.beer_model import BeerModel
 from pi_daemon.control.coast import TURN_C, CoastLearner
 from pi_daemon.control.demand import Direction
-from pi_daemon.control.pacing import CompressorPacer
+from pi_daemon.control.pacing import GROW_MAX, CompressorPacer
 
 
 def ds18b20(value: float) -> float:
@@ -95,6 +95,30 @@ def test_the_compressor_band_widens_for_short_cycles_and_narrows_for_long_ones()
     assert pacer.band_c > 1.0
     pacer.reset()
     assert pacer.band_c == 1.0
+
+
+def test_the_band_widens_by_the_cycles_shortfall_in_one_step_within_a_cap() -> None:
+    """The air crosses the band about in proportion to its width: a cycle a third of
+    the aim triples the band at once; a much shorter one is capped (one odd cycle)."""
+    aim = 3 * 3600.0
+    pacer = CompressorPacer(cycle_s=aim, band_min_c=1.0, band_max_c=10.0)
+    pacer.started(0.0)
+    pacer.started(aim / 3)
+    assert math.isclose(pacer.band_c, 3.0)
+    pacer.started(aim / 3 + aim / 2)
+    assert math.isclose(pacer.band_c, 6.0)
+    pacer.reset()
+    pacer.started(0.0)
+    pacer.started(aim / 20)
+    assert math.isclose(pacer.band_c, GROW_MAX)
+    # A cycle that was no sample of a steady load (adapt False) leaves it alone.
+    pacer.started(aim / 20 + 600.0, adapt=False)
+    assert math.isclose(pacer.band_c, GROW_MAX)
+    # The aim is a third of the beer's time constant when that is shorter.
+    pacer.reset()
+    pacer.started(0.0, beer_tau_s=3 * 3600.0)
+    pacer.started(1800.0, beer_tau_s=3 * 3600.0)
+    assert math.isclose(pacer.band_c, 2.0)
 
 
 def test_authority_widens_only_while_the_limit_binds_and_the_beer_needs_it() -> None:
