@@ -183,8 +183,8 @@ class AdaptiveControl:
         # A ramp: the air must lead the beer by rate x tau for the beer to keep up.
         lead = self.ramp_c_per_s * self.model.tau_s
         wanted = target_c + lead + t.kp * error + self.integral_c
-        saturated = (wanted >= high and error > 0) or (wanted <= low and error < 0)
         self._pinned_cold = wanted <= low and error < 0
+        saturated = (wanted >= high and error > 0) or self._pinned_cold
         # Closing in on the target by itself (within APPROACH_H at its present slope):
         # integrating that error now would only carry the beer past it.
         slope = self.model.slope_c_per_h
