@@ -74,21 +74,25 @@ async def seed_year(path: Path, events: bool = False) -> None:
                 probe,
                 ((ms, round(19 + 1.5 * math.sin(ms / 1e7 + phase), 3)) for ms in minutes),
             )
-        now = datetime.fromtimestamp(last / 1000, UTC)
-        for day in range(0, 365, 3) if events else ():
-            await store.add_event(
-                Event(DEVICE, now - timedelta(days=day, hours=5), EventKind.CONNECTED)
-            )
-        for day in range(1, 365, 7) if events else ():
-            fault = {"code": "probe_stale", "message": "beer probe stale"}
-            at = now - timedelta(days=day)
-            await store.add_event(Event(DEVICE, at, EventKind.FAULT_RAISED, fault))
-            cleared = {"code": "probe_stale"}
-            await store.add_event(
-                Event(DEVICE, at + timedelta(minutes=20), EventKind.FAULT_CLEARED, cleared)
-            )
+        if events:
+            await seed_events(store, datetime.fromtimestamp(last / 1000, UTC))
     finally:
         await store.close()
+
+
+async def seed_events(store: SqliteHistoryStore, now: datetime) -> None:
+    """A reconnection every 3 days and a fault raised and cleared every week."""
+    for day in range(0, 365, 3):
+        linked = now - timedelta(days=day, hours=5)
+        await store.add_event(Event(DEVICE, linked, EventKind.CONNECTED))
+    fault = {"code": "probe_stale", "message": "beer probe stale"}
+    for day in range(1, 365, 7):
+        raised = now - timedelta(days=day)
+        await store.add_event(Event(DEVICE, raised, EventKind.FAULT_RAISED, fault))
+        cleared = raised + timedelta(minutes=20)
+        await store.add_event(
+            Event(DEVICE, cleared, EventKind.FAULT_CLEARED, {"code": "probe_stale"})
+        )
 
 
 def baseline_tree(ref: str, into: Path) -> Path:
