@@ -18,13 +18,15 @@ from pathlib import Path
 
 from aiohttp import web
 
-from web_extras.trend_preload import preload_tags
+from web_extras.trend_preload import SESSION_PRELOADS, first_data, first_requests
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
 
-# Where the trend page's guessed first requests go (see trend_preload.py).
+# Where the trend page's preloads go when the service cannot guess its first data, and
+# where that data goes when it can (see trend_preload.py).
 PRELOAD_MARK = "  <!--#trend-preload -->\n"
+FIRST_MARK = "  <!--#trend-first -->\n"
 # Route -> template and the page's own href in the shared navigation.
 PAGES = {"/": ("current.html", "./"), "/trend": ("trend.html", "trend")}
 INCLUDE = re.compile(r"^( *)<!--#include (parts/[a-z_]+\.html) -->\n", re.MULTILINE)
@@ -54,23 +56,35 @@ def render(template: str, own_href: str) -> str:
     return html.replace(own, f'<a href="{own_href}" aria-current="page" data-keep-device>')
 
 
+HEADERS = {
+    "Cache-Control": "no-cache",
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
 def _page(template: str, own_href: str) -> Handler:
     async def handler(request: web.Request) -> web.StreamResponse:
         # Read on each request: the files are small, and an upgrade needs no restart.
         text = render(template, own_href)
-        if PRELOAD_MARK in text:
-            text = text.replace(PRELOAD_MARK, await preload_tags(request))
-        return web.Response(
-            text=text,
-            content_type="text/html",
-            charset="utf-8",
-            headers={
-                "Cache-Control": "no-cache",
-                "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-                "X-Content-Type-Options": "nosniff",
-                "Referrer-Policy": "same-origin",
-            },
-        )
+        if FIRST_MARK not in text:
+            return web.Response(
+                text=text, content_type="text/html", charset="utf-8", headers=HEADERS
+            )
+        device, wanted = await first_requests(request)
+        head, tail = text.split(FIRST_MARK)
+        head = head.replace(PRELOAD_MARK, "" if wanted else SESSION_PRELOADS)
+        # In two parts: the browser asks for the page's styles and scripts and lays
+        # the page out while the service works out the first data.
+        response = web.StreamResponse(headers=HEADERS)
+        response.content_type = "text/html"
+        response.charset = "utf-8"
+        await response.prepare(request)
+        await response.write(head.encode())
+        await response.write((await first_data(request, device, wanted) + tail).encode())
+        await response.write_eof()
+        return response
 
     return handler
 

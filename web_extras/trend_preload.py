@@ -1,30 +1,56 @@
-"""The trend page's first data, asked for by the page's HTML itself.
+"""The trend page's first data, carried in the page's HTML itself.
 
 A cold open of ``/trend`` used to ask for its readings only after the page's
 bundle ran and the session and device list answered: 200 ms and more after the
 request. When the service can tell what the page's first draw will ask for (the
 device and range in the page's address, or the only device and the range that
-fits its history), it names those requests in ``<link rel="preload">`` tags, so
-the browser asks for them while it parses the HTML. ``js/trend.js`` uses them
-only if they are what it would have asked for itself (same device, range and
-bucket count, an end within a few seconds of its own); otherwise it asks as
-before, so a wrong guess costs the service one set of queries and nothing else.
+fits its history), it answers those requests ahead of time and puts the answers
+in the page (``<script type="application/json" id="first-answers">``, with the
+URLs they answer), together with the session and the device list. The page
+(``js/api.js``) takes an answer from there the first time it asks for exactly
+that URL, and ``js/trend.js`` asks for the guessed URLs only if they are what it
+would have asked for itself (same device, range and bucket count, an end within
+a few seconds of its own); otherwise it asks the service as before, so a wrong
+guess costs the service one set of queries and nothing else. With every answer
+in the page, the page draws from the moment its scripts have run, without a
+round trip to the service (pages.py sends the page in two parts, so that the
+browser loads the styles and scripts while the answers are worked out).
+
+An answer the page cannot carry (over ``INLINE_MAX_CHARS``, or one that failed)
+is named in a ``<link rel="preload">`` instead: asked while the page loads, and
+the page's own request gets the service's answer or error as usual.
 
 Nothing is guessed for a reader who may not read (no login), nor for a zoomed
-opening (``?from=``). The bucket count depends on the chart's width, which the
-page remembers in a cookie (``TREND_BUCKETS_COOKIE``); without it, the count
-of the widest chart (any window wider than about 1200 px) is guessed.
+opening (``?from=``); photos and videos only for a reader who may see them. The
+bucket count depends on the chart's width, which the page remembers in a cookie
+(``TREND_BUCKETS_COOKIE``); without it, the count of the widest chart (any
+window wider than about 1200 px) is guessed. The answers are JSON with every
+``<`` written as ``\\u003c``, so that nothing in them (a device's name) can end
+the script element or start markup: the page reads them as text.
 """
 
 from __future__ import annotations
 
 import html
+import json
+import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from aiohttp import web
+from yarl import URL
 
+from web_extras.api.devices import devices_answer
+from web_extras.api.history import events_answer, media_answer, readings_answer
+from web_extras.api.hydrometers import gravity_series_answer
+from web_extras.api.session import session_answer
+from web_extras.errors import ApiError
+from web_extras.hub import DeviceRecord
 from web_extras.keys import AUTH, HUB, STORE
+
+_LOG = logging.getLogger(__name__)
 
 # The trend page's ranges (js/trend.js RANGES); None is "All".
 RANGES: dict[str, timedelta | None] = {
@@ -46,6 +72,23 @@ DEFAULT_BUCKETS = 545
 # js/trend.js bucketCount()'s floor, and the readings API's ceiling.
 MIN_BUCKETS, MAX_BUCKETS = 10, 5000
 _EPOCH = "1970-01-01T00:00:00.000Z"
+# The most JSON the page carries (a year's 545 buckets of two probes is about
+# 140 kB); a longer answer is preloaded instead.
+INLINE_MAX_CHARS = 1_000_000
+# What the page asks for first when nothing was guessed: asked while it loads.
+SESSION_PRELOADS = (
+    '  <link rel="preload" href="api/session" as="fetch" crossorigin>\n'
+    '  <link rel="preload" href="api/devices" as="fetch" crossorigin>\n'
+)
+
+Answer = Callable[[web.Request, DeviceRecord], Awaitable[Any]]
+# The first draw's requests by name (first_requests), and what answers each.
+ANSWERS: dict[str, Answer] = {
+    "readings": readings_answer,
+    "events": events_answer,
+    "media": media_answer,
+    "gravity": gravity_series_answer,
+}
 
 
 def js_iso(time: datetime) -> str:
@@ -113,12 +156,51 @@ async def first_requests(request: web.Request) -> tuple[str, list[tuple[str, str
     return record.id, wanted
 
 
-async def preload_tags(request: web.Request) -> str:
-    """The ``<link rel="preload">`` tags for ``first_requests``, one a line, each
-    naming the device it guessed (``data-device``) for the page to check."""
-    device, requests = await first_requests(request)
-    return "".join(
-        f'  <link rel="preload" as="fetch" crossorigin href="{html.escape(url)}"'
-        f' data-trend="{name}" data-device="{html.escape(device)}">\n'
-        for name, url in requests
+def preload_link(url: str) -> str:
+    return f'  <link rel="preload" as="fetch" crossorigin href="{html.escape(url)}">\n'
+
+
+def script_json(value: Any) -> str:
+    """``value`` as JSON that is safe inside a ``<script>`` element: no ``<`` at all."""
+    return json.dumps(value, separators=(",", ":")).replace("<", "\\u003c")
+
+
+async def _answer(request: web.Request, record: DeviceRecord, name: str, url: str) -> str | None:
+    """The JSON text of what the service would answer to ``url``; None if it fails."""
+    asked = request.clone(rel_url=URL("/" + url, encoded=True))
+    try:
+        return script_json(await ANSWERS[name](asked, record))
+    except ApiError:  # the page's own request will get the same error, with its message
+        return None
+    except Exception:  # nor may a failing store keep the page from loading
+        _LOG.exception("the trend page's %s could not be answered ahead", name)
+        return None
+
+
+async def first_data(request: web.Request, device: str, wanted: list[tuple[str, str]]) -> str:
+    """The page's ``<script type="application/json" id="first-answers">``: the device
+    and the URLs guessed (``first_requests``) and as many of their answers as fit,
+    with the session and the device list; a preload link for each answer left out."""
+    record = request.app[HUB].find(device) if wanted else None
+    if record is None:
+        return ""
+    answers = [
+        f"{script_json('api/session')}:{script_json(session_answer(request))}",
+        f"{script_json('api/devices')}:{script_json(await devices_answer(request))}",
+    ]
+    size = sum(map(len, answers))
+    left_out = []
+    for name, url in wanted:
+        text = await _answer(request, record, name, url)
+        entry = f"{script_json(url)}:{text}"
+        if text is None or size + len(entry) > INLINE_MAX_CHARS:
+            left_out.append(url)
+            continue
+        size += len(entry)
+        answers.append(entry)
+    guess = script_json({"device": device, "urls": dict(wanted)})
+    block = (
+        '  <script type="application/json" id="first-answers">'
+        f'{{"guess":{guess},"answers":{{{",".join(answers)}}}}}</script>\n'
     )
+    return block + "".join(preload_link(url) for url in left_out)

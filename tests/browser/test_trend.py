@@ -434,7 +434,7 @@ def timeline(page: Page) -> str:
     return "\n".join(lines)
 
 
-# -- the first data, preloaded by the page's HTML ----------------------------------------
+# -- the first data, in the page's HTML ---------------------------------------------------
 
 
 def readings_asked(page: Page) -> list[dict[str, str]]:
@@ -459,42 +459,54 @@ def beer_points(page: Page) -> int:
     return int(page.locator("#chart [data-probe=beer] path.line").get_attribute("data-points") or 0)
 
 
-def test_the_preloaded_first_data_is_used_only_when_it_is_what_the_page_asks(
+def guessed_readings(page: Page) -> dict[str, str]:
+    """The query of the readings request the service guessed (the page's #first-answers)."""
+    url = page.evaluate(
+        """() => JSON.parse(document.getElementById("first-answers").textContent)
+            .guess.urls.readings"""
+    )
+    return dict(parse_qsl(urlsplit(url).query))
+
+
+def test_the_first_data_in_the_page_is_used_only_when_it_is_what_the_page_asks(
     browser: Browser, history: History
 ) -> None:
-    """The service names the first draw's requests in the HTML (trend_preload.py); the
-    page takes their answers when they match, and asks for its own when they do not."""
-    # A wide window: the guess (the widest chart's bucket count) is what the page asks.
+    """The service puts the first draw's answers in the HTML (trend_preload.py); the
+    page takes them when they match, and asks for its own when they do not."""
+    # A wide window: the guess (the widest chart's bucket count) is what the page asks:
+    # drawn from the page's own HTML, without asking the service for readings.
     with cold_context(browser, 1366) as context:
         page = context.new_page()
         open_trend(page, history, YEAR, "all")
-        [asked] = readings_asked(page)  # one request: the preloaded one
-        guessed = page.locator("link[data-trend=readings]").get_attribute("href") or ""
-        assert asked == dict(parse_qsl(urlsplit(guessed).query))
-        assert asked["start"] == "first"
+        assert readings_asked(page) == []
+        guess = guessed_readings(page)
+        assert guess["start"] == "first"
         assert scale_of(page).end - scale_of(page).start > timedelta(days=364)
-        assert beer_points(page) > 0.9 * int(asked["buckets"])
+        assert beer_points(page) > 0.9 * int(guess["buckets"])
 
     # A narrower chart has fewer buckets: the guess is not used (never more points than
     # the chart's pixels allow), the page asks for its own, and remembers its count.
     with cold_context(browser, 800) as context:
         page = context.new_page()
         open_trend(page, history, YEAR, "all")
-        guess, own = readings_asked(page)
-        assert int(own["buckets"]) < int(guess["buckets"])
+        [own] = readings_asked(page)
+        assert int(own["buckets"]) < int(guessed_readings(page)["buckets"])
         assert 0.9 * int(own["buckets"]) < beer_points(page) <= int(own["buckets"])
-        page.reload()  # the next opening's guess is the remembered count
+        page.reload()  # the next opening's guess is the remembered count: used
         page.wait_for_selector("body[data-ready]")
         expect(page.locator("#chart")).to_have_attribute("data-loaded", re.compile(r"\d"))
-        [again] = readings_asked(page)
+        assert readings_asked(page) == []
+        again = guessed_readings(page)
         assert (again["start"], again["buckets"]) == ("first", own["buckets"])
+        assert 0.9 * int(own["buckets"]) < beer_points(page) <= int(own["buckets"])
 
     # The user chose 7 days for this fermenter: the service guessed the range that fits
     # (30 days of a year), the page shows its 7 days all the same.
     with cold_context(browser, 1366, "7d") as context:
         page = context.new_page()
         open_trend(page, history, YEAR)
-        guess, own = readings_asked(page)
+        guess = guessed_readings(page)
+        [own] = readings_asked(page)
         assert iso(guess["end"]) - iso(guess["start"]) == timedelta(days=30)
         assert iso(own["end"]) - iso(own["start"]) == timedelta(days=7)
         scale = scale_of(page)
@@ -519,7 +531,8 @@ def test_first_draw_of_a_year_of_readings(
     before it has drawn: open_trend_untouched), and clicking the range's button on an open
     page. Printed, not asserted: timings on a shared machine are reported.
     For each opening it also prints when the readings were asked for and
-    answered (the resource timings), which says where the time went.
+    answered (the resource timings), or that they came in the page's HTML, and
+    every request's timing, which says where the time went.
     """
     opened: dict[str, list[int]] = {}
     clicked: dict[str, list[int]] = {}
@@ -540,6 +553,7 @@ def test_first_draw_of_a_year_of_readings(
                         """() => {
                             const [r] = performance.getEntriesByType("resource")
                                 .filter((e) => e.name.includes("/readings?"));
+                            if (!r) return "in the page";
                             return `${Math.round(r.startTime)}–${Math.round(r.responseEnd)}`;
                         }"""
                     )

@@ -21,8 +21,13 @@ def _for_reader(request: web.Request, entry: dict[str, Any]) -> dict[str, Any]:
 
 @routes.get("/api/devices")
 async def list_devices(request: web.Request) -> web.Response:
+    return web.json_response(await devices_answer(request))
+
+
+async def devices_answer(request: web.Request) -> list[dict[str, Any]]:
+    """Every device and its live state, as the request's reader may see them."""
     entries = await request.app[HUB].all_json()
-    return web.json_response([_for_reader(request, entry) for entry in entries])
+    return [_for_reader(request, entry) for entry in entries]
 
 
 @routes.get("/api/devices/{id}")

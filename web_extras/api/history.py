@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
+from web_extras.hub import DeviceRecord
 from web_extras.keys import AUTH, HUB, MEDIA, STORE
 from web_extras.live import event_json
 from web_extras.media import check_id
@@ -79,7 +80,12 @@ async def probes_of(request: web.Request, device: str) -> list[str]:
 
 @routes.get("/api/devices/{id}/readings")
 async def readings(request: web.Request) -> web.Response:
-    record = await device_of(request)
+    return web.json_response(await readings_answer(request, await device_of(request)))
+
+
+async def readings_answer(request: web.Request, record: DeviceRecord) -> dict[str, Any]:
+    """What ``GET /api/devices/{id}/readings`` answers for ``record`` (the query is
+    ``request``'s); the trend page's HTML carries it too (trend_preload.py)."""
     store = request.app[STORE]
     start, end = await chart_range(request, record.id)
     buckets = int_param(request, "buckets", DEFAULT_BUCKETS, 1, MAX_BUCKETS)
@@ -87,7 +93,7 @@ async def readings(request: web.Request) -> web.Response:
     probe = request.query.get("probe")
     if probe:
         series = await store.series(record.id, probe, start, end, buckets)
-        return web.json_response({**head, "probe": probe, "buckets": series_json(series, {})})
+        return {**head, "probe": probe, "buckets": series_json(series, {})}
     every: dict[str, list[Bucket]] = {}
     for name in await probes_of(request, record.id):
         every[name] = await store.series(record.id, name, start, end, buckets)
@@ -100,13 +106,11 @@ async def readings(request: web.Request) -> web.Response:
     until = min(end, request.app[HUB].device_time(record.id))
     outages = find_outages(every, width, links, until)
     times: dict[datetime, str] = {}
-    return web.json_response(
-        {
-            **head,
-            "probes": {name: series_json(series, times) for name, series in every.items()},
-            "outages": [o.to_json() for o in outages],
-        }
-    )
+    return {
+        **head,
+        "probes": {name: series_json(series, times) for name, series in every.items()},
+        "outages": [o.to_json() for o in outages],
+    }
 
 
 @routes.get("/api/devices/{id}/readings/span")
@@ -178,14 +182,18 @@ async def stream_readings_csv(
 
 @routes.get("/api/devices/{id}/events")
 async def events(request: web.Request) -> web.Response:
-    record = await device_of(request)
+    return web.json_response(await events_answer(request, await device_of(request)))
+
+
+async def events_answer(request: web.Request, record: DeviceRecord) -> list[dict[str, Any]]:
+    """What ``GET /api/devices/{id}/events`` answers for ``record``."""
     start, end = time_range(request)
     found = await request.app[STORE].events(record.id, start, end)
     answer = [event_json(e) for e in found]
     auth = request.app[AUTH]
     if not auth.sees_details(auth.request_user(request)):
         answer = [public_event(e) for e in answer]
-    return web.json_response(answer)
+    return answer
 
 
 def media_json(media: MediaInfo) -> dict[str, Any]:
@@ -201,10 +209,14 @@ def media_json(media: MediaInfo) -> dict[str, Any]:
 
 @routes.get("/api/devices/{id}/media")
 async def media_list(request: web.Request) -> web.Response:
-    record = await device_of(request)
+    return web.json_response(await media_answer(request, await device_of(request)))
+
+
+async def media_answer(request: web.Request, record: DeviceRecord) -> list[dict[str, Any]]:
+    """What ``GET /api/devices/{id}/media`` answers for ``record``."""
     start, end = time_range(request)
     found = await request.app[STORE].media(record.id, start, end)
-    return web.json_response([media_json(m) for m in found])
+    return [media_json(m) for m in found]
 
 
 @routes.get("/api/devices/{id}/media/{media_id}")

@@ -24,6 +24,7 @@ from aiohttp import web
 
 from web_extras.config import Hydrometer
 from web_extras.errors import ApiError
+from web_extras.hub import DeviceRecord
 from web_extras.ispindel import MAX_BODY_BYTES, IspindelPost, parse_body, parse_post
 from web_extras.keys import CONFIG, GRAVITY_TO_DAEMONS, HUB, LIVE, STORE
 from web_extras.live import gravity_json
@@ -166,7 +167,11 @@ async def latest_gravity(request: web.Request) -> web.Response:
 @routes.get("/api/devices/{id}/gravity/series")
 async def gravity_series(request: web.Request) -> web.Response:
     """SG min/mean/max per bucket of each hydrometer (or ``?hydrometer=``) over a range."""
-    record = await device_of(request)
+    return web.json_response(await gravity_series_answer(request, await device_of(request)))
+
+
+async def gravity_series_answer(request: web.Request, record: DeviceRecord) -> dict[str, Any]:
+    """What ``GET /api/devices/{id}/gravity/series`` answers for ``record``."""
     start, end = await chart_range(request, record.id)
     buckets = int_param(request, "buckets", DEFAULT_BUCKETS, 1, MAX_BUCKETS)
     store = request.app[STORE]
@@ -177,6 +182,4 @@ async def gravity_series(request: web.Request) -> web.Response:
         name: series_json(await store.gravity_series(record.id, name, start, end, buckets), times)
         for name in names
     }
-    return web.json_response(
-        {"device": record.id, "start": iso(start), "end": iso(end), "hydrometers": series}
-    )
+    return {"device": record.id, "start": iso(start), "end": iso(end), "hydrometers": series}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from aiohttp import web
 
@@ -17,15 +18,14 @@ routes = web.RouteTableDef()
 
 @routes.get("/api/session")
 async def session(request: web.Request) -> web.Response:
+    return web.json_response(session_answer(request))
+
+
+def session_answer(request: web.Request) -> dict[str, Any]:
+    """Who the request's session is, and whether this service needs a login."""
     auth = request.app[AUTH]
     user = auth.request_user(request)
-    return web.json_response(
-        {
-            "authenticated": user is not None,
-            "login_required": auth.login_required,
-            "user": user,
-        }
-    )
+    return {"authenticated": user is not None, "login_required": auth.login_required, "user": user}
 
 
 @routes.post("/api/login")

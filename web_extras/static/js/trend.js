@@ -6,7 +6,7 @@
 // (a brush) zooms in, and the zoomed range is fetched again with finer buckets.
 // "All" runs from the device's first reading to now by the device's clock.
 
-import { api, deviceUrl, query, describeError } from "./api.js";
+import { api, deviceUrl, query, describeError, firstGuess } from "./api.js";
 import {
   ensureSession, loadDevices, connectLive, setLiveStatus, showPageError, deviceNow as deviceClock,
 } from "./common.js";
@@ -98,21 +98,13 @@ function showRange(range) {
 
 // ---- loading -------------------------------------------------------------------
 
-// The service's guess of the first draw's requests (<link rel="preload"
-// data-trend> in trend.html, from trend_preload.py), asked for while the page
-// loaded. Used once, by the first load, and only if it is what that load would
-// ask for: the same device, range and bucket count, and a range within
-// PRELOAD_SLACK_MS of this one (the guess was made a moment earlier).
+// The service's guess of the first draw's requests, with their answers in the
+// page (api.js firstGuess, from trend_preload.py). Used once, by the first load,
+// and only if it is what that load would ask for: the same device, range and
+// bucket count, and a range within PRELOAD_SLACK_MS of this one (the guess was
+// made a moment earlier).
 const PRELOAD_SLACK_MS = 30 * 1000;
-let preloaded = readPreloads();
-
-function readPreloads() {
-  const links = document.querySelectorAll("link[rel=preload][data-trend]");
-  if (!links.length) return null;
-  const urls = {};
-  for (const link of links) urls[link.dataset.trend] = link.getAttribute("href");
-  return { device: links[0].dataset.device, urls };
-}
+let preloaded = firstGuess();
 
 // {start, end, urls} of the preloaded requests if they match [asked, end] and
 // buckets of this device; else null (then the page asks for its own).

@@ -1,9 +1,9 @@
 // The vendored libraries of the trend page (D3 v7, the socket.io client) are
-// classic scripts that this module adds to the page when they are needed, so
-// that compiling them never holds back the page's requests for its data:
-// D3 once the first data is asked for (trend.html preloads the file, so it is
-// downloaded meanwhile), the socket.io client after the first draw. `d3` is
-// bound once D3 has run: wait for `loadD3()` before drawing.
+// classic scripts. trend.html runs D3 before this module (a deferred script),
+// so that a page whose first data is in its HTML draws without waiting for
+// anything; where it has not run, it is added here. The socket.io client is added after the first draw, so
+// that compiling it never holds back the chart. `d3` is bound once D3 has run:
+// wait for `loadD3()` before drawing.
 
 export let d3 = window.d3;
 
