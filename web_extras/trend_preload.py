@@ -165,33 +165,39 @@ def script_json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":")).replace("<", "\\u003c")
 
 
-async def _answer(request: web.Request, record: DeviceRecord, name: str, url: str) -> str | None:
-    """The JSON text of what the service would answer to ``url``; None if it fails."""
-    asked = request.clone(rel_url=URL("/" + url, encoded=True))
+async def _json_of(what: str, answer: Awaitable[Any]) -> str | None:
+    """The JSON text of ``answer`` for the page; None if it fails (the page's own
+    request then gets the error, with its message)."""
     try:
-        return script_json(await ANSWERS[name](asked, record))
-    except ApiError:  # the page's own request will get the same error, with its message
+        return script_json(await answer)
+    except ApiError:
         return None
     except Exception:  # nor may a failing store keep the page from loading
-        _LOG.exception("the trend page's %s could not be answered ahead", name)
+        _LOG.exception("the trend page's %s could not be answered ahead", what)
         return None
+
+
+async def _session(request: web.Request) -> dict[str, Any]:
+    return session_answer(request)
 
 
 async def first_data(request: web.Request, device: str, wanted: list[tuple[str, str]]) -> str:
     """The page's ``<script type="application/json" id="first-answers">``: the device
     and the URLs guessed (``first_requests``) and as many of their answers as fit,
-    with the session and the device list; a preload link for each answer left out."""
+    with the session and the device list; a preload link for each answer left out.
+    Without the session or the device list nothing is carried: the page then asks
+    for everything itself (those two preloaded)."""
     record = request.app[HUB].find(device) if wanted else None
-    if record is None:
-        return ""
-    answers = [
-        f"{script_json('api/session')}:{script_json(session_answer(request))}",
-        f"{script_json('api/devices')}:{script_json(await devices_answer(request))}",
-    ]
+    session = await _json_of("session", _session(request))
+    devices = await _json_of("device list", devices_answer(request))
+    if record is None or session is None or devices is None:
+        return SESSION_PRELOADS if wanted else ""
+    answers = [f"{script_json('api/session')}:{session}", f"{script_json('api/devices')}:{devices}"]
     size = sum(map(len, answers))
     left_out = []
     for name, url in wanted:
-        text = await _answer(request, record, name, url)
+        asked = request.clone(rel_url=URL("/" + url, encoded=True))
+        text = await _json_of(name, ANSWERS[name](asked, record))
         entry = f"{script_json(url)}:{text}"
         if text is None or size + len(entry) > INLINE_MAX_CHARS:
             left_out.append(url)

@@ -260,3 +260,16 @@ async def test_a_failing_answer_leaves_the_page_whole(
     assert urls["readings"] in first["answers"]
     assert [unescape_amp(href) for href in PRELOAD.findall(html)] == [urls["events"]]
     assert html.rstrip().endswith("</html>")
+
+
+async def test_without_the_device_list_the_page_asks_for_everything_itself(
+    open_service: RunningService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def failing(*_: object) -> object:
+        raise RuntimeError("the other service process does not answer")
+
+    monkeypatch.setattr(trend_preload, "devices_answer", failing)
+    html = await page(open_service, f"device={OLD}&range=all")
+    assert first_in(html) == {}
+    assert '<link rel="preload" href="api/devices" as="fetch" crossorigin>' in html
+    assert html.rstrip().endswith("</html>")
