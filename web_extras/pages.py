@@ -3,12 +3,13 @@
 The HTML lives in ``web_extras/templates/``; the pages' JavaScript, CSS and the
 vendored libraries (D3, jQuery, socket.io client) in ``web_extras/static/``,
 which the service serves at ``/static/``. All data comes from the JSON API and
-the ``/live`` socket.io namespace (the trend page also carries the API's answers to
-its first requests, when the service can tell what they are: trend_preload.py), so
-no template engine is needed. The markup both pages share (top bar, login form) lives once in
-``templates/parts/`` and is put in where a page says ``<!--#include parts/NAME.html -->``;
-the page's own link in the navigation is marked ``aria-current="page"``. Every URL in
-them is relative, so the service also works behind a reverse proxy under a sub-path.
+the ``/live`` socket.io namespace (the trend page also carries the API's answers
+to its first requests, when the service can tell what they are: trend_preload.py),
+so no template engine is needed. The markup both pages share (top bar, login form)
+lives once in ``templates/parts/`` and is put in where a page says
+``<!--#include parts/NAME.html -->``; the page's own link in the navigation is
+marked ``aria-current="page"``. Every URL in them is relative, so the service also
+works behind a reverse proxy under a sub-path.
 """
 
 from __future__ import annotations

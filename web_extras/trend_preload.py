@@ -40,7 +40,6 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from aiohttp import web
-from yarl import URL
 
 from web_extras.api.devices import devices_answer
 from web_extras.api.history import events_answer, media_answer, readings_answer
@@ -196,7 +195,7 @@ async def first_data(request: web.Request, device: str, wanted: list[tuple[str, 
     size = sum(map(len, answers))
     left_out = []
     for name, url in wanted:
-        asked = request.clone(rel_url=URL("/" + url, encoded=True))
+        asked = request.clone(rel_url="/" + url)  # the same query, read as the API reads it
         text = await _json_of(name, ANSWERS[name](asked, record))
         entry = f"{script_json(url)}:{text}"
         if text is None or size + len(entry) > INLINE_MAX_CHARS:

@@ -215,6 +215,9 @@ async def test_a_hostile_device_name_stays_text(tmp_path: Path) -> None:
     first = first_in(html)  # FIRST matches only JSON without a "<"
     assert first["guess"]["device"] == hostile
     assert first["answers"]["api/devices"][0]["id"] == hostile
+    readings = first["answers"][first["guess"]["urls"]["readings"]]
+    assert readings["device"] == hostile
+    assert readings["probes"]["beer"]
 
 
 async def test_an_answer_too_long_for_the_page_is_preloaded_instead(

@@ -369,8 +369,8 @@ async function selectDevice(entry) {
 async function start() {
   try {
     // Asked together with the session, not after it (both are in the page, or
-    // trend.html preloads them): the first draw waits for both. Without a session it fails and
-    // loadDevices() asks again.
+    // trend.html preloads them): the first draw waits for both. Without a
+    // session it fails and loadDevices() asks again.
     const devices = api("api/devices");
     devices.catch(() => {});
     await ensureSession();

@@ -1,9 +1,9 @@
 // The vendored libraries of the trend page (D3 v7, the socket.io client) are
 // classic scripts. trend.html runs D3 before this module (a deferred script),
 // so that a page whose first data is in its HTML draws without waiting for
-// anything; where it has not run, it is added here. The socket.io client is added after the first draw, so
-// that compiling it never holds back the chart. `d3` is bound once D3 has run:
-// wait for `loadD3()` before drawing.
+// anything; where it has not run, it is added here. The socket.io client is
+// added after the first draw, so that compiling it never holds back the chart.
+// `d3` is bound once D3 has run: wait for `loadD3()` before drawing.
 
 export let d3 = window.d3;
 
