@@ -186,11 +186,15 @@ async def first_data(request: web.Request, device: str, wanted: list[tuple[str, 
     with the session and the device list; a preload link for each answer left out.
     Without the session or the device list nothing is carried: the page then asks
     for everything itself (those two preloaded)."""
-    record = request.app[HUB].find(device) if wanted else None
+    if not wanted:
+        return ""
+    record = request.app[HUB].find(device)
+    if record is None:
+        return SESSION_PRELOADS
     session = await _json_of("session", _session(request))
     devices = await _json_of("device list", devices_answer(request))
-    if record is None or session is None or devices is None:
-        return SESSION_PRELOADS if wanted else ""
+    if session is None or devices is None:
+        return SESSION_PRELOADS
     answers = [f"{script_json('api/session')}:{session}", f"{script_json('api/devices')}:{devices}"]
     size = sum(map(len, answers))
     left_out = []

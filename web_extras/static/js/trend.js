@@ -150,7 +150,7 @@ async function load() {
       ask("media", deviceUrl(id, `/media${span}`)).catch(() => []),
       ask("gravity", deviceUrl(id, `/gravity/series${series}`)).catch(() => ({ hydrometers: {} })),
     ]);
-    const d3Ready = loadD3(); // compiled while the answers are on their way
+    const d3Ready = loadD3(); // at once where trend.html ran it; else while the answers come
     const [readings, events, media, gravityAnswer] = await answers;
     await d3Ready;
     if (sequence !== view.loading) return; // a newer request was made meanwhile
