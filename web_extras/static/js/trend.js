@@ -76,10 +76,10 @@ function fittingRange(span) {
 
 // [start, end] to show; for "All" the start is null: the service starts the
 // readings at the first one ("start=first"), which saves asking for it first.
-function currentRange() {
+function currentRange(now) {
   if (view.zoom) return view.zoom;
   // A minute past now, so the newest reading is inside the half-open range.
-  const end = new Date(Math.max(deviceNow(), view.span?.last?.getTime() ?? 0) + 60 * 1000);
+  const end = new Date(Math.max(now, view.span?.last?.getTime() ?? 0) + 60 * 1000);
   const span = RANGES[view.range];
   return [span ? new Date(end.getTime() - span) : null, end];
 }
@@ -132,7 +132,11 @@ async function load() {
   const sequence = ++view.loading;
   setRangeLabel("Loading…");
   try {
-    let [asked, end] = currentRange();
+    // One "now" for the whole load: a simulated device's clock runs fast (600x
+    // in the demo), so a second reading after the answers came could already
+    // lie past the range's end, and the plan ahead would be left out.
+    const now = deviceNow();
+    let [asked, end] = currentRange(now);
     const buckets = bucketCount();
     rememberBuckets(buckets);
     const guess = takePreloaded(asked, end, buckets);
@@ -171,7 +175,7 @@ async function load() {
         .filter((event) => event.time >= start).sort((a, b) => a.time - b.time),
       media: media.map((item) => ({ ...item, time: new Date(item.timestamp) }))
         .filter((item) => item.time >= start),
-    }, view.state, deviceNow(), Boolean(view.zoom));
+    }, view.state, now, Boolean(view.zoom));
     updateCsvLink(start, end);
     showPageError("");
     draw();
