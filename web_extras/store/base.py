@@ -22,6 +22,8 @@ from collections.abc import AsyncIterator, Collection, Hashable, Iterable, Mappi
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from itertools import chain
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from beerpi_protocol.models import Reading
@@ -256,34 +258,50 @@ PartRow = tuple[int, float, float, float, int]
 
 
 def combine(grid: Grid, *sources: Iterable[PartRow]) -> list[Bucket]:
-    """Merge per-bucket aggregates that the database computed from each source."""
-    parts = [rows for rows in (list(source) for source in sources) if rows]
-    if len(parts) == 1:  # the usual case: one level covers the range; no merging
-        rows = sorted(parts[0])
-    else:
-        merged: dict[int, list[float]] = {}
-        for part in parts:
-            for index, low, high, total, count in part:
-                seen = merged.get(index)
-                if seen is None:
-                    merged[index] = [low, high, total, count]
-                else:
-                    seen[0] = min(seen[0], low)
-                    seen[1] = max(seen[1], high)
-                    seen[2] += total
-                    seen[3] += count
-        rows = [(i, m[0], m[1], m[2], int(m[3])) for i, m in sorted(merged.items())]
+    """Merge per-bucket aggregates from each source into the grid's buckets.
+
+    A bucket index may come in several rows: from several sources, or from one
+    level read without grouping (see SqliteHistoryStore._series_query). The
+    rows usually come ordered by index, sources in time order, and merge in
+    one pass; any other order is sorted first.
+    """
+    rows = [row for source in sources for row in source]
+    buckets = _ordered_buckets(grid, rows)
+    if buckets is None:
+        buckets = _ordered_buckets(grid, sorted(rows, key=itemgetter(0)))
+        assert buckets is not None
+    return buckets
+
+
+# Past any bucket index: ends _ordered_buckets' last bucket.
+_PAST_LAST: PartRow = (MAX_BUCKETS + 1, 0.0, 0.0, 0.0, 0)
+
+
+def _ordered_buckets(grid: Grid, rows: Iterable[PartRow]) -> list[Bucket] | None:
+    """The buckets of rows in bucket-index order (None if they are not)."""
     buckets: list[Bucket] = []
     first, last = from_millis(grid.start_ms), grid.size - 1
     step, end = timedelta(milliseconds=grid.width_ms), from_millis(grid.end_ms)
     after = -1  # index of the bucket whose end was made last, reused as the next start
     after_end = EPOCH
-    for index, low, high, total, count in rows:
-        if count <= 0:
+    # The bucket being merged, in locals (a series makes up to 10,000).
+    index, low, high, total, count = -1, 0.0, 0.0, 0.0, 0
+    for row_index, row_low, row_high, row_total, row_count in chain(rows, (_PAST_LAST,)):
+        if row_index == index:
+            if row_low < low:
+                low = row_low
+            if row_high > high:
+                high = row_high
+            total += row_total
+            count += row_count
             continue
-        begin = after_end if index == after else first + step * index
-        after, after_end = index + 1, end if index >= last else begin + step
-        buckets.append(Bucket(begin, after_end, low, total / count, high, int(count)))
+        if row_index < index:
+            return None
+        if count > 0:
+            begin = after_end if index == after else first + step * index
+            after, after_end = index + 1, end if index >= last else begin + step
+            buckets.append(Bucket(begin, after_end, low, total / count, high, int(count)))
+        index, low, high, total, count = row_index, row_low, row_high, row_total, row_count
     return buckets
 
 
