@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .air_share import AirShare
 from .authority import Authority
 from .beer_model import BeerModel
 from .coast import CoastLearner
@@ -68,6 +69,8 @@ class AdaptiveControl:
             tau_prior_s=t.beer_tau_prior_s,
             heater_gain_prior_c_per_h=t.heater_gain_prior_c_per_h,
         )
+        # The air a taped probe feels, learned and taken out of its reading.
+        self.air_share = AirShare(share_max=t.air_share_max)
         self.coast = CoastLearner(learn_rate=t.overshoot_learn_rate, max_c=t.overshoot_max_c)
         self.authority = Authority(t)
         self.pacer = CompressorPacer(
@@ -217,6 +220,8 @@ class AdaptiveControl:
         allow_cool: bool,
     ) -> Demand:
         t = self.tuning
+        self.air_share.feed(now_s, beer_c, air_c, heating)
+        beer_c = self.air_share.correct(beer_c)
         running = {Direction.HEAT: heating, Direction.COOL: cooling}
         holding = abs(target_c - beer_c) <= HOLDING_C and not self.ramping
         self._transitions(now_s, beer_c, air_c, running, holding)
