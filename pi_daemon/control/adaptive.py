@@ -1,6 +1,9 @@
 """BeerPi's demand algorithm: a beer loop that sets the chamber air, and actuators
 that deliver it, each learning the fermenter it runs on (docs/control.md).
 
+The beer reading first loses the share of chamber air a taped probe feels
+(AirShare: learned from the two probes; nothing for a probe in the beer).
+
 Beer loop: a PI on the beer error gives the chamber set-point A* (the air
 temperature that holds the beer): A* = target + ramp rate x tau + kp e + I. Its
 integral time follows the beer's learned time constant (BeerModel); it

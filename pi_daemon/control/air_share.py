@@ -74,6 +74,7 @@ class _Fit:
         self.heat = 0.0  # the heater's on-fraction through this lag
         self.sums = [0.0, 0.0, 0.0]  # lagged air, lagged heater, air - lagged air
         self.previous: tuple[float, float, float] | None = None
+        self._dt_s, self._dt_keep = 0.0, 1.0
 
     def restart(self, air_c: float | None) -> None:
         self.air_c = air_c
@@ -82,7 +83,9 @@ class _Fit:
         self.previous = None
 
     def follow(self, dt_s: float, air_c: float, heat: float) -> None:
-        keep = math.exp(-dt_s / self.lag_s)
+        if dt_s != self._dt_s:  # the read interval rarely changes: exp once per change
+            self._dt_s, self._dt_keep = dt_s, math.exp(-dt_s / self.lag_s)
+        keep = self._dt_keep
         lagged = air_c if self.air_c is None else self.air_c
         self.air_c = air_c + (lagged - air_c) * keep
         self.heat = heat + (self.heat - heat) * keep
