@@ -126,6 +126,18 @@ def test_dropouts_nan_and_none_cost_nothing_learned() -> None:
     assert est.correct(math.inf) == math.inf
 
 
+def test_a_slower_read_interval_learns_too() -> None:
+    """The daemon's read interval is configurable: one reading in 30 s still learns;
+    one a minute averages out less noise per window, and what it cannot show
+    clearly is not used (never a wrong share)."""
+    for every_s, low in ((30.0, 0.02), (60.0, 0.0)):
+        est = AirShare()
+        for t, probe, air, _ in chamber(0.05, 600.0, 72):
+            if t % every_s == 0.0:
+                est.feed(t, probe, air, heater_on=False)
+        assert low <= est.share <= 0.06, every_s
+
+
 def test_with_no_share_learned_the_reading_is_left_as_it_is() -> None:
     est = AirShare()
     est.feed(0.0, 18.0, 5.0, heater_on=False)
