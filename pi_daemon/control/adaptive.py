@@ -224,7 +224,7 @@ class AdaptiveControl:
     ) -> Demand:
         t = self.tuning
         self.air_share.feed(now_s, beer_c, air_c, heating)
-        beer_c = self.air_share.correct(beer_c)
+        probe_c, beer_c = beer_c, self.air_share.correct(beer_c)
         running = {Direction.HEAT: heating, Direction.COOL: cooling}
         holding = abs(target_c - beer_c) <= HOLDING_C and not self.ramping
         self._transitions(now_s, beer_c, air_c, running, holding)
@@ -234,6 +234,9 @@ class AdaptiveControl:
         half_band = self.pacer.band_c / 2
         coast = self.coast.overshoot_c
         here = f"beer {beer_c:.2f} °C, chamber {air_c:.1f} °C, set-point {sp:.1f} °C"
+        if beer_c != probe_c:
+            share = self.air_share.share * 100
+            here += f" (beer probe {probe_c:.2f} °C, less the {share:.1f} % of air it feels)"
         self._wait = None
 
         # Cooler: hysteresis around the set-point, stopping early by the learned coast.
