@@ -1,6 +1,9 @@
 """BeerPi's demand algorithm: a beer loop that sets the chamber air, and actuators
 that deliver it, each learning the fermenter it runs on (docs/control.md).
 
+The beer reading first loses the share of chamber air a taped probe feels
+(AirShare: learned from the two probes; nothing for a probe in the beer).
+
 Beer loop: a PI on the beer error gives the chamber set-point A* (the air
 temperature that holds the beer): A* = target + ramp rate x tau + kp e + I. Its
 integral time follows the beer's learned time constant (BeerModel); it
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .air_share import AirShare
 from .authority import Authority
 from .beer_model import BeerModel
 from .coast import CoastLearner
@@ -68,6 +72,8 @@ class AdaptiveControl:
             tau_prior_s=t.beer_tau_prior_s,
             heater_gain_prior_c_per_h=t.heater_gain_prior_c_per_h,
         )
+        # The air a taped probe feels, learned and taken out of its reading.
+        self.air_share = AirShare(share_max=t.air_share_max)
         self.coast = CoastLearner(learn_rate=t.overshoot_learn_rate, max_c=t.overshoot_max_c)
         self.authority = Authority(t)
         self.pacer = CompressorPacer(
@@ -217,6 +223,8 @@ class AdaptiveControl:
         allow_cool: bool,
     ) -> Demand:
         t = self.tuning
+        self.air_share.feed(now_s, beer_c, air_c, heating)
+        probe_c, beer_c = beer_c, self.air_share.correct(beer_c)
         running = {Direction.HEAT: heating, Direction.COOL: cooling}
         holding = abs(target_c - beer_c) <= HOLDING_C and not self.ramping
         self._transitions(now_s, beer_c, air_c, running, holding)
@@ -226,6 +234,9 @@ class AdaptiveControl:
         half_band = self.pacer.band_c / 2
         coast = self.coast.overshoot_c
         here = f"beer {beer_c:.2f} °C, chamber {air_c:.1f} °C, set-point {sp:.1f} °C"
+        if beer_c != probe_c:
+            share = self.air_share.share * 100
+            here += f" (beer probe {probe_c:.2f} °C, less the {share:.1f} % of air it feels)"
         self._wait = None
 
         # Cooler: hysteresis around the set-point, stopping early by the learned coast.

@@ -62,6 +62,9 @@ class Tuning:
     # The learned coast of the chamber after a stop: weight of a new sample, cap.
     overshoot_learn_rate: float = 0.3
     overshoot_max_c: float = 4.0
+    # The most chamber air the beer probe may be found to feel (a taped probe, learned
+    # and taken out of its reading: control/air_share.py); 0 never corrects it.
+    air_share_max: float = 0.3
     # Beer-only fallback (no chamber probe, or it is in fault): hysteresis on the beer.
     beer_band_c: float = 0.5
     beer_dead_band_c: float = 0.3
@@ -92,6 +95,7 @@ class Tuning:
             value = getattr(self, name)
             _check(math.isfinite(value) and value >= 0, f"tuning.{name} must be >= 0")
         _check(0 <= self.overshoot_learn_rate <= 1, "tuning.overshoot_learn_rate must be in 0..1")
+        _check(0 <= self.air_share_max <= 0.5, "tuning.air_share_max must be in 0..0.5")
         _check(self.chamber_min_c < self.chamber_max_c, "tuning.chamber_min_c must be < max")
         _check(self.integral_min_s <= self.integral_max_s, "tuning.integral_min_s must be <= max")
         _check(

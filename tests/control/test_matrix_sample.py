@@ -27,6 +27,8 @@ from bench._control_loop import (
     settings_for,
 )
 from bench._control_scenarios import MATRIX
+from pi_daemon.control import ControlSettings
+from pi_daemon.simulation.plant import THERMOWELL
 
 
 def scenario(name_starts: str) -> Scenario:
@@ -122,3 +124,55 @@ def test_without_a_heater_a_lager_is_held_by_the_compressor_alone() -> None:
     assert ours.starts["heater"] == []
     assert m.max_c <= 0.5
     assert m.rms_c <= 0.5 * ink.rms_c
+
+
+class _Said(BeerPi):
+    """BeerPi, keeping every reason its thermostat gave."""
+
+    def __init__(self, settings: ControlSettings) -> None:
+        super().__init__(settings)
+        self.reasons: list[str] = []
+
+    def decide(self, i: Inputs) -> Wish:
+        wish = super().decide(i)
+        assert self.decision is not None
+        self.reasons.append(self.decision.reason)
+        return wish
+
+
+def _blind(sc: Scenario) -> BeerPi:
+    """BeerPi that takes the beer probe's reading as it is (no air share learned)."""
+    s = settings_for(sc)
+    return BeerPi(replace(s, tuning=replace(s.tuning, air_share_max=0.0)))
+
+
+def test_a_taped_probe_is_corrected_for_the_air_it_feels() -> None:
+    """Taped to a carboy in a fridge that barely keeps up, the probe reads 5 % of the
+    cold air: read as it is, the beer is held ~0.15 °C warm. Learned from the two
+    probes and taken out, the beer itself is held at the target."""
+    sc = scenario("lager 20 L carboy, weak fridge, taped probe")
+    skip = [(0.0, 12 * HOUR_S)]
+    seconds = 2.5 * DAY_S
+    said = _Said(settings_for(sc))
+    ours = metrics(run(sc, said, judged_from=skip, seconds=seconds), sc.programme)
+    blind = metrics(run(sc, _blind(sc), judged_from=skip, seconds=seconds), sc.programme)
+    assert blind.mean_c > 0.1, "the test can tell: read as it is, the beer sits warm"
+    assert abs(ours.mean_c) <= 0.5 * blind.mean_c, "learned within a day or so"
+    assert ours.rms_c <= 0.6 * blind.rms_c
+    assert ours.compressor_per_day <= blind.compressor_per_day
+    assert ours.fights == 0
+    assert any("of air it feels" in r for r in said.reasons), "the thermostat says so"
+
+
+def test_a_probe_in_a_thermowell_is_read_as_it_is() -> None:
+    """The same fridge with the probe in a thermowell: nothing is learned, so the
+    control is exactly what it was without the estimator."""
+    base = scenario("lager 20 L carboy, weak fridge, taped probe")
+    sc = replace(base, setup=replace(base.setup, beer_probe=THERMOWELL))
+    seconds = 2.5 * DAY_S
+    said = _Said(settings_for(sc))
+    ours = run(sc, said, seconds=seconds)
+    blind = run(sc, _blind(sc), seconds=seconds)
+    assert not any("of air it feels" in r for r in said.reasons)
+    assert ours.all_errors == blind.all_errors
+    assert ours.starts == blind.starts
