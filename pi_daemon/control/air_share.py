@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 
-from .beer_model import _solve
+from .beer_model import solve_linear
 
 WINDOW_S = 120.0
 # Candidate probe lags: a thermowell (about a minute) up to a probe taped to glass or
@@ -111,12 +111,12 @@ class _Fit:
         a = [row[:] for row in self._xx]
         for i in range(N):
             a[i][i] += RIDGE
-        theta = _solve(a, self._xy[:])
+        theta = solve_linear(a, self._xy[:])
         # The share beyond what the beer's own answer to the air looks like through
         # this lag: a probe in the beer fits every lag with w = c x lag exactly.
         lag_h = self.lag_s / 3600.0
         v = [1.0, -lag_h] + [0.0] * (N - 2)
-        col = _solve(a, v)
+        col = solve_linear(a, v)
         if theta is None or col is None:
             return
         if not all(math.isfinite(x) for x in theta):

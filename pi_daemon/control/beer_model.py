@@ -27,7 +27,7 @@ TAU_MIN_S = 1 * 3600.0
 TAU_MAX_S = 48 * 3600.0
 
 
-def _solve(a: list[list[float]], b: list[float]) -> list[float] | None:
+def solve_linear(a: list[list[float]], b: list[float]) -> list[float] | None:
     """Solve a small linear system by Gaussian elimination with partial pivoting."""
     n = len(b)
     m = [[*row, rhs] for row, rhs in zip(a, b, strict=True)]
@@ -124,7 +124,7 @@ class BeerModel:
         for i in range(n):
             a[i][i] += self._prior_weight[i]
             b[i] += self._prior_weight[i] * self._prior[i]
-        theta = _solve(a, b)
+        theta = solve_linear(a, b)
         if theta is not None and all(math.isfinite(v) for v in theta):
             self._theta = theta
         self.windows += 1
