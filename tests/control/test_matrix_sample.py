@@ -87,7 +87,7 @@ def test_a_fridge_too_weak_for_a_cold_crash_runs_flat_out_past_its_run_limit() -
 
 def test_a_dead_heater_raises_no_effect_is_locked_out_and_nothing_fights_it() -> None:
     sc = scenario("dead heater")
-    faults: set[FaultCode] = set()
+    faults: set[FaultCode | None] = set()
 
     class Watched(BeerPi):
         def decide(self, i: Inputs) -> Wish:
