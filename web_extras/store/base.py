@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from collections.abc import AsyncIterator, Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -274,7 +275,7 @@ def combine(grid: Grid, *sources: Iterable[PartRow]) -> list[Bucket]:
 
 
 # Past any bucket index: ends _ordered_buckets' last bucket.
-_PAST_LAST: PartRow = (MAX_BUCKETS + 1, 0.0, 0.0, 0.0, 0)
+_PAST_LAST: PartRow = (sys.maxsize, 0.0, 0.0, 0.0, 0)
 
 
 def _ordered_buckets(grid: Grid, rows: Iterable[PartRow]) -> list[Bucket] | None:
