@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 
-from .beer_model import solve_linear
+from .least_squares import ForgettingNormalEquations, solve_linear
 
 WINDOW_S = 120.0
 # Candidate probe lags: a thermowell (about a minute) up to a probe taped to glass or
@@ -61,11 +61,7 @@ class _Fit:
 
     def __init__(self, lag_s: float, keep: float) -> None:
         self.lag_s = lag_s
-        self._keep = keep
-        self._xx = [[0.0] * N for _ in range(N)]
-        self._xy = [0.0] * N
-        self._yy = 0.0
-        self.count = 0.0  # effective number of windows in the fit (with forgetting)
+        self.equations = ForgettingNormalEquations(N, keep)
         self.estimate = 0.0
         self.excess = 0.0  # the share beyond c x lag (the beer's own answer)
         self.t_stat = 0.0  # of the excess
@@ -101,17 +97,10 @@ class _Fit:
         return previous
 
     def learn(self, x: list[float], y: float) -> None:
-        keep = self._keep
-        for i in range(N):
-            self._xy[i] = keep * self._xy[i] + x[i] * y
-            for j in range(N):
-                self._xx[i][j] = keep * self._xx[i][j] + x[i] * x[j]
-        self._yy = keep * self._yy + y * y
-        self.count = keep * self.count + 1.0
-        a = [row[:] for row in self._xx]
-        for i in range(N):
-            a[i][i] += RIDGE
-        theta = solve_linear(a, self._xy[:])
+        eq = self.equations
+        eq.add(x, y)
+        a = eq.xx_plus_diagonal([RIDGE] * N)
+        theta = solve_linear(a, eq.xy[:])
         # The share beyond what the beer's own answer to the air looks like through
         # this lag: a probe in the beer fits every lag with w = c x lag exactly.
         lag_h = self.lag_s / 3600.0
@@ -125,9 +114,9 @@ class _Fit:
         if spread <= 0:
             return
         # Residual sum of squares from the normal equations: yy - 2 theta.xy + theta' XX theta.
-        fitted = sum(theta[i] * self._xy[i] for i in range(N))
-        quad = sum(theta[i] * self._xx[i][j] * theta[j] for i in range(N) for j in range(N))
-        self.sigma2 = max(0.0, self._yy - 2 * fitted + quad) / max(1.0, self.count - N)
+        fitted = sum(theta[i] * eq.xy[i] for i in range(N))
+        quad = sum(theta[i] * eq.xx[i][j] * theta[j] for i in range(N) for j in range(N))
+        self.sigma2 = max(0.0, eq.yy - 2 * fitted + quad) / max(1.0, eq.count - N)
         se = math.sqrt(self.sigma2 * spread)
         self.estimate = theta[0]
         self.excess = theta[0] - lag_h * theta[1]
@@ -256,7 +245,7 @@ class AirShare:
         best = min(self._fits, key=lambda f: f.sigma2)
         if not math.isfinite(best.sigma2) or best.sigma2 <= 0 or best.t_stat < T_MIN:
             return best
-        n = max(1.0, best.count)
+        n = max(1.0, best.equations.count)
         plausible = [
             f
             for f in self._fits

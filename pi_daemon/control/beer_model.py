@@ -21,29 +21,12 @@ from __future__ import annotations
 
 import math
 
+from .least_squares import ForgettingNormalEquations, solve_linear
+
 WINDOW_S = 300.0
 MEMORY_S = 2 * 86_400.0
 TAU_MIN_S = 1 * 3600.0
 TAU_MAX_S = 48 * 3600.0
-
-
-def solve_linear(a: list[list[float]], b: list[float]) -> list[float] | None:
-    """Solve a small linear system by Gaussian elimination with partial pivoting."""
-    n = len(b)
-    m = [[*row, rhs] for row, rhs in zip(a, b, strict=True)]
-    for col in range(n):
-        pivot = max(range(col, n), key=lambda r: abs(m[r][col]))
-        if abs(m[pivot][col]) < 1e-12:
-            return None
-        m[col], m[pivot] = m[pivot], m[col]
-        for r in range(col + 1, n):
-            f = m[r][col] / m[col][col]
-            for c in range(col, n + 1):
-                m[r][c] -= f * m[col][c]
-    x = [0.0] * n
-    for r in reversed(range(n)):
-        x[r] = (m[r][n] - sum(m[r][c] * x[c] for c in range(r + 1, n))) / m[r][r]
-    return x
 
 
 class BeerModel:
@@ -53,9 +36,7 @@ class BeerModel:
         self._prior = [3600.0 / tau_prior_s, half, half, 0.0]
         # Prior precision, in windows' worth of evidence (of a 1 K or a full-duty regressor).
         self._prior_weight = [80.0, 0.5, 0.5, 2.0]
-        self._xx = [[0.0] * 4 for _ in range(4)]
-        self._xy = [0.0] * 4
-        self._keep = math.exp(-WINDOW_S / MEMORY_S)
+        self._fit = ForgettingNormalEquations(4, math.exp(-WINDOW_S / MEMORY_S))
         self._theta = list(self._prior)
         self._window_start_s: float | None = None
         self._sums = [0.0, 0.0, 0.0, 0.0]  # beer, air - beer, heater, count
@@ -113,17 +94,12 @@ class BeerModel:
         self._learn(x, y)
 
     def _learn(self, x: list[float], y: float) -> None:
-        keep = self._keep
-        n = len(x)
-        for i in range(n):
-            self._xy[i] = keep * self._xy[i] + x[i] * y
-            for j in range(n):
-                self._xx[i][j] = keep * self._xx[i][j] + x[i] * x[j]
-        a = [row[:] for row in self._xx]
-        b = self._xy[:]
-        for i in range(n):
-            a[i][i] += self._prior_weight[i]
-            b[i] += self._prior_weight[i] * self._prior[i]
+        self._fit.add(x, y)
+        a = self._fit.xx_plus_diagonal(self._prior_weight)
+        b = [
+            xy + w * prior
+            for xy, w, prior in zip(self._fit.xy, self._prior_weight, self._prior, strict=True)
+        ]
         theta = solve_linear(a, b)
         if theta is not None and all(math.isfinite(v) for v in theta):
             self._theta = theta
