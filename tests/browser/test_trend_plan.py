@@ -49,6 +49,14 @@ def chart_ends(page: Page) -> tuple[str | None, str, str]:
     return plan_end, shown_end, data_end
 
 
+def open_with_plan(page: Page, stack: Stack) -> None:
+    """Start PLAN on the daemon, then open the trend page on 24 h."""
+    stack.daemon_request("set_thermostat", profile=PLAN)
+    wait_until(lambda: stack.daemon_state()["thermostat"].get("profile"), what="the profile")
+    page.goto(f"{stack.url}/trend?device={stack.device_id}&range=24h")
+    page.wait_for_selector("body[data-ready]")
+
+
 def test_a_started_profile_is_drawn_ahead_to_its_end(
     page: Page, stack: Stack, console: Console
 ) -> None:
@@ -113,10 +121,7 @@ def test_a_paused_profile_is_drawn_as_if_resumed_now(
 ) -> None:
     stack.daemon_request("set_thermostat", mode="off", profile=None)
     try:
-        stack.daemon_request("set_thermostat", profile=PLAN)
-        wait_until(lambda: stack.daemon_state()["thermostat"].get("profile"), what="the profile")
-        page.goto(f"{stack.url}/trend?device={stack.device_id}&range=24h")
-        page.wait_for_selector("body[data-ready]")
+        open_with_plan(page, stack)
         plan = page.locator("#chart path.plan")
         expect(plan).to_have_count(1, timeout=15_000)
         legend = page.locator("#legend [data-kind=plan]")
@@ -160,10 +165,7 @@ def test_the_plan_is_drawn_when_the_history_answers_slowly(
 
     stack.daemon_request("set_thermostat", mode="off", profile=None)
     try:
-        stack.daemon_request("set_thermostat", profile=PLAN)
-        wait_until(lambda: stack.daemon_state()["thermostat"].get("profile"), what="the profile")
-        page.goto(f"{stack.url}/trend?device={stack.device_id}&range=24h")
-        page.wait_for_selector("body[data-ready]")
+        open_with_plan(page, stack)
         expect(page.locator("#chart path.plan")).to_have_count(1)
         # The first draw came with the page; a range chosen now asks the service.
         page.route("**/api/devices/*/readings?*", slow)
