@@ -140,3 +140,17 @@ def test_authority_widens_only_while_the_limit_binds_and_the_beer_needs_it() -> 
     for _ in range(360 * 10):
         auth.update(10.0, 19.0, wanted_c=18.0, beer_c=19.0, air_c=18.0)
     assert auth.below_c == tuning.authority_base_c
+
+
+def test_authority_widens_for_a_beer_a_quarter_degree_warm_at_peak_fermentation() -> None:
+    """At high krausen the set-point sits at its limit with the beer 0.25 °C warm for
+    hours: that is the limit binding, so it widens; a beer within one 1/16 °C step of
+    the target does not widen it."""
+    tuning = Tuning()
+    near, warm = Authority(tuning), Authority(tuning)
+    for _ in range(360):
+        for auth, beer_c in ((near, 19.0625), (warm, 19.25)):
+            low, _ = auth.limits(19.0)
+            auth.update(10.0, 19.0, wanted_c=low - 1.0, beer_c=beer_c, air_c=low + 0.5)
+    assert near.below_c == tuning.authority_base_c
+    assert math.isclose(warm.below_c, tuning.authority_base_c + 2.0)
