@@ -95,6 +95,9 @@ class AdaptiveControl:
         self._pulse_over = True
         self.heater_duty = 0.0
         self._target_c: float | None = None
+        # When the target last stepped or ramped (or control began): the integral is
+        # slow until it has held for ``integral_settle_s``.
+        self._changed_s: float | None = None
         self._still_since_s: float | None = None
         self.ramp_c_per_s = 0.0
         # Why a relay the demand wanted is held back this step (None: nothing held).
@@ -154,10 +157,13 @@ class AdaptiveControl:
         """Steps reset the compressor's band; a ramp's rate is smoothed for the feedforward
         and dropped as soon as the target has stood still for a minute (the ramp ended)."""
         previous, self._target_c = self._target_c, target_c
+        if previous is None:
+            self._changed_s = now_s
         if previous is None or dt_s <= 0:
             return
         change = target_c - previous
         if abs(change) > STEP_C:
+            self._changed_s = now_s
             self.pacer.reset()
             self.ramp_c_per_s = 0.0
             return
@@ -170,10 +176,19 @@ class AdaptiveControl:
         else:
             self._still_since_s = None
         was_ramping = self.ramping
+        if was_ramping:
+            self._changed_s = now_s
         weight = min(1.0, dt_s / RAMP_SMOOTHING_S)
         self.ramp_c_per_s += weight * (change / dt_s - self.ramp_c_per_s)
         if self.ramping and not was_ramping:
             self.pacer.reset()  # the old band was sized for a steady load
+
+    def _integral_fraction(self, now_s: float) -> float:
+        """Slow while the beer is still arriving after a step or a ramp, faster in a hold."""
+        t = self.tuning
+        since = self._changed_s
+        held = since is not None and now_s - since >= t.integral_settle_s
+        return t.integral_fraction_hold if held else t.integral_fraction
 
     @property
     def ramping(self) -> bool:
@@ -199,7 +214,8 @@ class AdaptiveControl:
         )
         if dt_s > 0 and abs(error) <= t.integral_zone_c and not saturated and not approaching:
             ti = min(
-                t.integral_max_s, max(t.integral_min_s, t.integral_fraction * self.model.tau_s)
+                t.integral_max_s,
+                max(t.integral_min_s, self._integral_fraction(now_s) * self.model.tau_s),
             )
             self.integral_c += t.kp * error * dt_s / ti
             self.integral_c = min(high - target_c, max(low - target_c, self.integral_c))

@@ -33,8 +33,13 @@ class Tuning:
 
     # Beer loop: chamber set-point offset (°C) per °C of beer error.
     kp: float = 8.0
-    # Integral time: this fraction of the learned beer time constant, within bounds.
+    # Integral time: this fraction of the learned beer time constant, within bounds;
+    # slow for a while after the target changed (the beer is still arriving: a fast
+    # integral carries it past), faster once the target has held that long (the
+    # yeast's heat rises and falls over hours: a slow one leaves the beer warm all day).
     integral_fraction: float = 0.6
+    integral_fraction_hold: float = 0.3
+    integral_settle_s: float = 12 * 3600.0
     integral_min_s: float = 2 * 3600.0
     integral_max_s: float = 12 * 3600.0
     # The integral acts only while the beer is this close to target (no wind-up in a step).
@@ -73,6 +78,8 @@ class Tuning:
         for name in (
             "kp",
             "integral_fraction",
+            "integral_fraction_hold",
+            "integral_settle_s",
             "integral_min_s",
             "integral_max_s",
             "integral_zone_c",

@@ -54,6 +54,26 @@ def test_an_ale_at_peak_fermentation_with_a_belt_is_held_closer_than_by_an_inkbi
     assert m.compressor_per_day <= 24, "the compressor's cycles are paced"
 
 
+def test_a_hold_keeps_up_with_the_yeasts_heat_at_its_peak() -> None:
+    """Fermentation heat rises and falls over hours. Once the target has held for half
+    a day the beer loop integrates faster: with the slow integral of a fresh step the
+    ale in the weak fridge sat about 0.1 °C warm through day 2."""
+    sc = scenario("ale 20 L bucket, weak fridge, belt 25 W, hot room")
+    settings = settings_for(sc)
+    slow = replace(settings.tuning, integral_fraction_hold=settings.tuning.integral_fraction)
+    skip = [(0.0, 12 * HOUR_S)]
+    runs = [
+        run(sc, BeerPi(s), judged_from=skip, seconds=2.5 * DAY_S)
+        for s in (settings, replace(settings, tuning=slow))
+    ]
+    peak = [[e for t, e in r.errors if 24 * HOUR_S <= t < 60 * HOUR_S] for r in runs]
+    warm = [sum(p) / len(p) for p in peak]
+    ours, before = (metrics(r, sc.programme) for r in runs)
+    assert warm[0] < 0.5 * warm[1], f"mean error at the peak {warm[0]:.3f} against {warm[1]:.3f}"
+    assert ours.rms_c < 0.8 * before.rms_c
+    assert ours.overshoot_c <= 0.3 and ours.max_c <= 0.3
+
+
 def test_a_diacetyl_rest_ramp_is_followed_and_ends_without_overshoot() -> None:
     base = scenario("lager 20 L bucket, freezer, tube heater")
     prog = Programme(10.0, (hold(10.0, 0.75), ramp(16.0, 24.0), hold(16.0, 1.0)))
