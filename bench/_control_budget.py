@@ -72,7 +72,7 @@ HORIZON_PERIODS = 2
 PREPASS_BAND_C = 0.3
 # The need for starts, as the first pass's share of compressor starts (1.0) or of its
 # running time (0.0); each is tried.
-NEED_BY_STARTS = (1.0, 0.5)
+NEED_BY_STARTS: tuple[float | None, ...] = (None, 1.0, 0.5)
 MAX_PERIOD_S = DAY_S
 
 HeaterUse = Literal["thermostat", "periods"]
@@ -332,17 +332,17 @@ def budget_run(
     """The ideal controller at ``starts_per_day`` on ``scenario``, judged as run() judges."""
     duration = scenario.programme.seconds if seconds is None else seconds
     targets = _targets(scenario.programme, duration)
-    allowed = math.floor(starts_per_day * duration / DAY_S + 1e-9)
+    allowed = math.floor(starts_per_day * duration / DAY_S + 1e-6)
+    step = DAY_S / starts_per_day / READ_S if allowed else math.inf
+    even = [math.ceil(k * step) for k in range(allowed)] or [0]
     if heater == "periods" or not allowed:
-        step = DAY_S / starts_per_day / READ_S if allowed else math.inf
-        bounds = [math.ceil(k * step) for k in range(allowed)] or [0]
-        return _run(scenario, starts_per_day, duration, bounds, allowed, judged_from, heater)
+        return _run(scenario, starts_per_day, duration, even, allowed, judged_from, heater)
     runs = [
         _run(
             scenario,
             starts_per_day,
             duration,
-            _periods(scenario, targets, allowed, by_starts),
+            even if by_starts is None else _periods(scenario, targets, allowed, by_starts),
             allowed,
             judged_from,
             heater,
@@ -368,8 +368,8 @@ def _run(
     out = Run(f"ideal at {starts_per_day:.1f} starts/day", duration)
     skip = sorted(judged_from)
     has_heater = scenario.has_heater
-    # The last period ends a day after the run (the horizon looks past the end).
-    ends = [*bounds[1:], len(targets) + int(MAX_PERIOD_S / READ_S)]
+    # The last period ends with the run (the horizon looks past it, the target held).
+    ends = [*bounds[1:], len(targets) - 1]
     follows = [*ends[1:], ends[-1] + ends[-1] - ends[-2] if len(ends) > 1 else ends[-1]]
     relays = _Relays()
     plan, period_start, period = Plan(0.0), 0.0, -1
