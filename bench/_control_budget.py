@@ -10,23 +10,25 @@ the same plant, rather than argued:
 
 The ideal controller knows the plant and the schedule exactly (it simulates a
 copy of the plant) and judges the *true* beer. Its budget is the whole run's:
-budget × days compressor starts, at most one per period, and the periods follow
-the need (``_periods``): a first pass under a free thermostat on the true beer
-shows when starts are needed (at peak fermentation, in a warm afternoon), and
-the budget is spread the same way. At each period's start it picks how long the
-compressor runs from then (a geometric grid of lengths, refined by a
-golden-section search; up to the period's end: a run through the next start is
-no new start) and whether the heater may run in the period, the plan that
-minimises the squared beer error over this period and the next, the plan
-repeated there. The heater, whose starts are not budgeted, is then a thermostat
-on the true beer: on HEAT_MARGIN_C below the target, off at the target, never on
-above it. Both relays keep the rules BeerPi keeps (pi_daemon.safety.limits): the
-compressor's and the heater's minimum on and off times, and 30 min
-(CHANGEOVER_S) between one relay's stop and the other's start (a compressor
-start that must wait for it waits, inside its planned run); the simulated
-futures keep them too. It has no probe lag and no quantisation. Two ways of
-measuring the need are tried (NEED_BY_STARTS) and the run with the lower RMS is
-kept: both are controllers within the rules and the budget.
+budget × days compressor starts, at most one per period. The periods are either
+evenly spaced or follow the need (``_periods``): a first pass under a free
+thermostat on the true beer shows when starts are needed (at peak fermentation,
+in a warm afternoon), and the budget is spread the same way, by that pass's
+starts or half by its running time. Each of the three is run and the one with
+the lower RMS kept: each is a controller within the rules and the budget.
+
+At each period's start it picks how long the compressor runs from then (a
+geometric grid of lengths, refined by a golden-section search; up to the
+period's end: a run through the next start is no new start) and whether the
+heater may run in the period: the plan that minimises the squared beer error
+over this period and the next, the plan repeated there. The heater, whose
+starts are not budgeted, is then a thermostat on the true beer: on HEAT_MARGIN_C
+below the target, off at the target, never on above it. Both relays keep the
+rules BeerPi keeps (pi_daemon.safety.limits): the compressor's and the heater's
+minimum on and off times, and 30 min (CHANGEOVER_S) between one relay's stop
+and the other's start (a compressor start that must wait for it waits, inside
+its planned run); the simulated futures keep them too. It has no probe lag and
+no quantisation.
 
 bench/control.py takes its verdict only where it does at least as well as the
 Inkbird at the Inkbird's own count; where it then still misses the RMS goal, the
@@ -70,8 +72,8 @@ SEARCH_ITERATIONS = 5
 HORIZON_PERIODS = 2
 # The first pass's compressor: on this far above the target, off at it.
 PREPASS_BAND_C = 0.3
-# The need for starts, as the first pass's share of compressor starts (1.0) or of its
-# running time (0.0); each is tried.
+# The schedules tried: evenly spaced periods (None), or periods spread by the need,
+# measured by the first pass's compressor starts (1.0) or half by its running time.
 NEED_BY_STARTS: tuple[float | None, ...] = (None, 1.0, 0.5)
 MAX_PERIOD_S = DAY_S
 
