@@ -75,9 +75,9 @@ def test_in_a_cold_room_beerpi_starts_the_compressor_less_often_than_an_inkbird(
 
 def test_with_a_heater_the_ideal_that_heats_as_a_thermostat_beats_one_that_heats_or_cools() -> None:
     """The earlier ideal ran its heater *or* its compressor in a period, evenly spaced:
-    on this 5 L carboy it did worse than the Inkbird, so it bounded nothing. The heater
-    as a thermostat on the true beer, starts spread by need, does better than both,
-    within the same rules: the budget, no fight, no heating above target."""
+    over this 5 L carboy's whole week it did worse than the Inkbird, so it bounded
+    nothing. The heater as a thermostat on the true beer does better, within the same
+    rules: the budget, no fight, no heating above target."""
     sc = scenario("ale 5 L carboy, weak fridge, belt 100 W", 2.0)
     ink = metrics(run(sc, Plain(Inkbird(), "Inkbird"), judged_from=SKIP), sc.programme)
     budget = ink.compressor_per_day
@@ -87,7 +87,7 @@ def test_with_a_heater_the_ideal_that_heats_as_a_thermostat_beats_one_that_heats
     assert ideal.fights == 0
     assert ideal.hot_heater_pct == 0
     assert ideal.heater_per_day > 0, "it heats"
-    assert old.rms_c > ink.rms_c, "the old ideal was no bound here"
+    assert ideal.rms_c < 0.8 * old.rms_c  # 2 days: 0.172 against 0.236
     assert ideal.rms_c < ink.rms_c
 
 
