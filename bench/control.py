@@ -167,8 +167,8 @@ def goals(entry: Entry) -> dict[str, dict[str, Any]]:
     key, bound = _rms_goal(entry)
     # Even an ideal controller at the Inkbird's count misses the RMS goal: the two
     # goals cannot both hold on this fermenter, and the RMS goal is kept. Only if
-    # it does at least as well as the Inkbird at that count: one that does worse
-    # (it heats or cools in a period, never both) is no bound there.
+    # it does at least as well as the Inkbird at that count: one that does worse is
+    # no bound there (its search is no proof over every controller).
     if not out["compressor"]["passed"] and ideal is not None and bound < ideal[key] <= ink[key]:
         out["compressor"] = {
             "passed": None,
