@@ -337,18 +337,16 @@ def budget_run(
     allowed = math.floor(starts_per_day * duration / DAY_S + 1e-6)
     step = DAY_S / starts_per_day / READ_S if allowed else math.inf
     even = [math.ceil(k * step) for k in range(allowed)] or [0]
-    if heater == "periods" or not allowed:
-        return _run(scenario, starts_per_day, duration, even, allowed, judged_from, heater)
-    runs = [
-        _run(
-            scenario,
-            starts_per_day,
-            duration,
-            even if by_starts is None else _periods(scenario, targets, allowed, by_starts),
-            allowed,
-            judged_from,
-            heater,
+
+    def ideal(bounds: list[int]) -> Run:
+        return _run(
+            scenario, starts_per_day, duration, targets, bounds, allowed, judged_from, heater
         )
+
+    if heater == "periods" or not allowed:
+        return ideal(even)
+    runs = [
+        ideal(even if by_starts is None else _periods(scenario, targets, allowed, by_starts))
         for by_starts in NEED_BY_STARTS
     ]
     return min(runs, key=lambda r: sum(e * e for _, e in r.errors) / max(1, len(r.errors)))
@@ -358,15 +356,16 @@ def _run(
     scenario: Scenario,
     starts_per_day: float,
     duration: float,
+    targets: Sequence[float],
     bounds: list[int],
     allowed: int,
     judged_from: Sequence[tuple[float, float]],
     heater: HeaterUse,
 ) -> Run:
-    """The ideal controller, its periods starting at the reads ``bounds``."""
+    """The ideal controller, its periods starting at the reads ``bounds``; ``targets``
+    the target at every read (``_targets``), one past the end."""
     prog = scenario.programme
     plant = Plant(scenario.setup, beer_c=prog.start_c, air_c=scenario.setup.room.at(0.0))
-    targets = _targets(prog, duration)
     out = Run(f"ideal at {starts_per_day:.1f} starts/day", duration)
     skip = sorted(judged_from)
     has_heater = scenario.has_heater
