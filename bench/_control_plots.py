@@ -113,7 +113,9 @@ def plot_trade_off(sc: Scenario, path: Path) -> list[tuple[float, float, float]]
     lim = limits(sc)
     points = []
     for band in BANDS_C:
-        tuning = Tuning(chamber_band_max_c=band, compressor_cycle_s=12 * 3600.0)
+        tuning = Tuning(
+            chamber_band_max_c=band, chamber_band_wide_c=band, compressor_cycle_s=12 * 3600.0
+        )
         settings = replace(settings_for(sc), tuning=tuning)
         m = metrics(run(sc, BeerPi(settings), judged_from=lim.transients), sc.programme)
         points.append((band, m.compressor_per_day, m.rms_c))

@@ -80,6 +80,8 @@ class AdaptiveControl:
             cycle_s=t.compressor_cycle_s,
             band_min_c=t.chamber_band_min_c,
             band_max_c=t.chamber_band_max_c,
+            band_wide_c=t.chamber_band_wide_c,
+            ripple_max_c=t.beer_ripple_max_c,
         )
         self.integral_c = 0.0
         self.setpoint_c: float | None = None
@@ -245,6 +247,7 @@ class AdaptiveControl:
         holding = abs(target_c - beer_c) <= HOLDING_C and not self.ramping
         self._transitions(now_s, beer_c, air_c, running, holding)
         self.coast.feed(now_s, air_c)
+        self.pacer.feed(now_s, air_c)
         self.model.feed(now_s, beer_c, air_c, heating)
         sp = self.setpoint_c = self._setpoint(now_s, dt_s, target_c, beer_c, air_c)
         half_band = self.pacer.band_c / 2

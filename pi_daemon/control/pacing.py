@@ -9,26 +9,78 @@ the air crosses a band about in proportion to its width, so one step nearly
 gets there, and one odd cycle cannot throw it far); much longer, it narrows
 (x0.9) so that a light load is held closely. A light load cycles rarely
 whatever the band, so there the band settles at its minimum.
+
+What bounds the band is the beer, not a fixed width: the cycle just ended is
+replayed through the beer's time constant, and the swing it gave the beer (its
+ripple) must stay within ``ripple_max_c``. A wider band gives a bigger swing of
+the air for longer, so the ripple grows about with the square of the band: the
+band moves by the square root of the ripple's headroom.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
+
 GROW_MAX = 3.0  # the most the band widens after one short cycle
 SHRINK = 0.9  # the band's narrowing after a cycle longer than 1.5 x the aim
+SHRINK_MAX = 0.5  # the most one cycle's ripple narrows it
+SAMPLE_S = 30.0  # the air is kept this often over a cycle, for its ripple
+SAMPLES_MAX = 1000  # a longer cycle (over 8 h) is no cycle of a short band
 
 
 class CompressorPacer:
-    def __init__(self, *, cycle_s: float, band_min_c: float, band_max_c: float) -> None:
+    def __init__(
+        self,
+        *,
+        cycle_s: float,
+        band_min_c: float,
+        band_max_c: float,
+        band_wide_c: float | None = None,
+        ripple_max_c: float = 0.0,
+    ) -> None:
         self.cycle_s = cycle_s
         self.band_min_c = band_min_c
         self.band_max_c = band_max_c
+        self.band_wide_c = band_max_c if band_wide_c is None else band_wide_c
+        self.ripple_max_c = ripple_max_c
         self.band_c = band_min_c
+        # The beer's swing over the last full cycle (°C peak to peak; None: not known).
+        self.ripple_c: float | None = None
         self._last_start_s: float | None = None
+        self._air: list[tuple[float, float]] = []
 
     def reset(self) -> None:
         """A new target: the band was sized for the old load; start narrow again."""
         self.band_c = self.band_min_c
         self._last_start_s = None
+        self._air.clear()
+
+    def feed(self, now_s: float, air_c: float) -> None:
+        """The chamber air, every step: kept every SAMPLE_S within a cycle."""
+        air = self._air
+        if self._last_start_s is None or len(air) >= SAMPLES_MAX:
+            return
+        if not air or now_s - air[-1][0] >= SAMPLE_S:
+            air.append((now_s, air_c))
+
+    def _ripple(self, beer_tau_s: float) -> float | None:
+        """How far the last cycle's air swung a beer of this time constant, peak to peak.
+
+        The beer follows the air's deviation from its cycle mean, integrated over
+        its time constant (a cycle is short beside it).
+        """
+        air = self._air
+        if beer_tau_s <= 0 or len(air) < 3 or len(air) >= SAMPLES_MAX:
+            return None
+        # (seconds, mean air) of each stretch between two kept samples
+        stretches = [(t1 - t0, (a0 + a1) / 2) for (t0, a0), (t1, a1) in itertools.pairwise(air)]
+        mean = sum(dt * a for dt, a in stretches) / sum(dt for dt, _ in stretches)
+        low = high = swing = 0.0
+        for dt, a in stretches:
+            swing += dt * (a - mean)
+            low, high = min(low, swing), max(high, swing)
+        return (high - low) / beer_tau_s
 
     def started(self, now_s: float, *, adapt: bool = True, beer_tau_s: float = 0.0) -> None:
         """A compressor start; ``adapt`` False leaves the band alone (the cycle just
@@ -39,12 +91,19 @@ class CompressorPacer:
         shorter: a beer that follows the air within hours must get smaller doses.
         """
         last, self._last_start_s = self._last_start_s, now_s
+        ripple = self.ripple_c = self._ripple(beer_tau_s) if last is not None else None
+        self._air.clear()
         aim = min(self.cycle_s, beer_tau_s / 3) if beer_tau_s > 0 else self.cycle_s
         if last is None or aim <= 0 or not adapt:
             return
         period = now_s - last
+        band = self.band_c
         if period < aim:
-            factor = min(GROW_MAX, aim / max(period, 1.0))
-            self.band_c = min(self.band_max_c, self.band_c * factor)
+            band *= min(GROW_MAX, aim / max(period, 1.0))
         elif period > 1.5 * aim:
-            self.band_c = max(self.band_min_c, self.band_c * SHRINK)
+            band *= SHRINK
+        if band > self.band_max_c:
+            # Past the usual maximum only while the beer hardly feels the swing.
+            room = 0.0 if not ripple else math.sqrt(self.ripple_max_c / ripple)
+            band = min(band, max(self.band_max_c, self.band_c * max(SHRINK_MAX, room)))
+        self.band_c = min(self.band_wide_c, max(self.band_min_c, band))

@@ -53,10 +53,14 @@ class Tuning:
     # warming of the beer (K/h at full power) before any has been observed.
     beer_tau_prior_s: float = 8 * 3600.0
     heater_gain_prior_c_per_h: float = 0.3
-    # Compressor: a cycle should last at least this long; its band stays within these.
+    # Compressor: a cycle should last at least this long; its band stays within min
+    # and max, and widens on up to wide only while the swing one cycle's air gives the
+    # beer stays within beer_ripple_max_c (°C peak to peak: ±0.05, under one probe step).
     compressor_cycle_s: float = 3 * 3600.0
     chamber_band_min_c: float = 1.0
     chamber_band_max_c: float = 10.0
+    chamber_band_wide_c: float = 20.0
+    beer_ripple_max_c: float = 0.1
     # Heater: its duty cycle's period; it stops when the beer, carried on at its
     # present slope for this long, would pass the target.
     heater_period_s: float = 1200.0
@@ -97,6 +101,7 @@ class Tuning:
             "compressor_cycle_s",
             "dead_band_c",
             "overshoot_max_c",
+            "beer_ripple_max_c",
             "beer_dead_band_c",
         ):
             value = getattr(self, name)
@@ -112,6 +117,10 @@ class Tuning:
         _check(
             self.chamber_band_min_c <= self.chamber_band_max_c,
             "tuning.chamber_band_min_c must be <= chamber_band_max_c",
+        )
+        _check(
+            self.chamber_band_max_c <= self.chamber_band_wide_c,
+            "tuning.chamber_band_max_c must be <= chamber_band_wide_c",
         )
 
 

@@ -154,3 +154,51 @@ def test_authority_widens_for_a_beer_a_quarter_degree_warm_at_peak_fermentation(
             auth.update(10.0, 19.0, wanted_c=low - 1.0, beer_c=beer_c, air_c=low + 0.5)
     assert near.below_c == tuning.authority_base_c
     assert math.isclose(warm.below_c, tuning.authority_base_c + 2.0)
+
+
+def _air_cycle(pacer: CompressorPacer, start_s: float, period_s: float, swing_c: float) -> float:
+    """One compressor cycle of square-wave air: cold for its first half, warm for the rest."""
+    for k in range(int(period_s // 10)):
+        t = start_s + 10.0 * k
+        pacer.feed(t, 6.0 - swing_c if t - start_s < period_s / 2 else 6.0 + swing_c)
+    return start_s + period_s
+
+
+def _paced_to_the_usual_maximum(tau_s: float) -> tuple[CompressorPacer, float]:
+    pacer = CompressorPacer(
+        cycle_s=3 * 3600.0, band_min_c=1.0, band_max_c=10.0, band_wide_c=20.0, ripple_max_c=0.1
+    )
+    t = 0.0
+    for _ in range(4):  # short cycles, no air seen: the usual maximum holds
+        pacer.started(t, beer_tau_s=tau_s)
+        t += 600.0
+    assert pacer.band_c == 10.0
+    pacer.started(t, beer_tau_s=tau_s)
+    return pacer, t
+
+
+def test_past_its_usual_maximum_the_band_widens_only_while_the_beer_hardly_feels_it() -> None:
+    """A weak fridge's air crosses even a 10 °C band within half an hour. A 20 L lager
+    (time constant 20 h) feels ±0.03 °C of that swing, so the band widens on and the
+    cycles lengthen; a 5 L carboy (4 h) would feel ±0.16 °C, so there it stays at 10."""
+    lager_s = 20 * 3600.0
+    pacer, t = _paced_to_the_usual_maximum(lager_s)
+    t = _air_cycle(pacer, t, 1800.0, 5.0)
+    pacer.started(t, beer_tau_s=lager_s)
+    ripple = 5.0 * 900.0 / lager_s  # 5 K off the mean for a quarter hour, either way
+    assert pacer.ripple_c is not None
+    assert math.isclose(pacer.ripple_c, ripple, rel_tol=0.05)
+    # The beer's swing grows with the square of the band: widened to its headroom.
+    assert math.isclose(pacer.band_c, 10.0 * math.sqrt(0.1 / ripple), rel_tol=0.05)
+    # A widened band whose cycle then swings the beer too far goes back, not below 10.
+    t = _air_cycle(pacer, t, 2 * 3600.0, 10.0)
+    pacer.started(t, beer_tau_s=lager_s)
+    assert pacer.band_c == 10.0
+
+    carboy_s = 4 * 3600.0
+    pacer, t = _paced_to_the_usual_maximum(carboy_s)
+    t = _air_cycle(pacer, t, 1800.0, 5.0)
+    pacer.started(t, beer_tau_s=carboy_s)
+    assert pacer.ripple_c is not None
+    assert pacer.ripple_c > 0.1
+    assert pacer.band_c == 10.0
