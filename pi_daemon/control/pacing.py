@@ -10,11 +10,14 @@ gets there, and one odd cycle cannot throw it far); much longer, it narrows
 (x0.9) so that a light load is held closely. A light load cycles rarely
 whatever the band, so there the band settles at its minimum.
 
-What bounds the band is the beer, not a fixed width: the cycle just ended is
-replayed through the beer's time constant, and the swing it gave the beer (its
-ripple) must stay within ``ripple_max_c``. A wider band gives a bigger swing of
-the air for longer, so the ripple grows about with the square of the band: the
-band moves by the square root of the ripple's headroom.
+A freezer's massive chamber reaches the aim within ``band_max_c``; a weak
+fridge's small one crosses even that in half an hour. Past it (up to
+``band_wide_c``) the beer bounds the band: the cycle just ended is replayed
+through the beer's time constant, and the swing it gave the beer (its ripple)
+must stay within ``ripple_max_c``. A wider band swings the air further for
+longer, so the ripple grows about with the square of the band: there the band
+moves by the square root of the ripple's headroom, and never back below
+``band_max_c``.
 """
 
 from __future__ import annotations
