@@ -14,7 +14,9 @@ never past the set-point limits, which widen as far as the fermenter needs
 Cooler: hysteresis on the chamber air around A*, with a band that widens until
 a compressor cycle lasts ``compressor_cycle_s`` or a third of the beer's time
 constant (CompressorPacer), adapting in a hold and in a pull-down that pins A*
-at its lower limit; it stops early by the learned coast of the air.
+at its lower limit, and past ``chamber_band_max_c`` only while the swing a
+cycle's air gives the beer (through its time constant) stays within
+``beer_ripple_max_c``; it stops early by the learned coast of the air.
 
 Heater: a duty cycle over ``heater_period_s``, duty = (A* - air) / G, where G
 is the heater's learned equivalent air offset: a belt on the vessel warms the
