@@ -10,8 +10,9 @@ gets there, and one odd cycle cannot throw it far); much longer, it narrows
 (x0.9) so that a light load is held closely. A light load cycles rarely
 whatever the band, so there the band settles at its minimum.
 
-A freezer's massive chamber reaches the aim within ``band_max_c``; a weak
-fridge's small one crosses even that in half an hour. Past it (up to
+A weak fridge's small chamber crosses even ``band_max_c`` within half an hour,
+where a slow beer barely feels a cycle (in a freezer, one cycle at that width
+already swings the beer a few tenths of a degree). Past it (up to
 ``band_wide_c``) the beer bounds the band: the cycle just ended is replayed
 through the beer's time constant, and the swing it gave the beer (its ripple)
 must stay within ``ripple_max_c``. A wider band swings the air further for
