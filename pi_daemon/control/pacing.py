@@ -95,7 +95,8 @@ class CompressorPacer:
         shorter: a beer that follows the air within hours must get smaller doses.
         """
         last, self._last_start_s = self._last_start_s, now_s
-        ripple = self.ripple_c = self._ripple(beer_tau_s) if last is not None else None
+        # No cycle before the first start (nor after a reset): no air kept, no ripple.
+        ripple = self.ripple_c = self._ripple(beer_tau_s)
         self._air.clear()
         aim = min(self.cycle_s, beer_tau_s / 3) if beer_tau_s > 0 else self.cycle_s
         if last is None or aim <= 0 or not adapt:
