@@ -14,8 +14,12 @@ budget × days compressor starts, at most one per period. The periods are either
 evenly spaced or follow the need (``_periods``): a first pass under a free
 thermostat on the true beer shows when starts are needed (at peak fermentation,
 in a warm afternoon), and the budget is spread the same way, by that pass's
-starts or half by its running time. Each of the three is run and the one with
-the lower RMS kept: each is a controller within the rules and the budget.
+starts or half by its running time. Given the starts of the controller whose
+count is the budget (the Inkbird's), a fourth spreads them as it did: where a
+run holds for days and then crashes, its starts belong to the hold, not to the
+crash's long runs. Each is run and the one with the lower RMS kept (by the
+caller's measure: bench/control.py leaves out holds physics rules out): each is
+a controller within the rules and the budget.
 
 At each period's start it picks how long the compressor runs from then (a
 geometric grid of lengths, refined by a golden-section search; up to the
@@ -44,7 +48,7 @@ compressor run from the period's start, whichever the search finds better.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -289,6 +293,18 @@ def _best_plan(horizon: _Horizon, heater: bool, use: HeaterUse) -> Plan:
     return best
 
 
+def _spread(need: Sequence[float], allowed: int) -> list[int]:
+    """Period starts for ``allowed`` starts spread as ``need`` (cumulative, per read,
+    from 0 to 1) grows; no period longer than MAX_PERIOD_S."""
+    longest = int(MAX_PERIOD_S / READ_S)
+    out = [0]
+    for n in range(1, len(need)):
+        # 1e-9: a need of k / total times ``allowed`` = total is k, not a hair below it
+        if allowed * need[n] + 1e-9 >= len(out) or n - out[-1] >= longest:
+            out.append(n)
+    return out
+
+
 def _periods(
     scenario: Scenario, targets: Sequence[float], allowed: int, by_starts: float
 ) -> list[int]:
@@ -298,7 +314,7 @@ def _periods(
     on PREPASS_BAND_C above target, off at it; the heater as in the ideal run, with the
     same rules), and counts when its compressor started and ran. The budget's starts
     are spread as those were: ``by_starts`` of the need measured by its starts, the rest
-    by its running time; and no period is longer than MAX_PERIOD_S."""
+    by its running time."""
     prog = scenario.programme
     plant = Plant(scenario.setup, beer_c=prog.start_c, air_c=scenario.setup.room.at(0.0))
     relays = _Relays()
@@ -314,13 +330,27 @@ def _periods(
         ran.append(ran[-1] + relays.cool)
         started.append(started[-1] + (relays.cool and relays.cool_at == n * READ_S))
     total_ran, total_started = max(1, ran[-1]), max(1, started[-1])
-    longest = int(MAX_PERIOD_S / READ_S)
-    out = [0]
-    for n in range(1, reads):
-        need = by_starts * started[n] / total_started + (1 - by_starts) * ran[n] / total_ran
-        if allowed * need >= len(out) or n - out[-1] >= longest:
-            out.append(n)
-    return out
+    need = [
+        by_starts * started[n] / total_started + (1 - by_starts) * ran[n] / total_ran
+        for n in range(reads)
+    ]
+    return _spread(need, allowed)
+
+
+def _as_started(starts_s: Sequence[float], reads: int, allowed: int) -> list[int]:
+    """Period starts spread as a controller's own compressor starts (seconds) were."""
+    ordered = sorted(starts_s)
+    total, k = max(1, len(ordered)), 0
+    need = []
+    for n in range(reads):
+        while k < len(ordered) and ordered[k] <= n * READ_S:
+            k += 1
+        need.append(k / total)
+    return _spread(need, allowed)
+
+
+def _judged_rms(run_: Run) -> float:
+    return math.sqrt(sum(e * e for _, e in run_.errors) / max(1, len(run_.errors)))
 
 
 def budget_run(
@@ -330,8 +360,14 @@ def budget_run(
     judged_from: Sequence[tuple[float, float]] = (),
     seconds: float | None = None,
     heater: HeaterUse = "thermostat",
+    reference_starts_s: Sequence[float] | None = None,
+    score: Callable[[Run], float] = _judged_rms,
 ) -> Run:
-    """The ideal controller at ``starts_per_day`` on ``scenario``, judged as run() judges."""
+    """The ideal controller at ``starts_per_day`` on ``scenario``, judged as run() judges.
+
+    ``reference_starts_s``: the compressor starts of the controller whose count is the
+    budget; a schedule spread as they were is tried too. Of the schedules, the run with
+    the least ``score`` is kept."""
     duration = scenario.programme.seconds if seconds is None else seconds
     targets = _targets(scenario.programme, duration)
     allowed = math.floor(starts_per_day * duration / DAY_S + 1e-6)
@@ -345,11 +381,13 @@ def budget_run(
 
     if heater == "periods" or not allowed:
         return ideal(even)
-    runs = [
-        ideal(even if by_starts is None else _periods(scenario, targets, allowed, by_starts))
+    schedules = [
+        even if by_starts is None else _periods(scenario, targets, allowed, by_starts)
         for by_starts in NEED_BY_STARTS
     ]
-    return min(runs, key=lambda r: sum(e * e for _, e in r.errors) / max(1, len(r.errors)))
+    if reference_starts_s:
+        schedules.append(_as_started(reference_starts_s, len(targets) - 1, allowed))
+    return min((ideal(bounds) for bounds in schedules), key=score)
 
 
 def _run(

@@ -460,7 +460,10 @@ class Metrics:
 
     rms_c, max_c, mean_c: true beer minus target, over the judged samples (holds and
     ramps, leaving out each step's pull-down or warm-up until the oracle got there
-    plus 6 h, at least 12 h). rms_all_c: every sample. overshoot_c: the first peak
+    plus 6 h, at least 12 h). rms_reachable_c: the same, leaving out the holds physics
+    rules out (a step into one is judged to the end of the run, so the hold after it would
+    be too; equal to rms_c where every hold can be reached). rms_all_c: every sample.
+    overshoot_c: the first peak
     past a new target in the step's direction (from the first crossing until the
     beer comes back, within 24 h of a step or a ramp's end), the worst over the
     changes into holds physics allows. compressor_per_day, heater_per_day: relay starts.
@@ -477,6 +480,7 @@ class Metrics:
     rms_c: float
     max_c: float
     mean_c: float
+    rms_reachable_c: float  # judged samples outside the holds physics rules out
     rms_all_c: float  # every sample, pull-downs included
     overshoot_c: float  # the worst, over changes into holds physics allows
     compressor_per_day: float
@@ -529,6 +533,10 @@ def fights(run_: Run) -> int:
     return count
 
 
+def _rms(errors: Sequence[float]) -> float:
+    return math.sqrt(sum(e * e for e in errors) / max(1, len(errors)))
+
+
 def metrics(run_: Run, prog: Programme, feasible: Sequence[bool] = ()) -> Metrics:
     """``feasible``: per hold, whether physics allows it (limits()); all, if not given."""
     errs = [e for _, e in run_.errors] or [0.0]
@@ -540,12 +548,19 @@ def metrics(run_: Run, prog: Programme, feasible: Sequence[bool] = ()) -> Metric
         tail = [abs(x - tg) for t, x, tg in run_.beer if b - SETTLE_WINDOW_S <= t < b]
         hold_errors.append(max(tail) if tail else math.inf)
     heater_starts = len(run_.starts["heater"])
+    out_of_reach = [
+        (a, b)
+        for k, (a, b, _target) in enumerate(prog.holds(run_.seconds))
+        if k < len(feasible) and not feasible[k]
+    ]
+    reachable = [e for t, e in run_.errors if not any(a <= t < b for a, b in out_of_reach)]
     return Metrics(
         controller=run_.controller,
         rms_c=math.sqrt(sum(e * e for e in errs) / len(errs)),
         max_c=max(abs(e) for e in errs),
         mean_c=sum(errs) / len(errs),
-        rms_all_c=math.sqrt(sum(e * e for e in run_.all_errors) / max(1, len(run_.all_errors))),
+        rms_reachable_c=_rms(reachable),
+        rms_all_c=_rms(run_.all_errors),
         overshoot_c=max(
             [o for o, h in overshoots(run_, prog) if h >= len(feasible) or feasible[h]],
             default=0.0,

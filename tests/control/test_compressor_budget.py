@@ -129,3 +129,25 @@ def test_the_search_shares_simulation_between_run_lengths_without_changing_a_cos
     cut = horizon.cost(Plan(0.5 * period_s), bound=whole / 3)
     assert whole / 3 < cut < whole
     assert horizon.cost(Plan(0.3 * period_s)) != horizon.cost(Plan(0.3 * period_s, heat=True))
+
+
+def test_before_a_crash_the_fridge_cannot_reach_the_ideal_spends_its_starts_on_the_hold() -> None:
+    """An ale held at 19 °C in a weak fridge in a hot room, then crashed to 2 °C, which
+    that fridge never reaches: it runs for days, so spread by running time or evenly the
+    budget goes to the crash. Spread as the Inkbird's own starts were, it goes to the
+    hold, where the beer's error is judged: the ideal holds it closer, within budget."""
+    sc = next(s for s in MATRIX if s.name.startswith("cold crash to 2 °C, 20 L bucket, weak"))
+    first, crash = sc.programme.segments
+    sc = replace(
+        sc, programme=Programme(sc.programme.start_c, (hold(first.target_c, 2), hold(2.0, 1)))
+    )
+    skip = [(0.0, 12 * HOUR_S), (2 * DAY_S, 3 * DAY_S)]  # the pull-down; the crash, out of reach
+    inkbird = run(sc, Plain(Inkbird(), "Inkbird"), judged_from=skip)
+    budget = metrics(inkbird, sc.programme).compressor_per_day
+    spread = budget_run(sc, budget, judged_from=skip, reference_starts_s=inkbird.starts["cooler"])
+    without = budget_run(sc, budget, judged_from=skip)
+    ideal, before = metrics(spread, sc.programme), metrics(without, sc.programme)
+    assert crash.target_c == 2.0
+    assert ideal.compressor_per_day <= budget + 1e-9
+    assert ideal.rms_c < 0.8 * before.rms_c
+    assert ideal.rms_c < metrics(inkbird, sc.programme).rms_c
