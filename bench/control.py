@@ -8,8 +8,8 @@ Inkbird ITC-308-style thermostat and Home Assistant's generic_thermostat pair
 (bench/_control_baselines.py) read the same probes every 10 s and switch
 through the same relay guard (bench/_control_loop.py). An "oracle" switching
 freely on the true beer temperature tells what physics allows: a hold it
-cannot settle is infeasible, and there the goal is only to do no worse than
-the baselines.
+cannot settle is infeasible; there the other holds are judged as usual and the
+whole run need only do no worse than the baselines.
 
 Goals per scenario, for BeerPi: beer RMS at most half the better baseline's;
 compressor starts per day no more than the Inkbird's; overshoot after a step
