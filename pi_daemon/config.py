@@ -25,7 +25,7 @@ from beerpi_protocol import DEFAULT_PORT
 from beerpi_protocol.profiles import DEFAULT_TARGET_RANGE_C
 
 from .config_reader import Problems, Table
-from .control.settings import ControlSettings
+from .control.settings import ControlSettings, Tuning
 from .safety import limits
 from .safety.limits import RelayTiming, SafetySettings
 
@@ -196,6 +196,9 @@ class CameraSection:
         return cls(**t.finish())
 
 
+_TUNING = Tuning()  # the controller's defaults, for the trade-offs a brewer may set
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ThermostatSection:
     probe: str = "beer"
@@ -222,6 +225,14 @@ class ThermostatSection:
     high_cutoff: float = limits.HIGH_CUTOFF_C
     low_cutoff: float = limits.LOW_CUTOFF_C
     stale_after_s: float = limits.STALE_S
+    # Trade-offs of the controller (docs/control.md, section 5). How far one compressor
+    # cycle may swing the beer (°C peak to peak, as its learned time constant says) for
+    # the band to widen past 10 °C: larger, fewer compressor starts and a looser hold;
+    # 0, the band never widens past 10 °C.
+    beer_ripple_max: float = _TUNING.beer_ripple_max_c
+    # The most chamber air the beer probe may be found to feel and have taken out of
+    # its reading (a probe taped to the fermenter); 0, the reading is used as it is.
+    probe_air_share_max: float = _TUNING.air_share_max
 
     @classmethod
     def read(cls, t: Table) -> Self:
@@ -239,6 +250,8 @@ class ThermostatSection:
         t.number("cooler_min_off_s", ge=limits.COOLER_MIN_OFF_FLOOR_S, le=7200)
         t.number("changeover_s", ge=0, le=_DAY_S)
         t.number("stale_after_s", gt=0, le=_DAY_S)
+        t.number("beer_ripple_max", ge=0, le=2.0)
+        t.number("probe_air_share_max", ge=0, le=0.5)
         section = cls(**t.finish())
         if t.clean:
             section._check(t)
@@ -273,6 +286,10 @@ class ThermostatSection:
                 min_off_s=self.cooler_min_off_s,
                 max_run_s=self.cooler_max_run_s,
                 no_effect_s=self.cooler_no_effect_s,
+            ),
+            tuning=Tuning(
+                beer_ripple_max_c=self.beer_ripple_max,
+                air_share_max=self.probe_air_share_max,
             ),
             safety=SafetySettings(
                 high_cutoff_c=self.high_cutoff,

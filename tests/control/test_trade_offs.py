@@ -1,0 +1,72 @@
+"""The controller's trade-offs a brewer sets in daemon.toml's [thermostat], on simulated time.
+
+A 20 L lager in glass in a weak fridge, its probe taped to the carboy, held at
+10 °C for three days (bench/_control_loop.py): what each setting changes is what
+the brewer would see in the beer's history and the compressor's starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bench._control_loop import HOUR_S, BeerPi, Metrics, Programme, hold, metrics, run, settings_for
+from bench._control_scenarios import MATRIX
+from pi_daemon.config import ConfigError, load_config
+
+TAPED_LAGER = "lager 20 L carboy, weak fridge, taped probe, belt 25 W"
+SKIP = [(0.0, 12 * HOUR_S)]  # the pull-down from pitching
+
+
+def hold_lager(tmp_path: Path, thermostat: str) -> tuple[Metrics, float]:
+    """Three days of the taped lager under the daemon's config: (metrics, share used)."""
+    path = tmp_path / "daemon.toml"
+    path.write_text(f"simulate = true\n[server]\ntoken = '{'t' * 32}'\n[thermostat]\n{thermostat}")
+    tuning = load_config(path).thermostat.control_settings().tuning
+    base = next(s for s in MATRIX if s.name == TAPED_LAGER)
+    sc = replace(base, programme=Programme(12.0, (hold(10.0, 3),)))
+    controller = BeerPi(replace(settings_for(sc), tuning=tuning))
+    result = run(sc, controller, judged_from=SKIP)
+    return metrics(result, sc.programme), controller.thermostat._adaptive.air_share.share
+
+
+def test_a_looser_ripple_allowance_trades_closeness_for_fewer_compressor_starts(
+    tmp_path: Path,
+) -> None:
+    default, _ = hold_lager(tmp_path, "")
+    loose, _ = hold_lager(tmp_path, "beer_ripple_max = 0.3\n")
+    never_past_10, _ = hold_lager(tmp_path, "beer_ripple_max = 0\n")
+    # 3 days: 25.7 starts a day at RMS 0.076; 13.7 at 0.129; 40.7 at 0.064.
+    assert loose.compressor_per_day < 0.7 * default.compressor_per_day
+    assert loose.rms_c > default.rms_c
+    assert never_past_10.compressor_per_day > 1.3 * default.compressor_per_day
+    for m in (default, loose, never_past_10):
+        assert m.fights == 0
+        assert m.max_c < 0.5
+
+
+def test_the_taped_probe_correction_can_be_turned_off(tmp_path: Path) -> None:
+    corrected, share = hold_lager(tmp_path, "")
+    as_read, none = hold_lager(tmp_path, "probe_air_share_max = 0\n")
+    assert 0.03 < share <= 0.3  # the plant's probe feels 5 % of the air
+    assert none == 0.0
+    # Read as it is, the probe reads the cold air too: the beer is held warm.
+    assert as_read.mean_c > corrected.mean_c + 0.1
+
+
+@pytest.mark.parametrize(
+    ("line", "field"),
+    [
+        ("beer_ripple_max = -0.1\n", "thermostat.beer_ripple_max"),
+        ("beer_ripple_max = 'wide'\n", "thermostat.beer_ripple_max"),
+        ("probe_air_share_max = 0.8\n", "thermostat.probe_air_share_max"),
+    ],
+)
+def test_a_bad_trade_off_is_refused_by_name(tmp_path: Path, line: str, field: str) -> None:
+    path = tmp_path / "daemon.toml"
+    path.write_text(f"simulate = true\n[thermostat]\n{line}")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert field in str(caught.value)
