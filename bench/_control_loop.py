@@ -461,8 +461,8 @@ class Metrics:
     rms_c, max_c, mean_c: true beer minus target, over the judged samples (holds and
     ramps, leaving out each step's pull-down or warm-up until the oracle got there
     plus 6 h, at least 12 h). rms_reachable_c: the same, leaving out the holds physics
-    rules out (a step into one is judged to the end of the run, so the hold after it would
-    be too; equal to rms_c where every hold can be reached). rms_all_c: every sample.
+    rules out (the oracle may come near such a hold's target and still not keep it;
+    equal to rms_c where every hold can be reached). rms_all_c: every sample.
     overshoot_c: the first peak
     past a new target in the step's direction (from the first crossing until the
     beer comes back, within 24 h of a step or a ramp's end), the worst over the
