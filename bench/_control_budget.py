@@ -62,7 +62,7 @@ from pi_daemon.safety.limits import (
 from pi_daemon.simulation.plant import Plant
 from pi_daemon.simulation.plant.model import BEER
 
-from ._control_loop import DAY_S, READ_S, Run, Scenario, _targets
+from ._control_loop import DAY_S, READ_S, Run, Scenario, _rms, _targets
 
 MIN_ON_S = COOLER_MIN_ON_S
 MIN_OFF_S = COOLER_MIN_OFF_S
@@ -350,7 +350,7 @@ def _as_started(starts_s: Sequence[float], reads: int, allowed: int) -> list[int
 
 
 def _judged_rms(run_: Run) -> float:
-    return math.sqrt(sum(e * e for _, e in run_.errors) / max(1, len(run_.errors)))
+    return _rms([e for _, e in run_.errors])
 
 
 def budget_run(

@@ -543,20 +543,17 @@ def metrics(run_: Run, prog: Programme, feasible: Sequence[bool] = ()) -> Metric
     days = run_.seconds / DAY_S
     n_fights = fights(run_)
     starts = len(run_.starts["heater"]) + len(run_.starts["cooler"])
-    hold_errors = []
-    for _a, b, _target in prog.holds(run_.seconds):
+    hold_errors, out_of_reach = [], []
+    for k, (a, b, _target) in enumerate(prog.holds(run_.seconds)):
         tail = [abs(x - tg) for t, x, tg in run_.beer if b - SETTLE_WINDOW_S <= t < b]
         hold_errors.append(max(tail) if tail else math.inf)
+        if k < len(feasible) and not feasible[k]:
+            out_of_reach.append((a, b))
     heater_starts = len(run_.starts["heater"])
-    out_of_reach = [
-        (a, b)
-        for k, (a, b, _target) in enumerate(prog.holds(run_.seconds))
-        if k < len(feasible) and not feasible[k]
-    ]
     reachable = [e for t, e in run_.errors if not any(a <= t < b for a, b in out_of_reach)]
     return Metrics(
         controller=run_.controller,
-        rms_c=math.sqrt(sum(e * e for e in errs) / len(errs)),
+        rms_c=_rms(errs),
         max_c=max(abs(e) for e in errs),
         mean_c=sum(errs) / len(errs),
         rms_reachable_c=_rms(reachable),
