@@ -35,6 +35,7 @@ the relay gate enforces it (``safety.changeover_s``) and the thermostat says so.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from .air_share import AirShare
@@ -56,6 +57,11 @@ HOLDING_C = 0.5  # the compressor's band adapts to cycles while holding this clo
 RAMPING_C_PER_H = 0.05  # a target moving faster than this is a ramp: small doses, no pacing
 RAMP_SMOOTHING_S = 1800.0
 RAMP_END_S = 60.0
+# The beer loop sees the beer reading through this smoothing: a DS18B20 reads in 1/16 °C
+# steps and flickers between two of them, which kp would turn into 0.5 °C jumps of the
+# set-point, each able to start the compressor. Minutes are nothing to a beer's hours.
+BEER_SMOOTHING_S = 150.0
+SMOOTHING_GAP_S = 300.0  # readings further apart: a dropout, start from the reading
 # Air still drifting the same way this long after a stop is settling, not coasting.
 COAST_WAIT_MAX_S = 3600.0
 
@@ -86,6 +92,7 @@ class AdaptiveControl:
             ripple_max_c=t.beer_ripple_max_c,
         )
         self.integral_c = 0.0
+        self._beer_smooth_c: float | None = None
         self.setpoint_c: float | None = None
         # The last set-point was pinned at its lower limit with the beer above target.
         self._pinned_cold = False
@@ -227,6 +234,15 @@ class AdaptiveControl:
         self.authority.update(dt_s, target_c, wanted, beer_c, air_c)
         return min(high, max(low, wanted))
 
+    def _smooth(self, dt_s: float, beer_c: float) -> float:
+        before = self._beer_smooth_c
+        if before is None or not 0.0 < dt_s <= SMOOTHING_GAP_S:
+            self._beer_smooth_c = beer_c
+            return beer_c
+        keep = math.exp(-dt_s / BEER_SMOOTHING_S)
+        self._beer_smooth_c = smooth = beer_c + (before - beer_c) * keep
+        return smooth
+
     # -- the step --------------------------------------------------------------------
 
     def demand(
@@ -251,7 +267,8 @@ class AdaptiveControl:
         self.coast.feed(now_s, air_c)
         self.pacer.feed(now_s, air_c)
         self.model.feed(now_s, beer_c, air_c, heating)
-        sp = self.setpoint_c = self._setpoint(now_s, dt_s, target_c, beer_c, air_c)
+        smooth = self._smooth(dt_s, beer_c)
+        sp = self.setpoint_c = self._setpoint(now_s, dt_s, target_c, smooth, air_c)
         half_band = self.pacer.band_c / 2
         coast = self.coast.overshoot_c
         here = f"beer {beer_c:.2f} °C, chamber {air_c:.1f} °C, set-point {sp:.1f} °C"
