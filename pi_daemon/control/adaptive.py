@@ -269,6 +269,8 @@ class AdaptiveControl:
         self.model.feed(now_s, beer_c, air_c, heating)
         smooth = self._smooth(dt_s, beer_c)
         sp = self.setpoint_c = self._setpoint(now_s, dt_s, target_c, smooth, air_c)
+        if self._pinned_cold and not cooling:
+            self.pacer.out_of_reach(now_s, air_c, sp, self.model.tau_s)
         half_band = self.pacer.band_c / 2
         coast = self.coast.overshoot_c
         here = f"beer {beer_c:.2f} °C, chamber {air_c:.1f} °C, set-point {sp:.1f} °C"

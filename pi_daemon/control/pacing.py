@@ -19,6 +19,12 @@ must stay within ``ripple_max_c``. A wider band swings the air further for
 longer, so the ripple grows about with the square of the band: there the band
 moves by the square root of the ripple's headroom, and never back below
 ``band_max_c``.
+
+The band adapts only at a start, so a band whose top the chamber's air never
+reaches (widened on cycles of a lighter load, or with a large ripple allowed)
+would keep the compressor off for good while the beer warms. While the beer
+loop asks for all the cooling it may, a band that has kept the compressor off
+for longer than a long cycle narrows to just inside the air (``out_of_reach``).
 """
 
 from __future__ import annotations
@@ -27,7 +33,8 @@ import itertools
 import math
 
 GROW_MAX = 3.0  # the most the band widens after one short cycle
-SHRINK = 0.9  # the band's narrowing after a cycle longer than 1.5 x the aim
+LONG = 1.5  # a cycle longer than this x the aim is a long one
+SHRINK = 0.9  # the band's narrowing after a long cycle
 SHRINK_MAX = 0.5  # the most one cycle's ripple narrows it
 SAMPLE_S = 30.0  # the air is kept this often over a cycle, for its ripple
 SAMPLES_MAX = 1000  # a longer cycle (over 8 h) is no cycle of a short band
@@ -68,6 +75,24 @@ class CompressorPacer:
         if not air or now_s - air[-1][0] >= SAMPLE_S:
             air.append((now_s, air_c))
 
+    def _aim(self, beer_tau_s: float) -> float:
+        return min(self.cycle_s, beer_tau_s / 3) if beer_tau_s > 0 else self.cycle_s
+
+    def out_of_reach(
+        self, now_s: float, air_c: float, setpoint_c: float, beer_tau_s: float
+    ) -> None:
+        """The beer loop asks for all the cooling it may (the beer warm, its set-point
+        at the lower limit) and the compressor is off: a band widened past the air
+        the chamber reaches by itself would keep it off for good, and the band only
+        adapts at a start. Once the air has stood above the set-point, short of the
+        band's top, for longer than a long cycle, narrow the band to just inside it."""
+        last = self._last_start_s
+        if last is None or air_c <= setpoint_c or now_s - last <= LONG * self._aim(beer_tau_s):
+            return
+        reach = 2 * (air_c - setpoint_c) * SHRINK
+        if reach < self.band_c:
+            self.band_c = max(self.band_min_c, reach)
+
     def _ripple(self, beer_tau_s: float) -> float | None:
         """How far the last cycle's air swung a beer of this time constant, peak to peak.
 
@@ -98,14 +123,14 @@ class CompressorPacer:
         # No cycle before the first start (nor after a reset): no air kept, no ripple.
         ripple = self.ripple_c = self._ripple(beer_tau_s)
         self._air.clear()
-        aim = min(self.cycle_s, beer_tau_s / 3) if beer_tau_s > 0 else self.cycle_s
+        aim = self._aim(beer_tau_s)
         if last is None or aim <= 0 or not adapt:
             return
         period = now_s - last
         band = self.band_c
         if period < aim:
             band *= min(GROW_MAX, aim / max(period, 1.0))
-        elif period > 1.5 * aim:
+        elif period > LONG * aim:
             band *= SHRINK
         if band > self.band_max_c:
             # Past the usual maximum only while the beer hardly feels the swing.

@@ -202,3 +202,26 @@ def test_past_its_usual_maximum_the_band_widens_only_while_the_beer_hardly_feels
     assert pacer.ripple_c is not None
     assert pacer.ripple_c > 0.1
     assert pacer.band_c == 10.0
+
+
+def test_a_band_whose_top_the_air_never_reaches_narrows_to_the_air() -> None:
+    """Widened to 17 °C, the band's top stands 8.5 °C above the set-point, and the air
+    the chamber reaches by itself only 5 °C above it: the compressor would never
+    start again, and the band adapts only at a start."""
+    tau_s = 6 * 3600.0  # aim: 2 h
+    pacer = CompressorPacer(cycle_s=3 * 3600.0, band_min_c=1.0, band_max_c=10.0, band_wide_c=20.0)
+    pacer.band_c = 17.0
+    pacer.started(0.0, beer_tau_s=tau_s)
+    # Within a long cycle (1.5 x the aim) nothing changes: it may yet get there.
+    pacer.out_of_reach(2.9 * 3600.0, air_c=17.0, setpoint_c=12.0, beer_tau_s=tau_s)
+    assert pacer.band_c == 17.0
+    # Air below the set-point: the chamber is cold enough, the band stays.
+    pacer.out_of_reach(3.5 * 3600.0, air_c=11.0, setpoint_c=12.0, beer_tau_s=tau_s)
+    assert pacer.band_c == 17.0
+    # Past a long cycle with the air 5 °C above the set-point: just inside the air.
+    pacer.out_of_reach(3.5 * 3600.0, air_c=17.0, setpoint_c=12.0, beer_tau_s=tau_s)
+    assert 12.0 + pacer.band_c / 2 < 17.0
+    assert pacer.band_c > 8.0
+    # Never below the minimum.
+    pacer.out_of_reach(3.6 * 3600.0, air_c=12.1, setpoint_c=12.0, beer_tau_s=tau_s)
+    assert pacer.band_c == 1.0
