@@ -4,19 +4,21 @@ that deliver it, each learning the fermenter it runs on (docs/control.md).
 The beer reading first loses the share of chamber air a taped probe feels
 (AirShare: learned from the two probes; nothing for a probe in the beer).
 
-Beer loop: a PI on the beer error gives the chamber set-point A* (the air
-temperature that holds the beer): A* = target + ramp rate x tau + kp e + I. Its
-integral time follows the beer's learned time constant (BeerModel); it
-integrates only near the target, not while the beer closes in by itself, and
-never past the set-point limits, which widen as far as the fermenter needs
-(Authority).
+Beer loop: a PI on the beer error (the reading smoothed over BEER_SMOOTHING_S)
+gives the chamber set-point A* (the air temperature that holds the beer):
+A* = target + ramp rate x tau + kp e + I. Its integral time follows the beer's
+learned time constant (BeerModel); it integrates only near the target, not
+while the beer closes in by itself, and never past the set-point limits, which
+widen as far as the fermenter needs (Authority).
 
 Cooler: hysteresis on the chamber air around A*, with a band that widens until
 a compressor cycle lasts ``compressor_cycle_s`` or a third of the beer's time
 constant (CompressorPacer), adapting in a hold and in a pull-down that pins A*
 at its lower limit, and past ``chamber_band_max_c`` only while the swing a
 cycle's air gives the beer (through its time constant) stays within
-``beer_ripple_max_c``; it stops early by the learned coast of the air.
+``beer_ripple_max_c``; narrowed to the air when its top is out of the air's
+reach while A* is pinned at its lower limit; it stops early by the learned
+coast of the air.
 
 Heater: a duty cycle over ``heater_period_s``, duty = (A* - air) / G, where G
 is the heater's learned equivalent air offset: a belt on the vessel warms the
