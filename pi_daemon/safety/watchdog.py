@@ -46,6 +46,11 @@ class Watchdog:
     def tripped(self) -> bool:
         return self._tripped_at is not None
 
+    @property
+    def fed_at(self) -> float:
+        """When the last control step completed (this clock): the deadline is this + the limit."""
+        return self._fed
+
     def start(self) -> None:
         self._fed = self._clock()
         self._thread = threading.Thread(target=self._watch, name="beerpi-watchdog", daemon=True)
