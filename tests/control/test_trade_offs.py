@@ -1,8 +1,9 @@
 """The controller's trade-offs a brewer sets in daemon.toml's [thermostat], on simulated time.
 
 A 20 L lager in glass in a weak fridge, its probe taped to the carboy, held at
-10 °C for three days (bench/_control_loop.py): what each setting changes is what
-the brewer would see in the beer's history and the compressor's starts.
+10 °C for three days, and the matrix's 5 L carboy in a weak fridge for a wide
+ripple allowance (bench/_control_loop.py): what each setting changes is what the
+brewer would see in the beer's history and the compressor's starts.
 """
 
 from __future__ import annotations
