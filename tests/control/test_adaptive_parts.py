@@ -11,10 +11,7 @@ from pi_daemon.control.beer_model import BeerModel
 from pi_daemon.control.coast import TURN_C, CoastLearner
 from pi_daemon.control.demand import Direction
 from pi_daemon.control.pacing import GROW_MAX, CompressorPacer
-
-
-def ds18b20(value: float) -> float:
-    return round(value * 16) / 16
+from pi_daemon.simulation.probes import quantise
 
 
 def test_coast_is_the_distance_past_the_stop_to_the_turn() -> None:
@@ -60,7 +57,7 @@ def _first_order_beer(
         heater = 4000.0 <= cycle < 6400.0 and (t // 7200) % 2 == 0
         rate = (air - beer) / (tau_h * 3600.0) + (heater_k_per_h / 3600.0 if heater else 0.0)
         beer += rate * dt
-        model.feed(t, ds18b20(beer + rng.gauss(0, 0.02)), ds18b20(air), heater)
+        model.feed(t, quantise(beer + rng.gauss(0, 0.02)), quantise(air), heater)
         t += dt
     return model
 

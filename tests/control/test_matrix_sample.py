@@ -207,17 +207,13 @@ def test_a_small_carboy_in_a_cold_room_is_held_with_a_thermowell_not_with_tape()
     with its probe in a thermowell is held within half the Inkbird's RMS."""
     taped = scenario("ale 5 L carboy, taped probe, belt 25 W, cold room")
     well = replace(taped, setup=replace(taped.setup, beer_probe=THERMOWELL))
-    skip = [(0.0, 12 * HOUR_S)]
     seconds = 3 * DAY_S  # through the yeast's peak on day 2
+    skip = [(0.0, 12 * HOUR_S)]
     on_tape = metrics(
         run(taped, BeerPi(settings_for(taped)), judged_from=skip, seconds=seconds), taped.programme
     )
-    in_well = metrics(
-        run(well, BeerPi(settings_for(well)), judged_from=skip, seconds=seconds), well.programme
-    )
-    ink = metrics(
-        run(well, Plain(Inkbird(), "Inkbird"), judged_from=skip, seconds=seconds), well.programme
-    )
+    ours, theirs = both(well, seconds)
+    in_well, ink = metrics(ours, well.programme), metrics(theirs, well.programme)
     assert in_well.rms_c <= 0.5 * ink.rms_c
     assert on_tape.mean_c >= 0.1, "taped, the beer sits warm: the miss the README admits"
     assert in_well.rms_c <= 0.5 * on_tape.rms_c

@@ -10,12 +10,9 @@ import random
 
 from pi_daemon.control import Tuning
 from pi_daemon.control.adaptive import AdaptiveControl
+from pi_daemon.simulation.probes import quantise
 
 READ_S = 5.0  # the daemon's read interval
-
-
-def ds18b20(value: float) -> float:
-    return round(value * 16) / 16
 
 
 def test_a_flickering_probe_does_not_shake_the_chamber_set_point() -> None:
@@ -29,7 +26,7 @@ def test_a_flickering_probe_does_not_shake_the_chamber_set_point() -> None:
             now_s=n * READ_S,
             dt_s=READ_S if n else 0.0,
             target_c=21.0,
-            beer_c=ds18b20(21.15 + rng.gauss(0.0, 0.02)),
+            beer_c=quantise(21.15 + rng.gauss(0.0, 0.02)),
             air_c=20.0,
             heating=False,
             cooling=False,

@@ -26,16 +26,22 @@ from bench._control_loop import (
 )
 from bench._control_scenarios import MATRIX
 from pi_daemon.config import ConfigError, load_config
+from pi_daemon.control import Tuning
 
 TAPED_LAGER = "lager 20 L carboy, weak fridge, taped probe, belt 25 W"
 SKIP = [(0.0, 12 * HOUR_S)]  # the pull-down from pitching
 
 
-def hold_lager(tmp_path: Path, thermostat: str) -> tuple[Metrics, float]:
-    """Three days of the taped lager under the daemon's config: (metrics, share used)."""
+def tuning_from(tmp_path: Path, thermostat: str) -> Tuning:
+    """The controller's tuning as the daemon loads it from daemon.toml's [thermostat]."""
     path = tmp_path / "daemon.toml"
     path.write_text(f"simulate = true\n[server]\ntoken = '{'t' * 32}'\n[thermostat]\n{thermostat}")
-    tuning = load_config(path).thermostat.control_settings().tuning
+    return load_config(path).thermostat.control_settings().tuning
+
+
+def hold_lager(tmp_path: Path, thermostat: str) -> tuple[Metrics, float]:
+    """Three days of the taped lager under the daemon's config: (metrics, share used)."""
+    tuning = tuning_from(tmp_path, thermostat)
     base = next(s for s in MATRIX if s.name == TAPED_LAGER)
     sc = replace(base, programme=Programme(12.0, (hold(10.0, 3),)))
     controller = BeerPi(replace(settings_for(sc), tuning=tuning))
@@ -60,9 +66,7 @@ def test_a_looser_ripple_allowance_trades_closeness_for_fewer_compressor_starts(
 
 def small_carboy(tmp_path: Path, thermostat: str) -> Metrics:
     """The matrix's 5 L carboy in the weak fridge, its whole week, under the daemon's config."""
-    path = tmp_path / "daemon.toml"
-    path.write_text(f"simulate = true\n[server]\ntoken = '{'t' * 32}'\n[thermostat]\n{thermostat}")
-    tuning = load_config(path).thermostat.control_settings().tuning
+    tuning = tuning_from(tmp_path, thermostat)
     sc = next(s for s in MATRIX if s.name == "ale 5 L carboy, weak fridge, belt 100 W")
     # Judged as the bench judges it: not while the beer is on its way to a new target.
     skip = limits(sc).transients
