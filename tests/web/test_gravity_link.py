@@ -136,7 +136,11 @@ async def test_stored_gravity_is_pushed_to_the_fermenters_watchers(tmp_path: Pat
         ):
             assert (await sio.call("watch", {"devices": [device]}, namespace="/live"))["ok"]
             assert (await other.call("watch", {"devices": ["fv-9"]}, namespace="/live"))["ok"]
-            watched_from = len(elsewhere)  # before the watch it got every device's pushes
+            # The client handles each packet in a task of its own: a push that came before
+            # the watch's ack may still be appended after it. A second round trip lets
+            # those land first (before the watch it got every device's pushes).
+            assert (await other.call("watch", {"devices": ["fv-9"]}, namespace="/live"))["ok"]
+            watched_from = len(elsewhere)
 
             def pushed(source: str) -> list[dict[str, Any]]:
                 return [
