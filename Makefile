@@ -69,11 +69,14 @@ test-main: env
 	$(VENV)/bin/pytest -q
 
 # The browser tests exercise the pages' JavaScript, not the interpreter, and the
-# benchmark smoke tests the bench scripts: once, on 3.14, is enough for those.
+# benchmark smoke tests the bench scripts, as do the control tests that run days of
+# simulated fermentation through the bench's scenario harness (a fifth of this run's
+# time): once, on 3.14, is enough for those. The control unit and safety tests still
+# run here.
 # tests/install builds venvs on its own interpreter (3.11 when present), whatever runs pytest.
 test-311: env311
 	$(VENV311)/bin/pytest -q --ignore=tests/browser --ignore=tests/bench --ignore=tests/install \
-		-m "not browser"
+		-m "not browser and not scenario_harness"
 
 test: lint test-main test-311 $(TEST_TARGETS)
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import copy
 from dataclasses import replace
 
+import pytest
+
 from bench._control_baselines import Inkbird
 from bench._control_budget import Plan, _Horizon, _Relays, _wishes, budget_run
 from bench._control_loop import (
@@ -30,6 +32,8 @@ from bench._control_loop import (
 )
 from bench._control_scenarios import MATRIX
 from pi_daemon.simulation.plant import Plant
+
+pytestmark = pytest.mark.scenario_harness  # arithmetic on simulated time: once, on 3.14
 
 SKIP = [(0.0, 12 * HOUR_S)]  # the pull-down from pitching is not holding error
 

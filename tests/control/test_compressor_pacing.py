@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from bench._control_baselines import Inkbird
 from bench._control_loop import (
     DAY_S,
@@ -24,6 +26,8 @@ from bench._control_loop import (
     settings_for,
 )
 from bench._control_scenarios import MATRIX
+
+pytestmark = pytest.mark.scenario_harness  # arithmetic on simulated time: once, on 3.14
 
 # The pull-down from pitching is not holding error (the oracle is there within 12 h).
 SKIP = [(0.0, 12 * HOUR_S)]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from beerpi_protocol import FaultCode
 from bench._control_baselines import GenericThermostat, Inkbird, Inputs
 from bench._control_loop import (
@@ -29,6 +31,8 @@ from bench._control_loop import (
 from bench._control_scenarios import MATRIX
 from pi_daemon.control import ControlSettings
 from pi_daemon.simulation.plant import THERMOWELL
+
+pytestmark = pytest.mark.scenario_harness  # arithmetic on simulated time: once, on 3.14
 
 
 def scenario(name_starts: str) -> Scenario:

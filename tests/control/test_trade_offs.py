@@ -28,6 +28,8 @@ from bench._control_scenarios import MATRIX
 from pi_daemon.config import ConfigError, load_config
 from pi_daemon.control import Tuning
 
+pytestmark = pytest.mark.scenario_harness  # arithmetic on simulated time: once, on 3.14
+
 TAPED_LAGER = "lager 20 L carboy, weak fridge, taped probe, belt 25 W"
 SKIP = [(0.0, 12 * HOUR_S)]  # the pull-down from pitching
 
