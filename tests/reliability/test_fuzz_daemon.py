@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from beerpi_protocol.const import MAX_PAYLOAD_BYTES
+from beerpi_protocol.const import MAX_PAYLOAD_BYTES, Request
 from tests.reliability.helpers import CLEAR_ERRORS, LiveDaemon
 from tests.support.daemon import TOKEN, sim_config
 
@@ -37,15 +37,8 @@ def fuzz(examples: int) -> settings:
     return settings(FUZZ, max_examples=examples)
 
 
-REQUESTS = (
-    "get_state",
-    "set_relay",
-    "set_thermostat",
-    "take_photo",
-    "record_video",
-    "readings_since",
-    "simulate",
-)
+# Every request of the protocol: one added later is fuzzed too (FIELDS must name it).
+REQUESTS = tuple(str(request) for request in Request)
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +125,28 @@ FIELDS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
         "fault": st.sampled_from(["disconnected", "crc", "reset_85", "stuck", "fire"]),
         "clear": st.booleans(),
         "ambient": st.floats(-100, 100),
+        "relay": st.sampled_from(["heater", "cooler", "nope"]),
+        "broken": st.booleans(),
     },
+    "get_media": {
+        "id": st.one_of(st.text(max_size=40), st.sampled_from(["", "..", "photo-1.jpg"])),
+        "offset": st.integers(-10, 2**40),
+        "length": st.integers(-10, 2**24),
+    },
+    "sign_url": {
+        "path": st.sampled_from(["/api/state", "/media/x.jpg", "/../etc/passwd", "", "//x"]),
+    },
+    "report_gravity": {
+        "hydrometer": st.text(max_size=80),
+        "sg": st.floats(0.5, 2.0),
+        "at": st.sampled_from(["2026-11-29T10:00:00+00:00", "2026-11-29", "yesterday", ""]),
+        "temperature_c": st.floats(-100, 100),
+        "battery": st.floats(-1, 10),
+        "angle": st.floats(-400, 400),
+    },
+    "pause_profile": {},
+    "resume_profile": {},
+    "skip_step": {"step": st.integers(-5, 50)},
 }
 
 
@@ -163,6 +177,12 @@ def assert_clear(request: str, answer: Any) -> None:
             "record_video": {"id", "url", "ready"},
             "readings_since": {"readings", "cursor", "more", "gap"},
             "simulate": {"at"},
+            "get_media": {"id", "offset", "size", "content_type", "data", "eof"},
+            "sign_url": {"url", "expires_in_s"},
+            "report_gravity": {"hydrometer", "latest"},
+            "pause_profile": {"thermostat"},
+            "resume_profile": {"thermostat"},
+            "skip_step": {"thermostat"},
         }[request]
         assert expected <= set(answer), f"{request} success lacks {expected - set(answer)}"
         return
@@ -188,6 +208,10 @@ def get_state(live: LiveDaemon) -> dict[str, Any]:
 
 
 # -- socket.io -----------------------------------------------------------------
+
+
+def test_every_request_of_the_protocol_has_fuzz_fields() -> None:
+    assert set(FIELDS) == set(REQUESTS)
 
 
 def test_refused_commands_change_nothing(live: LiveDaemon) -> None:
