@@ -86,7 +86,9 @@ async def test_state_is_pushed_every_read_period(config) -> None:  # type: ignor
         assert len(stamps) >= 5
 
 
-@pytest.mark.parametrize("token", ["wrong", "", TOKEN + "x"])
+@pytest.mark.parametrize(
+    "token", ["wrong", "", TOKEN + "x"], ids=["wrong", "empty", "token-plus-one"]
+)
 async def test_wrong_or_missing_token_is_refused(config, token: str) -> None:  # type: ignore[no-untyped-def]
     async with running_daemon(config) as running:
         client = running.client(token=token)
