@@ -70,7 +70,7 @@ test-main: env
 
 # The browser tests exercise the pages' JavaScript, not the interpreter, and the
 # benchmark smoke tests the bench scripts, as do the control tests that run days of
-# simulated fermentation through the bench's scenario harness (a fifth of this run's
+# simulated fermentation through the bench's scenario harness (a third of this run's
 # time): once, on 3.14, is enough for those. The control unit and safety tests still
 # run here.
 # tests/install builds venvs on its own interpreter (3.11 when present), whatever runs pytest.
