@@ -262,6 +262,8 @@ def test_every_request_answers_clearly(live: LiveDaemon) -> None:
         # Leave the simulation and the thermostat as the other tests expect them.
         for probe in ("beer", "fridge"):
             live.call("simulate", {"probe": probe, "clear": True})
+        for relay in ("heater", "cooler"):  # simulate may have broken one
+            assert live.call("simulate", {"relay": relay, "broken": False})["ok"]
         live.call("set_thermostat", {"mode": "off", "profile": None})
     print(f"\nfuzz of every request: {count} cases")
     assert count >= 1000
