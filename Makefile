@@ -65,8 +65,14 @@ lint: env $(LINT_TARGETS)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy beerpi_protocol beerpi_guard pi_daemon web_extras beerpi_devtools
 
+# Two pytest workers, each taking a whole file at a time (a module's daemon starts once);
+# `make test XDIST=` runs serially. The few tests that time the watchdog and the link's
+# faults to within a second run alone afterwards, with no parallel run to slow them.
+XDIST ?= -n auto --maxprocesses 2 --dist loadfile
+
 test-main: env
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q $(XDIST) -m "not realtime"
+	$(VENV)/bin/pytest -q -m realtime
 
 # The browser tests exercise the pages' JavaScript, not the interpreter, and the
 # benchmark smoke tests the bench scripts, as do the control tests that run days of
@@ -75,8 +81,9 @@ test-main: env
 # run here.
 # tests/install builds venvs on its own interpreter (3.11 when present), whatever runs pytest.
 test-311: env311
-	$(VENV311)/bin/pytest -q --ignore=tests/browser --ignore=tests/bench --ignore=tests/install \
-		-m "not browser and not scenario_harness"
+	$(VENV311)/bin/pytest -q $(XDIST) --ignore=tests/browser --ignore=tests/bench \
+		--ignore=tests/install -m "not browser and not scenario_harness and not realtime"
+	$(VENV311)/bin/pytest -q -m realtime
 
 test: lint test-main test-311 $(TEST_TARGETS)
 

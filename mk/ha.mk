@@ -63,12 +63,13 @@ lint-ha: env env-ha
 		echo "hassfest skipped: $(HASSFEST) is not here (it comes with ../shared/tools)"; \
 	fi
 
-# The live tests run the daemon from the main env (see tests/ha/conftest.py).
+# The live tests run the daemon from the main env (see tests/ha/conftest.py). The harness
+# brings pytest-xdist; coverage is combined across the workers.
 test-ha: env env-ha
-	$(HA_VENV)/bin/pytest $(HA_PYTEST) $(HA_COV)
+	$(HA_VENV)/bin/pytest $(HA_PYTEST) $(HA_COV) $(XDIST)
 
 test-ha-old: env env-ha-old
-	$(HA_VENV_OLD)/bin/pytest $(HA_PYTEST) $(HA_COV)
+	$(HA_VENV_OLD)/bin/pytest $(HA_PYTEST) $(HA_COV) $(XDIST)
 
 # make ha-demo: a real Home Assistant (from .venv-ha) with BeerPi set up on a simulated
 # daemon, on http://127.0.0.1:8123. The frontend and a few default integrations' packages go

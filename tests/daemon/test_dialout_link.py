@@ -22,6 +22,9 @@ from tests.support.fake_service import fake_service
 from tests.support.switching import PinWatch, flip_config, switching_daemon
 from tests.web.service import DEVICE_TOKEN, running_service, web_config
 
+# A refusal raises its fault within a second: run alone, not beside the parallel run.
+pytestmark = pytest.mark.realtime
+
 DEVICE = "dialout-1"
 # Retries within half a second, so a short test sees several.
 RETRY_MAX_S = 0.5

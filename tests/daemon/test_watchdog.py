@@ -7,9 +7,14 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from beerpi_protocol import FaultCode, FaultInfo
 from tests.support.daemon import connected
 from tests.support.switching import flip_config, switching_daemon
+
+# Relays off within 0.1 s of the limit: run alone, not beside the parallel run.
+pytestmark = pytest.mark.realtime
 
 LIMIT_S = 1.0
 BLOCK_S = 3.0
