@@ -12,7 +12,12 @@ c ~ k (1 - w) the beer's own answer, g' a heater on the vessel, d' the yeast,
 and the last term the chamber probe's own lag (the probe feels the true air, a
 little ahead of its reading). Fitted by exponentially weighted least squares
 (memory a day) for each of a few candidate lags; a window in which the air
-barely moved carries no information on w and is skipped (the estimate freezes).
+barely moved carries no information on w and is skipped (the estimate freezes),
+and so is one within HEATER_QUIET_S of the heater running: a belt warms the beer
+and leaks into the air at once, through lags of its own, so air that moves with
+it looks like a share (in a cold room, where only the belt moves the air, the
+fits found shares of -0.23 to +0.18 against the plant's 0.05, and a probe in the
+beer beside a belt leaking more into the air had 0.19 taken off its reading).
 
 A probe in the beer fits *every* lag equally well, with w = c x lag: through a
 lag, the beer's slow answer to the air looks like a share. So the share counted
@@ -46,6 +51,9 @@ T_MIN = 6.0  # how many standard errors the excess share must stand clear of 0
 MIN_WINDOWS = 180  # 6 h of informative windows before anything is used
 MIN_AIR_MOVE_C = 0.02  # a window whose air moved less says nothing about w
 GAP_S = 300.0  # readings further apart than this: a dropout, start afresh
+# The air moves with the heater while it runs and for a while after (the element and
+# the chamber cool back): those windows are not used. Longer than the longest lag.
+HEATER_QUIET_S = 1800.0
 SHARE_RATE_PER_H = 0.02  # the applied share moves at most this fast (no jump in the reading)
 RIDGE = 1e-6
 LAG_CHI2 = 4.0  # a lag whose fit is this much worse (chi-square, 1 dof: 2 sigma) is ruled out
@@ -143,6 +151,7 @@ class AirShare:
         self._air_sum = 0.0
         self._count = 0
         self._previous: tuple[float, float] | None = None  # probe, air means
+        self._heated_s: float | None = None  # when the heater was last seen on
 
     @property
     def estimate(self) -> float:
@@ -201,6 +210,8 @@ class AirShare:
         else:
             dt = now_s - last
             self._rate_limit(dt)
+        if heater_on:
+            self._heated_s = now_s
         heat = 1.0 if heater_on else 0.0
         for fit in self._fits:
             fit.follow(dt, air_c, heat)
@@ -225,6 +236,9 @@ class AirShare:
             return
         if abs(means[1] - previous[1]) < MIN_AIR_MOVE_C:
             return  # the air stood still: no information on w, the estimate freezes
+        heated = self._heated_s
+        if heated is not None and now_s - heated < HEATER_QUIET_S + WINDOW_S:
+            return  # the air moved with the heater (this window or the one before)
         y = means[0] - previous[0]
         probe_mid = (means[0] + previous[0]) / 2
         for fit, before in ends:
