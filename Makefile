@@ -65,9 +65,9 @@ lint: env $(LINT_TARGETS)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy beerpi_protocol beerpi_guard pi_daemon web_extras beerpi_devtools
 
-# Two pytest workers, each taking a whole file at a time (a module's daemon starts once);
-# `make test XDIST=` runs serially. The few tests that time the watchdog and the link's
-# faults to within a second run alone afterwards, with no parallel run to slow them.
+# Up to two pytest workers (one per core), each taking a whole file at a time (a
+# module's daemon starts once); `make test XDIST=` runs serially. The few tests that
+# time the watchdog and the link's faults to within a second run alone afterwards.
 XDIST ?= -n auto --maxprocesses 2 --dist loadfile
 
 test-main: env
