@@ -19,6 +19,11 @@ READ_S = 10.0
 DS18B20_STEP_C = 0.0625
 
 
+def ds18b20(rng: random.Random, value_c: float) -> float:
+    """What a DS18B20 reports: a little noise, then its 1/16 °C steps."""
+    return round((value_c + rng.gauss(0.0, 0.02)) / DS18B20_STEP_C) * DS18B20_STEP_C
+
+
 def chamber(
     share: float,
     lag_s: float,
@@ -44,10 +49,7 @@ def chamber(
         probe += (felt - probe) * (1.0 - math.exp(-READ_S / lag_s))
         air_read += (air - air_read) * (1.0 - math.exp(-READ_S / air_lag_s))
 
-        def read(v: float) -> float:
-            return round((v + rng.gauss(0.0, 0.02)) / DS18B20_STEP_C) * DS18B20_STEP_C
-
-        yield n * READ_S, read(probe), read(air_read), beer
+        yield n * READ_S, ds18b20(rng, probe), ds18b20(rng, air_read), beer
 
 
 def belt_in_a_still_chamber(
@@ -71,10 +73,7 @@ def belt_in_a_still_chamber(
         probe += (beer - probe) * (1.0 - math.exp(-READ_S / 600.0))
         air_read += (air - air_read) * (1.0 - math.exp(-READ_S / 150.0))
 
-        def read(v: float) -> float:
-            return round((v + rng.gauss(0.0, 0.02)) / DS18B20_STEP_C) * DS18B20_STEP_C
-
-        yield t, read(probe), read(air_read), on
+        yield t, ds18b20(rng, probe), ds18b20(rng, air_read), on
 
 
 def learn(
