@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pi_daemon.cli import build_parser, overrides_from
-from pi_daemon.config import ConfigError, load_config
+from pi_daemon.config import (
+    ConfigError,
+    DaemonConfig,
+    ProbeSection,
+    RelaySection,
+    TiltSection,
+    load_config,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -186,3 +197,40 @@ def test_safety_defaults_come_from_the_safety_rules() -> None:
     assert settings.cooler_timing.no_effect_s == limits.COOLER_NO_EFFECT_S
     assert settings.safety.high_cutoff_c == limits.HIGH_CUTOFF_C
     assert settings.safety.changeover_s == limits.CHANGEOVER_S
+
+
+# A commented-out key or table header of the example: "# key = value", "# [table]".
+_COMMENTED = re.compile(r"^# ?(\[\[?[a-z_]+\]\]?\s*$|[a-z_]+ *= .*)$")
+
+
+def _keys(kind: Any) -> set[str]:
+    return {f.name for f in dataclasses.fields(kind)}
+
+
+def test_the_example_shows_every_option_and_each_is_valid(tmp_path: Path) -> None:
+    # The README sends the brewer to the example for "every option": every field of
+    # every section is there, set or commented out, and uncommented they all load.
+    text = (ROOT / "deploy" / "daemon.example.toml").read_text()
+    lines = [(m.group(1) if (m := _COMMENTED.match(x)) else x) for x in text.splitlines()]
+    everything = "\n".join(lines)
+    for name in ("daemon.token", "dialout.token", "cert.pem", "key.pem"):
+        (tmp_path / name).write_text("x" * 8 + "y" * 8 + "\n")
+        everything = everything.replace(f"/etc/beerpi/{name}", str(tmp_path / name))
+    shown = tomllib.loads(everything)
+    defaults = DaemonConfig()
+    missing = [] if "simulate" in shown else ["simulate"]
+    for field in dataclasses.fields(DaemonConfig):
+        value = getattr(defaults, field.name)
+        if dataclasses.is_dataclass(value):
+            missing += [f"{field.name}.{k}" for k in _keys(value) - set(shown.get(field.name, {}))]
+    for name, kind in (("probes", ProbeSection), ("relays", RelaySection), ("tilts", TiltSection)):
+        seen: set[str] = set().union(*(set(table) for table in shown.get(name, [])))
+        missing += [f"{name}[].{k}" for k in _keys(kind) - seen]
+    assert not missing, f"not in deploy/daemon.example.toml: {sorted(missing)}"
+    # A token in the file and a token file at once is refused: load with the files.
+    path = tmp_path / "everything.toml"
+    path.write_text(re.sub(r'^token = "".*$', "", everything, flags=re.M))
+    config = load_config(path)
+    assert config.simulate is False
+    assert config.dialout.server is not None
+    assert [t.colour for t in config.tilts] == ["red"]

@@ -28,7 +28,8 @@ from tests.install.readme import ROOT, command, commands, section
 from tests.support.daemon import TOKEN, daemon_process
 
 UV = ROOT / ".tools" / "bin" / "uv"
-OPT = "/opt/beerpi/venv"
+OPT = "/opt/beerpi/venv"  # the Pi's: the daemon's venv
+WEB_OPT = "/opt/beerpi-web/venv"  # a server's
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -50,15 +51,22 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
-def install(text: str, wheel: Path, home: Path, extra: str) -> Path:
+def install(text: str, wheel: Path, home: Path, extra: str, opt: str = OPT) -> Path:
     """The section's venv line and pip line, in ``home`` where the wheel was copied."""
     venv_line = command(text, "python3", "-m", "venv")
-    assert venv_line[-1] == OPT
+    assert venv_line[-1] == opt
     venv = home / "venv"
     subprocess.run([pi_python(), *venv_line[1:-1], str(venv)], check=True, timeout=120)
-    pip_line = command(text, f"{OPT}/bin/pip", "install")
+    pip_install(text, wheel, home, venv, extra, opt)
+    return venv
+
+
+def pip_install(text: str, wheel: Path, home: Path, venv: Path, extra: str, opt: str) -> None:
+    """The section's one ``{opt}/bin/pip install`` line, into ``venv``."""
+    pip_line = command(text, f"{opt}/bin/pip", "install")
     assert pip_line[2:] == [f"./{wheel.name}[{extra}]"], "the README names another wheel"
-    shutil.copy(wheel, home / wheel.name)
+    if not (home / wheel.name).exists():
+        shutil.copy(wheel, home / wheel.name)
     uv_pip = [str(UV), "pip", "install", "-q", "--python", str(venv / "bin" / "python")]
     done = subprocess.run(
         [*uv_pip, "--offline", *pip_line[2:]], cwd=home, capture_output=True, text=True
@@ -66,7 +74,6 @@ def install(text: str, wheel: Path, home: Path, extra: str) -> Path:
     if done.returncode != 0:  # uv's cache lacks a package: fetch it from PyPI
         print(f"offline install failed, going online: {done.stderr[-500:]}")
         subprocess.run([*uv_pip, *pip_line[2:]], cwd=home, check=True, timeout=300)
-    return venv
 
 
 def test_pi_install_from_the_wheel(wheel: Path, tmp_path: Path) -> None:
@@ -112,8 +119,8 @@ def test_pi_install_from_the_wheel(wheel: Path, tmp_path: Path) -> None:
 
 def test_web_service_from_the_wheel(wheel: Path, tmp_path: Path) -> None:
     web = section("The web service")
-    venv = install(web, wheel, tmp_path, "web")
-    run = command(web, f"{OPT}/bin/beerpi-web", "--host")
+    venv = install(web, wheel, tmp_path, "web", WEB_OPT)
+    run = command(web, f"{WEB_OPT}/bin/beerpi-web", "--host")
     assert "http://127.0.0.1:8080/" in web
     token_file = tmp_path / "daemon.token"
     token_file.write_text(TOKEN + "\n")
@@ -140,3 +147,34 @@ def test_web_service_from_the_wheel(wheel: Path, tmp_path: Path) -> None:
                 devices = [d for d in get_json(f"{base}/api/devices") if d.get("online")]
                 time.sleep(0.3)
             assert devices, service.output[-3000:]
+
+
+def test_the_web_extra_on_the_pi_keeps_the_daemons_venv(wheel: Path, tmp_path: Path) -> None:
+    # Re-creating the daemon's venv without --system-site-packages would hide apt's
+    # lgpio and picamera2 from the daemon: the web section adds to it instead.
+    pi, web = section("Install the daemon on a Raspberry Pi"), section("The web service")
+    assert command(pi, "python3", "-m", "venv")[1:-1] == ["-m", "venv", "--system-site-packages"]
+    web_venvs = [w[-1] for w in commands(web) if "venv" in w and "-m" in w]
+    assert OPT not in web_venvs, "the web section re-creates the daemon's venv"
+    venv = install(pi, wheel, tmp_path, "daemon")
+    pip_install(web, wheel, tmp_path, venv, "daemon,web", OPT)
+    config = (venv / "pyvenv.cfg").read_text()
+    assert "include-system-site-packages = true" in config, config
+    base_site = subprocess.run(
+        [pi_python(), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    seen = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import sys; print('\\n'.join(sys.path))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    assert base_site in seen, "the daemon's venv no longer sees the system's packages"
+    for program in ("beerpi-daemon", "beerpi-web"):
+        done = subprocess.run(
+            [str(venv / "bin" / program), "--help"], capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
