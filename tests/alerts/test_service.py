@@ -211,6 +211,7 @@ def test_the_example_config_with_alerts_loads(tmp_path: Path) -> None:
         "out_of_range",
         "offline",
         "profile_step",
+        "gravity_stable",
     }
 
 
