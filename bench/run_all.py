@@ -66,7 +66,11 @@ NEEDS: dict[str, tuple[str, str]] = {
         "`make bench` includes it from then on",
     ),
 }
-TOTAL_BUDGET_S = 570.0  # make bench must finish within 10 minutes
+# make bench must finish within 15 minutes. The eight benchmarks took 692 s on a
+# quiet machine on 2026-11-29 (control 233, footprint 131, history 85, latency 60,
+# web_latency 57 and the last three 126 together): the 10 minutes it had left
+# the last three unrun.
+TOTAL_BUDGET_S = 870.0
 
 Row = dict[str, Any]
 
@@ -293,7 +297,9 @@ def main(argv: list[str] | None = None) -> int:
             outcomes.append(Outcome(name, "skipped", error="no --quick mode"))
             continue
         if left < 10:
-            outcomes.append(Outcome(name, "timeout", error="the 10-minute budget was spent"))
+            outcomes.append(
+                Outcome(name, "timeout", error=f"the {TOTAL_BUDGET_S:.0f} s budget was spent")
+            )
             continue
         missing = missing_environment(name)
         if missing is not None:

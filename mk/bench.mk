@@ -3,7 +3,7 @@
 # BENCH_ARGS="--only latency,footprint" runs a subset. history runs on .venv311 (env311),
 # where secantus installs, so the table has its MongoDB-protocol rows; ha_latency needs
 # .venv-ha with the demo's packages (env-ha-demo, built first: several minutes the
-# first time, not counted in the benchmarks' own 10-minute budget).
+# first time, not counted in the benchmarks' own 15-minute budget).
 BENCH_ARGS ?=
 
 VENV_PI := .venv-pi
