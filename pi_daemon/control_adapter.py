@@ -240,6 +240,10 @@ class DaemonThermostat:
         s = self.settings
         new_mode = t.mode.value if mode is None else mode
         new_target = t.target_c if target is None else target
+        if target is None and set_profile and profile is None and t.active_profile is not None:
+            # Cleared: the target the profile had reached stays (the brewer takes over
+            # from there), not the manual one stored before the profile started.
+            new_target = round(t.target_at(now), 2)
         active = t.active_profile
         if set_profile:
             active = (

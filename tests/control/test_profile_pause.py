@@ -244,3 +244,28 @@ def test_a_pause_the_data_dir_refuses_changes_nothing(tmp_path: Path) -> None:
     loaded = load_profile(tmp_path / "profile.json", **LIMITS)
     assert loaded is not None
     assert loaded.paused_at == START + HOUR
+
+
+def test_clearing_a_profile_keeps_the_target_it_had_reached(tmp_path: Path) -> None:
+    """Manual again: the beer stays where the profile held it, not at the old manual target."""
+    clock = ManualClock(START)
+    config = load_config(None, {"simulate": True, "storage.data_dir": str(tmp_path)})
+    thermostat = build_thermostat(config, tmp_path, clock)
+
+    def target_now(t: object = thermostat) -> float:
+        t.step(clock.monotonic(), clock.now(), {}, {})  # type: ignore[attr-defined]
+        return float(t.to_state().target)  # type: ignore[attr-defined]
+
+    thermostat.update(mode="heat_cool", target=12.0, profile=None, set_profile=False, now=START)
+    thermostat.update(
+        mode=None, target=None, profile=ALE.to_dict(), set_profile=True, now=clock.now()
+    )
+    clock.advance((2 * DAY + 5 * HOUR).total_seconds())  # halfway up the ramp to 22
+    assert target_now() == pytest.approx(20.0)
+    thermostat.update(mode=None, target=None, profile=None, set_profile=True, now=clock.now())
+    clock.advance(60)
+    assert target_now() == pytest.approx(20.0)
+    assert thermostat.to_state().profile is None
+    # And after a restart: the kept target is the stored one.
+    again = build_thermostat(config, tmp_path, clock)
+    assert target_now(again) == pytest.approx(20.0)
