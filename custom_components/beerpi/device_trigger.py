@@ -51,7 +51,9 @@ SOURCE_PREFIX: Final = "source_"
 ANY_SOURCE_TYPES: Final = (EVENT_FAULT_RAISED, EVENT_FAULT_CLEARED)
 ONE_SOURCE_TYPES: Final = tuple(SOURCE_PREFIX + t for t in ANY_SOURCE_TYPES)
 # Fault sources that are not probes or relays (docs/protocol.md, FaultInfo.source).
-DEVICE_SOURCES: Final = ("thermostat", "storage")
+# "dialout": the link to a web service the daemon connects out to (its `link` fault);
+# the daemon does not announce whether it dials out, so it is always offered.
+DEVICE_SOURCES: Final = ("thermostat", "storage", "dialout")
 
 TRIGGER_SCHEMA = DEVICE_TRIGGER_BASE_SCHEMA.extend(
     {
@@ -66,8 +68,12 @@ async def async_validate_trigger_config(hass: HomeAssistant, config: ConfigType)
     """A per-source trigger names its source; an any-source one does not."""
     config = TRIGGER_SCHEMA(config)
     if (config[CONF_TYPE] in ONE_SOURCE_TYPES) != (CONF_SUBTYPE in config):
-        need = "needs a" if CONF_SUBTYPE not in config else "takes no"
-        raise InvalidDeviceAutomationConfig(f"trigger type {config[CONF_TYPE]} {need} subtype")
+        key = "trigger_needs_source" if CONF_SUBTYPE not in config else "trigger_takes_no_source"
+        raise InvalidDeviceAutomationConfig(
+            translation_domain=DOMAIN,
+            translation_key=key,
+            translation_placeholders={"type": config[CONF_TYPE]},
+        )
     return config
 
 
@@ -80,7 +86,8 @@ def _coordinator(hass: HomeAssistant, device_id: str) -> BeerPiCoordinator | Non
 
 
 def fault_sources(coordinator: BeerPiCoordinator | None) -> list[str]:
-    """Everything the daemon may report a fault on: probes, relays, thermostat, storage, camera."""
+    """Everything the daemon may report a fault on: probes, relays, thermostat, storage,
+    its dial-out link, camera."""
     if coordinator is None:  # not loaded: only what every daemon has
         return list(DEVICE_SOURCES)
     relays = [relay.id for relay in coordinator.device.relays]

@@ -15,7 +15,7 @@ from .helpers import device_info
 class BeerPiEntity(CoordinatorEntity[BeerPiCoordinator]):
     """An entity of one daemon; ``key`` makes its unique id.
 
-    The daemon pushes a full snapshot about once a second. An entity writes its state
+    The daemon pushes a full snapshot on every read (5 s by default). An entity writes its state
     only when what it shows changes, so an unchanged reading costs the state machine
     and the recorder nothing. While the link is down the entities keep their last
     values for the grace period of the options, then become unavailable.

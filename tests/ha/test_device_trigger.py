@@ -51,7 +51,16 @@ async def test_triggers_listed_per_source(
     device_id = beerpi_device(hass, init_integration).id
     triggers = await listed_triggers(hass, device_id)
     expected = [trigger(device_id, "fault_raised"), trigger(device_id, "fault_cleared")]
-    for source in ("beer", "fridge", "heater", "cooler", "thermostat", "storage", "camera"):
+    for source in (
+        "beer",
+        "fridge",
+        "heater",
+        "cooler",
+        "thermostat",
+        "storage",
+        "dialout",
+        "camera",
+    ):
         expected += [
             trigger(device_id, "source_fault_raised", source),
             trigger(device_id, "source_fault_cleared", source),
@@ -66,7 +75,7 @@ async def test_triggers_of_an_unloaded_entry(
     device_id = beerpi_device(hass, init_integration).id
     assert await hass.config_entries.async_unload(init_integration.entry_id)
     triggers = await listed_triggers(hass, device_id)
-    assert {t.get("subtype") for t in triggers} == {None, "thermostat", "storage"}
+    assert {t.get("subtype") for t in triggers} == {None, "thermostat", "storage", "dialout"}
     assert await device_trigger.async_get_triggers(hass, "no-such-device") == []
 
 
@@ -136,3 +145,22 @@ async def test_invalid_trigger_config(hass: HomeAssistant, kind: str, subtype: s
 async def test_valid_trigger_config(hass: HomeAssistant) -> None:
     config = trigger("some-device", "source_fault_raised", "beer")
     assert await device_trigger.async_validate_trigger_config(hass, config) == config
+
+
+@pytest.mark.parametrize(
+    ("kind", "subtype", "key"),
+    [
+        ("source_fault_raised", None, "trigger_needs_source"),
+        ("fault_cleared", "beer", "trigger_takes_no_source"),
+    ],
+)
+async def test_a_misconfigured_trigger_says_why_in_words(
+    hass: HomeAssistant, kind: str, subtype: str | None, key: str
+) -> None:
+    with pytest.raises(InvalidDeviceAutomationConfig) as refused:
+        await device_trigger.async_validate_trigger_config(
+            hass, trigger("some-device", kind, subtype)
+        )
+    assert refused.value.translation_domain == DOMAIN
+    assert refused.value.translation_key == key
+    assert refused.value.translation_placeholders == {"type": kind}

@@ -127,6 +127,30 @@ async def test_rediscovery_by_an_impostor_moves_nothing_and_gets_no_token(
     await hass.config_entries.async_unload(entry.entry_id)
 
 
+async def test_a_move_asked_for_an_entry_removed_meanwhile_ends_the_flow(
+    hass: HomeAssistant, daemon: Daemon, impostor: Impostor
+) -> None:
+    """The user removed the entry while the move was asked: nothing is left to move."""
+    device_id = await _device_id(daemon)
+    impostor.device_id = device_id
+    entry = _entry(daemon, device_id)
+    await _loaded(hass, entry)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_zeroconf(impostor.port, device_id)
+    )
+    await hass.async_block_till_done()
+    assert result["step_id"] == "zeroconf_moved"
+    assert await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: daemon.token}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert not hass.config_entries.async_entries(DOMAIN)
+    assert daemon.token not in "\n".join(impostor.captured)
+
+
 async def test_the_real_device_at_a_new_address_is_followed(
     hass: HomeAssistant, daemon: Daemon
 ) -> None:
