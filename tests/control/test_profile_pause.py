@@ -21,7 +21,7 @@ from pi_daemon.control.profile_run import (
     skip,
 )
 from pi_daemon.control.profile_store import ProfileStoreError
-from pi_daemon.control_adapter import build_thermostat
+from pi_daemon.control_adapter import DaemonThermostat, build_thermostat
 from pi_daemon.gravity import HydrometerBook, new_reading
 
 LIMITS: dict[str, float] = {"min_c": -2.0, "max_c": 35.0}
@@ -252,9 +252,11 @@ def test_clearing_a_profile_keeps_the_target_it_had_reached(tmp_path: Path) -> N
     config = load_config(None, {"simulate": True, "storage.data_dir": str(tmp_path)})
     thermostat = build_thermostat(config, tmp_path, clock)
 
-    def target_now(t: object = thermostat) -> float:
-        t.step(clock.monotonic(), clock.now(), {}, {})  # type: ignore[attr-defined]
-        return float(t.to_state().target)  # type: ignore[attr-defined]
+    def target_now(t: DaemonThermostat = thermostat) -> float:
+        t.step(clock.monotonic(), clock.now(), {}, {})
+        target = t.to_state().target
+        assert target is not None
+        return target
 
     thermostat.update(mode="heat_cool", target=12.0, profile=None, set_profile=False, now=START)
     thermostat.update(

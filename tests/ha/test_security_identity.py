@@ -17,7 +17,7 @@ from ipaddress import ip_address
 from pathlib import Path
 
 import pytest
-from homeassistant.config_entries import SOURCE_ZEROCONF, ConfigEntryState
+from homeassistant.config_entries import SOURCE_ZEROCONF, ConfigEntryState, ConfigFlowResult
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -94,18 +94,25 @@ async def _loaded(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     assert entry.state is ConfigEntryState.LOADED
 
 
-async def test_rediscovery_by_an_impostor_moves_nothing_and_gets_no_token(
+async def _impostor_announced(
     hass: HomeAssistant, daemon: Daemon, impostor: Impostor
-) -> None:
+) -> tuple[MockConfigEntry, ConfigFlowResult]:
+    """The entry loaded on the real device, then the impostor announced with its id."""
     device_id = await _device_id(daemon)
     impostor.device_id = device_id
     entry = _entry(daemon, device_id)
     await _loaded(hass, entry)
-
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_zeroconf(impostor.port, device_id)
     )
     await hass.async_block_till_done()
+    return entry, result
+
+
+async def test_rediscovery_by_an_impostor_moves_nothing_and_gets_no_token(
+    hass: HomeAssistant, daemon: Daemon, impostor: Impostor
+) -> None:
+    entry, result = await _impostor_announced(hass, daemon, impostor)
     # Not moved, still loaded on the real device; the user is asked instead.
     assert (entry.data[CONF_HOST], entry.data[CONF_PORT]) == (daemon.host, daemon.port)
     assert entry.state is ConfigEntryState.LOADED
@@ -131,14 +138,7 @@ async def test_a_move_asked_for_an_entry_removed_meanwhile_ends_the_flow(
     hass: HomeAssistant, daemon: Daemon, impostor: Impostor
 ) -> None:
     """The user removed the entry while the move was asked: nothing is left to move."""
-    device_id = await _device_id(daemon)
-    impostor.device_id = device_id
-    entry = _entry(daemon, device_id)
-    await _loaded(hass, entry)
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_zeroconf(impostor.port, device_id)
-    )
-    await hass.async_block_till_done()
+    entry, result = await _impostor_announced(hass, daemon, impostor)
     assert result["step_id"] == "zeroconf_moved"
     assert await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done()

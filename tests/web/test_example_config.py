@@ -10,30 +10,22 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import get_args
 
 from pydantic import BaseModel
 
-from web_extras.alerts.settings import (
-    AlertsConfig,
-    FaultRule,
-    GravityStableRule,
-    OfflineRule,
-    OutOfRangeRule,
-    ProfileStepRule,
-)
+from web_extras.alerts.settings import AlertsConfig, Rule
 from web_extras.config import DaemonLink, Hydrometer, WebConfig
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "deploy" / "web.example.toml"
+# Every alert rule kind, as the config's discriminated union lists them.
+RULE_KINDS: tuple[type[BaseModel], ...] = get_args(get_args(Rule)[0])
 MODELS: tuple[type[BaseModel], ...] = (
     WebConfig,
     DaemonLink,
     Hydrometer,
     AlertsConfig,
-    FaultRule,
-    OutOfRangeRule,
-    OfflineRule,
-    ProfileStepRule,
-    GravityStableRule,
+    *RULE_KINDS,
 )
 INLINE_SECRETS = {
     (WebConfig, "api_token"),
