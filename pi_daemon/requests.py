@@ -14,6 +14,7 @@ import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from beerpi_protocol import ErrorCode, Event, FaultCode, Request
@@ -257,7 +258,7 @@ class RequestHandler:
                 await camera.capture_photo(partial, daemon.caption())
                 daemon.media.commit(media)
             except (CameraError, OSError) as err:
-                partial.unlink(missing_ok=True)
+                _discard(partial)
                 raise RequestFailed(ErrorCode.CAMERA_UNAVAILABLE, f"photo failed: {err}") from None
             daemon.media.prune("photo")
         info = media.info()
@@ -292,7 +293,7 @@ class RequestHandler:
             daemon.media.commit(media)
             daemon.media.prune("video")
         except (CameraError, OSError) as err:
-            partial.unlink(missing_ok=True)
+            _discard(partial)
             _LOGGER.warning("video %s failed: %s", media.id, err)
             await daemon.set_extra_fault("camera", FaultCode.CAMERA, f"video failed: {err}")
             return
@@ -366,3 +367,13 @@ class RequestHandler:
         fermenter.set_broken(relay, broken)
         _LOGGER.info("simulation: %s %s", relay, "broken" if broken else "repaired")
         return ok(SimulateAnswer(at=iso(self._daemon.clock.now())).to_dict())
+
+
+def _discard(partial: Path) -> None:
+    """Remove a failed capture's partial file; the storage that failed it may refuse that too.
+
+    A read-only or vanished media folder must still end in the camera's fault, not in
+    an exception that skips it.
+    """
+    with contextlib.suppress(OSError):
+        partial.unlink(missing_ok=True)

@@ -188,6 +188,31 @@ async def test_failing_camera_answers_camera_unavailable_and_daemon_lives(config
         assert (await client.take_photo()).kind == "photo"
 
 
+async def test_a_media_folder_that_fails_raises_the_camera_fault(
+    config: Any, tmp_path: Path
+) -> None:
+    """Storage that refuses the capture (and its clean-up) is the camera's fault, told."""
+    media = tmp_path / "data" / "media"
+    async with running_daemon(config) as running, connected(running) as client:
+        faults: list[Any] = []
+        raised = asyncio.Event()
+        client.add_fault_listener(lambda fault: (faults.append(fault), raised.set()))
+        media.rename(media.with_name("media.moved"))
+        media.write_text("not a folder")
+        error = await _error(client, "take_photo", {})
+        assert error.code == "camera_unavailable"
+        assert "photo failed" in error.message
+        await client.record_video(1)
+        await asyncio.wait_for(raised.wait(), 30)
+        assert faults[0].source == "camera"
+        assert faults[0].active
+        assert "video failed" in faults[0].message
+        # The camera lock was released: the next capture is served once storage is back.
+        media.unlink()
+        media.with_name("media.moved").rename(media)
+        assert (await client.take_photo()).kind == "photo"
+
+
 async def test_get_media_hands_over_a_file_in_chunks(config: Any) -> None:
     async with running_daemon(config) as running, connected(running) as client:
         media = await client.take_photo()
