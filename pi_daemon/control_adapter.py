@@ -200,8 +200,9 @@ class DaemonThermostat:
     def faults(self, decision: ControlDecision) -> tuple[FaultInfo, ...]:
         return decision.faults + self._extra_faults
 
-    def to_state(self) -> ThermostatState:
-        return self._thermostat.to_state()
+    def to_state(self, now: datetime | None = None) -> ThermostatState:
+        """The thermostat's state; with ``now``, its profile's progress at that moment."""
+        return self._thermostat.to_state(now)
 
     def check_target(self, target: float) -> None:
         s = self.settings

@@ -172,7 +172,7 @@ class RequestHandler:
             daemon.release(released)
             await daemon.control_now()
         await daemon.publish_state()
-        return ok(ThermostatAnswer(thermostat=thermostat.to_state()).to_dict())
+        return ok(ThermostatAnswer(thermostat=thermostat.to_state(daemon.clock.now())).to_dict())
 
     async def _pause_profile(self, payload: Payload) -> Answer:
         PauseProfile.from_dict(payload)
@@ -202,7 +202,9 @@ class RequestHandler:
                 ) from None
             await daemon.control_now()
         await daemon.publish_state()
-        return ok(ThermostatAnswer(thermostat=daemon.thermostat.to_state()).to_dict())
+        return ok(
+            ThermostatAnswer(thermostat=daemon.thermostat.to_state(daemon.clock.now())).to_dict()
+        )
 
     async def _report_gravity(self, payload: Payload) -> Answer:
         request = ReportGravity.from_dict(payload)

@@ -180,9 +180,10 @@ class Daemon:
         relays_on = self.gate.states()
         controlled = self.thermostat.controlled_relays()
         now_s = self.clock.monotonic()
+        now = self.clock.now()
         rules = self.gate.rules
         return State(
-            timestamp=iso(self.clock.now()),
+            timestamp=iso(now),
             probes=dict(self._probe_states),
             relays={
                 rid: RelayState(
@@ -192,7 +193,7 @@ class Daemon:
                 )
                 for rid, on in relays_on.items()
             },
-            thermostat=self.thermostat.to_state(),
+            thermostat=self.thermostat.to_state(now),
             faults=tuple(self._faults.values()) + tuple(self._extra_faults.values()),
             latest_photo=self._latest_photo,
             hydrometers=self.gravity.readings(),

@@ -374,13 +374,23 @@ class Thermostat:
 
     # -- state -------------------------------------------------------------------
 
-    def to_state(self) -> ThermostatState:
+    def to_state(self, now_wall: datetime | None = None) -> ThermostatState:
+        """The last step's decision; with ``now_wall``, the profile's progress at that time.
+
+        A state is stamped when it is sent, up to a control interval after the step
+        (much more on a fast simulated clock): its times left must be of that moment,
+        or a page that adds them to the stamp draws the profile's end late.
+        """
         last = self._last
+        if now_wall is not None:
+            profile = self._progress(now_wall)
+        else:
+            profile = last.profile if last else None
         return ThermostatState(
             mode=self.mode,
             target=last.target_c if last else self.target_c,
             action=last.action if last else ThermostatAction.OFF,
             probe=self.settings.probe,
             reason=last.reason if last else "",
-            profile=last.profile if last else None,
+            profile=profile,
         )

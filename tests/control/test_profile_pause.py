@@ -271,3 +271,24 @@ def test_clearing_a_profile_keeps_the_target_it_had_reached(tmp_path: Path) -> N
     # And after a restart: the kept target is the stored one.
     again = build_thermostat(config, tmp_path, clock)
     assert target_now(again) == pytest.approx(20.0)
+
+
+def test_the_times_left_are_those_of_the_moment_the_state_is_taken(tmp_path: Path) -> None:
+    """A state stamped after the last step gives that moment's times left, not the step's.
+
+    Pages add the time left to the state's stamp to draw the profile's end; on the
+    simulated clock a state can go out many minutes of profile time after the step.
+    """
+    clock = ManualClock(START)
+    config = load_config(None, {"simulate": True, "storage.data_dir": str(tmp_path)})
+    thermostat = build_thermostat(config, tmp_path, clock)
+    thermostat.update(
+        mode=None, target=None, profile=ALE.to_dict(), set_profile=True, now=clock.now()
+    )
+    thermostat.step(clock.monotonic(), clock.now(), {}, {})
+    clock.advance(180)  # three minutes after the step, as a 600x clock makes 0.3 s
+    progress = thermostat.to_state(clock.now()).profile
+    assert progress is not None
+    assert progress.step_ends_at == "2026-11-03T00:00:00.000Z"
+    assert clock.now() + timedelta(seconds=progress.step_time_left_s) == START + 2 * DAY
+    assert progress.total_time_left_s == (3 * DAY + 10 * HOUR).total_seconds() - 180
