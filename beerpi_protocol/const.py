@@ -15,6 +15,10 @@ MAX_PAYLOAD_BYTES: Final = 64 * 1024
 # Largest piece of a photo/video one get_media answer carries (base64 makes it ~43 KiB),
 # so a file crosses a socket.io link (dial-out) under the payload cap.
 MEDIA_CHUNK_BYTES: Final = 32 * 1024
+# Most a client reads of one file from the daemon's HTTP port: a photo is well under a
+# MiB and a Pi's 10-minute H.264 video about 150 MiB; a daemon that sends more is cut off.
+MAX_PHOTO_BYTES: Final = 16 * 1024 * 1024
+MAX_VIDEO_BYTES: Final = 256 * 1024 * 1024
 # Specific gravity a hydrometer reading may have: below water-with-alcohol's
 # 0.990 or above 1.200 (about 43 °P) it is a fault, not a beer.
 SG_RANGE: Final = (0.990, 1.200)

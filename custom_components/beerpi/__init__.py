@@ -19,6 +19,7 @@ from .coordinator import (
 from .gravity_action import async_setup_gravity_action
 from .protocol.client import BeerPiClient
 from .services import async_setup_services
+from .video_action import async_setup_video_action
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -27,6 +28,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the integration's actions once, whatever entries exist."""
     async_setup_services(hass)
     async_setup_gravity_action(hass)
+    async_setup_video_action(hass)
     return True
 
 

@@ -18,8 +18,9 @@ _USER_ERRORS = frozenset(
     {"relay_under_thermostat_control", "relay_locked_out", "invalid_argument", "interlock"}
 )
 # Refusals with their own text that are not the user's doing: a busy camera, a camera
-# that failed, a client sending too fast. Anything else is "request_failed".
-_DEVICE_ERRORS = frozenset({"busy", "camera_unavailable", "rate_limited"})
+# that failed, a client sending too fast, a file larger than a client reads. Anything
+# else is "request_failed".
+_DEVICE_ERRORS = frozenset({"busy", "camera_unavailable", "rate_limited", "too_large"})
 
 
 def translate_error(err: BeerPiError) -> HomeAssistantError:

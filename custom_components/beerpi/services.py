@@ -1,4 +1,4 @@
-"""Actions: run, pause, resume, skip a step of and stop a fermentation profile; record a video."""
+"""Actions: run, pause, resume, skip a step of and stop a fermentation profile."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ from homeassistant.const import UnitOfTemperature
 from homeassistant.core import (
     HomeAssistant,
     ServiceCall,
-    ServiceResponse,
-    SupportsResponse,
     callback,
 )
 from homeassistant.exceptions import ServiceValidationError
@@ -24,14 +22,12 @@ from .const import (
     ATTR_KIND,
     ATTR_MODE,
     ATTR_NAME,
-    ATTR_SECONDS,
     ATTR_STEP,
     ATTR_STEPS,
     ATTR_TARGET,
     DOMAIN,
     SERVICE_CLEAR_PROFILE,
     SERVICE_PAUSE_PROFILE,
-    SERVICE_RECORD_VIDEO,
     SERVICE_RESUME_PROFILE,
     SERVICE_SET_PROFILE,
     SERVICE_SKIP_STEP,
@@ -77,12 +73,6 @@ SKIP_STEP_SCHEMA = vol.Schema(
         vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
         # Counted from 1, as the profile step sensor shows it.
         vol.Optional(ATTR_STEP): vol.All(vol.Coerce(int), vol.Range(min=1, max=MAX_PROFILE_STEPS)),
-    }
-)
-RECORD_VIDEO_SCHEMA = vol.Schema(
-    {
-        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
-        vol.Required(ATTR_SECONDS): vol.All(vol.Coerce(float), vol.Range(min=1, max=600)),
     }
 )
 
@@ -157,12 +147,6 @@ async def _async_skip_step(call: ServiceCall) -> None:
     await call_daemon(_running(call).client.skip_step(None if step is None else step - 1))
 
 
-async def _async_record_video(call: ServiceCall) -> ServiceResponse:
-    coordinator = _coordinator(call)
-    video = await call_daemon(coordinator.client.record_video(call.data[ATTR_SECONDS]))
-    return {"id": video.id, "url": video.url, "timestamp": video.timestamp}
-
-
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     hass.services.async_register(
@@ -180,11 +164,4 @@ def async_setup_services(hass: HomeAssistant) -> None:
     )
     hass.services.async_register(
         DOMAIN, SERVICE_SKIP_STEP, _async_skip_step, schema=SKIP_STEP_SCHEMA
-    )
-    hass.services.async_register(
-        DOMAIN,
-        SERVICE_RECORD_VIDEO,
-        _async_record_video,
-        schema=RECORD_VIDEO_SCHEMA,
-        supports_response=SupportsResponse.OPTIONAL,
     )

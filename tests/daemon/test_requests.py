@@ -213,6 +213,23 @@ async def test_a_media_folder_that_fails_raises_the_camera_fault(
         assert (await client.take_photo()).kind == "photo"
 
 
+async def test_a_client_reads_no_more_of_a_file_than_its_cap(config: Any) -> None:
+    """Whatever the daemon sends, a client stops at its cap instead of filling its memory."""
+    async with running_daemon(config) as running, connected(running) as client:
+        photo = await client.take_photo()
+        whole, _ = await client.fetch(photo.url)
+        with pytest.raises(BeerPiRequestError) as caught:
+            await client.fetch(photo.url, max_bytes=len(whole) - 1)
+        assert caught.value.code == "too_large"
+        pieces: list[bytes] = []
+
+        async def keep(chunk: bytes) -> None:
+            pieces.append(chunk)
+
+        assert await client.download(photo.url, keep, max_bytes=len(whole)) == "image/jpeg"
+        assert b"".join(pieces) == whole
+
+
 async def test_get_media_hands_over_a_file_in_chunks(config: Any) -> None:
     async with running_daemon(config) as running, connected(running) as client:
         media = await client.take_photo()

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from unittest.mock import patch
+
 import pytest
+import voluptuous as vol
 from homeassistant.components.camera import async_get_image
 from homeassistant.components.climate import (
     ATTR_HVAC_MODE,
@@ -29,13 +34,20 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 import custom_components.beerpi
 from custom_components.beerpi.const import DOMAIN
 from custom_components.beerpi.protocol.client import BeerPiClient
+from custom_components.beerpi.protocol.models import MediaInfo
+from custom_components.beerpi.video_action import _save_video
 
 from .conftest import attribute_is, state_is, wait_for_state
+from .daemon import Daemon
 
 assert custom_components.beerpi
 
 COOLER_SWITCH = "switch.beerpi_cooler_manual"
 HEATER_SWITCH = {ATTR_ENTITY_ID: "switch.beerpi_heater_manual"}
+
+
+def _names(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.iterdir())
 
 
 async def test_climate_reaches_daemon(
@@ -145,6 +157,147 @@ async def test_record_video_action(hass: HomeAssistant, init_integration: MockCo
     )
     assert response is not None
     assert str(response["url"]).startswith("/api/media/")
+    assert "filename" not in response
+
+
+async def test_record_video_saves_the_file_where_asked(
+    hass: HomeAssistant, init_integration: MockConfigEntry, tmp_path: Path
+) -> None:
+    """With a file name the action waits for the video and writes the MP4 there."""
+    media = tmp_path / "media"
+    hass.config.allowlist_external_dirs = {str(media)}
+    target = media / "beerpi" / "latest.mp4"  # its folder does not exist yet
+    response = await hass.services.async_call(
+        DOMAIN,
+        "record_video",
+        {"config_entry_id": init_integration.entry_id, "seconds": 1, "filename": str(target)},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    assert response["filename"] == str(target)
+    data = target.read_bytes()
+    assert data[4:8] == b"ftyp"  # an MP4 a notification or the media browser can show
+    assert response["size"] == len(data) > 1000
+    assert _names(target.parent) == ["latest.mp4"]  # no .part left
+
+
+@pytest.mark.parametrize("filename", ["/etc/beerpi.mp4", "latest.mp4", ""])
+async def test_record_video_refuses_a_path_home_assistant_may_not_write(
+    hass: HomeAssistant, init_integration: MockConfigEntry, tmp_path: Path, filename: str
+) -> None:
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+    with pytest.raises((ServiceValidationError, vol.Invalid)) as err:
+        await hass.services.async_call(
+            DOMAIN,
+            "record_video",
+            {"config_entry_id": init_integration.entry_id, "seconds": 1, "filename": filename},
+            blocking=True,
+            return_response=True,
+        )
+    if isinstance(err.value, ServiceValidationError):
+        assert err.value.translation_key == "path_not_allowed"
+        assert filename in str(err.value)
+    assert _names(Path("/etc")).count("beerpi.mp4") == 0
+
+
+class _HostileDaemon:
+    """Answers a download with what a broken or hostile daemon might send."""
+
+    def __init__(self, body: bytes, content_type: str) -> None:
+        self._body = body
+        self._content_type = content_type
+
+    async def download(
+        self, path: str, write: Callable[[bytes], Awaitable[None]], **_: object
+    ) -> str:
+        for start in range(0, len(self._body), 3):  # tiny pieces: the check must gather them
+            await write(self._body[start : start + 3])
+        return self._content_type
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"<html><script>alert(1)</script></html>", "video/mp4"),
+        (b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64, "text/html"),
+        (b"", "video/mp4"),
+    ],
+)
+async def test_a_download_that_is_not_an_mp4_is_not_saved(
+    hass: HomeAssistant, tmp_path: Path, body: bytes, content_type: str
+) -> None:
+    target = tmp_path / "beer.mp4"
+    video = MediaInfo(id="video-20261129T120000Z-abcdef", kind="video", url="/api/media/x")
+    with pytest.raises(HomeAssistantError) as err:
+        await _save_video(hass, _HostileDaemon(body, content_type), video, target)  # type: ignore[arg-type]
+    assert err.value.translation_key == "not_a_video"
+    assert _names(tmp_path) == []  # neither the file nor its partial
+
+
+async def test_record_video_says_when_the_file_cannot_be_written(
+    hass: HomeAssistant, init_integration: MockConfigEntry, tmp_path: Path
+) -> None:
+    media = tmp_path / "media"
+    media.mkdir()
+    hass.config.allowlist_external_dirs = {str(media)}
+    (media / "beerpi").write_text("a file where the folder would go")
+    target = media / "beerpi" / "latest.mp4"
+    with pytest.raises(HomeAssistantError) as err:
+        await hass.services.async_call(
+            DOMAIN,
+            "record_video",
+            {"config_entry_id": init_integration.entry_id, "seconds": 1, "filename": str(target)},
+            blocking=True,
+            return_response=True,
+        )
+    assert err.value.translation_key == "cannot_write"
+    assert str(target) in str(err.value)
+    assert _names(media) == ["beerpi"]
+
+
+async def test_record_video_says_when_the_video_is_not_ready_in_time(
+    hass: HomeAssistant, init_integration: MockConfigEntry, tmp_path: Path
+) -> None:
+    """A daemon slower than the action's patience: a clear error, and no file."""
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+    target = tmp_path / "beer.mp4"
+    with (
+        patch("custom_components.beerpi.video_action._SLACK_FACTOR", 0),
+        patch("custom_components.beerpi.video_action._SLACK_S", 0.0),
+        pytest.raises(HomeAssistantError) as err,
+    ):
+        await hass.services.async_call(
+            DOMAIN,
+            "record_video",
+            {"config_entry_id": init_integration.entry_id, "seconds": 5, "filename": str(target)},
+            blocking=True,
+            return_response=True,
+        )
+    assert err.value.translation_key == "video_not_ready"
+    assert not target.exists()
+
+
+async def test_record_video_says_when_the_camera_fails(
+    hass: HomeAssistant, init_integration: MockConfigEntry, daemon: Daemon, tmp_path: Path
+) -> None:
+    """A recording the daemon cannot write ends the action with its reason, not a hang."""
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+    media = daemon.data_dir / "media"
+    media.rename(daemon.data_dir / "media.moved")
+    media.write_text("not a folder")  # the daemon's next capture cannot be written
+    target = tmp_path / "beer.mp4"
+    with pytest.raises(HomeAssistantError) as err:
+        await hass.services.async_call(
+            DOMAIN,
+            "record_video",
+            {"config_entry_id": init_integration.entry_id, "seconds": 1, "filename": str(target)},
+            blocking=True,
+            return_response=True,
+        )
+    assert err.value.translation_key == "video_failed"
+    assert "video failed" in str(err.value)
+    assert not target.exists()
 
 
 async def test_profile_actions(

@@ -25,6 +25,7 @@ import socketio
 from .auth import Initiator, Role, Seal, SealError
 from .const import (
     DEFAULT_PORT,
+    MAX_PHOTO_BYTES,
     PROTOCOL_VERSION,
     SOCKETIO_PATH,
     ErrorCode,
@@ -493,8 +494,31 @@ class BeerPiClient:
             raise BeerPiRequestError(ErrorCode.INTERNAL_ERROR.value, "malformed sign_url answer")
         return url
 
-    async def fetch(self, path: str) -> tuple[bytes, str]:
+    async def fetch(self, path: str, *, max_bytes: int = MAX_PHOTO_BYTES) -> tuple[bytes, str]:
         """GET a path on the daemon's HTTP port (photos, videos) through a signed URL."""
+        parts: list[bytes] = []
+
+        async def keep(chunk: bytes) -> None:
+            parts.append(chunk)
+
+        content_type = await self.download(path, keep, max_bytes=max_bytes)
+        return b"".join(parts), content_type
+
+    async def download(
+        self,
+        path: str,
+        write: Callable[[bytes], Awaitable[None]],
+        *,
+        max_bytes: int,
+        total_s: float | None = None,
+    ) -> str:
+        """Stream a file on the daemon's HTTP port to ``write``, piece by piece.
+
+        Returns its content type. More than ``max_bytes`` (whatever the daemon's
+        Content-Length says) is a BeerPiRequestError "too_large", raised before
+        the piece that passes it is written. The whole transfer may take
+        ``total_s`` (the request timeout unless given); each read, the request timeout.
+        """
         if not path.startswith("/"):
             raise ValueError("path must start with /")
         url = await self.sign_url(path)
@@ -503,7 +527,9 @@ class BeerPiClient:
             async with session.get(
                 self.base_url + url,
                 ssl=self._ssl_verify,
-                timeout=aiohttp.ClientTimeout(total=self._request_timeout),
+                timeout=aiohttp.ClientTimeout(
+                    total=total_s or self._request_timeout, sock_read=self._request_timeout
+                ),
             ) as response:
                 if response.status == 401:
                     raise BeerPiAuthError("the daemon refused the signed URL")
@@ -511,7 +537,15 @@ class BeerPiClient:
                     raise BeerPiRequestError("not_found", f"{path} not found")
                 if response.status >= 400:
                     raise BeerPiConnectionError(f"GET {path}: HTTP {response.status}")
-                return await response.read(), response.content_type
+                received = 0
+                async for chunk in response.content.iter_chunked(64 * 1024):
+                    received += len(chunk)
+                    if received > max_bytes:
+                        raise BeerPiRequestError(
+                            "too_large", f"{path} is larger than {max_bytes} bytes"
+                        )
+                    await write(chunk)
+                return response.content_type
         except (aiohttp.ClientError, TimeoutError) as err:
             raise BeerPiConnectionError(f"GET {path}: {err}") from err
         finally:
