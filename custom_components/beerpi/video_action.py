@@ -100,13 +100,22 @@ class _VideoWatch:
             remove()
 
 
-def _allowed_path(hass: HomeAssistant, filename: str) -> Path:
-    """The absolute path to write, if Home Assistant lets integrations write there."""
+async def _allowed_path(hass: HomeAssistant, filename: str) -> Path:
+    """The absolute file path to write, if Home Assistant lets integrations write there."""
     path = Path(filename)
-    if not path.is_absolute() or not hass.config.is_allowed_path(filename):
+
+    def refusal() -> str | None:
+        # Blocking: Home Assistant's check resolves the path on disk.
+        if filename.endswith("/") or path.is_dir():
+            return "path_is_folder"
+        if not path.is_absolute() or not hass.config.is_allowed_path(filename):
+            return "path_not_allowed"
+        return None
+
+    if key := await hass.async_add_executor_job(refusal):
         raise ServiceValidationError(
             translation_domain=DOMAIN,
-            translation_key="path_not_allowed",
+            translation_key=key,
             translation_placeholders={"filename": filename},
         )
     return path
@@ -116,6 +125,8 @@ async def _save_video(
     hass: HomeAssistant, client: BeerPiClient, video: MediaInfo, path: Path
 ) -> int:
     """Download ``video`` to ``path`` (whole or not at all); the bytes written."""
+    if not video.url.startswith("/"):
+        raise _not_a_video(f"{video.id} has no path on the daemon ({video.url[:60]!r})")
     partial = path.with_name(f".{path.name}.part")
     head = b""
     written = 0
@@ -185,7 +196,7 @@ async def _async_record_video(call: ServiceCall) -> ServiceResponse:
     seconds: float = call.data[ATTR_SECONDS]
     filename: str | None = call.data.get(ATTR_FILENAME)
     # Checked before anything records: a refused path costs the brewer nothing.
-    path = None if filename is None else _allowed_path(call.hass, filename)
+    path = None if filename is None else await _allowed_path(call.hass, filename)
     client = coordinator.client
     watch = _VideoWatch(client)
     try:

@@ -235,6 +235,29 @@ async def test_a_download_that_is_not_an_mp4_is_not_saved(
     assert _names(tmp_path) == []  # neither the file nor its partial
 
 
+@pytest.mark.parametrize("trailing", ["", "/"])
+async def test_record_video_wants_a_file_not_a_folder(
+    hass: HomeAssistant, init_integration: MockConfigEntry, tmp_path: Path, trailing: str
+) -> None:
+    media = tmp_path / "media"
+    media.mkdir()
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN,
+            "record_video",
+            {
+                "config_entry_id": init_integration.entry_id,
+                "seconds": 1,
+                "filename": f"{media}{trailing}",
+            },
+            blocking=True,
+            return_response=True,
+        )
+    assert err.value.translation_key == "path_is_folder"
+    assert _names(tmp_path) == ["daemon", "media"]  # nothing written beside the folder
+
+
 async def test_record_video_says_when_the_file_cannot_be_written(
     hass: HomeAssistant, init_integration: MockConfigEntry, tmp_path: Path
 ) -> None:
@@ -276,6 +299,16 @@ async def test_record_video_says_when_the_video_is_not_ready_in_time(
         )
     assert err.value.translation_key == "video_not_ready"
     assert not target.exists()
+
+
+async def test_a_video_without_a_path_on_the_daemon_is_not_fetched(
+    hass: HomeAssistant, tmp_path: Path
+) -> None:
+    video = MediaInfo(id="video-x", kind="video", url="http://elsewhere.example/v.mp4")
+    with pytest.raises(HomeAssistantError) as err:
+        await _save_video(hass, _HostileDaemon(b"", "video/mp4"), video, tmp_path / "v.mp4")  # type: ignore[arg-type]
+    assert err.value.translation_key == "not_a_video"
+    assert "elsewhere.example" in (err.value.translation_placeholders or {})["message"]
 
 
 async def test_record_video_says_when_the_camera_fails(
