@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +26,8 @@ from custom_components.beerpi.const import DOMAIN
 from custom_components.beerpi.protocol.client import BeerPiClient
 
 from .conftest import wait_until
+
+STRINGS = Path(device_trigger.__file__).with_name("strings.json")
 
 
 def beerpi_device(hass: HomeAssistant, entry: MockConfigEntry) -> dr.DeviceEntry:
@@ -66,6 +70,10 @@ async def test_triggers_listed_per_source(
             trigger(device_id, "source_fault_cleared", source),
         ]
     assert sorted(triggers, key=repr) == sorted(expected, key=repr)
+    # The automation editor shows each source by its translated name, not its raw id
+    # (the example config's probe and relay ids included).
+    strings = json.loads(STRINGS.read_text())["device_automation"]["trigger_subtype"]
+    assert {t["subtype"] for t in triggers if "subtype" in t} <= set(strings)
 
 
 async def test_triggers_of_an_unloaded_entry(
