@@ -8,12 +8,12 @@ ISO 8601 strings in UTC.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Self
 
 from .const import SG_RANGE, FaultCode, ThermostatAction, ThermostatMode
+from .numbers import finite
 from .timestamps import parse_iso
 
 JsonDict = dict[str, Any]
@@ -30,10 +30,7 @@ def _opt_str(data: Mapping[str, Any], key: str) -> str | None:
 
 
 def _opt_float(data: Mapping[str, Any], key: str) -> float | None:
-    value = data.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None
+    return finite(data.get(key))
 
 
 def _float(data: Mapping[str, Any], key: str, default: float) -> float:

@@ -15,15 +15,23 @@ from __future__ import annotations
 
 import base64
 import binascii
-import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Final, Protocol, Self
 
-from .const import MEDIA_CHUNK_BYTES, SG_RANGE, ErrorCode, Request, ThermostatMode
+from .const import (
+    HYDROMETER_ID_PATTERN,
+    MEDIA_CHUNK_BYTES,
+    SG_RANGE,
+    ErrorCode,
+    Request,
+    ThermostatMode,
+)
 from .errors import BeerPiRequestError, InvalidArgument
 from .models import JsonDict, MediaInfo, State, ThermostatState, _bool, _float, _int, _str
+from .numbers import finite, has_control
 from .profiles import MAX_STEPS as MAX_PROFILE_STEPS
 from .timestamps import parse_iso
 
@@ -41,6 +49,7 @@ AMBIENT_RANGE_C: Final = (-30.0, 60.0)
 HYDROMETER_TEMPERATURE_C: Final = (-20.0, 110.0)
 HYDROMETER_BATTERY: Final = (0.0, 1000.0)
 HYDROMETER_ANGLE: Final = (-180.0, 180.0)
+_HYDROMETER_ID: Final = re.compile(HYDROMETER_ID_PATTERN)
 _MODES: Final = ", ".join(m.value for m in ThermostatMode)
 
 
@@ -73,6 +82,8 @@ def check_name(key: str, value: object) -> str:
         raise InvalidArgument(f"{key} must be a string, got {_kind(value)}")
     if not 1 <= len(value) <= MAX_NAME:
         raise InvalidArgument(f"{key} must be 1 to {MAX_NAME} characters long")
+    if has_control(value):
+        raise InvalidArgument(f"{key} must not hold control characters")
     return value
 
 
@@ -88,7 +99,7 @@ def check_number(
     """A finite number (an int is one; a bool is not), in ``[low, high]`` when both are given."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidArgument(f"{key} must be a number, got {_kind(value)}")
-    if not math.isfinite(value):
+    if finite(value) is None:
         raise InvalidArgument(f"{key} must be a finite number")
     if low is not None and high is not None and not low <= value <= high:
         raise InvalidArgument(f"{key} must be between {low:g} and {high:g}, got {value:g}")
@@ -98,10 +109,12 @@ def check_number(
 def check_int(key: str, value: object, *, low: int, high: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidArgument(f"{key} must be a whole number, got {_kind(value)}")
+    # A JSON integer has no size limit: an answer names at most the first digits of one.
+    shown = str(value) if abs(value) < 10**15 else f"{str(value)[:16]}..."
     if value < low:
-        raise InvalidArgument(f"{key} must be at least {low}, got {value}")
+        raise InvalidArgument(f"{key} must be at least {low}, got {shown}")
     if high is not None and value > high:
-        raise InvalidArgument(f"{key} must be at most {high}, got {value}")
+        raise InvalidArgument(f"{key} must be at most {high}, got {shown}")
     return value
 
 
@@ -396,6 +409,11 @@ class ReportGravity:
 
     def __post_init__(self) -> None:
         check_name("hydrometer", self.hydrometer)
+        if not _HYDROMETER_ID.fullmatch(self.hydrometer):
+            raise InvalidArgument(
+                "hydrometer must be letters, digits and _ . : - only (no spaces), "
+                f"such as tilt-red; got {self.hydrometer!r}"
+            )
         check_number("sg", self.sg, low=SG_RANGE[0], high=SG_RANGE[1])
         at: object = self.at
         if not isinstance(at, str):

@@ -171,7 +171,7 @@ class DaemonThermostat:
         if active is None:
             return False
         step = max(active.ended)
-        _LOGGER.info("profile %s: step %d ended on gravity", active.profile.name, step + 1)
+        _LOGGER.info("profile %r: step %d ended on gravity", active.profile.name, step + 1)
         try:
             save_profile(self._profile_path, active)
         except OSError as err:
@@ -189,7 +189,7 @@ class DaemonThermostat:
         """End the running step now (if it is ``step``, when given)."""
         active = skip(self._thermostat.active_profile, now, step)
         ended = max(active.ended)
-        _LOGGER.info("profile %s: step %d skipped", active.profile.name, ended + 1)
+        _LOGGER.info("profile %r: step %d skipped", active.profile.name, ended + 1)
         self._replace_profile(active)
 
     def _replace_profile(self, active: ActiveProfile) -> None:

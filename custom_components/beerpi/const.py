@@ -34,6 +34,10 @@ MAX_UNAVAILABLE_AFTER_S: Final = 3600
 
 # A DS18B20 at 12-bit resolution reads in steps of 1/16 °C: finer digits are noise.
 PROBE_RESOLUTION_C: Final = 1 / 16
+# Most probe and hydrometer sensors one daemon gets, whatever its state lists: a
+# brewery has a handful of probes, and the daemon keeps at most 16 hydrometers.
+MAX_PROBE_SENSORS: Final = 32
+MAX_HYDROMETER_SENSORS: Final = 16
 # Targets are set and shown to a tenth of a degree.
 TARGET_DECIMALS: Final = 1
 

@@ -9,6 +9,7 @@ until the user reconfigures it.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
@@ -39,13 +40,15 @@ from .const import (
     DOMAIN,
     EVENT_FAULT_CLEARED,
     EVENT_FAULT_RAISED,
+    MAX_HYDROMETER_SENSORS,
+    MAX_PROBE_SENSORS,
     PROTOCOL_RETRY_S,
     RECONNECT_MAX_DELAY_S,
     RECONNECT_MIN_DELAY_S,
 )
-from .helpers import device_info, fault_code
+from .helpers import device_info, fault_code, printable
 from .protocol.client import BeerPiClient
-from .protocol.const import PROTOCOL_VERSION
+from .protocol.const import HYDROMETER_ID_PATTERN, PROTOCOL_VERSION
 from .protocol.errors import (
     BeerPiAuthError,
     BeerPiError,
@@ -56,6 +59,8 @@ from .protocol.models import DeviceInfo, FaultInfo, MediaInfo, State
 from .protocol.reconnect import LinkState, ReconnectLogic
 
 _LOGGER = logging.getLogger(__name__)
+# A hydrometer's name as the protocol allows it (no spaces, no control characters).
+_HYDROMETER_ID = re.compile(HYDROMETER_ID_PATTERN)
 
 type BeerPiConfigEntry = ConfigEntry[BeerPiCoordinator]
 type FaultChangeListener = Callable[[FaultInfo, bool], None]
@@ -170,16 +175,27 @@ class BeerPiCoordinator(DataUpdateCoordinator[State]):
         return self.link_up or self._grace_unsub is not None
 
     def probe_ids(self) -> list[str]:
-        """Probes the daemon announced, then any that only its state shows."""
+        """Probes the daemon announced, then any that only its state shows.
+
+        Ids with control characters are left out, and at most MAX_PROBE_SENSORS
+        are given: each becomes an entity for good, so a broken daemon listing
+        hundreds must not fill the entity registry.
+        """
         ids = [probe.id for probe in self.device.probes]
-        return ids + [probe for probe in self.data.probes if probe not in ids]
+        ids += [probe for probe in self.data.probes if probe not in ids]
+        return [probe for probe in ids if printable(probe) == probe][:MAX_PROBE_SENSORS]
+
+    def hydrometer_ids(self) -> list[str]:
+        """Hydrometers under a name the protocol allows, at most MAX_HYDROMETER_SENSORS."""
+        ids = [h.id for h in self.data.hydrometers if _HYDROMETER_ID.fullmatch(h.id)]
+        return list(dict.fromkeys(ids))[:MAX_HYDROMETER_SENSORS]
 
     def probe_name(self, probe_id: str) -> str:
-        names = {probe.id: probe.name for probe in self.device.probes}
+        names = {probe.id: printable(probe.name) for probe in self.device.probes}
         return names.get(probe_id) or probe_id
 
     def relay_name(self, relay_id: str) -> str:
-        names = {relay.id: relay.name for relay in self.device.relays}
+        names = {relay.id: printable(relay.name) for relay in self.device.relays}
         return names.get(relay_id) or relay_id
 
     async def async_connect(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Awaitable
 
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -72,12 +73,17 @@ def fault_code(fault: FaultInfo) -> str:
     return code if code in FAULT_CODES else UNKNOWN_FAULT_CODE
 
 
+def printable(text: str) -> str:
+    """A device's text without control characters (a newline, ESC, NUL), for a name."""
+    return "".join(char for char in text if unicodedata.category(char) != "Cc")
+
+
 def device_info(device: BeerPiDeviceInfo) -> DeviceInfo:
     """Home Assistant's device, from the daemon's ``device`` event."""
     return DeviceInfo(
         identifiers={(DOMAIN, device.id)},
-        manufacturer=device.manufacturer,
-        model=device.model or None,
-        name=device.name,
-        sw_version=device.sw_version or None,
+        manufacturer=printable(device.manufacturer),
+        model=printable(device.model) or None,
+        name=printable(device.name),
+        sw_version=printable(device.sw_version) or None,
     )

@@ -146,7 +146,7 @@ async def async_setup_entry(
     @callback
     def add_new_hydrometers() -> None:
         """A hydrometer appears in the state when it first reports (protocol 2.1)."""
-        found = [h.id for h in coordinator.data.hydrometers if h.id not in known_hydrometers]
+        found = [h for h in coordinator.hydrometer_ids() if h not in known_hydrometers]
         known_hydrometers.update(found)
         if found:
             async_add_entities(BeerPiGravitySensor(coordinator, h) for h in found)

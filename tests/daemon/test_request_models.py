@@ -7,6 +7,7 @@ here each model's reader is held to the wire format and to its messages.
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -15,7 +16,8 @@ import pytest
 from beerpi_protocol import ErrorCode, Request, ThermostatMode
 from beerpi_protocol.const import MEDIA_CHUNK_BYTES
 from beerpi_protocol.errors import BeerPiRequestError, InvalidArgument
-from beerpi_protocol.models import MediaInfo
+from beerpi_protocol.models import MediaInfo, State
+from beerpi_protocol.profiles import check_profile
 from beerpi_protocol.requests import (
     CONTROL_REQUESTS,
     REQUESTS,
@@ -23,6 +25,7 @@ from beerpi_protocol.requests import (
     MediaChunk,
     ReadingsSince,
     RecordVideo,
+    ReportGravity,
     SetRelay,
     SetThermostat,
     Simulate,
@@ -63,6 +66,21 @@ def test_every_request_name_has_a_model_and_round_trips() -> None:
         (SetThermostat, {"target": "20"}, "target must be a number, got a string"),
         (SetThermostat, {"target": True}, "target must be a number, got a boolean"),
         (SetThermostat, {"target": math.nan}, "target must be a finite number"),
+        # JSON integers have no size limit; float() of this one raises OverflowError.
+        (SetThermostat, {"target": 10**400}, "target must be a finite number"),
+        (RecordVideo, {"seconds": -(10**400)}, "seconds must be a finite number"),
+        (ReadingsSince, {"limit": 10**400}, "limit must be at most 5000, got 1000000000000000..."),
+        (SetRelay, {"relay": "heater\x1b[2J", "on": True}, "relay must not hold control"),
+        (
+            ReportGravity,
+            {"hydrometer": "Red Tilt", "sg": 1.05, "at": "2026-11-29T12:00:00Z"},
+            "hydrometer must be letters, digits and _ . : - only (no spaces)",
+        ),
+        (
+            ReportGravity,
+            {"hydrometer": "tilt", "sg": 10**400, "at": "2026-11-29T12:00:00Z"},
+            "sg must be a finite number",
+        ),
         (SetThermostat, {"profile": "ale"}, "profile must be an object"),
         (RecordVideo, {}, "seconds is required"),
         (RecordVideo, {"seconds": 0}, "seconds must be more than 0 and at most 600, got 0"),
@@ -88,6 +106,25 @@ def test_a_bad_request_is_an_invalid_argument_naming_its_field(
         model.from_dict(payload)
     assert caught.value.code == ErrorCode.INVALID_ARGUMENT.value
     assert caught.value.message.startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("profile", "message"),
+    [
+        ({"name": "p", "steps": [{"target": 10**400, "hours": 1}]}, "steps[0].target must be a"),
+        ({"name": "p", "steps": [{"target": 20, "days": 10**400}]}, "steps[0].days must be at"),
+        # A name is shown on pages and written to the daemon's log: no forged log line.
+        (
+            {"name": "ale\nCRITICAL heater welded on", "steps": [{"target": 20, "hours": 1}]},
+            "name must not hold control characters",
+        ),
+    ],
+)
+def test_a_profile_with_a_huge_number_or_a_control_character_is_refused(
+    profile: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        check_profile(profile, min_c=-2.0, max_c=35.0)
 
 
 def test_building_checks_like_reading() -> None:
@@ -133,3 +170,12 @@ def test_one_timestamp_format_both_ways() -> None:
     assert parse_iso("2026-11-25T18:00:00", naive_as_utc=True).tzinfo is UTC
     with pytest.raises(ValueError, match="out of range"):
         parse_iso("9999-12-31T23:00-05:00")
+
+
+def test_a_state_with_a_number_too_large_for_a_float_reads_as_no_value() -> None:
+    """Read leniently, as every state is: no OverflowError in Home Assistant or the web."""
+    state = State.from_dict(
+        {"probes": {"beer": {"temperature": 10**400}}, "thermostat": {"target": -(10**400)}}
+    )
+    assert state.probes["beer"].temperature is None
+    assert state.thermostat.target is None

@@ -13,10 +13,11 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 import custom_components.beerpi
-from custom_components.beerpi.const import DOMAIN
+from custom_components.beerpi.const import DOMAIN, MAX_HYDROMETER_SENSORS, MAX_PROBE_SENSORS
 from custom_components.beerpi.protocol.client import BeerPiClient
 from custom_components.beerpi.protocol.models import (
     HydrometerReading,
+    ProbeState,
     ProfileProgress,
     ProfileStep,
 )
@@ -58,6 +59,27 @@ async def test_a_hydrometer_that_reports_later_gets_its_sensor(
     gone = hass.states.get("sensor.beerpi_ispindel_gravity")
     assert gone is not None
     assert gone.state == STATE_UNAVAILABLE
+
+
+async def test_a_daemon_listing_hundreds_of_sensors_or_odd_names_cannot_flood_the_registry(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Every probe and hydrometer becomes an entity for good: a broken daemon is capped."""
+    coordinator = await detach(init_integration)
+    at = "2026-11-27T18:00:00.000Z"
+    odd = HydrometerReading(id="<b>\u202eevil\n\x00x", sg=1.05, at=at)
+    many = tuple(HydrometerReading(id=f"h{i}", sg=1.05, at=at) for i in range(300))
+    extra = {f"p{i}": ProbeState(temperature=20.0) for i in range(300)}
+    probes = {**coordinator.data.probes, **extra}
+    probes["bad\nname"] = ProbeState(temperature=20.0)
+    push(coordinator, hydrometers=(odd, *many), probes=probes)
+    await hass.async_block_till_done()
+    mine = er.async_entries_for_config_entry(er.async_get(hass), init_integration.entry_id)
+    gravity = [e.unique_id for e in mine if "_gravity_" in e.unique_id]
+    temperatures = [e.unique_id for e in mine if "_temperature_" in e.unique_id]
+    assert len(gravity) == MAX_HYDROMETER_SENSORS
+    assert len(temperatures) == MAX_PROBE_SENSORS
+    assert not any("evil" in u or "\n" in u for u in gravity + temperatures)
 
 
 async def test_a_step_that_ends_on_gravity_shows_the_daemons_time_left(

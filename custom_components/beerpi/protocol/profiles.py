@@ -17,6 +17,7 @@ from typing import Final
 
 from .const import SG_RANGE
 from .models import ProfileStep
+from .numbers import finite, has_control
 
 MAX_STEPS: Final = 50
 MAX_STEP_HOURS: Final = 24 * 365.0
@@ -33,8 +34,8 @@ _GRAVITY_FIELDS: Final = ("until_sg", "stable_within", "stable_hours", "hydromet
 def _number(value: object, field: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"{field} must be a number")
-    number = float(value)
-    if not math.isfinite(number):
+    number = finite(value)
+    if number is None:
         raise ValueError(f"{field} must be a finite number")
     return number
 
@@ -48,7 +49,8 @@ def _hours(raw: Mapping[object, object], where: str) -> float:
     value = raw[key]
     if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
         raise ValueError(f"{field} must be a positive number")
-    hours = float(value) * (24.0 if key == "days" else 1.0)
+    number = finite(value)
+    hours = math.inf if number is None else number * (24.0 if key == "days" else 1.0)
     if not math.isfinite(hours) or hours > MAX_STEP_HOURS:
         raise ValueError(f"{field} must be at most {MAX_STEP_HOURS:g} hours")
     return hours
@@ -109,6 +111,8 @@ def _gravity(raw: Mapping[object, object], where: str, step: ProfileStep) -> Pro
         not isinstance(hydrometer, str) or not 1 <= len(hydrometer) <= MAX_NAME_LEN
     ):
         raise ValueError(f"{where}.hydrometer must be a text of 1 to {MAX_NAME_LEN} characters")
+    if hydrometer is not None and has_control(hydrometer):
+        raise ValueError(f"{where}.hydrometer must not hold control characters")
     return ProfileStep(
         kind=step.kind,
         target=step.target,
@@ -129,6 +133,8 @@ def check_profile(
     name = data.get("name", "profile")
     if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME_LEN:
         raise ValueError(f"name must be a non-empty text of at most {MAX_NAME_LEN} characters")
+    if has_control(name):
+        raise ValueError("name must not hold control characters (a newline, ESC...)")
     steps = data.get("steps")
     if not isinstance(steps, list):
         raise ValueError("steps must be a list")

@@ -1,0 +1,24 @@
+"""Numbers from JSON, which has no size limit: a finite float or nothing."""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+
+
+def finite(value: object) -> float | None:
+    """``value`` as a finite float; None for a bool, a non-number, NaN, an infinity, or an
+    int too large for a float (10**400 is valid JSON, and ``float()`` of it raises)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def has_control(text: str) -> bool:
+    """Whether ``text`` holds a control character (newline, ESC, NUL...), which a name
+    shown on a page or written to a log line must not carry."""
+    return any(unicodedata.category(char) == "Cc" for char in text)
