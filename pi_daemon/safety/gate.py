@@ -304,6 +304,15 @@ class RelayGate:
                 relay.off()
         except Exception:
             _LOGGER.exception("could not switch %s %s", relay_id, "on" if on else "off")
+        if on and (why := self.rules.held(relay_id)) is not None:
+            # Held while the driver was switching it on: the watchdog's emergency off does
+            # not wait for this lock when the loop hangs in a relay call. The hold wins.
+            try:
+                relay.off()
+            except Exception:
+                _LOGGER.exception("could not switch %s off", relay_id)
+            guard.record(now_s, relay.is_on)
+            return Refusal(ErrorCode.RELAY_LOCKED_OUT, f"{relay_id} is held off: {why}")
         if relay.is_on != on:
             guard.record(now_s, relay.is_on)
             return Refusal(ErrorCode.INTERNAL_ERROR, f"{relay_id} did not switch; see the log")

@@ -129,3 +129,25 @@ def test_the_watchdog_switches_off_even_when_the_gate_hangs() -> None:
     assert refusal is not None  # still held by the watchdog
     gate.release("watchdog")
     assert gate.switch("cooler", True, 1.0, Cause.MANUAL) is None
+
+
+def test_a_relay_held_off_while_its_driver_was_switching_it_on_ends_off() -> None:
+    """The watchdog's emergency off does not wait for a loop hung inside ``relay.on()``;
+    when that call returns at last, the relay must not stay on under the hold."""
+    gate, relays = make_gate()
+    heater = relays["heater"]
+    switch_on = heater.on
+
+    def hung_on() -> None:
+        # The watchdog acts from its thread while this driver call is stuck.
+        watchdog = threading.Thread(target=gate.emergency_off, args=("watchdog", "loop stalled"))
+        watchdog.start()
+        watchdog.join()
+        switch_on()  # the stuck call completes after the emergency off
+
+    heater.on = hung_on  # type: ignore[method-assign]
+    refusal = gate.switch("heater", True, 0.0, Cause.CONTROL)
+    assert refusal is not None
+    assert refusal.message == "heater is held off: loop stalled"
+    assert not heater.is_on
+    assert gate.rules.held("heater") == "loop stalled"
