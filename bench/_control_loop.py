@@ -339,7 +339,7 @@ def run(
                 settings.probe: ProbeSample(beer_read, None, now),
                 "fridge": ProbeSample(chamber_read, None, now),
             }
-            check = supervisor.assess(now, samples, controlled=ids)
+            check = supervisor.assess(now, samples)
             holds = check.holds
             faults = frozenset((f.source, f.code) for f in check.faults)
         gate.hold(HOLDER, holds, now)

@@ -216,7 +216,7 @@ class Thermostat:
         progress = self._progress(now_wall)
 
         controlled = self.controlled_relays
-        check = self.safety.assess(now_s, samples, controlled=controlled)
+        check = self.safety.assess(now_s, samples)
         self._held = check.holds
         infos = tuple(f.to_info(now_s, now_wall) for f in check.faults)
 

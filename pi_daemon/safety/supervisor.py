@@ -21,7 +21,7 @@ beer probe alone.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from beerpi_protocol import FaultCode
@@ -91,10 +91,10 @@ class SafetySupervisor:
         """A person changed the mode: max-run faults go with the lock-outs."""
         self._trips.clear()
 
-    def assess(
-        self, now_s: float, samples: Mapping[str, ProbeSample], *, controlled: Collection[str]
-    ) -> Assessment:
-        on_since = [g.since_s for r, g in self._guards.items() if r in controlled and g.is_on]
+    def assess(self, now_s: float, samples: Mapping[str, ProbeSample]) -> Assessment:
+        # A heater or cooler moves the probes whoever switched it on: one the brewer runs
+        # by hand with the thermostat off must reveal a stuck probe as the thermostat's do.
+        on_since = [g.since_s for r, g in self._guards.items() if r in self._thermal and g.is_on]
         driving_since = min((t for t in on_since if t is not None), default=None)
         for probe_id, monitor in self.monitors.items():
             monitor.update(samples.get(probe_id), now_s, driving_since_s=driving_since)
