@@ -68,6 +68,7 @@ class EffectCheck:
         self._air_off = Drift()
         self._beer_off = Drift()
         self._partner_on_s: float | None = None  # when the other relay last ran
+        self._unread = False  # the last update of a run had no chamber reading
 
     @property
     def fault(self) -> Fault | None:
@@ -76,7 +77,7 @@ class EffectCheck:
     @property
     def judging(self) -> bool:
         """On with a trustworthy chamber reading: its effect can be told."""
-        return self._anchor is not None
+        return self._anchor is not None and not self._unread
 
     @property
     def working(self) -> bool:
@@ -96,9 +97,16 @@ class EffectCheck:
         self._working = False
         if partner_on:
             self._partner_on_s = now_s
-        if not guard.is_on or air_c is None:
-            # Nothing to judge: off, or no trustworthy reading (re-anchored later).
+        if not guard.is_on:
             self._watch_idle(now_s, air_c, beer_c)
+            return
+        self._unread = air_c is None
+        if air_c is None:
+            # A missed reading (a CRC error) judges nothing but keeps the run's anchor:
+            # dropping it restarted the window, so a probe failing every 20 minutes hid a
+            # dead heater for good. A run that has no anchor yet waits for its first reading.
+            if self._anchor is not None and self._anchor.since_s != guard.since_s:
+                self._anchor = None
             return
         anchor = self._anchor
         if anchor is None or anchor.since_s != guard.since_s:
@@ -145,8 +153,9 @@ class EffectCheck:
         )
 
     def _watch_idle(self, now_s: float, air_c: float | None, beer_c: float | None) -> None:
-        """The relay is off (or the air unread): learn the passive drift for the next run."""
+        """The relay is off: learn the passive drift for the next run."""
         self._anchor = None
+        self._unread = False
         if air_c is None:
             self._air_off.clear()
         else:

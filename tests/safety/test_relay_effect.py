@@ -208,3 +208,36 @@ def test_a_steady_air_without_drift_is_judged_as_before() -> None:
         check.update(float(n), guard, air, 19.0)
     assert check.fault is None
     assert check.working
+
+
+def test_a_chamber_probe_missing_a_reading_now_and_then_does_not_hide_a_dead_heater() -> None:
+    """One CRC error every 20 minutes used to restart the 30-minute window each time."""
+    guard = RelayGuard(HEATER_TIMING)
+    check = EffectCheck("heater", warms=True, window_s=1800.0, threshold_c=0.3, probe_id="fridge")
+    guard.record(0.0, True)
+    raised_s = None
+    for n in range(0, 4 * 3600, 5):
+        t = float(n)
+        air = None if n % 1200 == 600 else 17.0 + 0.0625 * (n // 5 % 2)  # dead: no warming
+        check.update(t, guard, air, 17.0)
+        if check.fault is not None and raised_s is None:
+            raised_s = t
+        assert not check.working
+    assert raised_s is not None
+    assert raised_s <= 1800.0 + 10.0
+    assert check.fault is not None
+    assert check.fault.code is FaultCode.NO_EFFECT
+
+
+def test_a_chamber_probe_gone_for_good_vouches_for_no_relay() -> None:
+    """Without a reading the run cannot be judged: its maximum run time stays a limit."""
+    guard = RelayGuard(HEATER_TIMING)
+    check = EffectCheck("heater", warms=True, window_s=1800.0, threshold_c=0.3, probe_id="fridge")
+    guard.record(0.0, True)
+    for n in range(0, 600, 5):
+        check.update(float(n), guard, 17.0 + n / 600.0, 17.0)  # working: the air warms
+    assert check.working
+    assert check.judging
+    check.update(605.0, guard, None, 17.0)
+    assert not check.working
+    assert not check.judging
