@@ -20,6 +20,7 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -46,6 +47,14 @@ _LOGGER = logging.getLogger(__name__)
 SHUTDOWN_TIMEOUT_S = 0.5
 # The whole server close (sockets, engine.io sessions) gets at most this long.
 SERVER_CLOSE_TIMEOUT_S = 3.0
+# Every signal whose default is to end the process ends the daemon through its own
+# shutdown (relays off first): SIGHUP comes when the terminal of a foreground run
+# closes. SIGKILL cannot be caught; the relays' off-by-default wiring is for that.
+STOP_SIGNALS = tuple(
+    getattr(signal, name)
+    for name in ("SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM")
+    if hasattr(signal, name)
+)
 
 
 def device_id(config: DaemonConfig) -> str:
@@ -152,10 +161,11 @@ async def run(
     advertiser: Advertiser | None = None
     handler: RequestHandler | None = None
     daemon: Daemon | None = None
+    tasks: list[asyncio.Task[Any]] = []
     if stop is None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
+        for signum in STOP_SIGNALS:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(signum, stop.set)
     try:
@@ -180,6 +190,15 @@ async def run(
         daemon = Daemon(config, hardware, clock, outbox, media, device, thermostat)
         daemon.start_watchdog()
         handler = RequestHandler(daemon)
+        # The control loop first: a request is served only once the safety rules have
+        # judged the probes (a manual heater on a beer above its cut-off was accepted in
+        # the second or two before the first step).
+        tasks.append(
+            asyncio.create_task(supervise("control loop", daemon.run, stop), name="beerpi-loop")
+        )
+        await _first_assessment(daemon, stop)
+        if stop.is_set():
+            return
         app, _sio, _ns = build_server(daemon, handler)
         runner = web.AppRunner(
             app,
@@ -208,9 +227,6 @@ async def run(
         if config.zeroconf.enabled:
             advertiser = Advertiser(device, config.server.host, config.server.port)
             await advertiser.start()
-        tasks = [
-            asyncio.create_task(supervise("control loop", daemon.run, stop), name="beerpi-loop")
-        ]
         if config.dialout.server:
             from .dialout import DialOut
 
@@ -220,10 +236,10 @@ async def run(
             )
         # Only a signal (or the caller's stop) ends the daemon; supervised tasks never do.
         await stop.wait()
+    finally:
         for task in tasks:
             task.cancel()  # relays go off below whatever step they were in
         await asyncio.gather(*tasks, return_exceptions=True)
-    finally:
         # Relays off before anything else can fail.
         if daemon is not None:
             daemon.shutdown_relays()
@@ -252,6 +268,17 @@ async def run(
                 )
         if outbox is not None:
             await outbox.close()
+
+
+async def _first_assessment(daemon: Daemon, stop: asyncio.Event) -> None:
+    """Until the first control step has judged the probes (or a stop comes first)."""
+    assessed = asyncio.ensure_future(daemon.assessed.wait())
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({assessed, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        assessed.cancel()
+        stopping.cancel()
 
 
 def run_blocking(config: DaemonConfig, *, ready_file: Path | None = None) -> int:

@@ -152,6 +152,9 @@ class Daemon:
         self._watchdog_fault: str | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._background: set[asyncio.Task[None]] = set()
+        # Set once the safety rules have judged the probes: until then no probe fault or
+        # cut-off holds a relay, so nothing may be served (app.py waits for it).
+        self.assessed = asyncio.Event()
         latest = media.latest("photo")
         if latest is not None:
             self._latest_photo = latest.info()
@@ -273,6 +276,7 @@ class Daemon:
             self._samples.update(samples)
             self._collect_gravity()
             await self._control()
+        self.assessed.set()
         self.watchdog.feed(started)
         await self._record()
         await self.keep_history()

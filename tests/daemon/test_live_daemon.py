@@ -13,6 +13,7 @@ from PIL import Image
 
 from beerpi_protocol import (
     BeerPiAuthError,
+    BeerPiConnectionError,
     BeerPiRequestError,
     DeviceInfo,
     FaultCode,
@@ -20,7 +21,9 @@ from beerpi_protocol import (
     MediaInfo,
     State,
 )
-from pi_daemon.app import boot_id
+from beerpi_protocol.client import BeerPiClient
+from pi_daemon.app import boot_id, run
+from pi_daemon.service import Hardware
 from tests.support.daemon import TOKEN, connected, running_daemon, sim_config, wait_for_state
 
 
@@ -272,3 +275,48 @@ async def test_a_restarted_fast_simulation_carries_on_its_own_time(tmp_path: Pat
     assert second.readings
     # 600x ahead of the wall clock: a restart must not stamp readings in its past.
     assert second.readings[0].timestamp > first.readings[-1].timestamp
+
+
+async def test_nothing_is_served_before_the_safety_rules_have_judged_the_probes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A beer above its cut-off at start-up: the first manual heater on is refused.
+
+    Start-up work after the server opens (a Bluetooth scanner, zeroconf) once left a
+    window in which a manual ON was accepted before the first control step."""
+
+    async def slow_scanner(self: Hardware) -> None:
+        await asyncio.sleep(2.0)
+
+    monkeypatch.setattr(Hardware, "start_hydrometers", slow_scanner)
+    config = sim_config(
+        tmp_path / "data", **{"simulation.initial_beer_c": 45.0, "simulation.room_c": 45.0}
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(run(config, stop=stop))
+    try:
+        client = None
+        async with asyncio.timeout(20):
+            while client is None:
+                await asyncio.sleep(0.05)
+                candidate = BeerPiClient("127.0.0.1", config.server.port, TOKEN)
+                try:
+                    await candidate.connect()
+                except BeerPiConnectionError:
+                    await candidate.disconnect()
+                    continue
+                client = candidate
+        try:
+            first = client.state
+            assert first is not None
+            assert "high_cutoff" in [fault.code.value for fault in first.faults if fault.code]
+            with pytest.raises(BeerPiRequestError) as refused:
+                await client.set_relay("heater", True)
+            assert "cut-off" in refused.value.message
+            assert client.state is not None
+            assert not client.state.relays["heater"].on
+        finally:
+            await client.disconnect()
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 20)

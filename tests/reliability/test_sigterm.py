@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import signal
 from pathlib import Path
+
+import pytest
 
 from beerpi_protocol.client import BeerPiClient
 from tests.support.daemon import TOKEN, daemon_process, wait_for_state
@@ -45,3 +49,27 @@ async def test_sigterm_switches_off_and_restart_starts_off(tmp_path: Path) -> No
         code, output = process.terminate(timeout=20)
     assert code == 0, output
     assert "relays off" in output
+
+
+@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1])
+async def test_other_ending_signals_also_switch_the_relays_off_first(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
+    """SIGHUP comes when the terminal of a foreground run closes: it killed the daemon
+    with the heater on (no shutdown, relays.json still on), like the other signals whose
+    default is to end the process."""
+    data_dir = tmp_path / "data"
+    with daemon_process(data_dir) as process:
+        client = BeerPiClient("127.0.0.1", process.port, TOKEN)
+        await client.connect()
+        await client.set_relay("heater", True)
+        await wait_for_state(client, lambda s: s.relays["heater"].on, 10)
+        await client.disconnect()
+        assert process.process is not None
+        process.process.send_signal(signum)
+        code = process.process.wait(timeout=20)
+        output = process.output()
+    assert code == 0, output
+    assert "relays off; shutting down" in output
+    relays = json.loads((data_dir / "relays.json").read_text())["relays"]
+    assert relays["heater"]["on"] is False
