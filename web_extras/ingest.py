@@ -12,7 +12,9 @@ in pages instead), a number of readings and of events per minute, and a number
 of distinct probes. Beyond it the excess is not stored and a warning says so
 (once a minute per device); the link stays up, and the readings wait in the
 daemon's outbox until the allowance lets them in, so an honest daemon that
-was offline for long still loses nothing.
+was offline for long still loses nothing. A reading no probe can take (a
+temperature outside ``sanitize.reading``'s range) is dropped alone, with a
+warning: the rest of its page is stored and the cursor moves past it.
 
 Events are stamped by the daemon's clock, like its readings: ``connected`` with
 the link's first state (and the daemon's boot id, beside the one it had when it
@@ -255,6 +257,14 @@ class Recorder:
         readings = []
         for reading in page.readings:
             if not await self._probe_allowed(device, reading.probe):
+                continue
+            try:
+                sanitize.reading(reading)
+            except sanitize.InvalidDeviceData as err:
+                # Dropped alone: the rest of the page is stored and the cursor moves on.
+                self._log.warning(
+                    f"implausible:{device}", "%s: refusing a reading: %s", device, err
+                )
                 continue
             try:
                 readings.append(StoredReading.from_protocol(device, reading))

@@ -6,7 +6,8 @@ strings end up in file names, URLs, log lines, CSV files and web pages, so the
 recorder passes everything a link delivers through here first. Ids must match
 ``[A-Za-z0-9_.-]{1,64}`` (an entry that does not is left out, with a warning);
 free text is stripped of control characters and cut to a length; lists are
-capped. The pages still render all of it as text: this is the second wall.
+capped; readings must be plausible. The pages still render all of it as
+text: this is the second wall.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from beerpi_protocol.models import (
     MediaInfo,
     ProbeInfo,
     ProfileProgress,
+    Reading,
     RelayInfo,
     State,
     ThermostatInfo,
@@ -37,6 +39,11 @@ MAX_RELAYS = 16
 MAX_FAULTS = 64
 MAX_CAPABILITIES = 32
 MAX_PROFILE_STEPS = 200
+# A BeerPi probe is a DS18B20, which measures -55..125 °C: a reading outside that
+# is no temperature. Anything finite used to pass, and a pair of 1e308 readings
+# overflowed the stores' running sums (Infinity in the API, then a rollup the
+# database refused, which stopped every later batch of the device).
+MIN_READING_C, MAX_READING_C = -55.0, 125.0
 # The media types a BeerPi daemon produces (pi_daemon/media.py), by kind.
 MEDIA_TYPES = {
     "photo": frozenset({"image/jpeg"}),
@@ -129,6 +136,16 @@ def device_info(info: DeviceInfo, *, max_probes: int) -> DeviceInfo:
         ),
         capabilities=_first(_ids(info.capabilities), MAX_CAPABILITIES),
     )
+
+
+def reading(value: Reading) -> Reading:
+    """``value`` if its temperature is one a probe can read; InvalidDeviceData if not."""
+    if not MIN_READING_C <= value.temperature <= MAX_READING_C:  # NaN is not either
+        raise InvalidDeviceData(
+            f"probe {value.probe[:80]!r} read {value.temperature!r} °C, outside the "
+            f"{MIN_READING_C:g}..{MAX_READING_C:g} °C a DS18B20 measures"
+        )
+    return value
 
 
 def fault(info: FaultInfo) -> FaultInfo:

@@ -1,0 +1,124 @@
+"""What a device sends that no BeerPi daemon would: refused or dropped, and nothing else lost.
+
+Each test runs the real web service on 127.0.0.1 with a device on the daemon's
+real dial-out client (``tests.security.hostile``) that says what the test
+chooses. The rule: bad input gets a clear error, or is dropped with a warning
+while the rest is kept; a bad reading never stalls the device's catch-up cursor.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tests.security.hostile import answering, hostile_device, iso, outbox_answerer, strong_token
+from tests.web.service import RunningService, running_service, wait_until, web_config
+
+DEVICE = "dev1"
+TOKEN = strong_token()
+INFO = {"id": DEVICE, "name": "Device", "probes": [{"id": "beer", "name": "Beer"}]}
+
+
+def state(**values: Any) -> dict[str, Any]:
+    return {"timestamp": iso(datetime.now(UTC)), "probes": {}, "relays": {}, **values}
+
+
+@pytest.fixture(params=["sqlite", "mongo"])
+def backend(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """WebConfig values of each store (MongoDB on the secantus emulator, 3.11 only)."""
+    if request.param == "sqlite":
+        return {}
+    server = request.getfixturevalue("mongo_server")
+    return {"mongo_url": server.uri + "?directConnection=true"}
+
+
+@pytest.fixture
+def make_service(tmp_path: Path) -> Any:
+    @contextlib.asynccontextmanager
+    async def make(**values: Any) -> AsyncIterator[RunningService]:
+        config = web_config(tmp_path / "web", device_tokens={DEVICE: TOKEN}, **values)
+        async with running_service(config) as service:
+            yield service
+
+    return make
+
+
+async def online(service: RunningService) -> bool:
+    record = service.hub.find(DEVICE)
+    return bool(record is not None and record.online and record.state is not None)
+
+
+def strict_json(text: str) -> Any:
+    """JSON as a browser's JSON.parse reads it: no Infinity, no NaN."""
+
+    def refuse(constant: str) -> Any:
+        raise ValueError(f"{constant} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+async def stored_temperatures(service: RunningService) -> list[float]:
+    end = datetime.now(UTC) + timedelta(minutes=1)
+    return [r.temperature async for r in service.store.raw(DEVICE, "beer", end - timedelta(1), end)]
+
+
+async def test_implausible_temperatures_are_dropped_alone_and_the_cursor_moves_on(
+    make_service: Any, backend: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    now = datetime.now(UTC)
+    temperatures = [1e308, 1e308, -1e308, -1e308, 126.0, -56.0] + [18.0 + i / 10 for i in range(6)]
+    outbox = [
+        {
+            "seq": i + 1,
+            "probe": "beer",
+            "timestamp": iso(now - timedelta(seconds=60 - i)),
+            "temperature": t,
+        }
+        for i, t in enumerate(temperatures)
+    ]
+    plausible = [t for t in temperatures if -55 <= t <= 125]
+    caplog.set_level(logging.WARNING, "web_extras")
+    async with (
+        make_service(**backend) as service,
+        hostile_device(
+            service.url, TOKEN, INFO, state(), answering(outbox_answerer(outbox))
+        ) as dev,
+        aiohttp.ClientSession() as http,
+    ):
+        await wait_until(lambda: online(service))
+        # The daemon pushes as its outbox grows: huge ones first, then honest ones.
+        sent = 0
+        for upto in (2, 4, 6, 9, 12):
+            batch = outbox[sent:upto]
+            sent = upto
+            page = {"readings": batch, "cursor": str(upto), "more": False, "gap": False}
+            await dev.push("readings", page)
+
+        async def all_plausible_stored() -> bool:
+            return sorted(await stored_temperatures(service)) == sorted(plausible)
+
+        await wait_until(all_plausible_stored)
+        assert await service.store.get_cursor(DEVICE) == str(len(outbox))
+        assert "outside the -55..125 °C" in caplog.text
+        # Every answer a browser reads is JSON it can parse.
+        url = f"{service.url}/api/devices/{DEVICE}/readings?buckets=10"
+        async with http.get(url) as response:
+            body = strict_json(await response.text())
+        assert response.status == 200
+        assert sum(b["count"] for b in body["probes"]["beer"]) == len(plausible)
+        assert max(b["max"] for b in body["probes"]["beer"]) == max(plausible)
+        async with http.get(f"{service.url}/trend?device={DEVICE}&range=24h") as response:
+            page = await response.text()
+        assert response.status == 200
+        embedded = re.search(r'id="first-answers">(.*?)</script>', page, re.S)
+        assert embedded is not None
+        strict_json(embedded.group(1))
