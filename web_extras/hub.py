@@ -179,9 +179,12 @@ class DeviceHub:
 
     async def set_state(self, device: str, state: State) -> State | None:
         sanitize.check_id(device, "device id")
-        state = sanitize.state(state, max_probes=self.max_probes)
+        arrived = now()
+        # A timestamp far from our clock is left out (sanitize.MAX_CLOCK_SKEW): the
+        # offset stays what the last state said, so device_time stays a time.
+        state = sanitize.state(state, max_probes=self.max_probes, now=arrived)
         record = self._records.setdefault(device, DeviceRecord(device))
-        previous, record.state, record.last_seen = record.state, state, now()
+        previous, record.state, record.last_seen = record.state, state, arrived
         stamp = _parse_stamp(state.timestamp)
         if stamp is not None:
             record.clock_offset = stamp - record.last_seen

@@ -14,7 +14,8 @@ of distinct probes. Beyond it the excess is not stored and a warning says so
 daemon's outbox until the allowance lets them in, so an honest daemon that
 was offline for long still loses nothing. A reading no probe can take (a
 temperature outside ``sanitize.reading``'s range) is dropped alone, with a
-warning: the rest of its page is stored and the cursor moves past it.
+warning: the rest of its page is stored and the cursor moves past it. So is
+one stamped further from the service's clock than ``sanitize.MAX_CLOCK_SKEW``.
 
 Events are stamped by the daemon's clock, like its readings: ``connected`` with
 the link's first state (and the daemon's boot id, beside the one it had when it
@@ -44,7 +45,7 @@ from .limits import PerMinute
 from .statediff import state_events
 from .store import Event, EventKind, LinkCursor, MediaKind, StoredReading
 from .store import MediaInfo as StoredMedia
-from .timefmt import parse_iso
+from .timefmt import now
 
 if TYPE_CHECKING:
     from .config import WebConfig
@@ -123,13 +124,9 @@ class Recorder:
         return False
 
     def _stamp(self, device: str, text: str | None) -> datetime:
-        """A time the daemon sent, else now by its clock."""
-        if text:
-            try:
-                return parse_iso(text)
-            except ValueError:
-                pass
-        return self.hub.device_time(device)
+        """A time the daemon sent, else now by its clock (also for one far from ours)."""
+        sent = sanitize.stamp(text, now())
+        return self.hub.device_time(device) if sent is None else sent
 
     # -- connection ----------------------------------------------------------
 
@@ -255,23 +252,27 @@ class Recorder:
 
     async def _store_page(self, device: str, page: ReadingsPage) -> int:
         readings = []
+        arrived = now()
         for reading in page.readings:
             if not await self._probe_allowed(device, reading.probe):
                 continue
             try:
+                stored = StoredReading.from_protocol(device, reading)
+            except (ValueError, OverflowError) as err:
+                self._log.warning(
+                    f"unreadable:{device}", "%s: skipping an unreadable reading: %s", device, err
+                )
+                continue
+            try:
                 sanitize.reading(reading)
+                sanitize.near(stored.timestamp, arrived, f"a reading of probe {reading.probe}")
             except sanitize.InvalidDeviceData as err:
                 # Dropped alone: the rest of the page is stored and the cursor moves on.
                 self._log.warning(
                     f"implausible:{device}", "%s: refusing a reading: %s", device, err
                 )
                 continue
-            try:
-                readings.append(StoredReading.from_protocol(device, reading))
-            except (ValueError, OverflowError) as err:
-                self._log.warning(
-                    f"unreadable:{device}", "%s: skipping an unreadable reading: %s", device, err
-                )
+            readings.append(stored)
         allowance = self._readings_allowance.get(device)
         if allowance is None:
             allowance = PerMinute(self.limits.max_readings_per_minute)
@@ -321,7 +322,16 @@ class Recorder:
     async def state(self, device: str, state: State) -> None:
         if not self._valid(device):
             return
-        state = sanitize.state(state, max_probes=self.limits.max_probes_per_device)
+        sent = state.timestamp
+        state = sanitize.state(state, max_probes=self.limits.max_probes_per_device, now=now())
+        if sent and state.timestamp is None:
+            self._log.warning(
+                f"state-time:{device}",
+                "%s: ignoring the state's timestamp %r: not a time within %d years of ours",
+                device,
+                sent[:40],
+                sanitize.MAX_CLOCK_SKEW.days // 365,
+            )
         previous = await self.hub.set_state(device, state)
         await self._record_connected(device, self._stamp(device, state.timestamp))
         for event in state_events(device, previous, state):

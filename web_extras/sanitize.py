@@ -16,6 +16,7 @@ import dataclasses
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from beerpi_protocol.errors import BeerPiError
@@ -31,6 +32,7 @@ from beerpi_protocol.models import (
     ThermostatInfo,
     ThermostatState,
 )
+from beerpi_protocol.timestamps import parse_iso
 
 ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 MAX_NAME = 64
@@ -44,6 +46,14 @@ MAX_PROFILE_STEPS = 200
 # overflowed the stores' running sums (Infinity in the API, then a rollup the
 # database refused, which stopped every later batch of the device).
 MIN_READING_C, MAX_READING_C = -55.0, 125.0
+# How far a device's times may be from the service's clock. A fast simulation is
+# ahead for real (600x gains 1.6 years a day, 20,000x 55), and a Pi without a
+# network clock may start in 1970; but the service computes with the device's
+# time (now plus its clock's offset, a day or a week around that), and a state
+# stamped in year 9999 or 1 overflowed it: 400s on the trend page and the API,
+# the disconnect event lost. 1000 years keeps every such sum millennia inside
+# the years 1..9999 a datetime holds.
+MAX_CLOCK_SKEW = timedelta(days=365_250)
 # The media types a BeerPi daemon produces (pi_daemon/media.py), by kind.
 MEDIA_TYPES = {
     "photo": frozenset({"image/jpeg"}),
@@ -148,6 +158,26 @@ def reading(value: Reading) -> Reading:
     return value
 
 
+def near(at: datetime, now: datetime, what: str) -> datetime:
+    """``at`` if within MAX_CLOCK_SKEW of ``now``; InvalidDeviceData if not."""
+    if abs(at - now) > MAX_CLOCK_SKEW:
+        raise InvalidDeviceData(
+            f"{what} is stamped {at.isoformat()}, more than {MAX_CLOCK_SKEW.days // 365} "
+            "years from the service's clock"
+        )
+    return at
+
+
+def stamp(value: str | None, now: datetime) -> datetime | None:
+    """The time ``value`` says, if it is one within MAX_CLOCK_SKEW of ``now``; else None."""
+    if not value:
+        return None
+    try:
+        return near(parse_iso(value, naive_as_utc=True), now, "it")
+    except ValueError:  # InvalidDeviceData is one
+        return None
+
+
 def fault(info: FaultInfo) -> FaultInfo:
     source = info.source if is_id(info.source) else ""
     since = text(info.since, MAX_NAME) if info.since is not None else None
@@ -176,7 +206,8 @@ def _mapping(items: Mapping[str, T], count: int) -> dict[str, T]:
     return dict(_first(((k, v) for k, v in items.items() if is_id(k)), count))
 
 
-def state(snapshot: State, *, max_probes: int) -> State:
+def state(snapshot: State, *, max_probes: int, now: datetime) -> State:
+    """Bounded strings and lists; a timestamp that is no time ``near`` ``now`` left out."""
     thermostat = snapshot.thermostat
     profile = thermostat.profile
     if profile is not None:
@@ -203,7 +234,9 @@ def state(snapshot: State, *, max_probes: int) -> State:
             latest = None
     return dataclasses.replace(
         snapshot,
-        timestamp=None if snapshot.timestamp is None else text(snapshot.timestamp, MAX_NAME),
+        timestamp=None
+        if stamp(snapshot.timestamp, now) is None
+        else text(snapshot.timestamp or "", MAX_NAME),
         probes=_mapping(snapshot.probes, max_probes),
         relays=_mapping(snapshot.relays, MAX_RELAYS),
         thermostat=ThermostatState(

@@ -122,3 +122,61 @@ async def test_implausible_temperatures_are_dropped_alone_and_the_cursor_moves_o
         embedded = re.search(r'id="first-answers">(.*?)</script>', page, re.S)
         assert embedded is not None
         strict_json(embedded.group(1))
+
+
+@pytest.mark.parametrize("far", ["9999-12-31T23:59:59.999Z", "0001-01-01T00:00:00.000Z"])
+async def test_a_device_clock_far_from_ours_is_not_believed_and_every_page_works(
+    make_service: Any, far: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, "web_extras")
+    hydrometer_token = "ispindel-token-0123456789abcdef"
+    hydrometers = {"isp1": {"device": DEVICE, "token": hydrometer_token}}
+    now = datetime.now(UTC)
+    rows = [
+        {"seq": 1, "probe": "beer", "timestamp": far, "temperature": 19.0},
+        {
+            "seq": 2,
+            "probe": "beer",
+            "timestamp": iso(now - timedelta(minutes=5)),
+            "temperature": 18.0,
+        },
+        {"seq": 3, "probe": "beer", "timestamp": far, "temperature": 19.0},
+    ]
+    async with (
+        make_service(hydrometers=hydrometers) as service,
+        aiohttp.ClientSession() as http,
+    ):
+        async with hostile_device(service.url, TOKEN, INFO, state(timestamp=far)) as dev:
+            await wait_until(lambda: online(service))
+            await dev.push(
+                "readings", {"readings": rows, "cursor": "3", "more": False, "gap": False}
+            )
+            await wait_until(lambda: service.store.get_cursor(DEVICE))
+            assert await service.store.get_cursor(DEVICE) == "3"
+            # Only the reading stamped near now is stored (count: in any year).
+            assert await service.store.count(device=DEVICE) == 1
+            for path in (
+                f"/api/devices/{DEVICE}",
+                f"/api/devices/{DEVICE}/readings?buckets=10",
+                f"/api/devices/{DEVICE}/readings?start=first&buckets=10",
+                f"/trend?device={DEVICE}",
+                f"/trend?device={DEVICE}&range=all",
+            ):
+                async with http.get(service.url + path) as response:
+                    assert response.status == 200, (path, await response.text())
+            ispindel = {"name": "isp1", "token": hydrometer_token, "angle": 40.0, "gravity": 1.04}
+            async with http.post(
+                f"{service.url}/api/hydrometers/ispindel", json=ispindel
+            ) as response:
+                assert response.status == 200, await response.text()
+
+        # The link is gone: its disconnect is recorded, at a time near ours.
+        async def disconnected() -> list[Any]:
+            end = datetime.now(UTC) + timedelta(minutes=1)
+            found = await service.store.events(DEVICE, end - timedelta(hours=1), end)
+            return [e for e in found if e.kind == "disconnected"]
+
+        [event] = await wait_until(disconnected)
+        assert abs(event.timestamp - datetime.now(UTC)) < timedelta(minutes=1)
+    assert "ignoring the state's timestamp" in caplog.text
+    assert "more than 1000 years from the service's clock" in caplog.text
