@@ -8,8 +8,9 @@ One lock per device keeps a push and a catch-up from interleaving.
 
 A device is hostile until proven otherwise (``sanitize``), and it gets an
 allowance: at most ``PAGE_LIMIT`` readings per batch (a bigger push is fetched
-in pages instead), a number of readings and of events per minute, and a number
-of distinct probes. Beyond it the excess is not stored and a warning says so
+in pages instead), a number of readings and of events per minute (a pushed
+photo or video is an event: its media row is kept only within that), and a
+number of distinct probes. Beyond it the excess is not stored and a warning says so
 (once a minute per device); the link stays up, and the readings wait in the
 daemon's outbox until the allowance lets them in, so an honest daemon that
 was offline for long still loses nothing. A reading no probe can take (a
@@ -374,26 +375,37 @@ class Recorder:
             return None
         if not record:
             return stored
+        kind = EventKind.VIDEO if stored.kind is MediaKind.VIDEO else EventKind.PHOTO
+        # A pushed photo is an event: within the events allowance, or not stored at all.
+        if announce and not self._event_allowed(device, kind):
+            return None
         await self.store.add_media(stored)
         if announce:
-            kind = EventKind.VIDEO if stored.kind is MediaKind.VIDEO else EventKind.PHOTO
-            await self._event(Event(device, stored.timestamp, kind, _media_data(media)))
+            await self._add_event(Event(device, stored.timestamp, kind, _media_data(media)))
         return stored
 
     async def _event(self, event: Event) -> None:
-        allowance = self._events_allowance.get(event.device)
+        if self._event_allowed(event.device, event.kind):
+            await self._add_event(event)
+
+    def _event_allowed(self, device: str, kind: EventKind) -> bool:
+        """Take one from the device's events allowance; False (and a warning) if none left."""
+        allowance = self._events_allowance.get(device)
         if allowance is None:
             allowance = PerMinute(self.limits.max_events_per_minute)
-            self._events_allowance[event.device] = allowance
-        if not allowance.take():
-            self._log.warning(
-                f"events:{event.device}",
-                "%s: dropping events beyond %d a minute (latest: %s)",
-                event.device,
-                self.limits.max_events_per_minute,
-                event.kind,
-            )
-            return
+            self._events_allowance[device] = allowance
+        if allowance.take():
+            return True
+        self._log.warning(
+            f"events:{device}",
+            "%s: dropping events beyond %d a minute (latest: %s)",
+            device,
+            self.limits.max_events_per_minute,
+            kind,
+        )
+        return False
+
+    async def _add_event(self, event: Event) -> None:
         await self.store.add_event(event)
         await self.hub.event_added(event)
 

@@ -23,6 +23,7 @@ from beerpi_protocol.errors import BeerPiError
 from beerpi_protocol.models import (
     DeviceInfo,
     FaultInfo,
+    HydrometerReading,
     MediaInfo,
     ProbeInfo,
     ProfileProgress,
@@ -34,6 +35,8 @@ from beerpi_protocol.models import (
 )
 from beerpi_protocol.timestamps import parse_iso
 
+from .store.gravity import HYDROMETER_ID
+
 ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 MAX_NAME = 64
 MAX_TEXT = 300
@@ -41,6 +44,9 @@ MAX_RELAYS = 16
 MAX_FAULTS = 64
 MAX_CAPABILITIES = 32
 MAX_PROFILE_STEPS = 200
+# A BeerPi keeps at most 16 hydrometers (pi_daemon/gravity/book.py): more in a
+# state is made up, and each one was stored (18,000 from one device in 15 s).
+MAX_HYDROMETERS = 16
 # A BeerPi probe is a DS18B20, which measures -55..125 °C: a reading outside that
 # is no temperature. Anything finite used to pass, and a pair of 1e308 readings
 # overflowed the stores' running sums (Infinity in the API, then a rollup the
@@ -206,6 +212,11 @@ def _mapping(items: Mapping[str, T], count: int) -> dict[str, T]:
     return dict(_first(((k, v) for k, v in items.items() if is_id(k)), count))
 
 
+def _hydrometer(reading: HydrometerReading, now: datetime) -> bool:
+    """A valid hydrometer id, read at a time near ``now``."""
+    return HYDROMETER_ID.fullmatch(reading.id) is not None and stamp(reading.at, now) is not None
+
+
 def state(snapshot: State, *, max_probes: int, now: datetime) -> State:
     """Bounded strings and lists; a timestamp that is no time ``near`` ``now`` left out."""
     thermostat = snapshot.thermostat
@@ -249,4 +260,7 @@ def state(snapshot: State, *, max_probes: int, now: datetime) -> State:
         ),
         faults=tuple(fault(f) for f in snapshot.faults[:MAX_FAULTS]),
         latest_photo=latest,
+        hydrometers=_first(
+            (h for h in snapshot.hydrometers if _hydrometer(h, now)), MAX_HYDROMETERS
+        ),
     )

@@ -8,6 +8,7 @@ while the rest is kept; a bad reading never stalls the device's catch-up cursor.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -180,3 +181,65 @@ async def test_a_device_clock_far_from_ours_is_not_believed_and_every_page_works
         assert abs(event.timestamp - datetime.now(UTC)) < timedelta(minutes=1)
     assert "ignoring the state's timestamp" in caplog.text
     assert "more than 1000 years from the service's clock" in caplog.text
+
+
+async def test_hydrometers_in_states_are_capped_per_device(
+    make_service: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, "web_extras")
+
+    def made_up(batch: int) -> list[dict[str, Any]]:
+        at = iso(datetime.now(UTC))
+        return [{"id": f"h{batch}-{i}", "sg": 1.05, "at": at} for i in range(200)]
+
+    async with (
+        make_service() as service,
+        hostile_device(service.url, TOKEN, INFO, state(hydrometers=made_up(0))) as dev,
+        aiohttp.ClientSession() as http,
+    ):
+        await wait_until(lambda: online(service))
+        for batch in range(1, 6):
+            await dev.push("state", state(hydrometers=made_up(batch)))
+
+        def last_state_in() -> bool:
+            named = service.hub.find(DEVICE).state.hydrometers
+            return bool(named) and named[0].id == "h5-0"
+
+        await wait_until(last_state_in)
+        await asyncio.sleep(0.3)  # the gravity of the last state is stored meanwhile
+        # A BeerPi keeps at most 16 hydrometers: no state lists more, and no more
+        # than 16 of the device's are stored however many states name new ones.
+        assert len(service.hub.find(DEVICE).state.hydrometers) == 16
+        async with http.get(f"{service.url}/api/devices/{DEVICE}/gravity") as response:
+            assert len((await response.json())["hydrometers"]) == 16
+        assert "not storing hydrometer" in caplog.text
+        assert await online(service)
+
+
+async def test_pushed_photos_beyond_the_events_allowance_are_not_stored(
+    make_service: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, "web_extras")
+    per_minute = 30
+    async with (
+        make_service(max_events_per_minute=per_minute) as service,
+        hostile_device(service.url, TOKEN, INFO, state()) as dev,
+        aiohttp.ClientSession() as http,
+    ):
+        await wait_until(lambda: online(service))
+        for i in range(300):
+            photo = {"id": f"p{i}", "kind": "photo", "content_type": "image/jpeg", "size": 1}
+            await dev.push("photo", {**photo, "timestamp": iso(datetime.now(UTC))})
+        # Pushes are recorded in order: once a state sent after them is in, so are they.
+        await dev.push("state", state(thermostat={"reason": "after the photos"}))
+        await wait_until(lambda: service.hub.find(DEVICE).state.thermostat.reason)
+        assert "dropping events beyond" in caplog.text
+        async with http.get(f"{service.url}/api/devices/{DEVICE}/media") as response:
+            media = await response.json()
+        end = datetime.now(UTC) + timedelta(minutes=1)
+        events = await service.store.events(DEVICE, end - timedelta(hours=1), end)
+        photos = [e for e in events if e.kind == "photo"]
+        # Each photo listed has its event, and neither beyond a minute's allowance
+        # (the connected event counts too; a few more trickle in while the test runs).
+        assert len(media) == len(photos)
+        assert per_minute // 2 < len(media) <= per_minute + 5
