@@ -156,7 +156,15 @@ class DeviceHub:
         """
         sanitize.check_id(device, "device id")
         if info is not None:
+            sent_boot_id = info.boot_id
             info = sanitize.device_info(info, max_probes=self.max_probes)
+            if sent_boot_id is not None and info.boot_id is None:
+                _LOGGER.warning(
+                    "%s: ignoring its boot id %r: not an id (%s)",
+                    device,
+                    sent_boot_id[:40],
+                    sanitize.ID.pattern,
+                )
             if info.id != device:
                 raise sanitize.InvalidDeviceData(f"{device} announced itself as {info.id}")
         record = self._records.setdefault(device, DeviceRecord(device))

@@ -145,6 +145,8 @@ class Recorder:
         boot = record.info.boot_id if record is not None and record.info is not None else None
         before = await self.store.last_event(device, EventKind.CONNECTED, _FAR_FUTURE)
         previous = None if before is None else before.data.get("boot_id")
+        if not sanitize.is_id(previous):
+            previous = None  # one stored before boot ids were checked
         data = {"link": link.kind, "boot_id": boot, "previous_boot_id": previous}
         await self._event(Event(device, when, EventKind.CONNECTED, data))
 

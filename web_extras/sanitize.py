@@ -141,6 +141,9 @@ def device_info(info: DeviceInfo, *, max_probes: int) -> DeviceInfo:
         model=text(info.model, MAX_NAME),
         sw_version=text(info.sw_version, MAX_NAME),
         protocol_version=text(info.protocol_version, 16),
+        # Linux's boot id is a UUID: anything else is no boot id (it goes into every
+        # connected event and the API, and was taken as sent, 60,000 characters too).
+        boot_id=_opt_id(info.boot_id),
         probes=probes,
         relays=relays,
         thermostat=ThermostatInfo(

@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import re
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -243,3 +244,28 @@ async def test_pushed_photos_beyond_the_events_allowance_are_not_stored(
         # (the connected event counts too; a few more trickle in while the test runs).
         assert len(media) == len(photos)
         assert per_minute // 2 < len(media) <= per_minute + 5
+
+
+async def test_a_boot_id_that_is_no_id_is_not_kept(
+    make_service: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, "web_extras")
+    hostile = "\x1b[31m<b>" + "A" * 60_000 + "\n"
+    honest = str(uuid.uuid4())  # what /proc/sys/kernel/random/boot_id holds
+    async with make_service() as service, aiohttp.ClientSession() as http:
+        for boot_id in (hostile, honest):
+            info = {**INFO, "boot_id": boot_id}
+            async with hostile_device(service.url, TOKEN, info, state()):
+                await wait_until(lambda: online(service))
+                async with http.get(f"{service.url}/api/devices/{DEVICE}") as response:
+                    announced = (await response.json())["device"]
+                assert announced["boot_id"] == (honest if boot_id == honest else None)
+            await wait_until(lambda: not service.hub.find(DEVICE).online)
+        async with http.get(f"{service.url}/api/devices/{DEVICE}/events") as response:
+            events = await response.json()
+    connected = [e["data"] for e in events if e["kind"] == "connected"]
+    assert [(c["boot_id"], c["previous_boot_id"]) for c in connected] == [
+        (None, None),
+        (honest, None),
+    ]
+    assert "ignoring its boot id" in caplog.text
