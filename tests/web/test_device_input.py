@@ -22,8 +22,18 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.security.hostile import answering, hostile_device, iso, outbox_answerer, strong_token
+from tests.security.hostile import (
+    JPEG,
+    MP4,
+    answering,
+    hostile_device,
+    iso,
+    media_answerer,
+    outbox_answerer,
+    strong_token,
+)
 from tests.web.service import RunningService, running_service, wait_until, web_config
+from web_extras.keys import MEDIA
 
 DEVICE = "dev1"
 TOKEN = strong_token()
@@ -269,3 +279,29 @@ async def test_a_boot_id_that_is_no_id_is_not_kept(
         (honest, None),
     ]
     assert "ignoring its boot id" in caplog.text
+
+
+async def test_media_requests_leave_nothing_behind_but_fetched_files(make_service: Any) -> None:
+    # A device may well have a file whose id ends in a newline.
+    files = {"v1": ("image/jpeg", JPEG), "v1\n": ("video/mp4", MP4)}
+    async with (
+        make_service() as service,
+        hostile_device(service.url, TOKEN, INFO, state(), answering(media_answerer(files))),
+        aiohttp.ClientSession() as http,
+    ):
+        await wait_until(lambda: online(service))
+        url = f"{service.url}/api/devices/{DEVICE}/media"
+        for i in range(50):  # any reader may ask for ids the device does not have
+            async with http.get(f"{url}/unknown{i}") as response:
+                assert response.status >= 400
+        folder = Path(service.app[MEDIA]._root) / DEVICE
+        assert not folder.exists() or list(folder.iterdir()) == []
+        assert service.app[MEDIA]._locks == {}  # no lock kept per id asked for
+        # An id with a newline is refused with an answer, not a dropped connection.
+        async with http.get(f"{url}/v1%0A") as response:
+            assert response.status == 400
+            assert "not a valid id" in (await response.json())["message"]
+        async with http.get(f"{url}/v1") as response:
+            assert (response.status, await response.read()) == (200, JPEG)
+        assert [p.name for p in folder.iterdir()] == ["v1"]
+        assert service.app[MEDIA]._locks == {}
