@@ -33,6 +33,7 @@ from tests.security.hostile import (
     strong_token,
 )
 from tests.web.service import RunningService, running_service, wait_until, web_config
+from web_extras.enginelog import LOGGER_NAME, EngineLog
 from web_extras.keys import MEDIA
 
 DEVICE = "dev1"
@@ -305,3 +306,38 @@ async def test_media_requests_leave_nothing_behind_but_fetched_files(make_servic
             assert (response.status, await response.read()) == (200, JPEG)
         assert [p.name for p in folder.iterdir()] == ["v1"]
         assert service.app[MEDIA]._locks == {}
+
+
+async def test_a_flood_of_bad_packets_is_logged_once_a_minute(
+    make_service: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    async with make_service() as service, aiohttp.ClientSession() as http:
+        url = f"ws://127.0.0.1:{service.port}/socket.io/?EIO=4&transport=websocket"
+        async with http.ws_connect(url) as ws:
+            await ws.receive()  # engineio's open packet
+            for _ in range(100):  # no JSON parser takes a number of 5,000 digits
+                await ws.send_str('40{"n":' + "9" * 5000 + "}")
+            await wait_until(lambda: caplog.records)
+            await asyncio.sleep(0.5)  # the rest of them are read meanwhile
+    errors = [r for r in caplog.records if r.name.startswith("engineio")]
+    assert len(errors) == 1
+    assert errors[0].exc_info is not None  # the one line still says what failed
+    assert sum(len(r.getMessage()) for r in caplog.records) < 2_000
+
+
+def test_engine_log_counts_what_it_left_out(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, LOGGER_NAME)
+    clock = [0.0]
+    log = EngineLog(interval_s=60, clock=lambda: clock[0])
+    for second in range(0, 120, 2):
+        clock[0] = second
+        log.exception("message async handler error")
+        log.error("some other error")
+    logged = [r.getMessage() for r in caplog.records]
+    assert logged == [
+        "message async handler error",
+        "some other error",
+        "message async handler error (29 more like this in the last 60 s)",
+        "some other error (29 more like this in the last 60 s)",
+    ]
