@@ -29,6 +29,7 @@ from .auth import Auth, auth_middleware
 from .config import ConfigError, WebConfig, check_secrets, client_ssl_context
 from .dialin import DialInLink
 from .dialout import DEVICES_NAMESPACE, DevicesNamespace
+from .enginelog import EngineLog
 from .errors import error_middleware
 from .gravity_link import GravityFromStates, GravityToDaemons
 from .hub import DeviceHub
@@ -183,6 +184,8 @@ def _socketio_server(config: WebConfig, origins: OriginPolicy) -> socketio.Async
         # A callable, because ``[]`` would switch python-engineio's check off.
         cors_allowed_origins=origins.socketio_check,
         max_http_buffer_size=DEVICE_PACKET_BYTES,
+        # Its error for every bad packet, traceback and all, once a minute.
+        engineio_logger=EngineLog(),
     )
 
 

@@ -14,10 +14,12 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 
+from beerpi_guard.logthrottle import ThrottledLog
 from beerpi_protocol.requests import ReportGravity
 from beerpi_protocol.timestamps import iso
 
 from .hub import DeviceHub, DeviceRecord, QuietListener
+from .sanitize import MAX_HYDROMETERS
 from .store import HistoryStore
 from .store.gravity import GravityReading
 
@@ -42,6 +44,10 @@ class GravityFromStates(QuietListener):
         self._on_stored = on_stored
         # (device, hydrometer) -> the newest reading time stored from a state.
         self._stored: dict[tuple[str, str], datetime] = {}
+        # device -> the hydrometers stored from its states, at most MAX_HYDROMETERS:
+        # a daemon keeps no more, so one naming new ones in every state is capped.
+        self._hydrometers: dict[str, set[str]] = {}
+        self._log = ThrottledLog(_LOGGER)
 
     async def state_changed(self, record: DeviceRecord) -> None:
         state = record.state
@@ -56,6 +62,8 @@ class GravityFromStates(QuietListener):
                 continue
             if (record.id, reading.hydrometer) in self._forwarded:
                 continue
+            if not self._known(record.id, reading.hydrometer):
+                continue
             key = (record.id, reading.hydrometer)
             if key in self._stored and reading.timestamp <= self._stored[key]:
                 continue  # the same reading in every state until the next one comes
@@ -67,6 +75,24 @@ class GravityFromStates(QuietListener):
             # daemon coming back in its state: the pages have it from the post.
             if stored and self._on_stored is not None:
                 await self._on_stored(new)
+
+    def _known(self, device: str, hydrometer: str) -> bool:
+        """True for one of the device's first MAX_HYDROMETERS (a warning for others)."""
+        known = self._hydrometers.setdefault(device, set())
+        if hydrometer in known:
+            return True
+        if len(known) < MAX_HYDROMETERS:
+            known.add(hydrometer)
+            return True
+        self._log.warning(
+            f"hydrometers:{device}",
+            "%s: not storing hydrometer %s: the device named %d already (a BeerPi keeps %d)",
+            device,
+            hydrometer,
+            len(known),
+            MAX_HYDROMETERS,
+        )
+        return False
 
 
 class GravityToDaemons:

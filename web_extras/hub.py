@@ -156,7 +156,15 @@ class DeviceHub:
         """
         sanitize.check_id(device, "device id")
         if info is not None:
+            sent_boot_id = info.boot_id
             info = sanitize.device_info(info, max_probes=self.max_probes)
+            if sent_boot_id is not None and info.boot_id is None:
+                _LOGGER.warning(
+                    "%s: ignoring its boot id %r: not an id (%s)",
+                    device,
+                    sent_boot_id[:40],
+                    sanitize.ID.pattern,
+                )
             if info.id != device:
                 raise sanitize.InvalidDeviceData(f"{device} announced itself as {info.id}")
         record = self._records.setdefault(device, DeviceRecord(device))
@@ -179,9 +187,12 @@ class DeviceHub:
 
     async def set_state(self, device: str, state: State) -> State | None:
         sanitize.check_id(device, "device id")
-        state = sanitize.state(state, max_probes=self.max_probes)
+        arrived = now()
+        # A timestamp far from our clock is left out (sanitize.MAX_CLOCK_SKEW): the
+        # offset stays what the last state said, so device_time stays a time.
+        state = sanitize.state(state, max_probes=self.max_probes, now=arrived)
         record = self._records.setdefault(device, DeviceRecord(device))
-        previous, record.state, record.last_seen = record.state, state, now()
+        previous, record.state, record.last_seen = record.state, state, arrived
         stamp = _parse_stamp(state.timestamp)
         if stamp is not None:
             record.clock_offset = stamp - record.last_seen

@@ -8,11 +8,15 @@ One lock per device keeps a push and a catch-up from interleaving.
 
 A device is hostile until proven otherwise (``sanitize``), and it gets an
 allowance: at most ``PAGE_LIMIT`` readings per batch (a bigger push is fetched
-in pages instead), a number of readings and of events per minute, and a number
-of distinct probes. Beyond it the excess is not stored and a warning says so
+in pages instead), a number of readings and of events per minute (a pushed
+photo or video is an event: its media row is kept only within that), and a
+number of distinct probes. Beyond it the excess is not stored and a warning says so
 (once a minute per device); the link stays up, and the readings wait in the
 daemon's outbox until the allowance lets them in, so an honest daemon that
-was offline for long still loses nothing.
+was offline for long still loses nothing. A reading no probe can take (a
+temperature outside ``sanitize.reading``'s range) is dropped alone, with a
+warning: the rest of its page is stored and the cursor moves past it. So is
+one stamped further from the service's clock than ``sanitize.MAX_CLOCK_SKEW``.
 
 Events are stamped by the daemon's clock, like its readings: ``connected`` with
 the link's first state (and the daemon's boot id, beside the one it had when it
@@ -42,7 +46,7 @@ from .limits import PerMinute
 from .statediff import state_events
 from .store import Event, EventKind, LinkCursor, MediaKind, StoredReading
 from .store import MediaInfo as StoredMedia
-from .timefmt import parse_iso
+from .timefmt import now
 
 if TYPE_CHECKING:
     from .config import WebConfig
@@ -121,13 +125,9 @@ class Recorder:
         return False
 
     def _stamp(self, device: str, text: str | None) -> datetime:
-        """A time the daemon sent, else now by its clock."""
-        if text:
-            try:
-                return parse_iso(text)
-            except ValueError:
-                pass
-        return self.hub.device_time(device)
+        """A time the daemon sent, else now by its clock (also for one far from ours)."""
+        sent = sanitize.stamp(text, now())
+        return self.hub.device_time(device) if sent is None else sent
 
     # -- connection ----------------------------------------------------------
 
@@ -145,6 +145,8 @@ class Recorder:
         boot = record.info.boot_id if record is not None and record.info is not None else None
         before = await self.store.last_event(device, EventKind.CONNECTED, _FAR_FUTURE)
         previous = None if before is None else before.data.get("boot_id")
+        if not sanitize.is_id(previous):
+            previous = None  # one stored before boot ids were checked
         data = {"link": link.kind, "boot_id": boot, "previous_boot_id": previous}
         await self._event(Event(device, when, EventKind.CONNECTED, data))
 
@@ -253,15 +255,27 @@ class Recorder:
 
     async def _store_page(self, device: str, page: ReadingsPage) -> int:
         readings = []
+        arrived = now()
         for reading in page.readings:
             if not await self._probe_allowed(device, reading.probe):
                 continue
             try:
-                readings.append(StoredReading.from_protocol(device, reading))
+                stored = StoredReading.from_protocol(device, reading)
             except (ValueError, OverflowError) as err:
                 self._log.warning(
                     f"unreadable:{device}", "%s: skipping an unreadable reading: %s", device, err
                 )
+                continue
+            try:
+                sanitize.reading(reading)
+                sanitize.near(stored.timestamp, arrived, f"a reading of probe {reading.probe}")
+            except sanitize.InvalidDeviceData as err:
+                # Dropped alone: the rest of the page is stored and the cursor moves on.
+                self._log.warning(
+                    f"implausible:{device}", "%s: refusing a reading: %s", device, err
+                )
+                continue
+            readings.append(stored)
         allowance = self._readings_allowance.get(device)
         if allowance is None:
             allowance = PerMinute(self.limits.max_readings_per_minute)
@@ -311,7 +325,16 @@ class Recorder:
     async def state(self, device: str, state: State) -> None:
         if not self._valid(device):
             return
-        state = sanitize.state(state, max_probes=self.limits.max_probes_per_device)
+        sent = state.timestamp
+        state = sanitize.state(state, max_probes=self.limits.max_probes_per_device, now=now())
+        if sent and state.timestamp is None:
+            self._log.warning(
+                f"state-time:{device}",
+                "%s: ignoring the state's timestamp %r: not a time within %d years of ours",
+                device,
+                sent[:40],
+                sanitize.MAX_CLOCK_SKEW.days // 365,
+            )
         previous = await self.hub.set_state(device, state)
         await self._record_connected(device, self._stamp(device, state.timestamp))
         for event in state_events(device, previous, state):
@@ -354,26 +377,37 @@ class Recorder:
             return None
         if not record:
             return stored
+        kind = EventKind.VIDEO if stored.kind is MediaKind.VIDEO else EventKind.PHOTO
+        # A pushed photo is an event: within the events allowance, or not stored at all.
+        if announce and not self._event_allowed(device, kind):
+            return None
         await self.store.add_media(stored)
         if announce:
-            kind = EventKind.VIDEO if stored.kind is MediaKind.VIDEO else EventKind.PHOTO
-            await self._event(Event(device, stored.timestamp, kind, _media_data(media)))
+            await self._add_event(Event(device, stored.timestamp, kind, _media_data(media)))
         return stored
 
     async def _event(self, event: Event) -> None:
-        allowance = self._events_allowance.get(event.device)
+        if self._event_allowed(event.device, event.kind):
+            await self._add_event(event)
+
+    def _event_allowed(self, device: str, kind: EventKind) -> bool:
+        """Take one from the device's events allowance; False (and a warning) if none left."""
+        allowance = self._events_allowance.get(device)
         if allowance is None:
             allowance = PerMinute(self.limits.max_events_per_minute)
-            self._events_allowance[event.device] = allowance
-        if not allowance.take():
-            self._log.warning(
-                f"events:{event.device}",
-                "%s: dropping events beyond %d a minute (latest: %s)",
-                event.device,
-                self.limits.max_events_per_minute,
-                event.kind,
-            )
-            return
+            self._events_allowance[device] = allowance
+        if allowance.take():
+            return True
+        self._log.warning(
+            f"events:{device}",
+            "%s: dropping events beyond %d a minute (latest: %s)",
+            device,
+            self.limits.max_events_per_minute,
+            kind,
+        )
+        return False
+
+    async def _add_event(self, event: Event) -> None:
         await self.store.add_event(event)
         await self.hub.event_added(event)
 

@@ -6,7 +6,8 @@ its size is counted as it arrives (never taken from the device's word) and
 the transfer stops with a clear error past ``max_bytes``. Only the types a
 BeerPi daemon produces are kept, and the first bytes must look like that type
 (a JPEG starts with FF D8 FF), so a device cannot have the service serve a
-page of its choosing.
+page of its choosing. Any reader may ask for any id: a file's folder is made
+only once the device sends one, and nothing is kept of an id it has no file for.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ import binascii
 import contextlib
 import logging
 import re
-from collections import defaultdict
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import BinaryIO
 
 from beerpi_protocol.const import MEDIA_CHUNK_BYTES
 from beerpi_protocol.errors import InvalidArgument
@@ -30,8 +32,9 @@ from .sanitize import ALL_MEDIA_TYPES
 
 _LOGGER = logging.getLogger(__name__)
 
-# Ids become file names: nothing that could climb out of the cache directory.
-_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+# Ids become file names and headers: nothing that could climb out of the cache
+# directory, and matched whole (a "$" let "v1\n" through, into a header that raised).
+_SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 # What the first bytes of each type BeerPi produces look like.
 _MAGIC: dict[str, tuple[bytes, ...]] = {
     "image/jpeg": (b"\xff\xd8\xff",),
@@ -40,7 +43,7 @@ _MAGIC: dict[str, tuple[bytes, ...]] = {
 
 
 def check_id(value: str, what: str) -> str:
-    if not _SAFE.match(value):
+    if not _SAFE.fullmatch(value):
         raise bad_request(f"{what} {value!r} is not a valid id")
     return value
 
@@ -62,13 +65,29 @@ class MediaCache:
         self._root = root
         self._hub = hub
         self._max_bytes = max_bytes
-        self._locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
+        # One lock per file being asked for, with how many requests hold or wait for
+        # it: dropped with the last, so ids asked for once (any reader may) are not kept.
+        self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def _locked(self, key: tuple[str, str]) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key) or (asyncio.Lock(), 0)
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users > 1:
+                self._locks[key] = (lock, users - 1)
+            else:
+                del self._locks[key]
 
     async def get(self, device: str, media_id: str) -> tuple[Path, str]:
         """The cached file and its content type, fetching it on the first request."""
         folder = self._root / check_id(device, "device") / check_id(media_id, "media id")
         data_file, type_file = folder / "data", folder / "content-type"
-        async with self._locks[(device, media_id)]:
+        async with self._locked((device, media_id)):
             if type_file.exists():
                 content_type = type_file.read_text().strip()
                 if content_type in ALL_MEDIA_TYPES:
@@ -78,21 +97,21 @@ class MediaCache:
         return data_file, content_type
 
     async def _fetch(self, device: str, media_id: str, folder: Path) -> str:
-        await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
-        tmp = folder / "data.tmp"
+        """Fetch into ``folder``, made once the device sends a file; none is left if it fails."""
         try:
-            content_type = await self._stream(device, media_id, tmp)
+            content_type = await self._stream(device, media_id, folder)
             await asyncio.to_thread(_finish, folder, content_type)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
+        except BaseException:
+            await asyncio.to_thread(_discard, folder)
+            raise
         return content_type
 
-    async def _stream(self, device: str, media_id: str, tmp: Path) -> str:
-        """Write the file to ``tmp`` piece by piece; its checked content type."""
+    async def _stream(self, device: str, media_id: str, folder: Path) -> str:
+        """Write the file to ``folder``'s data.tmp piece by piece; its checked content type."""
         offset = 0
         content_type = ""
-        with tmp.open("wb") as out:
+        out: BinaryIO | None = None  # opened once the first piece is checked
+        try:
             while True:
                 try:
                     request = GetMedia(id=media_id, offset=offset)
@@ -129,11 +148,25 @@ class MediaCache:
                         f"the {content_type} file from {device} is larger than "
                         f"{self._max_bytes} bytes (max_media_bytes)",
                     )
+                if out is None:  # the first piece, checked: now there is a file to keep
+                    await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
+                    out = (folder / "data.tmp").open("wb")
                 await asyncio.to_thread(out.write, chunk)
                 if answer.get("eof") is True:
                     return content_type
                 if not chunk:
                     raise bad_media(f"{device} sent an empty piece before the end")
+        finally:
+            if out is not None:
+                out.close()
+
+
+def _discard(folder: Path) -> None:
+    """What a failed fetch left: its partial file, and its folder if that is empty now."""
+    with contextlib.suppress(FileNotFoundError):
+        (folder / "data.tmp").unlink()
+    with contextlib.suppress(OSError):  # not there, or holding an earlier file
+        folder.rmdir()
 
 
 def _finish(folder: Path, content_type: str) -> None:

@@ -6,7 +6,8 @@ strings end up in file names, URLs, log lines, CSV files and web pages, so the
 recorder passes everything a link delivers through here first. Ids must match
 ``[A-Za-z0-9_.-]{1,64}`` (an entry that does not is left out, with a warning);
 free text is stripped of control characters and cut to a length; lists are
-capped. The pages still render all of it as text: this is the second wall.
+capped; readings must be plausible. The pages still render all of it as
+text: this is the second wall.
 """
 
 from __future__ import annotations
@@ -15,20 +16,26 @@ import dataclasses
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from beerpi_protocol.errors import BeerPiError
 from beerpi_protocol.models import (
     DeviceInfo,
     FaultInfo,
+    HydrometerReading,
     MediaInfo,
     ProbeInfo,
     ProfileProgress,
+    Reading,
     RelayInfo,
     State,
     ThermostatInfo,
     ThermostatState,
 )
+from beerpi_protocol.timestamps import parse_iso
+
+from .store.gravity import HYDROMETER_ID
 
 ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 MAX_NAME = 64
@@ -37,6 +44,22 @@ MAX_RELAYS = 16
 MAX_FAULTS = 64
 MAX_CAPABILITIES = 32
 MAX_PROFILE_STEPS = 200
+# A BeerPi keeps at most 16 hydrometers (pi_daemon/gravity/book.py): more in a
+# state is made up, and each one was stored (18,000 from one device in 15 s).
+MAX_HYDROMETERS = 16
+# A BeerPi probe is a DS18B20, which measures -55..125 °C: a reading outside that
+# is no temperature. Anything finite used to pass, and a pair of 1e308 readings
+# overflowed the stores' running sums (Infinity in the API, then a rollup the
+# database refused, which stopped every later batch of the device).
+MIN_READING_C, MAX_READING_C = -55.0, 125.0
+# How far a device's times may be from the service's clock. A fast simulation is
+# ahead for real (600x gains 1.6 years a day, 20,000x 55), and a Pi without a
+# network clock may start in 1970; but the service computes with the device's
+# time (now plus its clock's offset, a day or a week around that), and a state
+# stamped in year 9999 or 1 overflowed it: 400s on the trend page and the API,
+# the disconnect event lost. 1000 years keeps every such sum millennia inside
+# the years 1..9999 a datetime holds.
+MAX_CLOCK_SKEW = timedelta(days=365_250)
 # The media types a BeerPi daemon produces (pi_daemon/media.py), by kind.
 MEDIA_TYPES = {
     "photo": frozenset({"image/jpeg"}),
@@ -118,6 +141,9 @@ def device_info(info: DeviceInfo, *, max_probes: int) -> DeviceInfo:
         model=text(info.model, MAX_NAME),
         sw_version=text(info.sw_version, MAX_NAME),
         protocol_version=text(info.protocol_version, 16),
+        # Linux's boot id is a UUID: anything else is no boot id (it goes into every
+        # connected event and the API, and was taken as sent, 60,000 characters too).
+        boot_id=_opt_id(info.boot_id),
         probes=probes,
         relays=relays,
         thermostat=ThermostatInfo(
@@ -129,6 +155,36 @@ def device_info(info: DeviceInfo, *, max_probes: int) -> DeviceInfo:
         ),
         capabilities=_first(_ids(info.capabilities), MAX_CAPABILITIES),
     )
+
+
+def reading(value: Reading) -> Reading:
+    """``value`` if its temperature is one a probe can read; InvalidDeviceData if not."""
+    if not MIN_READING_C <= value.temperature <= MAX_READING_C:  # NaN is not either
+        raise InvalidDeviceData(
+            f"probe {value.probe[:80]!r} read {value.temperature!r} °C, outside the "
+            f"{MIN_READING_C:g}..{MAX_READING_C:g} °C a DS18B20 measures"
+        )
+    return value
+
+
+def near(at: datetime, now: datetime, what: str) -> datetime:
+    """``at`` if within MAX_CLOCK_SKEW of ``now``; InvalidDeviceData if not."""
+    if abs(at - now) > MAX_CLOCK_SKEW:
+        raise InvalidDeviceData(
+            f"{what} is stamped {at.isoformat()}, more than {MAX_CLOCK_SKEW.days // 365} "
+            "years from the service's clock"
+        )
+    return at
+
+
+def stamp(value: str | None, now: datetime) -> datetime | None:
+    """The time ``value`` says, if it is one within MAX_CLOCK_SKEW of ``now``; else None."""
+    if not value:
+        return None
+    try:
+        return near(parse_iso(value, naive_as_utc=True), now, "it")
+    except ValueError:  # InvalidDeviceData is one
+        return None
 
 
 def fault(info: FaultInfo) -> FaultInfo:
@@ -159,7 +215,13 @@ def _mapping(items: Mapping[str, T], count: int) -> dict[str, T]:
     return dict(_first(((k, v) for k, v in items.items() if is_id(k)), count))
 
 
-def state(snapshot: State, *, max_probes: int) -> State:
+def _hydrometer(reading: HydrometerReading, now: datetime) -> bool:
+    """A valid hydrometer id, read at a time near ``now``."""
+    return HYDROMETER_ID.fullmatch(reading.id) is not None and stamp(reading.at, now) is not None
+
+
+def state(snapshot: State, *, max_probes: int, now: datetime) -> State:
+    """Bounded strings and lists; a timestamp that is no time ``near`` ``now`` left out."""
     thermostat = snapshot.thermostat
     profile = thermostat.profile
     if profile is not None:
@@ -186,7 +248,9 @@ def state(snapshot: State, *, max_probes: int) -> State:
             latest = None
     return dataclasses.replace(
         snapshot,
-        timestamp=None if snapshot.timestamp is None else text(snapshot.timestamp, MAX_NAME),
+        timestamp=None
+        if stamp(snapshot.timestamp, now) is None
+        else text(snapshot.timestamp or "", MAX_NAME),
         probes=_mapping(snapshot.probes, max_probes),
         relays=_mapping(snapshot.relays, MAX_RELAYS),
         thermostat=ThermostatState(
@@ -199,4 +263,7 @@ def state(snapshot: State, *, max_probes: int) -> State:
         ),
         faults=tuple(fault(f) for f in snapshot.faults[:MAX_FAULTS]),
         latest_photo=latest,
+        hydrometers=_first(
+            (h for h in snapshot.hydrometers if _hydrometer(h, now)), MAX_HYDROMETERS
+        ),
     )
