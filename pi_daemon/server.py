@@ -24,6 +24,7 @@ from typing import Any
 import socketio
 from aiohttp import web
 
+from beerpi_guard.enginelog import DAEMON_LOGGER_NAME, EngineLog
 from beerpi_guard.logthrottle import throttle_accept_errors
 from beerpi_guard.origins import OriginPolicy
 from beerpi_guard.preauth import PreAuthGuard
@@ -332,7 +333,9 @@ def build_server(
         cors_allowed_origins=OriginPolicy(config.allowed_origins).socketio_check,
         cors_credentials=False,
         logger=False,
-        engineio_logger=False,
+        # Each of engineio's errors once a minute: it logs a traceback for every packet
+        # its handler fails on, before any proof of the token (500 lines for 500 packets).
+        engineio_logger=EngineLog(logging.getLogger(DAEMON_LOGGER_NAME)),
     )
     signer = UrlSigner()
     namespace = DaemonNamespace(daemon, handler, config.token, config.max_clients, signer)

@@ -19,6 +19,7 @@ import aiohttp
 import socketio
 from aiohttp import web
 
+from beerpi_guard.enginelog import EngineLog
 from beerpi_guard.logthrottle import throttle_accept_errors
 from beerpi_guard.origins import OriginPolicy
 from beerpi_guard.preauth import PreAuthGuard
@@ -29,7 +30,6 @@ from .auth import Auth, auth_middleware
 from .config import ConfigError, WebConfig, check_secrets, client_ssl_context
 from .dialin import DialInLink
 from .dialout import DEVICES_NAMESPACE, DevicesNamespace
-from .enginelog import EngineLog
 from .errors import error_middleware
 from .gravity_link import GravityFromStates, GravityToDaemons
 from .hub import DeviceHub

@@ -30,7 +30,7 @@ from beerpi_protocol.auth import Initiator, Role
 from beerpi_protocol.client import BeerPiClient
 from beerpi_protocol.const import Handshake
 from tests.support.daemon import TOKEN, free_port, running_daemon, sim_config
-from tests.web.service import running_service, web_config
+from tests.web.service import running_service, wait_until, web_config
 
 ROOT = Path(__file__).resolve().parents[2]
 FD_LIMIT = 256
@@ -283,3 +283,23 @@ async def test_browsers_on_live_are_capped(tmp_path: Path) -> None:
         finally:
             for client in clients:
                 await client.shutdown()
+
+
+async def test_a_flood_of_bad_packets_fills_the_daemons_log_once_a_minute(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Before any proof of the token, engineio logged a traceback per failed packet."""
+    caplog.set_level(logging.WARNING)
+    async with (
+        running_daemon(sim_config(tmp_path / "data")) as running,
+        aiohttp.ClientSession() as http,
+        http.ws_connect(f"ws://127.0.0.1:{running.config.server.port}{ENGINEIO_WS}") as ws,
+    ):
+        await ws.receive()  # engineio's open packet
+        for _ in range(100):  # no JSON parser takes a number of 5,000 digits
+            await ws.send_str('40{"n":' + "9" * 5000 + "}")
+        await wait_until(lambda: any(r.name.startswith("engineio") for r in caplog.records))
+        await asyncio.sleep(0.5)  # the rest of them are read meanwhile
+    errors = [r for r in caplog.records if r.name.startswith("engineio")]
+    assert len(errors) == 1
+    assert errors[0].exc_info is not None  # the one line still says what failed

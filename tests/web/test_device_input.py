@@ -22,6 +22,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from beerpi_guard.enginelog import LOGGER_NAME, EngineLog
 from tests.security.hostile import (
     JPEG,
     MP4,
@@ -33,7 +34,6 @@ from tests.security.hostile import (
     strong_token,
 )
 from tests.web.service import RunningService, running_service, wait_until, web_config
-from web_extras.enginelog import LOGGER_NAME, EngineLog
 from web_extras.keys import MEDIA
 
 DEVICE = "dev1"

@@ -1,4 +1,4 @@
-"""python-engineio's log on the web service: each of its warnings and errors once a minute.
+"""python-engineio's log, on the daemon and the web service: each warning or error once a minute.
 
 engineio logs an ERROR with a traceback for every socket.io packet its handler
 fails on (a number of 5,000 digits is one), before anyone has logged in: 500
@@ -15,12 +15,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-# A child of "engineio": the command line quiets that to warnings already.
+# Children of "engineio": the command lines quiet that to warnings already.
 LOGGER_NAME = "engineio.web_extras"
+DAEMON_LOGGER_NAME = "engineio.pi_daemon"
 
 
 class EngineLog(logging.LoggerAdapter[logging.Logger]):
-    """The logger engineio is given (``engineio_logger``): one per service."""
+    """The logger engineio is given (``engineio_logger``): one per server."""
 
     def __init__(
         self,
