@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from homeassistant.config_entries import (
+    SOURCE_IGNORE,
     ConfigEntry,
     ConfigEntryState,
     ConfigFlow,
@@ -165,6 +166,8 @@ class BeerPiConfigFlow(ConfigFlow, domain=DOMAIN):
             _async_wake_link(self, device_id)
             await self.async_set_unique_id(device_id)
             entry = self.hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, device_id)
+            if entry is not None and entry.source == SOURCE_IGNORE:
+                return self.async_abort(reason="already_configured")
             if entry is not None:
                 return await self._async_known_device_moved(entry)
         else:
@@ -180,10 +183,18 @@ class BeerPiConfigFlow(ConfigFlow, domain=DOMAIN):
         otherwise the user is asked.
         """
         if (entry.data[CONF_HOST], entry.data[CONF_PORT]) == (self._host, self._port):
+            # Back at its address: an entry waiting to retry its set-up (Home Assistant
+            # started while the daemon was down) tries now, not at its next backoff.
+            if entry.state is ConfigEntryState.SETUP_RETRY:
+                self.hass.config_entries.async_schedule_reload(entry.entry_id)
             return self.async_abort(reason="already_configured")
-        device, _errors = await _async_try_connect(
+        device, errors = await _async_try_connect(
             self, self._host, self._port, entry.data[CONF_TOKEN], entry.unique_id
         )
+        if errors.get("base") in ("cannot_connect", "unknown"):
+            # Not reachable yet (a network settling, a daemon still starting): no
+            # question to ask; its next announcement tries again.
+            return self.async_abort(reason="cannot_connect")
         if device is not None:
             self.hass.config_entries.async_update_entry(
                 entry, data={**entry.data, CONF_HOST: self._host, CONF_PORT: self._port}
@@ -202,6 +213,25 @@ class BeerPiConfigFlow(ConfigFlow, domain=DOMAIN):
         )
         self.context["title_placeholders"] = {"name": entry.title}
         return await self.async_step_zeroconf_moved()
+
+    async def async_step_ignore(self, user_input: dict[str, Any]) -> ConfigFlowResult:
+        """Ignoring the "moved?" question of a configured BeerPi dismisses it.
+
+        Home Assistant's own ignore stores an ignored entry under the flow's unique id,
+        which replaces an entry already there: the working BeerPi would be removed.
+        """
+        entry = self.hass.config_entries.async_entry_for_domain_unique_id(
+            DOMAIN, user_input["unique_id"]
+        )
+        if entry is None or entry.source == SOURCE_IGNORE:
+            return await super().async_step_ignore(user_input)
+        flows = self.hass.config_entries.flow
+        for flow in flows.async_progress_by_handler(DOMAIN):
+            if flow["flow_id"] != self.flow_id and flow["context"].get("unique_id") == (
+                entry.unique_id
+            ):
+                flows.async_abort(flow["flow_id"])
+        return self.async_abort(reason="already_configured")
 
     async def async_step_zeroconf_moved(
         self, user_input: dict[str, Any] | None = None

@@ -17,7 +17,12 @@ from ipaddress import ip_address
 from pathlib import Path
 
 import pytest
-from homeassistant.config_entries import SOURCE_ZEROCONF, ConfigEntryState, ConfigFlowResult
+from homeassistant.config_entries import (
+    SOURCE_IGNORE,
+    SOURCE_ZEROCONF,
+    ConfigEntryState,
+    ConfigFlowResult,
+)
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -149,6 +154,88 @@ async def test_a_move_asked_for_an_entry_removed_meanwhile_ends_the_flow(
     assert result["reason"] == "already_configured"
     assert not hass.config_entries.async_entries(DOMAIN)
     assert daemon.token not in "\n".join(impostor.captured)
+
+
+async def test_ignoring_the_move_question_keeps_the_working_entry(
+    hass: HomeAssistant, daemon: Daemon, impostor: Impostor
+) -> None:
+    """The frontend's Ignore on the "moved?" card only dismisses it: Home Assistant's own
+    ignore would store an ignored entry under the device id and remove the real one."""
+    entry, result = await _impostor_announced(hass, daemon, impostor)
+    assert result["step_id"] == "zeroconf_moved"
+    ignored = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": SOURCE_IGNORE},
+        data={"unique_id": entry.unique_id, "title": entry.title},
+    )
+    await hass.async_block_till_done()
+    assert ignored["type"] is FlowResultType.ABORT
+    assert hass.config_entries.async_entries(DOMAIN, include_ignore=True) == [entry]
+    assert entry.state is ConfigEntryState.LOADED
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)  # card gone
+    await wait_for_state(hass, "sensor.beerpi_beer_temperature", has_number)
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_an_ignored_beerpi_announcing_itself_is_left_alone(
+    hass: HomeAssistant, daemon: Daemon
+) -> None:
+    device_id = await _device_id(daemon)
+    MockConfigEntry(domain=DOMAIN, unique_id=device_id, source=SOURCE_IGNORE, data={}).add_to_hass(
+        hass
+    )
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_zeroconf(daemon.port, device_id)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_an_unreachable_new_address_asks_nothing_and_a_later_sighting_moves_it(
+    hass: HomeAssistant, daemon: Daemon
+) -> None:
+    """A first announcement before the daemon answers there (a network settling) must
+    not leave a question open that blocks every later one."""
+    device_id = await _device_id(daemon)
+    entry = _entry(daemon, device_id)
+    await _loaded(hass, entry)
+    daemon.stop()
+    daemon.port = free_port()
+    early = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_zeroconf(daemon.port, device_id)
+    )
+    assert early["type"] is FlowResultType.ABORT
+    assert early["reason"] == "cannot_connect"
+    daemon.start()
+    later = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_zeroconf(daemon.port, device_id)
+    )
+    assert later["reason"] == "already_configured"
+    await hass.async_block_till_done()
+    assert entry.data[CONF_PORT] == daemon.port
+    await wait_until(lambda: entry.state is ConfigEntryState.LOADED)
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_a_sighting_at_its_address_retries_an_entry_waiting_to_set_up(
+    hass: HomeAssistant, daemon: Daemon
+) -> None:
+    """Home Assistant started while the daemon was down: its announcement, once back,
+    sets the entry up now rather than at the next retry (up to 10 minutes later)."""
+    device_id = await _device_id(daemon)
+    entry = _entry(daemon, device_id)
+    daemon.stop()
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    daemon.start()
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_zeroconf(daemon.port, device_id)
+    )
+    assert result["reason"] == "already_configured"
+    # Home Assistant's own first retry comes after about 5 s.
+    await wait_until(lambda: entry.state is ConfigEntryState.LOADED, timeout_s=3.0)
+    await hass.config_entries.async_unload(entry.entry_id)
 
 
 async def test_the_real_device_at_a_new_address_is_followed(
