@@ -220,10 +220,15 @@ async def test_a_relay_cannot_change_what_the_client_sees(
     client = BeerPiClient("127.0.0.1", relay.port, TOKEN)
     await client.connect()
     seen: list[bool] = []
-    client.add_state_listener(lambda state: seen.append(state.relays["heater"].on))
     # Every state pushed from now on claims the heater is on.
     relay.tamper_to_client = lambda f: f.replace('\\"on\\":false', '\\"on\\":true')
-    await wait_until(lambda: sum('"state"' in f for f in relay.to_client) >= 5)
+    # A push the relay forwarded before that may still be on its way: listen only
+    # once a tampered one has come after it.
+    states_before = sum('"state"' in f for f in relay.to_client)
+    await wait_until(lambda: sum('"state"' in f for f in relay.to_client) > states_before + 1)
+    client.add_state_listener(lambda state: seen.append(state.relays["heater"].on))
+    listened_from = sum('"state"' in f for f in relay.to_client)
+    await wait_until(lambda: sum('"state"' in f for f in relay.to_client) >= listened_from + 5)
     assert seen == []  # every changed push was dropped
     relay.tamper_to_client = None
     await wait_until(lambda: seen)
