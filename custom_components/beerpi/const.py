@@ -38,8 +38,9 @@ PROBE_RESOLUTION_C: Final = 1 / 16
 # brewery has a handful of probes, and the daemon keeps at most 16 hydrometers.
 MAX_PROBE_SENSORS: Final = 32
 MAX_HYDROMETER_SENSORS: Final = 16
-# Targets are set and shown to a tenth of a degree.
-TARGET_DECIMALS: Final = 1
+# Targets go to the daemon in °C to a hundredth: a whole °F (65 °F is 18.33 °C) comes
+# back as that whole °F, where a tenth of a °C (18.3) showed 64.9 °F.
+TARGET_DECIMALS: Final = 2
 
 ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
 ATTR_SECONDS: Final = "seconds"

@@ -40,7 +40,6 @@ from .const import (
     DOMAIN,
     EVENT_FAULT_CLEARED,
     EVENT_FAULT_RAISED,
-    MAX_HYDROMETER_SENSORS,
     MAX_PROBE_SENSORS,
     PROTOCOL_RETRY_S,
     RECONNECT_MAX_DELAY_S,
@@ -186,9 +185,9 @@ class BeerPiCoordinator(DataUpdateCoordinator[State]):
         return [probe for probe in ids if printable(probe) == probe][:MAX_PROBE_SENSORS]
 
     def hydrometer_ids(self) -> list[str]:
-        """Hydrometers under a name the protocol allows, at most MAX_HYDROMETER_SENSORS."""
+        """Hydrometers in the state under a name the protocol allows."""
         ids = [h.id for h in self.data.hydrometers if _HYDROMETER_ID.fullmatch(h.id)]
-        return list(dict.fromkeys(ids))[:MAX_HYDROMETER_SENSORS]
+        return list(dict.fromkeys(ids))
 
     def probe_name(self, probe_id: str) -> str:
         names = {probe.id: printable(probe.name) for probe in self.device.probes}

@@ -22,7 +22,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoredExtraData, RestoreEntity
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN, TARGET_DECIMALS
+from .const import DOMAIN, MAX_HYDROMETER_SENSORS, MAX_PROBE_SENSORS, TARGET_DECIMALS
 from .coordinator import BeerPiConfigEntry, BeerPiCoordinator
 from .entity import BeerPiEntity
 from .helpers import probe_celsius
@@ -134,7 +134,9 @@ async def async_setup_entry(
     @callback
     def add_new_probes() -> None:
         """Probes plugged in after setup show up in a later ``state``."""
+        # At most MAX_PROBE_SENSORS in all: each becomes an entity for good.
         probes = [p for p in coordinator.probe_ids() if p not in known]
+        probes = probes[: max(0, MAX_PROBE_SENSORS - len(known))]
         known.update(probes)
         if probes:
             async_add_entities(BeerPiTemperatureSensor(coordinator, p) for p in probes)
@@ -147,6 +149,7 @@ async def async_setup_entry(
     def add_new_hydrometers() -> None:
         """A hydrometer appears in the state when it first reports (protocol 2.1)."""
         found = [h for h in coordinator.hydrometer_ids() if h not in known_hydrometers]
+        found = found[: max(0, MAX_HYDROMETER_SENSORS - len(known_hydrometers))]
         known_hydrometers.update(found)
         if found:
             async_add_entities(BeerPiGravitySensor(coordinator, h) for h in found)

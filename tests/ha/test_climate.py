@@ -24,6 +24,7 @@ from homeassistant.const import (
 )
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, State, callback
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.util.unit_system import US_CUSTOMARY_SYSTEM
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     mock_restore_cache_with_extra_data,
@@ -124,17 +125,30 @@ async def test_turn_on_without_history_picks_heat_cool(
     assert (await daemon_client.get_state()).thermostat.mode == ThermostatMode.HEAT_COOL
 
 
-async def test_targets_rounded_to_a_tenth(
+async def test_targets_rounded_to_a_hundredth(
     hass: HomeAssistant, init_integration: MockConfigEntry, daemon_client: BeerPiClient
 ) -> None:
-    await _climate(hass, SERVICE_SET_TEMPERATURE, **{ATTR_TEMPERATURE: 18.23})
-    assert (await daemon_client.get_state()).thermostat.target == 18.2
+    await _climate(hass, SERVICE_SET_TEMPERATURE, **{ATTR_TEMPERATURE: 18.234})
+    assert (await daemon_client.get_state()).thermostat.target == 18.23
     coordinator = await detach(init_integration)
     # A ramp step computes its target: binary fractions show through.
     thermostat = dataclasses.replace(coordinator.data.thermostat, target=18.200000000000003)
     push(coordinator, thermostat=thermostat)
     await hass.async_block_till_done()
     assert hass.states.get(CLIMATE).attributes[ATTR_TEMPERATURE] == 18.2  # type: ignore[union-attr]
+
+
+async def test_a_whole_fahrenheit_target_comes_back_whole(
+    hass: HomeAssistant, init_integration: MockConfigEntry, daemon_client: BeerPiClient
+) -> None:
+    """65 °F is 18.33 °C: rounded to a tenth of a °C (18.3) it came back as 64.9 °F."""
+    hass.config.units = US_CUSTOMARY_SYSTEM
+    await _climate(hass, SERVICE_SET_TEMPERATURE, **{ATTR_TEMPERATURE: 65})
+    assert (await daemon_client.get_state()).thermostat.target == 18.33
+    state = await wait_for_state(
+        hass, CLIMATE, lambda s: s.attributes.get(ATTR_TEMPERATURE) is not None
+    )
+    assert state.attributes[ATTR_TEMPERATURE] == 65.0
 
 
 # Nothing runs while waiting or in fault, so Home Assistant's action is idle for both;

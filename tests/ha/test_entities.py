@@ -341,8 +341,9 @@ async def test_thermostat_mode_off_target_unknown(
 ) -> None:
     coordinator = await detach(init_integration)
     thermostat = dataclasses.replace(
-        coordinator.data.thermostat, mode=ThermostatMode.COOL, target=4.04
+        coordinator.data.thermostat, mode=ThermostatMode.COOL, target=4.0412
     )
     push(coordinator, thermostat=thermostat)
     await hass.async_block_till_done()
-    assert hass.states.get("sensor.beerpi_target_temperature").state == "4.0"  # type: ignore[union-attr]
+    # To a hundredth (a whole °F is a hundredth of a °C away from a tenth).
+    assert hass.states.get("sensor.beerpi_target_temperature").state == "4.04"  # type: ignore[union-attr]
