@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from .client import BeerPiClient
 from .errors import (
     BeerPiAuthError,
+    BeerPiConnectionError,
     BeerPiError,
     BeerPiProtocolVersionError,
     BeerPiWrongDeviceError,
@@ -114,15 +115,13 @@ class ReconnectLogic:
                     await self._on_fatal(err)
                 return
             except BeerPiError as err:
-                self.failures += 1
-                self.last_error = err
-                level = logging.WARNING if self.failures == 1 else logging.DEBUG
-                self._log(level, "%s unreachable (%s); retrying with backoff", self._name, err)
-                self.state = LinkState.WAITING
-                self._wake.clear()
-                if self._on_connect_failed is not None:
-                    await self._on_connect_failed(err)
-                await self._pause()
+                await self._failed(err)
+                continue
+            except Exception as err:
+                # A library's own error the client did not turn into a BeerPiError would
+                # end this task, and with it every later reconnect: retry instead.
+                _LOGGER.warning("%s: unexpected error connecting", self._name, exc_info=True)
+                await self._failed(BeerPiConnectionError(f"{type(err).__name__}: {err}"))
                 continue
             if self.failures:
                 self._log(
@@ -142,6 +141,18 @@ class ReconnectLogic:
             # A short pause so a daemon that restarts is not hit mid-start-up.
             self.failures = 1
             await self._pause()
+
+    async def _failed(self, err: BeerPiError) -> None:
+        """A try that failed for a reason worth retrying: back off, then try again."""
+        self.failures += 1
+        self.last_error = err
+        level = logging.WARNING if self.failures == 1 else logging.DEBUG
+        self._log(level, "%s unreachable (%s); retrying with backoff", self._name, err)
+        self.state = LinkState.WAITING
+        self._wake.clear()
+        if self._on_connect_failed is not None:
+            await self._on_connect_failed(err)
+        await self._pause()
 
     async def _pause(self) -> None:
         """Wait out the backoff, or less if ``wake()`` is called meanwhile."""

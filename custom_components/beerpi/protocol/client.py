@@ -253,16 +253,26 @@ class BeerPiClient:
         sio.register_namespace(_Namespace(self))
         self._sio = sio
         try:
-            await sio.connect(
-                self.base_url,
-                auth=initiator.connect_auth(),
-                transports=["websocket"],
-                socketio_path=SOCKETIO_PATH,
-                wait_timeout=self._connect_timeout,
-            )
+            # engineio's own timeouts do not cover a host that accepts the connection and
+            # never answers its upgrade: without this, a connect would wait for ever.
+            async with asyncio.timeout(self._connect_timeout):
+                await sio.connect(
+                    self.base_url,
+                    auth=initiator.connect_auth(),
+                    transports=["websocket"],
+                    socketio_path=SOCKETIO_PATH,
+                    wait_timeout=self._connect_timeout,
+                )
         except socketio.exceptions.ConnectionError as err:
             await self._drop_sio()
             raise self._refusal(err) from err
+        except (TimeoutError, aiohttp.ClientError, OSError) as err:
+            # engineio lets the websocket's own errors through: a host that drops the
+            # packets (a Pi switched off) times out here rather than refusing.
+            await self._drop_sio()
+            raise BeerPiConnectionError(
+                f"cannot connect to {self.base_url}: {type(err).__name__} {err}".rstrip()
+            ) from err
         try:
             device_id = await self._authenticate(sio, initiator)
             async with asyncio.timeout(self._connect_timeout):
@@ -345,6 +355,12 @@ class BeerPiClient:
                 await sio.shutdown()
             except Exception:  # a half-open link can fail to close; it is gone either way
                 _LOGGER.debug("closing the socket.io client failed", exc_info=True)
+            # A connect given up half-way leaves engineio's own HTTP session open
+            # (shutdown only closes a connected client's); ours is the caller's to close.
+            eio = getattr(sio, "eio", None)
+            http = getattr(eio, "http", None)
+            if http is not None and not getattr(eio, "external_http", True) and not http.closed:
+                await http.close()
 
     def _set_disconnected(self) -> None:
         self._gone_event.set()
