@@ -118,6 +118,11 @@ def issue_ids(entry_id: str) -> tuple[str, str]:
     return f"protocol_newer_{entry_id}", f"protocol_incompatible_{entry_id}"
 
 
+def _entity_shape(device: DeviceInfo) -> tuple[object, ...]:
+    """What the entities are built from at set-up; a daemon announcing another needs a reload."""
+    return (device.probes, device.relays, device.camera, device.thermostat, device.capabilities)
+
+
 class BeerPiCoordinator(DataUpdateCoordinator[State]):
     """Holds the daemon's latest ``state``; the daemon pushes, nothing polls."""
 
@@ -285,6 +290,11 @@ class BeerPiCoordinator(DataUpdateCoordinator[State]):
 
     @callback
     def _on_state(self, state: State) -> None:
+        if not self.link_up:
+            # A reconnect's first states come before the link counts as up: taken then,
+            # a fault raised during the outage would fire its event on an unavailable
+            # entity. _async_on_connected takes the latest state once it is up.
+            return
         self._accept(state)
         self.async_set_updated_data(state)
 
@@ -343,10 +353,12 @@ class BeerPiCoordinator(DataUpdateCoordinator[State]):
 
     @callback
     def _set_link(self, status: LinkStatus, detail: str = "") -> None:
-        if status is not self.link_status or detail != self.link_detail:
-            self.link_status = status
-            self.link_detail = detail
+        # ``since`` is when the link went down (or came up): a drop that turns into
+        # "unreachable" a second later, or a retry with another error, keeps it.
+        if self.link_up != (status is LinkStatus.CONNECTED):
             self.link_changed_at = dt_util.utcnow()
+        self.link_status = status
+        self.link_detail = detail
         self.async_update_listeners()
 
     @callback
@@ -362,7 +374,9 @@ class BeerPiCoordinator(DataUpdateCoordinator[State]):
 
     async def _async_on_connected(self) -> None:
         was = self.link_status
+        rebuild = False
         if self.client.device is not None:
+            rebuild = _entity_shape(self.client.device) != _entity_shape(self.device)
             self.device = self.client.device
         self._async_register_device()
         self._async_check_protocol()
@@ -370,11 +384,19 @@ class BeerPiCoordinator(DataUpdateCoordinator[State]):
         self._cancel_grace()
         if was is not LinkStatus.CONNECTED:
             _LOGGER.info("%s: connection to the daemon restored", self.device.name)
+            self.link_changed_at = dt_util.utcnow()
         self.link_status = LinkStatus.CONNECTED
         self.link_detail = ""
-        self.link_changed_at = dt_util.utcnow()
         if self.client.state is not None:
+            # Available first, then the events of what changed meanwhile: an event fired
+            # straight out of "unavailable" is missed by automations that skip those.
+            self.async_update_listeners()
             self._on_state(self.client.state)
+        if rebuild:
+            # The entities were built from the old probes, relays, camera and thermostat
+            # limits (a climate refusing a target the daemon now allows): build them again.
+            _LOGGER.info("%s: the daemon's configuration changed; reloading", self.device.name)
+            self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
 
     async def _async_on_disconnected(self) -> None:
         grace = self.unavailable_after_s

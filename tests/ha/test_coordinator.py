@@ -4,23 +4,28 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
+from pathlib import Path
 from unittest.mock import patch
 
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
-from homeassistant.const import CONF_TOKEN, STATE_OFF
-from homeassistant.core import HomeAssistant
+from homeassistant.const import CONF_TOKEN, STATE_OFF, STATE_UNAVAILABLE
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_track_state_change_event
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 import custom_components.beerpi
-from custom_components.beerpi.const import DOMAIN
+from custom_components.beerpi.const import CONF_UNAVAILABLE_AFTER, DOMAIN
 from custom_components.beerpi.diagnostics import async_get_config_entry_diagnostics
+from custom_components.beerpi.protocol.client import BeerPiClient
 from custom_components.beerpi.protocol.errors import BeerPiProtocolVersionError
 from custom_components.beerpi.protocol.models import ProbeState
 
 from .conftest import state_is, wait_for_state, wait_until
 from .daemon import Daemon
+
+CLIMATE = "climate.beerpi_thermostat"
 
 assert custom_components.beerpi
 
@@ -150,3 +155,63 @@ async def test_removing_the_entry_removes_its_repair_issues(
     await hass.async_block_till_done()
     assert registry.async_get_issue(DOMAIN, newer) is None
     assert registry.async_get_issue(DOMAIN, incompatible) is None
+
+
+async def test_a_daemon_whose_configuration_changed_gets_its_entities_rebuilt(
+    hass: HomeAssistant, daemon: Daemon, mock_config_entry: MockConfigEntry, tmp_path: Path
+) -> None:
+    """A camera added and a wider target range on the Pi show without reloading by hand
+    (the climate kept refusing a target the daemon allowed)."""
+    config = tmp_path / "daemon.toml"
+    config.write_text("[camera]\nenabled = false\n[thermostat]\nmax_target = 25\n")
+    daemon.stop()
+    daemon.extra_args = ("--config", str(config))
+    daemon.start()
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get("camera.beerpi_camera") is None
+    await wait_for_state(hass, CLIMATE, lambda s: s.attributes.get("max_temp") == 25)
+    config.write_text("[camera]\nenabled = true\n[thermostat]\nmax_target = 30\n")
+    daemon.stop()
+    daemon.start()
+    await wait_for_state(hass, CLIMATE, lambda s: s.attributes.get("max_temp") == 30, 30)
+    await wait_until(lambda: hass.states.get("camera.beerpi_camera") is not None)
+    assert mock_config_entry.state is ConfigEntryState.LOADED
+    await hass.config_entries.async_unload(mock_config_entry.entry_id)
+
+
+async def test_a_fault_raised_during_an_outage_fires_its_event_once_the_link_is_up(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, daemon_client: BeerPiClient
+) -> None:
+    """Not on an unavailable event entity, where automations that skip changes from
+    "unavailable" would miss it."""
+    mock_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(mock_config_entry, options={CONF_UNAVAILABLE_AFTER: 0})
+    with (
+        patch("custom_components.beerpi.coordinator.RECONNECT_MIN_DELAY_S", 2.0),
+        patch("custom_components.beerpi.coordinator.RECONNECT_MAX_DELAY_S", 2.0),
+    ):
+        assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+        await hass.async_block_till_done()
+        coordinator = mock_config_entry.runtime_data
+        changes: list[tuple[str, object]] = []
+
+        @callback
+        def record(event: Event[EventStateChangedData]) -> None:
+            new = event.data["new_state"]
+            if new is not None:
+                changes.append((new.state, new.attributes.get("event_type")))
+
+        async_track_state_change_event(hass, ["event.beerpi_fault"], record)
+        await coordinator.client._sio.disconnect()
+        await wait_until(lambda: not coordinator.link_up)
+        await wait_for_state(hass, "event.beerpi_fault", state_is(STATE_UNAVAILABLE))
+        await daemon_client.simulate(probe="fridge", fault="disconnected")
+        await wait_until(lambda: any(kind == "fault_raised" for _, kind in changes))
+        await hass.async_block_till_done()
+        raised = next(i for i, (_, kind) in enumerate(changes) if kind == "fault_raised")
+        # The entity was available again before the event: not unavailable -> fault_raised.
+        assert changes[raised - 1][0] != STATE_UNAVAILABLE, changes
+        await daemon_client.simulate(probe="fridge", clear=True)
+        await hass.config_entries.async_unload(mock_config_entry.entry_id)
