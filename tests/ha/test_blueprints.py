@@ -22,8 +22,8 @@ from custom_components.beerpi.protocol.client import BeerPiClient
 from custom_components.beerpi.protocol.const import ThermostatMode
 from custom_components.beerpi.protocol.models import ProbeState, ProfileProgress, ProfileStep
 
-from .conftest import detach, push, wait_until
-from .daemon import ROOT
+from .conftest import detach, push, state_is, wait_for_state, wait_until
+from .daemon import ROOT, Daemon
 
 assert custom_components.beerpi
 
@@ -58,6 +58,7 @@ async def setup_automations(hass: HomeAssistant, *configs: dict[str, Any]) -> No
 def test_every_blueprint_is_tested() -> None:
     assert sorted(p.name for p in BLUEPRINTS.glob("*.yaml")) == [
         "forward_gravity.yaml",  # in test_gravity_action.py
+        "link_lost.yaml",
         "notify_on_fault.yaml",
         "profile_finished.yaml",
         "temperature_alarm.yaml",
@@ -83,6 +84,33 @@ async def test_notify_on_fault(
     [note] = notifications(hass)  # the second automation wants no_effect only
     assert note["title"] == "BeerPi fault"
     assert note["message"].startswith("fridge: disconnected (")
+
+
+async def test_link_lost(
+    hass: HomeAssistant, blueprint_dir: Path, init_integration: MockConfigEntry, daemon: Daemon
+) -> None:
+    """The daemon stops: after the chosen time, one notification saying why and since when."""
+    await setup_automations(
+        hass, use("link_lost.yaml", link="binary_sensor.beerpi_link", duration={"minutes": 10})
+    )
+    await hass.async_add_executor_job(daemon.stop)
+    await wait_for_state(hass, "binary_sensor.beerpi_link", state_is("off"))
+    went_off = hass.states.get("binary_sensor.beerpi_link")
+    assert went_off is not None
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=5))
+    await hass.async_block_till_done()
+    assert notifications(hass) == []  # not yet 10 minutes
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=11))
+    await hass.async_block_till_done()
+    [note] = notifications(hass)
+    assert note["title"] == "BeerPi out of reach"
+    assert f"off since {went_off.attributes['since']}" in note["message"]
+    # A retry that fails another way keeps the time the link went down.
+    link = hass.states.get("binary_sensor.beerpi_link")
+    assert link is not None
+    assert link.attributes["since"] == went_off.attributes["since"]
+    await hass.async_add_executor_job(daemon.start)  # back, for the entry's unload
+    await wait_for_state(hass, "binary_sensor.beerpi_link", state_is("on"), 30)
 
 
 async def test_temperature_alarm(
