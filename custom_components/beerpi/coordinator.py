@@ -424,7 +424,11 @@ class BeerPiCoordinator(DataUpdateCoordinator[State]):
             self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
             return
         if isinstance(err, BeerPiProtocolVersionError):
-            _LOGGER.warning(
+            # Said once; the hourly retries that find the same daemon add nothing new.
+            again = self.link_status is LinkStatus.INCOMPATIBLE
+            level = logging.DEBUG if again else logging.WARNING
+            _LOGGER.log(
+                level,
                 "%s: the daemon now speaks protocol %s, this integration %s; retrying in %g s "
                 "or when it is discovered again",
                 self.device.name,
