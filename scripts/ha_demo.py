@@ -373,6 +373,14 @@ class HaDemo:
                 },
             },
             {
+                "id": "beerpi_demo_out_of_reach",
+                "alias": "BeerPi: out of reach",
+                "use_blueprint": {
+                    "path": "beerpi/link_lost.yaml",
+                    "input": {"link": "binary_sensor.beerpi_link"},
+                },
+            },
+            {
                 "id": "beerpi_demo_off_target",
                 "alias": "BeerPi: beer off target",
                 "use_blueprint": {

@@ -182,15 +182,16 @@ def test_blueprints_loaded(demo: dict[str, Any]) -> None:
     ours = {path: entry for path, entry in listed.items() if path.startswith("beerpi/")}
     assert sorted(ours) == [
         "beerpi/forward_gravity.yaml",
+        "beerpi/link_lost.yaml",
         "beerpi/notify_on_fault.yaml",
         "beerpi/profile_finished.yaml",
         "beerpi/temperature_alarm.yaml",
     ]
     assert all("error" not in entry for entry in ours.values()), ours
-    # The demo makes an automation of three; forwarding a gravity sensor needs one that is
+    # The demo makes an automation of four; forwarding a gravity sensor needs one that is
     # not BeerPi's own (its simulated Tilt already reaches the daemon).
     automations = {e: s for e, s in states(demo).items() if e.startswith("automation.beerpi")}
-    assert len(automations) == 3
+    assert len(automations) == 4
     assert {state["state"] for state in automations.values()} == {"on"}
 
 
