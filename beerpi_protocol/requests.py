@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Final, Protocol, Self
 
 from .const import (
-    HYDROMETER_ID_PATTERN,
+    HYDROMETER_ID,
     MEDIA_CHUNK_BYTES,
     SG_RANGE,
     ErrorCode,
@@ -49,7 +48,6 @@ AMBIENT_RANGE_C: Final = (-30.0, 60.0)
 HYDROMETER_TEMPERATURE_C: Final = (-20.0, 110.0)
 HYDROMETER_BATTERY: Final = (0.0, 1000.0)
 HYDROMETER_ANGLE: Final = (-180.0, 180.0)
-_HYDROMETER_ID: Final = re.compile(HYDROMETER_ID_PATTERN)
 _MODES: Final = ", ".join(m.value for m in ThermostatMode)
 
 
@@ -409,7 +407,7 @@ class ReportGravity:
 
     def __post_init__(self) -> None:
         check_name("hydrometer", self.hydrometer)
-        if not _HYDROMETER_ID.fullmatch(self.hydrometer):
+        if not HYDROMETER_ID.fullmatch(self.hydrometer):
             raise InvalidArgument(
                 "hydrometer must be letters, digits and _ . : - only (no spaces), "
                 f"such as tilt-red; got {self.hydrometer!r}"

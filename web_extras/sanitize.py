@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from beerpi_protocol.const import HYDROMETER_ID
 from beerpi_protocol.errors import BeerPiError
 from beerpi_protocol.models import (
     DeviceInfo,
@@ -34,8 +35,6 @@ from beerpi_protocol.models import (
     ThermostatState,
 )
 from beerpi_protocol.timestamps import parse_iso
-
-from .store.gravity import HYDROMETER_ID
 
 ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 MAX_NAME = 64

@@ -9,7 +9,6 @@ until the user reconfigures it.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
@@ -47,7 +46,7 @@ from .const import (
 )
 from .helpers import device_info, fault_code, printable
 from .protocol.client import BeerPiClient
-from .protocol.const import HYDROMETER_ID_PATTERN, PROTOCOL_VERSION
+from .protocol.const import HYDROMETER_ID, PROTOCOL_VERSION
 from .protocol.errors import (
     BeerPiAuthError,
     BeerPiError,
@@ -55,11 +54,10 @@ from .protocol.errors import (
     BeerPiWrongDeviceError,
 )
 from .protocol.models import DeviceInfo, FaultInfo, MediaInfo, State
+from .protocol.numbers import has_control
 from .protocol.reconnect import LinkState, ReconnectLogic
 
 _LOGGER = logging.getLogger(__name__)
-# A hydrometer's name as the protocol allows it (no spaces, no control characters).
-_HYDROMETER_ID = re.compile(HYDROMETER_ID_PATTERN)
 
 type BeerPiConfigEntry = ConfigEntry[BeerPiCoordinator]
 type FaultChangeListener = Callable[[FaultInfo, bool], None]
@@ -187,11 +185,11 @@ class BeerPiCoordinator(DataUpdateCoordinator[State]):
         """
         ids = [probe.id for probe in self.device.probes]
         ids += [probe for probe in self.data.probes if probe not in ids]
-        return [probe for probe in ids if printable(probe) == probe][:MAX_PROBE_SENSORS]
+        return [probe for probe in ids if not has_control(probe)][:MAX_PROBE_SENSORS]
 
     def hydrometer_ids(self) -> list[str]:
         """Hydrometers in the state under a name the protocol allows."""
-        ids = [h.id for h in self.data.hydrometers if _HYDROMETER_ID.fullmatch(h.id)]
+        ids = [h.id for h in self.data.hydrometers if HYDROMETER_ID.fullmatch(h.id)]
         return list(dict.fromkeys(ids))
 
     def probe_name(self, probe_id: str) -> str:

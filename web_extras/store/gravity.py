@@ -9,12 +9,12 @@ so neither store can hold a gravity no hydrometer could read.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from beerpi_protocol.const import HYDROMETER_ID
 from beerpi_protocol.timestamps import parse_iso
 
 from .base import utc
@@ -26,8 +26,6 @@ SG_MIN, SG_MAX = 0.990, 1.200
 TEMPERATURE_MIN_C, TEMPERATURE_MAX_C = -30.0, 110.0
 ANGLE_MIN, ANGLE_MAX = 0.0, 180.0
 BATTERY_MIN, BATTERY_MAX = 0.0, 1000.0
-# What a hydrometer id may look like: it shows in URLs, logs and pages.
-HYDROMETER_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
 
 class GravitySource(StrEnum):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Final, Self
 
@@ -22,7 +23,7 @@ MAX_VIDEO_BYTES: Final = 256 * 1024 * 1024
 # A hydrometer's name: what the web service keeps (and a URL or a CSV cell carries)
 # as it is, so the daemon refuses a reading under any other name rather than have it
 # dropped further on.
-HYDROMETER_ID_PATTERN: Final = r"[A-Za-z0-9_.:-]{1,64}"
+HYDROMETER_ID: Final = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 # Specific gravity a hydrometer reading may have: below water-with-alcohol's
 # 0.990 or above 1.200 (about 43 °P) it is a fault, not a beer.
 SG_RANGE: Final = (0.990, 1.200)
