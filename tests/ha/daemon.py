@@ -20,6 +20,10 @@ DAEMON_PYTHON = os.environ.get("BEERPI_DAEMON_PYTHON", str(ROOT / ".venv" / "bin
 # The daemon should exit at once on SIGTERM; it hangs while a client is
 # connected (reported), so do not wait long before killing it.
 STOP_TIMEOUT_S = 2.0
+# The simulated DS18B20 takes a real one's 0.75 s per conversion, which held up every
+# start (a first read before the server opens) and every read; the tests' daemons
+# convert at once, as the main suite's do. A test's own --config takes the place of this.
+FAST_PROBES = "[simulation]\nprobe_conversion_s = 0.01\n"
 
 
 class Daemon(Child):
@@ -43,6 +47,7 @@ class Daemon(Child):
                 data_dir,
                 "--read-interval",
                 "0.2",
+                *self._config_args(),
                 *self.extra_args,
                 python=DAEMON_PYTHON,
             ),
@@ -52,6 +57,13 @@ class Daemon(Child):
             name="daemon",
             stop_timeout_s=STOP_TIMEOUT_S,
         )
+
+    def _config_args(self) -> tuple[str, ...]:
+        if "--config" in self.extra_args:
+            return ()
+        fast = self.data_dir / "fast-probes.toml"
+        fast.write_text(FAST_PROBES)
+        return ("--config", str(fast))
 
     def start(self, token: str | None = None, *, wait: bool = True) -> Self:
         """Start (with a new token if given) and wait for the ready line."""
