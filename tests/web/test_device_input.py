@@ -34,6 +34,7 @@ from tests.security.hostile import (
     strong_token,
 )
 from tests.web.service import RunningService, running_service, wait_until, web_config
+from web_extras.gravity_link import MAX_GRAVITY_PER_MINUTE
 from web_extras.keys import MEDIA
 
 DEVICE = "dev1"
@@ -225,6 +226,44 @@ async def test_hydrometers_in_states_are_capped_per_device(
         async with http.get(f"{service.url}/api/devices/{DEVICE}/gravity") as response:
             assert len((await response.json())["hydrometers"]) == 16
         assert "not storing hydrometer" in caplog.text
+        assert await online(service)
+
+
+async def test_gravity_from_states_is_held_to_its_allowance(
+    make_service: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A device stamping a new reading of 16 hydrometers into every state it floods
+    stores at most MAX_GRAVITY_PER_MINUTE rows a minute, and stays online."""
+    caplog.set_level(logging.WARNING, "web_extras")
+    start = (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=0)
+
+    def readings(batch: int) -> list[dict[str, Any]]:
+        at = iso(start + timedelta(seconds=batch))
+        return [{"id": f"h{i}", "sg": 1.05, "at": at} for i in range(16)]
+
+    states = 60  # 960 new readings within a second or two
+    async with (
+        make_service() as service,
+        hostile_device(service.url, TOKEN, INFO, state(hydrometers=readings(0))) as dev,
+    ):
+        await wait_until(lambda: online(service))
+        for batch in range(1, states):
+            await dev.push("state", state(hydrometers=readings(batch)))
+
+        def last_state_in() -> bool:
+            named = service.hub.find(DEVICE).state.hydrometers
+            return bool(named) and named[0].at == iso(start + timedelta(seconds=states - 1))
+
+        await wait_until(last_state_in)
+        await asyncio.sleep(0.3)  # the gravity of the last state is stored meanwhile
+        end = datetime.now(UTC)
+        stored = 0
+        for i in range(16):
+            buckets = await service.store.gravity_series(DEVICE, f"h{i}", start, end, 1)
+            stored += sum(b.count for b in buckets)
+        # A minute's allowance, and what refilled while the states came in.
+        assert MAX_GRAVITY_PER_MINUTE <= stored <= MAX_GRAVITY_PER_MINUTE + 60, stored
+        assert "gravity readings a minute" in caplog.text
         assert await online(service)
 
 
