@@ -19,11 +19,18 @@ from beerpi_protocol.requests import ReportGravity
 from beerpi_protocol.timestamps import iso
 
 from .hub import DeviceHub, DeviceRecord, QuietListener
+from .limits import PerMinute
 from .sanitize import MAX_HYDROMETERS
 from .store import HistoryStore
 from .store.gravity import GravityReading
 
 _LOGGER = logging.getLogger(__name__)
+
+# Gravity readings stored from one device's states per minute. A Tilt broadcasts
+# every few seconds and a daemon's state carries its newest reading, so 16
+# hydrometers at one a few seconds apart fit; a device stamping a new reading
+# into every state it floods is held to this many rows.
+MAX_GRAVITY_PER_MINUTE = 240
 
 
 class GravityFromStates(QuietListener):
@@ -47,6 +54,7 @@ class GravityFromStates(QuietListener):
         # device -> the hydrometers stored from its states, at most MAX_HYDROMETERS:
         # a daemon keeps no more, so one naming new ones in every state is capped.
         self._hydrometers: dict[str, set[str]] = {}
+        self._allowance: dict[str, PerMinute] = {}
         self._log = ThrottledLog(_LOGGER)
 
     async def state_changed(self, record: DeviceRecord) -> None:
@@ -67,6 +75,8 @@ class GravityFromStates(QuietListener):
             key = (record.id, reading.hydrometer)
             if key in self._stored and reading.timestamp <= self._stored[key]:
                 continue  # the same reading in every state until the next one comes
+            if not self._allowed(record.id):
+                continue  # a later state carries a newer reading, stored once allowed
             self._stored[key] = reading.timestamp
             new.append(reading)
         if new:
@@ -75,6 +85,21 @@ class GravityFromStates(QuietListener):
             # daemon coming back in its state: the pages have it from the post.
             if stored and self._on_stored is not None:
                 await self._on_stored(new)
+
+    def _allowed(self, device: str) -> bool:
+        """One from the device's gravity allowance; False (and a warning) if none left."""
+        allowance = self._allowance.get(device)
+        if allowance is None:
+            allowance = self._allowance[device] = PerMinute(MAX_GRAVITY_PER_MINUTE)
+        if allowance.take():
+            return True
+        self._log.warning(
+            f"gravity:{device}",
+            "%s: more than %d gravity readings a minute in its states; storing the rest later",
+            device,
+            MAX_GRAVITY_PER_MINUTE,
+        )
+        return False
 
     def _known(self, device: str, hydrometer: str) -> bool:
         """True for one of the device's first MAX_HYDROMETERS (a warning for others)."""

@@ -28,12 +28,15 @@ from beerpi_protocol.models import (
     MediaInfo,
     ProbeInfo,
     ProfileProgress,
+    ProfileStep,
     Reading,
     RelayInfo,
     State,
     ThermostatInfo,
     ThermostatState,
 )
+from beerpi_protocol.numbers import finite
+from beerpi_protocol.profiles import KINDS, MAX_STEP_HOURS, MAX_STEPS
 from beerpi_protocol.timestamps import parse_iso
 
 ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
@@ -42,7 +45,9 @@ MAX_TEXT = 300
 MAX_RELAYS = 16
 MAX_FAULTS = 64
 MAX_CAPABILITIES = 32
-MAX_PROFILE_STEPS = 200
+MAX_PROFILE_STEPS = MAX_STEPS  # a BeerPi runs no longer profile
+# The longest a profile may still run: every step at the longest a daemon accepts.
+MAX_PROFILE_LEFT_S = MAX_STEPS * MAX_STEP_HOURS * 3600.0
 # A BeerPi keeps at most 16 hydrometers (pi_daemon/gravity/book.py): more in a
 # state is made up, and each one was stored (18,000 from one device in 15 s).
 MAX_HYDROMETERS = 16
@@ -219,26 +224,57 @@ def _hydrometer(reading: HydrometerReading, now: datetime) -> bool:
     return HYDROMETER_ID.fullmatch(reading.id) is not None and stamp(reading.at, now) is not None
 
 
+def _step_ok(step: ProfileStep) -> bool:
+    """A step a BeerPi could run: a hold or a ramp to a temperature a probe reads,
+    for a time a daemon accepts (a gravity end's own numbers are only shown)."""
+    hours = finite(step.hours)
+    return (
+        step.kind in KINDS
+        and MIN_READING_C <= step.target <= MAX_READING_C
+        and hours is not None
+        and 0 <= hours <= MAX_STEP_HOURS
+    )
+
+
+def _left_s(value: float, limit: float) -> float:
+    """A time left: within 0..limit (a device saying 1e308 s or -1 s means nothing)."""
+    return min(limit, max(0.0, value)) if finite(value) is not None else 0.0
+
+
+def _profile(profile: ProfileProgress, now: datetime) -> ProfileProgress | None:
+    """The profile as the pages may draw it: None if a step is none a BeerPi runs; the
+    step index within the steps, times left within a profile's longest, and each time
+    one ``near`` ``now`` (or None). A device saying otherwise drew a plan from year 1 to
+    9999 on the trend page."""
+    steps = profile.steps
+    if not steps or len(steps) > MAX_PROFILE_STEPS or not all(_step_ok(s) for s in steps):
+        return None
+
+    def time(value: str | None) -> str | None:
+        return None if stamp(value, now) is None else text(value or "", MAX_NAME)
+
+    step_limit = MAX_STEP_HOURS * 3600.0
+    return ProfileProgress(
+        name=text(profile.name, MAX_NAME),
+        steps=steps,
+        step=min(len(steps) - 1, max(0, profile.step)),
+        step_time_left_s=_left_s(profile.step_time_left_s, step_limit),
+        total_time_left_s=_left_s(profile.total_time_left_s, MAX_PROFILE_LEFT_S),
+        started_at=time(profile.started_at),
+        finished=profile.finished,
+        paused=profile.paused,
+        paused_at=time(profile.paused_at),
+        step_ends_at=time(profile.step_ends_at),
+        ends_at=time(profile.ends_at),
+    )
+
+
 def state(snapshot: State, *, max_probes: int, now: datetime) -> State:
     """Bounded strings and lists; a timestamp that is no time ``near`` ``now`` left out."""
     thermostat = snapshot.thermostat
-    profile = thermostat.profile
-    if profile is not None:
-        profile = ProfileProgress(
-            name=text(profile.name, MAX_NAME),
-            steps=profile.steps[:MAX_PROFILE_STEPS],
-            step=profile.step,
-            step_time_left_s=profile.step_time_left_s,
-            total_time_left_s=profile.total_time_left_s,
-            started_at=None if profile.started_at is None else text(profile.started_at, MAX_NAME),
-            finished=profile.finished,
-            paused=profile.paused,
-            paused_at=None if profile.paused_at is None else text(profile.paused_at, MAX_NAME),
-            step_ends_at=None
-            if profile.step_ends_at is None
-            else text(profile.step_ends_at, MAX_NAME),
-            ends_at=None if profile.ends_at is None else text(profile.ends_at, MAX_NAME),
-        )
+    target = thermostat.target
+    if target is not None and not MIN_READING_C <= target <= MAX_READING_C:
+        target = None  # NaN is not in range either
     latest = None
     if snapshot.latest_photo is not None:
         try:
@@ -254,11 +290,11 @@ def state(snapshot: State, *, max_probes: int, now: datetime) -> State:
         relays=_mapping(snapshot.relays, MAX_RELAYS),
         thermostat=ThermostatState(
             mode=thermostat.mode,
-            target=thermostat.target,
+            target=target,
             action=thermostat.action,
             probe=_opt_id(thermostat.probe),
             reason=text(thermostat.reason),
-            profile=profile,
+            profile=None if thermostat.profile is None else _profile(thermostat.profile, now),
         ),
         faults=tuple(fault(f) for f in snapshot.faults[:MAX_FAULTS]),
         latest_photo=latest,

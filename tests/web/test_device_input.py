@@ -34,6 +34,7 @@ from tests.security.hostile import (
     strong_token,
 )
 from tests.web.service import RunningService, running_service, wait_until, web_config
+from web_extras.gravity_link import MAX_GRAVITY_PER_MINUTE
 from web_extras.keys import MEDIA
 
 DEVICE = "dev1"
@@ -226,6 +227,131 @@ async def test_hydrometers_in_states_are_capped_per_device(
             assert len((await response.json())["hydrometers"]) == 16
         assert "not storing hydrometer" in caplog.text
         assert await online(service)
+
+
+async def test_gravity_from_states_is_held_to_its_allowance(
+    make_service: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A device stamping a new reading of 16 hydrometers into every state it floods
+    stores at most MAX_GRAVITY_PER_MINUTE rows a minute, and stays online."""
+    caplog.set_level(logging.WARNING, "web_extras")
+    start = (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=0)
+
+    def readings(batch: int) -> list[dict[str, Any]]:
+        at = iso(start + timedelta(seconds=batch))
+        return [{"id": f"h{i}", "sg": 1.05, "at": at} for i in range(16)]
+
+    states = 60  # 960 new readings within a second or two
+    async with (
+        make_service() as service,
+        hostile_device(service.url, TOKEN, INFO, state(hydrometers=readings(0))) as dev,
+    ):
+        await wait_until(lambda: online(service))
+        for batch in range(1, states):
+            await dev.push("state", state(hydrometers=readings(batch)))
+
+        def last_state_in() -> bool:
+            named = service.hub.find(DEVICE).state.hydrometers
+            return bool(named) and named[0].at == iso(start + timedelta(seconds=states - 1))
+
+        await wait_until(last_state_in)
+        await asyncio.sleep(0.3)  # the gravity of the last state is stored meanwhile
+        end = datetime.now(UTC)
+        stored = 0
+        for i in range(16):
+            buckets = await service.store.gravity_series(DEVICE, f"h{i}", start, end, 1)
+            stored += sum(b.count for b in buckets)
+        # A minute's allowance, and what refilled while the states came in.
+        assert MAX_GRAVITY_PER_MINUTE <= stored <= MAX_GRAVITY_PER_MINUTE + 60, stored
+        assert "gravity readings a minute" in caplog.text
+        assert await online(service)
+
+
+def profile(**values: Any) -> dict[str, Any]:
+    """A running two-step profile as a daemon reports it, with ``values`` changed."""
+    now = datetime.now(UTC)
+    return {
+        "name": "Ale",
+        "steps": [
+            {"kind": "hold", "target": 19.0, "hours": 96.0},
+            {"kind": "ramp", "target": 21.0, "hours": 24.0},
+        ],
+        "step": 0,
+        "step_time_left_s": 3600.0,
+        "total_time_left_s": 3600.0 + 24 * 3600.0,
+        "started_at": iso(now - timedelta(hours=95)),
+        "finished": False,
+        "paused": False,
+        "paused_at": None,
+        "step_ends_at": iso(now + timedelta(hours=1)),
+        "ends_at": iso(now + timedelta(hours=25)),
+        **values,
+    }
+
+
+async def shown_profile(service: RunningService, http: aiohttp.ClientSession) -> Any:
+    async with http.get(f"{service.url}/api/devices/{DEVICE}") as response:
+        assert response.status == 200, await response.text()
+        return strict_json(await response.text())["state"]["thermostat"]
+
+
+async def test_a_profile_no_daemon_runs_is_not_shown_and_its_times_are_bounded(
+    make_service: Any,
+) -> None:
+    """Step index, times left and moments of a state's profile are what a BeerPi could
+    say, or bounded; a step no BeerPi runs drops the plan. A true profile is kept."""
+    far = "9999-12-31T23:59:59.999Z"
+    cases: list[tuple[dict[str, Any], Any]] = [
+        # (the profile a device states, what the API shows of it)
+        (profile(), profile()),
+        (
+            profile(
+                step=10**6,
+                step_time_left_s=1e308,
+                total_time_left_s=-5.0,
+                started_at="garbage",
+                step_ends_at=far,
+                ends_at="0001-01-01T00:00:00.000Z",
+            ),
+            {
+                "step": 1,
+                "step_time_left_s": 24 * 365 * 3600.0,
+                "total_time_left_s": 0.0,
+                "started_at": None,
+                "step_ends_at": None,
+                "ends_at": None,
+            },
+        ),
+        (profile(step=-3, paused=True, paused_at=far), {"step": 0, "paused_at": None}),
+        (profile(steps=[{"kind": "hold", "target": 1e308, "hours": 1.0}]), None),
+        (profile(steps=[{"kind": "boil", "target": 19.0, "hours": 1.0}]), None),
+        (profile(steps=[{"kind": "hold", "target": 19.0, "hours": 1e9}]), None),
+    ]
+    async with make_service() as service, aiohttp.ClientSession() as http:
+        first = state(thermostat={"mode": "heat_cool", "target": 19.0, "profile": profile()})
+        async with hostile_device(service.url, TOKEN, INFO, first) as dev:
+            await wait_until(lambda: online(service))
+            for stated, expected in cases:
+                sent = state(thermostat={"mode": "heat_cool", "target": 1e308, "profile": stated})
+                await dev.push("state", sent)
+
+                async def arrived(sent: dict[str, Any] = sent) -> bool:
+                    shown = service.hub.find(DEVICE).state
+                    return bool(shown is not None and shown.timestamp == sent["timestamp"])
+
+                await wait_until(arrived)
+                thermostat = await shown_profile(service, http)
+                assert thermostat["target"] is None  # 1e308 °C is no target
+                shown = thermostat["profile"]
+                if expected is None:
+                    assert shown is None, stated
+                else:
+                    for key, value in expected.items():
+                        assert shown[key] == value, (key, stated)
+                for path in (f"/trend?device={DEVICE}", f"/?device={DEVICE}"):
+                    async with http.get(service.url + path) as response:
+                        assert response.status == 200, path
+                await asyncio.sleep(0.01)  # a new timestamp for the next state
 
 
 async def test_pushed_photos_beyond_the_events_allowance_are_not_stored(
