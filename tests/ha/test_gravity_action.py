@@ -180,7 +180,7 @@ async def test_the_blueprint_forwards_a_sensor_and_skips_what_is_no_number(
 async def _forwarded(hass: HomeAssistant, daemon_client: BeerPiClient, automation_id: str) -> None:
     hass.states.async_set("sensor.tilt_gravity", "1.0164")
     await hass.async_block_till_done()
-    await wait_until(lambda: hass.states.get("sensor.beerpi_tilt_blue_gravity") is not None)
+    await wait_until(lambda: hass.states.get("sensor.beerpi_blue_tilt_gravity") is not None)
     reading = await _reading(daemon_client, "tilt-blue")
     assert reading is not None
     assert reading.sg == 1.0164
