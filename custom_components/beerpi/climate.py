@@ -17,11 +17,12 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoredExtraData, RestoreEntity
+from homeassistant.util.unit_conversion import TemperatureConverter
 
 from .const import DOMAIN, TARGET_DECIMALS
 from .coordinator import BeerPiConfigEntry, BeerPiCoordinator
 from .entity import BeerPiEntity
-from .helpers import call_daemon, probe_celsius
+from .helpers import call_daemon, probe_celsius, range_in_unit
 from .protocol.const import ThermostatAction, ThermostatMode
 from .protocol.models import ProfileProgress
 
@@ -74,7 +75,6 @@ class BeerPiThermostat(BeerPiEntity, ClimateEntity, RestoreEntity):
     """Target, mode and action of the thermostat; the current temperature is its probe's."""
 
     _attr_translation_key = "thermostat"
-    _attr_temperature_unit = UnitOfTemperature.CELSIUS
     _attr_target_temperature_step = 0.1
     _attr_precision = 0.1
     _attr_supported_features = (
@@ -90,8 +90,7 @@ class BeerPiThermostat(BeerPiEntity, ClimateEntity, RestoreEntity):
         super().__init__(coordinator, "thermostat")
         info = coordinator.device.thermostat
         self._probe_id = info.probe
-        self._attr_min_temp = info.min_target
-        self._attr_max_temp = info.max_target
+        self._range_c = (info.min_target, info.max_target)
         # Only the modes its relays can carry out.
         modes = [HVACMode.OFF]
         if info.heater is not None:
@@ -127,15 +126,36 @@ class BeerPiThermostat(BeerPiEntity, ClimateEntity, RestoreEntity):
         self._remember_on_mode()
         super()._handle_coordinator_update()
 
+    # The daemon works in °C; the entity speaks Home Assistant's unit. Home Assistant checks
+    # a new target against min_temp and max_temp before the entity sees it, and says the
+    # range in the entity's unit: in °C, a °F home typing 100 was told "37.77777777777778
+    # ... -2.0 to 35.0". Converted here, it reads "100.0 ... 28.4 to 95.0".
+    @property
+    def temperature_unit(self) -> str:
+        return self.hass.config.units.temperature_unit
+
+    def _from_celsius(self, value: float | None) -> float | None:
+        if value is None:
+            return None
+        return TemperatureConverter.convert(value, UnitOfTemperature.CELSIUS, self.temperature_unit)
+
+    @property
+    def min_temp(self) -> float:
+        return range_in_unit(*self._range_c, self.temperature_unit)[0]
+
+    @property
+    def max_temp(self) -> float:
+        return range_in_unit(*self._range_c, self.temperature_unit)[1]
+
     @property
     def current_temperature(self) -> float | None:
         probe = self.coordinator.data.probes.get(self._probe_id or "")
-        return None if probe is None else probe_celsius(probe.temperature)
+        return None if probe is None else self._from_celsius(probe_celsius(probe.temperature))
 
     @property
     def target_temperature(self) -> float | None:
         target = self.coordinator.data.thermostat.target
-        return None if target is None else round(target, TARGET_DECIMALS)
+        return None if target is None else self._from_celsius(round(target, TARGET_DECIMALS))
 
     @property
     def hvac_mode(self) -> HVACMode | None:
@@ -188,7 +208,10 @@ class BeerPiThermostat(BeerPiEntity, ClimateEntity, RestoreEntity):
                     translation_key="profile_running",
                     translation_placeholders={"profile": profile.name},
                 )
-            target = round(target, TARGET_DECIMALS)
+            celsius = TemperatureConverter.convert(
+                target, self.temperature_unit, UnitOfTemperature.CELSIUS
+            )
+            target = round(celsius, TARGET_DECIMALS)
         await call_daemon(self.coordinator.client.set_thermostat(mode=mode, target=target))
 
     async def async_set_preset_mode(self, preset_mode: str) -> None:

@@ -38,6 +38,11 @@ PROBE_RESOLUTION_C: Final = 1 / 16
 # brewery has a handful of probes, and the daemon keeps at most 16 hydrometers.
 MAX_PROBE_SENSORS: Final = 32
 MAX_HYDROMETER_SENSORS: Final = 16
+# A Tilt comes in these colours; the daemon gives one it listens to the id
+# "tilt-<colour>" unless its config names it otherwise (pi_daemon/config.py's
+# TILT_COLOURS). Such a Tilt's gravity sensor is named by its colour ("Red Tilt
+# gravity", a translation of its own); any other hydrometer by its id.
+TILT_COLOURS: Final = ("red", "green", "black", "purple", "orange", "blue", "yellow", "pink")
 # Targets go to the daemon in °C to a hundredth: a whole °F (65 °F is 18.33 °C) comes
 # back as that whole °F, where a tenth of a °C (18.3) showed 64.9 °F.
 TARGET_DECIMALS: Final = 2

@@ -13,13 +13,14 @@ from datetime import datetime
 
 from homeassistant.const import UnitOfTemperature
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import TemperatureConverter
 
 from .const import ATTR_CONFIG_ENTRY_ID, DOMAIN
-from .helpers import call_daemon
-from .protocol.requests import ReportGravity
+from .helpers import call_daemon, range_placeholders, shown
+from .protocol.requests import HYDROMETER_TEMPERATURE_C, ReportGravity
 from .services import _coordinator
 from .validation import vol
 
@@ -71,6 +72,17 @@ async def _async_report_gravity(call: ServiceCall) -> ServiceResponse:
         unit = call.hass.config.units.temperature_unit
         converted = TemperatureConverter.convert(temperature, unit, UnitOfTemperature.CELSIUS)
         temperature_c = round(converted, 2)
+        low, high = HYDROMETER_TEMPERATURE_C
+        if not low <= temperature_c <= high:
+            # In the unit it was given in: the protocol's own refusal says °C.
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="hydrometer_temperature_out_of_range",
+                translation_placeholders={
+                    "temperature": shown(temperature),
+                    **range_placeholders(low, high, unit),
+                },
+            )
     taken = _taken_at(call.data.get(ATTR_TAKEN_AT))
     hydrometer: str = call.data[ATTR_HYDROMETER]
 

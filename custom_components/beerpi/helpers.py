@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from collections.abc import Awaitable
 
+from homeassistant.const import UnitOfTemperature
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.util.unit_conversion import TemperatureConverter
 
 from .const import DOMAIN, FAULT_CODES, PROBE_RESOLUTION_C, UNKNOWN_FAULT_CODE
 from .protocol.errors import BeerPiConnectionError, BeerPiError, BeerPiRequestError
@@ -65,6 +68,28 @@ def probe_celsius(value: float | None) -> float | None:
     if value is None:
         return None
     return round(value / PROBE_RESOLUTION_C) * PROBE_RESOLUTION_C
+
+
+def range_in_unit(low_c: float, high_c: float, unit: str) -> tuple[float, float]:
+    """A range the daemon gives in °C, in ``unit`` (Home Assistant's), to a tenth of a
+    degree and rounded inwards: every value in it is one the daemon takes."""
+    low = TemperatureConverter.convert(low_c, UnitOfTemperature.CELSIUS, unit)
+    high = TemperatureConverter.convert(high_c, UnitOfTemperature.CELSIUS, unit)
+    # The margin keeps conversion noise (28.400000000000002 °F) from a tenth's rounding.
+    return math.ceil(low * 10 - 1e-6) / 10, math.floor(high * 10 + 1e-6) / 10
+
+
+def range_placeholders(low_c: float, high_c: float, unit: str) -> dict[str, str]:
+    """{min}, {max} and {unit} of a refusal for a value outside the daemon's °C range,
+    in Home Assistant's ``unit``: the unit the user typed the value in."""
+    low, high = range_in_unit(low_c, high_c, unit)
+    return {"min": shown(low), "max": shown(high), "unit": unit}
+
+
+def shown(value: float) -> str:
+    """A number for a message as a person writes it: 100 (not 100.0), 28.4, to a hundredth."""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
 
 
 def fault_code(fault: FaultInfo) -> str:

@@ -22,7 +22,13 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoredExtraData, RestoreEntity
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN, MAX_HYDROMETER_SENSORS, MAX_PROBE_SENSORS, TARGET_DECIMALS
+from .const import (
+    DOMAIN,
+    MAX_HYDROMETER_SENSORS,
+    MAX_PROBE_SENSORS,
+    TARGET_DECIMALS,
+    TILT_COLOURS,
+)
 from .coordinator import BeerPiConfigEntry, BeerPiCoordinator
 from .entity import BeerPiEntity
 from .helpers import probe_celsius
@@ -71,6 +77,16 @@ def profile_ends_at(state: State, *, step_only: bool) -> datetime | None:
     now = dt_util.parse_datetime(state.timestamp or "") or dt_util.utcnow()
     left = profile.step_time_left_s if step_only else profile.total_time_left_s
     return (now + timedelta(seconds=left)).replace(second=0, microsecond=0)
+
+
+def tilt_colour(hydrometer_id: str) -> str | None:
+    """The colour of a Tilt the daemon named as it does by default ("tilt-red"), else None.
+
+    Exactly the daemon's form: ids are case-sensitive there, so "Tilt-Red" is another
+    hydrometer (one a person named) and keeps its own name.
+    """
+    prefix, _, colour = hydrometer_id.partition("-")
+    return colour if prefix == "tilt" and colour in TILT_COLOURS else None
 
 
 def target_in_force(state: State) -> float | None:
@@ -202,9 +218,15 @@ class BeerPiGravitySensor(BeerPiEntity, SensorEntity):
     _attr_suggested_display_precision = 3
 
     def __init__(self, coordinator: BeerPiCoordinator, hydrometer_id: str) -> None:
+        # The unique id keeps the daemon's id: renaming must not orphan an entity.
         super().__init__(coordinator, f"gravity_{hydrometer_id}")
         self._hydrometer_id = hydrometer_id
-        self._attr_translation_placeholders = {"hydrometer": hydrometer_id}
+        if (colour := tilt_colour(hydrometer_id)) is not None:
+            # "Red Tilt gravity": a colour is a word to translate, not a value to insert.
+            self._attr_translation_key = f"tilt_{colour}_gravity"
+        else:
+            # An iSpindel (or a Tilt given an id of its own) is named as its owner named it.
+            self._attr_translation_placeholders = {"hydrometer": hydrometer_id}
 
     def _reading(self) -> HydrometerReading | None:
         return next(

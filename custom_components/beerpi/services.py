@@ -34,7 +34,7 @@ from .const import (
     TARGET_DECIMALS,
 )
 from .coordinator import BeerPiCoordinator
-from .helpers import call_daemon
+from .helpers import call_daemon, range_placeholders, shown
 from .protocol.const import ThermostatMode
 from .protocol.requests import MAX_PROFILE_STEPS
 from .validation import vol
@@ -97,17 +97,38 @@ def _coordinator(call: ServiceCall) -> BeerPiCoordinator:
     return coordinator
 
 
-def _celsius_step(step: dict[str, Any], unit: str) -> dict[str, Any]:
-    """A step with its target from Home Assistant's unit system to the daemon's °C."""
-    target = TemperatureConverter.convert(step[ATTR_TARGET], unit, UnitOfTemperature.CELSIUS)
-    return {**step, ATTR_TARGET: round(target, TARGET_DECIMALS)}
+def _celsius_step(
+    coordinator: BeerPiCoordinator, index: int, step: dict[str, Any], unit: str
+) -> dict[str, Any]:
+    """A step with its target from Home Assistant's unit system to the daemon's °C.
+
+    A target outside the daemon's range is refused here, in the unit it was given in:
+    the daemon's own refusal says its range in °C.
+    """
+    given: float = step[ATTR_TARGET]
+    target = round(
+        TemperatureConverter.convert(given, unit, UnitOfTemperature.CELSIUS), TARGET_DECIMALS
+    )
+    info = coordinator.device.thermostat
+    if not info.min_target <= target <= info.max_target:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="step_target_out_of_range",
+            translation_placeholders={
+                "step": str(index + 1),
+                "target": shown(given),
+                **range_placeholders(info.min_target, info.max_target, unit),
+            },
+        )
+    return {**step, ATTR_TARGET: target}
 
 
 async def _async_set_profile(call: ServiceCall) -> None:
     coordinator = _coordinator(call)
     unit = call.hass.config.units.temperature_unit
+    steps = call.data[ATTR_STEPS]
     profile: dict[str, Any] = {
-        "steps": [_celsius_step(dict(step), unit) for step in call.data[ATTR_STEPS]]
+        "steps": [_celsius_step(coordinator, i, dict(step), unit) for i, step in enumerate(steps)]
     }
     # Without a name the daemon names the profile itself ("" would be refused).
     if name := call.data.get(ATTR_NAME, "").strip():

@@ -425,6 +425,40 @@ async def test_set_profile_takes_home_assistant_units(
     assert [step.target for step in profile.steps] == [10.0, 18.0]
 
 
+async def test_a_step_target_out_of_range_is_refused_in_the_homes_unit(
+    hass: HomeAssistant, init_integration: MockConfigEntry, daemon_client: BeerPiClient
+) -> None:
+    """The daemon's range (-2 to 35 °C) said in °F to a Fahrenheit home, naming the step;
+    before, the daemon's own text came through: "steps[1].target must be between -2 and
+    35 °C"."""
+    hass.config.units = US_CUSTOMARY_SYSTEM
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN,
+            "set_profile",
+            {
+                "config_entry_id": init_integration.entry_id,
+                "steps": [
+                    {"kind": "hold", "target": 50, "days": 10},
+                    {"kind": "hold", "target": 100, "days": 2},
+                ],
+            },
+            blocking=True,
+        )
+    assert err.value.translation_key == "step_target_out_of_range"
+    assert err.value.translation_placeholders == {
+        "step": "2",
+        "target": "100",
+        "min": "28.4",
+        "max": "95",
+        "unit": "°F",
+    }
+    # Home Assistant drops the text's full stop.
+    message = "Step 2's target, 100 °F, is outside the range the BeerPi allows: 28.4 to 95 °F"
+    assert str(err.value) == message
+    assert (await daemon_client.get_state()).thermostat.profile is None
+
+
 async def test_pause_resume_and_skip_a_profile_step(
     hass: HomeAssistant, init_integration: MockConfigEntry, daemon_client: BeerPiClient
 ) -> None:

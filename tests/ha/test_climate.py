@@ -34,6 +34,7 @@ import custom_components.beerpi
 from custom_components.beerpi.const import DOMAIN
 from custom_components.beerpi.protocol.client import BeerPiClient
 from custom_components.beerpi.protocol.const import ThermostatAction, ThermostatMode
+from custom_components.beerpi.protocol.models import ProbeState
 
 from .conftest import attribute_is, detach, push, state_is, wait_for_state
 
@@ -149,6 +150,34 @@ async def test_a_whole_fahrenheit_target_comes_back_whole(
         hass, CLIMATE, lambda s: s.attributes.get(ATTR_TEMPERATURE) is not None
     )
     assert state.attributes[ATTR_TEMPERATURE] == 65.0
+
+
+async def test_a_fahrenheit_home_is_told_the_range_in_fahrenheit(
+    hass: HomeAssistant, init_integration: MockConfigEntry, daemon_client: BeerPiClient
+) -> None:
+    """100 °F is past the daemon's 35 °C: the refusal gives the range in °F (28.4 to 95),
+    not 37.77... against -2 to 35 as before; the card's range and readings are °F too."""
+    hass.config.units = US_CUSTOMARY_SYSTEM
+    with pytest.raises(ServiceValidationError) as err:
+        await _climate(hass, SERVICE_SET_TEMPERATURE, **{ATTR_TEMPERATURE: 100})
+    assert err.value.translation_placeholders == {
+        "check_temp": "100.0",
+        "min_temp": "28.4",
+        "max_temp": "95.0",
+    }
+    assert (
+        str(err.value) == "Provided temperature 100.0 is not valid. Accepted range is 28.4 to 95.0"
+    )
+    assert (await daemon_client.get_state()).thermostat.target != 37.78
+    coordinator = await detach(init_integration)
+    probes = {**coordinator.data.probes, "beer": ProbeState(temperature=20.0625)}
+    thermostat = dataclasses.replace(coordinator.data.thermostat, target=18.33)
+    push(coordinator, probes=probes, thermostat=thermostat)
+    await hass.async_block_till_done()
+    attributes = hass.states.get(CLIMATE).attributes  # type: ignore[union-attr]
+    assert (attributes["min_temp"], attributes["max_temp"]) == (28.4, 95.0)
+    assert attributes["current_temperature"] == 68.1  # 20.0625 °C
+    assert attributes[ATTR_TEMPERATURE] == 65.0  # 18.33 °C
 
 
 # Nothing runs while waiting or in fault, so Home Assistant's action is idle for both;

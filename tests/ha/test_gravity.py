@@ -13,7 +13,12 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 import custom_components.beerpi
-from custom_components.beerpi.const import DOMAIN, MAX_HYDROMETER_SENSORS, MAX_PROBE_SENSORS
+from custom_components.beerpi.const import (
+    DOMAIN,
+    MAX_HYDROMETER_SENSORS,
+    MAX_PROBE_SENSORS,
+    TILT_COLOURS,
+)
 from custom_components.beerpi.protocol.client import BeerPiClient
 from custom_components.beerpi.protocol.models import (
     HydrometerReading,
@@ -21,12 +26,13 @@ from custom_components.beerpi.protocol.models import (
     ProfileProgress,
     ProfileStep,
 )
+from pi_daemon.config import TILT_COLOURS as DAEMON_TILT_COLOURS
 
-from .conftest import detach, has_number, push, wait_for_state
+from .conftest import DEVICE_ID, detach, has_number, push, wait_for_state
 
 assert custom_components.beerpi
 
-TILT = "sensor.beerpi_tilt_red_gravity"
+TILT = "sensor.beerpi_red_tilt_gravity"
 
 
 async def test_the_simulated_tilt_shows_as_a_gravity_sensor(
@@ -36,10 +42,74 @@ async def test_the_simulated_tilt_shows_as_a_gravity_sensor(
     assert 1.040 <= float(state.state) <= 1.060  # the simulated wort, 1.050, just pitched
     assert state.attributes[ATTR_STATE_CLASS] == SensorStateClass.MEASUREMENT
     assert ATTR_UNIT_OF_MEASUREMENT not in state.attributes  # HA has no unit for SG
-    assert state.name == "BeerPi tilt-red gravity"
+    assert state.name == "BeerPi Red Tilt gravity"
     entry = er.async_get(hass).async_get(TILT)
     assert entry is not None
     assert entry.unique_id == f"{init_integration.runtime_data.device_id}_gravity_tilt-red"
+
+
+async def test_a_tilt_is_named_by_its_colour_and_an_ispindel_by_its_own_name(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """The names a person reads; the unique ids keep the daemon's ids."""
+    coordinator = await detach(init_integration)
+    at = "2026-11-27T18:00:00.000Z"
+    ids = ("tilt-black", "tilt-pink", "iSpindel01", "Tilt-Red", "tilt-mauve", "fv2")
+    push(coordinator, hydrometers=tuple(HydrometerReading(id=i, sg=1.05, at=at) for i in ids))
+    await hass.async_block_till_done()
+    registry = er.async_get(hass)
+    named: dict[str, str | None] = {}
+    for hydrometer in ids:
+        entity_id = registry.async_get_entity_id(
+            "sensor", DOMAIN, f"{DEVICE_ID}_gravity_{hydrometer}"
+        )
+        assert entity_id is not None
+        state = hass.states.get(entity_id)
+        assert state is not None
+        named[hydrometer] = state.name
+    assert named == {
+        "tilt-black": "BeerPi Black Tilt gravity",
+        "tilt-pink": "BeerPi Pink Tilt gravity",
+        # Not the daemon's own form of a Tilt's id: someone chose these names.
+        "iSpindel01": "BeerPi iSpindel01 gravity",
+        "Tilt-Red": "BeerPi Tilt-Red gravity",
+        "tilt-mauve": "BeerPi tilt-mauve gravity",
+        "fv2": "BeerPi fv2 gravity",
+    }
+
+
+async def test_a_gravity_sensor_of_an_earlier_version_keeps_its_entity_and_takes_the_name(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry
+) -> None:
+    """Named "tilt-red gravity" before: same entity (id, history), the readable name now."""
+    mock_config_entry.add_to_hass(hass)
+    registry = er.async_get(hass)
+    old = registry.async_get_or_create(
+        "sensor",
+        DOMAIN,
+        f"{DEVICE_ID}_gravity_tilt-red",
+        config_entry=mock_config_entry,
+        suggested_object_id="beerpi_tilt_red_gravity",
+        translation_key="hydrometer_gravity",
+        original_name="tilt-red gravity",
+    )
+    assert old.entity_id == "sensor.beerpi_tilt_red_gravity"
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    try:
+        state = await wait_for_state(hass, old.entity_id, has_number)
+        assert state.name == "BeerPi Red Tilt gravity"
+        assert hass.states.get(TILT) is None  # no second entity beside it
+        mine = er.async_entries_for_config_entry(registry, mock_config_entry.entry_id)
+        assert [e.entity_id for e in mine if "_gravity_" in e.unique_id] == [old.entity_id]
+    finally:
+        await hass.config_entries.async_unload(mock_config_entry.entry_id)
+        await hass.async_block_till_done()
+
+
+def test_the_tilt_colours_are_the_daemons() -> None:
+    """Each colour the daemon listens for has its sensor name (strings.json)."""
+    assert TILT_COLOURS == DAEMON_TILT_COLOURS
 
 
 async def test_a_hydrometer_that_reports_later_gets_its_sensor(

@@ -14,7 +14,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
-from homeassistant.util.unit_system import US_CUSTOMARY_SYSTEM
+from homeassistant.util.unit_system import METRIC_SYSTEM, US_CUSTOMARY_SYSTEM, UnitSystem
 from homeassistant.util.yaml import load_yaml
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -87,9 +87,8 @@ async def test_report_gravity_in_plato_with_its_own_time(
         ({"gravity": 1.5}, "invalid_argument"),  # beyond any hydrometer's range
         ({"gravity": 1.010, "hydrometer": "x" * 200}, "invalid_argument"),
         ({"gravity": 1.010, "taken_at": "2020-01-01T00:00:00+00:00"}, "invalid_argument"),
-        ({"gravity": 1.010, "temperature": 500}, "invalid_argument"),
     ],
-    ids=["gravity", "name", "too old", "temperature"],
+    ids=["gravity", "name", "too old"],
 )
 async def test_bad_input_is_a_translated_validation_error(
     hass: HomeAssistant,
@@ -109,6 +108,49 @@ async def test_bad_input_is_a_translated_validation_error(
     assert err.value.translation_placeholders is not None
     assert err.value.translation_placeholders["message"]
     # Nothing stored: only the simulated daemon's own Tilt is there.
+    assert {h.id for h in (await daemon_client.get_state()).hydrometers} <= {"tilt-red"}
+
+
+@pytest.mark.parametrize(
+    ("units", "temperature", "placeholders"),
+    [
+        (METRIC_SYSTEM, 500, {"temperature": "500", "min": "-20", "max": "110", "unit": "°C"}),
+        (
+            US_CUSTOMARY_SYSTEM,
+            250,
+            {"temperature": "250", "min": "-4", "max": "230", "unit": "°F"},
+        ),
+    ],
+    ids=["celsius", "fahrenheit"],
+)
+async def test_a_temperature_out_of_range_is_refused_in_the_homes_unit(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    daemon_client: BeerPiClient,
+    units: UnitSystem,
+    temperature: float,
+    placeholders: dict[str, str],
+) -> None:
+    """Before: "temperature_c must be between -20 and 110, got 121.111" to a °F home."""
+    hass.config.units = units
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN,
+            "report_gravity",
+            {
+                "config_entry_id": init_integration.entry_id,
+                "gravity": 1.01,
+                "temperature": temperature,
+            },
+            blocking=True,
+        )
+    assert err.value.translation_key == "hydrometer_temperature_out_of_range"
+    assert err.value.translation_placeholders == placeholders
+    unit = placeholders["unit"]
+    assert str(err.value) == (
+        f"The hydrometer's temperature, {temperature} {unit}, is outside what the BeerPi "
+        f"takes: {placeholders['min']} to {placeholders['max']} {unit}"
+    )
     assert {h.id for h in (await daemon_client.get_state()).hydrometers} <= {"tilt-red"}
 
 
@@ -180,7 +222,7 @@ async def test_the_blueprint_forwards_a_sensor_and_skips_what_is_no_number(
 async def _forwarded(hass: HomeAssistant, daemon_client: BeerPiClient, automation_id: str) -> None:
     hass.states.async_set("sensor.tilt_gravity", "1.0164")
     await hass.async_block_till_done()
-    await wait_until(lambda: hass.states.get("sensor.beerpi_tilt_blue_gravity") is not None)
+    await wait_until(lambda: hass.states.get("sensor.beerpi_blue_tilt_gravity") is not None)
     reading = await _reading(daemon_client, "tilt-blue")
     assert reading is not None
     assert reading.sg == 1.0164
