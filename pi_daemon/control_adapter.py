@@ -64,7 +64,8 @@ class DaemonThermostat:
         relays = {*relay_ids} | {r for r in (s.heater, s.cooler) if r is not None}
         # relays.json may be stale (written after each switch, it stops changing when the
         # data dir refuses writes), so it only adds waits: the compressor rests from
-        # start-up, and the relays the stored mode drove may have run until the stop.
+        # start-up, and the relays the stored mode drove may have run until the stop
+        # (unless there is no relays.json: no switch was ever made).
         # thermostat.json is never stale about the mode: a change is stored before it
         # takes effect, and refused when it cannot be.
         mode = initial_mode if stored is None else stored.get("mode", initial_mode)

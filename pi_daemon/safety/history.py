@@ -14,12 +14,15 @@ time from start-up whatever it says, as after a power cut, and the relays in
 ``may_have_run`` (those the thermostat drove when it stopped) count as having
 run until start-up, so their interlocked partner waits the changeover from
 then. A longer wait the file records is kept: each time is the later of the two.
+No file at all is a first start (a switch writes it): no relay ran, nothing waits
+the changeover.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -85,7 +88,8 @@ def load_guards(
     ``resting``: relays that rest their minimum off time from ``start_s`` whatever
     the history says. ``may_have_run``: relays that may have run until ``start_s``
     whatever it says (their partner's changeover counts from then; their own
-    rest does not, unless they are also in ``resting``).
+    rest does not, unless they are also in ``resting``); unless there is no file
+    at all, which no switch has been made to write: a first start, nothing ran.
     """
 
     def back(value: object) -> float | None:
@@ -104,7 +108,8 @@ def load_guards(
         return start_s if stored is None else max(stored, start_s)
 
     stored = _read(path)
-    rest, ran = set(resting), set(may_have_run)
+    rest = set(resting)
+    ran = set(may_have_run) if os.path.lexists(path) else set()
     guards: dict[str, RelayGuard] = {}
     for rid, timing in timings.items():
         entry = stored.get(rid)

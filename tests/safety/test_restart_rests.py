@@ -104,3 +104,13 @@ def test_a_heater_without_a_cooler_never_waits_at_start(tmp_path: Path) -> None:
         ControlSettings(cooler=None), tmp_path, clock, initial_mode="heat", relay_ids=["heater"]
     )
     assert thermostat.rules.refuse("heater", True, clock.monotonic(), Cause.CONTROL) is None
+
+
+def test_a_first_start_waits_no_changeover(tmp_path: Path) -> None:
+    """No relays.json at all: no switch was ever made here, so nothing ran; only the
+    compressor's own rest holds (it may have been run by something else before)."""
+    thermostat, clock = start(tmp_path, "heat_cool")
+    rules = thermostat.rules
+    assert rules.refuse("heater", True, clock.monotonic(), Cause.CONTROL) is None
+    clock.advance(COOLER_TIMING.min_off_s)
+    assert rules.refuse("cooler", True, clock.monotonic(), Cause.CONTROL) is None
