@@ -30,6 +30,7 @@ from .control import (
     ProbeSample,
     ProfileStoreError,
     Thermostat,
+    driven_relays,
     load_profile,
     parse_profile,
     save_profile,
@@ -59,13 +60,22 @@ class DaemonThermostat:
         self._profile_path = data_dir / "profile.json"
         self.history_path = data_dir / "relays.json"
         start_s = clock.monotonic()
+        stored = self._read_stored()
         relays = {*relay_ids} | {r for r in (s.heater, s.cooler) if r is not None}
+        # relays.json may be stale (written after each switch, it stops changing when the
+        # data dir refuses writes), so it only adds waits: the compressor rests from
+        # start-up, and the relays the stored mode drove may have run until the stop
+        # (unless there is no relays.json: no switch was ever made).
+        # thermostat.json is never stale about the mode: a change is stored before it
+        # takes effect, and refused when it cannot be.
+        mode = initial_mode if stored is None else stored.get("mode", initial_mode)
         guards = load_guards(
             self.history_path,
             {rid: s.timing(rid) for rid in sorted(relays)},
             start_s=start_s,
             now_wall=clock.now(),
-            rest_if_unknown=[s.cooler] if s.cooler else [],
+            resting=[s.cooler] if s.cooler else [],
+            may_have_run=driven_relays(s, ThermostatMode.parse(mode)),
         )
         self.rules = RelayRules(
             guards,
@@ -76,23 +86,27 @@ class DaemonThermostat:
         self._watched = {settings.probe, settings.chamber_probe} - {None}
         self._probe_faults: dict[str, FaultCode] = {}
         self._extra_faults: tuple[FaultInfo, ...] = ()
-        self._restore(initial_mode)
+        self._restore(initial_mode, stored)
 
     # -- persistence ---------------------------------------------------------
 
-    def _restore(self, initial_mode: str) -> None:
-        mode, target = initial_mode, self.settings.default_target_c
+    def _read_stored(self) -> dict[str, Any] | None:
+        """thermostat.json's mode and target, None when there is none."""
         try:
             stored = json.loads(self._settings_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            stored = None
+            return None
         except (OSError, ValueError) as err:
             raise ConfigError(
                 f"{self._settings_path} is unreadable ({err}); fix or remove it"
             ) from err
+        if not isinstance(stored, dict):
+            raise ConfigError(f"{self._settings_path} does not hold thermostat settings")
+        return stored
+
+    def _restore(self, initial_mode: str, stored: Mapping[str, Any] | None) -> None:
+        mode, target = initial_mode, self.settings.default_target_c
         if stored is not None:
-            if not isinstance(stored, dict):
-                raise ConfigError(f"{self._settings_path} does not hold thermostat settings")
             mode = stored.get("mode", mode)
             target = stored.get("target", target)
         try:

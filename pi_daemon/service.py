@@ -15,7 +15,7 @@ import contextlib
 import logging
 import math
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -51,6 +51,9 @@ _LOGGER = logging.getLogger(__name__)
 
 # Clock seconds between writes of gravity.json (see keep_gravity).
 GRAVITY_SAVE_S = 600.0
+# The data dir's stores whose failed writes raise the `storage` fault.
+OUTBOX_STORE = "outbox"
+HISTORY_STORE = "relay history"
 
 Publisher = Callable[[str, dict[str, Any]], Awaitable[None]]
 # Whether a publisher has anyone to send to right now.
@@ -145,6 +148,8 @@ class Daemon:
         self.gate = RelayGate(hardware.relays, thermostat.rules, clock.monotonic)
         self._history_dirty = False
         self._history_failing = False
+        # What in the data dir cannot be written now -> why: one `storage` fault says all.
+        self._storage_errors: dict[str, str] = {}
         self.gate.listeners.append(self._switched)
         self.watchdog = Watchdog(
             config.watchdog_s, on_stall=self.on_watchdog_stall, on_recover=self.on_watchdog_recover
@@ -367,22 +372,43 @@ class Daemon:
         self._history_dirty = True
 
     async def keep_history(self) -> None:
-        """Keep the relays' last switches on disk (a restart keeps rests and changeover)."""
+        """Keep the relays' last switches on disk (a restart keeps rests and changeover).
+
+        A failed write raises the `storage` fault until a write succeeds: the file
+        is stale meanwhile, and a restart then knows less than it should (see
+        pi_daemon/safety/history.py for what still holds).
+        """
         if not self._history_dirty:
             return
         self._history_dirty = False
+        path = self.thermostat.history_path
         document = history_document(
             self.gate.rules.guards, self.clock.monotonic(), self.clock.now()
         )
         try:
-            await asyncio.to_thread(save_history, self.thermostat.history_path, document)
+            await asyncio.to_thread(save_history, path, document)
         except OSError as err:
             self._history_dirty = True  # try again next step; warn once per spell
             log = _LOGGER.debug if self._history_failing else _LOGGER.warning
             log("cannot keep the relay history: %s", err)
             self._history_failing = True
+            await self._storage_failing(HISTORY_STORE, f"cannot write the relay history: {err}")
         else:
             self._history_failing = False
+            await self._storage_failing(HISTORY_STORE, None)
+
+    async def _storage_failing(self, store: str, error: str | None) -> None:
+        """``store`` cannot be written (``error``) or can again (None).
+
+        One `storage` fault covers the data dir: raised while any store fails,
+        its message says which, cleared once every one is written again.
+        """
+        if error is None:
+            self._storage_errors.pop(store, None)
+        else:
+            self._storage_errors[store] = error
+        message = "; ".join(self._storage_errors.values()) or None
+        await self.set_extra_fault("storage", FaultCode.STORAGE, message)
 
     async def keep_gravity(self, *, now: bool = False) -> None:
         """Keep the gravity book on disk (a restart keeps a stability window going).
@@ -447,10 +473,17 @@ class Daemon:
             await self.publish(Event.FAULT, cleared_info.to_dict())
 
     async def set_extra_fault(self, source: str, code: FaultCode, message: str | None) -> None:
-        """Raise (message given) or clear (None) a fault from outside the thermostat."""
+        """Raise (message given) or clear (None) a fault from outside the thermostat.
+
+        A raised fault given a new message keeps its time and says the new one in
+        the next state (no new event: it is the same fault).
+        """
         key = (source, code.value)
         now = iso(self.clock.now())
-        if message is not None and key not in self._extra_faults:
+        raised = self._extra_faults.get(key)
+        if message is not None and raised is not None and raised.message != message:
+            self._extra_faults[key] = replace(raised, message=message)
+        elif message is not None and raised is None:
             fault = FaultInfo(source=source, code=code, message=message, since=now)
             self._extra_faults[key] = fault
             _LOGGER.warning("fault raised: %s %s: %s", source, code.value, message)
@@ -482,9 +515,9 @@ class Daemon:
             stored = await self.outbox.append(batch, now)
         except OutboxError as err:
             # Control goes on without history: the beer matters more than the graph.
-            await self.set_extra_fault("storage", FaultCode.STORAGE, str(err))
+            await self._storage_failing(OUTBOX_STORE, str(err))
             return
-        await self.set_extra_fault("storage", FaultCode.STORAGE, None)
+        await self._storage_failing(OUTBOX_STORE, None)
         page = ReadingsPage(readings=stored, cursor=str(stored[-1].seq))
         await self.publish(Event.READINGS, page.to_dict())
 

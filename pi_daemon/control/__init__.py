@@ -18,7 +18,7 @@ from .profile import (
 )
 from .profile_store import ActiveProfile, ProfileStoreError, load_profile, save_profile
 from .settings import ControlSettings, Tuning
-from .thermostat import Thermostat
+from .thermostat import Thermostat, driven_relays
 
 __all__ = [
     "ActiveProfile",
@@ -34,6 +34,7 @@ __all__ = [
     "SafetySettings",
     "Thermostat",
     "Tuning",
+    "driven_relays",
     "load_profile",
     "parse_profile",
     "profile_point",

@@ -43,6 +43,17 @@ class _Decide(Protocol):
     ) -> ControlDecision: ...
 
 
+def driven_relays(settings: ControlSettings, mode: ThermostatMode | None) -> tuple[str, ...]:
+    """The relays the thermostat drives in ``mode`` (none for an unknown mode)."""
+    by_mode: dict[ThermostatMode | None, tuple[str | None, ...]] = {
+        ThermostatMode.HEAT: (settings.heater,),
+        ThermostatMode.COOL: (settings.cooler,),
+        ThermostatMode.HEAT_COOL: (settings.heater, settings.cooler),
+    }
+    wanted = by_mode.get(mode, ())
+    return tuple(r for r in wanted if r is not None)
+
+
 class Thermostat:
     def __init__(
         self,
@@ -101,14 +112,7 @@ class Thermostat:
     @property
     def controlled_relays(self) -> tuple[str, ...]:
         """Relays the thermostat drives now; manual switching of these is refused."""
-        s = self.settings
-        wanted = {
-            ThermostatMode.OFF: (),
-            ThermostatMode.HEAT: (s.heater,),
-            ThermostatMode.COOL: (s.cooler,),
-            ThermostatMode.HEAT_COOL: (s.heater, s.cooler),
-        }[self.mode]
-        return tuple(r for r in wanted if r is not None)
+        return driven_relays(self.settings, self.mode)
 
     def set_mode(self, mode: object) -> tuple[str, ...]:
         """Change mode; returns the relays it no longer drives (the daemon switches them off)."""

@@ -22,8 +22,8 @@ class RelayGuard:
         """``since_s``: when the relay took its state; None means long ago (no wait).
 
         ``ran_until_s``: when it last stopped after a run (None: not known to have run).
-        The daemon passes its start time as ``since_s`` of a compressor with no
-        known history, so that it rests after a power cut.
+        The daemon passes its start time as ``since_s`` of a compressor whatever
+        its stored history says, so that it rests after a power cut.
         """
         self.timing = timing
         self._on = on

@@ -1,18 +1,28 @@
 """The relays' last switches on disk, so that a restart keeps their rests and the changeover.
 
-Without it a restart forgets that the cooler stopped a minute ago (its
-compressor would not rest its full minimum off time) or that the cooler has
-just run (the heater would start at once on the cold air). Times are stored as
+Without it a restart forgets that the cooler just ran (the heater would start
+at once on the cold air, against the changeover). Times are stored as
 wall-clock instants and turned back into control-clock seconds at start-up; a
 relay that was on when the daemon stopped counts as switched off at start-up.
-A missing or unreadable file means no history: a compressor then rests its
-minimum off time from start-up, as after a power cut.
+A missing or unreadable file means no history.
+
+The file may also be stale: written after each switch, it stops changing when
+the data dir refuses writes (a full SD card, a file system remounted
+read-only), and a power blip may come before anyone notices. So it only ever
+adds waits: the relays in ``resting`` (the compressor) rest their minimum off
+time from start-up whatever it says, as after a power cut, and the relays in
+``may_have_run`` (those the thermostat drove when it stopped) count as having
+run until start-up, so their interlocked partner waits the changeover from
+then. A longer wait the file records is kept: each time is the later of the two.
+No file at all is a first start (a switch writes it): no relay ran, nothing waits
+the changeover.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -70,9 +80,17 @@ def load_guards(
     *,
     start_s: float,
     now_wall: datetime,
-    rest_if_unknown: Iterable[str],
+    resting: Iterable[str],
+    may_have_run: Iterable[str] = (),
 ) -> dict[str, RelayGuard]:
-    """A guard per relay, carrying on from the stored history (all off at start-up)."""
+    """A guard per relay, carrying on from the stored history (all off at start-up).
+
+    ``resting``: relays that rest their minimum off time from ``start_s`` whatever
+    the history says. ``may_have_run``: relays that may have run until ``start_s``
+    whatever it says (their partner's changeover counts from then; their own
+    rest does not, unless they are also in ``resting``); unless there is no file
+    at all, which no switch has been made to write: a first start, nothing ran.
+    """
 
     def back(value: object) -> float | None:
         if not isinstance(value, str):
@@ -86,17 +104,25 @@ def load_guards(
             return None
         return start_s - max(0.0, ago)  # a clock that went back counts as "just now"
 
+    def later(stored: float | None) -> float:
+        return start_s if stored is None else max(stored, start_s)
+
     stored = _read(path)
-    rest = set(rest_if_unknown)
+    rest = set(resting)
+    ran = set(may_have_run) if os.path.lexists(path) else set()
     guards: dict[str, RelayGuard] = {}
     for rid, timing in timings.items():
         entry = stored.get(rid)
-        if not isinstance(entry, dict):
-            guards[rid] = RelayGuard(timing, since_s=start_s if rid in rest else None)
-        elif entry.get("on") is True:  # it was on when the daemon stopped: off since now
-            guards[rid] = RelayGuard(timing, since_s=start_s, ran_until_s=start_s)
-        else:
-            guards[rid] = RelayGuard(
-                timing, since_s=back(entry.get("since")), ran_until_s=back(entry.get("ran_until"))
-            )
+        since_s: float | None = None
+        ran_until_s: float | None = None
+        if isinstance(entry, dict):
+            if entry.get("on") is True:  # it was on when the daemon stopped: off since now
+                since_s = ran_until_s = start_s
+            else:
+                since_s, ran_until_s = back(entry.get("since")), back(entry.get("ran_until"))
+        if rid in rest:
+            since_s = later(since_s)
+        if rid in ran:
+            ran_until_s = later(ran_until_s)
+        guards[rid] = RelayGuard(timing, since_s=since_s, ran_until_s=ran_until_s)
     return guards

@@ -1,13 +1,20 @@
-"""A restarted daemon carries on: the simulated fermenter's temperatures, and the relays' rests."""
+"""A restarted daemon carries on: the simulated fermenter's temperatures, and the relays' rests.
+
+relays.json may be stale (the data dir stopped taking writes before a power blip):
+the compressor still rests, and the heater still waits the changeover, from the start.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from beerpi_protocol import State
-from tests.support.daemon import connected, running_daemon, wait_for_state
+import pytest
+
+from beerpi_protocol import BeerPiRequestError, State
+from tests.support.daemon import connected, running_daemon, sim_config, wait_for_state
 from tests.support.switching import switching_config
 
 
@@ -51,3 +58,69 @@ async def test_no_heater_right_after_a_restart_that_stopped_the_cooler(tmp_path:
         waited_s = (when(heating) - started).total_seconds()
         # The changeover (30 min) counts from the restart, when the cooler stopped.
         assert 25 * 60 < waited_s < 40 * 60, waited_s
+
+
+def write_stale_history(data_dir: Path, now: datetime) -> None:
+    """relays.json as a data dir that stopped taking writes left it: both relays off for
+    two hours, although the cooler may have run until the power blip."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    long_ago = (now - timedelta(hours=2)).isoformat()
+    relay = {"on": False, "since": long_ago, "ran_until": long_ago}
+    (data_dir / "relays.json").write_text(
+        json.dumps({"version": 1, "relays": {"heater": relay, "cooler": relay}})
+    )
+
+
+async def test_a_stale_history_does_not_let_the_cooler_on_by_hand_at_start(
+    tmp_path: Path,
+) -> None:
+    write_stale_history(tmp_path / "data", datetime.now(UTC))
+    config = sim_config(tmp_path / "data")
+    async with running_daemon(config) as running, connected(running) as client:
+        with pytest.raises(BeerPiRequestError) as refused:
+            await client.set_relay("cooler", True)
+        assert refused.value.code == "relay_locked_out"
+        assert "minimum off time" in refused.value.message
+        assert not running.daemon.hardware.relays["cooler"].is_on
+        state = await client.get_state()
+        assert state.relays["cooler"].locked_for_s > 500
+
+
+async def test_a_stale_history_does_not_let_the_thermostat_start_the_cooler_at_once(
+    tmp_path: Path,
+) -> None:
+    data_dir = tmp_path / "data"
+    write_stale_history(data_dir, datetime.now(UTC))
+    (data_dir / "thermostat.json").write_text(json.dumps({"mode": "cool", "target": 18.0}))
+    config = switching_config(data_dir, **{"simulation.initial_beer_c": 24.0})
+    async with running_daemon(config) as running, connected(running) as client:
+        clock = running.daemon.clock
+        started = clock.now() - timedelta(seconds=clock.monotonic())
+        waiting = await client.get_state()
+        assert not waiting.relays["cooler"].on
+        assert "minimum off time" in waiting.thermostat.reason
+        cooling = await wait_for_state(client, lambda s: s.relays["cooler"].on, timeout_s=15)
+        rested_s = (when(cooling) - started).total_seconds()
+        # The compressor's 10 min rest counts from the start, as after a power cut.
+        assert 600 <= rested_s < 1200, rested_s
+
+
+async def test_after_a_stale_cool_spell_the_heater_waits_the_changeover_from_start(
+    tmp_path: Path,
+) -> None:
+    data_dir = tmp_path / "data"
+    write_stale_history(data_dir, datetime.now(UTC))
+    (data_dir / "thermostat.json").write_text(json.dumps({"mode": "cool", "target": 18.0}))
+    # The beer is below the cool target now: the cooler stays off after the restart.
+    config = switching_config(data_dir, **{"simulation.initial_beer_c": 16.0})
+    async with running_daemon(config) as running, connected(running) as client:
+        clock = running.daemon.clock
+        started = clock.now() - timedelta(seconds=clock.monotonic())
+        # The thermostat drove the cooler when it stopped; now someone wants heat at once.
+        await client.set_thermostat(mode="heat_cool", target=30.0)
+        waiting = await client.get_state()
+        assert not waiting.relays["heater"].on
+        assert "changeover" in waiting.thermostat.reason
+        heating = await wait_for_state(client, lambda s: s.relays["heater"].on, timeout_s=15)
+        waited_s = (when(heating) - started).total_seconds()
+        assert 1800 <= waited_s < 2400, waited_s

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -123,3 +124,40 @@ async def test_thermostat_change_on_a_full_disk_never_strands_a_relay(small_disk
             # Refused: nothing changed, the thermostat still drives the heater.
             assert answered != "ok"
             assert heater.controlled_by == "thermostat"
+
+
+async def test_the_storage_fault_stays_until_every_store_is_written_again(
+    small_disk: Path,
+) -> None:
+    """The outbox and relays.json both fail; the outbox recovering does not clear the
+    fault while the relay history still cannot be written."""
+
+    def messages(state: object) -> str:
+        return " | ".join(f.message for f in storage_faults(state))
+
+    data_dir = small_disk / "data"
+    config = sim_config(data_dir, **{"storage.record_interval_s": 0.05})
+    history = data_dir / "relays.json"
+    async with running_daemon(config) as running, connected(running) as client:
+        faults: list[FaultInfo] = []
+        client.add_fault_listener(faults.append)
+        history.unlink(missing_ok=True)
+        history.mkdir()  # the atomic rename onto it fails, however much room there is
+        (history / "in-the-way").write_text("x")
+        filler = fill(small_disk)
+        await client.set_relay("heater", True)
+        state = await wait_for_state(client, lambda s: "relay history" in messages(s), 10)
+        assert "outbox" in messages(state)  # one fault for the data dir, saying both
+        assert len(storage_faults(state)) == 1
+
+        filler.unlink()  # the outbox takes readings again; relays.json still cannot be written
+        state = await wait_for_state(client, lambda s: "outbox" not in messages(s), 10)
+        assert messages(state).startswith("cannot write the relay history:")
+        await asyncio.sleep(0.3)
+        assert storage_faults(client.state)
+        assert [f.active for f in faults if f.code == "storage"] == [True]  # no clear yet
+
+        shutil.rmtree(history)
+        await wait_for_state(client, lambda s: not storage_faults(s), 10)
+        assert [f.active for f in faults if f.code == "storage"] == [True, False]
+        assert not running.task.done()

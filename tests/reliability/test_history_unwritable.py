@@ -1,0 +1,58 @@
+"""relays.json cannot be written: the brewer sees a `storage` fault, and it clears once it can.
+
+While the relay history is not kept a restart knows less than it should, so the
+failure is a fault a client sees, not only a line in the log. Making the path a
+directory stops the write even as root (where chmod would not).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+from pathlib import Path
+
+import pytest
+
+from beerpi_protocol import FaultInfo
+from tests.support.daemon import connected, running_daemon, sim_config, wait_for_state
+
+
+def history_faults(state: object) -> list[FaultInfo]:
+    return [
+        f
+        for f in getattr(state, "faults", ())
+        if f.source == "storage" and f.code == "storage" and "relay history" in f.message
+    ]
+
+
+async def test_an_unwritable_relay_history_is_a_storage_fault_until_written(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    data_dir = tmp_path / "data"
+    config = sim_config(data_dir)
+    history = data_dir / "relays.json"
+    async with running_daemon(config) as running, connected(running) as client:
+        faults: list[FaultInfo] = []
+        client.add_fault_listener(faults.append)
+        history.unlink(missing_ok=True)
+        history.mkdir()
+        (history / "in-the-way").write_text("x")  # the atomic rename onto it fails
+
+        with caplog.at_level(logging.WARNING, logger="pi_daemon.service"):
+            await client.set_relay("heater", True)
+            state = await wait_for_state(client, lambda s: bool(history_faults(s)), 10)
+            await asyncio.sleep(0.5)  # several more steps retry the write and fail
+        fault = history_faults(state)[0]
+        assert "cannot write the relay history" in fault.message
+        assert any(f.code == "storage" and f.active for f in faults)  # pushed as an event
+        warned = [r for r in caplog.records if "cannot keep the relay history" in r.message]
+        assert len(warned) == 1  # once per spell, not once per step
+        # Control goes on meanwhile.
+        await client.set_relay("heater", False)
+        assert not running.daemon.hardware.relays["heater"].is_on
+
+        shutil.rmtree(history)
+        await wait_for_state(client, lambda s: not history_faults(s), 10)
+        assert any(f.code == "storage" and not f.active for f in faults)
+        assert history.is_file()
