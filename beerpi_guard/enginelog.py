@@ -18,6 +18,9 @@ from typing import Any
 # Children of "engineio": the command lines quiet that to warnings already.
 LOGGER_NAME = "engineio.web_extras"
 DAEMON_LOGGER_NAME = "engineio.pi_daemon"
+# engineio's warnings that say nothing went wrong: a push to a client that left a
+# moment before (every Ctrl-C of `make demo` with a page open wrote one).
+ROUTINE = frozenset({"Cannot send to sid %s"})
 
 
 class EngineLog(logging.LoggerAdapter[logging.Logger]):
@@ -41,6 +44,8 @@ class EngineLog(logging.LoggerAdapter[logging.Logger]):
         self._skipped: dict[str, int] = {}
 
     def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
+        if level == logging.WARNING and msg in ROUTINE:
+            level = logging.DEBUG
         if level >= logging.WARNING and self.isEnabledFor(level):
             key = f"{level}:{msg}"
             now = self._clock()

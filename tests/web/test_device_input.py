@@ -467,3 +467,16 @@ def test_engine_log_counts_what_it_left_out(caplog: pytest.LogCaptureFixture) ->
         "message async handler error (29 more like this in the last 60 s)",
         "some other error (29 more like this in the last 60 s)",
     ]
+
+
+def test_engine_log_keeps_routine_warnings_out(caplog: pytest.LogCaptureFixture) -> None:
+    """A push to a client that has just left is no warning a person must read."""
+    caplog.set_level(logging.DEBUG, LOGGER_NAME)
+    log = EngineLog(interval_s=60)
+    log.warning("Cannot send to sid %s", "abc")
+    log.warning("Invalid session %s", "abc")
+    levels = [(r.levelno, r.getMessage()) for r in caplog.records]
+    assert levels == [
+        (logging.DEBUG, "Cannot send to sid abc"),
+        (logging.WARNING, "Invalid session abc"),
+    ]
