@@ -249,7 +249,7 @@ async def run(
             _LOGGER.info("relays off; shutting down")
             await hardware.close_hydrometers()
         if daemon is not None:
-            await daemon.keep_history()
+            await daemon.keep_history(now=True)
             await daemon.keep_gravity(now=True)
         if advertiser is not None:
             await advertiser.stop()

@@ -42,7 +42,7 @@ from .hardware.base import Camera, Probe, ProbeError, Relay
 from .media import MediaStore
 from .outbox import NewReading, Outbox, OutboxError
 from .safety import Cause, RelayGate, Switch
-from .safety.history import history_document, save_history
+from .safety.history import REFRESH_S, history_document, save_history
 from .safety.limits import probe_read_timeout_s
 from .safety.supervisor import HOLDER
 from .safety.watchdog import Watchdog
@@ -148,6 +148,9 @@ class Daemon:
         self.gate = RelayGate(hardware.relays, thermostat.rules, clock.monotonic)
         self._history_dirty = False
         self._history_failing = False
+        # When the history was last written (or tried): it is rewritten every REFRESH_S,
+        # so that a restart can tell a current file from a stale one.
+        self._history_saved_s: float | None = None
         # What in the data dir cannot be written now -> why: one `storage` fault says all.
         self._storage_errors: dict[str, str] = {}
         self.gate.listeners.append(self._switched)
@@ -371,20 +374,25 @@ class Daemon:
     def _switched(self, change: Switch) -> None:
         self._history_dirty = True
 
-    async def keep_history(self) -> None:
+    async def keep_history(self, *, now: bool = False) -> None:
         """Keep the relays' last switches on disk (a restart keeps rests and changeover).
 
-        A failed write raises the `storage` fault until a write succeeds: the file
-        is stale meanwhile, and a restart then knows less than it should (see
+        Written after each switch, at least every REFRESH_S and when ``now`` (as the
+        daemon stops): its ``saved_at`` tells a restart the file is current. A
+        failed write raises the `storage` fault until a write succeeds: the file is
+        stale meanwhile, and a restart then knows less than it should (see
         pi_daemon/safety/history.py for what still holds).
         """
-        if not self._history_dirty:
+        now_s = self.clock.monotonic()
+        # Two real seconds at least at a high --sim-speed (fsync is not free).
+        every_s = max(REFRESH_S, self.clock.speed * 2.0)
+        due = self._history_saved_s is None or now_s - self._history_saved_s >= every_s
+        if not (self._history_dirty or due or now):
             return
         self._history_dirty = False
+        self._history_saved_s = now_s
         path = self.thermostat.history_path
-        document = history_document(
-            self.gate.rules.guards, self.clock.monotonic(), self.clock.now()
-        )
+        document = history_document(self.gate.rules.guards, now_s, self.clock.now())
         try:
             await asyncio.to_thread(save_history, path, document)
         except OSError as err:

@@ -22,10 +22,11 @@ config takes its defaults from there.
    mode change clears it); one whose effect is seen runs on (a long pull-down
    is not a fault), and without a chamber reading to judge by any relay is.
    The relays' last switches are kept on disk (``history.py``), so a restart
-   keeps the rests and the changeover; as that file may be stale (a data dir
-   that refuses writes), the compressor rests from every start-up whatever it
-   says, and the relay opposite one the thermostat drove when it stopped waits
-   the changeover from start-up. A failed write raises ``storage``.
+   keeps the rests and the changeover; the compressor rests from every
+   start-up whatever it says, and as that file may be stale (a data dir that
+   refuses writes), one not saved just before the start-up (it is rewritten
+   every minute) makes the relay opposite one the thermostat drove when it
+   stopped wait the changeover from start-up. A failed write raises ``storage``.
 4. **Probe faults and stale readings** (``probes.py``). A read error, the
    DS18B20's 85.0 °C reset value, a reading out of range, an implausible
    jump, no good reading for ``stale_s``, or a value stuck while its relay

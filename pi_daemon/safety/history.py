@@ -8,14 +8,17 @@ A missing or unreadable file means no history.
 
 The file may also be stale: written after each switch, it stops changing when
 the data dir refuses writes (a full SD card, a file system remounted
-read-only), and a power blip may come before anyone notices. So it only ever
-adds waits: the relays in ``resting`` (the compressor) rest their minimum off
-time from start-up whatever it says, as after a power cut, and the relays in
-``may_have_run`` (those the thermostat drove when it stopped) count as having
-run until start-up, so their interlocked partner waits the changeover from
-then. A longer wait the file records is kept: each time is the later of the two.
-No file at all is a first start (a switch writes it): no relay ran, nothing waits
-the changeover.
+read-only), and a power blip may come before anyone notices. The daemon
+therefore writes it at least every REFRESH_S, with the time it did
+(``saved_at``): one saved within FRESH_S of start-up was being written until
+just before, and is trusted. Any other (older, no ``saved_at``, a clock that
+went back) only ever adds waits: the relays in ``may_have_run`` (those the
+thermostat drove when it stopped) count as having run until start-up, so their
+interlocked partner waits the changeover from then. Whatever the file, the
+relays in ``resting`` (the compressor) rest their minimum off time from
+start-up, as after a power cut. A longer wait the file records is kept: each
+time is the later of the two. No file at all is a first start (a switch writes
+it): no relay ran, nothing waits the changeover.
 """
 
 from __future__ import annotations
@@ -38,6 +41,11 @@ _LOGGER = logging.getLogger(__name__)
 FORMAT_VERSION = 1
 # Older than this, a switch no longer matters for any rest or changeover.
 FORGET_AFTER_S = 86_400.0
+# The daemon rewrites the file at least this often, switches or not ...
+REFRESH_S = 60.0
+# ... so one saved less than this before start-up is current: a restart (the
+# daemon writes it as it stops), or a power blip while the data dir took writes.
+FRESH_S = 3 * REFRESH_S
 
 
 def history_document(
@@ -48,6 +56,7 @@ def history_document(
 
     return {
         "version": FORMAT_VERSION,
+        "saved_at": iso(now_wall),
         "relays": {
             rid: {"on": g.is_on, "since": wall(g.since_s), "ran_until": wall(g.ran_until_s)}
             for rid, g in guards.items()
@@ -60,6 +69,7 @@ def save_history(path: Path, document: Mapping[str, Any]) -> None:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    """The file's document; {} when missing, unreadable or of another format."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -70,8 +80,19 @@ def _read(path: Path) -> dict[str, Any]:
     if not isinstance(document, dict) or document.get("version") != FORMAT_VERSION:
         _LOGGER.warning("ignoring the relay history %s: unknown format", path)
         return {}
-    relays = document.get("relays")
-    return relays if isinstance(relays, dict) else {}
+    return document
+
+
+def _fresh(document: Mapping[str, Any], now_wall: datetime) -> bool:
+    """Saved within FRESH_S before ``now_wall`` (a clock that went back: not fresh)."""
+    saved = document.get("saved_at")
+    if not isinstance(saved, str):
+        return False
+    try:
+        ago = (now_wall - parse_iso(saved)).total_seconds()
+    except ValueError:
+        return False
+    return 0.0 <= ago <= FRESH_S
 
 
 def load_guards(
@@ -87,9 +108,9 @@ def load_guards(
 
     ``resting``: relays that rest their minimum off time from ``start_s`` whatever
     the history says. ``may_have_run``: relays that may have run until ``start_s``
-    whatever it says (their partner's changeover counts from then; their own
-    rest does not, unless they are also in ``resting``); unless there is no file
-    at all, which no switch has been made to write: a first start, nothing ran.
+    unless the history is fresh (their partner's changeover counts from then;
+    their own rest does not, unless they are also in ``resting``), or there is no
+    file at all, which no switch has been made to write: a first start, nothing ran.
     """
 
     def back(value: object) -> float | None:
@@ -107,9 +128,13 @@ def load_guards(
     def later(stored: float | None) -> float:
         return start_s if stored is None else max(stored, start_s)
 
-    stored = _read(path)
+    document = _read(path)
+    relays = document.get("relays")
+    stored: Mapping[str, Any] = relays if isinstance(relays, dict) else {}
     rest = set(resting)
-    ran = set(may_have_run) if os.path.lexists(path) else set()
+    # No file: a first start. A fresh one: current. Else the driven relays may have run.
+    stale = os.path.lexists(path) and not _fresh(document, now_wall)
+    ran = set(may_have_run) if stale else set()
     guards: dict[str, RelayGuard] = {}
     for rid, timing in timings.items():
         entry = stored.get(rid)

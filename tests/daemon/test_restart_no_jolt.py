@@ -124,3 +124,31 @@ async def test_after_a_stale_cool_spell_the_heater_waits_the_changeover_from_sta
         heating = await wait_for_state(client, lambda s: s.relays["heater"].on, timeout_s=15)
         waited_s = (when(heating) - started).total_seconds()
         assert 1800 <= waited_s < 2400, waited_s
+
+
+async def test_the_relay_history_is_kept_current_without_switches(tmp_path: Path) -> None:
+    """relays.json is rewritten every minute of the clock, switch or not: its saved_at
+    is what tells a restart that it is current (see the next test)."""
+    config = sim_config(tmp_path / "data", **{"simulation.speed": 10.0})
+    history = tmp_path / "data" / "relays.json"
+    async with running_daemon(config) as running, connected(running) as client:
+        await wait_for_state(client, lambda s: history.exists())
+        first = json.loads(history.read_text())["saved_at"]
+        await asyncio.sleep(7.0)  # 70 s of this clock
+        assert json.loads(history.read_text())["saved_at"] > first
+        assert not any(r.on for r in (await client.get_state()).relays.values())
+
+
+async def test_a_restart_with_a_current_history_waits_no_changeover(tmp_path: Path) -> None:
+    """A restart while the data dir takes writes: relays.json, written as the daemon
+    stopped, is current, so heat_cool heats at once: no 30 min changeover for a
+    cooler that never ran (a file that may be stale would have made it wait)."""
+    config = sim_config(tmp_path / "data", **{"simulation.initial_beer_c": 14.0})
+    async with running_daemon(config) as running, connected(running) as client:
+        # Cooling wanted, but the compressor rests its first 10 min: nothing runs.
+        await client.set_thermostat(mode="heat_cool", target=10.0)
+        await wait_for_state(client, lambda s: "cooler" in s.thermostat.reason)
+    async with running_daemon(config) as running, connected(running) as client:
+        await client.set_thermostat(mode="heat_cool", target=25.0)
+        heating = await wait_for_state(client, lambda s: s.relays["heater"].on, timeout_s=10)
+        assert heating.thermostat.mode == "heat_cool"

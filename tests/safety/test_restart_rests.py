@@ -114,3 +114,59 @@ def test_a_first_start_waits_no_changeover(tmp_path: Path) -> None:
     assert rules.refuse("heater", True, clock.monotonic(), Cause.CONTROL) is None
     clock.advance(COOLER_TIMING.min_off_s)
     assert rules.refuse("cooler", True, clock.monotonic(), Cause.CONTROL) is None
+
+
+def write_history(data_dir: Path, saved: datetime | None, cooler_stopped: datetime) -> None:
+    """Both relays off, the cooler since ``cooler_stopped``, as saved at ``saved``."""
+    heater = {"on": False, "since": None, "ran_until": None}
+    cooler = {"on": False, "since": cooler_stopped.isoformat(), "ran_until": None}
+    cooler["ran_until"] = cooler["since"]
+    document: dict[str, object] = {"version": 1, "relays": {"heater": heater, "cooler": cooler}}
+    if saved is not None:
+        document["saved_at"] = saved.isoformat()
+    (data_dir / "relays.json").write_text(json.dumps(document))
+
+
+def test_a_history_saved_just_before_the_start_is_trusted(tmp_path: Path) -> None:
+    """A restart (or a blip) while the data dir took writes: the file is current, so a
+    heat_cool thermostat may heat at once after a cooler that stopped hours ago; the
+    compressor still rests from the start."""
+    write_history(tmp_path, START - timedelta(seconds=40), START - timedelta(hours=2))
+    thermostat, clock = start(tmp_path, "heat_cool")
+    rules = thermostat.rules
+    assert rules.refuse("heater", True, clock.monotonic(), Cause.CONTROL) is None
+    refusal = rules.refuse("cooler", True, clock.monotonic(), Cause.CONTROL)
+    assert refusal is not None
+    assert refusal.code == "relay_locked_out"
+    clock.advance(COOLER_TIMING.min_off_s)
+    assert rules.refuse("cooler", True, clock.monotonic(), Cause.CONTROL) is None
+
+
+def test_a_current_history_keeps_the_changeover_it_records(tmp_path: Path) -> None:
+    """Trusted means trusted both ways: a cooler that stopped 10 min before the start
+    holds the heater for the 20 min of changeover left."""
+    write_history(tmp_path, START - timedelta(seconds=40), START - timedelta(minutes=10))
+    thermostat, clock = start(tmp_path, "heat_cool")
+    refusal = thermostat.rules.refuse("heater", True, clock.monotonic(), Cause.CONTROL)
+    assert refusal is not None
+    assert refusal.wait_s == pytest.approx(CHANGEOVER_S - 600)
+
+
+@pytest.mark.parametrize(
+    "saved",
+    [
+        None,  # written before saved_at was kept
+        START - timedelta(minutes=10),  # the daemon was down, or writes failed, since
+        START + timedelta(minutes=10),  # a clock that went back: nothing to go by
+    ],
+    ids=["no-saved-at", "old", "future"],
+)
+def test_a_history_not_saved_just_before_the_start_may_be_stale(
+    tmp_path: Path, saved: datetime | None
+) -> None:
+    write_history(tmp_path, saved, START - timedelta(hours=2))
+    thermostat, clock = start(tmp_path, "heat_cool")
+    refusal = thermostat.rules.refuse("heater", True, clock.monotonic(), Cause.CONTROL)
+    assert refusal is not None
+    assert "(changeover)" in refusal.message
+    assert refusal.wait_s == pytest.approx(CHANGEOVER_S)
