@@ -137,3 +137,69 @@ async def test_a_database_from_before_rollups_gets_every_level(url: str) -> None
             assert sum(d["count"] for d in rows) == 301, width
     finally:
         await client.close()
+
+
+async def test_readings_no_probe_gives_and_their_rollups_are_repaired(url: str) -> None:
+    """A database written before readings were checked: a device's two 1e308 readings
+    overflowed its rollups to Infinity. On open they go and the day is summed again; an
+    impossible rollup below the raw horizon, with no readings left, goes too."""
+    day = T0 + DAY
+    store = MongoHistoryStore(url)
+    await store.open()
+    try:
+        good = [
+            StoredReading("fv1", "beer", day + timedelta(minutes=i), 18.0 + i / 100)
+            for i in range(60)
+        ]
+        assert await store.add_readings(good) == 60
+    finally:
+        await store.close()
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url, tz_aware=True)
+    try:
+        db = client.get_default_database()
+        bad = [day + timedelta(seconds=90), day + timedelta(seconds=150)]
+        await db["readings"].insert_many(
+            [{"device": "fv1", "probe": "beer", "timestamp": t, "temperature": 1e308} for t in bad]
+        )
+        await db["rollups"].update_many(
+            {"device": "fv1"},
+            {"$set": {"max": 1e308, "sum": float("inf")}, "$inc": {"count": 2}},
+        )
+        below = {"device": "fv1", "probe": "beer", "width": LEVELS_MS[0]}
+        await db["rollups"].insert_many(
+            [
+                {**below, "start": T0, "min": 18.0, "max": 1e308, "sum": 1e308, "count": 2},
+                {
+                    **below,
+                    "start": T0 + timedelta(minutes=10),
+                    "min": 17.0,
+                    "max": 19.0,
+                    "sum": 36.0,
+                    "count": 2,
+                },
+            ]
+        )
+        await db["settings"].update_one(
+            {"_id": "rolled_until"}, {"$set": {"value": day}}, upsert=True
+        )
+        await db["settings"].delete_one({"_id": "repaired"})  # as before the repair existed
+    finally:
+        await client.close()
+
+    store = MongoHistoryStore(url)
+    await store.open()
+    try:
+        for buckets in (1, 4, 24, 144):  # the day, 6 h, 1 h and 10 min levels
+            series = await store.series("fv1", "beer", day, day + DAY, buckets)
+            assert sum(b.count for b in series) == 60, buckets
+            assert min(b.min for b in series) == 18.0
+            assert max(b.max for b in series) == pytest.approx(18.59)
+        assert await store.count() == 60
+        [kept] = await store.series("fv1", "beer", T0, T0 + DAY, 1)
+        assert (kept.count, kept.min, kept.max) == (2, 17.0, 19.0)
+        late = StoredReading("fv1", "beer", day + timedelta(hours=2), 20.0)
+        assert await store.add_readings([late]) == 1
+        [whole] = await store.series("fv1", "beer", day, day + DAY, 1)
+        assert whole.count == 61
+    finally:
+        await store.close()

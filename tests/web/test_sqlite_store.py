@@ -95,6 +95,61 @@ async def test_a_v1_file_gets_every_rollup_level(tmp_path: Path) -> None:
         db.close()
 
 
+def _v5_file_with_an_overflow(path: Path) -> None:
+    """A history file as BeerPi wrote it before readings were checked: a device's two
+    1e308 readings among good ones overflowed the 10-minute rollup to Infinity, and an
+    impossible rollup below the raw horizon has no raw readings left."""
+    db = sqlite3.connect(path)
+    for step in MIGRATIONS[:5]:
+        for statement in step.split(";"):
+            if statement.strip():
+                db.execute(statement)
+    db.execute("PRAGMA user_version = 5")
+    db.execute("INSERT INTO series (id, device, probe) VALUES (1, 'fv1', 'beer')")
+    day = T0_MS + 86_400_000
+    good = [(day + i * 60_000, 18.0 + i / 100) for i in range(60)]  # an hour of minutes
+    bad = [(day + 90_000, 1e308), (day + 150_000, 1e308)]
+    db.executemany("INSERT INTO readings VALUES (1, ?, ?)", good + bad)
+    rows = []
+    for width in LEVELS_MS:
+        start = day - day % width
+        rows.append((width, start, 18.0, 1e308, float("inf"), 62))
+    # Below the raw horizon (the day before): a rollup of an impossible reading, and a
+    # good one, both with no raw readings left.
+    rows.append((LEVELS_MS[0], T0_MS, 18.0, 1e308, 1e308 + 18.0, 2))
+    rows.append((LEVELS_MS[0], T0_MS + 600_000, 17.0, 19.0, 36.0, 2))
+    db.executemany("INSERT INTO rollups VALUES (1, ?, ?, ?, ?, ?, ?)", rows)
+    db.execute("INSERT INTO settings VALUES ('rolled_until', ?)", (day,))
+    db.commit()
+    db.close()
+
+
+async def test_readings_no_probe_gives_and_their_rollups_are_repaired(tmp_path: Path) -> None:
+    path = tmp_path / "overflowed.sqlite"
+    _v5_file_with_an_overflow(path)
+    store = SqliteHistoryStore(path)
+    await store.open()
+    try:
+        day = datetime.fromtimestamp((T0_MS + 86_400_000) / 1000, UTC)
+        # Every level of the day counts the hour of good readings, and nothing else.
+        for buckets in (1, 4, 24, 144):
+            series = await store.series("fv1", "beer", day, day + timedelta(days=1), buckets)
+            assert sum(b.count for b in series) == 60, buckets
+            assert min(b.min for b in series) == 18.0
+            assert max(b.max for b in series) == pytest.approx(18.59)
+        assert await store.count() == 60
+        before = datetime.fromtimestamp(T0_MS / 1000, UTC)
+        [kept] = await store.series("fv1", "beer", before, before + timedelta(days=1), 1)
+        assert (kept.count, kept.min, kept.max) == (2, 17.0, 19.0)
+        # New readings count on top, as usual.
+        late = day + timedelta(hours=2)
+        await store.add_readings([StoredReading("fv1", "beer", late, 20.0)])
+        series = await store.series("fv1", "beer", day, day + timedelta(days=1), 1)
+        assert sum(b.count for b in series) == 61
+    finally:
+        await store.close()
+
+
 async def test_a_failed_batch_leaves_no_rollup_behind(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

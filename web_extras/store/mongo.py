@@ -32,7 +32,10 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from web_extras.sanitize import MAX_READING_C, MIN_READING_C
+
 from .base import (
+    DAY_MS,
     EPOCH,
     LEVELS_MS,
     RAW_DROP_ALIGN_MS,
@@ -113,6 +116,18 @@ _INDEXES: dict[str, list[IndexModel]] = {
     "saved_profiles": [IndexModel([("name", ASCENDING)], unique=True, name="profile_name")],
 }
 ROLLUPS_VERSION = 1
+# Readings outside what a probe reads, stored before the service checked them, are
+# dropped and their days' rollups summed again once (see _repair).
+REPAIR_VERSION = 1
+# A reading no probe gives (outside -55..125 °C: 1e308, Infinity, NaN) and a rollup of one.
+_IMPOSSIBLE_READING = {"temperature": {"$not": {"$gte": MIN_READING_C, "$lte": MAX_READING_C}}}
+_IMPOSSIBLE_ROLLUP = {
+    "$or": [
+        {"min": {"$not": {"$gte": MIN_READING_C}}},
+        {"max": {"$not": {"$lte": MAX_READING_C}}},
+        {"sum": {"$not": {"$gte": -1e300, "$lte": 1e300}}},
+    ]
+}
 
 
 class MongoHistoryStore:
@@ -151,6 +166,7 @@ class MongoHistoryStore:
             self._client, self._db = client, db
             self._horizon = None if setting is None else utc(setting["value"])
             await self._migrate()
+            await self._repair()
             await self._recover()
         except BaseException:
             self._client = self._db = None
@@ -347,6 +363,31 @@ class MongoHistoryStore:
         await old.drop()
         await settings.update_one(
             {"_id": "rollups"}, {"$set": {"version": ROLLUPS_VERSION}}, upsert=True
+        )
+
+    async def _repair(self) -> None:
+        """Drop readings no probe can give, stored before the service checked them (a
+        hostile device's 1e308 overflowed a rollup's sum to Infinity, which the API then
+        served), and sum again the rollups of each day that held one or a rollup of
+        impossible values. A 10-minute row below the raw horizon has no readings left
+        to sum: it goes only if it is impossible itself. Once per database."""
+        settings = self._col("settings")
+        if await settings.find_one({"_id": "repaired", "version": REPAIR_VERSION}):
+            return
+        days: set[tuple[str, str, int]] = set()
+        readings, rollups = self._col("readings"), self._col("rollups")
+        async for doc in readings.find(
+            _IMPOSSIBLE_READING, {"device": 1, "probe": 1, "timestamp": 1}
+        ):
+            days.add((doc["device"], doc["probe"], floor_ms(to_millis(doc["timestamp"]), DAY_MS)))
+        async for doc in rollups.find(_IMPOSSIBLE_ROLLUP, {"device": 1, "probe": 1, "start": 1}):
+            days.add((doc["device"], doc["probe"], floor_ms(to_millis(doc["start"]), DAY_MS)))
+        await readings.delete_many(_IMPOSSIBLE_READING)
+        await rollups.delete_many({**_IMPOSSIBLE_ROLLUP, "width": LEVELS_MS[0]})
+        for device, probe, day in sorted(days):
+            await self._recompute(device, probe, day, day + DAY_MS - 1)
+        await settings.update_one(
+            {"_id": "repaired"}, {"$set": {"version": REPAIR_VERSION}}, upsert=True
         )
 
     async def _recompute(self, device: str, probe: str, first: int, last: int) -> None:

@@ -151,7 +151,51 @@ CREATE TABLE saved_profiles (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
+# Readings no probe can give (outside the -55..125 °C a DS18B20 reads), stored before
+# the service checked them, and the rollups built on them: a hostile device's 1e308
+# overflowed a rollup's sum to Infinity, which the API then served. The readings go;
+# in each day that held one (or a rollup of impossible values) the 10-minute rows are
+# summed again from the raw readings left (a period below the raw horizon has none: its
+# row goes only if it is impossible itself), and the coarser rows from those.
+_DAY = "((({0} % 86400000) + 86400000) % 86400000)"
+_BAD_ROLLUP = "NOT (min >= -55.0 AND max <= 125.0 AND abs(sum) <= 125.0 * count)"
+_IN_REPAIR = "(series, {0} - " + _DAY + ") IN (SELECT series, day FROM repair_days)"
+
+
+def _coarser(width: int, finer: int) -> str:
+    floor = f"start - (((start % {width}) + {width}) % {width})"
+    return f"""
+INSERT INTO rollups (series, width, start, min, max, sum, count)
+    SELECT series, {width}, {floor} AS s, MIN(min), MAX(max), SUM(sum), SUM(count)
+    FROM rollups WHERE width = {finer} AND {_IN_REPAIR.format("start")}
+    GROUP BY series, s;"""
+
+
+_V6 = f"""
+CREATE TEMP TABLE repair_days AS
+    SELECT DISTINCT series, ts - {_DAY.format("ts")} AS day FROM readings
+        WHERE NOT (temperature BETWEEN -55.0 AND 125.0)
+    UNION
+    SELECT DISTINCT series, start - {_DAY.format("start")} FROM rollups WHERE {_BAD_ROLLUP};
+DELETE FROM readings WHERE NOT (temperature BETWEEN -55.0 AND 125.0);
+DELETE FROM rollups WHERE {_IN_REPAIR.format("start")} AND (
+    width > 600000 OR {_BAD_ROLLUP} OR EXISTS (
+        SELECT 1 FROM readings r
+        WHERE r.series = rollups.series AND r.ts >= rollups.start AND r.ts < rollups.start + 600000
+    )
+);
+INSERT INTO rollups (series, width, start, min, max, sum, count)
+    SELECT series, 600000, ts - (((ts % 600000) + 600000) % 600000) AS s,
+        MIN(temperature), MAX(temperature), SUM(temperature), COUNT(*)
+    FROM readings WHERE {_IN_REPAIR.format("ts")}
+    GROUP BY series, s;
+{_coarser(3600000, 600000)}
+{_coarser(21600000, 3600000)}
+{_coarser(86400000, 21600000)}
+DROP TABLE repair_days;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
