@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import re
+import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -246,6 +247,7 @@ async def test_gravity_from_states_is_held_to_its_allowance(
         make_service() as service,
         hostile_device(service.url, TOKEN, INFO, state(hydrometers=readings(0))) as dev,
     ):
+        began = time.monotonic()  # the allowance starts with the first state's readings
         await wait_until(lambda: online(service))
         for batch in range(1, states):
             await dev.push("state", state(hydrometers=readings(batch)))
@@ -256,13 +258,16 @@ async def test_gravity_from_states_is_held_to_its_allowance(
 
         await wait_until(last_state_in)
         await asyncio.sleep(0.3)  # the gravity of the last state is stored meanwhile
+        refilled = (time.monotonic() - began) * MAX_GRAVITY_PER_MINUTE / 60
         end = datetime.now(UTC)
         stored = 0
         for i in range(16):
             buckets = await service.store.gravity_series(DEVICE, f"h{i}", start, end, 1)
             stored += sum(b.count for b in buckets)
-        # A minute's allowance, and what refilled while the states came in.
-        assert MAX_GRAVITY_PER_MINUTE <= stored <= MAX_GRAVITY_PER_MINUTE + 60, stored
+        # A minute's allowance, and what refilled while the states came in (a busy
+        # machine takes longer: at most that much more).
+        assert MAX_GRAVITY_PER_MINUTE <= stored <= MAX_GRAVITY_PER_MINUTE + refilled, stored
+        assert stored < 960 / 2
         assert "gravity readings a minute" in caplog.text
         assert await online(service)
 
@@ -301,9 +306,10 @@ async def test_a_profile_no_daemon_runs_is_not_shown_and_its_times_are_bounded(
     """Step index, times left and moments of a state's profile are what a BeerPi could
     say, or bounded; a step no BeerPi runs drops the plan. A true profile is kept."""
     far = "9999-12-31T23:59:59.999Z"
+    true = profile()  # once: each call stamps its times anew
     cases: list[tuple[dict[str, Any], Any]] = [
         # (the profile a device states, what the API shows of it)
-        (profile(), profile()),
+        (true, true),
         (
             profile(
                 step=10**6,
