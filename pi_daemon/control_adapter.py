@@ -62,10 +62,10 @@ class DaemonThermostat:
         start_s = clock.monotonic()
         stored = self._read_stored()
         relays = {*relay_ids} | {r for r in (s.heater, s.cooler) if r is not None}
-        # relays.json may be stale (written after each switch, it stops changing when the
-        # data dir refuses writes), so it only adds waits: the compressor rests from
-        # start-up, and the relays the stored mode drove may have run until the stop
-        # (unless there is no relays.json: no switch was ever made).
+        # relays.json may be stale (it stops changing when the data dir refuses writes):
+        # the compressor rests from start-up whatever it says, and unless it was saved
+        # just before start-up (or there is none: no switch was ever made), the relays
+        # the stored mode drove may have run until the stop (safety/history.py).
         # thermostat.json is never stale about the mode: a change is stored before it
         # takes effect, and refused when it cannot be.
         mode = initial_mode if stored is None else stored.get("mode", initial_mode)

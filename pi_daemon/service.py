@@ -147,11 +147,11 @@ class Daemon:
         # Every relay change goes through the gate (see pi_daemon/safety).
         self.gate = RelayGate(hardware.relays, thermostat.rules, clock.monotonic)
         self._history_dirty = False
-        self._history_failing = False
         # When the history was last written (or tried): it is rewritten every REFRESH_S,
         # so that a restart can tell a current file from a stale one.
         self._history_saved_s: float | None = None
-        # What in the data dir cannot be written now -> why: one `storage` fault says all.
+        # What in the data dir cannot be written now -> why: one `storage` fault says all
+        # (the relay history warns only as it enters this, once per spell).
         self._storage_errors: dict[str, str] = {}
         self.gate.listeners.append(self._switched)
         self.watchdog = Watchdog(
@@ -384,9 +384,8 @@ class Daemon:
         pi_daemon/safety/history.py for what still holds).
         """
         now_s = self.clock.monotonic()
-        # Two real seconds at least at a high --sim-speed (fsync is not free).
-        every_s = max(REFRESH_S, self.clock.speed * 2.0)
-        due = self._history_saved_s is None or now_s - self._history_saved_s >= every_s
+        last_s = self._history_saved_s
+        due = last_s is None or now_s - last_s >= self._save_every_s(REFRESH_S)
         if not (self._history_dirty or due or now):
             return
         self._history_dirty = False
@@ -397,13 +396,17 @@ class Daemon:
             await asyncio.to_thread(save_history, path, document)
         except OSError as err:
             self._history_dirty = True  # try again next step; warn once per spell
-            log = _LOGGER.debug if self._history_failing else _LOGGER.warning
+            failing = HISTORY_STORE in self._storage_errors
+            log = _LOGGER.debug if failing else _LOGGER.warning
             log("cannot keep the relay history: %s", err)
-            self._history_failing = True
             await self._storage_failing(HISTORY_STORE, f"cannot write the relay history: {err}")
         else:
-            self._history_failing = False
             await self._storage_failing(HISTORY_STORE, None)
+
+    def _save_every_s(self, clock_s: float) -> float:
+        """``clock_s`` between writes of a file kept on disk, and two real seconds at
+        least at a high --sim-speed (each write is fsync'd)."""
+        return max(clock_s, self.clock.speed * 2.0)
 
     async def _storage_failing(self, store: str, error: str | None) -> None:
         """``store`` cannot be written (``error``) or can again (None).
@@ -429,9 +432,8 @@ class Daemon:
         if changes == self._gravity_saved:
             return
         now_s = self.clock.monotonic()
-        every_s = max(GRAVITY_SAVE_S, self.clock.speed * 2.0)
         last_s = self._gravity_saved_s
-        if not now and last_s is not None and now_s - last_s < every_s:
+        if not now and last_s is not None and now_s - last_s < self._save_every_s(GRAVITY_SAVE_S):
             return
         document = gravity_document(self.gravity.readings(), self.gravity.histories())
         try:

@@ -161,9 +161,14 @@ def device_info(info: DeviceInfo, *, max_probes: int) -> DeviceInfo:
     )
 
 
+def probe_reads(celsius: float) -> bool:
+    """A temperature a DS18B20 can read (NaN is none)."""
+    return MIN_READING_C <= celsius <= MAX_READING_C
+
+
 def reading(value: Reading) -> Reading:
     """``value`` if its temperature is one a probe can read; InvalidDeviceData if not."""
-    if not MIN_READING_C <= value.temperature <= MAX_READING_C:  # NaN is not either
+    if not probe_reads(value.temperature):
         raise InvalidDeviceData(
             f"probe {value.probe[:80]!r} read {value.temperature!r} °C, outside the "
             f"{MIN_READING_C:g}..{MAX_READING_C:g} °C a DS18B20 measures"
@@ -230,7 +235,7 @@ def _step_ok(step: ProfileStep) -> bool:
     hours = finite(step.hours)
     return (
         step.kind in KINDS
-        and MIN_READING_C <= step.target <= MAX_READING_C
+        and probe_reads(step.target)
         and hours is not None
         and 0 <= hours <= MAX_STEP_HOURS
     )
@@ -273,8 +278,8 @@ def state(snapshot: State, *, max_probes: int, now: datetime) -> State:
     """Bounded strings and lists; a timestamp that is no time ``near`` ``now`` left out."""
     thermostat = snapshot.thermostat
     target = thermostat.target
-    if target is not None and not MIN_READING_C <= target <= MAX_READING_C:
-        target = None  # NaN is not in range either
+    if target is not None and not probe_reads(target):
+        target = None
     latest = None
     if snapshot.latest_photo is not None:
         try:

@@ -14,12 +14,24 @@ from pathlib import Path
 import pytest
 
 from beerpi_protocol import BeerPiRequestError, State
-from tests.support.daemon import connected, running_daemon, sim_config, wait_for_state
+from tests.support.daemon import (
+    RunningDaemon,
+    connected,
+    running_daemon,
+    sim_config,
+    wait_for_state,
+)
 from tests.support.switching import switching_config
 
 
 def when(state: State) -> datetime:
     return datetime.fromisoformat(state.timestamp.replace("Z", "+00:00"))
+
+
+def started_at(running: RunningDaemon) -> datetime:
+    """When the daemon started, on its (simulated) clock: its rests count from then."""
+    clock = running.daemon.clock
+    return clock.now() - timedelta(seconds=clock.monotonic())
 
 
 async def test_the_simulated_fermenter_carries_on_from_its_last_temperatures(
@@ -94,8 +106,7 @@ async def test_a_stale_history_does_not_let_the_thermostat_start_the_cooler_at_o
     (data_dir / "thermostat.json").write_text(json.dumps({"mode": "cool", "target": 18.0}))
     config = switching_config(data_dir, **{"simulation.initial_beer_c": 24.0})
     async with running_daemon(config) as running, connected(running) as client:
-        clock = running.daemon.clock
-        started = clock.now() - timedelta(seconds=clock.monotonic())
+        started = started_at(running)
         waiting = await client.get_state()
         assert not waiting.relays["cooler"].on
         assert "minimum off time" in waiting.thermostat.reason
@@ -115,8 +126,7 @@ async def test_after_a_stale_cool_spell_the_heater_waits_the_changeover_from_sta
     # The beer is below the cool target now: the cooler stays off after the restart.
     config = switching_config(data_dir, **{"simulation.initial_beer_c": 16.0})
     async with running_daemon(config) as running, connected(running) as client:
-        clock = running.daemon.clock
-        started = clock.now() - timedelta(seconds=clock.monotonic())
+        started = started_at(running)
         # The thermostat drove the cooler when it stopped; now someone wants heat at once.
         await client.set_thermostat(mode="heat_cool", target=30.0)
         waiting = await client.get_state()
