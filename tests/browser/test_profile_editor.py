@@ -139,6 +139,8 @@ def test_saved_profiles_move_from_the_browser_and_reach_every_page(
     assert other is not None
     try:
         page.goto(f"{stack.url}/")
+        # Ready once its own profile load is done: the stored list is read only at the reload.
+        page.wait_for_selector("body[data-ready]")
         page.evaluate(
             f"window.localStorage.setItem('beerpi.profiles', {json.dumps(json.dumps(old))})"
         )

@@ -14,7 +14,7 @@ from .conftest import browser_missing
 if reason := browser_missing():
     pytest.skip(reason, allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from .conftest import Console, Stack, get_json
 from .test_pages import open_current
@@ -161,3 +161,31 @@ def test_another_browsers_changes_show_at_once_and_typing_is_kept(
         expect(page.get_by_role("button", name="Start session")).to_be_visible()
     finally:
         other.context.close()
+
+
+def test_what_is_typed_while_a_save_is_on_its_way_is_kept(page: Page, stack: Stack) -> None:
+    """The page's own refresh after Start must not undo a correction typed meanwhile."""
+    end_running(stack)
+    open_current(page, stack)
+    held: list[Route] = []
+
+    def hold_list(route: Route) -> None:
+        if route.request.method == "GET":
+            held.append(route)  # answered below, once the brewer has typed
+        else:
+            route.continue_()
+
+    page.route("**/api/sessions", hold_list)
+    page.get_by_label("Beer name").fill("Kolsch")
+    page.get_by_role("button", name="Start session").click()
+    # The live push shows the new session while the page's own refresh is still held.
+    expect(page.locator("#session-name")).to_have_text("Kolsch")
+    page.get_by_label("Beer name").fill("Kölsch")  # the typo, fixed before the list came back
+    assert held, "the page asked for the session list after starting one"
+    with page.expect_response(lambda r: r.url.endswith("/api/sessions")):
+        for route in held:
+            route.continue_()
+    page.unroute("**/api/sessions")
+    expect(page.get_by_label("Beer name")).to_have_value("Kölsch")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("#session-name")).to_have_text("Kölsch")

@@ -575,7 +575,7 @@ async function start() {
     $("#photo-button").on("click", takePhoto);
     $("#video-button").on("click", recordVideo);
     setupAlerts(); // its own status line; the page does not wait for it
-    setupProfiles({ deviceNow });
+    const profilesLoaded = setupProfiles({ deviceNow });
     const { devices, chosen } = await loadDevices((entry) => selectDevice(entry));
     setupSessions({ devices, onSpanChange: () => refreshMedia() });
     setupGravity();
@@ -583,6 +583,7 @@ async function start() {
     updatePolling();
     startLive();
     window.setInterval(renderAges, 1000);
+    await profilesLoaded;
     document.body.dataset.ready = "1";
   } catch (error) {
     showPageError(`BeerPi could not start: ${describeError(error)}`);

@@ -421,11 +421,13 @@ export function refreshProfileUnits(previous) {
   changed();
 }
 
+// Resolves once the service's profiles are shown and the browser's have moved.
 export function setupProfiles({ deviceNow }) {
   editor.deviceNow = deviceNow;
   fillChoices();
   load(null);
-  loadService().then((ok) => (ok ? migrateLocal() : null));
+  // A browser refusing to store (private mode, quota) must not stop the page.
+  const loaded = loadService().then((ok) => (ok ? migrateLocal() : null)).catch(() => null);
   $("#profile-choice").on("change", choose);
   $("#profile-add").on("click", () => {
     $("#profile-steps").append(stepRow({ kind: "hold" }));
@@ -438,4 +440,5 @@ export function setupProfiles({ deviceNow }) {
   $("#profile-stop").on("click", stop);
   $("#profile-pause").on("click", pauseOrResume);
   $("#profile-skip").on("click", skipStep);
+  return loaded;
 }

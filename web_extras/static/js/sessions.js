@@ -223,6 +223,8 @@ async function submitForm(submitEvent) {
     fg: gravityInput("#session-fg-input"),
   };
   status("progress", session ? "Saving…" : "Starting…");
+  // The form now holds what is being saved; anything typed from here on is newer.
+  state.formTouched = false;
   try {
     if (session) {
       await api(sessionUrl(session.id), { method: "PATCH", body: fields });
@@ -230,7 +232,8 @@ async function submitForm(submitEvent) {
       await api("api/sessions", { method: "POST", body: { device: state.deviceId, ...fields } });
     }
     status("ok", session ? "Saved." : "Session started.");
-    await refreshSessions({ refill: true });
+    await refreshSessions();
+    if (!state.formTouched) fillForm(); // asked after the list came back: typing meanwhile is kept
   } catch (error) {
     // The form keeps what was typed, so nothing is lost on a refusal.
     status("error", describeError(error));
