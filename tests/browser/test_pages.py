@@ -17,7 +17,7 @@ from .conftest import browser_missing
 if reason := browser_missing():
     pytest.skip(reason, allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, Request, expect
+from playwright.sync_api import Browser, Page, Request, Route, expect
 
 from tests.support.daemon import TOKEN, daemon_process
 
@@ -108,6 +108,27 @@ def test_thermostat_form_sets_mode_and_target_and_locks_the_switches(
     page.get_by_role("button", name="Set").click()
     expect(page.locator("#thermostat-status")).to_contain_text("Thermostat set: Off")
     expect(heater).to_be_enabled()
+
+
+def test_a_target_typed_while_the_last_one_is_being_set_is_kept(page: Page, stack: Stack) -> None:
+    """The reply to Set must not put back the value sent over a newer one being typed."""
+    stack.daemon_request("set_thermostat", mode="off", target=20.0)
+    open_current(page, stack)
+    held: list[Route] = []
+    page.route("**/thermostat", lambda route: held.append(route))
+    page.get_by_label("Target °C").fill("19")
+    page.get_by_role("button", name="Set").click()
+    expect(page.locator("#thermostat-status")).to_have_text("Setting the thermostat…")
+    page.get_by_label("Target °C").fill("18.5")  # second thoughts, before the answer
+    assert len(held) == 1
+    held[0].continue_()
+    expect(page.locator("#thermostat-status")).to_contain_text("target 19.0 °C")
+    expect(page.locator("#target-value")).to_have_text("19.0 °C")
+    page.unroute("**/thermostat")
+    expect(page.get_by_label("Target °C")).to_have_value("18.5")
+    page.get_by_role("button", name="Set").click()
+    expect(page.locator("#thermostat-status")).to_contain_text("target 18.5 °C")
+    assert stack.daemon_state()["thermostat"]["target"] == 18.5
 
 
 def test_photo_button_shows_a_new_photo(page: Page, stack: Stack) -> None:

@@ -35,6 +35,7 @@ const page = {
   liveLink: null,      // connectLive()'s answer: rewatch() after a device change
   pollTimer: null,
   editingThermostat: false,
+  thermostatEdits: 0,  // counts typing in the thermostat form: a reply keeps what came after it
   pendingRelays: new Set(),
   latestPhotoId: null,
   waitingVideo: null,
@@ -452,10 +453,12 @@ async function setThermostat(submitEvent) {
   }
   $("#thermostat-apply").prop("disabled", true);
   status("#thermostat-status", "progress", "Setting the thermostat…");
+  const editsSent = page.thermostatEdits;
   try {
     const answer = await api(deviceUrl(page.device.id, "/thermostat"), { method: "POST", body });
     const thermostat = (answer && answer.thermostat) || body;
-    page.editingThermostat = false;
+    // Typed while the request was on its way: newer than what was set, so it stays.
+    if (page.thermostatEdits === editsSent) page.editingThermostat = false;
     status("#thermostat-status", "ok",
       `Thermostat set: ${modeName(thermostat.mode)}, target ${formatWithUnit(answer?.thermostat ? thermostat.target : fromShown(thermostat.target))}.`);
     if (page.state && answer && answer.thermostat) {
@@ -571,7 +574,10 @@ async function start() {
     });
     $("#thermostat-form").on("submit", setThermostat);
     setupUnitPicker(changeUnit);
-    $("#mode-select, #target-input").on("input change", () => { page.editingThermostat = true; });
+    $("#mode-select, #target-input").on("input change", () => {
+      page.editingThermostat = true;
+      page.thermostatEdits += 1;
+    });
     $("#photo-button").on("click", takePhoto);
     $("#video-button").on("click", recordVideo);
     setupAlerts(); // its own status line; the page does not wait for it
