@@ -21,7 +21,7 @@ from playwright.sync_api import Browser, Page, Request, Route, expect
 
 from tests.support.daemon import TOKEN, daemon_process
 
-from .conftest import SIM_ARGS, Console, Stack, wait_for_devices, web_service
+from .conftest import SIM_ARGS, Console, Stack, wait_for_devices, wait_for_held, web_service
 
 NUMBER = re.compile(r"^-?\d+\.\d$")
 
@@ -120,6 +120,7 @@ def test_a_target_typed_while_the_last_one_is_being_set_is_kept(page: Page, stac
     page.get_by_role("button", name="Set").click()
     expect(page.locator("#thermostat-status")).to_have_text("Setting the thermostat…")
     page.get_by_label("Target °C").fill("18.5")  # second thoughts, before the answer
+    wait_for_held(page, held)
     assert len(held) == 1
     held[0].continue_()
     expect(page.locator("#thermostat-status")).to_contain_text("target 19.0 °C")

@@ -16,7 +16,7 @@ if reason := browser_missing():
 
 from playwright.sync_api import Browser, Page, Route, expect
 
-from .conftest import Console, Stack, get_json
+from .conftest import Console, Stack, get_json, wait_for_held
 from .test_pages import open_current
 
 HOSTILE_NAME = "<img src=x onerror=window.pwned=1> Pale Ale"
@@ -181,7 +181,7 @@ def test_what_is_typed_while_a_save_is_on_its_way_is_kept(page: Page, stack: Sta
     # The live push shows the new session while the page's own refresh is still held.
     expect(page.locator("#session-name")).to_have_text("Kolsch")
     page.get_by_label("Beer name").fill("Kölsch")  # the typo, fixed before the list came back
-    assert held, "the page asked for the session list after starting one"
+    wait_for_held(page, held)  # the page asked for the session list after starting one
     with page.expect_response(lambda r: r.url.endswith("/api/sessions")):
         for route in held:
             route.continue_()
