@@ -346,7 +346,8 @@ async function save() {
   }
   const chosen = chosenService();
   const replaced = chosen || editor.service.find((p) => p.name === profile.name);
-  const fromBrowser = String($("#profile-choice").val() || "").match(/^l(\d+)$/);
+  const choice = String($("#profile-choice").val() || "");
+  const fromBrowser = choice.match(/^l(\d+)$/);
   status("progress", "Saving…");
   try {
     const answer = replaced
@@ -356,9 +357,14 @@ async function save() {
       const left = local().filter((_, index) => index !== Number(fromBrowser[1]));
       window.localStorage.setItem(SAVED_KEY, JSON.stringify(left));
     }
+    // Another profile chosen while this one was saved stays chosen (it is in the
+    // editor now): choosing the saved one would make the next Save overwrite it.
+    const stillChosen = String($("#profile-choice").val() || "") === choice;
     profileChanged({ profile: answer });
-    $("#profile-choice").val(`s${answer.id}`);
-    $("#profile-delete").prop("hidden", false);
+    if (stillChosen) {
+      $("#profile-choice").val(`s${answer.id}`);
+      $("#profile-delete").prop("hidden", false);
+    }
     const renamed = replaced && replaced.name !== answer.name ? ` (was “${replaced.name}”)` : "";
     status("ok", `Saved “${answer.name}”${renamed}.`);
   } catch (error) {
