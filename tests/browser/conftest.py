@@ -16,7 +16,7 @@ import json
 import subprocess
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sized
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,7 +40,7 @@ except ImportError:  # pragma: no cover - depends on the environment
     sync_playwright = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, ConsoleMessage, Page, Route
+    from playwright.sync_api import Browser, ConsoleMessage, Page
 
 
 def browser_missing() -> str | None:
@@ -63,7 +63,7 @@ def get_json(url: str, token: str | None = None) -> Any:
         return json.loads(response.read())
 
 
-def wait_for_held(page: Page, held: list[Route], count: int = 1, timeout_s: float = 15) -> None:
+def wait_for_held(page: Page, held: Sized, count: int = 1, timeout_s: float = 15) -> None:
     """Until ``count`` requests are in ``held`` (appended by a ``page.route`` handler).
 
     The page sends a request at once, but Playwright's sync API calls the route's

@@ -12,7 +12,7 @@ from .conftest import browser_missing
 if reason := browser_missing():
     pytest.skip(reason, allow_module_level=True)
 
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Page, Response, Route, expect
 
 from .conftest import Console, Stack, get_json, wait_for_held
 from .test_pages import open_current, wait_until
@@ -140,12 +140,14 @@ def test_saved_profiles_move_from_the_browser_and_reach_every_page(
     # The service's refusals, counted from the answers (the browser's console notes of
     # them are its own business: another build may word them otherwise, or log twice).
     refused: list[str] = []
-    page.on(
-        "response",
-        lambda r: refused.append(r.url)
-        if r.request.method == "POST" and r.url.endswith("/api/profiles") and r.status == 400
-        else None,
-    )
+
+    def note_refusal(response: Response) -> None:
+        request = response.request
+        posted = request.method == "POST" and request.url.endswith("/api/profiles")
+        if posted and response.status == 400:
+            refused.append(request.url)
+
+    page.on("response", note_refusal)
     try:
         page.goto(f"{stack.url}/")
         # Ready once its own profile load is done: the stored list is read only at the reload.

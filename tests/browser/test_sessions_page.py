@@ -90,10 +90,13 @@ def test_a_session_started_from_the_page_names_the_beer_in_its_fermenter(
     [device] = get_json(f"{stack.url}/api/devices")
     label = f"{device['name'] or device['id']} · {HOSTILE_NAME}"
     expect(page.locator("#device-select option")).to_have_text(label)
+
     # The gallery now asks for the session's span and shows its photos only.
     def asked_for_the_session() -> bool:
         page.wait_for_timeout(50)  # the request listener runs while the test waits in the page
-        return any(parse_qs(urlparse(url).query)["start"] == [session["start"]] for url in media_asked)
+        return any(
+            parse_qs(urlparse(url).query).get("start") == [session["start"]] for url in media_asked
+        )
 
     wait_until(asked_for_the_session, what="a media request for the session's span")
     expect(page.locator("#gallery-title")).to_have_text(f"Photos and videos of {HOSTILE_NAME}")
@@ -209,7 +212,9 @@ def test_what_is_typed_while_a_save_is_on_its_way_is_kept(page: Page, stack: Sta
 def start_session(stack: Stack, name: str) -> dict[str, Any]:
     """A session started on the stack's fermenter by the API (as another browser would)."""
     end_running(stack)
-    session: dict[str, Any] = post(stack, "/api/sessions", {"device": stack.device_id, "name": name})
+    session: dict[str, Any] = post(
+        stack, "/api/sessions", {"device": stack.device_id, "name": name}
+    )
     return session
 
 
