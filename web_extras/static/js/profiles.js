@@ -282,11 +282,14 @@ async function start(submitEvent) {
     return;
   }
   const body = bodyOf(profile);
+  // Both requests go to the fermenter Start was clicked for, with the mode chosen
+  // then: another one may be chosen while the first is on its way.
+  const device = editor.deviceId;
+  const mode = String($("#profile-mode").val());
   status("progress", "Starting…");
   try {
-    await api(deviceUrl(editor.deviceId, "/profile"), { method: "PUT", body });
-    const mode = String($("#profile-mode").val());
-    if (mode) await api(deviceUrl(editor.deviceId, "/thermostat"), { method: "POST", body: { mode } });
+    await api(deviceUrl(device, "/profile"), { method: "PUT", body });
+    if (mode) await api(deviceUrl(device, "/thermostat"), { method: "POST", body: { mode } });
     status("ok", `Profile “${profile.name}” started.`);
   } catch (error) {
     status("error", describeError(error)); // the editor keeps what was typed
