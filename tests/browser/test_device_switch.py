@@ -61,6 +61,8 @@ class Ghost:
             entry = copy.deepcopy(devices[0])
             entry.update(id=GHOST, name="Ghost", online=True)
             entry["state"]["thermostat"].update(mode="off", target=GHOST_TARGET, profile=None)
+            for relay in entry["state"]["relays"].values():
+                relay.update(on=False, controlled_by=None)
             self.entry = entry
         route.fulfill(response=response, json=[*devices, self.entry])
 
@@ -193,3 +195,40 @@ def test_a_device_refresh_older_than_a_pushed_state_is_not_shown(page: Page, sta
         assert "20.0 °C" not in page.evaluate("window.targetsShown")
     finally:
         stack.daemon_request("set_thermostat", mode="off", target=20.0, profile=None)
+
+
+def test_a_relay_answer_after_a_switch_is_not_put_on_the_new_fermenters_relay(
+    page: Page, stack: Stack, ghost: Ghost
+) -> None:
+    """Both fermenters have a heater: the first one's switching is not the second's."""
+    page.goto(f"{stack.url}/?device={stack.device_id}")
+    page.wait_for_selector("body[data-ready]")
+    held: list[Route] = []
+    page.route(f"**/api/devices/{stack.device_id}/relays/heater", lambda route: held.append(route))
+    try:
+        page.get_by_role("switch", name="Heater").check()
+        wait_for_held(page, held)
+        choose_ghost(page)
+        expect(page.locator("#relays .heater .onoff")).to_have_text("off")
+        held[0].continue_()
+        expect(page.locator("#relay-status")).to_have_text("Heater is on.")
+        expect(page.locator("#relays .heater .onoff")).to_have_text("off")  # the ghost's
+        assert stack.daemon_state()["relays"]["heater"]["on"] is True
+    finally:
+        stack.daemon_request("set_relay", relay="heater", on=False)
+
+
+def test_a_photo_taken_before_a_switch_is_not_shown_as_the_new_fermenters(
+    page: Page, stack: Stack, ghost: Ghost
+) -> None:
+    page.goto(f"{stack.url}/?device={stack.device_id}")
+    page.wait_for_selector("body[data-ready]")
+    held: list[Route] = []
+    page.route(f"**/api/devices/{stack.device_id}/photo", lambda route: held.append(route))
+    page.get_by_role("button", name="Take photo").click()
+    wait_for_held(page, held)
+    choose_ghost(page)
+    expect(page.locator("#photo-figure")).to_be_hidden()  # the ghost has none
+    held[0].continue_()
+    expect(page.locator("#camera-status")).to_contain_text("Photo taken")
+    expect(page.locator("#photo-figure")).to_be_hidden()
