@@ -27,14 +27,15 @@ from .conftest import browser_missing
 if reason := browser_missing():
     pytest.skip(reason, allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from beerpi_devtools.browser import open_trend_untouched
 from tests.support.daemon import TOKEN, daemon_process, free_port
 
 from . import history_seed
-from .conftest import Console, wait_for_devices, web_service
+from .conftest import Console, wait_for_devices, wait_for_held, web_service
 from .history_seed import NEW, STORY, TARGET, YEAR, Seeded
+from .test_pages import choose_range
 
 H = timedelta(hours=1)
 
@@ -133,7 +134,7 @@ def test_a_new_device_opens_on_a_range_that_fits_its_data(
         expect(page.locator("#chart")).to_have_attribute("data-range", "30d")
         # A range chosen for a device is kept for it, and only for it.
         open_trend(page, history, NEW)
-        page.get_by_role("button", name="7 d").click()
+        choose_range(page, "7d")  # drawn before the page is left (no request cut off)
         expect(page.locator("#chart")).to_have_attribute("data-range", "7d")
         open_trend(page, history, NEW)
         expect(page.locator("#chart")).to_have_attribute("data-range", "7d")
@@ -142,6 +143,22 @@ def test_a_new_device_opens_on_a_range_that_fits_its_data(
     finally:
         context.close()
     assert console.errors == [], "\n".join(console.errors)
+
+
+def test_a_span_answered_after_a_switch_is_left_out(page: Page, history: History) -> None:
+    """The first fermenter's history span, come after another was chosen, is not taken for
+    the second's (a simulated fermenter at 600x lives years ahead of a real one's clock)."""
+    held: list[Route] = []
+    page.route(re.compile(rf"/api/devices/{YEAR}/readings/span$"), lambda route: held.append(route))
+    page.goto(f"{history.url}/trend?device={YEAR}")  # no range chosen: it asks for the span
+    wait_for_held(page, held)
+    page.select_option("#device-select", NEW)
+    expect(page.locator("#chart")).to_have_attribute("data-range", "all")  # NEW's 3 hours
+    far = {"device": YEAR, "first": "2000-01-01T00:00:00Z", "last": "2100-01-01T00:00:00Z"}
+    held[0].fulfill(json=far)
+    page.wait_for_selector("body[data-ready]")  # once the first fermenter's start is over
+    choose_range(page, "6h")
+    assert iso(page.locator("#chart").get_attribute("data-end")).year < 2100
 
 
 # -- outages --------------------------------------------------------------------------
