@@ -12,7 +12,7 @@ from .conftest import browser_missing
 if reason := browser_missing():
     pytest.skip(reason, allow_module_level=True)
 
-from playwright.sync_api import Page, Response, Route, expect
+from playwright.sync_api import APIResponse, Page, Response, Route, expect
 
 from .conftest import Console, Stack, get_json, wait_for_held
 from .test_pages import open_current, wait_until
@@ -234,5 +234,48 @@ def test_a_profile_chosen_while_another_is_being_saved_stays_chosen(
         saved = {p["name"]: p for p in get_json(f"{stack.url}/api/profiles")}
         assert sorted(saved) == ["House ale", "Lager with diacetyl rest"]
         assert [s["target"] for s in saved["House ale"]["steps"]] == [19.0, 21.0, 21.0]
+    finally:
+        forget_saved(stack)
+
+
+def test_a_profile_saved_elsewhere_while_the_list_loads_is_listed(page: Page, stack: Stack) -> None:
+    """The page's list of saved profiles may answer from before a save that was pushed
+    meanwhile: the pushed one stays listed."""
+    forget_saved(stack)
+    held: list[tuple[Route, APIResponse]] = []
+
+    def hold_list(route: Route) -> None:
+        if route.request.method == "GET":
+            held.append((route, route.fetch()))  # the list as it is now, answered later
+        else:
+            route.continue_()
+
+    page.route("**/api/profiles", hold_list)
+    try:
+        page.goto(f"{stack.url}/")
+        wait_for_held(page, held)
+        expect(page.locator("#live-status")).to_have_attribute("data-mode", "live")
+        # Another page saves one meanwhile: the push lists it at once.
+        body = {
+            "name": "Elsewhere",
+            "unit": "C",
+            "steps": [{"kind": "hold", "target": 18, "hours": 48}],
+        }
+        request = urllib.request.Request(
+            f"{stack.url}/api/profiles",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+        expect(page.locator("#profile-choice optgroup[label=Saved] option")).to_have_text(
+            ["Elsewhere"]
+        )
+        route, answer = held[0]
+        route.fulfill(response=answer)  # the list from before that save
+        page.wait_for_selector("body[data-ready]")  # once the list is shown
+        assert choices(page, "Saved") == ["Elsewhere"]
+        page.unroute("**/api/profiles")
     finally:
         forget_saved(stack)

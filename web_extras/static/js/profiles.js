@@ -41,7 +41,8 @@ export const BUILT_IN = [
 ];
 
 // running: the profile the fermenter runs now (paused, step), null when none runs.
-const editor = { deviceId: null, deviceNow: () => Date.now(), service: [], running: null };
+// heard: while the service's list is on its way, the changes heard meanwhile.
+const editor = { deviceId: null, deviceNow: () => Date.now(), service: [], running: null, heard: null };
 
 function status(kind, text) {
   $("#profile-status").attr("data-kind", kind).text(text);
@@ -89,6 +90,7 @@ function keepSorted(list) {
 // A profile saved, renamed or deleted here or in another page (the live push).
 export function profileChanged(message) {
   if (!message) return;
+  editor.heard?.push(message);
   const gone = message.deleted ?? message.profile?.id;
   editor.service = editor.service.filter((p) => p.id !== gone);
   if (message.profile && Array.isArray(message.profile.steps)) editor.service.push(message.profile);
@@ -97,12 +99,18 @@ export function profileChanged(message) {
 }
 
 async function loadService() {
+  const heard = [];
+  editor.heard = heard;
   try {
     const list = await api("api/profiles");
     editor.service = keepSorted(Array.isArray(list) ? list : []);
+    editor.heard = null;
+    // A change heard while the list was on its way may be newer than the list.
+    heard.forEach(profileChanged);
   } catch (error) {
     return false; // not logged in (or offline): the built-in ones and the browser's still show
   } finally {
+    editor.heard = null;
     fillChoices();
   }
   return true;
