@@ -16,7 +16,7 @@ import json
 import subprocess
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sized
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -61,6 +61,19 @@ def get_json(url: str, token: str | None = None) -> Any:
         request.add_header("Authorization", f"Bearer {token}")
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
+
+
+def wait_for_held(page: Page, held: Sized, count: int = 1, timeout_s: float = 15) -> None:
+    """Until ``count`` requests are in ``held`` (appended by a ``page.route`` handler).
+
+    The page sends a request at once, but Playwright's sync API calls the route's
+    handler only while the test waits in one of its calls: a plain ``assert held``
+    may run first. This waits in the page, so the handler gets its turn.
+    """
+    deadline = time.monotonic() + timeout_s
+    while len(held) < count:
+        assert time.monotonic() < deadline, f"{len(held)} of {count} requests held"
+        page.wait_for_timeout(20)
 
 
 @dataclass

@@ -23,11 +23,11 @@ from .conftest import browser_missing
 if reason := browser_missing():
     pytest.skip(reason, allow_module_level=True)
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import APIResponse, Page, Route, expect
 
 from tests.support.daemon import TOKEN, daemon_process
 
-from .conftest import SIM_ARGS, wait_for_devices, web_service
+from .conftest import SIM_ARGS, wait_for_devices, wait_for_held, web_service
 
 DEVICE = "fv-gravity"
 HYDROMETER = "red-spindel"
@@ -219,3 +219,47 @@ def test_an_ispindel_post_extends_the_open_trend_pages_gravity_line(
         timeout=3000,
     )
     assert lowest_tick() <= 1.002
+
+
+def test_a_gravity_push_during_a_reload_stays_on_the_line(
+    page: Page, gravity_stack: GravityStack
+) -> None:
+    """A reading pushed while the chart's answers are on their way may be newer than
+    they are: the chart drawn from them keeps it (it came after the tests above)."""
+    page.goto(f"{gravity_stack.url}/trend?device={DEVICE}&range=6h")
+    page.wait_for_selector("body[data-ready]")
+    expect(page.locator("#live-status")).to_have_attribute("data-mode", "live")
+    # The lowest gravity tick of each chart drawn from a load, taken as it is drawn.
+    page.evaluate(
+        """() => {
+            window.lowestAtLoad = [];
+            const chart = document.getElementById("chart");
+            new MutationObserver(() => window.lowestAtLoad.push(Math.min(
+                ...[...chart.querySelectorAll(".axis-gravity .tick text")]
+                    .map((n) => parseFloat(n.textContent)))))
+                .observe(chart, { attributes: true, attributeFilter: ["data-loaded"] });
+        }"""
+    )
+    held: list[tuple[Route, APIResponse]] = []
+    posted = False
+
+    def hold_series(route: Route) -> None:
+        if posted:
+            route.continue_()  # asked after the post: it has the reading
+        else:
+            held.append((route, route.fetch()))  # the series as it is now, answered later
+
+    page.route(re.compile(r"/gravity/series\?"), hold_series)
+    page.evaluate("document.querySelector('[data-range=\"24h\"]').click()")
+    wait_for_held(page, held)
+    posted = True
+    gravity_stack.ispindel(0.990)
+    # The push puts it on the chart shown meanwhile at once.
+    page.wait_for_function(
+        """() => Math.min(...[...document.querySelectorAll('#chart .axis-gravity .tick text')]
+            .map((n) => parseFloat(n.textContent))) < 0.999"""
+    )
+    for route, answer in held:
+        route.fulfill(response=answer)  # from before the reading
+    page.wait_for_function("() => window.lowestAtLoad.length > 0")
+    assert page.evaluate("window.lowestAtLoad[0]") < 0.999

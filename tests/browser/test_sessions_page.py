@@ -14,10 +14,10 @@ from .conftest import browser_missing
 if reason := browser_missing():
     pytest.skip(reason, allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, Route, expect
+from playwright.sync_api import APIResponse, Browser, Page, Route, expect
 
-from .conftest import Console, Stack, get_json
-from .test_pages import open_current
+from .conftest import Console, Stack, get_json, wait_for_held
+from .test_pages import open_current, wait_until
 
 HOSTILE_NAME = "<img src=x onerror=window.pwned=1> Pale Ale"
 
@@ -28,6 +28,17 @@ def post(stack: Stack, path: str, body: Any = None) -> Any:
         data=json.dumps(body or {}).encode(),
         headers={"Content-Type": "application/json"},
         method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.loads(answer.read())
+
+
+def patch(stack: Stack, path: str, body: Any) -> Any:
+    request = urllib.request.Request(
+        stack.url + path,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="PATCH",
     )
     with urllib.request.urlopen(request, timeout=10) as answer:
         return json.loads(answer.read())
@@ -59,10 +70,11 @@ def test_a_session_started_from_the_page_names_the_beer_in_its_fermenter(
     page.get_by_label("Style").fill("APA")
     page.get_by_label("Yeast").fill("US-05")
     page.get_by_label("OG", exact=True).fill("1.052")
-    with (
-        page.expect_response(lambda r: r.url.endswith("/api/sessions")) as created,
-        page.expect_request(lambda r: "/media?" in r.url) as media_request,
-    ):
+    # Every media request from here on: the photo's own pushes may still ask for the
+    # last 30 days' (before or after the session's), so the first is not the one.
+    media_asked: list[str] = []
+    page.on("request", lambda r: media_asked.append(r.url) if "/media?" in r.url else None)
+    with page.expect_response(lambda r: r.url.endswith("/api/sessions")) as created:
         page.get_by_role("button", name="Start session").click()
     session = created.value.json()
     assert created.value.status == 201
@@ -78,9 +90,15 @@ def test_a_session_started_from_the_page_names_the_beer_in_its_fermenter(
     [device] = get_json(f"{stack.url}/api/devices")
     label = f"{device['name'] or device['id']} · {HOSTILE_NAME}"
     expect(page.locator("#device-select option")).to_have_text(label)
+
     # The gallery now asks for the session's span and shows its photos only.
-    asked = parse_qs(urlparse(media_request.value.url).query)
-    assert asked["start"] == [session["start"]]
+    def asked_for_the_session() -> bool:
+        page.wait_for_timeout(50)  # the request listener runs while the test waits in the page
+        return any(
+            parse_qs(urlparse(url).query).get("start") == [session["start"]] for url in media_asked
+        )
+
+    wait_until(asked_for_the_session, what="a media request for the session's span")
     expect(page.locator("#gallery-title")).to_have_text(f"Photos and videos of {HOSTILE_NAME}")
     expect(page.locator(f"#gallery li[data-media-id='{before_id}']")).to_have_count(0)
     with page.expect_response(lambda r: r.url.endswith("/photo")) as during:
@@ -181,7 +199,7 @@ def test_what_is_typed_while_a_save_is_on_its_way_is_kept(page: Page, stack: Sta
     # The live push shows the new session while the page's own refresh is still held.
     expect(page.locator("#session-name")).to_have_text("Kolsch")
     page.get_by_label("Beer name").fill("Kölsch")  # the typo, fixed before the list came back
-    assert held, "the page asked for the session list after starting one"
+    wait_for_held(page, held)  # the page asked for the session list after starting one
     with page.expect_response(lambda r: r.url.endswith("/api/sessions")):
         for route in held:
             route.continue_()
@@ -189,3 +207,109 @@ def test_what_is_typed_while_a_save_is_on_its_way_is_kept(page: Page, stack: Sta
     expect(page.get_by_label("Beer name")).to_have_value("Kölsch")
     page.get_by_role("button", name="Save changes").click()
     expect(page.locator("#session-name")).to_have_text("Kölsch")
+
+
+def start_session(stack: Stack, name: str) -> dict[str, Any]:
+    """A session started on the stack's fermenter by the API (as another browser would)."""
+    end_running(stack)
+    session: dict[str, Any] = post(
+        stack, "/api/sessions", {"device": stack.device_id, "name": name}
+    )
+    return session
+
+
+def test_a_note_typed_while_the_last_one_is_being_added_is_kept(page: Page, stack: Stack) -> None:
+    """The answer to Add note empties the field only if it still holds the note sent."""
+    start_session(stack, "Notes")
+    try:
+        open_current(page, stack)
+        expect(page.locator("#session-name")).to_have_text("Notes")
+        held: list[Route] = []
+        page.route("**/notes", lambda route: held.append(route))
+        page.get_by_label("New note").fill("Pitched")
+        page.get_by_role("button", name="Add note").click()
+        expect(page.locator("#session-status")).to_have_text("Adding the note…")
+        page.get_by_label("New note").fill("Krausen up")  # the next one, before the answer
+        wait_for_held(page, held)
+        held[0].continue_()
+        expect(page.locator("#session-status")).to_have_text("Note added.")
+        expect(page.get_by_label("New note")).to_have_value("Krausen up")
+        expect(page.locator("#session-notes .note-text")).to_have_text(["Pitched"])
+        page.unroute("**/notes")
+    finally:
+        end_running(stack)
+
+
+def test_a_refused_save_keeps_the_form_when_a_change_is_pushed_meanwhile(
+    page: Page, stack: Stack, console: Console
+) -> None:
+    """A push while a save is on its way must not refill the form: the save may be refused."""
+    session = start_session(stack, "Stout")
+    try:
+        open_current(page, stack)
+        expect(page.locator("#session-name")).to_have_text("Stout")
+        held: list[Route] = []
+
+        def hold_edits(route: Route) -> None:
+            if route.request.method == "PATCH":
+                held.append(route)
+            else:
+                route.continue_()
+
+        page.route(f"**/api/sessions/{session['id']}", hold_edits)
+        page.get_by_label("Beer name").fill("   ")
+        page.get_by_role("button", name="Save changes").click()
+        wait_for_held(page, held)
+        # Another browser adds a note meanwhile: the push shows it at once.
+        post(stack, f"/api/sessions/{session['id']}/notes", {"text": "Gravity 1.020"})
+        expect(page.locator("#session-notes .note-text")).to_have_text(["Gravity 1.020"])
+        held[0].continue_()
+        expect(page.locator("#session-status")).to_have_text("name must not be empty")
+        expect(page.get_by_label("Beer name")).to_have_value("   ")  # kept, to be mended
+        page.unroute(f"**/api/sessions/{session['id']}")
+        unexpected = [e for e in console.errors if "status of 400" not in e]
+        assert unexpected == [], "\n".join(unexpected)
+        console.errors.clear()
+    finally:
+        end_running(stack)
+
+
+def test_a_change_pushed_while_the_list_is_on_its_way_is_kept(page: Page, stack: Stack) -> None:
+    """The page's own refresh of the sessions may answer with a list from before a change
+    that was pushed meanwhile: the pushed change stays."""
+    session = start_session(stack, "Porter")
+    try:
+        open_current(page, stack)
+        expect(page.locator("#session-name")).to_have_text("Porter")
+        # Every render of the sessions rebuilds the fermenters' list: count them.
+        page.evaluate(
+            """() => {
+                window.sessionRenders = 0;
+                new MutationObserver(() => { window.sessionRenders += 1; })
+                    .observe(document.getElementById("fermenter-beers"), { childList: true });
+            }"""
+        )
+        held: list[tuple[Route, APIResponse]] = []
+
+        def hold_list(route: Route) -> None:
+            if route.request.method == "GET":
+                held.append((route, route.fetch()))  # the list as it is now, answered later
+            else:
+                route.continue_()
+
+        page.route("**/api/sessions", hold_list)
+        page.get_by_label("New note").fill("Racked")
+        page.get_by_role("button", name="Add note").click()  # then the page asks for the list
+        wait_for_held(page, held)
+        # Another browser renames the beer meanwhile: the push shows it at once.
+        patch(stack, f"/api/sessions/{session['id']}", {"name": "Robust porter"})
+        expect(page.locator("#session-name")).to_have_text("Robust porter")
+        renders = page.evaluate("window.sessionRenders")
+        route, answer = held[0]
+        route.fulfill(response=answer)  # the list from before the rename
+        page.wait_for_function("(before) => window.sessionRenders > before", arg=renders)
+        expect(page.locator("#session-name")).to_have_text("Robust porter")
+        expect(page.locator("#session-notes .note-text")).to_have_text(["Racked"])
+        page.unroute("**/api/sessions")
+    finally:
+        end_running(stack)

@@ -16,7 +16,7 @@ if reason := browser_missing():
 from playwright.sync_api import Page, Route, expect
 
 from .conftest import Console, Stack
-from .test_pages import wait_until
+from .test_pages import choose_range, wait_until
 
 PLAN = {
     "name": "Plan <b>ahead</b>",
@@ -171,9 +171,7 @@ def test_the_plan_is_drawn_when_the_history_answers_slowly(
         expect(page.locator("#chart path.plan")).to_have_count(1)
         # The first draw came with the page; a range chosen now asks the service.
         page.route("**/api/devices/*/readings?*", slow)
-        loaded = page.locator("#chart").get_attribute("data-loaded")
-        page.locator("[data-range='6h']").click()
-        expect(page.locator("#chart")).not_to_have_attribute("data-loaded", loaded or "")
+        choose_range(page, "6h")
         expect(page.locator("#chart path.plan")).to_have_count(1)
         expect(page.locator("#legend [data-kind=plan]")).to_contain_text("Planned target")
     finally:

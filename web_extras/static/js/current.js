@@ -35,6 +35,7 @@ const page = {
   liveLink: null,      // connectLive()'s answer: rewatch() after a device change
   pollTimer: null,
   editingThermostat: false,
+  statesPushed: 0,     // counts state pushes: a fetched state older than one of them is not shown
   thermostatEdits: 0,  // counts typing in the thermostat form: a reply keeps what came after it
   pendingRelays: new Set(),
   latestPhotoId: null,
@@ -311,8 +312,13 @@ function windowQuery(days = 1) {
 
 async function refreshDevice() {
   if (!page.device) return;
+  const asked = page.device.id;
+  const pushed = page.statesPushed;
   try {
-    applyDevice(await api(deviceUrl(page.device.id)));
+    const entry = await api(deviceUrl(asked));
+    if (page.device?.id !== asked) return; // another fermenter was chosen meanwhile
+    // A state pushed while this one was on its way is the newer one: it stays.
+    applyDevice(page.statesPushed === pushed ? entry : { ...entry, state: null });
     showPageError("");
   } catch (error) {
     showPageError(`Could not update: ${describeError(error)}`);
@@ -351,8 +357,10 @@ async function refreshMedia() {
 
 async function refreshEvents() {
   if (!page.device) return;
+  const device = page.device.id;
   try {
-    const events = await api(deviceUrl(page.device.id, `/events${windowQuery()}`));
+    const events = await api(deviceUrl(device, `/events${windowQuery()}`));
+    if (page.device?.id !== device) return; // another fermenter was chosen meanwhile
     page.events = [...events].sort((a, b) => Date.parse(b.timestamp) - Date.parse(a.timestamp));
     renderEvents();
   } catch (error) {
@@ -397,7 +405,9 @@ function startLive() {
       renderAll();
     },
     onState(message) {
-      if (page.device && message.device === page.device.id) applyState(message.state);
+      if (!page.device || message.device !== page.device.id) return;
+      page.statesPushed += 1;
+      applyState(message.state);
     },
     onEvent(message) {
       if (!page.device || message.device !== page.device.id) return;
@@ -422,10 +432,12 @@ async function switchRelay(id, on, $input) {
   page.pendingRelays.add(id);
   $input.prop("disabled", true);
   status("#relay-status", "progress", `Switching ${relayName(id).toLowerCase()} ${on ? "on" : "off"}…`);
+  const device = page.device.id;
   try {
-    await api(deviceUrl(page.device.id, `/relays/${encodeURIComponent(id)}`), { method: "POST", body: { on } });
+    await api(deviceUrl(device, `/relays/${encodeURIComponent(id)}`), { method: "POST", body: { on } });
     status("#relay-status", "ok", `${relayName(id)} is ${on ? "on" : "off"}.`);
-    if (page.state && page.state.relays && page.state.relays[id]) page.state.relays[id].on = on;
+    // Not into another fermenter's state (one chosen meanwhile may have a relay of that name).
+    if (page.device?.id === device && page.state?.relays?.[id]) page.state.relays[id].on = on;
   } catch (error) {
     $input.prop("checked", !on);
     status("#relay-status", "error", `${relayName(id)} not switched: ${describeError(error)}`);
@@ -454,13 +466,16 @@ async function setThermostat(submitEvent) {
   $("#thermostat-apply").prop("disabled", true);
   status("#thermostat-status", "progress", "Setting the thermostat…");
   const editsSent = page.thermostatEdits;
+  const device = page.device.id;
   try {
-    const answer = await api(deviceUrl(page.device.id, "/thermostat"), { method: "POST", body });
+    const answer = await api(deviceUrl(device, "/thermostat"), { method: "POST", body });
     const thermostat = (answer && answer.thermostat) || body;
-    // Typed while the request was on its way: newer than what was set, so it stays.
-    if (page.thermostatEdits === editsSent) page.editingThermostat = false;
     status("#thermostat-status", "ok",
       `Thermostat set: ${modeName(thermostat.mode)}, target ${formatWithUnit(answer?.thermostat ? thermostat.target : fromShown(thermostat.target))}.`);
+    // Another fermenter chosen meanwhile: its state and its form are not this answer's.
+    if (page.device?.id !== device) return;
+    // Typed while the request was on its way: newer than what was set, so it stays.
+    if (page.thermostatEdits === editsSent) page.editingThermostat = false;
     if (page.state && answer && answer.thermostat) {
       page.state.thermostat = answer.thermostat;
       renderAll();
@@ -476,9 +491,10 @@ async function takePhoto() {
   const $button = $("#photo-button").prop("disabled", true);
   page.photoPending = true;
   status("#camera-status", "progress", "Taking a photo…");
+  const device = page.device.id;
   try {
-    const media = await api(deviceUrl(page.device.id, "/photo"), { method: "POST", body: {} });
-    showPhoto(media);
+    const media = await api(deviceUrl(device, "/photo"), { method: "POST", body: {} });
+    if (page.device?.id === device) showPhoto(media); // not as another fermenter's photo
     status("#camera-status", "ok", `Photo taken ${formatTime(media.timestamp)}.`);
   } catch (error) {
     status("#camera-status", "error", `No photo: ${describeError(error)}`);

@@ -41,7 +41,8 @@ export const BUILT_IN = [
 ];
 
 // running: the profile the fermenter runs now (paused, step), null when none runs.
-const editor = { deviceId: null, deviceNow: () => Date.now(), service: [], running: null };
+// heard: while the service's list is on its way, the changes heard meanwhile.
+const editor = { deviceId: null, deviceNow: () => Date.now(), service: [], running: null, heard: null };
 
 function status(kind, text) {
   $("#profile-status").attr("data-kind", kind).text(text);
@@ -89,6 +90,7 @@ function keepSorted(list) {
 // A profile saved, renamed or deleted here or in another page (the live push).
 export function profileChanged(message) {
   if (!message) return;
+  editor.heard?.push(message);
   const gone = message.deleted ?? message.profile?.id;
   editor.service = editor.service.filter((p) => p.id !== gone);
   if (message.profile && Array.isArray(message.profile.steps)) editor.service.push(message.profile);
@@ -97,12 +99,18 @@ export function profileChanged(message) {
 }
 
 async function loadService() {
+  const heard = [];
+  editor.heard = heard;
   try {
     const list = await api("api/profiles");
     editor.service = keepSorted(Array.isArray(list) ? list : []);
+    editor.heard = null;
+    // A change heard while the list was on its way may be newer than the list.
+    heard.forEach(profileChanged);
   } catch (error) {
     return false; // not logged in (or offline): the built-in ones and the browser's still show
   } finally {
+    editor.heard = null;
     fillChoices();
   }
   return true;
@@ -282,11 +290,14 @@ async function start(submitEvent) {
     return;
   }
   const body = bodyOf(profile);
+  // Both requests go to the fermenter Start was clicked for, with the mode chosen
+  // then: another one may be chosen while the first is on its way.
+  const device = editor.deviceId;
+  const mode = String($("#profile-mode").val());
   status("progress", "Starting…");
   try {
-    await api(deviceUrl(editor.deviceId, "/profile"), { method: "PUT", body });
-    const mode = String($("#profile-mode").val());
-    if (mode) await api(deviceUrl(editor.deviceId, "/thermostat"), { method: "POST", body: { mode } });
+    await api(deviceUrl(device, "/profile"), { method: "PUT", body });
+    if (mode) await api(deviceUrl(device, "/thermostat"), { method: "POST", body: { mode } });
     status("ok", `Profile “${profile.name}” started.`);
   } catch (error) {
     status("error", describeError(error)); // the editor keeps what was typed
@@ -346,7 +357,8 @@ async function save() {
   }
   const chosen = chosenService();
   const replaced = chosen || editor.service.find((p) => p.name === profile.name);
-  const fromBrowser = String($("#profile-choice").val() || "").match(/^l(\d+)$/);
+  const choice = String($("#profile-choice").val() || "");
+  const fromBrowser = choice.match(/^l(\d+)$/);
   status("progress", "Saving…");
   try {
     const answer = replaced
@@ -356,9 +368,14 @@ async function save() {
       const left = local().filter((_, index) => index !== Number(fromBrowser[1]));
       window.localStorage.setItem(SAVED_KEY, JSON.stringify(left));
     }
+    // Another profile chosen while this one was saved stays chosen (it is in the
+    // editor now): choosing the saved one would make the next Save overwrite it.
+    const stillChosen = String($("#profile-choice").val() || "") === choice;
     profileChanged({ profile: answer });
-    $("#profile-choice").val(`s${answer.id}`);
-    $("#profile-delete").prop("hidden", false);
+    if (stillChosen) {
+      $("#profile-choice").val(`s${answer.id}`);
+      $("#profile-delete").prop("hidden", false);
+    }
     const renamed = replaced && replaced.name !== answer.name ? ` (was “${replaced.name}”)` : "";
     status("ok", `Saved “${answer.name}”${renamed}.`);
   } catch (error) {

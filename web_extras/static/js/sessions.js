@@ -19,6 +19,8 @@ const state = {
   sessions: [],         // every session, the latest start first
   shown: null,          // the session whose photos the gallery shows (null: the last 30 days)
   formTouched: false,   // something typed in the form since it was filled: a push keeps it
+  formEdits: 0,         // counts typing in the form: a save's refill keeps what came after it
+  refreshing: new Set(), // per list asked for and not yet come: the pushes that came meanwhile
   onSpanChange: () => {},
 };
 
@@ -176,21 +178,34 @@ export function gallerySpan() {
   return session ? { start: session.start, end: session.end } : null;
 }
 
+// ``sessions`` with ``session`` in it (replacing its older copy), the latest start first.
+function withSession(sessions, session) {
+  return [session, ...sessions.filter((s) => s.id !== session.id)]
+    .sort((a, b) => Date.parse(b.start) - Date.parse(a.start));
+}
+
 export async function refreshSessions({ refill = false } = {}) {
+  const pushedMeanwhile = [];
+  state.refreshing.add(pushedMeanwhile);
+  let sessions;
   try {
-    state.sessions = await api("api/sessions");
+    sessions = await api("api/sessions");
   } catch (error) {
     status("error", `Could not load the brew sessions: ${describeError(error)}`);
     return;
+  } finally {
+    state.refreshing.delete(pushedMeanwhile);
   }
+  // A push that came while the list was on its way may be newer than the list: it stays.
+  state.sessions = pushedMeanwhile.reduce(withSession, sessions);
   showSessions(refill);
 }
 
 // A session pushed by /live: the list is updated in place, without asking again.
 export function sessionChanged(session) {
   if (!session || typeof session.id !== "string") return;
-  state.sessions = [session, ...state.sessions.filter((s) => s.id !== session.id)]
-    .sort((a, b) => Date.parse(b.start) - Date.parse(a.start));
+  for (const pushed of state.refreshing) pushed.push(session);
+  state.sessions = withSession(state.sessions, session);
   // The form follows another browser's change unless the brewer is typing in it.
   showSessions(session.device === state.deviceId && !state.formTouched);
 }
@@ -223,8 +238,9 @@ async function submitForm(submitEvent) {
     fg: gravityInput("#session-fg-input"),
   };
   status("progress", session ? "Saving…" : "Starting…");
-  // The form now holds what is being saved; anything typed from here on is newer.
-  state.formTouched = false;
+  // Anything typed from here on is newer than what is saved. The form stays
+  // "touched" meanwhile: a push (another change) must not undo a refused save.
+  const editsSent = state.formEdits;
   try {
     if (session) {
       await api(sessionUrl(session.id), { method: "PATCH", body: fields });
@@ -233,7 +249,7 @@ async function submitForm(submitEvent) {
     }
     status("ok", session ? "Saved." : "Session started.");
     await refreshSessions();
-    if (!state.formTouched) fillForm(); // asked after the list came back: typing meanwhile is kept
+    if (state.formEdits === editsSent) fillForm(); // asked after the list came back: typing meanwhile is kept
   } catch (error) {
     // The form keeps what was typed, so nothing is lost on a refusal.
     status("error", describeError(error));
@@ -244,12 +260,12 @@ async function addNote(submitEvent) {
   submitEvent.preventDefault();
   const session = running(state.deviceId);
   if (!session) return;
+  const text = String($("#note-text").val() || "");
   status("progress", "Adding the note…");
   try {
-    await api(sessionUrl(session.id, "/notes"), {
-      method: "POST", body: { text: String($("#note-text").val() || "") },
-    });
-    $("#note-text").val("");
+    await api(sessionUrl(session.id, "/notes"), { method: "POST", body: { text } });
+    // Emptied only if it still holds the note sent: the next one may be being typed.
+    if (String($("#note-text").val() || "") === text) $("#note-text").val("");
     status("ok", "Note added.");
     await refreshSessions();
   } catch (error) {
@@ -273,7 +289,10 @@ async function endSession() {
 export function setupSessions({ devices, onSpanChange }) {
   state.devices = devices || [];
   state.onSpanChange = onSpanChange;
-  $("#session-form").on("submit", submitForm).on("input", () => { state.formTouched = true; });
+  $("#session-form").on("submit", submitForm).on("input", () => {
+    state.formTouched = true;
+    state.formEdits += 1;
+  });
   $("#note-form").on("submit", addNote);
   $("#session-end").on("click", endSession);
   showGravityUnit();

@@ -33,6 +33,7 @@ const view = {
   zoom: null,          // [Date, Date] while zoomed in
   data: null,          // what the chart shows (see load())
   loading: 0,          // sequence number: answers to older requests are dropped
+  gravityPushes: new Set(), // per load on its way: the gravity pushes that came meanwhile
   reloadTimer: null,
   live: null,          // connectLive()'s answer: rewatch() after a device change
 };
@@ -55,13 +56,13 @@ function bucketCount() {
 
 // ---- ranges --------------------------------------------------------------------
 
+// {first, last} of the device's history (the caller keeps it if it still shows that device).
 async function fetchSpan() {
   const answer = await api(deviceUrl(view.device.id, "/readings/span"));
-  view.span = {
+  return {
     first: answer.first ? new Date(answer.first) : null,
     last: answer.last ? new Date(answer.last) : null,
   };
-  return view.span;
 }
 
 // The range a device opens on when the user never chose one for it: all of a
@@ -131,6 +132,8 @@ async function load() {
   if (!view.device) return;
   const sequence = ++view.loading;
   setRangeLabel("Loading…");
+  const gravityPushed = [];
+  view.gravityPushes.add(gravityPushed);
   try {
     // One "now" for the whole load: a simulated device's clock runs fast (600x
     // in the demo), so a second reading after the answers came could already
@@ -176,6 +179,8 @@ async function load() {
       media: media.map((item) => ({ ...item, time: new Date(item.timestamp) }))
         .filter((item) => item.time >= start),
     }, view.state, now, Boolean(view.zoom));
+    // Readings pushed while the answers were on their way may be newer than them.
+    for (const readings of gravityPushed) appendGravity(view.data, readings);
     updateCsvLink(start, end);
     showPageError("");
     draw();
@@ -192,6 +197,8 @@ async function load() {
     if (sequence !== view.loading) return;
     setRangeLabel("");
     showPageError(`Could not load the history: ${describeError(error)}`);
+  } finally {
+    view.gravityPushes.delete(gravityPushed);
   }
 }
 
@@ -355,12 +362,15 @@ async function selectDevice(entry) {
   const asked = new URLSearchParams(window.location.search).get("range");
   let range = asked in RANGES ? asked : window.localStorage.getItem(rangeKey(entry));
   if (!(range in RANGES)) {
+    let span = null;
     try {
-      range = fittingRange(await fetchSpan());
+      span = await fetchSpan();
     } catch (error) {
-      range = "24h";
+      // the range falls back to 24 h
     }
     if (sequence !== view.loading) return; // another device was chosen meanwhile
+    view.span = span;
+    range = span ? fittingRange(span) : "24h";
   }
   showRange(range);
   const from = Date.parse(sessionSpan?.get("from") ?? "");
@@ -430,6 +440,7 @@ async function start() {
         // A reading the service just stored: onto its line at once (the next reload,
         // which the readings' pushes bring every 10 s, fetches the buckets again).
         if (!view.device || message.device !== view.device.id || view.zoom) return;
+        for (const pushed of view.gravityPushes) pushed.push(message.readings);
         if (appendGravity(view.data, message.readings)) drawSoon();
       },
     });
