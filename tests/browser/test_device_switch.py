@@ -232,3 +232,13 @@ def test_a_photo_taken_before_a_switch_is_not_shown_as_the_new_fermenters(
     held[0].continue_()
     expect(page.locator("#camera-status")).to_contain_text("Photo taken")
     expect(page.locator("#photo-figure")).to_be_hidden()
+
+
+def test_a_target_typed_for_one_fermenter_does_not_follow_to_the_next(
+    page: Page, stack: Stack, ghost: Ghost
+) -> None:
+    page.goto(f"{stack.url}/?device={stack.device_id}")
+    page.wait_for_selector("body[data-ready]")
+    page.get_by_label("Target °C").fill("12.5")  # typed, never set
+    choose_ghost(page)
+    expect(page.get_by_label("Target °C")).to_have_value(f"{GHOST_TARGET:.1f}")

@@ -559,7 +559,10 @@ function changeUnit(previous) {
 // ---- start -------------------------------------------------------------------
 
 async function selectDevice(entry) {
-  Object.assign(page, { device: null, info: null, state: null, latestPhotoId: null, events: [] });
+  // A target typed for the last fermenter is not this one's: the form shows this one's.
+  Object.assign(page, {
+    device: null, info: null, state: null, latestPhotoId: null, events: [], editingThermostat: false,
+  });
   $("#probes, #relays").empty();
   $("#photo-figure, #video-link").prop("hidden", true);
   renderGallery(null, []);
