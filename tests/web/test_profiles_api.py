@@ -120,6 +120,7 @@ async def test_names_are_unique_and_the_count_is_capped(
         session, secured, "PATCH", f"/api/profiles/{other['id']}", {"name": "House ale"}
     )
     assert (status, answer["error"]) == (409, "profile_name_taken")
+    assert MAX_SAVED_PROFILES == 200  # the README's number
     step = [{"kind": "hold", "target": 10, "hours": 1}]
     for i in range(MAX_SAVED_PROFILES - 2):
         status, _ = await call(
