@@ -33,10 +33,13 @@ from web_extras.store.gravity import (
 
 # A real post is about 250 bytes; 4 KiB leaves room for forks' extra fields.
 MAX_BODY_BYTES = 4096
-# Degrees Plato a hydrometer may report (below zero is water with some error).
-PLATO_MIN, PLATO_MAX = -5.0, 50.0
+# Degrees Plato a hydrometer may report: the SG range the daemons keep (0.990-1.200)
+# in °P, rounded inwards to a tenth (below zero is water with some error). Wider
+# limits once let -5..-2.7 and 44..50 °P through to an SG refusal the brewer who
+# sent °P could not place.
+PLATO_MIN, PLATO_MAX = -2.6, 43.9
 MAX_TEXT = 100
-# A repeat of the same numbers within this share of the device's interval is a re-send.
+# The longest wake-up interval an iSpindel may say it has (a week).
 MAX_INTERVAL_S = 7 * 86_400
 
 GravityUnit = Literal["auto", "SG", "P"]

@@ -34,6 +34,10 @@ UNIT_SG = "sg"
 UNIT_PLATO = "plato"
 # The hydrometer's name on the daemon when the action gives none.
 DEFAULT_HYDROMETER = "home-assistant"
+# Degrees Plato the BeerPi takes: its SG range (0.990-1.200) in °P, rounded inwards
+# (the web service's iSpindel endpoint takes the same). Checked here, so a brewer who
+# gave °P is told in °P, not "sg must be between 0.99 and 1.2, got 1.2109".
+PLATO_RANGE = (-2.6, 43.9)
 
 REPORT_GRAVITY_SCHEMA = vol.Schema(
     {
@@ -66,7 +70,18 @@ def _taken_at(value: datetime | None) -> datetime:
 async def _async_report_gravity(call: ServiceCall) -> ServiceResponse:
     coordinator = _coordinator(call)
     gravity: float = call.data[ATTR_GRAVITY]
-    sg = round(sg_from_plato(gravity), 5) if call.data[ATTR_GRAVITY_UNIT] == UNIT_PLATO else gravity
+    plato = call.data[ATTR_GRAVITY_UNIT] == UNIT_PLATO
+    if plato and not PLATO_RANGE[0] <= gravity <= PLATO_RANGE[1]:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="gravity_plato_out_of_range",
+            translation_placeholders={
+                "gravity": shown(gravity),
+                "min": shown(PLATO_RANGE[0]),
+                "max": shown(PLATO_RANGE[1]),
+            },
+        )
+    sg = round(sg_from_plato(gravity), 5) if plato else gravity
     temperature_c = None
     if (temperature := call.data.get(ATTR_TEMPERATURE)) is not None:
         unit = call.hass.config.units.temperature_unit

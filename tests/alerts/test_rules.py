@@ -321,6 +321,18 @@ def tilt(at: datetime, sg: float) -> dict[str, Any]:
     return {"hydrometers": [reading], "thermostat": {"mode": "heat_cool", "target": 18.0}}
 
 
+async def feed_tilt(r: Rig, hours: float, first_sg: float, last_sg: float) -> None:
+    """A Tilt every 15 min from ``first_sg`` to ``last_sg``, with its half-point noise."""
+    steps = int(hours * 60 / 15)
+    for n in range(steps):
+        r.clock.advance(15)
+        sg = first_sg + (last_sg - first_sg) * n / max(1, steps - 1)
+        jitter = 0.0005 if n % 2 else -0.0005  # a Tilt's half-point noise
+        at = r.clock.now
+        await r.state(**tilt(at, round(sg + jitter, 4)))
+        await r.state(**tilt(at, round(sg + jitter, 4)))  # the next state, same reading
+
+
 async def test_gravity_stable_for_a_day_is_told_once_and_again_after_it_moves(
     tmp_path: Path,
 ) -> None:
@@ -328,15 +340,8 @@ async def test_gravity_stable_for_a_day_is_told_once_and_again_after_it_moves(
     async with rig(tmp_path, rules=[rule]) as r:
         await r.connect()
 
-        async def feed(hours: float, first_sg: float, last_sg: float, every_min: int = 15) -> None:
-            steps = int(hours * 60 / every_min)
-            for n in range(steps):
-                r.clock.advance(every_min)
-                sg = first_sg + (last_sg - first_sg) * n / max(1, steps - 1)
-                jitter = 0.0005 if n % 2 else -0.0005  # a Tilt's half-point noise
-                at = r.clock.now
-                await r.state(**tilt(at, round(sg + jitter, 4)))
-                await r.state(**tilt(at, round(sg + jitter, 4)))  # the next state, same reading
+        async def feed(hours: float, first_sg: float, last_sg: float) -> None:
+            await feed_tilt(r, hours, first_sg, last_sg)
 
         # Still fermenting: 1.030 → 1.014 over two days, never steady for a day.
         await feed(48, 1.030, 1.014)
@@ -353,14 +358,36 @@ async def test_gravity_stable_for_a_day_is_told_once_and_again_after_it_moves(
         assert await r.settle() == ["BeerPi: Ale fridge: gravity stable"] * 2
 
 
+async def test_gravity_stable_is_told_again_only_after_a_move_of_twice_its_band(
+    tmp_path: Path,
+) -> None:
+    """README: "told once; again only after it moved by twice that" (0.002 for 0.001)."""
+    rule = {"kind": "gravity_stable", "within": 0.001, "hours": 24, "notify": ["phone"]}
+    told = ["BeerPi: Ale fridge: gravity stable"]
+    async with rig(tmp_path, rules=[rule]) as r:
+        await r.connect()
+        await feed_tilt(r, 30, 1.012, 1.012)
+        assert await r.settle() == told
+        # A point down, then steady a day again: the hours' medians (and the newest
+        # reading's half-point noise) moved beyond the band but within twice it, an
+        # edge wobble, not news.
+        await feed_tilt(r, 6, 1.012, 1.011)
+        await feed_tilt(r, 30, 1.011, 1.011)
+        assert await r.settle() == told
+        # Three points down (beyond twice the band), then steady: told again.
+        await feed_tilt(r, 6, 1.011, 1.008)
+        await feed_tilt(r, 30, 1.008, 1.008)
+        assert await r.settle() == told * 2
+
+
 # -- rate limit ---------------------------------------------------------------------
 
 
 async def test_a_flapping_fault_is_rate_limited_per_rule_and_device_then_summed_up(
     tmp_path: Path,
 ) -> None:
-    rules = {"rules": [{"kind": "fault", "notify": ["phone"]}], "max_per_window": 3}
-    async with rig(tmp_path, window_min=30, **rules) as r:
+    # The defaults, as the README gives them: at most 3 per rule and fermenter in 30 min.
+    async with rig(tmp_path, rules=[{"kind": "fault", "notify": ["phone"]}]) as r:
         await r.connect()
         await r.connect("beerpi-2", name="Lager fridge")
         for _ in range(10):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -126,3 +128,48 @@ def test_device_strings_in_the_gallery_stay_text(
     unexpected = [e for e in console.errors if "status of 400" not in e]
     assert unexpected == [], "\n".join(unexpected)
     console.errors.clear()
+
+
+PIXEL = bytes.fromhex(
+    "47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b"
+)
+
+
+def test_the_gallery_shows_the_latest_twelve_of_the_last_30_days(page: Page, stack: Stack) -> None:
+    """README: "the chosen fermenter's latest twelve in a gallery (last 30 days ...)"."""
+    media = [
+        {
+            "id": f"photo-{day:02d}",
+            "kind": "photo",
+            "timestamp": f"2026-11-{day:02d}T12:00:00Z",
+            "content_type": "image/jpeg",
+            "size": 10,
+        }
+        for day in (3, 17, 1, 9, 12, 5, 20, 14, 2, 8, 19, 11, 6, 15, 4)  # fifteen, any order
+    ]
+    asked: list[str] = []
+
+    def fifteen(route: Route) -> None:
+        asked.append(route.request.url)
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(media))
+
+    page.route("**/api/devices/*/media?*", fifteen)
+    page.route(  # the tiles' images: a 1x1 GIF each
+        "**/api/devices/*/media/photo-*",
+        lambda route: route.fulfill(status=200, content_type="image/gif", body=PIXEL),
+    )
+    # No brew session shown: the gallery's span is then the last 30 days.
+    page.route(
+        "**/api/sessions",
+        lambda route: route.fulfill(status=200, content_type="application/json", body="[]"),
+    )
+    open_current(page, stack)
+    items = page.locator("#gallery li")
+    expect(items).to_have_count(12)
+    ids = items.evaluate_all("items => items.map((li) => li.dataset.mediaId)")
+    newest = sorted((m["id"] for m in media), reverse=True)[:12]
+    assert ids == newest
+    query = parse_qs(urlsplit(asked[-1]).query)
+    start, end = (datetime.fromisoformat(query[k][0]) for k in ("start", "end"))
+    # From 30 days back to an hour ahead (the device's clock may run a little fast).
+    assert end - start == timedelta(days=30, hours=1)

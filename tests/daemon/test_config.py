@@ -31,6 +31,11 @@ def test_simulation_needs_no_file() -> None:
     assert [r.id for r in config.relays] == ["heater", "cooler"]
     assert config.server.port == 8765
     assert config.thermostat.cooler_min_off_s >= 300
+    # The README's gravity defaults: the simulated Tilt on, one reading a minute, and
+    # reported readings up to two hours old taken.
+    gravity = config.gravity
+    assert (gravity.simulated_tilt, gravity.simulated_tilt_id) == (True, "tilt-red")
+    assert (gravity.simulated_tilt_period_s, gravity.max_report_age_s) == (60.0, 7200.0)
 
 
 def test_the_example_config_is_valid(tmp_path: Path) -> None:

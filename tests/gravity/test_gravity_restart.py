@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -107,3 +108,49 @@ async def test_an_unreadable_gravity_file_stops_the_start_with_its_name(
     with pytest.raises(ConfigError, match=r"gravity\.json .*fix or remove it"):
         async with running_daemon(config):
             pass
+
+
+async def test_gravity_is_kept_on_disk_every_ten_minutes_while_it_runs(tmp_path: Path) -> None:
+    """README: gravity.json is "written atomically at most every 10 minutes of the
+    daemon's clock", so a power cut (no shutdown write) loses at most those minutes."""
+    speed = 300.0  # ten clock minutes are two real seconds (the floor at high speeds)
+    config = sim_config(
+        tmp_path / "data",
+        **{
+            "simulation.speed": speed,
+            "gravity.simulated_tilt": False,
+            "camera.enabled": False,
+            "server.control_rate_per_s": 200,
+        },
+    )
+    path = tmp_path / "data" / "gravity.json"
+    writes: list[datetime] = []  # the daemon's clock when a new file was seen
+    seen: tuple[int, int] | None = None
+    async with running_daemon(config) as running, connected(running) as client:
+        clock = running.daemon.clock
+        start = clock.now()
+        sg = 1.0500
+        while clock.now() < start + timedelta(minutes=35):
+            sg -= 0.0001  # a new reading about every clock minute
+            await client.report_gravity(
+                ReportGravity(hydrometer="ispindel", sg=round(sg, 4), at=iso(clock.now()))
+            )
+            for _ in range(4):
+                await asyncio.sleep(0.05)
+                if (
+                    path.exists()
+                    and (stat := path.stat())
+                    and (key := (stat.st_ino, stat.st_mtime_ns)) != seen
+                ):
+                    seen = key
+                    writes.append(clock.now())
+        last_sent = round(sg, 4)
+        on_disk = json.loads(path.read_text(encoding="utf-8"))
+        kept = on_disk["hydrometers"]["ispindel"]["latest"]["sg"]
+    # Written while running, not only at the shutdown: the first at once, then on.
+    assert len(writes) >= 3, writes
+    gaps = [(b - a).total_seconds() / 60 for a, b in itertools.pairwise(writes)]
+    # Never more often than every ten clock minutes (less a poll's 15 clock seconds)...
+    assert min(gaps) >= 9.5, gaps
+    # ...and the reading on disk is at most those minutes behind the newest one sent.
+    assert last_sent <= kept <= round(last_sent + 0.0001 * 12, 4), (kept, last_sent, gaps)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import sys
+import types
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -113,3 +118,58 @@ def test_the_listener_hands_the_loop_the_latest_of_each_tilt() -> None:
     heard = listener.poll(clock.now())
     assert [(r.id, r.sg, r.at) for r in heard] == [("tilt-red", 1.05, "2026-11-27T18:00:05.000Z")]
     assert listener.poll(clock.now()) == []
+
+
+class _FlakyScanner:
+    """bleak's BleakScanner with no adapter for its first ``failures`` starts."""
+
+    failures = 2
+    started = 0
+
+    def __init__(self, detection_callback: Any) -> None:
+        self.seen = detection_callback
+
+    async def start(self) -> None:
+        type(self).started += 1
+        if type(self).started <= type(self).failures:
+            raise OSError("No Bluetooth adapters found.")
+        self.seen(None, _Advert({APPLE_COMPANY_ID: RED}))
+
+    async def stop(self) -> None:
+        pass
+
+
+async def test_without_an_adapter_the_listener_says_so_once_and_retries_every_minute(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """README: "Without an adapter the daemon says so in its log, retries every minute"."""
+    from pi_daemon.clock import ManualClock
+    from pi_daemon.gravity.ble import TiltListener
+
+    monkeypatch.setitem(sys.modules, "bleak", types.SimpleNamespace(BleakScanner=_FlakyScanner))
+    monkeypatch.setattr(_FlakyScanner, "started", 0)
+    real_sleep = asyncio.sleep
+    waits: list[float] = []
+
+    async def sleep(delay: float, result: Any = None) -> Any:
+        waits.append(delay)
+        return await real_sleep(0, result)
+
+    monkeypatch.setattr(asyncio, "sleep", sleep)
+    clock = ManualClock(NOW)
+    listener = TiltListener([TiltSection(colour="red", id="tilt-red")], clock)
+    caplog.set_level(logging.DEBUG, logger="pi_daemon.gravity.ble")
+    await listener.start()
+    try:
+        for _ in range(100):
+            if heard := listener.poll(clock.now()):
+                break
+            await real_sleep(0.01)
+        assert [r.id for r in heard] == ["tilt-red"]  # the adapter came back: it listens
+    finally:
+        await listener.close()
+    assert waits == [60.0, 60.0]  # a try a minute while there is no adapter
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warnings == [
+        "Tilt: cannot scan Bluetooth LE (No Bluetooth adapters found.); trying again every 60 s"
+    ]

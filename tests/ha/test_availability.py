@@ -75,6 +75,11 @@ async def test_outage_keeps_values_then_unavailable(
     assert hass.states.get(BEER).state != STATE_UNAVAILABLE  # type: ignore[union-attr]
     assert hass.states.get("climate.beerpi_thermostat").state == "off"  # type: ignore[union-attr]
 
+    # The default grace is a minute (README): still there just before it ends...
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=50))
+    await hass.async_block_till_done()
+    assert hass.states.get(BEER).state != STATE_UNAVAILABLE  # type: ignore[union-attr]
+    # ...and gone once it has.
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=61))
     await wait_for_state(hass, BEER, state_is(STATE_UNAVAILABLE))
     assert hass.states.get("climate.beerpi_thermostat").state == STATE_UNAVAILABLE  # type: ignore[union-attr]

@@ -215,3 +215,19 @@ async def test_a_fault_raised_during_an_outage_fires_its_event_once_the_link_is_
         assert changes[raised - 1][0] != STATE_UNAVAILABLE, changes
         await daemon_client.simulate(probe="fridge", clear=True)
         await hass.config_entries.async_unload(mock_config_entry.entry_id)
+
+
+async def test_the_daemon_pushes_and_home_assistant_never_polls(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """README: "It pushes, never polls": no refresh is scheduled, and the values move
+    with the daemon's pushes while nothing asks it for a state."""
+    coordinator = init_integration.runtime_data
+    assert coordinator.update_interval is None
+    with patch.object(
+        BeerPiClient, "get_state", autospec=True, side_effect=BeerPiClient.get_state
+    ) as get_state:
+        for _ in range(3):  # a probe read every 0.2 s, each pushed
+            before = coordinator.data.timestamp
+            await wait_until(lambda: coordinator.data.timestamp != before)  # noqa: B023
+    assert get_state.call_count == 0

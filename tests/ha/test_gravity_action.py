@@ -81,6 +81,33 @@ async def test_report_gravity_in_plato_with_its_own_time(
     assert reading.temperature_c is None
 
 
+@pytest.mark.parametrize("plato", [-3.0, 45.0])
+async def test_plato_beyond_the_pis_range_is_refused_in_plato(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    daemon_client: BeerPiClient,
+    plato: float,
+) -> None:
+    """Before: "sg must be between 0.99 and 1.2, got 1.2109" to a brewer who gave 45 °P."""
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN,
+            "report_gravity",
+            {
+                "config_entry_id": init_integration.entry_id,
+                "gravity": plato,
+                "gravity_unit": "plato",
+            },
+            blocking=True,
+        )
+    assert err.value.translation_key == "gravity_plato_out_of_range"
+    assert str(err.value) == (
+        f"The gravity, {plato:g} °P, is outside what the BeerPi takes: -2.6 to 43.9 °P "
+        "(0.990 to 1.200 SG)"
+    )
+    assert {h.id for h in (await daemon_client.get_state()).hydrometers} <= {"tilt-red"}
+
+
 @pytest.mark.parametrize(
     ("data", "key"),
     [

@@ -126,6 +126,25 @@ def test_list_sensors(bus: Path) -> None:
     ]
 
 
+def test_list_probes_prints_each_sensor_and_says_when_there_are_none(
+    bus: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`beerpi-daemon --list-probes` (README, Install step 4) on the Pi's bus."""
+    from pi_daemon import cli
+    from pi_daemon.hardware import w1_probes
+
+    monkeypatch.setattr(w1_probes, "W1_DEVICES_DIR", bus)
+    assert cli.main(["--list-probes"]) == 1
+    assert "no 1-Wire temperature probes found" in capsys.readouterr().out
+    _write(bus, FRIDGE, _scratchpad(0x0140))
+    _write(bus, BEER, _scratchpad(0x0140))
+    assert cli.main(["--list-probes"]) == 0
+    assert capsys.readouterr().out == f"{BEER}\tDS18B20\n{FRIDGE}\tDS18B20\n"
+    monkeypatch.setattr(w1_probes, "W1_DEVICES_DIR", bus / "gone")
+    assert cli.main(["--list-probes"]) == 1
+    assert "dtoverlay=w1-gpio" in capsys.readouterr().err
+
+
 def test_list_sensors_without_bus_explains(tmp_path: Path) -> None:
     with pytest.raises(W1BusError, match="dtoverlay=w1-gpio"):
         list_w1_sensors(tmp_path / "nothing")

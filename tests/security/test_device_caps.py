@@ -96,10 +96,16 @@ async def test_readings_come_in_bounded_batches_and_a_long_catch_up_finishes(
 ) -> None:
     # An honest daemon back after a long outage: 1,200 readings wait in its outbox.
     outbox = readings(["beer"], 1200, step_s=60)["readings"]
+    limits: list[Any] = []  # what each readings_since asked for
+
+    async def page_size(event: str, payload: Any) -> None:
+        if event == "readings_since":
+            limits.append(payload.get("limit"))
+
     async with (
         make_service() as service,
         hostile_device(
-            service.url, TOKEN, INFO, state(), answering(outbox_answerer(outbox))
+            service.url, TOKEN, INFO, state(), answering(page_size, outbox_answerer(outbox))
         ) as dev,
     ):
         await wait_until(lambda: online(service))
@@ -109,6 +115,8 @@ async def test_readings_come_in_bounded_batches_and_a_long_catch_up_finishes(
 
         # Every page fits in one socket.io packet: the link stays and nothing is lost.
         await wait_until(all_stored, timeout_s=30)
+        # In pages of 500 (README, Links): 1,200 readings are three of them.
+        assert limits[:3] == [500, 500, 500]
         assert dev.connected
         assert await online(service)
         # A push bigger than a batch is not taken as it is: fetched in pages instead.

@@ -22,6 +22,7 @@ import aiohttp
 import pytest
 
 from tests.web.service import RunningService, running_service, web_config
+from web_extras.config import ConfigError
 
 USER, PASSWORD = "brewer", "correct horse battery staple"
 
@@ -171,3 +172,19 @@ def test_the_wait_grows_to_a_cap_per_address_and_a_shorter_one_per_user() -> Non
     assert throttle.wait_s([keys[1]]) == 60  # one minute per user name
     throttle.succeeded(keys)
     assert throttle.wait_s(keys) == 0
+
+
+async def test_the_password_may_come_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """BEERPI_WEB_PASSWORD stands in for --password-file (a secret off the command line)."""
+    monkeypatch.setenv("BEERPI_WEB_PASSWORD", "from the environment, not argv")
+    config = web_config(tmp_path / "web", user=USER)
+    async with running_service(config) as running, browser() as http:
+        assert (await login(http, running, USER, PASSWORD))[0] == 401
+        assert (await login(http, running, USER, "from the environment, not argv"))[0] == 200
+        assert await authenticated(http, running)
+    monkeypatch.delenv("BEERPI_WEB_PASSWORD")
+    with pytest.raises(ConfigError, match="password_file or BEERPI_WEB_PASSWORD"):
+        async with running_service(web_config(tmp_path / "other", user=USER)):
+            pass

@@ -233,6 +233,7 @@ def test_the_systemd_units_raise_the_fd_limit_and_sandbox_the_services() -> None
         ):
             assert service.get(setting) == value, (name, setting)
         assert service.get("ProtectSystem") in ("full", "strict"), name
+        assert service.get("CapabilityBoundingSet") == "", name  # no capabilities at all
         # Secrets come from files, never the command line.
         assert not SECRET_OPTION.search(service["ExecStart"]), name
     daemon = (ROOT / "deploy" / "beerpi-daemon.service").read_text()

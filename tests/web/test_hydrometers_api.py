@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from collections.abc import AsyncIterator
@@ -197,6 +198,21 @@ async def test_a_resent_post_counts_once(
     assert bucket["mean"] == pytest.approx(1.045)
 
 
+async def test_the_same_numbers_after_half_the_interval_are_a_new_reading(
+    service: RunningService,
+    session: aiohttp.ClientSession,  # noqa: F811
+) -> None:
+    """A re-send is the same numbers within half the iSpindel's interval; later, a reading."""
+    body = {**POST, "interval": 2}  # wakes every 2 s: a re-send comes within 1 s
+    first = await send(session, service, "POST", ISPINDEL, body)
+    again = await send(session, service, "POST", ISPINDEL, body)
+    assert (first[1]["stored"], again[1]["stored"]) == (True, False)
+    await asyncio.sleep(1.2)
+    later = await send(session, service, "POST", ISPINDEL, body)
+    assert (later[0], later[1]["stored"]) == (200, True)
+    assert later[1]["timestamp"] != first[1]["timestamp"]
+
+
 @pytest.mark.parametrize(
     ("temperature", "unit", "celsius"), [(293.15, "K", 20.0), (20.5, "C", 20.5), (50.0, "F", 10.0)]
 )
@@ -212,6 +228,29 @@ async def test_temperatures_are_kept_in_celsius(
     assert status == 200, answer
     [red] = await latest(session, service)
     assert red["temperature_c"] == pytest.approx(celsius)
+
+
+@pytest.mark.parametrize(
+    ("plato", "stored"), [(-2.6, True), (43.9, True), (-3.0, False), (45, False)]
+)
+async def test_plato_is_taken_over_the_daemons_range_and_refused_in_plato(
+    service: RunningService,
+    session: aiohttp.ClientSession,  # noqa: F811
+    plato: float,
+    stored: bool,
+) -> None:
+    """The README's °P range is the one a post gets; a refusal says it in °P, not SG."""
+    body = {**POST, "gravity": plato, "gravity-unit": "P"}
+    status, answer = await send(session, service, "POST", ISPINDEL, body)
+    if stored:
+        assert status == 200, answer
+        assert 0.990 <= answer["sg"] <= 1.200
+    else:
+        assert (status, answer["message"]) == (
+            400,
+            f"gravity must be between -2.6 and 43.9 °P, got {plato:g}",
+        )
+        assert await latest(session, service) == []
 
 
 NAN = b'{"gravity": NaN, "token": "' + RED_TOKEN.encode() + b'"}'

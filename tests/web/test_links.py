@@ -10,7 +10,7 @@ import pytest
 import socketio
 
 from beerpi_protocol import FaultCode
-from tests.support.daemon import TOKEN, running_daemon, sim_config
+from tests.support.daemon import TOKEN, free_port, running_daemon, sim_config
 from tests.web.service import (
     API_TOKEN,
     DEVICE_TOKEN,
@@ -20,6 +20,7 @@ from tests.web.service import (
     wait_until,
     web_config,
 )
+from web_extras.cli import parse
 
 FAST = {"storage.record_interval_s": 0.3}
 
@@ -136,6 +137,33 @@ async def test_dial_out(tmp_path: Path) -> None:
             # Behind NAT there is no HTTP to the Pi: the file comes over the link.
             await photo_reaches_the_service(service, device)
         await wait_until(lambda: not service.hub.find(device).online)
+
+
+async def test_dial_out_with_the_token_from_a_device_tokens_file(tmp_path: Path) -> None:
+    """`--device-tokens-file`: a TOML file of "ID" = "TOKEN", the secret off the command line."""
+    device = "dialout-1"
+    tokens = tmp_path / "device-tokens.toml"
+    tokens.write_text(f'"{device}" = "{DEVICE_TOKEN}"\n')
+    tokens.chmod(0o600)
+    config, _ = parse(
+        [
+            "--port", str(free_port()), "--data-dir", str(tmp_path / "web"),
+            "--device-tokens-file", str(tokens),
+        ]
+    )  # fmt: skip
+    assert config.device_tokens == {device: DEVICE_TOKEN}
+    async with running_service(config) as service:
+        daemon_config = sim_config(
+            tmp_path / "daemon",
+            **FAST,
+            **{"device.id": device, "dialout.server": service.url, "dialout.token": DEVICE_TOKEN},
+        )
+        async with running_daemon(daemon_config):
+            await wait_until(lambda: service.store.count(device=device))
+            record = service.hub.find(device)
+            assert record is not None
+            assert record.link is not None
+            assert record.link.kind == "dial-out"
 
 
 @pytest.mark.parametrize(

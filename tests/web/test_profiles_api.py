@@ -81,7 +81,9 @@ async def test_bad_profiles_get_the_daemons_error_and_nothing_is_stored(
     step = {"kind": "hold", "target": 19, "hours": 1}
     bad: list[tuple[Any, str]] = [
         ({"name": "x", "steps": [{"kind": "ramp", "target": 19, "hours": 1}]}, "cannot be a ramp"),
-        ({"name": "x", "steps": [{**step, "target": 60}]}, "steps[0].target must be between"),
+        # A daemon's default range, -2 to 35 °C, as the README says.
+        ({"name": "x", "steps": [{**step, "target": 36}]}, "target must be between -2 and 35 °C"),
+        ({"name": "x", "steps": [{**step, "target": -2.5}]}, "steps[0].target must be between"),
         ({"name": "x", "unit": "F", "steps": [{**step, "target": 120}]}, "target must be between"),
         ({"name": "x", "steps": [{**step, "hours": 0}]}, "must be a positive number"),
         ({"name": "x", "steps": [{**step, "until_sg": 2.0}]}, "until_sg must be between"),
@@ -120,6 +122,7 @@ async def test_names_are_unique_and_the_count_is_capped(
         session, secured, "PATCH", f"/api/profiles/{other['id']}", {"name": "House ale"}
     )
     assert (status, answer["error"]) == (409, "profile_name_taken")
+    assert MAX_SAVED_PROFILES == 200  # the README's number
     step = [{"kind": "hold", "target": 10, "hours": 1}]
     for i in range(MAX_SAVED_PROFILES - 2):
         status, _ = await call(
