@@ -6,6 +6,8 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aiohttp
+
 from tests.web.service import running_service, web_config
 from web_extras.store import create_store
 from web_extras.store.base import StoredReading
@@ -44,6 +46,18 @@ async def test_old_raw_readings_are_dropped_and_still_graphed(tmp_path: Path) ->
         assert sum(b.count for b in old) == 180
         assert min(b.min for b in old) == 18.0
         assert max(b.max for b in old) == 18.6
+        # The CSV export has the raw readings that are left, and none of the dropped ones.
+        await service.hub.load_known()
+        since = (now - timedelta(days=11)).isoformat().replace("+00:00", "Z")
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"{service.url}/api/devices/dev/readings.csv", params={"start": since}) as got,
+        ):
+            assert got.status == 200
+            rows = (await got.text()).strip().splitlines()
+        assert rows[0] == "device,probe,timestamp,temperature"
+        assert len(rows) == 1 + 30
+        assert {row.rsplit(",", 1)[1] for row in rows[1:]} == {"20.0"}
 
 
 async def test_without_retention_nothing_is_dropped(tmp_path: Path) -> None:
