@@ -6,7 +6,7 @@ from ipaddress import ip_address
 from unittest.mock import AsyncMock, patch
 
 import pytest
-from homeassistant.config_entries import SOURCE_USER, SOURCE_ZEROCONF
+from homeassistant.config_entries import SOURCE_IGNORE, SOURCE_USER, SOURCE_ZEROCONF
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -241,3 +241,31 @@ async def test_second_discovery_while_one_is_open(hass: HomeAssistant, daemon: D
     )
     assert second["type"] is FlowResultType.ABORT
     assert second["reason"] == "already_in_progress"
+
+
+async def test_ignoring_a_new_discovery_stores_an_ignored_entry(
+    hass: HomeAssistant, daemon: Daemon
+) -> None:
+    """Ignore on the card of a BeerPi not set up yet is Home Assistant's own: the card
+    goes, an ignored entry keeps the device's later announcements quiet."""
+    device_id = await _device_id(daemon)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_zeroconf(daemon, {"id": device_id})
+    )
+    assert result["step_id"] == "zeroconf_confirm"
+    ignored = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": SOURCE_IGNORE},
+        data={"unique_id": device_id, "title": "BeerPi"},
+    )
+    await hass.async_block_till_done()
+    assert ignored["type"] is FlowResultType.CREATE_ENTRY
+    (entry,) = hass.config_entries.async_entries(DOMAIN, include_ignore=True)
+    assert entry.source == SOURCE_IGNORE
+    assert entry.unique_id == device_id
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)  # card gone
+    again = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_zeroconf(daemon, {"id": device_id})
+    )
+    assert again["type"] is FlowResultType.ABORT
+    assert again["reason"] == "already_configured"
