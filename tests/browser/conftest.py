@@ -40,7 +40,7 @@ except ImportError:  # pragma: no cover - depends on the environment
     sync_playwright = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, ConsoleMessage, Page
+    from playwright.sync_api import Browser, ConsoleMessage, Page, Route
 
 
 def browser_missing() -> str | None:
@@ -61,6 +61,22 @@ def get_json(url: str, token: str | None = None) -> Any:
         request.add_header("Authorization", f"Bearer {token}")
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
+
+
+def hold_gets(page: Page, url: str, *, as_now: bool = False) -> list[Any]:
+    """Holds the page's GETs of ``url`` to be answered later (other methods go through):
+    each as its route, or with ``as_now`` as (route, the answer fetched now), an answer
+    from before whatever the test changes meanwhile."""
+    held: list[Any] = []
+
+    def hold(route: Route) -> None:
+        if route.request.method != "GET":
+            route.continue_()
+        else:
+            held.append((route, route.fetch()) if as_now else route)
+
+    page.route(url, hold)
+    return held
 
 
 def wait_for_held(page: Page, held: Sized, count: int = 1, timeout_s: float = 15) -> None:

@@ -12,9 +12,9 @@ from .conftest import browser_missing
 if reason := browser_missing():
     pytest.skip(reason, allow_module_level=True)
 
-from playwright.sync_api import APIResponse, Page, Response, Route, expect
+from playwright.sync_api import Page, Response, Route, expect
 
-from .conftest import Console, Stack, get_json, wait_for_held
+from .conftest import Console, Stack, get_json, hold_gets, wait_for_held
 from .test_pages import open_current, wait_until
 
 
@@ -242,15 +242,7 @@ def test_a_profile_saved_elsewhere_while_the_list_loads_is_listed(page: Page, st
     """The page's list of saved profiles may answer from before a save that was pushed
     meanwhile: the pushed one stays listed."""
     forget_saved(stack)
-    held: list[tuple[Route, APIResponse]] = []
-
-    def hold_list(route: Route) -> None:
-        if route.request.method == "GET":
-            held.append((route, route.fetch()))  # the list as it is now, answered later
-        else:
-            route.continue_()
-
-    page.route("**/api/profiles", hold_list)
+    held = hold_gets(page, "**/api/profiles", as_now=True)
     try:
         page.goto(f"{stack.url}/")
         wait_for_held(page, held)

@@ -14,9 +14,9 @@ from .conftest import browser_missing
 if reason := browser_missing():
     pytest.skip(reason, allow_module_level=True)
 
-from playwright.sync_api import APIResponse, Browser, Page, Route, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
-from .conftest import Console, Stack, get_json, wait_for_held
+from .conftest import Console, Stack, get_json, hold_gets, wait_for_held
 from .test_pages import open_current, wait_until
 
 HOSTILE_NAME = "<img src=x onerror=window.pwned=1> Pale Ale"
@@ -185,15 +185,7 @@ def test_what_is_typed_while_a_save_is_on_its_way_is_kept(page: Page, stack: Sta
     """The page's own refresh after Start must not undo a correction typed meanwhile."""
     end_running(stack)
     open_current(page, stack)
-    held: list[Route] = []
-
-    def hold_list(route: Route) -> None:
-        if route.request.method == "GET":
-            held.append(route)  # answered below, once the brewer has typed
-        else:
-            route.continue_()
-
-    page.route("**/api/sessions", hold_list)
+    held = hold_gets(page, "**/api/sessions")  # answered below, once the brewer has typed
     page.get_by_label("Beer name").fill("Kolsch")
     page.get_by_role("button", name="Start session").click()
     # The live push shows the new session while the page's own refresh is still held.
@@ -289,15 +281,7 @@ def test_a_change_pushed_while_the_list_is_on_its_way_is_kept(page: Page, stack:
                     .observe(document.getElementById("fermenter-beers"), { childList: true });
             }"""
         )
-        held: list[tuple[Route, APIResponse]] = []
-
-        def hold_list(route: Route) -> None:
-            if route.request.method == "GET":
-                held.append((route, route.fetch()))  # the list as it is now, answered later
-            else:
-                route.continue_()
-
-        page.route("**/api/sessions", hold_list)
+        held = hold_gets(page, "**/api/sessions", as_now=True)
         page.get_by_label("New note").fill("Racked")
         page.get_by_role("button", name="Add note").click()  # then the page asks for the list
         wait_for_held(page, held)
