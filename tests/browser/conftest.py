@@ -63,6 +63,19 @@ def get_json(url: str, token: str | None = None) -> Any:
         return json.loads(response.read())
 
 
+def send_json(url: str, method: str, body: Any = None) -> Any:
+    """A JSON request to the service, as another browser or a script would send it."""
+    request = urllib.request.Request(
+        url,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method=method,
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        text = answer.read()
+    return json.loads(text) if text else None
+
+
 def hold_gets(page: Page, url: str, *, as_now: bool = False) -> list[Any]:
     """Holds the page's GETs of ``url`` to be answered later (other methods go through):
     each as its route, or with ``as_now`` as (route, the answer fetched now), an answer

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import urllib.request
 
 import pytest
 
@@ -14,19 +13,13 @@ if reason := browser_missing():
 
 from playwright.sync_api import Page, Response, Route, expect
 
-from .conftest import Console, Stack, get_json, hold_gets, wait_for_held
+from .conftest import Console, Stack, get_json, hold_gets, send_json, wait_for_held
 from .test_pages import open_current, wait_until
 
 
 def forget_saved(stack: Stack) -> None:
     for saved in get_json(f"{stack.url}/api/profiles"):
-        request = urllib.request.Request(
-            f"{stack.url}/api/profiles/{saved['id']}",
-            method="DELETE",
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=10):
-            pass
+        send_json(f"{stack.url}/api/profiles/{saved['id']}", "DELETE")
 
 
 def choices(page: Page, group: str) -> list[str]:
@@ -253,14 +246,7 @@ def test_a_profile_saved_elsewhere_while_the_list_loads_is_listed(page: Page, st
             "unit": "C",
             "steps": [{"kind": "hold", "target": 18, "hours": 48}],
         }
-        request = urllib.request.Request(
-            f"{stack.url}/api/profiles",
-            data=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json"},
-            method="POST",
-        )
-        with urllib.request.urlopen(request, timeout=10):
-            pass
+        send_json(f"{stack.url}/api/profiles", "POST", body)
         expect(page.locator("#profile-choice optgroup[label=Saved] option")).to_have_text(
             ["Elsewhere"]
         )

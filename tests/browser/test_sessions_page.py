@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import urllib.request
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -16,32 +15,18 @@ if reason := browser_missing():
 
 from playwright.sync_api import Browser, Page, Route, expect
 
-from .conftest import Console, Stack, get_json, hold_gets, wait_for_held
+from .conftest import Console, Stack, get_json, hold_gets, send_json, wait_for_held
 from .test_pages import open_current, wait_until
 
 HOSTILE_NAME = "<img src=x onerror=window.pwned=1> Pale Ale"
 
 
 def post(stack: Stack, path: str, body: Any = None) -> Any:
-    request = urllib.request.Request(
-        stack.url + path,
-        data=json.dumps(body or {}).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        return json.loads(answer.read())
+    return send_json(stack.url + path, "POST", body or {})
 
 
 def patch(stack: Stack, path: str, body: Any) -> Any:
-    request = urllib.request.Request(
-        stack.url + path,
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
-        method="PATCH",
-    )
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        return json.loads(answer.read())
+    return send_json(stack.url + path, "PATCH", body)
 
 
 def end_running(stack: Stack) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -118,21 +120,28 @@ async def test_dial_in(tmp_path: Path) -> None:
                 assert (await response.json())["kind"] == "photo"
 
 
+@contextlib.asynccontextmanager
+async def dialled_out(service: RunningService, tmp_path: Path, device: str) -> AsyncIterator[None]:
+    """A simulated daemon dialling out to ``service`` with DEVICE_TOKEN, once it is linked."""
+    daemon_config = sim_config(
+        tmp_path / "daemon",
+        **FAST,
+        **{"device.id": device, "dialout.server": service.url, "dialout.token": DEVICE_TOKEN},
+    )
+    async with running_daemon(daemon_config):
+        await wait_until(lambda: service.store.count(device=device))
+        record = service.hub.find(device)
+        assert record is not None
+        assert record.link is not None
+        assert record.link.kind == "dial-out"
+        yield
+
+
 async def test_dial_out(tmp_path: Path) -> None:
     device = "dialout-1"
     config = web_config(tmp_path / "web", api_token=API_TOKEN, device_tokens={device: DEVICE_TOKEN})
     async with running_service(config) as service:
-        daemon_config = sim_config(
-            tmp_path / "daemon",
-            **FAST,
-            **{"device.id": device, "dialout.server": service.url, "dialout.token": DEVICE_TOKEN},
-        )
-        async with running_daemon(daemon_config):
-            await wait_until(lambda: service.store.count(device=device))
-            record = service.hub.find(device)
-            assert record is not None
-            assert record.link is not None
-            assert record.link.kind == "dial-out"
+        async with dialled_out(service, tmp_path, device):
             await relay_switch_reaches_browser(service, device)
             # Behind NAT there is no HTTP to the Pi: the file comes over the link.
             await photo_reaches_the_service(service, device)
@@ -152,18 +161,8 @@ async def test_dial_out_with_the_token_from_a_device_tokens_file(tmp_path: Path)
         ]
     )  # fmt: skip
     assert config.device_tokens == {device: DEVICE_TOKEN}
-    async with running_service(config) as service:
-        daemon_config = sim_config(
-            tmp_path / "daemon",
-            **FAST,
-            **{"device.id": device, "dialout.server": service.url, "dialout.token": DEVICE_TOKEN},
-        )
-        async with running_daemon(daemon_config):
-            await wait_until(lambda: service.store.count(device=device))
-            record = service.hub.find(device)
-            assert record is not None
-            assert record.link is not None
-            assert record.link.kind == "dial-out"
+    async with running_service(config) as service, dialled_out(service, tmp_path, device):
+        pass  # dialled_out has checked the link, made with the token read from the file
 
 
 @pytest.mark.parametrize(
