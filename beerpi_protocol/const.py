@@ -27,6 +27,9 @@ HYDROMETER_ID: Final = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 # Specific gravity a hydrometer reading may have: below water-with-alcohol's
 # 0.990 or above 1.200 (about 43 °P) it is a fault, not a beer.
 SG_RANGE: Final = (0.990, 1.200)
+# The same range in degrees Plato, rounded inwards to a tenth (numbers.sg_from_plato of
+# each end is inside SG_RANGE): a brewer who gives °P is refused in °P, not in SG.
+PLATO_RANGE: Final = (-2.6, 43.9)
 
 
 def protocol_major(version: str) -> int | None:

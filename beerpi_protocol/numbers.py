@@ -1,4 +1,5 @@
-"""Numbers from JSON, which has no size limit: a finite float or nothing."""
+"""Numbers: from JSON, which has no size limit (a finite float or nothing), and gravity
+in degrees Plato as specific gravity."""
 
 from __future__ import annotations
 
@@ -22,3 +23,8 @@ def has_control(text: str) -> bool:
     """Whether ``text`` holds a control character (newline, ESC, NUL...), which a name
     shown on a page or written to a log line must not carry."""
     return any(unicodedata.category(char) == "Cc" for char in text)
+
+
+def sg_from_plato(plato: float) -> float:
+    """The usual brewing conversion (the pages' units.js uses the same one)."""
+    return 1 + plato / (258.6 - (plato / 258.2) * 227.1)

@@ -19,6 +19,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from beerpi_protocol.const import PLATO_RANGE
+from beerpi_protocol.numbers import sg_from_plato
 from web_extras.errors import bad_request
 from web_extras.store.gravity import (
     ANGLE_MAX,
@@ -33,11 +35,10 @@ from web_extras.store.gravity import (
 
 # A real post is about 250 bytes; 4 KiB leaves room for forks' extra fields.
 MAX_BODY_BYTES = 4096
-# Degrees Plato a hydrometer may report: the SG range the daemons keep (0.990-1.200)
-# in °P, rounded inwards to a tenth (below zero is water with some error). Wider
-# limits once let -5..-2.7 and 44..50 °P through to an SG refusal the brewer who
-# sent °P could not place.
-PLATO_MIN, PLATO_MAX = -2.6, 43.9
+# Degrees Plato a hydrometer may report: the SG range the daemons keep, in °P (below
+# zero is water with some error). Wider limits once let -5..-2.7 and 44..50 °P through
+# to an SG refusal the brewer who sent °P could not place.
+PLATO_MIN, PLATO_MAX = PLATO_RANGE
 MAX_TEXT = 100
 # The longest wake-up interval an iSpindel may say it has (a week).
 MAX_INTERVAL_S = 7 * 86_400
@@ -53,11 +54,6 @@ class IspindelPost:
     battery: float | None
     interval_s: float | None
     token: str | None
-
-
-def sg_from_plato(plato: float) -> float:
-    """The usual brewing conversion (the pages' units.js uses the same one)."""
-    return 1 + plato / (258.6 - (plato / 258.2) * 227.1)
 
 
 def _refuse_constant(name: str) -> Any:

@@ -20,6 +20,8 @@ from homeassistant.util.unit_conversion import TemperatureConverter
 
 from .const import ATTR_CONFIG_ENTRY_ID, DOMAIN
 from .helpers import call_daemon, range_placeholders, shown
+from .protocol.const import PLATO_RANGE
+from .protocol.numbers import sg_from_plato
 from .protocol.requests import HYDROMETER_TEMPERATURE_C, ReportGravity
 from .services import _coordinator
 from .validation import vol
@@ -34,10 +36,6 @@ UNIT_SG = "sg"
 UNIT_PLATO = "plato"
 # The hydrometer's name on the daemon when the action gives none.
 DEFAULT_HYDROMETER = "home-assistant"
-# Degrees Plato the BeerPi takes: its SG range (0.990-1.200) in °P, rounded inwards
-# (the web service's iSpindel endpoint takes the same). Checked here, so a brewer who
-# gave °P is told in °P, not "sg must be between 0.99 and 1.2, got 1.2109".
-PLATO_RANGE = (-2.6, 43.9)
 
 REPORT_GRAVITY_SCHEMA = vol.Schema(
     {
@@ -53,11 +51,6 @@ REPORT_GRAVITY_SCHEMA = vol.Schema(
 )
 
 
-def sg_from_plato(plato: float) -> float:
-    """The usual brewing conversion (the web pages and the iSpindel endpoint use it too)."""
-    return 1 + plato / (258.6 - (plato / 258.2) * 227.1)
-
-
 def _taken_at(value: datetime | None) -> datetime:
     if value is None:
         return dt_util.utcnow()
@@ -71,6 +64,8 @@ async def _async_report_gravity(call: ServiceCall) -> ServiceResponse:
     coordinator = _coordinator(call)
     gravity: float = call.data[ATTR_GRAVITY]
     plato = call.data[ATTR_GRAVITY_UNIT] == UNIT_PLATO
+    # Checked here, so a brewer who gave °P is told in °P, not "sg must be between
+    # 0.99 and 1.2, got 1.2109".
     if plato and not PLATO_RANGE[0] <= gravity <= PLATO_RANGE[1]:
         raise ServiceValidationError(
             translation_domain=DOMAIN,

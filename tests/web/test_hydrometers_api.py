@@ -13,6 +13,8 @@ from typing import Any
 import aiohttp
 import pytest
 
+from beerpi_protocol.const import PLATO_RANGE, SG_RANGE
+from beerpi_protocol.numbers import sg_from_plato
 from tests.web.service import API_TOKEN, RunningService, running_service, web_config
 from tests.web.test_api import DEVICE, NOW, seed, send, session  # noqa: F401
 from web_extras.config import ConfigError, check_secrets, load_config
@@ -399,7 +401,13 @@ def test_a_weak_hydrometer_token_stops_the_start(tmp_path: Path) -> None:
 
 
 def test_plato_conversion_matches_the_pages() -> None:
-    from web_extras.ispindel import sg_from_plato
-
     assert sg_from_plato(0.0) == 1.0
     assert math.isclose(sg_from_plato(12.0), 1.0484, abs_tol=2e-4)
+
+
+def test_the_plato_range_is_the_sg_range_rounded_inwards() -> None:
+    low, high = PLATO_RANGE
+    assert SG_RANGE[0] <= sg_from_plato(low)
+    assert sg_from_plato(high) <= SG_RANGE[1]
+    assert sg_from_plato(low - 0.1) < SG_RANGE[0]
+    assert sg_from_plato(high + 0.1) > SG_RANGE[1]
