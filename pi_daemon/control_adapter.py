@@ -86,6 +86,7 @@ class DaemonThermostat:
         self._watched = {settings.probe, settings.chamber_probe} - {None}
         self._probe_faults: dict[str, FaultCode] = {}
         self._extra_faults: tuple[FaultInfo, ...] = ()
+        self._unsaved: str | None = None
         self._restore(initial_mode, stored)
 
     # -- persistence ---------------------------------------------------------
@@ -271,16 +272,39 @@ class DaemonThermostat:
         elif target is not None:
             active = None
         old_document = self._document()
-        self._save(new_mode, new_target)
-        if active is not t.active_profile:
-            try:
-                save_profile(self._profile_path, active)
-            except OSError:
-                self._write_document(old_document)
+        try:
+            self._save(new_mode, new_target)
+            if active is not t.active_profile or self._unsaved is not None:
+                try:
+                    save_profile(self._profile_path, active)
+                except OSError:
+                    self._write_document(old_document)
+                    raise
+        except OSError as err:
+            if new_mode != ThermostatMode.OFF.value:
                 raise
+            # Off is always allowed at once, even when the data dir refuses writes (a
+            # full SD card): a person switching the thermostat off is the only way to
+            # stop a relay it drives. Applied unsaved; `unsaved` says so until stored.
+            self._unsaved = f"cannot store the thermostat settings: {err}"
+        else:
+            self._unsaved = None
         t.set_target(new_target)
         t.resume_profile(active)
         return t.set_mode(new_mode)
+
+    @property
+    def unsaved(self) -> str | None:
+        """Why the settings in force are not on disk (a mode off the data dir refused)."""
+        return self._unsaved
+
+    def save_unsaved(self) -> None:
+        """Store the settings applied unsaved; OSError while the data dir still refuses."""
+        if self._unsaved is None:
+            return
+        self._write_document(self._document())
+        save_profile(self._profile_path, self._thermostat.active_profile)
+        self._unsaved = None
 
 
 def build_thermostat(config: DaemonConfig, data_dir: Path, clock: Clock) -> DaemonThermostat:
