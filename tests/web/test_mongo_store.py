@@ -91,6 +91,15 @@ async def test_two_service_processes_writing_one_probe_count_each_reading_once(u
         async def write(store: MongoHistoryStore, order: list[list[StoredReading]]) -> int:
             return sum([await store.add_readings(batch) for batch in order])
 
+        # Two writers creating one period's document at once: the unique index makes the
+        # loser's insert fail (and update instead) where a second document would count twice.
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url)
+        try:
+            indexes = await client.get_default_database()["rollups"].index_information()
+        finally:
+            await client.close()
+        keys = [("device", 1), ("probe", 1), ("width", 1), ("start", 1)]
+        assert any(i["key"] == keys and i.get("unique") for i in indexes.values()), indexes
         orders = [batches, rng.sample(batches, len(batches))]
         added = await asyncio.gather(*(write(st, o) for st, o in zip(stores, orders, strict=True)))
         assert sum(added) == len(readings)
