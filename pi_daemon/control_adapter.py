@@ -281,8 +281,8 @@ class DaemonThermostat:
                     self._write_document(old_document)
                     raise
         except OSError as err:
-            if new_mode != ThermostatMode.OFF.value:
-                raise
+            if mode != ThermostatMode.OFF.value:
+                raise  # only a person's off goes ahead unsaved (a target alone does not)
             # Off is always allowed at once, even when the data dir refuses writes (a
             # full SD card): a person switching the thermostat off is the only way to
             # stop a relay it drives. Applied unsaved; `unsaved` says so until stored.

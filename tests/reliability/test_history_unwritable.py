@@ -101,10 +101,12 @@ async def test_mode_off_switches_off_even_when_the_settings_cannot_be_stored(
         assert not running.daemon.hardware.relays["heater"].is_on
 
         # Any other change still needs the data dir: stored first, or not made.
-        with pytest.raises(BeerPiRequestError) as refused:
-            await client.set_thermostat(mode="heat")
-        assert refused.value.code == "internal_error"
-        assert (await client.get_state()).thermostat.mode == "off"
+        for change in ({"mode": "heat"}, {"target": 12.0}):
+            with pytest.raises(BeerPiRequestError) as refused:
+                await client.set_thermostat(**change)
+            assert refused.value.code == "internal_error"
+        thermostat = (await client.get_state()).thermostat
+        assert (thermostat.mode, thermostat.target) == ("off", 30.0)
 
         # Once the data dir takes writes again, the off is stored and the fault clears.
         shutil.rmtree(settings)
