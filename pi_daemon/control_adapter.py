@@ -66,8 +66,9 @@ class DaemonThermostat:
         # the compressor rests from start-up whatever it says, and unless it was saved
         # just before start-up (or there is none: no switch was ever made), the relays
         # the stored mode drove may have run until the stop (safety/history.py).
-        # thermostat.json is never stale about the mode: a change is stored before it
-        # takes effect, and refused when it cannot be.
+        # thermostat.json is stale about the mode only after a mode off it could not
+        # store (every other change is stored before it takes effect, or refused): it
+        # then names a mode that drove relays which were off, the safe side to err on.
         mode = initial_mode if stored is None else stored.get("mode", initial_mode)
         guards = load_guards(
             self.history_path,
@@ -246,7 +247,8 @@ class DaemonThermostat:
         set_profile: bool,
         now: datetime,
     ) -> tuple[str, ...]:
-        """Apply a checked command whole: stored first, so a failed save changes nothing.
+        """Apply a checked command whole: stored first, so a failed save changes nothing,
+        except a mode off, which applies unsaved (see ``unsaved``).
 
         A new target stops a running profile (a person overrides it). Returns the
         relays the thermostat let go of; the caller switches them off. Raises
