@@ -1,4 +1,4 @@
-"""Assembles the daemon from its config and runs it until SIGTERM/SIGINT.
+"""Assembles the daemon from its config and runs it until a signal (STOP_SIGNALS) stops it.
 
 Only those signals (or ``stop`` in tests) end it: the control loop and the
 dial-out link run under a supervisor that restarts them, and whatever a client
@@ -145,7 +145,7 @@ async def run(
     stop: asyncio.Event | None = None,
     on_ready: Callable[[Daemon], None] | None = None,
 ) -> None:
-    """Run until SIGTERM/SIGINT, or until ``stop`` is set when one is given (tests)."""
+    """Run until one of STOP_SIGNALS, or until ``stop`` is set when one is given (tests)."""
     if not config.server.token:
         raise ConfigError("a token is required: --token, or token in [server] of the config")
     data_dir = config.storage.data_dir

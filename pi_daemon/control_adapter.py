@@ -66,8 +66,9 @@ class DaemonThermostat:
         # the compressor rests from start-up whatever it says, and unless it was saved
         # just before start-up (or there is none: no switch was ever made), the relays
         # the stored mode drove may have run until the stop (safety/history.py).
-        # thermostat.json is never stale about the mode: a change is stored before it
-        # takes effect, and refused when it cannot be.
+        # thermostat.json is stale about the mode only after a mode off it could not
+        # store (every other change is stored before it takes effect, or refused): it
+        # then names a mode that drove relays which were off, the safe side to err on.
         mode = initial_mode if stored is None else stored.get("mode", initial_mode)
         guards = load_guards(
             self.history_path,
@@ -86,6 +87,7 @@ class DaemonThermostat:
         self._watched = {settings.probe, settings.chamber_probe} - {None}
         self._probe_faults: dict[str, FaultCode] = {}
         self._extra_faults: tuple[FaultInfo, ...] = ()
+        self._unsaved: str | None = None
         self._restore(initial_mode, stored)
 
     # -- persistence ---------------------------------------------------------
@@ -245,7 +247,8 @@ class DaemonThermostat:
         set_profile: bool,
         now: datetime,
     ) -> tuple[str, ...]:
-        """Apply a checked command whole: stored first, so a failed save changes nothing.
+        """Apply a checked command whole: stored first, so a failed save changes nothing,
+        except a mode off, which applies unsaved (see ``unsaved``).
 
         A new target stops a running profile (a person overrides it). Returns the
         relays the thermostat let go of; the caller switches them off. Raises
@@ -271,16 +274,39 @@ class DaemonThermostat:
         elif target is not None:
             active = None
         old_document = self._document()
-        self._save(new_mode, new_target)
-        if active is not t.active_profile:
-            try:
-                save_profile(self._profile_path, active)
-            except OSError:
-                self._write_document(old_document)
-                raise
+        try:
+            self._save(new_mode, new_target)
+            if active is not t.active_profile or self._unsaved is not None:
+                try:
+                    save_profile(self._profile_path, active)
+                except OSError:
+                    self._write_document(old_document)
+                    raise
+        except OSError as err:
+            if mode != ThermostatMode.OFF.value:
+                raise  # only a person's off goes ahead unsaved (a target alone does not)
+            # Off is always allowed at once, even when the data dir refuses writes (a
+            # full SD card): a person switching the thermostat off is the only way to
+            # stop a relay it drives. Applied unsaved; `unsaved` says so until stored.
+            self._unsaved = f"cannot store the thermostat settings: {err}"
+        else:
+            self._unsaved = None
         t.set_target(new_target)
         t.resume_profile(active)
         return t.set_mode(new_mode)
+
+    @property
+    def unsaved(self) -> str | None:
+        """Why the settings in force are not on disk (a mode off the data dir refused)."""
+        return self._unsaved
+
+    def save_unsaved(self) -> None:
+        """Store the settings applied unsaved; OSError while the data dir still refuses."""
+        if self._unsaved is None:
+            return
+        self._write_document(self._document())
+        save_profile(self._profile_path, self._thermostat.active_profile)
+        self._unsaved = None
 
 
 def build_thermostat(config: DaemonConfig, data_dir: Path, clock: Clock) -> DaemonThermostat:

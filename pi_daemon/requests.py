@@ -170,6 +170,10 @@ class RequestHandler:
                     ErrorCode.INTERNAL_ERROR, f"cannot store the thermostat settings: {err}"
                 ) from None
             daemon.release(released)
+            if thermostat.unsaved is not None:
+                # A mode off is applied even so (off is always allowed at once).
+                _LOGGER.warning("thermostat off, but not stored: %s", thermostat.unsaved)
+                await daemon.thermostat_unsaved(thermostat.unsaved)
             await daemon.control_now()
         await daemon.publish_state()
         return ok(ThermostatAnswer(thermostat=thermostat.to_state(daemon.clock.now())).to_dict())

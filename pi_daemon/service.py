@@ -54,6 +54,7 @@ GRAVITY_SAVE_S = 600.0
 # The data dir's stores whose failed writes raise the `storage` fault.
 OUTBOX_STORE = "outbox"
 HISTORY_STORE = "relay history"
+THERMOSTAT_STORE = "thermostat settings"
 
 Publisher = Callable[[str, dict[str, Any]], Awaitable[None]]
 # Whether a publisher has anyone to send to right now.
@@ -289,6 +290,7 @@ class Daemon:
         await self._record()
         await self.keep_history()
         await self.keep_gravity()
+        await self.keep_thermostat()
         await self.publish_state()
 
     async def _read_probes(self) -> dict[str, ProbeSample]:
@@ -402,6 +404,29 @@ class Daemon:
             await self._storage_failing(HISTORY_STORE, f"cannot write the relay history: {err}")
         else:
             await self._storage_failing(HISTORY_STORE, None)
+
+    async def keep_thermostat(self) -> None:
+        """Store thermostat settings applied while the data dir refused them (a mode off).
+
+        Raises the `storage` fault while they are not on disk (a restart meanwhile
+        would return to the stored mode) and clears it once they are.
+        """
+        thermostat = self.thermostat
+        if thermostat.unsaved is None and THERMOSTAT_STORE not in self._storage_errors:
+            return
+        async with self._lock:
+            try:
+                thermostat.save_unsaved()
+            except OSError as err:
+                await self._storage_failing(
+                    THERMOSTAT_STORE, f"cannot store the thermostat settings: {err}"
+                )
+                return
+        await self._storage_failing(THERMOSTAT_STORE, None)
+
+    async def thermostat_unsaved(self, error: str) -> None:
+        """A request applied thermostat settings the data dir refused (see keep_thermostat)."""
+        await self._storage_failing(THERMOSTAT_STORE, error)
 
     def _save_every_s(self, clock_s: float) -> float:
         """``clock_s`` between writes of a file kept on disk, and two real seconds at

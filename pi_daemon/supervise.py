@@ -3,8 +3,9 @@
 The control loop, the dial-out link and any other long-running task run under
 ``supervise``: a task that crashes or returns early is logged and started
 again after a capped backoff, so that nothing a client, the network or a bug
-in one task does can stop temperature control. Only SIGTERM/SIGINT (which set
-``stop``) end the daemon.
+in one task does can stop temperature control. Only a signal (``app.STOP_SIGNALS``:
+SIGTERM, SIGINT and the others whose default is to end the process; each sets
+``stop``) ends the daemon.
 """
 
 from __future__ import annotations

@@ -89,11 +89,17 @@ def check_id(value: object, what: str) -> str:
     return value
 
 
+# Control and format characters (C*), and the line and paragraph separators (Zl, Zp):
+# str.splitlines(), JavaScript and many log viewers break lines at U+2028 and U+2029.
+_NOT_TEXT = frozenset({"Zl", "Zp"})
+
+
 def text(value: str, limit: int = MAX_TEXT) -> str:
     """``value`` with control characters (newlines included) as spaces, at most ``limit`` long."""
     parts: list[str] = []
     for ch in value[: limit * 2]:
-        if unicodedata.category(ch)[0] != "C":
+        category = unicodedata.category(ch)
+        if category[0] != "C" and category not in _NOT_TEXT:
             parts.append(ch)
         elif not parts or parts[-1] != " ":
             parts.append(" ")  # a run of them ("\r\n") is one space

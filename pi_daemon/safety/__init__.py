@@ -44,7 +44,9 @@ config takes its defaults from there.
    raises ``watchdog``; both clear when the loop runs again.
 8. **Link loss** (``link.py``). Nothing remote stops local control: a refused
    or lost dial-out link only raises ``link`` and retries with capped backoff.
-   Only SIGTERM/SIGINT stop the daemon; a crashed task is restarted.
+   Only a signal stops the daemon (SIGTERM, SIGINT and the others whose default
+   is to end the process: ``app.STOP_SIGNALS``, each through the shutdown that
+   switches the relays off first); a crashed task is restarted.
 
 ``supervisor.py`` applies rules 3 to 6 once per control step and tells the
 gate which relays to hold off.

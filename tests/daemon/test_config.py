@@ -191,6 +191,29 @@ def test_the_default_read_period_fits_the_safety_timing() -> None:
     assert min(limits.HEATER_MIN_ON_S, limits.COOLER_MIN_ON_S) >= 10 * period
 
 
+def test_the_readme_design_numbers_are_the_defaults() -> None:
+    """README, "Safety on the Pi" and "Nothing lost": the numbers a brewer reads there
+    are what a daemon without a config file does (the test above ties the config to
+    limits.py; this one ties both to the README)."""
+    from pi_daemon.safety import effect, history, limits
+
+    minute, hour = 60.0, 3600.0
+    config = load_config(None, {"simulate": True, "server.token": "t"})
+    settings = config.thermostat.control_settings()
+    heater, cooler, safety = settings.heater_timing, settings.cooler_timing, settings.safety
+    assert config.thermostat.cooler_min_off_s >= 5 * minute  # "a compressor rests at least 5 min"
+    assert (heater.max_run_s, cooler.max_run_s) == (4 * hour, 8 * hour)
+    assert safety.changeover_s == 30 * minute
+    assert (safety.stuck_s, safety.beer_stuck_s) == (30 * minute, 2 * hour)
+    assert safety.settle_reads == 2  # "control resumes after two good reads"
+    assert (heater.no_effect_s, cooler.no_effect_s) == (30 * minute, 20 * minute)
+    pushed_extra_s, refresh_s, fresh_s = effect.PUSHED_EXTRA_S, history.REFRESH_S, history.FRESH_S
+    assert pushed_extra_s == 3 * hour  # "judged 3 h later"
+    assert (refresh_s, fresh_s) == (minute, 3 * minute)
+    assert config.watchdog_s == 15.0 == limits.WATCHDOG_S
+    assert config.storage.record_interval_s == 60.0
+
+
 def test_safety_defaults_come_from_the_safety_rules() -> None:
     from pi_daemon.safety import limits
 

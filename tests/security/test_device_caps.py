@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -141,6 +142,39 @@ async def test_readings_per_minute_are_capped_and_the_link_kept(make_service: An
         # At most a minute's allowance, plus what trickled in while the test ran.
         assert 0 < await stored_readings(service) <= per_minute + 100
         assert await online(service)
+
+
+async def test_readings_over_the_allowance_wait_in_the_outbox_and_come_in_later(
+    make_service: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The README: the excess is logged once a minute, the link stays, and an honest
+    daemon's outbox keeps what waits. 1,300 readings wait; the allowance (1,200 a
+    minute, refilled 20 a second) takes two pages of 500, the third waits; the next
+    push, a few seconds later, brings it in whole, and nothing is lost."""
+    caplog.set_level(logging.WARNING, "web_extras")
+    outbox = readings(["beer"], 1300, step_s=60)["readings"]
+    async with (
+        make_service(max_readings_per_minute=1200) as service,
+        hostile_device(service.url, TOKEN, INFO, state(), outbox_answerer(outbox)) as dev,
+    ):
+        await wait_until(lambda: online(service))
+        await wait_until(lambda: "catching up later" in caplog.text)
+        assert await stored_readings(service) == 1000
+        assert await online(service)
+        await asyncio.sleep(5.5)  # 110 more allowed by now: the 300 waiting fit
+
+        # The daemon records its next reading and pushes it, as it does every minute.
+        newest = readings(["beer"], 1, first_seq=1301)
+        outbox.extend(newest["readings"])
+        await dev.push("readings", newest)
+
+        async def all_stored() -> bool:
+            return await stored_readings(service) == len(outbox)
+
+        await wait_until(all_stored)
+        assert dev.connected
+    refused = [r for r in caplog.records if "catching up later" in r.getMessage()]
+    assert len(refused) == 1  # once a minute, not once a page
 
 
 async def test_probes_per_device_are_capped(make_service: Any) -> None:

@@ -171,6 +171,34 @@ async def test_a_connection_that_does_not_authenticate_is_closed_after_the_deadl
             assert await _closed_within(url, 4.0), url
 
 
+async def _seconds_until_closed(url: str) -> float:
+    """How long the server keeps one websocket that never authenticates."""
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(url.replace("http", "ws") + ENGINEIO_WS) as ws,
+    ):
+        opened = time.monotonic()
+        async with asyncio.timeout(15.0):
+            async for _message in ws:
+                pass
+        return time.monotonic() - opened
+
+
+async def test_by_default_16_and_128_may_wait_unauthenticated_for_5_s(tmp_path: Path) -> None:
+    """The README's defaults: 16 such connections on the daemon, 128 on the web service,
+    each closed 5 s after it opened (the other tests set their own limits)."""
+    async with (
+        running_daemon(sim_config(tmp_path / "daemon")) as daemon,
+        running_service(web_config(tmp_path / "web")) as service,
+    ):
+        for url, cap in ((daemon.url, 16), (service.url, 128)):
+            async with idle_websockets(url, cap + 4) as opened:
+                assert len(opened) == cap, url  # the rest were refused at once
+            # The cap is for those waiting: closed ones free their places.
+            closed_after_s = await _seconds_until_closed(url)
+            assert 4.5 <= closed_after_s <= 6.0, (url, closed_after_s)
+
+
 async def _challenged_then_closed(url: str, namespace: str, auth: dict[str, str]) -> list[str]:
     """Connect with a protocol 2 hello, take the challenge, never prove; what happened."""
     seen: list[str] = []

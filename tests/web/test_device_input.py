@@ -486,3 +486,56 @@ def test_engine_log_keeps_routine_warnings_out(caplog: pytest.LogCaptureFixture)
         (logging.DEBUG, "Cannot send to sid abc"),
         (logging.WARNING, "Invalid session abc"),
     ]
+
+
+def _is_clean_text(value: str, limit: int) -> bool:
+    """At most ``limit`` long, no control characters, nothing stripped off to nothing."""
+    return 0 < len(value) <= limit and not any(ch in value for ch in CONTROL)
+
+
+CONTROL = "\x00\x07\x1b\r\n\t\x7f\u2028\u200b"
+# Names of 5,000 characters with a terminal escape, a line break and a NUL in them.
+LONG_NAME = "Fer\x1b[2J\r\nmen\x00t " + "x" * 5000
+LONG_MESSAGE = "probe\x07 gone\r\n\u2028forged log line " + "y" * 5000
+
+
+async def test_names_and_messages_are_cut_and_stripped_of_control_characters(
+    make_service: Any,
+) -> None:
+    """A device's name, its probes' and relays' names and its fault messages reach the
+    API (and so the pages, the log and the CSV files) cut to a length and without
+    control characters or line separators: 64 for a name, 300 for a message."""
+    info = {
+        **INFO,
+        "name": LONG_NAME,
+        "probes": [{"id": "beer", "name": LONG_NAME}],
+        "relays": [{"id": "heater", "name": LONG_NAME}],
+    }
+    fault = {"source": "beer", "code": "crc", "message": LONG_MESSAGE, "active": True}
+    async with (
+        make_service() as service,
+        hostile_device(service.url, TOKEN, info, state(faults=[fault])) as dev,
+        aiohttp.ClientSession() as http,
+    ):
+        await wait_until(lambda: online(service))
+        await dev.push("fault", fault)
+
+        async def fault_events() -> list[Any]:
+            async with http.get(f"{service.url}/api/devices/{DEVICE}/events") as response:
+                events = await response.json()
+            return [e for e in events if e["kind"] == "fault_raised"]
+
+        events = await wait_until(fault_events)
+        async with http.get(f"{service.url}/api/devices/{DEVICE}") as response:
+            record = await response.json()
+    device = record["device"]
+    names = [device["name"], device["probes"][0]["name"], device["relays"][0]["name"]]
+    for name in names:
+        assert _is_clean_text(name, 64), name
+        assert name.startswith("Fer [2J men t x")  # each run of control characters: a space
+    messages = [f["message"] for f in record["state"]["faults"]]
+    messages += [e["data"]["message"] for e in events]
+    assert len(messages) == 2
+    for message in messages:
+        assert _is_clean_text(message, 300), message
+        assert message.startswith("probe  gone forged log line y")  # "\x07 ": two spaces

@@ -5,7 +5,10 @@ Runs on secantus (an in-process MongoDB emulator, Python 3.11..3.13 only).
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import math
+import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -68,6 +71,57 @@ async def test_a_crash_between_storing_and_counting_is_repaired_on_open(
             await client.close()
     finally:
         await reopened.close()
+
+
+async def test_two_service_processes_writing_one_probe_count_each_reading_once(url: str) -> None:
+    """The README: the rollup upserts commute, so several service processes may write one
+    probe. Two stores on one database (as two processes have) write overlapping,
+    shuffled batches of one probe at once; every level holds each reading once."""
+    rng = random.Random(7)
+    readings = [
+        StoredReading("fv1", "beer", T0 + timedelta(minutes=i), round(rng.uniform(10, 25), 2))
+        for i in range(2 * 1440)
+    ]
+    batches = [readings[first : first + 300] for first in range(0, len(readings), 200)]
+    stores = [MongoHistoryStore(url), MongoHistoryStore(url)]
+    for store in stores:
+        await store.open()
+    try:
+
+        async def write(store: MongoHistoryStore, order: list[list[StoredReading]]) -> int:
+            return sum([await store.add_readings(batch) for batch in order])
+
+        # Two writers creating one period's document at once: the unique index makes the
+        # loser's insert fail (and update instead) where a second document would count twice.
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url)
+        try:
+            indexes = await client.get_default_database()["rollups"].index_information()
+        finally:
+            await client.close()
+        keys = [("device", 1), ("probe", 1), ("width", 1), ("start", 1)]
+        assert any(i["key"] == keys and i.get("unique") for i in indexes.values()), indexes
+        orders = [batches, rng.sample(batches, len(batches))]
+        added = await asyncio.gather(*(write(st, o) for st, o in zip(stores, orders, strict=True)))
+        assert sum(added) == len(readings)
+        for n in (2, 8, 48, 288):  # the day, 6 h, 1 h and 10 min levels
+            for store in stores:
+                buckets = await store.series("fv1", "beer", T0, T0 + 2 * DAY, n)
+                width = 2 * DAY / n
+                for bucket in buckets:
+                    inside = [
+                        r.temperature for r in readings if bucket.start <= r.timestamp < bucket.end
+                    ]
+                    assert bucket.end - bucket.start == width
+                    assert (bucket.count, bucket.min, bucket.max) == (
+                        len(inside),
+                        min(inside),
+                        max(inside),
+                    )
+                    assert bucket.mean == pytest.approx(math.fsum(inside) / len(inside))
+                assert sum(b.count for b in buckets) == len(readings)
+    finally:
+        for store in stores:
+            await store.close()
 
 
 # Long on purpose: one user story told end to end (the steps depend on each other); splitting it
@@ -203,3 +257,9 @@ async def test_readings_no_probe_gives_and_their_rollups_are_repaired(url: str) 
         assert whole.count == 61
     finally:
         await store.close()
+    # Once: the database marks it done in `settings` (the README), so later opens skip it.
+    client = AsyncMongoClient(url, tz_aware=True)
+    try:
+        assert await client.get_default_database()["settings"].find_one({"_id": "repaired"})
+    finally:
+        await client.close()
