@@ -1,5 +1,6 @@
 """Another fermenter chosen while the current page waits for an answer about the first one:
-the answer must not land on the fermenter now shown (nor a second request go to it).
+the answer must not land on the fermenter now shown (nor a second request go to it). And the
+events list of the fermenter chosen keeps an event pushed while the list was on its way.
 
 The second fermenter ("Ghost") exists only in the page's answers (``page.route``), so
 each test can hold the first fermenter's request until the switch, in the real
@@ -26,7 +27,7 @@ if reason := browser_missing():
 
 from playwright.sync_api import APIResponse, Locator, Page, Route, expect
 
-from .conftest import Stack, wait_for_held
+from .conftest import Stack, hold_gets, wait_for_held
 
 GHOST = "fv-ghost"
 GHOST_TARGET = 4.0
@@ -242,3 +243,39 @@ def test_a_target_typed_for_one_fermenter_does_not_follow_to_the_next(
     page.get_by_label("Target °C").fill("12.5")  # typed, never set
     choose_ghost(page)
     expect(page.get_by_label("Target °C")).to_have_value(f"{GHOST_TARGET:.1f}")
+
+
+@pytest.mark.parametrize("answered", ["from before the push", "with the push in it"])
+def test_an_event_pushed_while_the_events_are_fetched_is_listed_once(
+    page: Page, stack: Stack, ghost: Ghost, answered: str
+) -> None:
+    """Events have no id: the list keeps one pushed while its answer was on its way,
+    whether the answer was made before the event was stored or after (then only once)."""
+    before = answered == "from before the push"
+    target_c = 13.5 if before else 14.5  # each case's own: the stack keeps the other's event
+    page.goto(f"{stack.url}/?device={GHOST}")
+    page.wait_for_selector("body[data-ready]")
+    expect(page.locator("#live-status")).to_have_attribute("data-mode", "live")
+    events_url = re.compile(rf"/api/devices/{stack.device_id}/events\?")
+    held = hold_gets(page, events_url, as_now=before)
+    page.get_by_label("Fermenter").select_option(stack.device_id)
+    wait_for_held(page, held)
+    stack.daemon_request("set_thermostat", target=target_c)
+    target = page.locator("#events li").filter(has_text=f"Target {target_c} °C")
+    expect(target).to_have_count(1)  # pushed
+    with page.expect_response(events_url) as response:
+        if before:
+            route, answer = held[0]
+            route.fulfill(response=answer)
+        else:
+            held[0].continue_()
+    events = response.value.json()
+    in_answer = [e for e in events if e["kind"] == "target" and e["data"]["target"] == target_c]
+    assert len(in_answer) == (not before)
+    # The answer is listed (the newest 30), with the pushed event once.
+    expect(page.locator("#events li")).to_have_count(min(30, len(events) + 1 - len(in_answer)))
+    stays_once = time.monotonic() + 1.0
+    while time.monotonic() < stays_once:
+        expect(target).to_have_count(1, timeout=1000)
+        page.wait_for_timeout(100)
+    expect(page.locator("#events li").first).to_have_text(re.compile(rf"Target {target_c} °C$"))

@@ -41,6 +41,7 @@ const page = {
   latestPhotoId: null,
   waitingVideo: null,
   events: [],
+  eventPushes: new Set(), // one list per events answer on its way: the events pushed meanwhile
 };
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -355,16 +356,37 @@ async function refreshMedia() {
   }
 }
 
+// Events have no id: one pushed and the same one fetched have the same time, kind
+// and data (whose keys may come in another order).
+function eventKey(event) {
+  const canonical = (value) => {
+    if (Array.isArray(value)) return value.map(canonical);
+    if (value && typeof value === "object") {
+      return Object.fromEntries(Object.keys(value).sort().map((key) => [key, canonical(value[key])]));
+    }
+    return value;
+  };
+  return JSON.stringify([Date.parse(event.timestamp), event.kind, canonical(event.data ?? {})]);
+}
+
 async function refreshEvents() {
   if (!page.device) return;
   const device = page.device.id;
+  // An event pushed while the answer is on its way may be missing from it (the
+  // service answered before storing it), or in it too: kept, once.
+  const pushed = [];
+  page.eventPushes.add(pushed);
   try {
     const events = await api(deviceUrl(device, `/events${windowQuery()}`));
     if (page.device?.id !== device) return; // another fermenter was chosen meanwhile
-    page.events = [...events].sort((a, b) => Date.parse(b.timestamp) - Date.parse(a.timestamp));
+    const answered = new Set(events.map(eventKey));
+    page.events = [...events, ...pushed.filter((event) => !answered.has(eventKey(event)))]
+      .sort((a, b) => Date.parse(b.timestamp) - Date.parse(a.timestamp));
     renderEvents();
   } catch (error) {
     // The events list is a nicety; the rest of the page still works.
+  } finally {
+    page.eventPushes.delete(pushed);
   }
 }
 
@@ -411,6 +433,7 @@ function startLive() {
     },
     onEvent(message) {
       if (!page.device || message.device !== page.device.id) return;
+      for (const pushed of page.eventPushes) pushed.push(message.event);
       page.events.unshift(message.event);
       renderEvents();
       if (["photo", "video"].includes(message.event.kind)) refreshMedia();
