@@ -1,6 +1,7 @@
 """Another fermenter chosen while the current page waits for an answer about the first one:
-the answer must not land on the fermenter now shown (nor a second request go to it). And the
-events list of the fermenter chosen keeps an event pushed while the list was on its way.
+the answer must not land on the fermenter now shown (nor a second request go to it), nor a
+video of the first be waited for under the second. And the events list of the fermenter
+chosen keeps an event pushed while the list was on its way.
 
 The second fermenter ("Ghost") exists only in the page's answers (``page.route``), so
 each test can hold the first fermenter's request until the switch, in the real
@@ -27,7 +28,7 @@ if reason := browser_missing():
 
 from playwright.sync_api import APIResponse, Locator, Page, Route, expect
 
-from .conftest import Stack, hold_gets, wait_for_held
+from .conftest import Stack, get_json, hold_gets, wait_for_held
 
 GHOST = "fv-ghost"
 GHOST_TARGET = 4.0
@@ -279,3 +280,46 @@ def test_an_event_pushed_while_the_events_are_fetched_is_listed_once(
         expect(target).to_have_count(1, timeout=1000)
         page.wait_for_timeout(100)
     expect(page.locator("#events li").first).to_have_text(re.compile(rf"Target {target_c} °C$"))
+
+
+def fermenter_name(stack: Stack) -> str:
+    entry = get_json(f"{stack.url}/api/devices/{stack.device_id}")
+    return str(entry.get("name") or stack.device_id)
+
+
+@pytest.mark.parametrize("answered", ["before the switch", "after the switch"])
+def test_a_video_asked_for_before_a_switch_is_not_waited_for_after_it(
+    page: Page, stack: Stack, ghost: Ghost, answered: str
+) -> None:
+    """The page stopped waiting for it (once it waited 60 s and then said it did not
+    arrive) and says where it will be; it is not shown as the new fermenter's."""
+    page.clock.install()  # the page's timers, to run its 60 s wait at once
+    page.goto(f"{stack.url}/?device={stack.device_id}")
+    page.wait_for_selector("body[data-ready]")
+    video_url = f"**/api/devices/{stack.device_id}/video"
+    held: list[Route] = []
+    if answered == "after the switch":
+        page.route(video_url, lambda route: held.append(route))
+    page.get_by_label("Video length (s)").fill("3")
+    with page.expect_response(video_url) as response:
+        page.get_by_role("button", name="Record video").click()
+        if held:
+            wait_for_held(page, held)
+            choose_ghost(page)
+            held[0].continue_()
+    assert response.value.json()["ready"] is False
+    if not held:
+        expect(page.locator("#camera-status")).to_have_text("Recording a 3 s video…")
+        choose_ghost(page)
+    status = page.locator("#camera-status")
+    elsewhere = (
+        f"Recording the 3 s video of {fermenter_name(stack)}: "
+        "it will be among that fermenter's photos and videos."
+    )
+    expect(status).to_have_text(re.compile("^Recording"))  # the answer was handled
+    page.clock.fast_forward("01:10")  # past the wait's 3 + 60 s
+    page.clock.fast_forward("00:05")  # and the media request it made at its end
+    stays(status, elsewhere)
+    expect(page.get_by_role("button", name="Record video")).to_be_enabled()
+    expect(page.locator("#video-link")).to_be_hidden()
+    expect(page.locator("#gallery li")).to_have_count(0)  # the ghost has none

@@ -39,7 +39,7 @@ const page = {
   thermostatEdits: 0,  // counts typing in the thermostat form: a reply keeps what came after it
   pendingRelays: new Set(),
   latestPhotoId: null,
-  waitingVideo: null,
+  waitingVideo: null,  // {device, name, id, seconds}: a video being recorded, shown when it is ready
   events: [],
   eventPushes: new Set(), // one list per events answer on its way: the events pushed meanwhile
 };
@@ -341,7 +341,7 @@ async function refreshMedia() {
     renderGallery(device, sorted);
     const photo = sorted.find((item) => item.kind === "photo");
     if (photo && photo.id !== page.latestPhotoId) showPhoto(photo);
-    if (page.waitingVideo) {
+    if (page.waitingVideo?.device === device) {
       const video = sorted.find((item) => item.id === page.waitingVideo.id);
       if (video) {
         page.waitingVideo = null;
@@ -527,6 +527,14 @@ async function takePhoto() {
   }
 }
 
+// A video of another fermenter than the one shown is not waited for, reported
+// missing or shown as this one's: the status says where it will be.
+function videoElsewhere(waiting, ready) {
+  status("#camera-status", "ok", ready
+    ? `The video of ${waiting.name} is ready, among that fermenter's photos and videos.`
+    : `Recording the ${waiting.seconds} s video of ${waiting.name}: it will be among that fermenter's photos and videos.`);
+}
+
 async function recordVideo() {
   const input = document.getElementById("video-seconds");
   const seconds = Number(input.value);
@@ -536,19 +544,27 @@ async function recordVideo() {
   }
   const $button = $("#video-button").prop("disabled", true);
   status("#camera-status", "progress", `Asking for a ${seconds} s video…`);
+  const device = page.device.id;
+  const name = page.device.name || device;
   try {
-    const media = await api(deviceUrl(page.device.id, "/video"), { method: "POST", body: { seconds } });
-    if (media.ready === false) {
-      page.waitingVideo = media;
+    const media = await api(deviceUrl(device, "/video"), { method: "POST", body: { seconds } });
+    const waiting = { device, name, id: media.id, seconds };
+    if (page.device?.id !== device) {
+      videoElsewhere(waiting, media.ready !== false); // another fermenter was chosen meanwhile
+      $button.prop("disabled", false);
+    } else if (media.ready === false) {
+      page.waitingVideo = waiting;
       status("#camera-status", "progress", `Recording a ${seconds} s video…`);
-      // The "event" push says when it is ready; poll the media list as well.
+      // The "event" push says when it is ready; poll the media list as well. A
+      // switch to another fermenter (selectDevice) ends the wait.
       const started = Date.now();
       const check = async () => {
-        if (!page.waitingVideo) return;
+        if (page.waitingVideo !== waiting) return;
         await refreshMedia();
-        if (page.waitingVideo && Date.now() - started < (seconds + 60) * 1000) {
+        if (page.waitingVideo !== waiting) return;
+        if (Date.now() - started < (seconds + 60) * 1000) {
           window.setTimeout(check, 2000);
-        } else if (page.waitingVideo) {
+        } else {
           page.waitingVideo = null;
           $button.prop("disabled", false);
           status("#camera-status", "error", "The video did not arrive; look for it on the trend page later.");
@@ -582,6 +598,11 @@ function changeUnit(previous) {
 // ---- start -------------------------------------------------------------------
 
 async function selectDevice(entry) {
+  if (page.waitingVideo && page.waitingVideo.device !== entry?.id) {
+    videoElsewhere(page.waitingVideo, false);
+    $("#video-button").prop("disabled", false);
+    page.waitingVideo = null;
+  }
   // A target typed for the last fermenter is not this one's: the form shows this one's.
   Object.assign(page, {
     device: null, info: null, state: null, latestPhotoId: null, events: [], editingThermostat: false,
