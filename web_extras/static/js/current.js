@@ -42,6 +42,8 @@ const page = {
   waitingVideo: null,  // {device, name, id, seconds}: a video being recorded, shown when it is ready
   events: [],
   eventPushes: new Set(), // one list per events answer on its way: the events pushed meanwhile
+  eventsAsked: 0,      // counts events requests: an answer older than the one shown is dropped
+  eventsShown: 0,
 };
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -376,9 +378,12 @@ async function refreshEvents() {
   // service answered before storing it), or in it too: kept, once.
   const pushed = [];
   page.eventPushes.add(pushed);
+  const asked = ++page.eventsAsked;
   try {
     const events = await api(deviceUrl(device, `/events${windowQuery()}`));
     if (page.device?.id !== device) return; // another fermenter was chosen meanwhile
+    if (asked < page.eventsShown) return; // a later request's answer (polling) came first
+    page.eventsShown = asked;
     const answered = new Set(events.map(eventKey));
     page.events = [...events, ...pushed.filter((event) => !answered.has(eventKey(event)))]
       .sort((a, b) => Date.parse(b.timestamp) - Date.parse(a.timestamp));
@@ -403,7 +408,9 @@ function updatePolling() {
   if (page.live) {
     setLiveStatus("live", "Live");
   } else if (seconds > 0) {
-    page.pollTimer = window.setInterval(() => { refreshDevice(); refreshSessions(); refreshGravity(); }, seconds * 1000);
+    page.pollTimer = window.setInterval(() => {
+      refreshDevice(); refreshEvents(); refreshSessions(); refreshGravity();
+    }, seconds * 1000);
     setLiveStatus("polling", `Updating every ${seconds} s`);
   } else {
     setLiveStatus("offline", "Not updating");
@@ -418,7 +425,8 @@ function startLive() {
       if (connected === page.live) return;
       page.live = connected;
       updatePolling();
-      if (connected) { refreshDevice(); refreshGravity(); } // catch up on what happened while away
+      // Catch up on what happened while away (events too: none was pushed meanwhile).
+      if (connected) { refreshDevice(); refreshEvents(); refreshGravity(); }
     },
     onDevice(message) {
       if (!page.device || message.device !== page.device.id) return;
