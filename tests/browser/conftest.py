@@ -13,6 +13,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import json
+import re
 import subprocess
 import time
 import urllib.request
@@ -76,7 +77,7 @@ def send_json(url: str, method: str, body: Any = None) -> Any:
     return json.loads(text) if text else None
 
 
-def hold_gets(page: Page, url: str, *, as_now: bool = False) -> list[Any]:
+def hold_gets(page: Page, url: str | re.Pattern[str], *, as_now: bool = False) -> list[Any]:
     """Holds the page's GETs of ``url`` to be answered later (other methods go through):
     each as its route, or with ``as_now`` as (route, the answer fetched now), an answer
     from before whatever the test changes meanwhile."""

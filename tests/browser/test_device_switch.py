@@ -1,5 +1,7 @@
 """Another fermenter chosen while the current page waits for an answer about the first one:
-the answer must not land on the fermenter now shown (nor a second request go to it).
+the answer must not land on the fermenter now shown (nor a second request go to it), nor a
+video of the first be waited for under the second. And the events list of the fermenter
+chosen keeps an event pushed while the list was on its way.
 
 The second fermenter ("Ghost") exists only in the page's answers (``page.route``), so
 each test can hold the first fermenter's request until the switch, in the real
@@ -26,7 +28,7 @@ if reason := browser_missing():
 
 from playwright.sync_api import APIResponse, Locator, Page, Route, expect
 
-from .conftest import Stack, wait_for_held
+from .conftest import Stack, get_json, hold_gets, wait_for_held
 
 GHOST = "fv-ghost"
 GHOST_TARGET = 4.0
@@ -242,3 +244,86 @@ def test_a_target_typed_for_one_fermenter_does_not_follow_to_the_next(
     page.get_by_label("Target °C").fill("12.5")  # typed, never set
     choose_ghost(page)
     expect(page.get_by_label("Target °C")).to_have_value(f"{GHOST_TARGET:.1f}")
+
+
+@pytest.mark.parametrize("answered", ["from before the push", "with the push in it"])
+def test_an_event_pushed_while_the_events_are_fetched_is_listed_once(
+    page: Page, stack: Stack, ghost: Ghost, answered: str
+) -> None:
+    """Events have no id: the list keeps one pushed while its answer was on its way,
+    whether the answer was made before the event was stored or after (then only once)."""
+    before = answered == "from before the push"
+    target_c = 13.5 if before else 14.5  # each case's own: the stack keeps the other's event
+    page.goto(f"{stack.url}/?device={GHOST}")
+    page.wait_for_selector("body[data-ready]")
+    expect(page.locator("#live-status")).to_have_attribute("data-mode", "live")
+    events_url = re.compile(rf"/api/devices/{stack.device_id}/events\?")
+    held = hold_gets(page, events_url, as_now=before)
+    page.get_by_label("Fermenter").select_option(stack.device_id)
+    wait_for_held(page, held)
+    stack.daemon_request("set_thermostat", target=target_c)
+    target = page.locator("#events li").filter(has_text=f"Target {target_c} °C")
+    expect(target).to_have_count(1)  # pushed
+    with page.expect_response(events_url) as response:
+        if before:
+            route, answer = held[0]
+            route.fulfill(response=answer)
+        else:
+            held[0].continue_()
+    events = response.value.json()
+    in_answer = [e for e in events if e["kind"] == "target" and e["data"]["target"] == target_c]
+    assert len(in_answer) == (not before)
+    # The answer is listed (the newest 30), with the pushed event once (and any other
+    # event the daemon pushed meanwhile, such as a relay's).
+    listed = min(30, len(events) + 1 - len(in_answer))
+    deadline = time.monotonic() + 15
+    while page.locator("#events li").count() < listed:
+        assert time.monotonic() < deadline, f"fewer than {listed} events listed"
+        page.wait_for_timeout(100)
+    stays_once = time.monotonic() + 1.0
+    while time.monotonic() < stays_once:
+        expect(target).to_have_count(1, timeout=1000)
+        page.wait_for_timeout(100)
+
+
+def fermenter_name(stack: Stack) -> str:
+    entry = get_json(f"{stack.url}/api/devices/{stack.device_id}")
+    return str(entry.get("name") or stack.device_id)
+
+
+@pytest.mark.parametrize("answered", ["before the switch", "after the switch"])
+def test_a_video_asked_for_before_a_switch_is_not_waited_for_after_it(
+    page: Page, stack: Stack, ghost: Ghost, answered: str
+) -> None:
+    """The page stopped waiting for it (once it waited 60 s and then said it did not
+    arrive) and says where it will be; it is not shown as the new fermenter's."""
+    page.clock.install()  # the page's timers, to run its 60 s wait at once
+    page.goto(f"{stack.url}/?device={stack.device_id}")
+    page.wait_for_selector("body[data-ready]")
+    video_url = f"**/api/devices/{stack.device_id}/video"
+    held: list[Route] = []
+    if answered == "after the switch":
+        page.route(video_url, lambda route: held.append(route))
+    page.get_by_label("Video length (s)").fill("3")
+    with page.expect_response(video_url) as response:
+        page.get_by_role("button", name="Record video").click()
+        if held:
+            wait_for_held(page, held)
+            choose_ghost(page)
+            held[0].continue_()
+    assert response.value.json()["ready"] is False
+    if not held:
+        expect(page.locator("#camera-status")).to_have_text("Recording a 3 s video…")
+        choose_ghost(page)
+    status = page.locator("#camera-status")
+    elsewhere = (
+        f"Recording the 3 s video of {fermenter_name(stack)}: "
+        "it will be among that fermenter's photos and videos."
+    )
+    expect(status).to_have_text(re.compile("^Recording"))  # the answer was handled
+    page.clock.fast_forward("01:10")  # past the wait's 3 + 60 s
+    page.clock.fast_forward("00:05")  # and the media request it made at its end
+    stays(status, elsewhere)
+    expect(page.get_by_role("button", name="Record video")).to_be_enabled()
+    expect(page.locator("#video-link")).to_be_hidden()
+    expect(page.locator("#gallery li")).to_have_count(0)  # the ghost has none

@@ -17,7 +17,7 @@ from .conftest import browser_missing
 if reason := browser_missing():
     pytest.skip(reason, allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, Request, Route, expect
+from playwright.sync_api import Browser, Page, Request, Route, WebSocketRoute, expect
 
 from tests.support.daemon import TOKEN, daemon_process
 
@@ -26,6 +26,7 @@ from .conftest import (
     Console,
     Stack,
     get_json,
+    hold_gets,
     wait_for_devices,
     wait_for_held,
     web_service,
@@ -206,6 +207,88 @@ def test_current_page_falls_back_to_polling(page: Page, stack: Stack) -> None:
         pass
     assert polled.value.ok
     expect(page.locator("[data-testid=probe-beer] .value")).to_have_text(NUMBER)
+
+
+def target_events(stack: Stack, target_c: float) -> list[Any]:
+    """The fermenter's stored events that set the target to ``target_c``."""
+    span = "start=2000-01-01T00:00:00Z&end=2100-01-01T00:00:00Z"
+    events = get_json(f"{stack.url}/api/devices/{stack.device_id}/events?{span}")
+    return [e for e in events if e["kind"] == "target" and e["data"]["target"] == target_c]
+
+
+def test_events_come_in_while_the_page_polls(page: Page, stack: Stack) -> None:
+    """Without the live connection no event is pushed: the list is fetched with each poll."""
+    page.route(
+        "**/static/vendor/socket.io.min.js",
+        lambda route: route.fulfill(body="", content_type="text/javascript"),
+    )
+    page.goto(f"{stack.url}/")
+    page.wait_for_selector("body[data-ready]")
+    page.get_by_label("Auto update every").select_option("5")
+    expect(page.locator("#live-status")).to_have_attribute("data-mode", "polling")
+    try:
+        stack.daemon_request("set_thermostat", target=15.5)
+        expect(page.locator("#events li").filter(has_text="Target 15.5 °C")).to_have_count(1)
+    finally:
+        stack.daemon_request("set_thermostat", target=20.0)
+
+
+def test_a_late_answer_to_an_earlier_poll_does_not_take_an_event_back(
+    page: Page, stack: Stack
+) -> None:
+    page.route(
+        "**/static/vendor/socket.io.min.js",
+        lambda route: route.fulfill(body="", content_type="text/javascript"),
+    )
+    page.goto(f"{stack.url}/")
+    page.wait_for_selector("body[data-ready]")
+    events_url = re.compile(rf"/api/devices/{stack.device_id}/events\?")
+    held = hold_gets(page, events_url, as_now=True)
+    page.get_by_label("Auto update every").select_option("5")
+    wait_for_held(page, held)  # a poll's answer, from before the event
+    page.unroute(events_url)  # the next polls' go through
+    try:
+        stack.daemon_request("set_thermostat", target=17.5)
+        listed = page.locator("#events li").filter(has_text="Target 17.5 °C")
+        expect(listed).to_have_count(1)
+        route, answer = held[0]
+        with page.expect_response(events_url):
+            route.fulfill(response=answer)
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:
+            expect(listed).to_have_count(1, timeout=1000)
+            page.wait_for_timeout(100)
+    finally:
+        stack.daemon_request("set_thermostat", target=20.0)
+
+
+def test_events_of_while_the_live_link_was_down_are_listed_once_it_is_back(
+    page: Page, stack: Stack
+) -> None:
+    sockets: list[WebSocketRoute] = []
+    held: list[WebSocketRoute] = []
+
+    def route(socket: WebSocketRoute) -> None:
+        if sockets:
+            held.append(socket)  # the reconnection: let through by the test
+        else:
+            socket.connect_to_server()
+        sockets.append(socket)
+
+    page.route_web_socket(re.compile(r"/socket\.io/"), route)
+    open_current(page, stack)
+    page.get_by_label("Auto update every").select_option("0")  # no polling meanwhile
+    sockets[0].close()
+    expect(page.locator("#live-status")).to_have_attribute("data-mode", "offline")
+    wait_for_held(page, held)
+    try:
+        stack.daemon_request("set_thermostat", target=16.5)
+        wait_until(lambda: target_events(stack, 16.5), what="the event to be stored")
+        held[0].connect_to_server()
+        expect(page.locator("#live-status")).to_have_attribute("data-mode", "live")
+        expect(page.locator("#events li").filter(has_text="Target 16.5 °C")).to_have_count(1)
+    finally:
+        stack.daemon_request("set_thermostat", target=20.0)
 
 
 def buckets_requested(requests: list[Request]) -> list[int]:

@@ -162,3 +162,38 @@ async def test_stored_gravity_is_pushed_to_the_fermenters_watchers(tmp_path: Pat
             assert spindel == {key: value for key, value in answer.items() if key != "stored"}
             await wait_until(lambda: len(pushed("tilt")) >= 3)
             assert not [event for event, _ in elsewhere[watched_from:] if event == "gravity"]
+
+
+async def test_an_ispindel_is_answered_while_its_daemon_is_slow(tmp_path: Path) -> None:
+    """The hand-off to the daemon runs in the background (README, "Point an iSpindel at
+    BeerPi"): the iSpindel's post is answered while its daemon sits on report_gravity, and
+    the reading reaches the daemon once it answers again."""
+    daemon_config = sim_config(tmp_path / "daemon", **{"gravity.simulated_tilt": False})
+    async with running_daemon(daemon_config) as daemon:
+        device = daemon.daemon.device.id
+        config = web_config(
+            tmp_path / "web",
+            api_token=API_TOKEN,
+            daemons=[{"url": f"ws://127.0.0.1:{daemon.port}", "token": TOKEN}],
+            hydrometers={"red": {"device": device, "token": SPINDEL_TOKEN}},
+        )
+        async with running_service(config) as service, aiohttp.ClientSession() as http:
+            await wait_until(lambda: service.store.count(device=device))
+            url = f"{service.url}/api/hydrometers/ispindel?token={SPINDEL_TOKEN}"
+            post = {"name": "iSpindel01", "gravity": 1.0412, "temperature": 18.5}
+            # The daemon busy with another command: report_gravity waits for it (the
+            # service's request to the daemon gives up after 10 s, its request timeout).
+            async with daemon.daemon.command_lock:
+                async with asyncio.timeout(5), http.post(url, json=post) as response:
+                    assert response.status == 200, await response.text()
+                    assert (await response.json())["stored"] is True
+                # Kept by the service while the daemon has not taken it yet.
+                gravity = f"{service.url}/api/devices/{device}/gravity"
+                answer = await get_json_auth(http, gravity)
+                assert [(h["hydrometer"], h["sg"]) for h in answer["hydrometers"]] == [
+                    ("red", 1.0412)
+                ]
+                assert daemon.daemon.gravity.latest("red") is None
+            # The daemon free again: the reading it was handed arrives.
+            reading = await wait_until(lambda: daemon.daemon.gravity.latest("red"))
+            assert (reading.sg, reading.temperature_c) == (1.0412, 18.5)

@@ -39,8 +39,11 @@ const page = {
   thermostatEdits: 0,  // counts typing in the thermostat form: a reply keeps what came after it
   pendingRelays: new Set(),
   latestPhotoId: null,
-  waitingVideo: null,
+  waitingVideo: null,  // {device, name, id, seconds}: a video being recorded, shown when it is ready
   events: [],
+  eventPushes: new Set(), // one list per events answer on its way: the events pushed meanwhile
+  eventsAsked: 0,      // counts events requests: an answer older than the one shown is dropped
+  eventsShown: 0,
 };
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -340,7 +343,7 @@ async function refreshMedia() {
     renderGallery(device, sorted);
     const photo = sorted.find((item) => item.kind === "photo");
     if (photo && photo.id !== page.latestPhotoId) showPhoto(photo);
-    if (page.waitingVideo) {
+    if (page.waitingVideo?.device === device) {
       const video = sorted.find((item) => item.id === page.waitingVideo.id);
       if (video) {
         page.waitingVideo = null;
@@ -355,16 +358,40 @@ async function refreshMedia() {
   }
 }
 
+// Events have no id: one pushed and the same one fetched have the same time, kind
+// and data (whose keys may come in another order).
+function eventKey(event) {
+  const canonical = (value) => {
+    if (Array.isArray(value)) return value.map(canonical);
+    if (value && typeof value === "object") {
+      return Object.fromEntries(Object.keys(value).sort().map((key) => [key, canonical(value[key])]));
+    }
+    return value;
+  };
+  return JSON.stringify([Date.parse(event.timestamp), event.kind, canonical(event.data ?? {})]);
+}
+
 async function refreshEvents() {
   if (!page.device) return;
   const device = page.device.id;
+  // An event pushed while the answer is on its way may be missing from it (the
+  // service answered before storing it), or in it too: kept, once.
+  const pushed = [];
+  page.eventPushes.add(pushed);
+  const asked = ++page.eventsAsked;
   try {
     const events = await api(deviceUrl(device, `/events${windowQuery()}`));
     if (page.device?.id !== device) return; // another fermenter was chosen meanwhile
-    page.events = [...events].sort((a, b) => Date.parse(b.timestamp) - Date.parse(a.timestamp));
+    if (asked < page.eventsShown) return; // a later request's answer (polling) came first
+    page.eventsShown = asked;
+    const answered = new Set(events.map(eventKey));
+    page.events = [...events, ...pushed.filter((event) => !answered.has(eventKey(event)))]
+      .sort((a, b) => Date.parse(b.timestamp) - Date.parse(a.timestamp));
     renderEvents();
   } catch (error) {
     // The events list is a nicety; the rest of the page still works.
+  } finally {
+    page.eventPushes.delete(pushed);
   }
 }
 
@@ -381,7 +408,9 @@ function updatePolling() {
   if (page.live) {
     setLiveStatus("live", "Live");
   } else if (seconds > 0) {
-    page.pollTimer = window.setInterval(() => { refreshDevice(); refreshSessions(); refreshGravity(); }, seconds * 1000);
+    page.pollTimer = window.setInterval(() => {
+      refreshDevice(); refreshEvents(); refreshSessions(); refreshGravity();
+    }, seconds * 1000);
     setLiveStatus("polling", `Updating every ${seconds} s`);
   } else {
     setLiveStatus("offline", "Not updating");
@@ -396,7 +425,8 @@ function startLive() {
       if (connected === page.live) return;
       page.live = connected;
       updatePolling();
-      if (connected) { refreshDevice(); refreshGravity(); } // catch up on what happened while away
+      // Catch up on what happened while away (events too: none was pushed meanwhile).
+      if (connected) { refreshDevice(); refreshEvents(); refreshGravity(); }
     },
     onDevice(message) {
       if (!page.device || message.device !== page.device.id) return;
@@ -411,6 +441,7 @@ function startLive() {
     },
     onEvent(message) {
       if (!page.device || message.device !== page.device.id) return;
+      for (const pushed of page.eventPushes) pushed.push(message.event);
       page.events.unshift(message.event);
       renderEvents();
       if (["photo", "video"].includes(message.event.kind)) refreshMedia();
@@ -504,6 +535,14 @@ async function takePhoto() {
   }
 }
 
+// A video of another fermenter than the one shown is not waited for, reported
+// missing or shown as this one's: the status says where it will be.
+function videoElsewhere(waiting, ready) {
+  status("#camera-status", "ok", ready
+    ? `The video of ${waiting.name} is ready, among that fermenter's photos and videos.`
+    : `Recording the ${waiting.seconds} s video of ${waiting.name}: it will be among that fermenter's photos and videos.`);
+}
+
 async function recordVideo() {
   const input = document.getElementById("video-seconds");
   const seconds = Number(input.value);
@@ -513,19 +552,27 @@ async function recordVideo() {
   }
   const $button = $("#video-button").prop("disabled", true);
   status("#camera-status", "progress", `Asking for a ${seconds} s video…`);
+  const device = page.device.id;
+  const name = page.device.name || device;
   try {
-    const media = await api(deviceUrl(page.device.id, "/video"), { method: "POST", body: { seconds } });
-    if (media.ready === false) {
-      page.waitingVideo = media;
+    const media = await api(deviceUrl(device, "/video"), { method: "POST", body: { seconds } });
+    const waiting = { device, name, id: media.id, seconds };
+    if (page.device?.id !== device) {
+      videoElsewhere(waiting, media.ready !== false); // another fermenter was chosen meanwhile
+      $button.prop("disabled", false);
+    } else if (media.ready === false) {
+      page.waitingVideo = waiting;
       status("#camera-status", "progress", `Recording a ${seconds} s video…`);
-      // The "event" push says when it is ready; poll the media list as well.
+      // The "event" push says when it is ready; poll the media list as well. A
+      // switch to another fermenter (selectDevice) ends the wait.
       const started = Date.now();
       const check = async () => {
-        if (!page.waitingVideo) return;
+        if (page.waitingVideo !== waiting) return;
         await refreshMedia();
-        if (page.waitingVideo && Date.now() - started < (seconds + 60) * 1000) {
+        if (page.waitingVideo !== waiting) return;
+        if (Date.now() - started < (seconds + 60) * 1000) {
           window.setTimeout(check, 2000);
-        } else if (page.waitingVideo) {
+        } else {
           page.waitingVideo = null;
           $button.prop("disabled", false);
           status("#camera-status", "error", "The video did not arrive; look for it on the trend page later.");
@@ -559,6 +606,11 @@ function changeUnit(previous) {
 // ---- start -------------------------------------------------------------------
 
 async function selectDevice(entry) {
+  if (page.waitingVideo && page.waitingVideo.device !== entry?.id) {
+    videoElsewhere(page.waitingVideo, false);
+    $("#video-button").prop("disabled", false);
+    page.waitingVideo = null;
+  }
   // A target typed for the last fermenter is not this one's: the form shows this one's.
   Object.assign(page, {
     device: null, info: null, state: null, latestPhotoId: null, events: [], editingThermostat: false,
