@@ -230,3 +230,31 @@ def test_the_documented_parameters_are_the_codes_defaults() -> None:
     documented = _docs_parameters()
     defaults = {f.name: f.default for f in dataclasses.fields(Tuning)}
     assert documented == defaults
+
+
+# -- the heater's duty cycle --------------------------------------------------------------
+
+
+def test_a_heater_pulse_under_a_minute_is_not_worth_a_start() -> None:
+    """Beer one probe step cold: the set-point is kp/16 = 0.5 °C above the target, and
+    the duty (set-point - air) / G, G the prior belt's 2.4 K, over 20-minute periods."""
+    gain = Tuning().heater_gain_prior_c_per_h * Tuning().beer_tau_prior_s / 3600.0
+    setpoint = TARGET + Tuning().kp * STEP
+    short = 50.0 / Tuning().heater_period_s * gain  # a 50 s pulse's air shortfall
+    long = 120.0 / Tuning().heater_period_s * gain
+    assert not Loop().read(TARGET - STEP, setpoint - short).heat
+    assert Loop().read(TARGET - STEP, setpoint - long).heat
+
+
+def test_the_heater_starts_at_most_once_per_period() -> None:
+    loop = Loop()
+    period = Tuning().heater_period_s
+    demand = loop.read(TARGET - STEP, TARGET - 0.5)  # duty about 0.4: an 8-minute pulse
+    assert demand.heat
+    while demand.heat:
+        demand = loop.read(TARGET - STEP, TARGET - 0.5, heating=True)
+    assert loop.now_s < period / 2, "the pulse ended well inside its period"
+    while loop.now_s < period - READ_S:  # the air falls: the duty asks for all of it
+        assert not loop.read(TARGET - STEP, TARGET - 3.0).heat
+    loop.read(TARGET - STEP, TARGET - 3.0)
+    assert loop.read(TARGET - STEP, TARGET - 3.0).heat, "the next period starts a new pulse"
