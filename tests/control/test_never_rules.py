@@ -257,3 +257,51 @@ def test_the_heater_starts_at_most_once_per_period() -> None:
         assert not loop.read(TARGET - STEP, TARGET - 3.0).heat
     loop.read(TARGET - STEP, TARGET - 3.0)
     assert loop.read(TARGET - STEP, TARGET - 3.0).heat, "the next period starts a new pulse"
+
+
+def test_a_dropout_of_more_than_5_minutes_restarts_the_beer_smoothing() -> None:
+    """After a gap the beer loop takes the new reading as it is, not blended with one
+    from minutes ago."""
+    loop = Loop()
+    for _ in range(120):
+        loop.read(TARGET, 15.0)
+    gap_s = 360.0
+    loop.now_s += gap_s - READ_S
+    control = loop.control
+    control.demand(
+        now_s=loop.now_s,
+        dt_s=gap_s,
+        target_c=TARGET,
+        beer_c=TARGET + 0.5,
+        air_c=15.0,
+        heating=False,
+        cooling=False,
+        allow_heat=True,
+        allow_cool=True,
+    )
+    unsmoothed = TARGET + Tuning().kp * -0.5 + control.integral_c
+    assert control.setpoint_c == pytest.approx(unsmoothed, abs=1e-9)
+
+
+def test_within_an_hour_of_the_compressor_the_heater_leaves_its_swing_alone() -> None:
+    """The air is low from the compressor's swing then, not for want of heat: the heater's
+    reference is half the band and the dead band lower for that hour."""
+    cooled, fresh = Loop(), Loop()
+    air = _cool_then_stop(cooled)
+    for _ in range(240):
+        fresh.read(TARGET - 1.0, 20.0)
+    for _ in range(24):  # the air turns and recovers for two minutes
+        air += 0.05
+        cooled.read(TARGET - 1.0, air)
+    setpoint = cooled.control.setpoint_c
+    assert setpoint is not None
+    near = setpoint - 0.5 * (cooled.control.pacer.band_c / 2 + Tuning().dead_band_c)
+    assert not cooled.read(TARGET - 1.0, near).heat
+    assert fresh.read(TARGET - 1.0, near).heat, "without the compressor's swing it heats"
+    stopped_s = cooled.now_s
+    while cooled.now_s - stopped_s < 3600.0:
+        cooled.read(TARGET - 1.0, near)
+    # An hour on, the swing is over: the next heater period starts a pulse.
+    period_s = Tuning().heater_period_s
+    heats = [cooled.read(TARGET - 1.0, near).heat for _ in range(int(period_s / READ_S) + 1)]
+    assert any(heats)
