@@ -305,3 +305,21 @@ def test_within_an_hour_of_the_compressor_the_heater_leaves_its_swing_alone() ->
     period_s = Tuning().heater_period_s
     heats = [cooled.read(TARGET - 1.0, near).heat for _ in range(int(period_s / READ_S) + 1)]
     assert any(heats)
+
+
+def test_no_integral_while_the_beer_closes_in_by_itself() -> None:
+    """0.6 °C warm and falling 0.5 °C/h, the beer reaches the target within 2 h on its
+    own: integrating that error would carry it past. Held 0.6 °C warm, it integrates."""
+    closing, held = Loop(), Loop()
+    beer = TARGET + 0.9
+    for _ in range(int(1800 / READ_S)):  # half an hour falling from 0.9 to 0.65 warm
+        closing.read(beer, 15.0)
+        held.read(TARGET + 0.6, 15.0)
+        beer -= 0.5 * READ_S / 3600.0
+    assert closing.control.model.slope_c_per_h == pytest.approx(-0.5, rel=0.05)
+    before = closing.control.integral_c
+    for _ in range(60):  # five more minutes, still closing in from 0.65 to 0.6 warm
+        closing.read(beer, 15.0)
+        beer -= 0.5 * READ_S / 3600.0
+    assert closing.control.integral_c == before
+    assert held.control.integral_c < -0.1
