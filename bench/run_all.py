@@ -27,8 +27,8 @@ its MongoDB-protocol part needs secantus, which installs only on Python
 as skipped. Environments: a benchmark listed in ``NEEDS`` is skipped, with a
 note saying how to build it, until its environment exists: ``ha_latency``
 needs ``.venv-ha`` with the Home Assistant demo's packages, several minutes
-and ~1 GB to build, so a fresh clone's ``make bench`` does not build it (``make
-bench-ha`` does; after that ``make bench`` includes it).
+and ~1 GB to build: ``make bench`` builds it first (``env-ha-demo``), as ``make
+bench-ha`` does; ``python -m bench.run_all`` run by hand skips it until then.
 """
 
 from __future__ import annotations
