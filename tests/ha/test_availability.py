@@ -271,3 +271,20 @@ async def test_unload_while_waiting_for_a_compatible_daemon(
     assert coordinator._retry_unsub is not None
     assert await hass.config_entries.async_unload(init_integration.entry_id)
     assert coordinator._retry_unsub is None
+
+
+async def test_reloading_once_the_versions_match_clears_the_incompatible_issue(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """The repair says reloading the entry tries again: once that connects, the issue goes
+    (docs/home-assistant.md, Repairs: "the issue goes away when they connect")."""
+    coordinator = init_integration.runtime_data
+    issue_id = f"protocol_incompatible_{init_integration.entry_id}"
+    registry = ir.async_get(hass)
+    await coordinator._async_on_fatal(BeerPiProtocolVersionError("3.0", "2.0"))
+    assert registry.async_get_issue(DOMAIN, issue_id) is not None
+    # The user updated one side and reloads the entry: it connects.
+    assert await hass.config_entries.async_reload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    await wait_for_state(hass, LINK, state_is(STATE_ON))
+    assert registry.async_get_issue(DOMAIN, issue_id) is None
