@@ -111,6 +111,34 @@ async def test_link_lost(
     assert link.attributes["since"] == went_off.attributes["since"]
     await hass.async_add_executor_job(daemon.start)  # back, for the entry's unload
     await wait_for_state(hass, "binary_sensor.beerpi_link", state_is("on"), 30)
+    # The unload at the test's end makes the Link unavailable, which the automation
+    # would time (test_link_lost_when_the_entry_is_not_loaded): off first.
+    await hass.services.async_call(
+        automation.DOMAIN, "turn_off", {"entity_id": "all"}, blocking=True
+    )
+
+
+async def test_link_lost_when_the_entry_is_not_loaded(
+    hass: HomeAssistant, blueprint_dir: Path, init_integration: MockConfigEntry
+) -> None:
+    """Another BeerPi at the address (or a reload that cannot reach the Pi) unloads the
+    entry: the Link sensor is then unavailable, never "off", and the Pi is out of reach all
+    the same."""
+    await setup_automations(
+        hass, use("link_lost.yaml", link="binary_sensor.beerpi_link", duration={"minutes": 10})
+    )
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    await wait_for_state(hass, "binary_sensor.beerpi_link", state_is("unavailable"))
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=5))
+    await hass.async_block_till_done()
+    assert notifications(hass) == []  # not yet 10 minutes
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=11))
+    await hass.async_block_till_done()
+    [note] = notifications(hass)
+    assert note["title"] == "BeerPi out of reach"
+    assert "unavailable since" in note["message"]
+    assert "not loaded" in note["message"]
 
 
 async def test_temperature_alarm(
