@@ -15,9 +15,11 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
+from homeassistant.util.yaml import load_yaml
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 import custom_components.beerpi
+from custom_components.beerpi.device_trigger import CODES
 from custom_components.beerpi.protocol.client import BeerPiClient
 from custom_components.beerpi.protocol.const import ThermostatMode
 from custom_components.beerpi.protocol.models import ProbeState, ProfileProgress, ProfileStep
@@ -63,6 +65,15 @@ def test_every_blueprint_is_tested() -> None:
         "profile_finished.yaml",
         "temperature_alarm.yaml",
     ]
+
+
+def test_the_fault_blueprint_offers_every_fault_code() -> None:
+    """Its code picker lists what the device trigger takes (docs: "only some codes"): a
+    code added to the integration and not here could not be picked."""
+    data = load_yaml(BLUEPRINTS / "notify_on_fault.yaml")
+    assert isinstance(data, dict)
+    options = data["blueprint"]["input"]["codes"]["selector"]["select"]["options"]
+    assert sorted(options) == sorted(CODES)
 
 
 async def test_notify_on_fault(
