@@ -182,6 +182,30 @@ async def test_record_video_saves_the_file_where_asked(
     assert _names(target.parent) == ["latest.mp4"]  # no .part left
 
 
+async def test_a_video_larger_than_the_cap_is_not_saved(
+    hass: HomeAssistant, init_integration: MockConfigEntry, tmp_path: Path
+) -> None:
+    """The guide: the action fails, and writes nothing, when the daemon sends more than
+    256 MiB. The cap is lowered under the simulated video's size to see it hold."""
+    media = tmp_path / "media"
+    media.mkdir()
+    hass.config.allowlist_external_dirs = {str(media)}
+    target = media / "big.mp4"
+    with (
+        patch("custom_components.beerpi.video_action.MAX_VIDEO_BYTES", 1000),
+        pytest.raises(HomeAssistantError) as err,
+    ):
+        await hass.services.async_call(
+            DOMAIN,
+            "record_video",
+            {"config_entry_id": init_integration.entry_id, "seconds": 1, "filename": str(target)},
+            blocking=True,
+            return_response=True,
+        )
+    assert err.value.translation_key == "too_large", err.value
+    assert _names(media) == []  # neither the file nor its partial
+
+
 @pytest.mark.parametrize("filename", ["/etc/beerpi.mp4", "latest.mp4", ""])
 async def test_record_video_refuses_a_path_home_assistant_may_not_write(
     hass: HomeAssistant, init_integration: MockConfigEntry, tmp_path: Path, filename: str
