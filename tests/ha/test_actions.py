@@ -133,6 +133,31 @@ async def test_switch_under_thermostat_control(
     assert err.value.translation_domain == DOMAIN
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_manual_switches_keep_the_daemons_safety_rules(
+    hass: HomeAssistant, init_integration: MockConfigEntry, daemon_client: BeerPiClient
+) -> None:
+    """The guide's refusals of a manual switch, from the real daemon with the thermostat
+    off: heater and cooler are never on together, and a compressor must rest (its
+    minimum off time, counted from the daemon's start too)."""
+    await daemon_client.set_thermostat(mode="off")
+    await hass.services.async_call(SWITCH_DOMAIN, SERVICE_TURN_ON, HEATER_SWITCH, blocking=True)
+    assert (await daemon_client.get_state()).relays["heater"].on
+    cooler = {ATTR_ENTITY_ID: COOLER_SWITCH}
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(SWITCH_DOMAIN, SERVICE_TURN_ON, cooler, blocking=True)
+    assert err.value.translation_key == "interlock"
+    assert "heater is on" in str(err.value.translation_placeholders)
+    assert not (await daemon_client.get_state()).relays["cooler"].on
+
+    await hass.services.async_call(SWITCH_DOMAIN, SERVICE_TURN_OFF, HEATER_SWITCH, blocking=True)
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(SWITCH_DOMAIN, SERVICE_TURN_ON, cooler, blocking=True)
+    assert err.value.translation_key == "relay_locked_out"
+    assert "minimum off time" in str(err.value.translation_placeholders)
+    assert not (await daemon_client.get_state()).relays["cooler"].on
+
+
 async def test_photo_reaches_camera(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
     with pytest.raises(HomeAssistantError):
         # No photo yet.
