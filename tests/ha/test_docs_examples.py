@@ -15,6 +15,7 @@ from homeassistant.util.yaml import parse_yaml
 import custom_components.beerpi
 from custom_components.beerpi import device_trigger
 from custom_components.beerpi.const import DOMAIN
+from custom_components.beerpi.coordinator import LinkStatus
 
 from .daemon import ROOT
 
@@ -59,3 +60,16 @@ async def test_every_trigger_example_is_valid(hass: HomeAssistant) -> None:
         config = {("platform" if k == "trigger" else k): v for k, v in trigger.items()}
         assert config["domain"] == DOMAIN
         await device_trigger.async_validate_trigger_config(hass, config)
+
+
+def test_the_fault_codes_and_link_reasons_listed_are_the_integrations() -> None:
+    """The triggers page lists the codes a trigger takes; the guide's troubleshooting the
+    reasons the Link sensor gives when off. A code or reason added without its words fails."""
+    triggers = TRIGGERS.read_text("utf-8")
+    listed = triggers.split("Fault codes: ", 1)[1].split("\n\n", 1)[0]
+    assert sorted(set(re.findall(r"`(\w+)`", listed))) == sorted(device_trigger.CODES)
+    guide = GUIDE.read_text("utf-8")
+    section = guide.split("the Link sensor is off</summary>", 1)[1].split("</details>", 1)[0]
+    reasons = set(re.findall(r"^- `(\w+)`(?: / `(\w+)`)?", section, re.MULTILINE))
+    named = {name for pair in reasons for name in pair if name}
+    assert named == {status.value for status in LinkStatus} - {"connected"}
