@@ -14,7 +14,7 @@ import pytest
 from homeassistant.config_entries import SOURCE_ZEROCONF
 from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
@@ -101,6 +101,13 @@ async def test_grace_period_is_an_option(
 ) -> None:
     result = await hass.config_entries.options.async_init(init_integration.entry_id)
     assert result["type"] is FlowResultType.FORM
+    # The guide's Options: 60 s unless changed, at most an hour.
+    [field] = [k for k in result["data_schema"].schema if k == CONF_UNAVAILABLE_AFTER]
+    assert field.default() == 60
+    with pytest.raises(InvalidData):
+        await hass.config_entries.options.async_configure(
+            result["flow_id"], {CONF_UNAVAILABLE_AFTER: 3601}
+        )
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {CONF_UNAVAILABLE_AFTER: 0}
     )
