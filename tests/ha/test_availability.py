@@ -102,7 +102,9 @@ async def test_grace_period_is_an_option(
     result = await hass.config_entries.options.async_init(init_integration.entry_id)
     assert result["type"] is FlowResultType.FORM
     # The guide's Options: 60 s unless changed, at most an hour.
-    [field] = [k for k in result["data_schema"].schema if k == CONF_UNAVAILABLE_AFTER]
+    schema = result["data_schema"]
+    assert schema is not None
+    [field] = [k for k in schema.schema if k == CONF_UNAVAILABLE_AFTER]
     assert field.default() == 60
     with pytest.raises(InvalidData):
         await hass.config_entries.options.async_configure(
