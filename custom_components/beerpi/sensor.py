@@ -287,9 +287,8 @@ class BeerPiRunTimeSensor(BeerPiEntity, SensorEntity, RestoreEntity):
         self._day: date | None = None
         # The daemon time of the last push that found the relay on (None: off, or unknown).
         self._on_at: datetime | None = None
-        # The daemon time of the last snapshot before the link dropped (None: it is up, or
-        # a newer snapshot came since).
-        self._down_at: datetime | None = None
+        # The last snapshot before the link dropped, until another one comes.
+        self._down_state: State | None = None
 
     async def async_added_to_hass(self) -> None:
         extra = await self.async_get_last_extra_data()
@@ -321,14 +320,14 @@ class BeerPiRunTimeSensor(BeerPiEntity, SensorEntity, RestoreEntity):
         if not self.coordinator.link_up:
             # Nobody knows what runs while the link is down: not counted.
             self._on_at = None
-            self._down_at = now
+            self._down_state = state
             return
-        if self._down_at is not None:
-            if now <= self._down_at:
-                # The snapshot from before the drop, shown again as the link comes back
-                # (before the daemon's new one): counting from its time would add the outage.
-                return
-            self._down_at = None
+        if state is self._down_state:
+            # The snapshot from before the drop, shown again as the link comes back (before
+            # the daemon's new one): counting from its time would add the outage. Not its
+            # time compared: a Pi without a clock may come back with an earlier one.
+            return
+        self._down_state = None
         since = self._on_at
         if self._daily:
             today = dt_util.as_local(now).date()

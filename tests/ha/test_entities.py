@@ -299,6 +299,16 @@ async def test_run_time_does_not_count_an_outage(
     assert hass.states.get(RUN_TOTAL).state == "1.5"  # type: ignore[union-attr]
     assert hass.states.get(RUN_TODAY).state == "1.5"  # type: ignore[union-attr]
 
+    # A Pi without a clock may come back with an earlier time: it counts on from there.
+    await coordinator._async_on_disconnected()
+    coordinator.client.state = dataclasses.replace(
+        coordinator.data, relays=_relays(True), timestamp=at(6)
+    )
+    await coordinator._async_on_connected()
+    push(coordinator, relays=_relays(True), timestamp=at(6.25))
+    await hass.async_block_till_done()
+    assert hass.states.get(RUN_TOTAL).state == "1.75"  # type: ignore[union-attr]
+
 
 async def test_run_time_survives_a_restart(
     hass: HomeAssistant, mock_config_entry: MockConfigEntry
