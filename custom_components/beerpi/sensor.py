@@ -287,6 +287,8 @@ class BeerPiRunTimeSensor(BeerPiEntity, SensorEntity, RestoreEntity):
         self._day: date | None = None
         # The daemon time of the last push that found the relay on (None: off, or unknown).
         self._on_at: datetime | None = None
+        # The last snapshot before the link dropped, until another one comes.
+        self._down_state: State | None = None
 
     async def async_added_to_hass(self) -> None:
         extra = await self.async_get_last_extra_data()
@@ -315,6 +317,17 @@ class BeerPiRunTimeSensor(BeerPiEntity, SensorEntity, RestoreEntity):
         now = dt_util.parse_datetime(state.timestamp or "")
         if now is None:
             return
+        if not self.coordinator.link_up:
+            # Nobody knows what runs while the link is down: not counted.
+            self._on_at = None
+            self._down_state = state
+            return
+        if state is self._down_state:
+            # The snapshot from before the drop, shown again as the link comes back (before
+            # the daemon's new one): counting from its time would add the outage. Not its
+            # time compared: a Pi without a clock may come back with an earlier one.
+            return
+        self._down_state = None
         since = self._on_at
         if self._daily:
             today = dt_util.as_local(now).date()
@@ -327,8 +340,7 @@ class BeerPiRunTimeSensor(BeerPiEntity, SensorEntity, RestoreEntity):
         if since is not None and now > since:
             self._seconds += (now - since).total_seconds()
         relay = state.relays.get(self._relay_id)
-        running = relay is not None and relay.on and self.coordinator.link_up
-        self._on_at = now if running else None
+        self._on_at = now if relay is not None and relay.on else None
 
     @callback
     def _handle_coordinator_update(self) -> None:

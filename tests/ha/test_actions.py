@@ -133,6 +133,31 @@ async def test_switch_under_thermostat_control(
     assert err.value.translation_domain == DOMAIN
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_manual_switches_keep_the_daemons_safety_rules(
+    hass: HomeAssistant, init_integration: MockConfigEntry, daemon_client: BeerPiClient
+) -> None:
+    """The guide's refusals of a manual switch, from the real daemon with the thermostat
+    off: heater and cooler are never on together, and a compressor must rest (its
+    minimum off time, counted from the daemon's start too)."""
+    await daemon_client.set_thermostat(mode="off")
+    await hass.services.async_call(SWITCH_DOMAIN, SERVICE_TURN_ON, HEATER_SWITCH, blocking=True)
+    assert (await daemon_client.get_state()).relays["heater"].on
+    cooler = {ATTR_ENTITY_ID: COOLER_SWITCH}
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(SWITCH_DOMAIN, SERVICE_TURN_ON, cooler, blocking=True)
+    assert err.value.translation_key == "interlock"
+    assert "heater is on" in str(err.value.translation_placeholders)
+    assert not (await daemon_client.get_state()).relays["cooler"].on
+
+    await hass.services.async_call(SWITCH_DOMAIN, SERVICE_TURN_OFF, HEATER_SWITCH, blocking=True)
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(SWITCH_DOMAIN, SERVICE_TURN_ON, cooler, blocking=True)
+    assert err.value.translation_key == "relay_locked_out"
+    assert "minimum off time" in str(err.value.translation_placeholders)
+    assert not (await daemon_client.get_state()).relays["cooler"].on
+
+
 async def test_photo_reaches_camera(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
     with pytest.raises(HomeAssistantError):
         # No photo yet.
@@ -180,6 +205,30 @@ async def test_record_video_saves_the_file_where_asked(
     assert data[4:8] == b"ftyp"  # an MP4 a notification or the media browser can show
     assert response["size"] == len(data) > 1000
     assert _names(target.parent) == ["latest.mp4"]  # no .part left
+
+
+async def test_a_video_larger_than_the_cap_is_not_saved(
+    hass: HomeAssistant, init_integration: MockConfigEntry, tmp_path: Path
+) -> None:
+    """The guide: the action fails, and writes nothing, when the daemon sends more than
+    256 MiB. The cap is lowered under the simulated video's size to see it hold."""
+    media = tmp_path / "media"
+    media.mkdir()
+    hass.config.allowlist_external_dirs = {str(media)}
+    target = media / "big.mp4"
+    with (
+        patch("custom_components.beerpi.video_action.MAX_VIDEO_BYTES", 1000),
+        pytest.raises(HomeAssistantError) as err,
+    ):
+        await hass.services.async_call(
+            DOMAIN,
+            "record_video",
+            {"config_entry_id": init_integration.entry_id, "seconds": 1, "filename": str(target)},
+            blocking=True,
+            return_response=True,
+        )
+    assert err.value.translation_key == "too_large", err.value
+    assert _names(media) == []  # neither the file nor its partial
 
 
 @pytest.mark.parametrize("filename", ["/etc/beerpi.mp4", "latest.mp4", ""])

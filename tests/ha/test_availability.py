@@ -14,7 +14,7 @@ import pytest
 from homeassistant.config_entries import SOURCE_ZEROCONF
 from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
@@ -101,6 +101,15 @@ async def test_grace_period_is_an_option(
 ) -> None:
     result = await hass.config_entries.options.async_init(init_integration.entry_id)
     assert result["type"] is FlowResultType.FORM
+    # The guide's Options: 60 s unless changed, at most an hour.
+    schema = result["data_schema"]
+    assert schema is not None
+    [field] = [k for k in schema.schema if k == CONF_UNAVAILABLE_AFTER]
+    assert field.default() == 60
+    with pytest.raises(InvalidData):
+        await hass.config_entries.options.async_configure(
+            result["flow_id"], {CONF_UNAVAILABLE_AFTER: 3601}
+        )
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {CONF_UNAVAILABLE_AFTER: 0}
     )
@@ -271,3 +280,20 @@ async def test_unload_while_waiting_for_a_compatible_daemon(
     assert coordinator._retry_unsub is not None
     assert await hass.config_entries.async_unload(init_integration.entry_id)
     assert coordinator._retry_unsub is None
+
+
+async def test_reloading_once_the_versions_match_clears_the_incompatible_issue(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """The repair says reloading the entry tries again: once that connects, the issue goes
+    (docs/home-assistant.md, Repairs: "the issue goes away when they connect")."""
+    coordinator = init_integration.runtime_data
+    issue_id = f"protocol_incompatible_{init_integration.entry_id}"
+    registry = ir.async_get(hass)
+    await coordinator._async_on_fatal(BeerPiProtocolVersionError("3.0", "2.0"))
+    assert registry.async_get_issue(DOMAIN, issue_id) is not None
+    # The user updated one side and reloads the entry: it connects.
+    assert await hass.config_entries.async_reload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    await wait_for_state(hass, LINK, state_is(STATE_ON))
+    assert registry.async_get_issue(DOMAIN, issue_id) is None

@@ -15,9 +15,11 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
+from homeassistant.util.yaml import load_yaml
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 import custom_components.beerpi
+from custom_components.beerpi.device_trigger import CODES
 from custom_components.beerpi.protocol.client import BeerPiClient
 from custom_components.beerpi.protocol.const import ThermostatMode
 from custom_components.beerpi.protocol.models import ProbeState, ProfileProgress, ProfileStep
@@ -63,6 +65,15 @@ def test_every_blueprint_is_tested() -> None:
         "profile_finished.yaml",
         "temperature_alarm.yaml",
     ]
+
+
+def test_the_fault_blueprint_offers_every_fault_code() -> None:
+    """Its code picker lists what the device trigger takes (docs: "only some codes"): a
+    code added to the integration and not here could not be picked."""
+    data = load_yaml(BLUEPRINTS / "notify_on_fault.yaml")
+    assert isinstance(data, dict)
+    options = data["blueprint"]["input"]["codes"]["selector"]["select"]["options"]
+    assert sorted(options) == sorted(CODES)
 
 
 async def test_notify_on_fault(
@@ -111,6 +122,34 @@ async def test_link_lost(
     assert link.attributes["since"] == went_off.attributes["since"]
     await hass.async_add_executor_job(daemon.start)  # back, for the entry's unload
     await wait_for_state(hass, "binary_sensor.beerpi_link", state_is("on"), 30)
+    # The unload at the test's end makes the Link unavailable, which the automation
+    # would time (test_link_lost_when_the_entry_is_not_loaded): off first.
+    await hass.services.async_call(
+        automation.DOMAIN, "turn_off", {"entity_id": "all"}, blocking=True
+    )
+
+
+async def test_link_lost_when_the_entry_is_not_loaded(
+    hass: HomeAssistant, blueprint_dir: Path, init_integration: MockConfigEntry
+) -> None:
+    """Another BeerPi at the address (or a reload that cannot reach the Pi) unloads the
+    entry: the Link sensor is then unavailable, never "off", and the Pi is out of reach all
+    the same."""
+    await setup_automations(
+        hass, use("link_lost.yaml", link="binary_sensor.beerpi_link", duration={"minutes": 10})
+    )
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    await wait_for_state(hass, "binary_sensor.beerpi_link", state_is("unavailable"))
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=5))
+    await hass.async_block_till_done()
+    assert notifications(hass) == []  # not yet 10 minutes
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=11))
+    await hass.async_block_till_done()
+    [note] = notifications(hass)
+    assert note["title"] == "BeerPi out of reach"
+    assert "unavailable since" in note["message"]
+    assert "not loaded" in note["message"]
 
 
 async def test_temperature_alarm(

@@ -232,3 +232,11 @@ async def test_reason_alone_writes_no_state(
     await hass.async_block_till_done()
     assert len(changes) == 1
     assert hass.states.get(CLIMATE).attributes["reason"] == "chamber 2"  # type: ignore[union-attr]
+    # The guide: the reason is "not stored by the recorder" (it quotes live temperatures);
+    # the action the recorder keeps.
+    state = hass.states.get(CLIMATE)
+    assert state is not None
+    assert state.state_info is not None
+    unrecorded = state.state_info["unrecorded_attributes"]
+    assert "reason" in unrecorded
+    assert "thermostat_action" not in unrecorded

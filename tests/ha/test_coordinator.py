@@ -17,9 +17,13 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 import custom_components.beerpi
 from custom_components.beerpi.const import CONF_UNAVAILABLE_AFTER, DOMAIN
+from custom_components.beerpi.coordinator import async_create_wrong_device_issue
 from custom_components.beerpi.diagnostics import async_get_config_entry_diagnostics
 from custom_components.beerpi.protocol.client import BeerPiClient
-from custom_components.beerpi.protocol.errors import BeerPiProtocolVersionError
+from custom_components.beerpi.protocol.errors import (
+    BeerPiProtocolVersionError,
+    BeerPiWrongDeviceError,
+)
 from custom_components.beerpi.protocol.models import ProbeState
 
 from .conftest import state_is, wait_for_state, wait_until
@@ -146,15 +150,20 @@ async def test_removing_the_entry_removes_its_repair_issues(
     coordinator.device = dataclasses.replace(coordinator.device, protocol_version="1.7")
     coordinator._async_check_protocol()
     coordinator._async_raise_incompatible("2.0")
+    # All three the guide names: newer minor, incompatible major, another BeerPi.
+    async_create_wrong_device_issue(
+        hass, init_integration, BeerPiWrongDeviceError(coordinator.device_id, "other")
+    )
     registry = ir.async_get(hass)
-    newer = f"protocol_newer_{init_integration.entry_id}"
-    incompatible = f"protocol_incompatible_{init_integration.entry_id}"
-    assert registry.async_get_issue(DOMAIN, newer) is not None
-    assert registry.async_get_issue(DOMAIN, incompatible) is not None
+    issues = [
+        f"protocol_newer_{init_integration.entry_id}",
+        f"protocol_incompatible_{init_integration.entry_id}",
+        f"wrong_device_{init_integration.entry_id}",
+    ]
+    assert all(registry.async_get_issue(DOMAIN, issue) is not None for issue in issues)
     assert await hass.config_entries.async_remove(init_integration.entry_id)
     await hass.async_block_till_done()
-    assert registry.async_get_issue(DOMAIN, newer) is None
-    assert registry.async_get_issue(DOMAIN, incompatible) is None
+    assert [issue for issue in issues if registry.async_get_issue(DOMAIN, issue)] == []
 
 
 async def test_a_daemon_whose_configuration_changed_gets_its_entities_rebuilt(

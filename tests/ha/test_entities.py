@@ -271,6 +271,45 @@ async def test_run_time_counts_pushes_while_on(
     assert hass.states.get(RUN_TOTAL).state == "3.0"  # type: ignore[union-attr]
 
 
+async def test_run_time_does_not_count_an_outage(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """The guide: "Time while the link is down is not counted", also when the relay was on
+    as the link dropped and is on again when it comes back hours later."""
+    coordinator = await detach(init_integration)
+    start = dt_util.start_of_local_day() + timedelta(hours=10)
+
+    def at(hours: float) -> str:
+        return iso(start + timedelta(hours=hours))
+
+    push(coordinator, relays=_relays(True), timestamp=at(0))
+    push(coordinator, relays=_relays(True), timestamp=at(1))
+    await hass.async_block_till_done()
+    assert hass.states.get(RUN_TOTAL).state == "1.0"  # type: ignore[union-attr]
+
+    await coordinator._async_on_disconnected()
+    # Back five hours later, the heater on: the first snapshot after the reconnect...
+    coordinator.client.state = dataclasses.replace(
+        coordinator.data, relays=_relays(True), timestamp=at(6)
+    )
+    await coordinator._async_on_connected()
+    # ...and the next one, half an hour on, count only that half hour.
+    push(coordinator, relays=_relays(True), timestamp=at(6.5))
+    await hass.async_block_till_done()
+    assert hass.states.get(RUN_TOTAL).state == "1.5"  # type: ignore[union-attr]
+    assert hass.states.get(RUN_TODAY).state == "1.5"  # type: ignore[union-attr]
+
+    # A Pi without a clock may come back with an earlier time: it counts on from there.
+    await coordinator._async_on_disconnected()
+    coordinator.client.state = dataclasses.replace(
+        coordinator.data, relays=_relays(True), timestamp=at(6)
+    )
+    await coordinator._async_on_connected()
+    push(coordinator, relays=_relays(True), timestamp=at(6.25))
+    await hass.async_block_till_done()
+    assert hass.states.get(RUN_TOTAL).state == "1.75"  # type: ignore[union-attr]
+
+
 async def test_run_time_survives_a_restart(
     hass: HomeAssistant, mock_config_entry: MockConfigEntry
 ) -> None:

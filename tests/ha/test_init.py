@@ -76,7 +76,10 @@ async def test_pushed_fault_reaches_entities(
     hass: HomeAssistant, init_integration: MockConfigEntry, daemon_client: BeerPiClient
 ) -> None:
     await daemon_client.simulate(probe="beer", fault="disconnected")
-    await wait_for_state(hass, "binary_sensor.beerpi_beer_probe_fault", state_is(STATE_ON))
+    probe_fault = await wait_for_state(
+        hass, "binary_sensor.beerpi_beer_probe_fault", state_is(STATE_ON)
+    )
+    assert probe_fault.attributes["codes"] == ["disconnected"]  # the guide: "codes lists why"
     await wait_for_state(hass, "binary_sensor.beerpi_problem", state_is(STATE_ON))
     await wait_for_state(hass, "sensor.beerpi_beer_temperature", state_is("unknown"))
     raised = await wait_for_state(

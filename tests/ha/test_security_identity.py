@@ -319,12 +319,16 @@ async def test_another_device_on_reconnect_gets_nothing_and_unloads(
     assert issue.translation_placeholders is not None
     assert issue.translation_placeholders["expected"] == device_id
     assert _proofs_received(other_daemon) == proofs_before
-    # No entity of the entry drives anything now.
+    # No entity of the entry drives anything now. The Link sensor too is unavailable, not
+    # off with a reason: the entry is unloaded; the repair issue is what says why.
     assert all(
         state.state == "unavailable"
         for state in hass.states.async_all()
         if state.entity_id.startswith(("climate.beerpi", "switch.beerpi"))
     )
+    link = hass.states.get("binary_sensor.beerpi_link")
+    assert link is not None
+    assert link.state == "unavailable"
 
 
 async def test_a_reset_device_moves_only_when_the_new_token_proves_it(
