@@ -28,7 +28,7 @@ from typing import Any
 import socketio
 
 from beerpi_protocol import ErrorCode, Event, FaultCode
-from beerpi_protocol.const import SOCKETIO_PATH
+from beerpi_protocol.const import MAX_PAYLOAD_BYTES, SOCKETIO_PATH
 from beerpi_protocol.requests import CONTROL_REQUESTS, error
 
 from .config import DialOutSection
@@ -126,7 +126,13 @@ class DialOut:
     async def _session(self, stop: asyncio.Event) -> None:
         """One connection, from connect to its end."""
         sio = socketio.AsyncClient(
-            reconnection=False, handle_sigint=False, ssl_verify=self._tls_verify
+            reconnection=False,
+            handle_sigint=False,
+            ssl_verify=self._tls_verify,
+            # The same cap as on the daemon's own port (aiohttp's default is 4 MiB): a
+            # larger message from the service, or from whoever answers at its address
+            # before any proof, ends the connection unread.
+            websocket_extra_options={"max_msg_size": MAX_PAYLOAD_BYTES},
         )
         namespace = _DialOutNamespace(self)
         sio.register_namespace(namespace)
