@@ -31,7 +31,7 @@ from beerpi_protocol import ErrorCode, Event, FaultCode
 from beerpi_protocol.const import MAX_PAYLOAD_BYTES, SOCKETIO_PATH
 from beerpi_protocol.requests import CONTROL_REQUESTS, error
 
-from .config import DialOutSection
+from .config import CONTROL_RATE_PER_S, DialOutSection
 from .dialout_auth import DialOutAuth, refusal_reason
 from .ratelimit import RateLimiter
 from .requests import RequestHandler
@@ -70,7 +70,14 @@ class _DialOutNamespace(socketio.AsyncClientNamespace):  # type: ignore[misc]
 
 
 class DialOut:
-    def __init__(self, daemon: Daemon, handler: RequestHandler, config: DialOutSection) -> None:
+    def __init__(
+        self,
+        daemon: Daemon,
+        handler: RequestHandler,
+        config: DialOutSection,
+        *,
+        control_rate_per_s: float = CONTROL_RATE_PER_S,
+    ) -> None:
         if config.server is None:
             raise ValueError("dial-out needs a server URL")
         self.daemon = daemon
@@ -80,11 +87,12 @@ class DialOut:
         self._tls_verify = config.tls_verify
         self._sio: Any = None
         self.health = LinkHealth(self.url, self._set_fault, retry_max_s=config.retry_max_s)
+        # The same allowance as each client of the daemon's own port (server.py).
+        self._control_rate_per_s = control_rate_per_s
         self._limit = self._new_limit()
 
     def _new_limit(self) -> RateLimiter:
-        # The same allowance as each client of the daemon's own server gets.
-        rate = self.daemon.config.server.control_rate_per_s
+        rate = self._control_rate_per_s
         return RateLimiter(rate_per_s=rate, burst=max(5.0, rate * 2))
 
     async def handle(self, event: str, payload: object) -> dict[str, Any]:
