@@ -241,6 +241,22 @@ async def test_a_page_of_up_to_5000_readings_reaches_the_client(tmp_path: Path) 
     assert sum(r.probe == "fridge" and r.temperature == 19.875 for r in collected) >= 3000
 
 
+async def test_a_video_longer_than_the_daemons_maximum_is_refused(tmp_path: Path) -> None:
+    """docs/protocol.md, record_video: 0 < seconds <= the daemon's maximum, 120 by default
+    (the protocol's own ceiling, 600, is what a daemon may be configured up to)."""
+    async with (
+        running_daemon(sim_config(tmp_path / "data")) as running,
+        connected(running) as client,
+    ):
+        with pytest.raises(BeerPiRequestError) as caught:
+            await client.call("record_video", {"seconds": 120.5})
+        assert caught.value.code == "invalid_argument"
+        assert "at most 120" in caught.value.message
+        assert running.daemon.media.latest("video") is None
+        # Nothing was started: the camera is free for a photo at once.
+        assert (await client.call("take_photo", {}))["ok"] is True
+
+
 async def test_http_health_is_open_and_api_needs_a_signed_url(config) -> None:  # type: ignore[no-untyped-def]
     async with (
         running_daemon(config) as running,
