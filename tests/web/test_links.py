@@ -177,6 +177,10 @@ async def test_control_requests_over_dial_out_are_rate_limited_reads_are_not(
         assert codes.count("rate_limited") >= 10, codes
         reads = [await record.link.call("get_state", {}) for _ in range(50)]
         assert all(read["ok"] is True for read in reads)
+        # No HTTP reaches a Pi behind NAT: sign_url is not a request of this link.
+        with pytest.raises(BeerPiRequestError) as caught:
+            await record.link.call("sign_url", {"path": "/api/state"})
+        assert caught.value.code == "unknown_request"
 
 
 async def test_dial_out_with_the_token_from_a_device_tokens_file(tmp_path: Path) -> None:
