@@ -246,6 +246,31 @@ async def test_sign_url_bounds_and_methods(tmp_path: Path) -> None:
         await link.shutdown()
 
 
+async def test_signed_media_paths_answer_as_documented(tmp_path: Path) -> None:
+    """docs/protocol.md, HTTP: /api/media/<id> and .../latest/photo|video answer the file
+    with its type, or 404 when there is none; a signed URL is for its one path."""
+    async with running_daemon(sim_config(tmp_path / "data")) as running:
+        link = await raw_client(running.port)
+
+        async def get(path: str) -> tuple[int, str, bytes]:
+            url = (await link.call("sign_url", {"path": path}))["url"]
+            async with aiohttp.ClientSession() as session, session.get(running.url + url) as got:
+                return got.status, got.content_type, await got.read()
+
+        assert (await get("/api/media/latest/photo"))[0] == 404
+        assert (await get("/api/media/latest/video"))[0] == 404
+        assert (await get("/api/media/latest/thumbnail"))[0] == 404
+        assert (await get("/api/media/photo-20261125T175500Z-a1b2c3"))[0] == 404
+        photo = await link.call("take_photo", {})
+        assert photo["url"] == f"/api/media/{photo['id']}"
+        for path in (photo["url"], "/api/media/latest/photo"):
+            status, content_type, data = await get(path)
+            assert (status, content_type) == (200, "image/jpeg"), path
+            assert len(data) == photo["size"]
+        assert (await get("/api/media/latest/video"))[0] == 404
+        await link.shutdown()
+
+
 async def test_signed_urls_expire(tmp_path: Path) -> None:
     from pi_daemon.signed_urls import UrlSigner
 
