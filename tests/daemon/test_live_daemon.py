@@ -192,6 +192,12 @@ async def test_simulated_fault_is_pushed_and_recovers(config) -> None:  # type: 
         assert [(f.source, f.active) for f in faults][:1] == [("fridge", True)]
         await asyncio.sleep(0.1)
         assert any(f.source == "fridge" and not f.active for f in faults)
+        # docs/protocol.md, fault: on a clear, `since` is the time it cleared.
+        raised = next(f for f in faults if f.source == "fridge" and f.active)
+        cleared = next(f for f in faults if f.source == "fridge" and not f.active)
+        assert raised.since is not None
+        assert cleared.since is not None
+        assert cleared.since > raised.since
 
 
 async def test_readings_since_pages_every_reading_once(config) -> None:  # type: ignore[no-untyped-def]
