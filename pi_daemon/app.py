@@ -230,7 +230,12 @@ async def run(
         if config.dialout.server:
             from .dialout import DialOut
 
-            dialout = DialOut(daemon, handler, config.dialout)
+            dialout = DialOut(
+                daemon,
+                handler,
+                config.dialout,
+                control_rate_per_s=config.server.control_rate_per_s,
+            )
             tasks.append(
                 asyncio.create_task(supervise("dial-out", dialout.run, stop), name="beerpi-dialout")
             )

@@ -61,6 +61,10 @@ class DeviceSection:
         return cls(**t.finish())
 
 
+# Control requests a client (or a dial-out link) may send per second, by default.
+CONTROL_RATE_PER_S = 10.0
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ServerSection:
     host: str = "0.0.0.0"
@@ -73,7 +77,7 @@ class ServerSection:
     tls_key: Path | None = None
     max_clients: int = 32
     # Control requests per client per second, averaged over a short burst.
-    control_rate_per_s: float = 10.0
+    control_rate_per_s: float = CONTROL_RATE_PER_S
     # Web pages (by their origin, e.g. "https://ha.example.com") allowed to open
     # the socket.io connection from a browser; clients that are not browsers
     # (Home Assistant, the web service) send no Origin and are not affected.

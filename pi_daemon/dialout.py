@@ -27,11 +27,13 @@ from typing import Any
 
 import socketio
 
-from beerpi_protocol import Event, FaultCode
-from beerpi_protocol.const import SOCKETIO_PATH
+from beerpi_protocol import ErrorCode, Event, FaultCode
+from beerpi_protocol.const import MAX_PAYLOAD_BYTES, SOCKETIO_PATH
+from beerpi_protocol.requests import CONTROL_REQUESTS, error
 
-from .config import DialOutSection
+from .config import CONTROL_RATE_PER_S, DialOutSection
 from .dialout_auth import DialOutAuth, refusal_reason
+from .ratelimit import RateLimiter
 from .requests import RequestHandler
 from .safety.link import LinkHealth
 from .service import Daemon
@@ -64,11 +66,18 @@ class _DialOutNamespace(socketio.AsyncClientNamespace):  # type: ignore[misc]
         if link.auth.is_challenge(event):
             await link.auth.on_challenge(payload, self)
             return None
-        return await link.auth.answer(event, payload, link.handler.handle)
+        return await link.auth.answer(event, payload, link.handle)
 
 
 class DialOut:
-    def __init__(self, daemon: Daemon, handler: RequestHandler, config: DialOutSection) -> None:
+    def __init__(
+        self,
+        daemon: Daemon,
+        handler: RequestHandler,
+        config: DialOutSection,
+        *,
+        control_rate_per_s: float = CONTROL_RATE_PER_S,
+    ) -> None:
         if config.server is None:
             raise ValueError("dial-out needs a server URL")
         self.daemon = daemon
@@ -78,6 +87,19 @@ class DialOut:
         self._tls_verify = config.tls_verify
         self._sio: Any = None
         self.health = LinkHealth(self.url, self._set_fault, retry_max_s=config.retry_max_s)
+        # The same allowance as each client of the daemon's own port (server.py).
+        self._control_rate_per_s = control_rate_per_s
+        self._limit = self._new_limit()
+
+    def _new_limit(self) -> RateLimiter:
+        rate = self._control_rate_per_s
+        return RateLimiter(rate_per_s=rate, burst=max(5.0, rate * 2))
+
+    async def handle(self, event: str, payload: object) -> dict[str, Any]:
+        """A request the service sent (opened): control requests are rate limited."""
+        if event in CONTROL_REQUESTS and not self._limit.allow(time.monotonic()):
+            return error(ErrorCode.RATE_LIMITED, "too many control requests; slow down")
+        return await self.handler.handle(event, payload)
 
     async def _set_fault(self, message: str | None) -> None:
         await self.daemon.set_extra_fault("dialout", FaultCode.LINK, message)
@@ -112,10 +134,17 @@ class DialOut:
     async def _session(self, stop: asyncio.Event) -> None:
         """One connection, from connect to its end."""
         sio = socketio.AsyncClient(
-            reconnection=False, handle_sigint=False, ssl_verify=self._tls_verify
+            reconnection=False,
+            handle_sigint=False,
+            ssl_verify=self._tls_verify,
+            # The same cap as on the daemon's own port (aiohttp's default is 4 MiB): a
+            # larger message from the service, or from whoever answers at its address
+            # before any proof, ends the connection unread.
+            websocket_extra_options={"max_msg_size": MAX_PAYLOAD_BYTES},
         )
         namespace = _DialOutNamespace(self)
         sio.register_namespace(namespace)
+        self._limit = self._new_limit()  # per connection, as on the daemon's own server
         self._sio = sio
         try:
             try:

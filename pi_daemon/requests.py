@@ -11,13 +11,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from beerpi_protocol import ErrorCode, Event, FaultCode, Request
+from beerpi_protocol import ErrorCode, Event, FaultCode, ReadingsPage, Request
+from beerpi_protocol.const import MAX_PAYLOAD_BYTES
 from beerpi_protocol.errors import BeerPiRequestError
 from beerpi_protocol.requests import (
     GetMedia,
@@ -55,6 +57,10 @@ _LOGGER = logging.getLogger(__name__)
 Answer = dict[str, Any]
 # A reported reading may be this far ahead of the daemon's clock (two clocks never agree).
 MAX_FUTURE_S = 300.0
+# Most a readings_since answer's JSON text may hold: every message's sealed body must
+# stay under the protocol's message cap (the client refuses a larger one), with room
+# to spare for the envelope around it.
+MAX_ANSWER_CHARS = MAX_PAYLOAD_BYTES - 1024
 Payload = Mapping[str, Any]
 
 
@@ -316,7 +322,7 @@ class RequestHandler:
             raise RequestFailed(ErrorCode.INVALID_ARGUMENT, str(err)) from None
         except OutboxError as err:
             raise RequestFailed(ErrorCode.INTERNAL_ERROR, str(err)) from None
-        return ok(page.to_dict())
+        return _fitted(page)
 
     async def _get_media(self, payload: Payload) -> Answer:
         request = GetMedia.from_dict(payload)
@@ -383,3 +389,28 @@ def _discard(partial: Path) -> None:
     """
     with contextlib.suppress(OSError):
         partial.unlink(missing_ok=True)
+
+
+def _json_chars(answer: Answer) -> int:
+    """Length of the answer's text as the seal writes it (compact, not ASCII-escaped)."""
+    return len(json.dumps(answer, separators=(",", ":"), ensure_ascii=False))
+
+
+def _fitted(page: ReadingsPage) -> Answer:
+    """The page's answer, cut short (``more``) where it would pass the message cap.
+
+    ``limit`` may ask for up to 5000 readings, well over 64 KiB of JSON: a page that
+    large would be refused by every client, so it ends at the last reading that fits
+    and its cursor there, and the client asks again from it.
+    """
+    answer = ok(page.to_dict())
+    size = _json_chars(answer)
+    readings = page.readings
+    while size > MAX_ANSWER_CHARS and len(readings) > 1:
+        # In proportion, then one fewer: a few rounds at most.
+        keep = max(1, min(len(readings) - 1, len(readings) * MAX_ANSWER_CHARS // size - 1))
+        readings = readings[:keep]
+        cut = dataclasses.replace(page, readings=readings, cursor=str(readings[-1].seq), more=True)
+        answer = ok(cut.to_dict())
+        size = _json_chars(answer)
+    return answer

@@ -12,13 +12,15 @@ import asyncio
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import socketio
 
 from beerpi_protocol import FaultCode, FaultInfo
-from tests.support.daemon import connected, free_port
-from tests.support.fake_service import fake_service
+from tests.support.daemon import connected, free_port, running_daemon, sim_config
+from tests.support.fake_service import NAMESPACE, fake_service
 from tests.support.switching import PinWatch, flip_config, switching_daemon
 from tests.web.service import DEVICE_TOKEN, running_service, web_config
 
@@ -184,3 +186,40 @@ async def test_a_link_dropped_every_second_changes_nothing_on_the_pi(
     drops = [r for r in caplog.records if "lost the link" in r.getMessage()]
     assert len(drops) >= 2
     assert [r.levelno for r in drops].count(logging.WARNING) == 1  # one outage, logged once
+
+
+async def test_a_message_over_the_cap_from_the_service_drops_the_link(tmp_path: Path) -> None:
+    """docs/protocol.md: a socket.io message over 64 KiB is dropped by the transport, on
+    the link the Pi dials out on too (it would otherwise read up to aiohttp's 4 MiB)."""
+    async with fake_service("accept", DEVICE_TOKEN) as service:
+        config = sim_config(
+            tmp_path / "daemon",
+            **{
+                "device.id": DEVICE,
+                "dialout.server": service.url,
+                "dialout.token": DEVICE_TOKEN,
+                "dialout.retry_max_s": RETRY_MAX_S,
+            },
+        )
+        async with running_daemon(config) as running:
+            await _wait_for(lambda: len(service.accepted) == 1 and bool(service.seals))
+            sid, seal = next(iter(service.seals.items()))
+            _, huge = seal.seal("set_relay", {"relay": "heater", "on": True, "pad": "x" * 70000})
+            with pytest.raises(socketio.exceptions.SocketIOError):
+                await service.sio.call("set_relay", huge, to=sid, namespace=NAMESPACE, timeout=3)
+            assert running.daemon.hardware.relays["heater"].is_on is False
+            # The link comes back, and serves what fits.
+            await _wait_for(lambda: len(service.accepted) >= 2 and bool(service.seals))
+            sid, seal = next(iter(service.seals.items()))
+            seq, request = seal.seal("get_state", {})
+            answer = await service.sio.call("get_state", request, to=sid, namespace=NAMESPACE)
+            assert seal.open_answer(seq, "get_state", answer)["ok"] is True
+            assert not running.task.done()
+
+
+async def _wait_for(predicate: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    for _ in range(int(timeout_s / 0.05)):
+        if predicate():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("timed out")

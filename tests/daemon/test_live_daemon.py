@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
@@ -23,6 +24,7 @@ from beerpi_protocol import (
 )
 from beerpi_protocol.client import BeerPiClient
 from pi_daemon.app import boot_id, run
+from pi_daemon.outbox import NewReading
 from pi_daemon.service import Hardware
 from tests.support.daemon import TOKEN, connected, running_daemon, sim_config, wait_for_state
 
@@ -190,6 +192,12 @@ async def test_simulated_fault_is_pushed_and_recovers(config) -> None:  # type: 
         assert [(f.source, f.active) for f in faults][:1] == [("fridge", True)]
         await asyncio.sleep(0.1)
         assert any(f.source == "fridge" and not f.active for f in faults)
+        # docs/protocol.md, fault: on a clear, `since` is the time it cleared.
+        raised = next(f for f in faults if f.source == "fridge" and f.active)
+        cleared = next(f for f in faults if f.source == "fridge" and not f.active)
+        assert raised.since is not None
+        assert cleared.since is not None
+        assert cleared.since > raised.since
 
 
 async def test_readings_since_pages_every_reading_once(config) -> None:  # type: ignore[no-untyped-def]
@@ -212,6 +220,47 @@ async def test_readings_since_pages_every_reading_once(config) -> None:  # type:
         assert len(collected) >= 6
         again = await client.readings_since(cursor, limit=100)
         assert all(r.seq > seqs[-1] for r in again.readings)
+
+
+async def test_a_page_of_up_to_5000_readings_reaches_the_client(tmp_path: Path) -> None:
+    """docs/protocol.md: ``limit`` is 1..5000. 5000 readings are far over the 64 KiB
+    message cap, which the client enforces on every sealed answer: the daemon cuts the
+    page where it fits (``more`` true, cursor at its last reading) and the client pages on.
+    """
+    async with running_daemon(sim_config(tmp_path / "data")) as running:
+        now = running.daemon.clock.now()
+        batch = [
+            NewReading("fridge", now - timedelta(seconds=3000 - i), 19.875) for i in range(3000)
+        ]
+        await running.daemon.outbox.append(batch, now)
+        async with connected(running) as client:
+            first = await client.readings_since(None, limit=5000)
+            assert 300 < len(first.readings) < 3000
+            assert first.more is True
+            assert first.cursor == str(first.readings[-1].seq)
+            collected, page = list(first.readings), first
+            while page.more:
+                page = await client.readings_since(page.cursor, limit=5000)
+                collected.extend(page.readings)
+    seqs = [r.seq for r in collected]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))  # each once, in order
+    assert sum(r.probe == "fridge" and r.temperature == 19.875 for r in collected) >= 3000
+
+
+async def test_a_video_longer_than_the_daemons_maximum_is_refused(tmp_path: Path) -> None:
+    """docs/protocol.md, record_video: 0 < seconds <= the daemon's maximum, 120 by default
+    (the protocol's own ceiling, 600, is what a daemon may be configured up to)."""
+    async with (
+        running_daemon(sim_config(tmp_path / "data")) as running,
+        connected(running) as client,
+    ):
+        with pytest.raises(BeerPiRequestError) as caught:
+            await client.call("record_video", {"seconds": 120.5})
+        assert caught.value.code == "invalid_argument"
+        assert "at most 120" in caught.value.message
+        assert running.daemon.media.latest("video") is None
+        # Nothing was started: the camera is free for a photo at once.
+        assert (await client.call("take_photo", {}))["ok"] is True
 
 
 async def test_http_health_is_open_and_api_needs_a_signed_url(config) -> None:  # type: ignore[no-untyped-def]

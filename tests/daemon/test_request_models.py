@@ -81,6 +81,27 @@ def test_every_request_name_has_a_model_and_round_trips() -> None:
             {"hydrometer": "tilt", "sg": 10**400, "at": "2026-11-29T12:00:00Z"},
             "sg must be a finite number",
         ),
+        # docs/protocol.md, report_gravity: battery 0 to 1000, angle -180 to 180.
+        (
+            ReportGravity,
+            {"hydrometer": "ispindel-1", "sg": 1.05, "at": "2026-11-29T12:00:00Z", "battery": -0.1},
+            "battery must be between 0 and 1000, got -0.1",
+        ),
+        (
+            ReportGravity,
+            {"hydrometer": "ispindel-1", "sg": 1.05, "at": "2026-11-29T12:00:00Z", "battery": 1001},
+            "battery must be between 0 and 1000, got 1001",
+        ),
+        (
+            ReportGravity,
+            {"hydrometer": "ispindel-1", "sg": 1.05, "at": "2026-11-29T12:00:00Z", "angle": 180.5},
+            "angle must be between -180 and 180, got 180.5",
+        ),
+        (
+            ReportGravity,
+            {"hydrometer": "ispindel-1", "sg": 1.05, "at": "2026-11-29T12:00:00Z", "angle": -181},
+            "angle must be between -180 and 180, got -181",
+        ),
         (SetThermostat, {"profile": "ale"}, "profile must be an object"),
         (RecordVideo, {}, "seconds is required"),
         (RecordVideo, {"seconds": 0}, "seconds must be more than 0 and at most 600, got 0"),
@@ -113,6 +134,21 @@ def test_a_bad_request_is_an_invalid_argument_naming_its_field(
     [
         ({"name": "p", "steps": [{"target": 10**400, "hours": 1}]}, "steps[0].target must be a"),
         ({"name": "p", "steps": [{"target": 20, "days": 10**400}]}, "steps[0].days must be at"),
+        # docs/protocol.md: stable_within above 0 and at most 0.05.
+        (
+            {
+                "name": "p",
+                "steps": [{"target": 20, "days": 1, "stable_within": 0.051, "stable_hours": 24}],
+            },
+            "steps[0].stable_within must be more than 0 and at most 0.05",
+        ),
+        (
+            {
+                "name": "p",
+                "steps": [{"target": 20, "days": 1, "stable_within": 0, "stable_hours": 24}],
+            },
+            "steps[0].stable_within must be more than 0 and at most 0.05",
+        ),
         # A name is shown on pages and written to the daemon's log: no forged log line.
         (
             {"name": "ale\nCRITICAL heater welded on", "steps": [{"target": 20, "hours": 1}]},
@@ -125,6 +161,25 @@ def test_a_profile_with_a_huge_number_or_a_control_character_is_refused(
 ) -> None:
     with pytest.raises(ValueError, match=re.escape(message)):
         check_profile(profile, min_c=-2.0, max_c=35.0)
+
+
+def test_the_edges_of_a_reported_readings_ranges_are_accepted() -> None:
+    """docs/protocol.md, report_gravity: the ranges are inclusive at both ends."""
+    at = "2026-11-29T12:00:00Z"
+    for battery, angle, temperature in ((0, -180, -20), (1000, 180, 110)):
+        reading = ReportGravity.from_dict(
+            {
+                "hydrometer": "ispindel-1",
+                "sg": 1.2,
+                "at": at,
+                "battery": battery,
+                "angle": angle,
+                "temperature_c": temperature,
+            }
+        )
+        assert (reading.battery, reading.angle) == (battery, angle)
+    stable = {"target": 20, "days": 1, "stable_within": 0.05, "stable_hours": 72}
+    check_profile({"name": "p", "steps": [stable]}, min_c=-2.0, max_c=35.0)
 
 
 def test_building_checks_like_reading() -> None:

@@ -76,6 +76,8 @@ async def test_old_or_missing_auth_is_told_protocol_2_is_required(
         assert isinstance(error, dict)
         assert error["message"].startswith("protocol 2")
         assert error["data"] == {"error": "protocol_mismatch", "protocol_version": "2.2"}
+        if isinstance(auth, dict) and auth.get("protocol") == "3.0":
+            assert error["message"] == "protocol 2.2 required, the client speaks '3.0'"
         assert events == []  # no challenge, no device, no state
         assert running.daemon.hardware.relays["heater"].is_on is False
 
@@ -84,8 +86,11 @@ async def test_old_or_missing_auth_is_told_protocol_2_is_required(
 async def test_malformed_handshake_is_refused(tmp_path: Path, auth: object) -> None:
     async with running_daemon(sim_config(tmp_path / "data")) as running:
         error, events = await refused_with(running.port, auth)
-        assert isinstance(error, dict)
-        assert error["message"] == "unauthorized"
+        # docs/protocol.md: the message says unauthorized; data names the code and version.
+        assert error == {
+            "message": "unauthorized",
+            "data": {"error": "unauthorized", "protocol_version": "2.2"},
+        }
         assert events == []
 
 
@@ -217,6 +222,52 @@ async def test_http_api_needs_a_signed_url(tmp_path: Path) -> None:
         for bad in ({"path": "/health"}, {"path": "/api/state?x=1"}, {"path": 7}, {}):
             answer = await link.call("sign_url", bad)
             assert (answer["ok"], answer["error"]) == (False, "invalid_argument"), bad
+        await link.shutdown()
+
+
+async def test_sign_url_bounds_and_methods(tmp_path: Path) -> None:
+    """docs/protocol.md, sign_url: a path under /api/, no query, at most 256 characters;
+    good for GET and HEAD of that path for 60 s."""
+    async with running_daemon(sim_config(tmp_path / "data")) as running:
+        link = await raw_client(running.port)
+        longest = "/api/media/" + "a" * (256 - len("/api/media/"))
+        answer = await link.call("sign_url", {"path": longest})
+        assert answer["ok"] is True
+        assert answer["expires_in_s"] == 60.0
+        for bad in (longest + "a", "/api/state#x", "/api/state\n", "/apix/state", "api/state"):
+            refused = await link.call("sign_url", {"path": bad})
+            assert (refused["ok"], refused["error"]) == (False, "invalid_argument"), bad
+        url = (await link.call("sign_url", {"path": "/api/state"}))["url"]
+        async with aiohttp.ClientSession() as session:
+            async with session.head(running.url + url) as response:
+                assert response.status == 200
+            async with session.post(running.url + url, json={}) as response:
+                assert response.status == 405
+        await link.shutdown()
+
+
+async def test_signed_media_paths_answer_as_documented(tmp_path: Path) -> None:
+    """docs/protocol.md, HTTP: /api/media/<id> and .../latest/photo|video answer the file
+    with its type, or 404 when there is none; a signed URL is for its one path."""
+    async with running_daemon(sim_config(tmp_path / "data")) as running:
+        link = await raw_client(running.port)
+
+        async def get(path: str) -> tuple[int, str, bytes]:
+            url = (await link.call("sign_url", {"path": path}))["url"]
+            async with aiohttp.ClientSession() as session, session.get(running.url + url) as got:
+                return got.status, got.content_type, await got.read()
+
+        assert (await get("/api/media/latest/photo"))[0] == 404
+        assert (await get("/api/media/latest/video"))[0] == 404
+        assert (await get("/api/media/latest/thumbnail"))[0] == 404
+        assert (await get("/api/media/photo-20261125T175500Z-a1b2c3"))[0] == 404
+        photo = await link.call("take_photo", {})
+        assert photo["url"] == f"/api/media/{photo['id']}"
+        for path in (photo["url"], "/api/media/latest/photo"):
+            status, content_type, data = await get(path)
+            assert (status, content_type) == (200, "image/jpeg"), path
+            assert len(data) == photo["size"]
+        assert (await get("/api/media/latest/video"))[0] == 404
         await link.shutdown()
 
 

@@ -44,6 +44,11 @@ class FakeService:
         self.sio = self._fresh()
 
     @property
+    def seals(self) -> dict[str, Seal]:
+        """Each accepted connection's seal, by sid: what the test may send on it."""
+        return self._seals
+
+    @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 

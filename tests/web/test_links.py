@@ -12,6 +12,7 @@ import pytest
 import socketio
 
 from beerpi_protocol import FaultCode
+from beerpi_protocol.errors import BeerPiRequestError
 from tests.support.daemon import TOKEN, free_port, running_daemon, sim_config
 from tests.web.service import (
     API_TOKEN,
@@ -121,12 +122,15 @@ async def test_dial_in(tmp_path: Path) -> None:
 
 
 @contextlib.asynccontextmanager
-async def dialled_out(service: RunningService, tmp_path: Path, device: str) -> AsyncIterator[None]:
+async def dialled_out(
+    service: RunningService, tmp_path: Path, device: str, **overrides: Any
+) -> AsyncIterator[None]:
     """A simulated daemon dialling out to ``service`` with DEVICE_TOKEN, once it is linked."""
     daemon_config = sim_config(
         tmp_path / "daemon",
         **FAST,
         **{"device.id": device, "dialout.server": service.url, "dialout.token": DEVICE_TOKEN},
+        **overrides,
     )
     async with running_daemon(daemon_config):
         await wait_until(lambda: service.store.count(device=device))
@@ -146,6 +150,37 @@ async def test_dial_out(tmp_path: Path) -> None:
             # Behind NAT there is no HTTP to the Pi: the file comes over the link.
             await photo_reaches_the_service(service, device)
         await wait_until(lambda: not service.hub.find(device).online)
+
+
+async def test_control_requests_over_dial_out_are_rate_limited_reads_are_not(
+    tmp_path: Path,
+) -> None:
+    """docs/protocol.md: control requests are rate limited (``rate_limited``), on every
+    path: a service the Pi dials out to gets the same allowance as a client of its port."""
+    device = "dialout-1"
+    config = web_config(tmp_path / "web", device_tokens={device: DEVICE_TOKEN})
+    async with (
+        running_service(config) as service,
+        dialled_out(service, tmp_path, device, **{"server.control_rate_per_s": 2}),
+    ):
+        record = service.hub.find(device)
+        assert record is not None
+        assert record.link is not None
+        codes = []
+        for _ in range(20):
+            try:
+                await record.link.call("set_relay", {"relay": "cooler", "on": False})
+                codes.append("ok")
+            except BeerPiRequestError as err:
+                codes.append(err.code)
+        assert codes[0] == "ok"
+        assert codes.count("rate_limited") >= 10, codes
+        reads = [await record.link.call("get_state", {}) for _ in range(50)]
+        assert all(read["ok"] is True for read in reads)
+        # No HTTP reaches a Pi behind NAT: sign_url is not a request of this link.
+        with pytest.raises(BeerPiRequestError) as caught:
+            await record.link.call("sign_url", {"path": "/api/state"})
+        assert caught.value.code == "unknown_request"
 
 
 async def test_dial_out_with_the_token_from_a_device_tokens_file(tmp_path: Path) -> None:
