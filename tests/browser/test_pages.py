@@ -192,14 +192,19 @@ def test_a_probe_fault_is_impossible_to_miss(page: Page, stack: Stack) -> None:
     expect(page.locator("[data-testid=probe-beer] .value")).to_have_text(NUMBER)
 
 
-def test_current_page_falls_back_to_polling(page: Page, stack: Stack) -> None:
-    # Without the live connection the page polls, every n seconds as chosen.
+def open_without_live(page: Page, stack: Stack) -> None:
+    """The current page with no live connection (its socket.io script empty): it polls."""
     page.route(
         "**/static/vendor/socket.io.min.js",
         lambda route: route.fulfill(body="", content_type="text/javascript"),
     )
     page.goto(f"{stack.url}/")
     page.wait_for_selector("body[data-ready]")
+
+
+def test_current_page_falls_back_to_polling(page: Page, stack: Stack) -> None:
+    # Without the live connection the page polls, every n seconds as chosen.
+    open_without_live(page, stack)
     page.get_by_label("Auto update every").select_option("5")
     expect(page.locator("#live-status")).to_have_attribute("data-mode", "polling")
     expect(page.locator("#live-status")).to_contain_text("every 5 s")
@@ -218,12 +223,7 @@ def target_events(stack: Stack, target_c: float) -> list[Any]:
 
 def test_events_come_in_while_the_page_polls(page: Page, stack: Stack) -> None:
     """Without the live connection no event is pushed: the list is fetched with each poll."""
-    page.route(
-        "**/static/vendor/socket.io.min.js",
-        lambda route: route.fulfill(body="", content_type="text/javascript"),
-    )
-    page.goto(f"{stack.url}/")
-    page.wait_for_selector("body[data-ready]")
+    open_without_live(page, stack)
     page.get_by_label("Auto update every").select_option("5")
     expect(page.locator("#live-status")).to_have_attribute("data-mode", "polling")
     try:
@@ -236,12 +236,7 @@ def test_events_come_in_while_the_page_polls(page: Page, stack: Stack) -> None:
 def test_a_late_answer_to_an_earlier_poll_does_not_take_an_event_back(
     page: Page, stack: Stack
 ) -> None:
-    page.route(
-        "**/static/vendor/socket.io.min.js",
-        lambda route: route.fulfill(body="", content_type="text/javascript"),
-    )
-    page.goto(f"{stack.url}/")
-    page.wait_for_selector("body[data-ready]")
+    open_without_live(page, stack)
     events_url = re.compile(rf"/api/devices/{stack.device_id}/events\?")
     held = hold_gets(page, events_url, as_now=True)
     page.get_by_label("Auto update every").select_option("5")

@@ -8,11 +8,23 @@ from typing import Any
 
 import aiohttp
 
-from tests.support.daemon import TOKEN, connected, running_daemon, sim_config
+from tests.support.daemon import TOKEN, RunningDaemon, connected, running_daemon, sim_config
 from tests.web.service import API_TOKEN, live_client, running_service, wait_until, web_config
+from web_extras.config import WebConfig
 
 HEADERS = {"Authorization": f"Bearer {API_TOKEN}"}
 SPINDEL_TOKEN = "red-spindel-Vq3xN8pLk2RtY7wZ"
+
+
+def linked_config(tmp_path: Path, daemon: RunningDaemon, *, spindel: bool = True) -> WebConfig:
+    """The service dialling in to ``daemon``, with the iSpindel "red" posting for it."""
+    hydrometers = {"red": {"device": daemon.daemon.device.id, "token": SPINDEL_TOKEN}}
+    return web_config(
+        tmp_path / "web",
+        api_token=API_TOKEN,
+        daemons=[{"url": f"ws://127.0.0.1:{daemon.port}", "token": TOKEN}],
+        **({"hydrometers": hydrometers} if spindel else {}),
+    )
 
 
 async def get_json(http: aiohttp.ClientSession, url: str) -> Any:
@@ -32,11 +44,7 @@ async def test_a_daemons_tilt_is_stored_once_per_reading(tmp_path: Path) -> None
     daemon_config = sim_config(tmp_path / "daemon", **{"simulation.speed": 600.0})
     async with running_daemon(daemon_config) as daemon:
         device = daemon.daemon.device.id
-        config = web_config(
-            tmp_path / "web",
-            api_token=API_TOKEN,
-            daemons=[{"url": f"ws://127.0.0.1:{daemon.port}", "token": TOKEN}],
-        )
+        config = linked_config(tmp_path, daemon, spindel=False)
         async with (
             running_service(config) as service,
             aiohttp.ClientSession(headers=HEADERS) as http,
@@ -67,12 +75,7 @@ async def test_an_ispindel_post_reaches_the_daemons_profile(tmp_path: Path) -> N
     daemon_config = sim_config(tmp_path / "daemon", **{"gravity.simulated_tilt": False})
     async with running_daemon(daemon_config) as daemon:
         device = daemon.daemon.device.id
-        config = web_config(
-            tmp_path / "web",
-            api_token=API_TOKEN,
-            daemons=[{"url": f"ws://127.0.0.1:{daemon.port}", "token": TOKEN}],
-            hydrometers={"red": {"device": device, "token": SPINDEL_TOKEN}},
-        )
+        config = linked_config(tmp_path, daemon)
         async with running_service(config) as service, aiohttp.ClientSession() as http:
             await wait_until(lambda: service.store.count(device=device))
             post = {
@@ -122,12 +125,7 @@ async def test_stored_gravity_is_pushed_to_the_fermenters_watchers(tmp_path: Pat
     daemon_config = sim_config(tmp_path / "daemon", **{"simulation.speed": 600.0})
     async with running_daemon(daemon_config) as daemon:
         device = daemon.daemon.device.id
-        config = web_config(
-            tmp_path / "web",
-            api_token=API_TOKEN,
-            daemons=[{"url": f"ws://127.0.0.1:{daemon.port}", "token": TOKEN}],
-            hydrometers={"red": {"device": device, "token": SPINDEL_TOKEN}},
-        )
+        config = linked_config(tmp_path, daemon)
         async with (
             running_service(config) as service,
             aiohttp.ClientSession() as http,
@@ -171,12 +169,7 @@ async def test_an_ispindel_is_answered_while_its_daemon_is_slow(tmp_path: Path) 
     daemon_config = sim_config(tmp_path / "daemon", **{"gravity.simulated_tilt": False})
     async with running_daemon(daemon_config) as daemon:
         device = daemon.daemon.device.id
-        config = web_config(
-            tmp_path / "web",
-            api_token=API_TOKEN,
-            daemons=[{"url": f"ws://127.0.0.1:{daemon.port}", "token": TOKEN}],
-            hydrometers={"red": {"device": device, "token": SPINDEL_TOKEN}},
-        )
+        config = linked_config(tmp_path, daemon)
         async with running_service(config) as service, aiohttp.ClientSession() as http:
             await wait_until(lambda: service.store.count(device=device))
             url = f"{service.url}/api/hydrometers/ispindel?token={SPINDEL_TOKEN}"
