@@ -15,21 +15,11 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 import custom_components.beerpi
 from custom_components.beerpi.const import BEERPI_EVENT, DOMAIN
 from custom_components.beerpi.protocol.client import BeerPiClient
-from custom_components.beerpi.protocol.const import FaultCode
 from custom_components.beerpi.protocol.models import FaultInfo
 
 from .conftest import detach, push, state_is, wait_for_state, wait_until
 
 assert custom_components.beerpi
-
-
-def shown(code: str) -> str:
-    """How Home Assistant shows a code: as is once the protocol knows it, else "unknown".
-
-    ``link`` and ``no_effect`` come with the safety work's protocol change; until it is
-    merged they read as unknown codes, which must work too.
-    """
-    return code if FaultCode.parse(code) is not None else "unknown"
 
 
 def _device_id(hass: HomeAssistant, entry: MockConfigEntry) -> str:
@@ -54,7 +44,7 @@ async def test_relay_and_link_faults(
         FaultInfo.from_dict(
             {"source": "heater", "code": "no_effect", "message": "on 30 min, beer not warming"}
         ),
-        FaultInfo.from_dict({"source": "link", "code": "link", "message": "token refused"}),
+        FaultInfo.from_dict({"source": "dialout", "code": "link", "message": "token refused"}),
         FaultInfo.from_dict({"source": "thermostat", "code": "flux", "message": "from 2030"}),
     )
     push(coordinator, faults=faults)
@@ -64,13 +54,13 @@ async def test_relay_and_link_faults(
     assert problem is not None
     assert problem.state == STATE_ON
     assert problem.attributes["faults"] == [
-        f"heater: {shown('no_effect')}",
-        f"link: {shown('link')}",
+        "heater: no_effect",
+        "dialout: link",
         "thermostat: unknown",
     ]
     assert [(e.data["source"], e.data["code"], e.data["type"]) for e in bus] == [
-        ("heater", shown("no_effect"), "fault_raised"),
-        ("link", shown("link"), "fault_raised"),
+        ("heater", "no_effect", "fault_raised"),
+        ("dialout", "link", "fault_raised"),
         ("thermostat", "unknown", "fault_raised"),
     ]
     assert bus[2].data["message"] == "from 2030"
