@@ -1,0 +1,189 @@
+"""web_extras/openapi.json against the real service on 127.0.0.1: what it says a client gets.
+
+Each test walks every operation of the document, so an operation added to the
+document (or a route added to the service) is covered without editing the test:
+every route is documented and every documented operation answers; the
+operations that need a credential refuse without one; a browser page of another
+origin, a body that is not JSON and a body over the size cap are refused with a
+status the operation lists; the bounds the document states are the ones the
+service enforces; the /live events the document lists are the ones it sends.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tests.web.service import API_TOKEN, RunningService, running_service, web_config
+from web_extras import live
+from web_extras.app import MAX_BODY_BYTES, create_app
+from web_extras.store import StoredReading
+
+OPENAPI = json.loads(
+    (Path(__file__).resolve().parents[2] / "web_extras" / "openapi.json").read_text("utf-8")
+)
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Served by the service but not API: the pages, their files, the socket.io endpoint.
+NOT_API = re.compile(r"^/($|trend$|static$|socket\.io/?$)")
+# Authenticated by a hydrometer's own token, never a login (the document's description).
+DEVICE_AUTHENTICATED = "/api/hydrometers/ispindel"
+DEVICE = "beerpi-contract"
+
+
+def operations() -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method.upper(), path, operation)
+        for path, item in OPENAPI["paths"].items()
+        for method, operation in item.items()
+        if method != "parameters"
+    ]
+
+
+def concrete(path: str) -> str:
+    """The path with a plausible value for each parameter ({type}: a valid camera type)."""
+    path = path.replace("{type}", "photo").replace("{id}", DEVICE)
+    return re.sub(r"\{[a-z_]+\}", "0123456789abcdef", path)
+
+
+def needs_login(operation: dict[str, Any]) -> bool:
+    return operation.get("security", OPENAPI["security"]) != []
+
+
+@pytest.fixture
+async def secured(tmp_path: Path) -> AsyncIterator[RunningService]:
+    password = tmp_path / "password"
+    password.write_text("correct horse\n")
+    config = web_config(
+        tmp_path / "web", user="brewer", password_file=str(password), api_token=API_TOKEN
+    )
+    async with running_service(config) as service:
+        yield service
+
+
+def test_every_route_is_documented_and_every_operation_is_routed(tmp_path: Path) -> None:
+    app = create_app(web_config(tmp_path))
+    routed = {
+        (route.method, route.resource.canonical)
+        for route in app.router.routes()
+        if route.method != "HEAD" and route.resource is not None
+    }
+    api = {(m, p) for m, p in routed if not NOT_API.match(p)}
+    documented = {(method, path) for method, path, _ in operations()}
+    assert api - documented == set(), "routes the OpenAPI document does not describe"
+    assert documented - routed == set(), "operations the service does not serve"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [(m, p) for m, p, op in operations() if needs_login(op)],
+)
+async def test_what_needs_a_login_refuses_without_one(
+    secured: RunningService, method: str, path: str
+) -> None:
+    body = {} if method in UNSAFE else None
+    async with (
+        aiohttp.ClientSession() as http,
+        http.request(method, secured.url + concrete(path), json=body) as answer,
+    ):
+        assert answer.status == 401, (method, path)
+        assert (await answer.json())["error"] == "unauthorized"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        (m, p)
+        for m, p, op in operations()
+        if not needs_login(op) and not p.startswith(DEVICE_AUTHENTICATED)
+    ],
+)
+async def test_what_is_public_answers_without_a_login(
+    secured: RunningService, method: str, path: str
+) -> None:
+    body = {"username": "brewer", "password": "correct horse"} if method in UNSAFE else None
+    async with (
+        aiohttp.ClientSession() as http,
+        http.request(method, secured.url + concrete(path), json=body) as answer,
+    ):
+        assert answer.status == 200, (method, path)
+
+
+def hostile_requests(method: str, path: str) -> list[tuple[str, dict[str, Any], int, str]]:
+    """(what, request keywords, status, error) of requests every change must refuse."""
+    url_origin = {"Origin": "http://evil.example", "Content-Type": "application/json"}
+    return [
+        ("another origin", {"headers": url_origin, "data": b"{}"}, 403, "cross_site"),
+        ("text/plain body", {"headers": {"Content-Type": "text/plain"}, "data": b"{}"}, 415, ""),
+        (
+            "a body over the cap",
+            {
+                "headers": {"Content-Type": "application/json"},
+                "data": b'{"a": "' + b"x" * MAX_BODY_BYTES + b'"}',
+            },
+            413,
+            "",
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "operation"),
+    [(m, p, op) for m, p, op in operations() if m in UNSAFE],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+async def test_every_change_refuses_hostile_requests_with_a_documented_status(
+    secured: RunningService, method: str, path: str, operation: dict[str, Any]
+) -> None:
+    token = {"Authorization": f"Bearer {API_TOKEN}"}
+    reads_body = "{" not in path and "requestBody" in operation
+    async with aiohttp.ClientSession() as http:
+        for what, request, status, error in hostile_requests(method, path):
+            headers = {**token, **request["headers"]}
+            async with http.request(
+                method, secured.url + concrete(path), headers=headers, data=request["data"]
+            ) as answer:
+                body = await answer.json()
+                got = answer.status
+            # An operation that never reads a body (logout), or that looks the device
+            # up first (404 here), answers as it would without one: still documented.
+            if status != 413 or reads_body:
+                assert got == status, (what, method, path, body)
+                if error:
+                    assert body["error"] == error
+            assert str(got) in operation["responses"], (what, method, path, got, body)
+            if got >= 400:
+                assert set(body) == {"error", "message"}
+
+
+async def test_video_length_bounds_are_the_documented_ones(secured: RunningService) -> None:
+    """More than 0 s, 600 s at most (beerpi_protocol's RecordVideo), refused even while offline."""
+    await secured.store.add_readings([StoredReading(DEVICE, "beer", datetime.now(UTC), 20.0)])
+    await secured.hub.load_known()
+    token = {"Authorization": f"Bearer {API_TOKEN}"}
+    for path in ("/api/devices/{id}/video", "/camera/{type}"):
+        schema = OPENAPI["paths"][path]["post"]["requestBody"]["content"]["application/json"]
+        seconds = schema["schema"]["properties"]["seconds"]
+        assert seconds["maximum"] == 600, path
+        url = secured.url + concrete(path).replace("photo", "video")
+        async with aiohttp.ClientSession(headers=token) as http:
+            for value, status in ((600.5, 400), (0, 400), (600, 503)):
+                body = {"seconds": value, "device": DEVICE}
+                async with http.post(url, json=body) as answer:
+                    assert answer.status == status, (path, value, await answer.text())
+
+
+def test_the_live_events_the_document_lists_are_the_ones_sent() -> None:
+    """Every event name /live emits (live.py) is described in the document's /live part."""
+    source = Path(live.__file__).read_text("utf-8")
+    sent = set(re.findall(r'(?:emit|_push)\(\s*"([a-z_]+)"', source)) - {"watch"}
+    assert {"devices", "device", "state", "readings", "event", "gravity"} <= sent
+    described = OPENAPI["info"]["description"].split("Live pushes:", 1)[1]
+    missing = {name for name in sent if not re.search(rf"\b{name} [{{(]", described)}
+    assert missing == set(), f"/live events the OpenAPI document does not describe: {missing}"
