@@ -21,10 +21,13 @@ from typing import Any
 import aiohttp
 import pytest
 
+from beerpi_protocol.models import DeviceInfo, FaultInfo, MediaInfo, State
 from tests.web.service import API_TOKEN, RunningService, running_service, web_config
 from web_extras import live
 from web_extras.app import MAX_BODY_BYTES, create_app
-from web_extras.store import StoredReading
+from web_extras.store import BrewSession, Event, EventKind, MediaKind, SessionNote, StoredReading
+from web_extras.store import MediaInfo as StoredMedia
+from web_extras.store.sessions import MAX_NOTES
 
 OPENAPI = json.loads(
     (Path(__file__).resolve().parents[2] / "web_extras" / "openapi.json").read_text("utf-8")
@@ -187,3 +190,65 @@ def test_the_live_events_the_document_lists_are_the_ones_sent() -> None:
     described = OPENAPI["info"]["description"].split("Live pushes:", 1)[1]
     missing = {name for name in sent if not re.search(rf"\b{name} [{{(]", described)}
     assert missing == set(), f"/live events the OpenAPI document does not describe: {missing}"
+
+
+async def test_a_session_full_of_notes_refuses_one_more_with_409(
+    secured: RunningService,
+) -> None:
+    """openapi.json: 409 too_many_notes once a session holds 500 notes; nothing is added."""
+    now = datetime.now(UTC)
+    await secured.store.add_readings([StoredReading(DEVICE, "beer", now, 20.0)])
+    await secured.hub.load_known()
+    notes = tuple(SessionNote(now, f"note {i}") for i in range(MAX_NOTES))
+    full = BrewSession("00000000000000aa", DEVICE, "Pale Ale", now, notes=notes)
+    await secured.store.start_session(full)
+    token = {"Authorization": f"Bearer {API_TOKEN}"}
+    url = f"{secured.url}/api/sessions/{full.id}"
+    async with aiohttp.ClientSession(headers=token) as http:
+        async with http.post(url + "/notes", json={"text": "one too many"}) as answer:
+            assert answer.status == 409
+            assert (await answer.json())["error"] == "too_many_notes"
+        async with http.get(url) as answer:
+            assert len((await answer.json())["notes"]) == MAX_NOTES
+
+
+async def test_public_details_shows_photos_faults_and_versions_without_a_login(
+    tmp_path: Path,
+) -> None:
+    """openapi.json: under public_read, photos, videos, fault messages, versions and notes
+    need a login unless public_details is set; with it an anonymous reader sees them."""
+    now = datetime.now(UTC)
+    config = web_config(
+        tmp_path / "web", api_token=API_TOKEN, public_read=True, public_details=True
+    )
+    async with running_service(config) as service, aiohttp.ClientSession() as anonymous:
+        fault = FaultInfo(source="beer", code=None, message="read /sys/bus/w1/... failed")
+        await service.store.add_event(Event(DEVICE, now, EventKind.FAULT_RAISED, fault.to_dict()))
+        photo = StoredMedia(DEVICE, "p1", now, MediaKind.PHOTO, "image/jpeg", 10, "/x")
+        await service.store.add_media(photo)
+        info = DeviceInfo(id=DEVICE, name="Fermenter", sw_version="0.1.0", protocol_version="1.0")
+        await service.hub.attach(DEVICE, _Link(), info)
+        await service.hub.set_state(DEVICE, State(faults=(fault,), latest_photo=MediaInfo(id="p1")))
+        note = SessionNote(now, "private: recipe secret")
+        brew = BrewSession("00000000000000bb", DEVICE, "Pale Ale", now, notes=(note,))
+        await service.store.start_session(brew)
+
+        base = f"{service.url}/api/devices/{DEVICE}"
+        async with anonymous.get(base) as answer:
+            entry = await answer.json()
+        assert entry["device"]["sw_version"] == "0.1.0"
+        assert entry["state"]["faults"][0]["message"] == fault.message
+        assert entry["state"]["latest_photo"]["id"] == "p1"
+        async with anonymous.get(f"{base}/media") as answer:
+            assert answer.status == 200
+            assert [m["id"] for m in await answer.json()] == ["p1"]
+        async with anonymous.get(f"{base}/events") as answer:
+            assert (await answer.json())[0]["data"]["message"] == fault.message
+        async with anonymous.get(f"{service.url}/api/sessions/{brew.id}") as answer:
+            assert (await answer.json())["notes"][0]["text"] == note.text
+        async with anonymous.post(f"{base}/photo") as answer:
+            assert answer.status == 401  # details, not control
+
+
+class _Link:
+    kind = "dial-in"
