@@ -252,3 +252,27 @@ async def test_public_details_shows_photos_faults_and_versions_without_a_login(
 
 class _Link:
     kind = "dial-in"
+
+
+@pytest.mark.parametrize(("method", "path"), [(m, p) for m, p, _ in operations() if "{id}" in p])
+async def test_every_device_operation_answers_404_unknown_device_for_an_unknown_id(
+    secured: RunningService, method: str, path: str
+) -> None:
+    body = {} if method in UNSAFE else None
+    token = {"Authorization": f"Bearer {API_TOKEN}"}
+    async with (
+        aiohttp.ClientSession(headers=token) as http,
+        http.request(method, secured.url + concrete(path), json=body) as answer,
+    ):
+        assert answer.status == 404, (method, path)
+        assert (await answer.json())["error"] == "unknown_device"
+
+
+async def test_a_probe_without_readings_is_no_buckets_not_404(secured: RunningService) -> None:
+    await secured.store.add_readings([StoredReading(DEVICE, "beer", datetime.now(UTC), 20.0)])
+    await secured.hub.load_known()
+    token = {"Authorization": f"Bearer {API_TOKEN}"}
+    url = f"{secured.url}/api/devices/{DEVICE}/readings?probe=fridge"
+    async with aiohttp.ClientSession(headers=token) as http, http.get(url) as answer:
+        assert answer.status == 200
+        assert (await answer.json())["buckets"] == []
