@@ -38,6 +38,7 @@ NOT_API = re.compile(r"^/($|trend$|static$|socket\.io/?$)")
 # Authenticated by a hydrometer's own token, never a login (the document's description).
 DEVICE_AUTHENTICATED = "/api/hydrometers/ispindel"
 DEVICE = "beerpi-contract"
+HYDROMETER_TOKEN = "red-spindel-Vq3xN8pLk2RtY7wZ"
 
 
 def operations() -> list[tuple[str, str, dict[str, Any]]]:
@@ -276,3 +277,112 @@ async def test_a_probe_without_readings_is_no_buckets_not_404(secured: RunningSe
     async with aiohttp.ClientSession(headers=token) as http, http.get(url) as answer:
         assert answer.status == 200
         assert (await answer.json())["buckets"] == []
+
+
+# A valid body per operation with bounds; each bound of its schema is then broken once.
+SESSION_ID, PROFILE_ID = "00000000000000cc", "00000000000000dd"
+STEPS = [{"kind": "hold", "target": 18, "days": 1}]
+VALID_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/api/devices/{id}/video"): {"seconds": 5},
+    ("POST", "/camera/{type}"): {"take": "video", "device": DEVICE, "seconds": 5},
+    ("POST", "/api/devices/{id}/thermostat"): {"mode": "heat", "target": 20, "unit": "C"},
+    ("PUT", "/api/devices/{id}/profile"): {"steps": STEPS, "unit": "C"},
+    ("POST", "/api/devices/{id}/profile/skip"): {"step": 0},
+    ("POST", "/api/sessions"): {"device": DEVICE, "name": "Pale Ale", "notes": ["pitched"]},
+    ("PATCH", "/api/sessions/{session_id}"): {"name": "Pale Ale"},
+    ("POST", "/api/sessions/{session_id}/end"): {},
+    ("POST", "/api/sessions/{session_id}/notes"): {"text": "pitched"},
+    ("POST", "/api/profiles"): {"name": "Lager", "steps": STEPS, "unit": "C"},
+    ("PUT", "/api/profiles/{profile_id}"): {"name": "Lager", "steps": STEPS, "unit": "C"},
+    ("PATCH", "/api/profiles/{profile_id}"): {"name": "Lager", "steps": STEPS, "unit": "C"},
+    ("POST", "/api/hydrometers/ispindel/{token}"): {"gravity": 1.05, "temp_units": "C"},
+}
+
+
+def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = OPENAPI["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+def _beyond(schema: dict[str, Any], valid: Any) -> list[tuple[str, Any]]:
+    """Values just past each bound ``schema`` states (``valid``: one that is inside)."""
+    out: list[tuple[str, Any]] = []
+    if "maxLength" in schema:
+        out.append((f"maxLength {schema['maxLength']}", "x" * (schema["maxLength"] + 1)))
+    if schema.get("minLength", 0) > 0:
+        out.append(("minLength", ""))
+    step = 1 if schema.get("type") == "integer" else 0.001
+    if "maximum" in schema:
+        out.append((f"maximum {schema['maximum']}", schema["maximum"] + step))
+    if "minimum" in schema:
+        low = schema["minimum"] if schema.get("exclusiveMinimum") else schema["minimum"] - step
+        out.append((f"minimum {schema['minimum']}", low))
+    if "enum" in schema:
+        out.append(("enum", "not-one-of-them"))
+    if schema.get("format") == "date-time":
+        out.append(("date-time", "yesterday"))
+    if "maxItems" in schema:
+        out.append((f"maxItems {schema['maxItems']}", [valid[0]] * (schema["maxItems"] + 1)))
+    if schema.get("minItems", 0) > 0:
+        out.append(("minItems", []))
+    return out
+
+
+def bound_cases() -> list[tuple[str, str, str, dict[str, Any]]]:
+    cases = []
+    for (method, path), valid in VALID_BODIES.items():
+        content = OPENAPI["paths"][path][method.lower()]["requestBody"]["content"]
+        schema = _resolve(content["application/json"]["schema"])
+        if schema.get("additionalProperties") is False:
+            cases.append((method, path, "unknown field", {**valid, "zz_unknown": 1}))
+        for name, prop in schema["properties"].items():
+            prop = _resolve(prop)
+            inside = valid.get(name, [STEPS[0]] if prop.get("type") == "array" else None)
+            for what, value in _beyond(prop, inside):
+                cases.append((method, path, f"{name}: {what}", {**valid, name: value}))
+            item = _resolve(prop.get("items", {}))
+            for key, sub in item.get("properties", {}).items():
+                base = dict(STEPS[0])
+                for what, value in _beyond(_resolve(sub), base.get(key)):
+                    cases.append(
+                        (
+                            method,
+                            path,
+                            f"{name}[].{key}: {what}",
+                            {**valid, name: [{**base, key: value}]},
+                        )
+                    )
+    return cases
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "what", "body"),
+    bound_cases(),
+    ids=[f"{m} {p} {w}" for m, p, w, _ in bound_cases()],
+)
+async def test_every_bound_the_document_states_is_refused_with_400(
+    tmp_path: Path, method: str, path: str, what: str, body: dict[str, Any]
+) -> None:
+    hydrometers = {"red": {"device": DEVICE, "token": HYDROMETER_TOKEN}}
+    config = web_config(tmp_path / "web", api_token=API_TOKEN, hydrometers=hydrometers)
+    async with running_service(config) as service:
+        now = datetime.now(UTC)
+        await service.store.add_readings([StoredReading(DEVICE, "beer", now, 20.0)])
+        await service.hub.load_known()
+        await service.store.start_session(BrewSession(SESSION_ID, DEVICE, "Pale Ale", now))
+        token = {"Authorization": f"Bearer {API_TOKEN}"}
+        url = service.url + concrete(path).replace("photo", "video")
+        url = url.replace("0123456789abcdef/notes", f"{SESSION_ID}/notes")
+        url = url.replace("/api/sessions/0123456789abcdef", f"/api/sessions/{SESSION_ID}")
+        async with aiohttp.ClientSession(headers=token) as http:
+            async with http.post(
+                f"{service.url}/api/profiles", json={"name": "Ale", "steps": STEPS}
+            ) as made:
+                profile_id = (await made.json())["id"]
+            url = url.replace("/api/profiles/0123456789abcdef", f"/api/profiles/{profile_id}")
+            url = url.replace("/ispindel/0123456789abcdef", f"/ispindel/{HYDROMETER_TOKEN}")
+            async with http.request(method, url, json=body) as answer:
+                got = await answer.json()
+                assert answer.status == 400, (what, answer.status, got)
+                assert got["error"] == "invalid_argument"
