@@ -20,11 +20,20 @@ from typing import Any
 
 import aiohttp
 import pytest
+import socketio
 
 from beerpi_protocol.models import DeviceInfo, FaultInfo, MediaInfo, State
-from tests.web.service import API_TOKEN, RunningService, running_service, web_config
+from tests.web.service import (
+    API_TOKEN,
+    RunningService,
+    live_client,
+    running_service,
+    wait_until,
+    web_config,
+)
 from web_extras import live
 from web_extras.app import MAX_BODY_BYTES, create_app
+from web_extras.auth import COOKIE
 from web_extras.store import BrewSession, Event, EventKind, MediaKind, SessionNote, StoredReading
 from web_extras.store import MediaInfo as StoredMedia
 from web_extras.store.sessions import MAX_NOTES
@@ -386,3 +395,28 @@ async def test_every_bound_the_document_states_is_refused_with_400(
                 got = await answer.json()
                 assert answer.status == 400, (what, answer.status, got)
                 assert got["error"] == "invalid_argument"
+
+
+async def test_live_takes_the_login_cookie_and_not_a_forged_or_logged_out_one(
+    secured: RunningService,
+) -> None:
+    """openapi.json: /live has the reads' auth: a session cookie, or auth={"token": ...}."""
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with aiohttp.ClientSession(cookie_jar=jar) as http:
+        login = {"username": "brewer", "password": "correct horse"}
+        async with http.post(f"{secured.url}/api/login", json=login) as answer:
+            assert answer.status == 200
+        cookie = next(c.value for c in jar if c.key == COOKIE)
+        async with live_client(secured.url, headers={"Cookie": f"{COOKIE}={cookie}"}) as (
+            _,
+            received,
+        ):
+            await wait_until(lambda: received)
+            assert received[0] == ("devices", [])
+        forged = cookie[:-1] + ("0" if cookie[-1] != "0" else "1")
+        async with http.post(f"{secured.url}/api/logout", json={}) as answer:
+            assert answer.status == 200
+        for value in (forged, cookie):
+            with pytest.raises(socketio.exceptions.ConnectionError):
+                async with live_client(secured.url, headers={"Cookie": f"{COOKIE}={value}"}):
+                    pass
