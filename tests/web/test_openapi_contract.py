@@ -34,9 +34,12 @@ from tests.web.service import (
 from web_extras import live
 from web_extras.app import MAX_BODY_BYTES, create_app
 from web_extras.auth import COOKIE
+from web_extras.keys import LIVE
 from web_extras.store import BrewSession, Event, EventKind, MediaKind, SessionNote, StoredReading
 from web_extras.store import MediaInfo as StoredMedia
+from web_extras.store.gravity import GravityReading
 from web_extras.store.sessions import MAX_NOTES
+from web_extras.timefmt import iso
 
 OPENAPI = json.loads(
     (Path(__file__).resolve().parents[2] / "web_extras" / "openapi.json").read_text("utf-8")
@@ -420,3 +423,41 @@ async def test_live_takes_the_login_cookie_and_not_a_forged_or_logged_out_one(
             with pytest.raises(socketio.exceptions.ConnectionError):
                 async with live_client(secured.url, headers={"Cookie": f"{COOKIE}={value}"}):
                     pass
+
+
+ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+
+async def test_live_pushes_have_the_documented_shapes(tmp_path: Path) -> None:
+    """openapi.json: device {device, online, info}, state {device, state}, readings {device,
+    readings: [{probe, timestamp, temperature}]}, event {device, event: {timestamp, kind,
+    data}}, gravity {device, readings}; times ISO 8601 UTC with milliseconds."""
+    async with running_service(web_config(tmp_path / "web", api_token=API_TOKEN)) as service:
+        async with live_client(service.url, auth={"token": API_TOKEN}) as (_, got):
+            await wait_until(lambda: got)
+            now = datetime.now(UTC)
+            info = DeviceInfo(
+                id=DEVICE, name="Fermenter", sw_version="0.1.0", protocol_version="1.0"
+            )
+            await service.hub.attach(DEVICE, _Link(), info)
+            await service.hub.set_state(DEVICE, State())
+            ns = service.app[LIVE]
+            await ns.readings_added(DEVICE, [StoredReading(DEVICE, "beer", now, 19.5)])
+            await ns.event_added(Event(DEVICE, now, EventKind.RELAY, {"on": True}))
+            await ns.gravity_added([GravityReading(DEVICE, "red", now, 1.05)])
+            names = ("device", "state", "readings", "event", "gravity")
+            await wait_until(lambda: {e for e, _ in got} >= set(names))
+        first = {name: next(d for e, d in got if e == name) for name in names}
+        assert set(first["device"]) == {"device", "online", "info"}
+        assert first["device"]["online"] is True
+        assert set(first["state"]) == {"device", "state"}
+        assert first["readings"] == {
+            "device": DEVICE,
+            "readings": [{"probe": "beer", "timestamp": iso(now), "temperature": 19.5}],
+        }
+        assert ISO_MS.match(first["readings"]["readings"][0]["timestamp"])
+        assert first["event"]["device"] == DEVICE
+        assert set(first["event"]["event"]) == {"timestamp", "kind", "data"}
+        assert ISO_MS.match(first["event"]["event"]["timestamp"])
+        assert set(first["gravity"]) == {"device", "readings"}
+        assert first["gravity"]["readings"][0]["sg"] == 1.05
