@@ -461,3 +461,20 @@ async def test_live_pushes_have_the_documented_shapes(tmp_path: Path) -> None:
         assert ISO_MS.match(first["event"]["event"]["timestamp"])
         assert set(first["gravity"]) == {"device", "readings"}
         assert first["gravity"]["readings"][0]["sg"] == 1.05
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [(m, p) for m, p, _ in operations() if not p.startswith(DEVICE_AUTHENTICATED)],
+)
+async def test_with_no_user_and_no_token_everything_is_open(
+    tmp_path: Path, method: str, path: str
+) -> None:
+    """openapi.json: with no user and no API token configured everything is open."""
+    async with running_service(web_config(tmp_path / "web")) as service:
+        body = {} if method in UNSAFE else None
+        async with (
+            aiohttp.ClientSession() as http,
+            http.request(method, service.url + concrete(path), json=body) as answer,
+        ):
+            assert answer.status != 401, (method, path, await answer.text())
