@@ -478,3 +478,22 @@ async def test_with_no_user_and_no_token_everything_is_open(
             http.request(method, service.url + concrete(path), json=body) as answer,
         ):
             assert answer.status != 401, (method, path, await answer.text())
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [(m, p) for m, p, op in operations() if needs_login(op)]
+)
+async def test_public_read_opens_reads_but_not_photos_videos_or_changes(
+    tmp_path: Path, method: str, path: str
+) -> None:
+    """openapi.json: public_read opens the reads; photos and videos (media) and every
+    POST/PUT/PATCH/DELETE still need a login."""
+    config = web_config(tmp_path / "web", api_token=API_TOKEN, public_read=True)
+    async with running_service(config) as service:
+        body = {} if method in UNSAFE else None
+        async with (
+            aiohttp.ClientSession() as http,
+            http.request(method, service.url + concrete(path), json=body) as answer,
+        ):
+            closed = method in UNSAFE or "/media" in path
+            assert (answer.status == 401) is closed, (method, path, answer.status)
