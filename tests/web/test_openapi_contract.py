@@ -497,3 +497,24 @@ async def test_public_read_opens_reads_but_not_photos_videos_or_changes(
         ):
             closed = method in UNSAFE or "/media" in path
             assert (answer.status == 401) is closed, (method, path, answer.status)
+
+
+async def test_a_public_reader_on_live_gets_events_without_fault_messages(tmp_path: Path) -> None:
+    """openapi.json: under public_read, /live pushes reach a reader without a login
+    without fault messages; a logged-in reader gets them whole."""
+    config = web_config(tmp_path / "web", api_token=API_TOKEN, public_read=True)
+    async with (
+        running_service(config) as service,
+        live_client(service.url) as (_, public),
+        live_client(service.url, auth={"token": API_TOKEN}) as (_, full),
+    ):
+        await wait_until(lambda: public and full)
+        fault = FaultInfo(source="beer", code=None, message="read /sys/bus/w1/... failed")
+        event = Event(DEVICE, datetime.now(UTC), EventKind.FAULT_RAISED, fault.to_dict())
+        await service.app[LIVE].event_added(event)
+        await wait_until(lambda: all(any(e == "event" for e, _ in got) for got in (public, full)))
+        [anonymous] = [d for e, d in public if e == "event"]
+        [brewer] = [d for e, d in full if e == "event"]
+        assert "message" not in anonymous["event"]["data"]
+        assert anonymous["event"]["data"]["source"] == "beer"
+        assert brewer["event"]["data"]["message"] == fault.message
