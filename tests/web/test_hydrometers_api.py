@@ -147,6 +147,42 @@ async def test_a_post_without_a_hydrometer_token_is_refused(
     assert await latest(session, service) == []
 
 
+WRONG = "not-a-hydrometer-token-at-all"
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "body_token", "hydrometer"),
+    [
+        # The first place that holds a token decides: path, ?token=, Bearer, the post's field.
+        (f"{ISPINDEL}/{RED_TOKEN}?token={BLUE_TOKEN}", {}, None, "red"),
+        (f"{ISPINDEL}/{WRONG}", {}, RED_TOKEN, None),
+        (f"{ISPINDEL}?token={BLUE_TOKEN}", {"Authorization": f"Bearer {RED_TOKEN}"}, None, "blue"),
+        (f"{ISPINDEL}?token={WRONG}", {"Authorization": f"Bearer {RED_TOKEN}"}, None, None),
+        (ISPINDEL, {"Authorization": f"Bearer {BLUE_TOKEN}"}, RED_TOKEN, "blue"),
+        (ISPINDEL, {"Authorization": f"Bearer {API_TOKEN}"}, RED_TOKEN, None),
+    ],
+)
+async def test_the_first_place_with_a_token_decides_in_the_documented_order(
+    service: RunningService,
+    session: aiohttp.ClientSession,  # noqa: F811
+    path: str,
+    headers: dict[str, str],
+    body_token: str | None,
+    hydrometer: str | None,
+) -> None:
+    """openapi.json: path, ?token=, Authorization: Bearer, or the post's token, in that order."""
+    body = {k: v for k, v in POST.items() if k != "token"}
+    if body_token is not None:
+        body["token"] = body_token
+    status, answer = await post_raw(session, service, json.dumps(body).encode(), path, headers)
+    if hydrometer is None:
+        assert (status, answer["error"]) == (401, "unauthorized")
+        assert await latest(session, service) == []
+    else:
+        assert status == 200, answer
+        assert [h["hydrometer"] for h in await latest(session, service)] == [hydrometer]
+
+
 async def test_a_logged_in_browser_cannot_post_readings(
     service: RunningService,
     session: aiohttp.ClientSession,  # noqa: F811

@@ -8,6 +8,7 @@ names and its refusals come back as 400/404/409.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -15,6 +16,7 @@ from aiohttp import web
 
 from beerpi_protocol.errors import InvalidArgument
 from beerpi_protocol.models import MediaInfo
+from beerpi_protocol.profiles import check_profile
 from beerpi_protocol.requests import (
     PauseProfile,
     RecordVideo,
@@ -162,6 +164,13 @@ async def set_profile(request: web.Request) -> web.Response:
         else step
         for step in profile["steps"]
     ]
+    # The shape (name, step count, kinds, durations) by the daemon's own rule, here
+    # too: a bad profile is a 400 even while the daemon is away, and never reaches
+    # it. The target range is the daemon's configuration: it checks that itself.
+    try:
+        check_profile(profile, min_c=-math.inf, max_c=math.inf)
+    except ValueError as err:
+        raise bad_request(str(err)) from None
     return await _thermostat(request, record, _build(lambda: SetThermostat(profile=profile)))
 
 
