@@ -13,8 +13,10 @@ carries its user's session epoch, and its signature covers the password
 user on every process; changing the password file ends them too, without a
 restart. With no credential configured everything is open (a service on
 loopback); with one, control always needs it and reads need it unless
-``public_read`` (which then shows readings and live state, but not photos,
-videos, fault messages, versions or brew session notes unless ``public_details``).
+``public_read`` (which then opens every read: readings, live state, events,
+gravity, sessions, saved profiles, the alert rules and their targets' names; but
+not photos, videos, fault messages, versions or brew session notes unless
+``public_details``).
 """
 
 from __future__ import annotations
