@@ -546,7 +546,8 @@ function videoElsewhere(waiting, ready) {
 async function recordVideo() {
   const input = document.getElementById("video-seconds");
   const seconds = Number(input.value);
-  if (!Number.isInteger(seconds) || !input.checkValidity()) {
+  // Emptied, the input is "valid" (it is optional) and Number("") is 0: no length.
+  if (input.value.trim() === "" || !Number.isInteger(seconds) || !input.checkValidity()) {
     status("#camera-status", "error", `The video length must be a whole number of seconds from ${input.min} to ${input.max}.`);
     return;
   }
