@@ -282,3 +282,21 @@ def test_a_change_pushed_while_the_list_is_on_its_way_is_kept(page: Page, stack:
         page.unroute("**/api/sessions")
     finally:
         end_running(stack)
+
+
+def test_long_unbroken_names_and_notes_wrap_on_a_phone(browser: Browser, stack: Stack) -> None:
+    """A pasted recipe link as a note, or a name with no spaces, wraps inside its card on
+    a 375 px phone instead of pushing the whole page sideways."""
+    name = "Imperial" * 12  # 96 characters, no space
+    session = start_session(stack, name)
+    post(stack, f"/api/sessions/{session['id']}/notes", {"text": "https://x.example/" + "r" * 400})
+    context = browser.new_context(viewport={"width": 375, "height": 700})
+    try:
+        page = context.new_page()
+        open_current(page, stack)
+        expect(page.locator("#session-name")).to_have_text(name)
+        expect(page.locator("#session-notes .note-text")).to_have_count(1)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    finally:
+        context.close()
+        end_running(stack)
