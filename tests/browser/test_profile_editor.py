@@ -276,3 +276,28 @@ def test_the_profile_editor_fits_a_phone(browser: Browser, stack: Stack) -> None
         assert box["x"] + box["width"] <= 375
     finally:
         context.close()
+
+
+def test_a_step_out_of_the_fermenters_range_is_named_in_the_brewers_words(
+    page: Page, stack: Stack
+) -> None:
+    """A target beyond the thermostat's limits, or a step longer than a year, is named as
+    the page names its steps (from 1) and in the shown unit, before anything is sent:
+    not the service's "steps[0].target must be between -2 and 35 °C" to a °F brewer."""
+    stack.daemon_request("set_thermostat", mode="off", profile=None)
+    open_current(page, stack)
+    page.locator("#unit-select").select_option("F")
+    page.get_by_label("Start from").select_option(label="Ale")
+    row = page.locator("#profile-steps .profile-step").first
+    row.locator(".step-target").fill("200")
+    expected = "step 1: give a target from 28.4 to 95.0 °F"  # the simulator's -2 to 35 °C
+    expect(page.locator("#profile-summary")).to_have_text(expected)
+    page.get_by_role("button", name="Start profile").click()
+    expect(page.locator("#profile-status")).to_have_text(expected)
+    row.locator(".step-target").fill("66")
+    row.locator(".step-per").select_option("d")
+    row.locator(".step-length").fill("400")
+    expect(page.locator("#profile-summary")).to_have_text("step 1: at most 365 days (8760 hours)")
+    page.get_by_role("button", name="Start profile").click()
+    expect(page.locator("#profile-status")).to_have_text("step 1: at most 365 days (8760 hours)")
+    assert steps_of(stack) == []
