@@ -300,3 +300,27 @@ def test_long_unbroken_names_and_notes_wrap_on_a_phone(browser: Browser, stack: 
     finally:
         context.close()
         end_running(stack)
+
+
+def test_an_fg_above_the_og_is_caught_before_the_session_starts(page: Page, stack: Stack) -> None:
+    """OG and FG typed into each other's field: the page names the mix-up (the session's
+    attenuation and ABV would come out negative) and starts nothing."""
+    end_running(stack)
+    try:
+        open_current(page, stack)
+        page.get_by_label("Beer name").fill("Swapped")
+        page.get_by_label("OG", exact=True).fill("1.012")
+        page.get_by_label("FG", exact=True).fill("1.054")
+        page.get_by_role("button", name="Start session").click()
+        expect(page.locator("#session-status")).to_have_text(
+            "The FG (1.054) is above the OG (1.012): are they swapped?"
+        )
+        expect(page.locator("#session-status")).to_have_attribute("data-kind", "error")
+        assert not [
+            s
+            for s in get_json(f"{stack.url}/api/sessions?device={stack.device_id}")
+            if s["running"]
+        ]
+        expect(page.get_by_label("Beer name")).to_have_value("Swapped")
+    finally:
+        end_running(stack)
