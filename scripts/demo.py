@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import secrets
+import signal
 import sys
 import time
 import urllib.request
@@ -93,6 +94,10 @@ def start_demo_session(base: str) -> str:
 
 # Long on purpose: the demo's steps in the order a reader follows them (token, daemon, service,
 # URLs, wait, stop), sharing the processes the finally stops.
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", type=Path, default=ROOT / "demo-data")
@@ -101,6 +106,9 @@ def main() -> int:
     parser.add_argument("--daemon-port", type=int, default=DAEMON_PORT)
     parser.add_argument("--web-port", type=int, default=WEB_PORT)
     args = parser.parse_args()
+    # `kill`, `timeout` or a CI runner stop it with SIGTERM: stop the two children as
+    # Ctrl-C does, not leave them running (and holding their ports) without a parent.
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     daemon_port, web_port = args.daemon_port, args.web_port
     args.data_dir.mkdir(parents=True, exist_ok=True)
     token, token_file = demo_token(args.data_dir)

@@ -27,7 +27,7 @@ from playwright.sync_api import APIResponse, Page, Route, expect
 
 from tests.support.daemon import TOKEN, daemon_process
 
-from .conftest import SIM_ARGS, wait_for_devices, wait_for_held, web_service
+from .conftest import SIM_ARGS, get_json, send_json, wait_for_devices, wait_for_held, web_service
 
 DEVICE = "fv-gravity"
 HYDROMETER = "red-spindel"
@@ -161,6 +161,24 @@ def test_the_trend_page_draws_gravity_on_its_own_axis(
     page.select_option("#gravity-select", "P")
     expect(axis).to_have_attribute("data-unit", "P")
     expect(axis.locator(".tick text").first).to_contain_text("°P")
+
+
+def test_a_gravity_above_the_og_shows_no_negative_abv(
+    page: Page, gravity_stack: GravityStack
+) -> None:
+    """Before the yeast starts, or with a hydrometer reading a little high, the gravity is
+    above the OG typed: the page says so rather than "ABV -0.5 %"."""
+    (session,) = get_json(f"{gravity_stack.url}/api/sessions?device={DEVICE}")
+    send_json(f"{gravity_stack.url}/api/sessions/{session['id']}", "PATCH", {"og": 1.005})
+    try:
+        page.goto(f"{gravity_stack.url}/")
+        page.wait_for_selector("body[data-ready]")
+        reading = page.locator(f"#hydrometers li[data-hydrometer='{HYDROMETER}']")
+        expect(reading.locator(".gravity-fermentation")).to_have_text(
+            "OG 1.005 · no drop from the OG yet (attenuation and ABV once it falls)"
+        )
+    finally:
+        send_json(f"{gravity_stack.url}/api/sessions/{session['id']}", "PATCH", {"og": OG})
 
 
 # The two tests below post more readings: they come after those that expect 1.012.

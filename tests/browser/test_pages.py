@@ -546,3 +546,18 @@ def test_device_selector_with_two_fermenters(
         expect(page.locator("#offline-banner")).to_contain_text("offline")
         expect(page.get_by_role("switch", name="Heater")).to_be_disabled()
         page.goto("about:blank")  # before this service stops under the page
+
+
+def test_an_empty_video_length_is_refused_in_the_page(page: Page, stack: Stack) -> None:
+    """An emptied length is no length: the page says so in its own words (1 to 120 s)
+    rather than asking the fermenter for a 0 s video and showing the daemon's refusal."""
+    open_current(page, stack)
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if r.url.endswith("/video") else None)
+    page.get_by_label("Video length (s)").fill("")
+    page.get_by_role("button", name="Record video").click()
+    expect(page.locator("#camera-status")).to_have_text(
+        "The video length must be a whole number of seconds from 1 to 120."
+    )
+    expect(page.locator("#camera-status")).to_have_attribute("data-kind", "error")
+    assert asked == []

@@ -11,7 +11,7 @@ from .conftest import browser_missing
 if reason := browser_missing():
     pytest.skip(reason, allow_module_level=True)
 
-from playwright.sync_api import Page, Response, Route, expect
+from playwright.sync_api import Browser, Page, Response, Route, expect
 
 from .conftest import Console, Stack, get_json, hold_gets, send_json, wait_for_held
 from .test_pages import open_current, wait_until
@@ -257,3 +257,47 @@ def test_a_profile_saved_elsewhere_while_the_list_loads_is_listed(page: Page, st
         page.unroute("**/api/profiles")
     finally:
         forget_saved(stack)
+
+
+def test_the_profile_editor_fits_a_phone(browser: Browser, stack: Stack) -> None:
+    """On a 375 px phone the steps wrap inside the card: no sideways scrolling to reach
+    a step's end condition (its longest choice is wider than the screen)."""
+    context = browser.new_context(viewport={"width": 375, "height": 700})
+    try:
+        page = context.new_page()
+        open_current(page, stack)
+        page.get_by_label("Start from").select_option(label="Ale")
+        row = page.locator("#profile-steps .profile-step").first
+        row.locator(".step-ends").select_option("stable")
+        expect(row.locator(".step-ends")).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        box = row.locator(".step-ends").bounding_box()
+        assert box is not None
+        assert box["x"] + box["width"] <= 375
+    finally:
+        context.close()
+
+
+def test_a_step_out_of_the_fermenters_range_is_named_in_the_brewers_words(
+    page: Page, stack: Stack
+) -> None:
+    """A target beyond the thermostat's limits, or a step longer than a year, is named as
+    the page names its steps (from 1) and in the shown unit, before anything is sent:
+    not the service's "steps[0].target must be between -2 and 35 °C" to a °F brewer."""
+    stack.daemon_request("set_thermostat", mode="off", profile=None)
+    open_current(page, stack)
+    page.locator("#unit-select").select_option("F")
+    page.get_by_label("Start from").select_option(label="Ale")
+    row = page.locator("#profile-steps .profile-step").first
+    row.locator(".step-target").fill("200")
+    expected = "step 1: give a target from 28.4 to 95.0 °F"  # the simulator's -2 to 35 °C
+    expect(page.locator("#profile-summary")).to_have_text(expected)
+    page.get_by_role("button", name="Start profile").click()
+    expect(page.locator("#profile-status")).to_have_text(expected)
+    row.locator(".step-target").fill("66")
+    row.locator(".step-per").select_option("d")
+    row.locator(".step-length").fill("400")
+    expect(page.locator("#profile-summary")).to_have_text("step 1: at most 365 days (8760 hours)")
+    page.get_by_role("button", name="Start profile").click()
+    expect(page.locator("#profile-status")).to_have_text("step 1: at most 365 days (8760 hours)")
+    assert steps_of(stack) == []

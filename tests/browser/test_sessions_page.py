@@ -282,3 +282,45 @@ def test_a_change_pushed_while_the_list_is_on_its_way_is_kept(page: Page, stack:
         page.unroute("**/api/sessions")
     finally:
         end_running(stack)
+
+
+def test_long_unbroken_names_and_notes_wrap_on_a_phone(browser: Browser, stack: Stack) -> None:
+    """A pasted recipe link as a note, or a name with no spaces, wraps inside its card on
+    a 375 px phone instead of pushing the whole page sideways."""
+    name = "Imperial" * 12  # 96 characters, no space
+    session = start_session(stack, name)
+    post(stack, f"/api/sessions/{session['id']}/notes", {"text": "https://x.example/" + "r" * 400})
+    context = browser.new_context(viewport={"width": 375, "height": 700})
+    try:
+        page = context.new_page()
+        open_current(page, stack)
+        expect(page.locator("#session-name")).to_have_text(name)
+        expect(page.locator("#session-notes .note-text")).to_have_count(1)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    finally:
+        context.close()
+        end_running(stack)
+
+
+def test_an_fg_above_the_og_is_caught_before_the_session_starts(page: Page, stack: Stack) -> None:
+    """OG and FG typed into each other's field: the page names the mix-up (the session's
+    attenuation and ABV would come out negative) and starts nothing."""
+    end_running(stack)
+    try:
+        open_current(page, stack)
+        page.get_by_label("Beer name").fill("Swapped")
+        page.get_by_label("OG", exact=True).fill("1.012")
+        page.get_by_label("FG", exact=True).fill("1.054")
+        page.get_by_role("button", name="Start session").click()
+        expect(page.locator("#session-status")).to_have_text(
+            "The FG (1.054) is above the OG (1.012): are they swapped?"
+        )
+        expect(page.locator("#session-status")).to_have_attribute("data-kind", "error")
+        assert not [
+            s
+            for s in get_json(f"{stack.url}/api/sessions?device={stack.device_id}")
+            if s["running"]
+        ]
+        expect(page.get_by_label("Beer name")).to_have_value("Swapped")
+    finally:
+        end_running(stack)

@@ -171,9 +171,9 @@ function renderThermostat() {
   const profile = thermostat.profile;
   const stateTime = page.state && Date.parse(page.state.timestamp);
   $("#profile").prop("hidden", !profile).text(describeRunning(profile, stateTime || deviceNow()));
-  setProfileDevice(page.device && page.device.id, { running: Boolean(profile && !profile.finished), profile });
   // The daemon's limits (°C) in the shown unit, rounded inwards to the input's 0.1 steps.
   const limits = (page.info && page.info.thermostat) || {};
+  setProfileDevice(page.device && page.device.id, { running: Boolean(profile && !profile.finished), profile, limits });
   $("#target-unit").text(unitSymbol());
   $("#target-input").attr({
     min: (Math.ceil(toShown(limits.min_target ?? -5) * 10) / 10).toFixed(1),
@@ -546,7 +546,8 @@ function videoElsewhere(waiting, ready) {
 async function recordVideo() {
   const input = document.getElementById("video-seconds");
   const seconds = Number(input.value);
-  if (!Number.isInteger(seconds) || !input.checkValidity()) {
+  // Emptied, the input is "valid" (it is optional) and Number("") is 0: no length.
+  if (input.value.trim() === "" || !Number.isInteger(seconds) || !input.checkValidity()) {
     status("#camera-status", "error", `The video length must be a whole number of seconds from ${input.min} to ${input.max}.`);
     return;
   }

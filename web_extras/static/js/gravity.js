@@ -40,6 +40,10 @@ function fermentation(reading) {
   if (!session || !Number.isFinite(session.og) || session.og <= 1) {
     return "Give the brew session its OG to see attenuation and ABV.";
   }
+  // Not fermenting yet, or a hydrometer reading a little high: no negative ABV.
+  if (reading.sg >= session.og) {
+    return `OG ${formatGravity(session.og)} · no drop from the OG yet (attenuation and ABV once it falls)`;
+  }
   const attenuation = apparentAttenuation(session.og, reading.sg) * 100;
   return `OG ${formatGravity(session.og)} · apparent attenuation ${attenuation.toFixed(0)} % · ABV ${abv(session.og, reading.sg).toFixed(1)} %`;
 }

@@ -19,6 +19,7 @@ import {
 const $ = window.jQuery;
 const SAVED_KEY = "beerpi.profiles";
 const MAX_STEPS = 50; // the daemon's limit (pi_daemon/control/profile.py)
+const MAX_STEP_HOURS = 8760; // and a step's (beerpi_protocol/profiles.py): a year
 
 // Starting points in °C and hours, from common practice for each style.
 export const BUILT_IN = [
@@ -42,7 +43,11 @@ export const BUILT_IN = [
 
 // running: the profile the fermenter runs now (paused, step), null when none runs.
 // heard: while the service's list is on its way, the changes heard meanwhile.
-const editor = { deviceId: null, deviceNow: () => Date.now(), service: [], running: null, heard: null };
+// limits: the fermenter's target range in °C (its thermostat's min_target/max_target).
+const editor = {
+  deviceId: null, deviceNow: () => Date.now(), service: [], running: null, heard: null,
+  limits: { min: -5, max: 40 },
+};
 
 function status(kind, text) {
   $("#profile-status").attr("data-kind", kind).text(text);
@@ -195,8 +200,15 @@ function readSteps() {
     const target = typed === "" ? null : fromShown(typed);
     const length = Number($(this).find(".step-length").val());
     if (target === null) throw new Error(`${where}: give a target`);
+    // Checked here, in the shown unit and counting from 1, not left to the service's
+    // "steps[0].target must be between -2 and 35 °C".
+    const { min, max } = editor.limits;
+    if (target < min - 0.005 || target > max + 0.005) {
+      throw new Error(`${where}: give a target from ${formatShown(min, 1)} to ${formatShown(max, 1)} ${unitSymbol()}`);
+    }
     if (!Number.isFinite(length) || length <= 0) throw new Error(`${where}: give a length above 0`);
     const hours = $(this).find(".step-per").val() === "d" ? length * 24 : length;
+    if (hours > MAX_STEP_HOURS) throw new Error(`${where}: at most ${MAX_STEP_HOURS / 24} days (${MAX_STEP_HOURS} hours)`);
     const step = { kind: $(this).find(".step-kind").val(), target, hours };
     const ends = step.kind === "hold" ? $(this).find(".step-ends").val() : "time";
     if (ends === "sg") {
@@ -416,8 +428,9 @@ export function describeRunning(profile, deviceTime) {
   return `${head}: this step ends ${at(profile.step_time_left_s || 0)}, the profile ${at(profile.total_time_left_s || 0)}`;
 }
 
-export function setProfileDevice(deviceId, { running = false, profile = null } = {}) {
+export function setProfileDevice(deviceId, { running = false, profile = null, limits = null } = {}) {
   editor.deviceId = deviceId;
+  editor.limits = { min: limits?.min_target ?? -5, max: limits?.max_target ?? 40 };
   editor.running = running && profile
     ? { paused: Boolean(profile.paused), step: profile.step ?? 0, count: (profile.steps || []).length }
     : null;

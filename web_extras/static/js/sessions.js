@@ -237,6 +237,11 @@ async function submitForm(submitEvent) {
     og: gravityInput("#session-og-input"),
     fg: gravityInput("#session-fg-input"),
   };
+  // Typed into each other's field: the attenuation and ABV would come out negative.
+  if (fields.og !== null && fields.fg !== null && fields.fg > fields.og) {
+    status("error", `The FG (${gravity(fields.fg)}) is above the OG (${gravity(fields.og)}): are they swapped?`);
+    return;
+  }
   status("progress", session ? "Saving…" : "Starting…");
   // Anything typed from here on is newer than what is saved. The form stays
   // "touched" meanwhile: a push (another change) must not undo a refused save.
