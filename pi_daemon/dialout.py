@@ -89,11 +89,7 @@ class DialOut:
         self.health = LinkHealth(self.url, self._set_fault, retry_max_s=config.retry_max_s)
         # The same allowance as each client of the daemon's own port (server.py).
         self._control_rate_per_s = control_rate_per_s
-        self._limit = self._new_limit()
-
-    def _new_limit(self) -> RateLimiter:
-        rate = self._control_rate_per_s
-        return RateLimiter(rate_per_s=rate, burst=max(5.0, rate * 2))
+        self._limit = RateLimiter.control_allowance(control_rate_per_s)
 
     async def handle(self, event: str, payload: object) -> dict[str, Any]:
         """A request the service sent (opened): control requests are rate limited."""
@@ -144,7 +140,8 @@ class DialOut:
         )
         namespace = _DialOutNamespace(self)
         sio.register_namespace(namespace)
-        self._limit = self._new_limit()  # per connection, as on the daemon's own server
+        # Per connection, as on the daemon's own server.
+        self._limit = RateLimiter.control_allowance(self._control_rate_per_s)
         self._sio = sio
         try:
             try:
