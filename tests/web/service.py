@@ -24,6 +24,9 @@ from web_extras.keys import HUB, STORE
 
 DEVICE_TOKEN = "device-token-0123456789"
 API_TOKEN = "api-token-0123456789"
+# The login of secured_config's service, and the body of a POST /api/login with it.
+USER, PASSWORD = "brewer", "correct horse"
+LOGIN = {"username": USER, "password": PASSWORD}
 
 
 @dataclass
@@ -49,6 +52,14 @@ def web_config(data_dir: Path, **values: Any) -> WebConfig:
     base: dict[str, Any] = {"host": "127.0.0.1", "port": free_port(), "data_dir": str(data_dir)}
     base.update(values)
     return WebConfig.model_validate(base)
+
+
+def secured_config(tmp_path: Path, **values: Any) -> WebConfig:
+    """A service that wants a login (USER, PASSWORD) or the API_TOKEN; data in tmp_path/web."""
+    password = tmp_path / "password"
+    password.write_text(PASSWORD + "\n")
+    base: dict[str, Any] = {"user": USER, "password_file": str(password), "api_token": API_TOKEN}
+    return web_config(tmp_path / "web", **{**base, **values})
 
 
 @contextlib.asynccontextmanager

@@ -15,7 +15,13 @@ import pytest
 
 from beerpi_protocol.const import PLATO_RANGE, SG_RANGE
 from beerpi_protocol.numbers import sg_from_plato
-from tests.web.service import API_TOKEN, RunningService, running_service, web_config
+from tests.web.service import (
+    API_TOKEN,
+    LOGIN,
+    RunningService,
+    running_service,
+    secured_config,
+)
 from tests.web.test_api import DEVICE, NOW, seed, send, session  # noqa: F401
 from web_extras.config import ConfigError, check_secrets, load_config
 from web_extras.store import GravityReading, GravitySource
@@ -41,13 +47,8 @@ POST = {
 
 @pytest.fixture
 async def service(tmp_path: Path) -> AsyncIterator[RunningService]:
-    password = tmp_path / "password"
-    password.write_text("correct horse\n")
-    config = web_config(
-        tmp_path / "web",
-        user="brewer",
-        password_file=str(password),
-        api_token=API_TOKEN,
+    config = secured_config(
+        tmp_path,
         hydrometers={
             "red": {"device": DEVICE, "token": RED_TOKEN},
             "blue": {"device": DEVICE, "token": BLUE_TOKEN, "gravity_unit": "P"},
@@ -187,9 +188,7 @@ async def test_a_logged_in_browser_cannot_post_readings(
     service: RunningService,
     session: aiohttp.ClientSession,  # noqa: F811
 ) -> None:
-    status, _ = await send(
-        session, service, "POST", "/api/login", {"username": "brewer", "password": "correct horse"}
-    )
+    status, _ = await send(session, service, "POST", "/api/login", LOGIN)
     assert status == 200
     # The login cookie alone is no hydrometer credential...
     body = json.dumps({k: v for k, v in POST.items() if k != "token"}).encode()
