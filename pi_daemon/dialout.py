@@ -159,7 +159,11 @@ class DialOut:
                 else:
                     await self.health.unreachable(str(err) or type(err).__name__)
                 return
-            ended = asyncio.create_task(sio.wait())
+            # Shielded: sio.wait() awaits engine.io's own read-loop task, and cancelling a
+            # task cancels what it awaits. Cancelled below while still connected (the
+            # handshake's time is up, or a stop), it took the read loop with it; the
+            # shutdown then raised that CancelledError, which ended the dial-out for good.
+            ended = asyncio.shield(sio.wait())
             ended.add_done_callback(lambda _task: self.auth.ended())
             stopping = asyncio.create_task(stop.wait())
             try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -19,6 +20,7 @@ import pytest
 import socketio
 
 from beerpi_protocol import FaultCode, FaultInfo
+from pi_daemon.dialout import HANDSHAKE_TIMEOUT_S
 from tests.support.daemon import connected, free_port, running_daemon, sim_config
 from tests.support.fake_service import NAMESPACE, fake_service
 from tests.support.switching import PinWatch, flip_config, switching_daemon
@@ -28,6 +30,7 @@ from tests.web.service import DEVICE_TOKEN, running_service, web_config
 pytestmark = pytest.mark.realtime
 
 DEVICE = "dialout-1"
+PROTOCOL_MD = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
 # Retries within half a second, so a short test sees several.
 RETRY_MAX_S = 0.5
 
@@ -215,6 +218,38 @@ async def test_a_message_over_the_cap_from_the_service_drops_the_link(tmp_path: 
             answer = await service.sio.call("get_state", request, to=sid, namespace=NAMESPACE)
             assert seal.open_answer(seq, "get_state", answer)["ok"] is True
             assert not running.task.done()
+
+
+async def test_a_service_that_does_not_finish_the_handshake_in_time_is_tried_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """docs/protocol.md, dial-out: the handshake must be over within 15 s of the connect,
+    or the daemon disconnects and the try counts as an unreachable service (no fault yet).
+    The time is shortened here to see it act; the documented one is checked first."""
+    found = re.search(r"must be over within (\d+) s of the connect", PROTOCOL_MD.read_text())
+    assert found is not None, "docs/protocol.md no longer states the handshake's time limit"
+    assert float(found[1]) == HANDSHAKE_TIMEOUT_S
+    monkeypatch.setattr("pi_daemon.dialout.HANDSHAKE_TIMEOUT_S", 0.5)
+    caplog.set_level(logging.DEBUG, logger="pi_daemon")
+    async with fake_service("silent", DEVICE_TOKEN) as service:
+        config = sim_config(
+            tmp_path / "daemon",
+            **{
+                "device.id": DEVICE,
+                "dialout.server": service.url,
+                "dialout.token": DEVICE_TOKEN,
+                "dialout.retry_max_s": RETRY_MAX_S,
+            },
+        )
+        async with running_daemon(config) as running, connected(running) as client:
+            await _wait_for(lambda: len(service.lasted) >= 2)
+            # Each silent connection was left once the time was up, then tried again.
+            assert all(0.45 <= lasted < 3.0 for lasted in service.lasted), service.lasted
+            assert not any(f.code is FaultCode.LINK for f in (await client.get_state()).faults)
+            assert not running.task.done()
+    tries = [r.getMessage() for r in caplog.records if "cannot reach" in r.getMessage()]
+    assert tries, "an unfinished handshake is an unreachable service"
+    assert "no handshake within 0.5 s" in tries[0]
 
 
 async def _wait_for(predicate: Callable[[], bool], timeout_s: float = 10.0) -> None:
