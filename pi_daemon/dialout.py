@@ -143,6 +143,7 @@ class DialOut:
         # Per connection, as on the daemon's own server.
         self._limit = RateLimiter.control_allowance(self._control_rate_per_s)
         self._sio = sio
+        waiting: asyncio.Task[Any] | None = None
         try:
             try:
                 await sio.connect(
@@ -163,7 +164,8 @@ class DialOut:
             # task cancels what it awaits. Cancelled below while still connected (the
             # handshake's time is up, or a stop), it took the read loop with it; the
             # shutdown then raised that CancelledError, which ended the dial-out for good.
-            ended = asyncio.shield(sio.wait())
+            waiting = asyncio.create_task(sio.wait())
+            ended = asyncio.shield(waiting)
             ended.add_done_callback(lambda _task: self.auth.ended())
             stopping = asyncio.create_task(stop.wait())
             try:
@@ -196,3 +198,9 @@ class DialOut:
             # After a failed connect engine.io keeps its HTTP session open: a retry
             # every minute for weeks would leak one each time. This closes it.
             await sio.eio.disconnect()
+            if waiting is not None:
+                # The read loop it waited on has ended with the shutdown: what is left
+                # is socket.io's one-second pause after it, not to be left pending.
+                waiting.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await waiting
