@@ -180,21 +180,28 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield Stack(daemon, web, port, device_id)
 
 
-@pytest.fixture(scope="package")
-def browser() -> Iterator[Browser]:
+@contextlib.contextmanager
+def launched_chromium() -> Iterator[Browser]:
+    """Debian's Chromium, headless (CHROMIUM_ARGS), closed after; skips when it cannot run."""
     if reason := browser_missing():
         pytest.skip(reason)
     assert sync_playwright is not None
-    from playwright.sync_api import expect
-
-    # CI machines are shared and slow at times: give assertions more than 5 s.
-    expect.set_options(timeout=15_000)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Browser]:
+    with launched_chromium() as browser:
+        from playwright.sync_api import expect
+
+        # CI machines are shared and slow at times: give assertions more than 5 s.
+        expect.set_options(timeout=15_000)
+        yield browser
 
 
 @dataclass
