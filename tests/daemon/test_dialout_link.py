@@ -13,7 +13,6 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,7 @@ from pi_daemon.dialout import HANDSHAKE_TIMEOUT_S
 from tests.support.daemon import connected, free_port, running_daemon, sim_config
 from tests.support.fake_service import NAMESPACE, fake_service
 from tests.support.switching import PinWatch, flip_config, switching_daemon
-from tests.web.service import DEVICE_TOKEN, running_service, web_config
+from tests.web.service import DEVICE_TOKEN, running_service, wait_until, web_config
 
 # A refusal raises its fault within a second: run alone, not beside the parallel run.
 pytestmark = pytest.mark.realtime
@@ -66,14 +65,11 @@ async def test_a_refused_token_raises_link_and_local_control_goes_on(
         config = dialout_config(tmp_path / "daemon", service.url, token=secrets.token_hex(16))
         async with switching_daemon(config) as (running, watch), connected(running) as client:
             start = time.monotonic()
-            state = await client.get_state()
-            for _ in range(100):
-                if any(f.code is FaultCode.LINK for f in state.faults):
-                    break
-                await asyncio.sleep(0.05)
-                state = await client.get_state()
-            link = [f for f in state.faults if f.code is FaultCode.LINK]
-            assert link, state.faults
+
+            async def link_faults() -> list[FaultInfo]:
+                return [f for f in (await client.get_state()).faults if f.code is FaultCode.LINK]
+
+            link = await wait_until(link_faults, 5.0)
             assert link[0].source == "dialout"
             assert "refused" in link[0].message
             # Protocol 2: the service proves its token first; with another token it cannot.
@@ -93,19 +89,12 @@ async def test_link_fault_is_pushed_when_refused_and_clears_when_accepted(tmp_pa
         config = dialout_config(tmp_path / "daemon", service.url)
         async with switching_daemon(config) as (running, watch), connected(running) as client:
             start = time.monotonic()
-            for _ in range(100):
-                if service.accepted:
-                    break
-                await asyncio.sleep(0.05)
-            assert service.accepted
+            await wait_until(lambda: service.accepted, 5.0)
             faults: list[tuple[float, FaultInfo]] = []
             client.add_fault_listener(lambda f: faults.append((time.monotonic(), f)))
             service.mode = "refuse"
             await service.drop_all()  # reconnect now, to be refused
-            for _ in range(100):
-                if any(f.code is FaultCode.LINK for _, f in faults):
-                    break
-                await asyncio.sleep(0.02)
+            await wait_until(lambda: any(f.code is FaultCode.LINK for _, f in faults), 2.0)
             raised = [(t, f) for t, f in faults if f.code is FaultCode.LINK and f.active]
             assert raised, faults
             refused_to_fault_s = raised[0][0] - service.refusals[0]
@@ -113,11 +102,9 @@ async def test_link_fault_is_pushed_when_refused_and_clears_when_accepted(tmp_pa
             assert refused_to_fault_s < 1.0
             accepted_before = len(service.accepted)
             service.mode = "accept"
-            for _ in range(100):
-                if any(f.code is FaultCode.LINK and not f.active for _, f in faults):
-                    break
-                await asyncio.sleep(0.05)
-            assert any(f.code is FaultCode.LINK and not f.active for _, f in faults)
+            await wait_until(
+                lambda: any(f.code is FaultCode.LINK and not f.active for _, f in faults), 5.0
+            )
             assert len(service.accepted) > accepted_before
             assert not any(f.code is FaultCode.LINK for f in (await client.get_state()).faults)
             await asyncio.sleep(1.0)
@@ -149,21 +136,15 @@ async def test_a_forged_connect_error_is_just_an_unknown_request(tmp_path: Path)
         config = dialout_config(tmp_path / "daemon", service.url)
         async with switching_daemon(config) as (running, watch), connected(running) as client:
             start = time.monotonic()
-            for _ in range(100):
-                if service.forged_answers:
-                    break
-                await asyncio.sleep(0.05)
+            await wait_until(lambda: service.forged_answers, 5.0)
             assert service.forged_answers[0]["error"] == "unknown_request"
             # The old daemon gave up at the next failure: make the next tries fail.
             service.mode = "accept"
             await service.stop()
             await asyncio.sleep(1.5)
             await service.start()
-            for _ in range(100):
-                if len(service.accepted) >= 2:
-                    break
-                await asyncio.sleep(0.05)
-            assert len(service.accepted) >= 2, "the daemon stopped dialling out"
+            # Else the daemon stopped dialling out.
+            await wait_until(lambda: len(service.accepted) >= 2, 5.0)
             state = await client.get_state()
             assert not any(f.code is FaultCode.LINK for f in state.faults)
             await asyncio.sleep(1.0)
@@ -205,14 +186,14 @@ async def test_a_message_over_the_cap_from_the_service_drops_the_link(tmp_path: 
             },
         )
         async with running_daemon(config) as running:
-            await _wait_for(lambda: len(service.accepted) == 1 and bool(service.seals))
+            await wait_until(lambda: len(service.accepted) == 1 and bool(service.seals))
             sid, seal = next(iter(service.seals.items()))
             _, huge = seal.seal("set_relay", {"relay": "heater", "on": True, "pad": "x" * 70000})
             with pytest.raises(socketio.exceptions.SocketIOError):
                 await service.sio.call("set_relay", huge, to=sid, namespace=NAMESPACE, timeout=3)
             assert running.daemon.hardware.relays["heater"].is_on is False
             # The link comes back, and serves what fits.
-            await _wait_for(lambda: len(service.accepted) >= 2 and bool(service.seals))
+            await wait_until(lambda: len(service.accepted) >= 2 and bool(service.seals))
             sid, seal = next(iter(service.seals.items()))
             seq, request = seal.seal("get_state", {})
             answer = await service.sio.call("get_state", request, to=sid, namespace=NAMESPACE)
@@ -242,7 +223,7 @@ async def test_a_service_that_does_not_finish_the_handshake_in_time_is_tried_aga
             },
         )
         async with running_daemon(config) as running, connected(running) as client:
-            await _wait_for(lambda: len(service.lasted) >= 2)
+            await wait_until(lambda: len(service.lasted) >= 2)
             # Each silent connection was left once the time was up, then tried again.
             assert all(0.45 <= lasted < 3.0 for lasted in service.lasted), service.lasted
             assert not any(f.code is FaultCode.LINK for f in (await client.get_state()).faults)
@@ -250,11 +231,3 @@ async def test_a_service_that_does_not_finish_the_handshake_in_time_is_tried_aga
     tries = [r.getMessage() for r in caplog.records if "cannot reach" in r.getMessage()]
     assert tries, "an unfinished handshake is an unreachable service"
     assert "no handshake within 0.5 s" in tries[0]
-
-
-async def _wait_for(predicate: Callable[[], bool], timeout_s: float = 10.0) -> None:
-    for _ in range(int(timeout_s / 0.05)):
-        if predicate():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("timed out")
