@@ -221,10 +221,11 @@ def console() -> Console:
     return Console()
 
 
-@pytest.fixture
-def page(browser: Browser, console: Console) -> Iterator[Page]:
-    """A desktop-sized page; the test fails if the page logs any console error."""
-    context = browser.new_context(viewport={"width": 1366, "height": 900})
+@contextlib.contextmanager
+def watched_page(browser: Browser, console: Console, **context_options: Any) -> Iterator[Page]:
+    """A page of its own new context (desktop-sized unless ``viewport`` is given) whose
+    console errors and uncaught exceptions go to ``console``; the context closes after."""
+    context = browser.new_context(**{"viewport": {"width": 1366, "height": 900}, **context_options})
     page = context.new_page()
     page.on("console", console.on_message)
     page.on("pageerror", console.on_page_error)
@@ -233,6 +234,13 @@ def page(browser: Browser, console: Console) -> Iterator[Page]:
         yield page
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(browser: Browser, console: Console) -> Iterator[Page]:
+    """A desktop-sized page; the test fails if the page logs any console error."""
+    with watched_page(browser, console) as page:
+        yield page
     assert console.errors == [], "\n".join(console.errors)
 
 
