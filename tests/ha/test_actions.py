@@ -38,7 +38,7 @@ from custom_components.beerpi.protocol.client import BeerPiClient
 from custom_components.beerpi.protocol.models import MediaInfo
 from custom_components.beerpi.video_action import _save_video
 
-from .conftest import attribute_is, state_is, wait_for_state
+from .conftest import attribute_is, set_profile, state_is, wait_for_state
 from .daemon import Daemon
 
 assert custom_components.beerpi
@@ -343,20 +343,11 @@ async def test_record_video_says_why_it_failed_and_writes_nothing(
 async def test_profile_actions(
     hass: HomeAssistant, init_integration: MockConfigEntry, daemon_client: BeerPiClient
 ) -> None:
-    await hass.services.async_call(
-        DOMAIN,
-        "set_profile",
-        {
-            "config_entry_id": init_integration.entry_id,
-            "name": "Ale",
-            "mode": "heat_cool",
-            "steps": [
-                {"kind": "hold", "target": 18, "hours": 48},
-                {"kind": "ramp", "target": 21, "days": 1},
-            ],
-        },
-        blocking=True,
-    )
+    steps = [
+        {"kind": "hold", "target": 18, "hours": 48},
+        {"kind": "ramp", "target": 21, "days": 1},
+    ]
+    await set_profile(hass, init_integration, steps, name="Ale", mode="heat_cool")
     profile = (await daemon_client.get_state()).thermostat.profile
     assert profile is not None
     assert profile.name == "Ale"
@@ -394,15 +385,7 @@ async def test_set_profile_without_name(
     hass: HomeAssistant, init_integration: MockConfigEntry, daemon_client: BeerPiClient
 ) -> None:
     """The name is optional (services.yaml): the daemon names an unnamed profile."""
-    await hass.services.async_call(
-        DOMAIN,
-        "set_profile",
-        {
-            "config_entry_id": init_integration.entry_id,
-            "steps": [{"kind": "hold", "target": 19, "days": 3}],
-        },
-        blocking=True,
-    )
+    await set_profile(hass, init_integration, [{"kind": "hold", "target": 19, "days": 3}])
     profile = (await daemon_client.get_state()).thermostat.profile
     assert profile is not None
     assert profile.name  # named by the daemon
@@ -414,19 +397,11 @@ async def test_set_profile_takes_home_assistant_units(
 ) -> None:
     """A Fahrenheit home gives targets in °F; the daemon gets °C."""
     hass.config.units = US_CUSTOMARY_SYSTEM
-    await hass.services.async_call(
-        DOMAIN,
-        "set_profile",
-        {
-            "config_entry_id": init_integration.entry_id,
-            "name": "Lager",
-            "steps": [
-                {"kind": "hold", "target": 50, "days": 10},
-                {"kind": "ramp", "target": 64.4, "hours": 24},
-            ],
-        },
-        blocking=True,
-    )
+    steps = [
+        {"kind": "hold", "target": 50, "days": 10},
+        {"kind": "ramp", "target": 64.4, "hours": 24},
+    ]
+    await set_profile(hass, init_integration, steps, name="Lager")
     profile = (await daemon_client.get_state()).thermostat.profile
     assert profile is not None
     assert [step.target for step in profile.steps] == [10.0, 18.0]
@@ -439,19 +414,9 @@ async def test_a_step_target_out_of_range_is_refused_in_the_homes_unit(
     before, the daemon's own text came through: "steps[1].target must be between -2 and
     35 °C"."""
     hass.config.units = US_CUSTOMARY_SYSTEM
+    steps = [{"kind": "hold", "target": 50, "days": 10}, {"kind": "hold", "target": 100, "days": 2}]
     with pytest.raises(ServiceValidationError) as err:
-        await hass.services.async_call(
-            DOMAIN,
-            "set_profile",
-            {
-                "config_entry_id": init_integration.entry_id,
-                "steps": [
-                    {"kind": "hold", "target": 50, "days": 10},
-                    {"kind": "hold", "target": 100, "days": 2},
-                ],
-            },
-            blocking=True,
-        )
+        await set_profile(hass, init_integration, steps)
     assert err.value.translation_key == "step_target_out_of_range"
     assert err.value.translation_placeholders == {
         "step": "2",
