@@ -14,6 +14,7 @@ import re
 import secrets
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import socketio
@@ -34,16 +35,19 @@ PROTOCOL_MD = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
 RETRY_MAX_S = 0.5
 
 
+def dialout_values(server: str, token: str = DEVICE_TOKEN) -> dict[str, Any]:
+    """Config values of a daemon dialling out to ``server``, retrying within RETRY_MAX_S."""
+    return {
+        "device.id": DEVICE,
+        "dialout.server": server,
+        "dialout.token": token,
+        "dialout.retry_max_s": RETRY_MAX_S,
+    }
+
+
 def dialout_config(data_dir: Path, server: str, token: str = DEVICE_TOKEN):  # type: ignore[no-untyped-def]
-    return flip_config(
-        data_dir,
-        **{
-            "device.id": DEVICE,
-            "dialout.server": server,
-            "dialout.token": token,
-            "dialout.retry_max_s": RETRY_MAX_S,
-        },
-    )
+    """A switching daemon (tests/support/switching.py) dialling out to ``server``."""
+    return flip_config(data_dir, **dialout_values(server, token))
 
 
 def assert_kept_switching(watch: PinWatch, start: float, end: float) -> None:
@@ -176,15 +180,7 @@ async def test_a_message_over_the_cap_from_the_service_drops_the_link(tmp_path: 
     """docs/protocol.md: a socket.io message over 64 KiB is dropped by the transport, on
     the link the Pi dials out on too (it would otherwise read up to aiohttp's 4 MiB)."""
     async with fake_service("accept", DEVICE_TOKEN) as service:
-        config = sim_config(
-            tmp_path / "daemon",
-            **{
-                "device.id": DEVICE,
-                "dialout.server": service.url,
-                "dialout.token": DEVICE_TOKEN,
-                "dialout.retry_max_s": RETRY_MAX_S,
-            },
-        )
+        config = sim_config(tmp_path / "daemon", **dialout_values(service.url))
         async with running_daemon(config) as running:
             await wait_until(lambda: len(service.accepted) == 1 and bool(service.seals))
             sid, seal = next(iter(service.seals.items()))
@@ -213,15 +209,7 @@ async def test_a_service_that_does_not_finish_the_handshake_in_time_is_tried_aga
     monkeypatch.setattr("pi_daemon.dialout.HANDSHAKE_TIMEOUT_S", 0.5)
     caplog.set_level(logging.DEBUG, logger="pi_daemon")
     async with fake_service("silent", DEVICE_TOKEN) as service:
-        config = sim_config(
-            tmp_path / "daemon",
-            **{
-                "device.id": DEVICE,
-                "dialout.server": service.url,
-                "dialout.token": DEVICE_TOKEN,
-                "dialout.retry_max_s": RETRY_MAX_S,
-            },
-        )
+        config = sim_config(tmp_path / "daemon", **dialout_values(service.url))
         async with running_daemon(config) as running, connected(running) as client:
             await wait_until(lambda: len(service.lasted) >= 2)
             # Each silent connection was left once the time was up, then tried again.
