@@ -89,11 +89,7 @@ class DialOut:
         self.health = LinkHealth(self.url, self._set_fault, retry_max_s=config.retry_max_s)
         # The same allowance as each client of the daemon's own port (server.py).
         self._control_rate_per_s = control_rate_per_s
-        self._limit = self._new_limit()
-
-    def _new_limit(self) -> RateLimiter:
-        rate = self._control_rate_per_s
-        return RateLimiter(rate_per_s=rate, burst=max(5.0, rate * 2))
+        self._limit = RateLimiter.control_allowance(control_rate_per_s)
 
     async def handle(self, event: str, payload: object) -> dict[str, Any]:
         """A request the service sent (opened): control requests are rate limited."""
@@ -144,8 +140,10 @@ class DialOut:
         )
         namespace = _DialOutNamespace(self)
         sio.register_namespace(namespace)
-        self._limit = self._new_limit()  # per connection, as on the daemon's own server
+        # Per connection, as on the daemon's own server.
+        self._limit = RateLimiter.control_allowance(self._control_rate_per_s)
         self._sio = sio
+        waiting: asyncio.Task[Any] | None = None
         try:
             try:
                 await sio.connect(
@@ -162,7 +160,12 @@ class DialOut:
                 else:
                     await self.health.unreachable(str(err) or type(err).__name__)
                 return
-            ended = asyncio.create_task(sio.wait())
+            # Shielded: sio.wait() awaits engine.io's own read-loop task, and cancelling a
+            # task cancels what it awaits. Cancelled below while still connected (the
+            # handshake's time is up, or a stop), it took the read loop with it; the
+            # shutdown then raised that CancelledError, which ended the dial-out for good.
+            waiting = asyncio.create_task(sio.wait())
+            ended = asyncio.shield(waiting)
             ended.add_done_callback(lambda _task: self.auth.ended())
             stopping = asyncio.create_task(stop.wait())
             try:
@@ -195,3 +198,9 @@ class DialOut:
             # After a failed connect engine.io keeps its HTTP session open: a retry
             # every minute for weeks would leak one each time. This closes it.
             await sio.eio.disconnect()
+            if waiting is not None:
+                # The read loop it waited on has ended with the shutdown: what is left
+                # is socket.io's one-second pause after it, not to be left pending.
+                waiting.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await waiting

@@ -168,7 +168,7 @@ class DaemonNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             self._spawn(self.disconnect(sid))
             return error(ErrorCode.BUSY, "too many clients")
         rate = self._daemon.config.server.control_rate_per_s
-        self._limits[sid] = RateLimiter(rate_per_s=rate, burst=max(5.0, rate * 2))
+        self._limits[sid] = RateLimiter.control_allowance(rate)
         self._spawn(self._hello(sid))
         _LOGGER.info("client connected from %s", peer)
         return {"ok": True}

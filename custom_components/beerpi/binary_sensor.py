@@ -15,7 +15,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import BeerPiConfigEntry, BeerPiCoordinator
-from .entity import BeerPiEntity
+from .entity import BeerPiEntity, BeerPiRelayEntity
 from .helpers import fault_code
 
 PARALLEL_UPDATES = 0
@@ -172,25 +172,11 @@ class BeerPiRelayFaultSensor(BeerPiSourceFaultSensor):
         self._attr_translation_placeholders = {"relay": coordinator.relay_name(relay_id)}
 
 
-class BeerPiRelayStateSensor(BeerPiEntity, BinarySensorEntity):
+class BeerPiRelayStateSensor(BeerPiRelayEntity, BinarySensorEntity):
     """Whether a relay is on, whoever switched it (the thermostat, mostly)."""
 
     _attr_translation_key = "relay_state"
     _attr_device_class = BinarySensorDeviceClass.RUNNING
 
     def __init__(self, coordinator: BeerPiCoordinator, relay_id: str) -> None:
-        super().__init__(coordinator, f"relay_state_{relay_id}")
-        self._relay_id = relay_id
-        self._attr_translation_placeholders = {"relay": coordinator.relay_name(relay_id)}
-
-    @property
-    def available(self) -> bool:
-        return super().available and self._relay_id in self.coordinator.data.relays
-
-    @property
-    def is_on(self) -> bool:
-        return self.coordinator.data.relays[self._relay_id].on
-
-    @property
-    def extra_state_attributes(self) -> Mapping[str, Any]:
-        return {"controlled_by": self.coordinator.data.relays[self._relay_id].controlled_by}
+        super().__init__(coordinator, relay_id, f"relay_state_{relay_id}")

@@ -60,3 +60,26 @@ class BeerPiEntity(CoordinatorEntity[BeerPiCoordinator]):
     def _compared_attributes(self) -> Mapping[str, Any] | None:
         """Extra attributes whose change alone is worth a state write (all, by default)."""
         return self.extra_state_attributes
+
+
+class BeerPiRelayEntity(BeerPiEntity):
+    """An entity of one relay (the switch, the state sensor): on as the relay is, whoever
+    switched it, which ``controlled_by`` names; available while the daemon reports it."""
+
+    def __init__(self, coordinator: BeerPiCoordinator, relay_id: str, key: str) -> None:
+        super().__init__(coordinator, key)
+        self._relay_id = relay_id
+        self._attr_translation_placeholders = {"relay": coordinator.relay_name(relay_id)}
+
+    @property
+    def available(self) -> bool:
+        return super().available and self._relay_id in self.coordinator.data.relays
+
+    @property
+    def is_on(self) -> bool:
+        return self.coordinator.data.relays[self._relay_id].on
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any]:
+        # Shown so users see why a switch refuses to toggle.
+        return {"controlled_by": self.coordinator.data.relays[self._relay_id].controlled_by}

@@ -11,8 +11,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.support.daemon import TOKEN, connected, running_daemon, sim_config
-from tests.web.service import API_TOKEN, running_service, wait_until, web_config
+from tests.support.daemon import connected, running_daemon, sim_config
+from tests.web.service import API_TOKEN, dial_in_config, running_service, wait_until, web_config
 from web_extras.config import ConfigError, load_config
 
 from .support import Inbox, notification_endpoint
@@ -33,9 +33,9 @@ async def test_a_simulated_probe_fault_raised_and_cleared_reaches_the_phone(
         notification_endpoint() as inbox,
         running_daemon(sim_config(tmp_path / "daemon", **fast)) as daemon,
     ):
-        config = web_config(
+        config = dial_in_config(
             tmp_path / "web",
-            daemons=[{"url": f"ws://127.0.0.1:{daemon.port}", "token": TOKEN}],
+            daemon.port,
             alerts=alerts(inbox, rules=[{"kind": "fault", "notify": ["phone"]}]),
         )
         async with running_service(config) as service:

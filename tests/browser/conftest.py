@@ -180,21 +180,28 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield Stack(daemon, web, port, device_id)
 
 
-@pytest.fixture(scope="package")
-def browser() -> Iterator[Browser]:
+@contextlib.contextmanager
+def launched_chromium() -> Iterator[Browser]:
+    """Debian's Chromium, headless (CHROMIUM_ARGS), closed after; skips when it cannot run."""
     if reason := browser_missing():
         pytest.skip(reason)
     assert sync_playwright is not None
-    from playwright.sync_api import expect
-
-    # CI machines are shared and slow at times: give assertions more than 5 s.
-    expect.set_options(timeout=15_000)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Browser]:
+    with launched_chromium() as browser:
+        from playwright.sync_api import expect
+
+        # CI machines are shared and slow at times: give assertions more than 5 s.
+        expect.set_options(timeout=15_000)
+        yield browser
 
 
 @dataclass
@@ -214,10 +221,11 @@ def console() -> Console:
     return Console()
 
 
-@pytest.fixture
-def page(browser: Browser, console: Console) -> Iterator[Page]:
-    """A desktop-sized page; the test fails if the page logs any console error."""
-    context = browser.new_context(viewport={"width": 1366, "height": 900})
+@contextlib.contextmanager
+def watched_page(browser: Browser, console: Console, **context_options: Any) -> Iterator[Page]:
+    """A page of its own new context (desktop-sized unless ``viewport`` is given) whose
+    console errors and uncaught exceptions go to ``console``; the context closes after."""
+    context = browser.new_context(**{"viewport": {"width": 1366, "height": 900}, **context_options})
     page = context.new_page()
     page.on("console", console.on_message)
     page.on("pageerror", console.on_page_error)
@@ -226,6 +234,13 @@ def page(browser: Browser, console: Console) -> Iterator[Page]:
         yield page
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(browser: Browser, console: Console) -> Iterator[Page]:
+    """A desktop-sized page; the test fails if the page logs any console error."""
+    with watched_page(browser, console) as page:
+        yield page
     assert console.errors == [], "\n".join(console.errors)
 
 

@@ -29,6 +29,7 @@ from .conftest import (
     hold_gets,
     wait_for_devices,
     wait_for_held,
+    watched_page,
     web_service,
 )
 
@@ -413,12 +414,8 @@ def test_screenshots(
 ) -> None:
     """Screenshots of both pages at phone and desktop size, for people to look at."""
     console = Console()
-    context = browser.new_context(viewport={"width": width, "height": height}, color_scheme=scheme)
-    page = context.new_page()
-    page.on("console", console.on_message)
-    page.on("pageerror", console.on_page_error)
-    page.set_default_timeout(20_000)
-    try:
+    size = {"width": width, "height": height}
+    with watched_page(browser, console, viewport=size, color_scheme=scheme) as page:
         page.goto(f"{stack.url}/")
         page.wait_for_selector("body[data-ready]")
         expect(page.locator("[data-testid=probe-beer] .value")).to_have_text(NUMBER)
@@ -443,19 +440,12 @@ def test_screenshots(
 
         wait_until(hover_readout, what="the readout under the pointer")
         page.screenshot(path=artifacts / f"trend-{label}.png", full_page=True)
-    finally:
-        context.close()
     assert console.errors == [], "\n".join(console.errors)
 
 
 def test_login_form_when_the_service_requires_it(browser: Browser, login_service: Any) -> None:
     console = Console()
-    context = browser.new_context(viewport={"width": 1366, "height": 900})
-    page = context.new_page()
-    page.on("console", console.on_message)
-    page.on("pageerror", console.on_page_error)
-    page.set_default_timeout(20_000)
-    try:
+    with watched_page(browser, console) as page:
         page.goto(f"{login_service.url}/")
         expect(page.get_by_role("heading", name="Log in to BeerPi")).to_be_visible()
         expect(page.locator("#app")).to_be_hidden()
@@ -483,8 +473,6 @@ def test_login_form_when_the_service_requires_it(browser: Browser, login_service
         expect(page.get_by_role("button", name="Log out")).to_be_visible()
         page.get_by_role("button", name="Log out").click()
         expect(page.get_by_role("heading", name="Log in to BeerPi")).to_be_visible()
-    finally:
-        context.close()
     assert console.errors == [], "\n".join(console.errors)
 
 

@@ -33,7 +33,7 @@ from beerpi_devtools.browser import open_trend_untouched
 from tests.support.daemon import TOKEN, daemon_process, free_port
 
 from . import history_seed
-from .conftest import Console, wait_for_devices, wait_for_held, web_service
+from .conftest import Console, wait_for_devices, wait_for_held, watched_page, web_service
 from .history_seed import NEW, STORY, TARGET, YEAR, Seeded
 from .test_pages import choose_range
 
@@ -399,12 +399,7 @@ def test_the_trend_page_asks_for_a_login_then_opens(browser: Browser, login_serv
     without a login that answer is refused, and after the login the list is
     asked for again and the page starts."""
     console = Console()
-    context = browser.new_context(viewport={"width": 1366, "height": 900})
-    page = context.new_page()
-    page.on("console", console.on_message)
-    page.on("pageerror", console.on_page_error)
-    page.set_default_timeout(20_000)
-    try:
+    with watched_page(browser, console) as page:
         page.goto(f"{login_service.url}/trend")
         expect(page.get_by_role("heading", name="Log in to BeerPi")).to_be_visible()
         expect(page.locator("#app")).to_be_hidden()
@@ -415,8 +410,6 @@ def test_the_trend_page_asks_for_a_login_then_opens(browser: Browser, login_serv
         page.wait_for_selector("body[data-ready]")
         expect(page.locator("#no-devices")).to_be_visible()  # the list came, empty
         expect(page.locator("#page-error")).to_be_hidden()
-    finally:
-        context.close()
     # The browser itself logs the refused requests; nothing else may be logged.
     unexpected = [error for error in console.errors if "401" not in error]
     assert unexpected == [], "\n".join(unexpected)

@@ -142,6 +142,14 @@ async def wait_until(predicate: Callable[[], bool], timeout_s: float = 15.0) -> 
             await asyncio.sleep(0.05)
 
 
+async def set_profile(
+    hass: HomeAssistant, entry: MockConfigEntry, steps: list[dict[str, Any]], **fields: Any
+) -> None:
+    """The set_profile action on ``entry``, as an automation calls it (name, mode: ``fields``)."""
+    data = {"config_entry_id": entry.entry_id, **fields, "steps": steps}
+    await hass.services.async_call(DOMAIN, "set_profile", data, blocking=True)
+
+
 def state_is(value: str) -> Callable[[State], bool]:
     return lambda state: state.state == value
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from unittest.mock import patch
 
@@ -26,7 +27,7 @@ from homeassistant.const import (
     STATE_OFF,
     STATE_ON,
 )
-from homeassistant.core import HomeAssistant, State
+from homeassistant.core import HomeAssistant, ServiceResponse, State
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.util.unit_system import US_CUSTOMARY_SYSTEM
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -37,7 +38,7 @@ from custom_components.beerpi.protocol.client import BeerPiClient
 from custom_components.beerpi.protocol.models import MediaInfo
 from custom_components.beerpi.video_action import _save_video
 
-from .conftest import attribute_is, state_is, wait_for_state
+from .conftest import attribute_is, set_profile, state_is, wait_for_state
 from .daemon import Daemon
 
 assert custom_components.beerpi
@@ -48,6 +49,21 @@ HEATER_SWITCH = {ATTR_ENTITY_ID: "switch.beerpi_heater_manual"}
 
 def _names(folder: Path) -> list[str]:
     return sorted(path.name for path in folder.iterdir())
+
+
+async def _record_video(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    filename: Path | str | None = None,
+    seconds: int = 1,
+) -> ServiceResponse:
+    """The record_video action as an automation calls it, with its response."""
+    data: dict[str, object] = {"config_entry_id": entry.entry_id, "seconds": seconds}
+    if filename is not None:
+        data["filename"] = str(filename)
+    return await hass.services.async_call(
+        DOMAIN, "record_video", data, blocking=True, return_response=True
+    )
 
 
 async def test_climate_reaches_daemon(
@@ -173,13 +189,7 @@ async def test_photo_reaches_camera(hass: HomeAssistant, init_integration: MockC
 
 
 async def test_record_video_action(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
-    response = await hass.services.async_call(
-        DOMAIN,
-        "record_video",
-        {"config_entry_id": init_integration.entry_id, "seconds": 1},
-        blocking=True,
-        return_response=True,
-    )
+    response = await _record_video(hass, init_integration)
     assert response is not None
     assert str(response["url"]).startswith("/api/media/")
     assert "filename" not in response
@@ -192,13 +202,7 @@ async def test_record_video_saves_the_file_where_asked(
     media = tmp_path / "media"
     hass.config.allowlist_external_dirs = {str(media)}
     target = media / "beerpi" / "latest.mp4"  # its folder does not exist yet
-    response = await hass.services.async_call(
-        DOMAIN,
-        "record_video",
-        {"config_entry_id": init_integration.entry_id, "seconds": 1, "filename": str(target)},
-        blocking=True,
-        return_response=True,
-    )
+    response = await _record_video(hass, init_integration, target)
     assert response is not None
     assert response["filename"] == str(target)
     data = target.read_bytes()
@@ -207,43 +211,13 @@ async def test_record_video_saves_the_file_where_asked(
     assert _names(target.parent) == ["latest.mp4"]  # no .part left
 
 
-async def test_a_video_larger_than_the_cap_is_not_saved(
-    hass: HomeAssistant, init_integration: MockConfigEntry, tmp_path: Path
-) -> None:
-    """The guide: the action fails, and writes nothing, when the daemon sends more than
-    256 MiB. The cap is lowered under the simulated video's size to see it hold."""
-    media = tmp_path / "media"
-    media.mkdir()
-    hass.config.allowlist_external_dirs = {str(media)}
-    target = media / "big.mp4"
-    with (
-        patch("custom_components.beerpi.video_action.MAX_VIDEO_BYTES", 1000),
-        pytest.raises(HomeAssistantError) as err,
-    ):
-        await hass.services.async_call(
-            DOMAIN,
-            "record_video",
-            {"config_entry_id": init_integration.entry_id, "seconds": 1, "filename": str(target)},
-            blocking=True,
-            return_response=True,
-        )
-    assert err.value.translation_key == "too_large", err.value
-    assert _names(media) == []  # neither the file nor its partial
-
-
 @pytest.mark.parametrize("filename", ["/etc/beerpi.mp4", "latest.mp4", ""])
 async def test_record_video_refuses_a_path_home_assistant_may_not_write(
     hass: HomeAssistant, init_integration: MockConfigEntry, tmp_path: Path, filename: str
 ) -> None:
     hass.config.allowlist_external_dirs = {str(tmp_path)}
     with pytest.raises((ServiceValidationError, vol.Invalid)) as err:
-        await hass.services.async_call(
-            DOMAIN,
-            "record_video",
-            {"config_entry_id": init_integration.entry_id, "seconds": 1, "filename": filename},
-            blocking=True,
-            return_response=True,
-        )
+        await _record_video(hass, init_integration, filename)
     if isinstance(err.value, ServiceValidationError):
         assert err.value.translation_key == "path_not_allowed"
         assert filename in str(err.value)
@@ -292,62 +266,9 @@ async def test_record_video_wants_a_file_not_a_folder(
     media.mkdir()
     hass.config.allowlist_external_dirs = {str(tmp_path)}
     with pytest.raises(ServiceValidationError) as err:
-        await hass.services.async_call(
-            DOMAIN,
-            "record_video",
-            {
-                "config_entry_id": init_integration.entry_id,
-                "seconds": 1,
-                "filename": f"{media}{trailing}",
-            },
-            blocking=True,
-            return_response=True,
-        )
+        await _record_video(hass, init_integration, f"{media}{trailing}")
     assert err.value.translation_key == "path_is_folder"
     assert _names(tmp_path) == ["daemon", "media"]  # nothing written beside the folder
-
-
-async def test_record_video_says_when_the_file_cannot_be_written(
-    hass: HomeAssistant, init_integration: MockConfigEntry, tmp_path: Path
-) -> None:
-    media = tmp_path / "media"
-    media.mkdir()
-    hass.config.allowlist_external_dirs = {str(media)}
-    (media / "beerpi").write_text("a file where the folder would go")
-    target = media / "beerpi" / "latest.mp4"
-    with pytest.raises(HomeAssistantError) as err:
-        await hass.services.async_call(
-            DOMAIN,
-            "record_video",
-            {"config_entry_id": init_integration.entry_id, "seconds": 1, "filename": str(target)},
-            blocking=True,
-            return_response=True,
-        )
-    assert err.value.translation_key == "cannot_write"
-    assert str(target) in str(err.value)
-    assert _names(media) == ["beerpi"]
-
-
-async def test_record_video_says_when_the_video_is_not_ready_in_time(
-    hass: HomeAssistant, init_integration: MockConfigEntry, tmp_path: Path
-) -> None:
-    """A daemon slower than the action's patience: a clear error, and no file."""
-    hass.config.allowlist_external_dirs = {str(tmp_path)}
-    target = tmp_path / "beer.mp4"
-    with (
-        patch("custom_components.beerpi.video_action._SLACK_FACTOR", 0),
-        patch("custom_components.beerpi.video_action._SLACK_S", 0.0),
-        pytest.raises(HomeAssistantError) as err,
-    ):
-        await hass.services.async_call(
-            DOMAIN,
-            "record_video",
-            {"config_entry_id": init_integration.entry_id, "seconds": 5, "filename": str(target)},
-            blocking=True,
-            return_response=True,
-        )
-    assert err.value.translation_key == "video_not_ready"
-    assert not target.exists()
 
 
 async def test_a_video_without_a_path_on_the_daemon_is_not_fetched(
@@ -360,45 +281,73 @@ async def test_a_video_without_a_path_on_the_daemon_is_not_fetched(
     assert "elsewhere.example" in (err.value.translation_placeholders or {})["message"]
 
 
-async def test_record_video_says_when_the_camera_fails(
-    hass: HomeAssistant, init_integration: MockConfigEntry, daemon: Daemon, tmp_path: Path
+def _cap_under_the_video(daemon: Daemon, media: Path) -> AbstractContextManager[object]:
+    """The guide's 256 MiB cap, lowered under the simulated video's size to see it hold."""
+    return patch("custom_components.beerpi.video_action.MAX_VIDEO_BYTES", 1000)
+
+
+def _a_file_where_the_folder_goes(daemon: Daemon, media: Path) -> AbstractContextManager[object]:
+    (media / "beerpi").write_text("a file where the folder would go")
+    return nullcontext()
+
+
+def _no_patience(daemon: Daemon, media: Path) -> AbstractContextManager[object]:
+    """A daemon slower than the action's patience (none left beyond the video's length)."""
+    return patch.multiple("custom_components.beerpi.video_action", _SLACK_FACTOR=0, _SLACK_S=0.0)
+
+
+def _camera_cannot_write(daemon: Daemon, media: Path) -> AbstractContextManager[object]:
+    """The daemon's next capture cannot be written: its media folder is a file."""
+    folder = daemon.data_dir / "media"
+    folder.rename(daemon.data_dir / "media.moved")
+    folder.write_text("not a folder")
+    return nullcontext()
+
+
+@pytest.mark.parametrize(
+    ("break_it", "seconds", "name", "key", "said"),
+    [
+        (_cap_under_the_video, 1, "big.mp4", "too_large", ""),
+        (_a_file_where_the_folder_goes, 1, "beerpi/latest.mp4", "cannot_write", "{target}"),
+        (_no_patience, 5, "beer.mp4", "video_not_ready", ""),
+        (_camera_cannot_write, 1, "beer.mp4", "video_failed", "video failed"),
+    ],
+    ids=["larger-than-the-cap", "file-cannot-be-written", "not-ready-in-time", "camera-fails"],
+)
+async def test_record_video_says_why_it_failed_and_writes_nothing(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    daemon: Daemon,
+    tmp_path: Path,
+    break_it: Callable[[Daemon, Path], AbstractContextManager[object]],
+    seconds: int,
+    name: str,
+    key: str,
+    said: str,
 ) -> None:
-    """A recording the daemon cannot write ends the action with its reason, not a hang."""
-    hass.config.allowlist_external_dirs = {str(tmp_path)}
-    media = daemon.data_dir / "media"
-    media.rename(daemon.data_dir / "media.moved")
-    media.write_text("not a folder")  # the daemon's next capture cannot be written
-    target = tmp_path / "beer.mp4"
-    with pytest.raises(HomeAssistantError) as err:
-        await hass.services.async_call(
-            DOMAIN,
-            "record_video",
-            {"config_entry_id": init_integration.entry_id, "seconds": 1, "filename": str(target)},
-            blocking=True,
-            return_response=True,
-        )
-    assert err.value.translation_key == "video_failed"
-    assert "video failed" in str(err.value)
-    assert not target.exists()
+    """Each way a video to a file can fail ends the action with its reason (not a hang),
+    and leaves neither the file nor its partial."""
+    media = tmp_path / "media"
+    media.mkdir()
+    hass.config.allowlist_external_dirs = {str(media)}
+    target = media / name
+    with break_it(daemon, media):
+        before = _names(media)
+        with pytest.raises(HomeAssistantError) as err:
+            await _record_video(hass, init_integration, target, seconds)
+    assert err.value.translation_key == key, err.value
+    assert said.format(target=target) in str(err.value)
+    assert _names(media) == before
 
 
 async def test_profile_actions(
     hass: HomeAssistant, init_integration: MockConfigEntry, daemon_client: BeerPiClient
 ) -> None:
-    await hass.services.async_call(
-        DOMAIN,
-        "set_profile",
-        {
-            "config_entry_id": init_integration.entry_id,
-            "name": "Ale",
-            "mode": "heat_cool",
-            "steps": [
-                {"kind": "hold", "target": 18, "hours": 48},
-                {"kind": "ramp", "target": 21, "days": 1},
-            ],
-        },
-        blocking=True,
-    )
+    steps = [
+        {"kind": "hold", "target": 18, "hours": 48},
+        {"kind": "ramp", "target": 21, "days": 1},
+    ]
+    await set_profile(hass, init_integration, steps, name="Ale", mode="heat_cool")
     profile = (await daemon_client.get_state()).thermostat.profile
     assert profile is not None
     assert profile.name == "Ale"
@@ -436,15 +385,7 @@ async def test_set_profile_without_name(
     hass: HomeAssistant, init_integration: MockConfigEntry, daemon_client: BeerPiClient
 ) -> None:
     """The name is optional (services.yaml): the daemon names an unnamed profile."""
-    await hass.services.async_call(
-        DOMAIN,
-        "set_profile",
-        {
-            "config_entry_id": init_integration.entry_id,
-            "steps": [{"kind": "hold", "target": 19, "days": 3}],
-        },
-        blocking=True,
-    )
+    await set_profile(hass, init_integration, [{"kind": "hold", "target": 19, "days": 3}])
     profile = (await daemon_client.get_state()).thermostat.profile
     assert profile is not None
     assert profile.name  # named by the daemon
@@ -456,19 +397,11 @@ async def test_set_profile_takes_home_assistant_units(
 ) -> None:
     """A Fahrenheit home gives targets in °F; the daemon gets °C."""
     hass.config.units = US_CUSTOMARY_SYSTEM
-    await hass.services.async_call(
-        DOMAIN,
-        "set_profile",
-        {
-            "config_entry_id": init_integration.entry_id,
-            "name": "Lager",
-            "steps": [
-                {"kind": "hold", "target": 50, "days": 10},
-                {"kind": "ramp", "target": 64.4, "hours": 24},
-            ],
-        },
-        blocking=True,
-    )
+    steps = [
+        {"kind": "hold", "target": 50, "days": 10},
+        {"kind": "ramp", "target": 64.4, "hours": 24},
+    ]
+    await set_profile(hass, init_integration, steps, name="Lager")
     profile = (await daemon_client.get_state()).thermostat.profile
     assert profile is not None
     assert [step.target for step in profile.steps] == [10.0, 18.0]
@@ -481,19 +414,9 @@ async def test_a_step_target_out_of_range_is_refused_in_the_homes_unit(
     before, the daemon's own text came through: "steps[1].target must be between -2 and
     35 °C"."""
     hass.config.units = US_CUSTOMARY_SYSTEM
+    steps = [{"kind": "hold", "target": 50, "days": 10}, {"kind": "hold", "target": 100, "days": 2}]
     with pytest.raises(ServiceValidationError) as err:
-        await hass.services.async_call(
-            DOMAIN,
-            "set_profile",
-            {
-                "config_entry_id": init_integration.entry_id,
-                "steps": [
-                    {"kind": "hold", "target": 50, "days": 10},
-                    {"kind": "hold", "target": 100, "days": 2},
-                ],
-            },
-            blocking=True,
-        )
+        await set_profile(hass, init_integration, steps)
     assert err.value.translation_key == "step_target_out_of_range"
     assert err.value.translation_placeholders == {
         "step": "2",

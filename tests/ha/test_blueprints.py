@@ -30,6 +30,7 @@ from .daemon import ROOT, Daemon
 assert custom_components.beerpi
 
 BLUEPRINTS = ROOT / "blueprints" / "automation" / "beerpi"
+LINK = "binary_sensor.beerpi_link"
 
 
 @pytest.fixture
@@ -97,17 +98,16 @@ async def test_notify_on_fault(
     assert note["message"].startswith("fridge: disconnected (")
 
 
-async def test_link_lost(
-    hass: HomeAssistant, blueprint_dir: Path, init_integration: MockConfigEntry, daemon: Daemon
+@pytest.fixture
+async def link_lost(
+    hass: HomeAssistant, blueprint_dir: Path, init_integration: MockConfigEntry
 ) -> None:
-    """The daemon stops: after the chosen time, one notification saying why and since when."""
-    await setup_automations(
-        hass, use("link_lost.yaml", link="binary_sensor.beerpi_link", duration={"minutes": 10})
-    )
-    await hass.async_add_executor_job(daemon.stop)
-    await wait_for_state(hass, "binary_sensor.beerpi_link", state_is("off"))
-    went_off = hass.states.get("binary_sensor.beerpi_link")
-    assert went_off is not None
+    """link_lost.yaml on the entry's Link sensor, with ten minutes' patience."""
+    await setup_automations(hass, use("link_lost.yaml", link=LINK, duration={"minutes": 10}))
+
+
+async def out_of_reach_after_ten_minutes(hass: HomeAssistant) -> dict[str, Any]:
+    """Five minutes on, nothing yet; eleven minutes on, the one notification (returned)."""
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=5))
     await hass.async_block_till_done()
     assert notifications(hass) == []  # not yet 10 minutes
@@ -115,13 +115,23 @@ async def test_link_lost(
     await hass.async_block_till_done()
     [note] = notifications(hass)
     assert note["title"] == "BeerPi out of reach"
+    return note
+
+
+async def test_link_lost(hass: HomeAssistant, link_lost: None, daemon: Daemon) -> None:
+    """The daemon stops: after the chosen time, one notification saying why and since when."""
+    await hass.async_add_executor_job(daemon.stop)
+    await wait_for_state(hass, LINK, state_is("off"))
+    went_off = hass.states.get(LINK)
+    assert went_off is not None
+    note = await out_of_reach_after_ten_minutes(hass)
     assert f"off since {went_off.attributes['since']}" in note["message"]
     # A retry that fails another way keeps the time the link went down.
-    link = hass.states.get("binary_sensor.beerpi_link")
+    link = hass.states.get(LINK)
     assert link is not None
     assert link.attributes["since"] == went_off.attributes["since"]
     await hass.async_add_executor_job(daemon.start)  # back, for the entry's unload
-    await wait_for_state(hass, "binary_sensor.beerpi_link", state_is("on"), 30)
+    await wait_for_state(hass, LINK, state_is("on"), 30)
     # The unload at the test's end makes the Link unavailable, which the automation
     # would time (test_link_lost_when_the_entry_is_not_loaded): off first.
     await hass.services.async_call(
@@ -130,24 +140,15 @@ async def test_link_lost(
 
 
 async def test_link_lost_when_the_entry_is_not_loaded(
-    hass: HomeAssistant, blueprint_dir: Path, init_integration: MockConfigEntry
+    hass: HomeAssistant, link_lost: None, init_integration: MockConfigEntry
 ) -> None:
     """Another BeerPi at the address (or a reload that cannot reach the Pi) unloads the
     entry: the Link sensor is then unavailable, never "off", and the Pi is out of reach all
     the same."""
-    await setup_automations(
-        hass, use("link_lost.yaml", link="binary_sensor.beerpi_link", duration={"minutes": 10})
-    )
     assert await hass.config_entries.async_unload(init_integration.entry_id)
     await hass.async_block_till_done()
-    await wait_for_state(hass, "binary_sensor.beerpi_link", state_is("unavailable"))
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=5))
-    await hass.async_block_till_done()
-    assert notifications(hass) == []  # not yet 10 minutes
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=11))
-    await hass.async_block_till_done()
-    [note] = notifications(hass)
-    assert note["title"] == "BeerPi out of reach"
+    await wait_for_state(hass, LINK, state_is("unavailable"))
+    note = await out_of_reach_after_ten_minutes(hass)
     assert "unavailable since" in note["message"]
     assert "not loaded" in note["message"]
 

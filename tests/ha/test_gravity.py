@@ -28,7 +28,7 @@ from custom_components.beerpi.protocol.models import (
 )
 from pi_daemon.config import TILT_COLOURS as DAEMON_TILT_COLOURS
 
-from .conftest import DEVICE_ID, detach, has_number, push, wait_for_state
+from .conftest import DEVICE_ID, detach, has_number, push, set_profile, wait_for_state
 
 assert custom_components.beerpi
 
@@ -186,19 +186,11 @@ def now_iso(moment: datetime) -> str:
 async def test_set_profile_takes_steps_that_end_on_gravity(
     hass: HomeAssistant, init_integration: MockConfigEntry, daemon_client: BeerPiClient
 ) -> None:
-    await hass.services.async_call(
-        DOMAIN,
-        "set_profile",
-        {
-            "config_entry_id": init_integration.entry_id,
-            "steps": [
-                {"kind": "hold", "target": 18, "days": 14, "until_sg": 1.012},
-                {"kind": "hold", "target": 20, "days": 7}
-                | {"stable_within": 0.001, "stable_hours": 24},
-            ],
-        },
-        blocking=True,
-    )
+    steps = [
+        {"kind": "hold", "target": 18, "days": 14, "until_sg": 1.012},
+        {"kind": "hold", "target": 20, "days": 7} | {"stable_within": 0.001, "stable_hours": 24},
+    ]
+    await set_profile(hass, init_integration, steps)
     profile = (await daemon_client.get_state()).thermostat.profile
     assert profile is not None
     assert [(s.until_sg, s.stable_within, s.stable_hours) for s in profile.steps] == [

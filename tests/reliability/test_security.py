@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from pathlib import Path
 
 import aiohttp
@@ -15,6 +16,7 @@ from beerpi_protocol.const import MAX_PAYLOAD_BYTES
 from tests.reliability.helpers import raw_client
 from tests.support.daemon import TOKEN, running_daemon, sim_config
 
+PROTOCOL_MD = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
 API_PATHS = ("/api/device", "/api/state", "/api/media/latest/photo", "/api/media/nope")
 
 
@@ -401,3 +403,49 @@ async def test_control_requests_are_rate_limited_reads_are_not(tmp_path: Path) -
         assert answer["ok"] is True
         await sio.shutdown()
         await other.shutdown()
+
+
+async def _closed_after(reader: asyncio.StreamReader, opened: float) -> tuple[bytes, float]:
+    """Everything the daemon sends until it closes the connection, and when it closed it."""
+    data = await asyncio.wait_for(reader.read(), 10)
+    return data, asyncio.get_running_loop().time() - opened
+
+
+async def test_an_idle_http_connection_is_closed_a_busy_one_is_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/protocol.md, HTTP: an idle connection is closed 30 s after it opened or after its
+    last answer (half a request's headers count as none); a WebSocket is not idle. The time
+    is shortened here to see it act; the documented one is checked first, for the web
+    service's port too."""
+    from pi_daemon.server import IDLE_TIMEOUT_S
+    from web_extras.app import IDLE_TIMEOUT_S as WEB_IDLE_TIMEOUT_S
+
+    text = " ".join(PROTOCOL_MD.read_text().split())
+    found = re.search(r"has sent no request (\d+) s after it opened", text)
+    assert found is not None, "docs/protocol.md no longer states when idle HTTP is closed"
+    assert float(found[1]) == IDLE_TIMEOUT_S == WEB_IDLE_TIMEOUT_S
+    assert "closes its idle connections after the same" in text
+    idle_s = 0.5
+    monkeypatch.setattr("pi_daemon.app.IDLE_TIMEOUT_S", idle_s)
+    async with running_daemon(sim_config(tmp_path / "data")) as running:
+        link = await raw_client(running.port)  # socket.io over a WebSocket
+        loop = asyncio.get_running_loop()
+        opened = loop.time()
+        silent, _ = await asyncio.open_connection("127.0.0.1", running.port)
+        half, half_writer = await asyncio.open_connection("127.0.0.1", running.port)
+        half_writer.write(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        kept, kept_writer = await asyncio.open_connection("127.0.0.1", running.port)
+        kept_writer.write(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        for reader in (silent, half):
+            data, closed_s = await _closed_after(reader, opened)
+            assert data == b""
+            assert idle_s * 0.9 <= closed_s < idle_s + 3
+        data, closed_s = await _closed_after(kept, opened)
+        assert data.startswith(b"HTTP/1.1 200 ")  # answered, kept alive, then closed
+        assert idle_s * 0.9 <= closed_s < idle_s + 3
+        for writer in (half_writer, kept_writer):
+            writer.close()
+        # The socket.io link outlived them all.
+        assert (await link.call("get_state", {}, timeout_s=5))["ok"] is True
+        await link.shutdown()

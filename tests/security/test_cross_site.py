@@ -25,7 +25,7 @@ import pytest
 
 from beerpi_devtools.harness import WebService
 from beerpi_protocol.client import BeerPiClient
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, browser_missing, wait_for_devices
+from tests.browser.conftest import launched_chromium, wait_for_devices
 from tests.support.daemon import TOKEN, DaemonProcess, daemon_process
 from tests.web.service import (
     service_process,
@@ -130,16 +130,8 @@ def login_service(
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    if reason := browser_missing():
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with launched_chromium() as browser:
+        yield browser
 
 
 def daemon_state(daemon: DaemonProcess) -> dict[str, Any]:

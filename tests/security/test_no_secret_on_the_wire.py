@@ -24,7 +24,7 @@ from beerpi_protocol.errors import BeerPiAuthError, BeerPiConnectionError
 from tests.support.daemon import TOKEN, RunningDaemon, running_daemon, sim_config
 from tests.support.impostor import Impostor
 from tests.support.relay import Relay
-from tests.web.service import running_service, wait_until, web_config
+from tests.web.service import dial_in_config, running_service, wait_until
 
 DEVICE = "beerpi-real-0001"
 Relayed = tuple[Relay, RunningDaemon]
@@ -70,9 +70,7 @@ async def test_a_first_time_client_sends_an_impostor_nothing(impostor: Impostor)
 async def test_the_web_service_dialling_in_sends_an_impostor_nothing(
     tmp_path: Path, impostor: Impostor
 ) -> None:
-    config = web_config(
-        tmp_path, daemons=[{"url": f"ws://127.0.0.1:{impostor.port}", "token": TOKEN}]
-    )
+    config = dial_in_config(tmp_path, impostor.port)
     async with running_service(config) as service:
         await wait_until(lambda: impostor.connect_auths())
         await asyncio.sleep(0.5)  # anything it would send after the challenge lands by now

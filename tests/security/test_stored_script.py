@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from beerpi_devtools.harness import WebService
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, browser_missing
+from tests.browser.conftest import launched_chromium
 from tests.web.service import service_process
 from web_extras.store import StoredReading
 from web_extras.store.sqlite import SqliteHistoryStore
@@ -155,16 +155,8 @@ def fetch(url: str) -> tuple[int, dict[str, str], bytes]:
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    if reason := browser_missing():
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with launched_chromium() as browser:
+        yield browser
 
 
 @pytest.mark.browser

@@ -29,13 +29,16 @@ class FakeService:
         self.port = free_port()
         self.token = token
         # accept | refuse | drop (disconnect after drop_after_s) | forge (send a fake
-        # connect_error, record its answer, then disconnect)
+        # connect_error, record its answer, then disconnect) | silent (take the connect,
+        # then never send the challenge)
         self.mode = "accept"
         self.drop_after_s = 1.0
         self.refusals: list[float] = []  # time.monotonic() of each refusal
         self.accepted: list[float] = []
         self.forged_answers: list[Any] = []
         self.events: list[str] = []
+        self.lasted: list[float] = []  # seconds each ended connection was open
+        self._opened: dict[str, float] = {}
         self.sids: set[str] = set()
         self._responders: dict[str, Responder] = {}
         self._seals: dict[str, Seal] = {}
@@ -63,7 +66,9 @@ class FakeService:
         responder = Responder(self.token, Role.CONTROLLER, device, nonce)
         self._responders[sid] = responder
         self.sids.add(sid)
-        self._spawn(self._challenge(sid, responder.challenge()))
+        self._opened[sid] = time.monotonic()
+        if self.mode != "silent":
+            self._spawn(self._challenge(sid, responder.challenge()))
 
     async def _challenge(self, sid: str, challenge: dict[str, str]) -> None:
         for _ in range(200):  # python-socketio drops an emit before the connect is marked
@@ -86,6 +91,9 @@ class FakeService:
         return {"ok": True}
 
     async def _disconnect(self, sid: str, reason: object = None) -> None:
+        opened = self._opened.pop(sid, None)
+        if opened is not None:
+            self.lasted.append(time.monotonic() - opened)
         self.sids.discard(sid)
         self._responders.pop(sid, None)
         self._seals.pop(sid, None)

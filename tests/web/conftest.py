@@ -1,4 +1,4 @@
-"""Store fixtures: every contract test runs on SQLite and on MongoDB (secantus)."""
+"""Store fixtures (each contract test on SQLite and on MongoDB, secantus); a secured service."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.web.service import RunningService, running_service, secured_config
 from web_extras.store import HistoryStore
 from web_extras.store.sqlite import SqliteHistoryStore
 
@@ -49,3 +50,10 @@ async def store(make_store: StoreFactory) -> AsyncIterator[HistoryStore]:
     await opened.open()
     yield opened
     await opened.close()
+
+
+@pytest.fixture
+async def secured(tmp_path: Path) -> AsyncIterator[RunningService]:
+    """The real service, empty, wanting a login or the API token (secured_config)."""
+    async with running_service(secured_config(tmp_path)) as service:
+        yield service

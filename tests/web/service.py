@@ -17,13 +17,16 @@ import socketio
 from aiohttp import web
 
 from beerpi_devtools.harness import WebService
-from tests.support.daemon import free_port
+from tests.support.daemon import TOKEN, RunningDaemon, free_port, running_daemon, sim_config
 from web_extras.app import create_app
 from web_extras.config import WebConfig
 from web_extras.keys import HUB, STORE
 
 DEVICE_TOKEN = "device-token-0123456789"
 API_TOKEN = "api-token-0123456789"
+# The login of secured_config's service, and the body of a POST /api/login with it.
+USER, PASSWORD = "brewer", "correct horse"
+LOGIN = {"username": USER, "password": PASSWORD}
 
 
 @dataclass
@@ -51,6 +54,20 @@ def web_config(data_dir: Path, **values: Any) -> WebConfig:
     return WebConfig.model_validate(base)
 
 
+def dial_in_config(data_dir: Path, daemon_port: int, **values: Any) -> WebConfig:
+    """The service dialling in to the test daemon (TOKEN) on ``daemon_port``."""
+    daemons = [{"url": f"ws://127.0.0.1:{daemon_port}", "token": TOKEN}]
+    return web_config(data_dir, daemons=daemons, **values)
+
+
+def secured_config(tmp_path: Path, **values: Any) -> WebConfig:
+    """A service that wants a login (USER, PASSWORD) or the API_TOKEN; data in tmp_path/web."""
+    password = tmp_path / "password"
+    password.write_text(PASSWORD + "\n")
+    base: dict[str, Any] = {"user": USER, "password_file": str(password), "api_token": API_TOKEN}
+    return web_config(tmp_path / "web", **{**base, **values})
+
+
 @contextlib.asynccontextmanager
 async def running_service(
     config: WebConfig, ssl_context: ssl.SSLContext | None = None
@@ -64,6 +81,17 @@ async def running_service(
         yield RunningService(app, runner, config.port)
     finally:
         await runner.cleanup()
+
+
+@contextlib.asynccontextmanager
+async def dialled_in(tmp_path: Path) -> AsyncIterator[tuple[RunningService, RunningDaemon, str]]:
+    """A simulated daemon and the service (API_TOKEN) dialled in to it, its device online."""
+    async with running_daemon(sim_config(tmp_path / "daemon")) as daemon:
+        config = dial_in_config(tmp_path / "web", daemon.port, api_token=API_TOKEN)
+        async with running_service(config) as service:
+            device = daemon.daemon.device.id
+            await wait_until(lambda: service.hub.find(device) and service.hub.find(device).online)
+            yield service, daemon, device
 
 
 async def wait_until(predicate: Any, timeout_s: float = 15.0, step_s: float = 0.05) -> Any:

@@ -10,7 +10,15 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.web.service import API_TOKEN, RunningService, running_service, web_config
+from tests.web.service import (
+    API_TOKEN,
+    LOGIN,
+    PASSWORD,
+    USER,
+    RunningService,
+    running_service,
+    web_config,
+)
 from web_extras.auth import COOKIE, hash_password, verify_password
 from web_extras.store import Event, EventKind, MediaInfo, MediaKind, StoredReading
 
@@ -64,15 +72,10 @@ async def seed(service: RunningService) -> None:
 
 
 @pytest.fixture
-async def secured(tmp_path: Path) -> AsyncIterator[RunningService]:
-    password = tmp_path / "password"
-    password.write_text("correct horse\n")
-    config = web_config(
-        tmp_path / "web", user="brewer", password_file=str(password), api_token=API_TOKEN
-    )
-    async with running_service(config) as service:
-        await seed(service)
-        yield service
+async def secured(secured: RunningService) -> RunningService:
+    """tests/web/conftest.py's secured service, with a device's hour of data (seed)."""
+    await seed(secured)
+    return secured
 
 
 @pytest.fixture
@@ -126,7 +129,7 @@ async def test_control_with_token_reaches_the_hub(
 async def test_forged_session_cookie_is_refused(
     secured: RunningService, session: aiohttp.ClientSession
 ) -> None:
-    cookie = secured.app[__import__("web_extras.keys").keys.AUTH].make_session("brewer")
+    cookie = secured.app[__import__("web_extras.keys").keys.AUTH].make_session(USER)
     tampered = cookie[:-1] + ("0" if cookie[-1] != "0" else "1")
     status, _ = await send(
         session, secured, "GET", "/api/devices", None, cookies={COOKIE: tampered}
@@ -166,22 +169,20 @@ async def test_login_logout_session(
     status, answer = await send(session, secured, "GET", "/api/session", None)
     assert (status, answer) == (200, {"authenticated": False, "login_required": True, "user": None})
     for body in (
-        {"username": "brewer", "password": "wrong"},
-        {"username": "x", "password": "correct horse"},
+        {"username": USER, "password": "wrong"},
+        {"username": "x", "password": PASSWORD},
     ):
         status, answer = await send(session, secured, "POST", "/api/login", body)
         assert (status, answer["error"]) == (401, "unauthorized")
     status, answer = await send(session, secured, "POST", "/api/login", {"username": 1})
     assert (status, answer["error"]) == (400, "invalid_argument")
-    async with session.post(
-        secured.url + "/api/login", json={"username": "brewer", "password": "correct horse"}
-    ) as response:
+    async with session.post(secured.url + "/api/login", json=LOGIN) as response:
         assert response.status == 200
         set_cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in set_cookie
     assert "SameSite=Strict" in set_cookie
     status, answer = await send(session, secured, "GET", "/api/session", None)
-    assert answer == {"authenticated": True, "login_required": True, "user": "brewer"}
+    assert answer == {"authenticated": True, "login_required": True, "user": USER}
     status, _ = await send(session, secured, "GET", "/api/devices", None)
     assert status == 200
     # A session is as good as the token for control.

@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pi_daemon.app import boot_id
-from tests.support.daemon import TOKEN, free_port, running_daemon, sim_config
-from tests.web.service import running_service, wait_until, web_config
+from tests.support.daemon import free_port, running_daemon, sim_config
+from tests.web.service import dial_in_config, running_service, wait_until
 from web_extras.store import EventKind
 
 EVER = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC))
@@ -30,10 +30,7 @@ async def test_connected_events_are_stamped_by_the_daemon_and_name_its_boot(
         port=free_port(),
         **{"simulation.speed": 600, "storage.record_interval_s": 60},
     )
-    config = web_config(
-        tmp_path / "web",
-        daemons=[{"url": f"ws://127.0.0.1:{daemon_config.server.port}", "token": TOKEN}],
-    )
+    config = dial_in_config(tmp_path / "web", daemon_config.server.port)
     async with running_service(config) as service:
         store = service.store
         async with running_daemon(daemon_config) as daemon:

@@ -8,8 +8,8 @@ from typing import Any
 
 import aiohttp
 
-from tests.support.daemon import TOKEN, RunningDaemon, connected, running_daemon, sim_config
-from tests.web.service import API_TOKEN, live_client, running_service, wait_until, web_config
+from tests.support.daemon import RunningDaemon, connected, running_daemon, sim_config
+from tests.web.service import API_TOKEN, dial_in_config, live_client, running_service, wait_until
 from web_extras.config import WebConfig
 
 HEADERS = {"Authorization": f"Bearer {API_TOKEN}"}
@@ -19,10 +19,10 @@ SPINDEL_TOKEN = "red-spindel-Vq3xN8pLk2RtY7wZ"
 def linked_config(tmp_path: Path, daemon: RunningDaemon, *, spindel: bool = True) -> WebConfig:
     """The service dialling in to ``daemon``, with the iSpindel "red" posting for it."""
     hydrometers = {"red": {"device": daemon.daemon.device.id, "token": SPINDEL_TOKEN}}
-    return web_config(
+    return dial_in_config(
         tmp_path / "web",
+        daemon.port,
         api_token=API_TOKEN,
-        daemons=[{"url": f"ws://127.0.0.1:{daemon.port}", "token": TOKEN}],
         **({"hydrometers": hydrometers} if spindel else {}),
     )
 

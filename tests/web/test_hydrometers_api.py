@@ -15,7 +15,13 @@ import pytest
 
 from beerpi_protocol.const import PLATO_RANGE, SG_RANGE
 from beerpi_protocol.numbers import sg_from_plato
-from tests.web.service import API_TOKEN, RunningService, running_service, web_config
+from tests.web.service import (
+    API_TOKEN,
+    LOGIN,
+    RunningService,
+    running_service,
+    secured_config,
+)
 from tests.web.test_api import DEVICE, NOW, seed, send, session  # noqa: F401
 from web_extras.config import ConfigError, check_secrets, load_config
 from web_extras.store import GravityReading, GravitySource
@@ -37,17 +43,14 @@ POST = {
     "interval": 900,
     "RSSI": -67,
 }
+# The same post with its token left out (to be given another way, or not at all).
+UNTOKENED = {k: v for k, v in POST.items() if k != "token"}
 
 
 @pytest.fixture
 async def service(tmp_path: Path) -> AsyncIterator[RunningService]:
-    password = tmp_path / "password"
-    password.write_text("correct horse\n")
-    config = web_config(
-        tmp_path / "web",
-        user="brewer",
-        password_file=str(password),
-        api_token=API_TOKEN,
+    config = secured_config(
+        tmp_path,
         hydrometers={
             "red": {"device": DEVICE, "token": RED_TOKEN},
             "blue": {"device": DEVICE, "token": BLUE_TOKEN, "gravity_unit": "P"},
@@ -97,31 +100,17 @@ async def test_an_ispindel_post_shows_as_the_fermenters_gravity(
     assert status == 401
 
 
-@pytest.mark.parametrize(
-    ("path", "headers", "body_token"),
-    [
-        (f"{ISPINDEL}/{BLUE_TOKEN}", {}, None),
-        (f"{ISPINDEL}?token={BLUE_TOKEN}", {}, None),
-        (ISPINDEL, {"Authorization": f"Bearer {BLUE_TOKEN}"}, None),
-        # The URL's token wins over a stale one in the post.
-        (f"{ISPINDEL}?token={BLUE_TOKEN}", {}, RED_TOKEN),
-    ],
-)
-async def test_the_token_may_come_in_the_path_query_or_header(
+async def test_a_hydrometer_set_to_plato_is_read_in_plato(
     service: RunningService,
     session: aiohttp.ClientSession,  # noqa: F811
-    path: str,
-    headers: dict[str, str],
-    body_token: str | None,
 ) -> None:
-    body = {k: v for k, v in POST.items() if k != "token"}
-    body.update({"gravity": 12.0, "temperature": 20.0, "temp_units": "C"})
-    if body_token is not None:
-        body["token"] = body_token
-    status, answer = await post_raw(session, service, json.dumps(body).encode(), path, headers)
+    """The blue hydrometer is configured to send degrees Plato: 12 °P is SG 1.0484."""
+    body = {**UNTOKENED, "gravity": 12.0, "temperature": 20.0, "temp_units": "C"}
+    status, answer = await post_raw(
+        session, service, json.dumps(body).encode(), f"{ISPINDEL}/{BLUE_TOKEN}"
+    )
     assert status == 200, answer
     [blue] = await latest(session, service)
-    # "blue" is configured to send degrees Plato: 12 °P is SG 1.0484.
     assert blue["hydrometer"] == "blue"
     assert blue["sg"] == pytest.approx(1.0484, abs=0.0002)
 
@@ -129,7 +118,7 @@ async def test_the_token_may_come_in_the_path_query_or_header(
 @pytest.mark.parametrize(
     ("path", "headers", "body"),
     [
-        (ISPINDEL, {}, {k: v for k, v in POST.items() if k != "token"}),
+        (ISPINDEL, {}, UNTOKENED),
         (ISPINDEL, {}, {**POST, "token": "not-a-hydrometer-token-at-all"}),
         (f"{ISPINDEL}/wrong-token-0123456789abc", {}, POST),
         (ISPINDEL, {"Authorization": f"Bearer {API_TOKEN}"}, {**POST, "token": None}),
@@ -153,7 +142,14 @@ WRONG = "not-a-hydrometer-token-at-all"
 @pytest.mark.parametrize(
     ("path", "headers", "body_token", "hydrometer"),
     [
+        # Each place alone.
+        (f"{ISPINDEL}/{BLUE_TOKEN}", {}, None, "blue"),
+        (f"{ISPINDEL}?token={BLUE_TOKEN}", {}, None, "blue"),
+        (ISPINDEL, {"Authorization": f"Bearer {BLUE_TOKEN}"}, None, "blue"),
+        (ISPINDEL, {}, BLUE_TOKEN, "blue"),
         # The first place that holds a token decides: path, ?token=, Bearer, the post's field.
+        # The URL's token wins over a stale one in the post.
+        (f"{ISPINDEL}?token={BLUE_TOKEN}", {}, RED_TOKEN, "blue"),
         (f"{ISPINDEL}/{RED_TOKEN}?token={BLUE_TOKEN}", {}, None, "red"),
         (f"{ISPINDEL}/{WRONG}", {}, RED_TOKEN, None),
         (f"{ISPINDEL}?token={BLUE_TOKEN}", {"Authorization": f"Bearer {RED_TOKEN}"}, None, "blue"),
@@ -171,9 +167,7 @@ async def test_the_first_place_with_a_token_decides_in_the_documented_order(
     hydrometer: str | None,
 ) -> None:
     """openapi.json: path, ?token=, Authorization: Bearer, or the post's token, in that order."""
-    body = {k: v for k, v in POST.items() if k != "token"}
-    if body_token is not None:
-        body["token"] = body_token
+    body = UNTOKENED if body_token is None else {**UNTOKENED, "token": body_token}
     status, answer = await post_raw(session, service, json.dumps(body).encode(), path, headers)
     if hydrometer is None:
         assert (status, answer["error"]) == (401, "unauthorized")
@@ -187,12 +181,10 @@ async def test_a_logged_in_browser_cannot_post_readings(
     service: RunningService,
     session: aiohttp.ClientSession,  # noqa: F811
 ) -> None:
-    status, _ = await send(
-        session, service, "POST", "/api/login", {"username": "brewer", "password": "correct horse"}
-    )
+    status, _ = await send(session, service, "POST", "/api/login", LOGIN)
     assert status == 200
     # The login cookie alone is no hydrometer credential...
-    body = json.dumps({k: v for k, v in POST.items() if k != "token"}).encode()
+    body = json.dumps(UNTOKENED).encode()
     status, answer = await post_raw(session, service, body)
     assert status == 401
     # ...and a page of another site cannot post even with a token.

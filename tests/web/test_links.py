@@ -13,11 +13,12 @@ import socketio
 
 from beerpi_protocol import FaultCode
 from beerpi_protocol.errors import BeerPiRequestError
-from tests.support.daemon import TOKEN, free_port, running_daemon, sim_config
+from tests.support.daemon import free_port, running_daemon, sim_config
 from tests.web.service import (
     API_TOKEN,
     DEVICE_TOKEN,
     RunningService,
+    dial_in_config,
     live_client,
     running_service,
     wait_until,
@@ -102,11 +103,7 @@ async def photo_reaches_the_service(service: RunningService, device: str) -> Non
 
 async def test_dial_in(tmp_path: Path) -> None:
     async with running_daemon(sim_config(tmp_path / "daemon", **FAST)) as daemon:
-        config = web_config(
-            tmp_path / "web",
-            api_token=API_TOKEN,
-            daemons=[{"url": f"ws://127.0.0.1:{daemon.port}", "token": TOKEN}],
-        )
+        config = dial_in_config(tmp_path / "web", daemon.port, api_token=API_TOKEN)
         async with running_service(config) as service:
             device = daemon.daemon.device.id
             await wait_until(lambda: service.store.count(device=device))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ import socketio
 from beerpi_protocol.models import DeviceInfo, FaultInfo, MediaInfo, State
 from tests.web.service import (
     API_TOKEN,
+    LOGIN,
     RunningService,
     live_client,
     running_service,
@@ -72,17 +72,6 @@ def needs_login(operation: dict[str, Any]) -> bool:
     return operation.get("security", OPENAPI["security"]) != []
 
 
-@pytest.fixture
-async def secured(tmp_path: Path) -> AsyncIterator[RunningService]:
-    password = tmp_path / "password"
-    password.write_text("correct horse\n")
-    config = web_config(
-        tmp_path / "web", user="brewer", password_file=str(password), api_token=API_TOKEN
-    )
-    async with running_service(config) as service:
-        yield service
-
-
 def test_every_route_is_documented_and_every_operation_is_routed(tmp_path: Path) -> None:
     app = create_app(web_config(tmp_path))
     routed = {
@@ -123,7 +112,7 @@ async def test_what_needs_a_login_refuses_without_one(
 async def test_what_is_public_answers_without_a_login(
     secured: RunningService, method: str, path: str
 ) -> None:
-    body = {"username": "brewer", "password": "correct horse"} if method in UNSAFE else None
+    body = LOGIN if method in UNSAFE else None
     async with (
         aiohttp.ClientSession() as http,
         http.request(method, secured.url + concrete(path), json=body) as answer,
@@ -406,7 +395,7 @@ async def test_live_takes_the_login_cookie_and_not_a_forged_or_logged_out_one(
     """openapi.json: /live has the reads' auth: a session cookie, or auth={"token": ...}."""
     jar = aiohttp.CookieJar(unsafe=True)
     async with aiohttp.ClientSession(cookie_jar=jar) as http:
-        login = {"username": "brewer", "password": "correct horse"}
+        login = LOGIN
         async with http.post(f"{secured.url}/api/login", json=login) as answer:
             assert answer.status == 200
         cookie = next(c.value for c in jar if c.key == COOKIE)

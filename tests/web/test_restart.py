@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from beerpi_protocol.client import BeerPiClient
-from tests.support.daemon import TOKEN, connected, running_daemon, sim_config
-from tests.web.service import running_service, wait_until, web_config
+from tests.support.daemon import connected, running_daemon, sim_config
+from tests.web.service import dial_in_config, running_service, wait_until
 from web_extras.store import StoredReading
 
 
@@ -50,11 +50,7 @@ async def test_restart_loses_nothing(
     daemon_config = sim_config(tmp_path / "daemon", **{"storage.record_interval_s": 0.2})
     async with running_daemon(daemon_config) as daemon:
         device = daemon.daemon.device.id
-        config = web_config(
-            tmp_path / "web",
-            daemons=[{"url": f"ws://127.0.0.1:{daemon.port}", "token": TOKEN}],
-            **values,
-        )
+        config = dial_in_config(tmp_path / "web", daemon.port, **values)
         async with running_service(config) as service:
             await wait_until(lambda: service.store.count(device=device))
             before = await service.store.count(device=device)

@@ -15,6 +15,7 @@ import pytest
 
 from tests.web.service import (
     API_TOKEN,
+    LOGIN,
     RunningService,
     live_client,
     running_service,
@@ -191,9 +192,7 @@ async def test_changes_need_a_credential_and_the_same_origin(
     status, _ = await send(session, secured, "GET", "/api/sessions", None)
     assert status == 401
     # Logged in with the password (session cookie) works like the token.
-    async with session.post(
-        secured.url + "/api/login", json={"username": "brewer", "password": "correct horse"}
-    ) as response:
+    async with session.post(secured.url + "/api/login", json=LOGIN) as response:
         assert response.status == 200
     status, answer = await send(
         session, secured, "POST", f"/api/sessions/{sid}/notes", {"text": "by cookie"}, headers={}

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 import pytest
 
-from tests.web.service import RunningService, running_service, web_config
+from tests.web.service import LOGIN, RunningService, running_service, secured_config, web_config
 from web_extras import trend_preload
 from web_extras.trend_preload import DEFAULT_BUCKETS, TREND_BUCKETS_COOKIE
 
@@ -154,9 +154,7 @@ def links_in(html: str) -> dict[str, str]:
 
 
 async def test_a_reader_who_may_not_read_gets_no_guess(tmp_path: Path) -> None:
-    password = tmp_path / "password"
-    password.write_text("correct horse\n")
-    config = web_config(tmp_path / "web", user="brewer", password_file=str(password))
+    config = secured_config(tmp_path, api_token=None)
     async with running_service(config) as service:
         await seed(service, (OLD, datetime.now(UTC) - timedelta(days=3)))
         query = f"device={OLD}&range=all"
@@ -165,7 +163,7 @@ async def test_a_reader_who_may_not_read_gets_no_guess(tmp_path: Path) -> None:
         # The page asks for its session first (and gets the login form).
         assert '<link rel="preload" href="api/session" as="fetch" crossorigin>' in html
         async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
-            login = {"username": "brewer", "password": "correct horse"}
+            login = LOGIN
             async with http.post(f"{service.url}/api/login", json=login) as response:
                 assert response.status == 200
             async with http.get(f"{service.url}/trend?{query}") as response:
@@ -178,11 +176,7 @@ async def test_a_reader_who_may_not_read_gets_no_guess(tmp_path: Path) -> None:
 
 
 async def test_a_public_reader_gets_no_guess_of_the_photos(tmp_path: Path) -> None:
-    password = tmp_path / "password"
-    password.write_text("correct horse\n")
-    config = web_config(
-        tmp_path / "web", user="brewer", password_file=str(password), public_read=True
-    )
+    config = secured_config(tmp_path, api_token=None, public_read=True)
     async with running_service(config) as service:
         await seed(service, (OLD, datetime.now(UTC) - timedelta(days=3)))
         # Photos need a login (the page's own request gets the 401 it handles).

@@ -13,24 +13,16 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.support.daemon import TOKEN, RunningDaemon, connected, running_daemon, sim_config
-from tests.web.service import API_TOKEN, RunningService, running_service, wait_until, web_config
+from tests.support.daemon import RunningDaemon, connected
+from tests.web.service import API_TOKEN, RunningService, dialled_in
 
 HEADERS = {"Authorization": f"Bearer {API_TOKEN}"}
 
 
 @pytest.fixture
 async def linked(tmp_path: Path) -> AsyncIterator[tuple[RunningService, RunningDaemon, str]]:
-    async with running_daemon(sim_config(tmp_path / "daemon")) as daemon:
-        config = web_config(
-            tmp_path / "web",
-            api_token=API_TOKEN,
-            daemons=[{"url": f"ws://127.0.0.1:{daemon.port}", "token": TOKEN}],
-        )
-        async with running_service(config) as service:
-            device = daemon.daemon.device.id
-            await wait_until(lambda: service.hub.find(device) and service.hub.find(device).online)
-            yield service, daemon, device
+    async with dialled_in(tmp_path) as link:
+        yield link
 
 
 async def post(service: RunningService, method: str, path: str, body: Any) -> tuple[int, Any]:

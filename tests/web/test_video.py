@@ -17,11 +17,12 @@ import aiohttp
 import av
 import pytest
 
-from tests.support.daemon import TOKEN, running_daemon, sim_config
+from tests.support.daemon import running_daemon, sim_config
 from tests.web.service import (
     API_TOKEN,
     DEVICE_TOKEN,
     RunningService,
+    dialled_in,
     running_service,
     wait_until,
     web_config,
@@ -78,16 +79,8 @@ async def video_reaches_the_service(service: RunningService, device: str) -> Non
 
 @contextlib.asynccontextmanager
 async def dial_in(tmp_path: Path) -> AsyncIterator[tuple[RunningService, str]]:
-    async with running_daemon(sim_config(tmp_path / "daemon")) as daemon:
-        config = web_config(
-            tmp_path / "web",
-            api_token=API_TOKEN,
-            daemons=[{"url": f"ws://127.0.0.1:{daemon.port}", "token": TOKEN}],
-        )
-        async with running_service(config) as service:
-            device = daemon.daemon.device.id
-            await wait_until(lambda: service.hub.find(device) and service.hub.find(device).online)
-            yield service, device
+    async with dialled_in(tmp_path) as (service, _, device):
+        yield service, device
 
 
 @contextlib.asynccontextmanager
