@@ -40,7 +40,15 @@ async def supervise(
         try:
             await run(stop)
         except asyncio.CancelledError:
-            raise
+            # Only a cancel of this supervisor ends it. A CancelledError that comes out
+            # of the task with no cancel pending here (a library's inner task cancelled
+            # and re-raised, as engine.io's read loop once did in the dial-out) is a
+            # crash like any other: left to propagate it ended that task for good,
+            # silently, and the control loop runs under this too.
+            current = asyncio.current_task()
+            if current is None or current.cancelling():
+                raise
+            _LOGGER.error("%s was cancelled from within; restarting it", name)
         except Exception:
             _LOGGER.exception("%s crashed; restarting it", name)
         else:

@@ -53,6 +53,32 @@ async def test_a_task_that_ends_by_itself_is_restarted(caplog: pytest.LogCapture
     assert "job ended by itself" in caplog.text
 
 
+async def test_a_stray_cancellation_inside_a_task_is_a_crash_not_a_stop(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A CancelledError raised from inside the task (an inner task of a library cancelled
+    # under it) is not a stop: the task is started again, and only cancelling the
+    # supervisor itself still ends it.
+    runs = 0
+
+    async def cancelled_inside(stop: asyncio.Event) -> None:
+        nonlocal runs
+        runs += 1
+        inner = asyncio.create_task(asyncio.sleep(10))
+        inner.cancel()
+        await inner
+
+    stop = asyncio.Event()
+    task = asyncio.create_task(supervise("job", cancelled_inside, stop, restart_min_s=0.01))
+    await asyncio.sleep(0.3)
+    assert not task.done()
+    assert runs >= 3
+    assert "job was cancelled from within; restarting it" in caplog.text
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 2)
+
+
 async def test_a_stopped_task_is_not_restarted() -> None:
     runs = 0
 
