@@ -10,6 +10,7 @@ import re
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
@@ -126,6 +127,36 @@ def test_fahrenheit_is_shown_remembered_and_drawn(page: Page, stack: Stack) -> N
     page.get_by_label("Units").select_option("C")
     expect(axis).to_have_attribute("data-unit", "C")
     assert all(label.endswith("°C") for label in axis.locator(".tick text").all_text_contents())
+
+
+def test_the_trend_csv_download_is_in_the_unit_the_page_shows(page: Page, stack: Stack) -> None:
+    """A brewer who reads °F gets a file in °F, whose header says so (°C likewise)."""
+    open_page(page, f"{stack.url}/trend?device={stack.device_id}&range=6h")
+    expect(page.locator("#chart")).to_have_attribute("data-points", re.compile(r"^[1-9]\d*$"))
+    link = page.get_by_role("link", name=re.compile(r"^Download CSV"))
+    expect(link).to_have_text("Download CSV (°C)")
+
+    def download(unit: str) -> dict[tuple[str, str], float]:
+        url = link.evaluate("a => a.href")
+        assert parse_qs(urlparse(url).query)["unit"] == [unit], url
+        assert (link.get_attribute("download") or "").endswith(f"-{unit}.csv")
+        answer = page.request.get(url)
+        assert answer.ok, answer.text()
+        header, *rows = [line.split(",") for line in answer.text().strip().splitlines()]
+        assert header == ["device", "probe", "timestamp", f"temperature_{unit.lower()}"]
+        return {(row[1], row[2]): float(row[3]) for row in rows}
+
+    celsius = download("C")
+    # Switched in place: the link follows without a reload.
+    page.get_by_label("Units").select_option("F")
+    expect(link).to_have_text("Download CSV (°F)")
+    shown = download("F")
+    both = celsius.keys() & shown.keys()
+    assert len(both) > 10, (len(celsius), len(shown))
+    for key in both:
+        assert shown[key] == pytest.approx(fahrenheit(celsius[key]), abs=1e-3), key
+    page.get_by_label("Units").select_option("C")
+    expect(link).to_have_text("Download CSV (°C)")
 
 
 def test_a_target_typed_in_fahrenheit_reaches_the_daemon_in_celsius(

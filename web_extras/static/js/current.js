@@ -17,7 +17,7 @@ import {
   describeRunning, profileChanged, refreshProfileUnits, setProfileDevice, setupProfiles,
 } from "./profiles.js";
 import {
-  gallerySpan, refreshSessions, selectSessionDevice, sessionChanged, setupSessions,
+  gallerySpan, refreshSessions, refreshSessionUnits, selectSessionDevice, sessionChanged, setupSessions,
 } from "./sessions.js";
 import {
   formatShown, formatWithUnit, fromShown, setupUnitPicker, temperatureUnit, toShown, unitName, unitSymbol,
@@ -602,6 +602,7 @@ function changeUnit(previous) {
   renderAll();
   renderEvents();
   renderGravity(); // its temperatures
+  refreshSessionUnits(); // the CSV links
 }
 
 // ---- start -------------------------------------------------------------------
