@@ -159,6 +159,22 @@ def test_the_trend_csv_download_is_in_the_unit_the_page_shows(page: Page, stack:
     expect(link).to_have_text("Download CSV (°C)")
 
 
+def test_the_trend_hover_reads_one_decimal_in_the_shown_unit(page: Page, stack: Stack) -> None:
+    """Probes read in 1/16 °C and the pages show one decimal: the hover too, in either unit."""
+    open_page(page, f"{stack.url}/trend?device={stack.device_id}&range=6h")
+    chart = page.locator("#chart")
+    expect(chart).to_have_attribute("data-points", re.compile(r"^[1-9]\d*$"))
+    box = chart.bounding_box()
+    assert box is not None
+    beer = page.locator(".readout div", has_text="Beer:").locator("strong")
+    for step, (unit, symbol) in enumerate((("C", "°C"), ("F", "°F"))):
+        page.get_by_label("Units").select_option(unit)
+        expect(chart.locator(".axis-y")).to_have_attribute("data-unit", unit)
+        page.mouse.move(box["x"] + box["width"] * (0.7 + step / 20), box["y"] + box["height"] * 0.4)
+        expect(beer).to_have_text(re.compile(rf"^-?\d+\.\d {symbol}$"))
+    page.get_by_label("Units").select_option("C")
+
+
 def test_a_target_typed_in_fahrenheit_reaches_the_daemon_in_celsius(
     page: Page, stack: Stack
 ) -> None:

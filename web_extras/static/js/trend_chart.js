@@ -324,7 +324,7 @@ function probeRow({ colours, symbol }, probe, bucket) {
   return [
     swatch(`c${colours[probe]}`),
     `${capitalise(probe)}: `,
-    strong(`${formatTemperature(bucket.mean, 2)} ${symbol}`),
+    strong(`${formatTemperature(bucket.mean)} ${symbol}`),
     bucket.count > 1 ? ` (${formatTemperature(bucket.min)}–${formatTemperature(bucket.max)}, ${bucket.count} readings)` : "",
   ];
 }
