@@ -119,6 +119,36 @@ def test_a_hold_can_end_on_gravity(page: Page, stack: Stack, console: Console) -
         stack.daemon_request("set_thermostat", mode="off", profile=None)
 
 
+def test_a_steps_gravity_box_names_its_unit(page: Page, stack: Stack) -> None:
+    """As the target's box has °C or °F beside it, the gravity a hold waits for has SG or °P."""
+    open_current(page, stack)
+    page.get_by_label("Start from").select_option(label="Ale")
+    first = page.locator("#profile-steps .profile-step").first
+    unit = first.locator(".step-sg-unit")
+    expect(unit).to_be_hidden()  # until the step ends on a gravity
+    first.locator(".step-ends").select_option("sg")
+    expect(unit).to_be_visible()
+    expect(unit).to_have_text("SG")
+    first.get_by_label("Ends at SG").fill("1.012")
+    # In °Plato the box, its unit and what is typed follow, and back again.
+    page.get_by_label("Gravity").select_option("P")
+    expect(unit).to_have_text("°P")
+    expect(first.get_by_label("Ends at °P")).to_have_value("3.1")
+    expect(page.locator("#profile-summary")).to_contain_text("3 steps")
+    # A step added now says °P from the start.
+    page.get_by_role("button", name="Add step").click()
+    added = page.locator("#profile-steps .profile-step").last
+    added.locator(".step-ends").select_option("sg")
+    expect(added.locator(".step-sg-unit")).to_have_text("°P")
+    added.get_by_role("button", name="Remove step").click()
+    page.get_by_label("Gravity").select_option("SG")
+    expect(unit).to_have_text("SG")
+    expect(first.get_by_label("Ends at SG")).to_have_value("1.012")
+    # Hidden with its box when the step no longer waits for a gravity.
+    first.locator(".step-ends").select_option("time")
+    expect(unit).to_be_hidden()
+
+
 def test_saved_profiles_move_from_the_browser_and_reach_every_page(
     page: Page, stack: Stack, console: Console
 ) -> None:

@@ -14,6 +14,7 @@ import { api, describeError, deviceUrl } from "./api.js";
 import { formatTime, formatDuration } from "./format.js";
 import {
   formatShown, fromShown, gravityFromShown, gravityToShown, unitSymbol,
+  GRAVITY_UNITS, gravityUnit, setupGravityPicker,
 } from "./units.js";
 
 const $ = window.jQuery;
@@ -169,19 +170,21 @@ function stepRow(step) {
       $("<option>").val("sg").text("at gravity ≤ (or its length)"),
       $("<option>").val("stable").text("when gravity is steady 24 h (or its length)"),
     ).val(ends);
-  const $sg = $("<input>").addClass("step-sg gravity-input").attr({
-    type: "number", step: "0.001", inputmode: "decimal", "aria-label": "Ends at (SG or °P)",
-  }).val(step.until_sg != null ? gravityToShown(step.until_sg) : "");
+  // In the Gravity picker's unit, named beside the box as the target's is.
+  const $sg = $("<input>").addClass("step-sg").attr({ type: "number", inputmode: "decimal" })
+    .val(step.until_sg != null ? gravityToShown(step.until_sg) : "");
+  const $sgUnit = $("<span>").addClass("step-sg-unit");
   const $row = $("<li>").addClass("profile-step")
-    .append($kind, $target, $("<span>").addClass("step-unit").text(unitSymbol()), $length, $per, $ends, $sg, $remove);
+    .append($kind, $target, $("<span>").addClass("step-unit").text(unitSymbol()), $length, $per, $ends, $sg, $sgUnit, $remove);
   const showEnds = () => {
     const hold = $kind.val() === "hold";
     $ends.prop("hidden", !hold);
-    $sg.prop("hidden", !hold || $ends.val() !== "sg");
+    $sg.add($sgUnit).prop("hidden", !hold || $ends.val() !== "sg");
   };
   $kind.on("change", showEnds);
   $ends.on("change", showEnds);
   showEnds();
+  showGravityUnit($row);
   return $row;
 }
 
@@ -265,6 +268,25 @@ function drawPreview(steps, startTarget) {
   }
   svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
   svg.dataset.points = String(points.length);
+}
+
+// The steps' gravity boxes (in ``$within``): their unit beside them and in their label.
+function showGravityUnit($within) {
+  const unit = gravityUnit();
+  $within.find(".step-sg-unit").text(GRAVITY_UNITS[unit]);
+  $within.find(".step-sg").attr({
+    "aria-label": `Ends at ${GRAVITY_UNITS[unit]}`, step: unit === "P" ? "0.1" : "0.001",
+  });
+}
+
+// Another gravity unit: what is typed in the steps' boxes converts with it.
+function changeGravityUnit(previous) {
+  for (const input of document.querySelectorAll("#profile-steps .step-sg")) {
+    const sg = gravityFromShown(input.value, previous);
+    if (sg !== null) input.value = gravityToShown(sg);
+  }
+  showGravityUnit($("#profile-steps"));
+  changed();
 }
 
 function changed() {
@@ -464,6 +486,7 @@ export function setupProfiles({ deviceNow }) {
     changed();
   });
   $("#profile-steps").on("input change", changed);
+  setupGravityPicker(changeGravityUnit);
   $("#profile-form").on("submit", start);
   $("#profile-save").on("click", save);
   $("#profile-delete").on("click", remove);
