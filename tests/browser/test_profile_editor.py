@@ -308,6 +308,24 @@ def test_the_profile_editor_fits_a_phone(browser: Browser, stack: Stack) -> None
         context.close()
 
 
+def test_steps_are_numbered_as_the_summary_names_them(page: Page, stack: Stack) -> None:
+    """A summary such as "step 2: give a length above 0" must point at a step the brewer
+    can find: each row shows its number, renumbered when a step is added or removed."""
+    open_current(page, stack)
+    page.get_by_label("Start from").select_option(label="Ale")
+    rows = page.locator("#profile-steps .profile-step")
+    numbers = page.locator("#profile-steps .step-number")
+    expect(numbers).to_have_text(["1.", "2.", "3."])
+    rows.nth(1).locator(".step-length").fill("")
+    expect(page.locator("#profile-summary")).to_have_text("step 2: give a length above 0")
+    expect(rows.nth(1).locator(".step-number")).to_be_visible()
+    rows.nth(0).get_by_role("button", name="Remove step").click()
+    expect(numbers).to_have_text(["1.", "2."])
+    expect(page.locator("#profile-summary")).to_have_text("step 1: give a length above 0")
+    page.get_by_role("button", name="Add step").click()
+    expect(numbers).to_have_text(["1.", "2.", "3."])
+
+
 def test_a_step_out_of_the_fermenters_range_is_named_in_the_brewers_words(
     page: Page, stack: Stack
 ) -> None:

@@ -174,8 +174,9 @@ function stepRow(step) {
   const $sg = $("<input>").addClass("step-sg").attr({ type: "number", inputmode: "decimal" })
     .val(step.until_sg != null ? gravityToShown(step.until_sg) : "");
   const $sgUnit = $("<span>").addClass("step-sg-unit");
+  // Numbered (changed() counts them) as the summary's "step 2: ..." names them.
   const $row = $("<li>").addClass("profile-step")
-    .append($kind, $target, $("<span>").addClass("step-unit").text(unitSymbol()), $length, $per, $ends, $sg, $sgUnit, $remove);
+    .append($("<span>").addClass("step-number").attr("aria-hidden", "true"), $kind, $target, $("<span>").addClass("step-unit").text(unitSymbol()), $length, $per, $ends, $sg, $sgUnit, $remove);
   const showEnds = () => {
     const hold = $kind.val() === "hold";
     $ends.prop("hidden", !hold);
@@ -290,6 +291,7 @@ function changeGravityUnit(previous) {
 }
 
 function changed() {
+  $("#profile-steps .step-number").each(function number(index) { $(this).text(`${index + 1}.`); });
   $(".step-unit").text(unitSymbol());
   try {
     const steps = readSteps();
