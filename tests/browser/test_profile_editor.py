@@ -326,6 +326,22 @@ def test_steps_are_numbered_as_the_summary_names_them(page: Page, stack: Stack) 
     expect(numbers).to_have_text(["1.", "2.", "3."])
 
 
+def test_the_profile_preview_is_readable_on_a_phone(browser: Browser, stack: Stack) -> None:
+    """The targets written on the preview are as large on a 375 px phone as on a desktop."""
+    for width in (375, 1366):
+        context = browser.new_context(viewport={"width": width, "height": 800})
+        try:
+            page = context.new_page()
+            open_current(page, stack)
+            page.get_by_label("Start from").select_option(label="Ale")
+            labels = page.locator("#profile-preview text")
+            expect(labels).to_have_count(3)
+            heights = labels.evaluate_all("all => all.map(t => t.getBoundingClientRect().height)")
+            assert min(heights) >= 10, (width, heights)
+        finally:
+            context.close()
+
+
 def test_a_step_out_of_the_fermenters_range_is_named_in_the_brewers_words(
     page: Page, stack: Stack
 ) -> None:

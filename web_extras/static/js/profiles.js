@@ -242,7 +242,9 @@ function drawPreview(steps, startTarget) {
   svg.replaceChildren();
   const total = steps.reduce((sum, step) => sum + step.hours, 0);
   if (!total) return;
-  const [width, height, pad] = [600, 120, 14];
+  // Drawn at the size shown (600 while the card is hidden): scaled down from a
+  // fixed 600 on a phone, its 11 px labels were 6 px.
+  const [width, height, pad] = [Math.round(svg.getBoundingClientRect().width) || 600, 120, 14];
   const points = [[0, startTarget ?? steps[0].target]];
   let at = 0;
   for (const step of steps) {
