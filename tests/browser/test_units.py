@@ -19,9 +19,10 @@ from .conftest import browser_missing
 if reason := browser_missing():
     pytest.skip(reason, allow_module_level=True)
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from .conftest import Stack, get_json
+from .test_pages import choose_range
 from .test_sessions_page import end_running
 
 NUMBER = re.compile(r"^-?\d+\.\d$")
@@ -173,6 +174,39 @@ def test_the_trend_hover_reads_one_decimal_in_the_shown_unit(page: Page, stack: 
         page.mouse.move(box["x"] + box["width"] * (0.7 + step / 20), box["y"] + box["height"] * 0.4)
         expect(beer).to_have_text(re.compile(rf"^-?\d+\.\d {symbol}$"))
     page.get_by_label("Units").select_option("C")
+
+
+def test_the_trend_hover_leaves_out_a_range_that_reads_as_one_value(
+    page: Page, stack: Stack
+) -> None:
+    """A bucket of readings that all round to one value reads "(3 readings)", not
+    "(20.0–20.0, 3 readings)"; a real range is still given."""
+
+    def flatten_beer(route: Route) -> None:
+        answer = route.fetch()
+        body = answer.json()
+        for bucket in body["probes"]["beer"]:
+            if bucket["count"]:
+                bucket["min"] = bucket["max"] = bucket["mean"]
+                bucket["count"] = 3
+        for bucket in body["probes"]["fridge"]:
+            if bucket["count"]:
+                bucket["min"], bucket["max"] = bucket["mean"] - 0.5, bucket["mean"] + 0.5
+                bucket["count"] = 3
+        route.fulfill(response=answer, json=body)
+
+    open_page(page, f"{stack.url}/trend?device={stack.device_id}&range=6h")
+    page.route(re.compile(r"/readings\?"), flatten_beer)
+    choose_range(page, "24h")  # asked by the page (the first answers came in it)
+    box = page.locator("#chart").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.4)
+    beer = page.locator(".readout div", has_text="Beer:")
+    expect(beer).to_have_text(re.compile(r"^Beer: -?\d+\.\d °C \(3 readings\)$"))
+    fridge = page.locator(".readout div", has_text="Fridge:")
+    expect(fridge).to_have_text(
+        re.compile(r"^Fridge: -?\d+\.\d °C \(-?\d+\.\d–-?\d+\.\d, 3 readings\)$")
+    )
 
 
 def test_a_target_typed_in_fahrenheit_reaches_the_daemon_in_celsius(
