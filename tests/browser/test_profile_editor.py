@@ -110,7 +110,8 @@ def test_a_hold_can_end_on_gravity(page: Page, stack: Stack, console: Console) -
         last.locator(".step-ends").select_option("stable")
         expect(page.locator("#profile-summary")).to_contain_text("at most 8.0 days")
         page.get_by_role("button", name="Start profile").click()
-        expect(page.locator("#profile-status")).to_have_text("Profile “Ale” started.")
+        # (With the thermostat off it also says nothing heats or cools the beer.)
+        expect(page.locator("#profile-status")).to_contain_text("Profile “Ale” started")
         steps = wait_until(lambda: steps_of(stack), what="the profile on the daemon")
         assert steps[0]["until_sg"] == 1.012
         assert (steps[2]["stable_within"], steps[2]["stable_hours"]) == (0.001, 24)
@@ -147,6 +148,34 @@ def test_a_steps_gravity_box_names_its_unit(page: Page, stack: Stack) -> None:
     # Hidden with its box when the step no longer waits for a gravity.
     first.locator(".step-ends").select_option("time")
     expect(unit).to_be_hidden()
+
+
+def test_a_profile_started_with_the_thermostat_off_says_nothing_controls_the_beer(
+    page: Page, stack: Stack
+) -> None:
+    """Control with "The current mode" while that mode is off runs the profile's targets
+    with no heater or cooler: the choice names the mode, and starting says what it means."""
+    stack.daemon_request("set_thermostat", mode="off", profile=None)
+    try:
+        open_current(page, stack)
+        current = page.locator("#profile-mode option[value='']")
+        expect(current).to_have_text("The current mode (Off)")
+        page.get_by_label("Start from").select_option(label="Ale")
+        page.get_by_role("button", name="Start profile").click()
+        status = page.locator("#profile-status")
+        expect(status).to_have_text(
+            "Profile “Ale” started, but the thermostat is off: nothing heats or cools "
+            "the beer until you choose a mode."
+        )
+        expect(status).to_have_attribute("data-kind", "warn")
+        wait_until(lambda: steps_of(stack), what="the profile on the daemon")
+        # A mode set meanwhile (here, or anywhere) is the one named.
+        stack.daemon_request("set_thermostat", mode="heat")
+        expect(current).to_have_text("The current mode (Heat)")
+        page.get_by_role("button", name="Start profile").click()
+        expect(status).to_have_text("Profile “Ale” started.")
+    finally:
+        stack.daemon_request("set_thermostat", mode="off", profile=None)
 
 
 def test_saved_profiles_move_from_the_browser_and_reach_every_page(

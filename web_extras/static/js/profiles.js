@@ -11,7 +11,7 @@
 // step again when one starts.
 
 import { api, describeError, deviceUrl } from "./api.js";
-import { formatTime, formatDuration } from "./format.js";
+import { formatTime, formatDuration, modeName } from "./format.js";
 import {
   formatShown, fromShown, gravityFromShown, gravityToShown, unitSymbol,
   GRAVITY_UNITS, gravityUnit, setupGravityPicker,
@@ -48,6 +48,7 @@ export const BUILT_IN = [
 const editor = {
   deviceId: null, deviceNow: () => Date.now(), service: [], running: null, heard: null,
   limits: { min: -5, max: 40 },
+  mode: null, // the fermenter's thermostat mode now ("The current mode")
 };
 
 function status(kind, text) {
@@ -336,7 +337,11 @@ async function start(submitEvent) {
   try {
     await api(deviceUrl(device, "/profile"), { method: "PUT", body });
     if (mode) await api(deviceUrl(device, "/thermostat"), { method: "POST", body: { mode } });
-    status("ok", `Profile “${profile.name}” started.`);
+    if (!mode && editor.mode === "off" && device === editor.deviceId) {
+      status("warn", `Profile “${profile.name}” started, but the thermostat is off: nothing heats or cools the beer until you choose a mode.`);
+    } else {
+      status("ok", `Profile “${profile.name}” started.`);
+    }
   } catch (error) {
     status("error", describeError(error)); // the editor keeps what was typed
   }
@@ -454,8 +459,11 @@ export function describeRunning(profile, deviceTime) {
   return `${head}: this step ends ${at(profile.step_time_left_s || 0)}, the profile ${at(profile.total_time_left_s || 0)}`;
 }
 
-export function setProfileDevice(deviceId, { running = false, profile = null, limits = null } = {}) {
+export function setProfileDevice(deviceId, { running = false, profile = null, limits = null, mode = null } = {}) {
   editor.deviceId = deviceId;
+  editor.mode = mode;
+  // "The current mode" names it: "Off" means the profile's targets control nothing.
+  $("#profile-mode option[value='']").text(mode ? `The current mode (${modeName(mode)})` : "The current mode");
   editor.limits = { min: limits?.min_target ?? -5, max: limits?.max_target ?? 40 };
   editor.running = running && profile
     ? { paused: Boolean(profile.paused), step: profile.step ?? 0, count: (profile.steps || []).length }
