@@ -2,7 +2,9 @@
 
 A request that carries temperatures may say ``"unit": "C"`` (the default) or
 ``"F"``; the service converts to °C before the daemon sees the request, so the
-daemon, the history and every answer stay in °C.
+daemon, the history and every JSON answer stay in °C. The CSV exports, read by
+people in a spreadsheet, may be asked in °F (``?unit=F``); their header names
+the unit either way.
 """
 
 from __future__ import annotations
@@ -20,6 +22,11 @@ DIGITS = 4
 
 def fahrenheit_to_celsius(value: float) -> float:
     return round((value - 32.0) * 5.0 / 9.0, DIGITS)
+
+
+def celsius_to_fahrenheit(value: float) -> float:
+    """For exports asked in °F: a probe's 1/16 °C step is 0.1125 °F, kept exactly."""
+    return round(value * 9.0 / 5.0 + 32.0, DIGITS)
 
 
 def unit_of(body: Mapping[str, Any]) -> str:

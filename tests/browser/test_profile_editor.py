@@ -110,11 +110,70 @@ def test_a_hold_can_end_on_gravity(page: Page, stack: Stack, console: Console) -
         last.locator(".step-ends").select_option("stable")
         expect(page.locator("#profile-summary")).to_contain_text("at most 8.0 days")
         page.get_by_role("button", name="Start profile").click()
-        expect(page.locator("#profile-status")).to_have_text("Profile “Ale” started.")
+        # (With the thermostat off it also says nothing heats or cools the beer.)
+        expect(page.locator("#profile-status")).to_contain_text("Profile “Ale” started")
         steps = wait_until(lambda: steps_of(stack), what="the profile on the daemon")
         assert steps[0]["until_sg"] == 1.012
         assert (steps[2]["stable_within"], steps[2]["stable_hours"]) == (0.001, 24)
         assert [s["hours"] for s in steps] == [96, 24, 72]  # the fallbacks
+    finally:
+        stack.daemon_request("set_thermostat", mode="off", profile=None)
+
+
+def test_a_steps_gravity_box_names_its_unit(page: Page, stack: Stack) -> None:
+    """As the target's box has °C or °F beside it, the gravity a hold waits for has SG or °P."""
+    open_current(page, stack)
+    page.get_by_label("Start from").select_option(label="Ale")
+    first = page.locator("#profile-steps .profile-step").first
+    unit = first.locator(".step-sg-unit")
+    expect(unit).to_be_hidden()  # until the step ends on a gravity
+    first.locator(".step-ends").select_option("sg")
+    expect(unit).to_be_visible()
+    expect(unit).to_have_text("SG")
+    first.get_by_label("Ends at SG").fill("1.012")
+    # In °Plato the box, its unit and what is typed follow, and back again.
+    page.get_by_label("Gravity").select_option("P")
+    expect(unit).to_have_text("°P")
+    expect(first.get_by_label("Ends at °P")).to_have_value("3.1")
+    expect(page.locator("#profile-summary")).to_contain_text("3 steps")
+    # A step added now says °P from the start.
+    page.get_by_role("button", name="Add step").click()
+    added = page.locator("#profile-steps .profile-step").last
+    added.locator(".step-ends").select_option("sg")
+    expect(added.locator(".step-sg-unit")).to_have_text("°P")
+    added.get_by_role("button", name="Remove step").click()
+    page.get_by_label("Gravity").select_option("SG")
+    expect(unit).to_have_text("SG")
+    expect(first.get_by_label("Ends at SG")).to_have_value("1.012")
+    # Hidden with its box when the step no longer waits for a gravity.
+    first.locator(".step-ends").select_option("time")
+    expect(unit).to_be_hidden()
+
+
+def test_a_profile_started_with_the_thermostat_off_says_nothing_controls_the_beer(
+    page: Page, stack: Stack
+) -> None:
+    """Control with "The current mode" while that mode is off runs the profile's targets
+    with no heater or cooler: the choice names the mode, and starting says what it means."""
+    stack.daemon_request("set_thermostat", mode="off", profile=None)
+    try:
+        open_current(page, stack)
+        current = page.locator("#profile-mode option[value='']")
+        expect(current).to_have_text("The current mode (Off)")
+        page.get_by_label("Start from").select_option(label="Ale")
+        page.get_by_role("button", name="Start profile").click()
+        status = page.locator("#profile-status")
+        expect(status).to_have_text(
+            "Profile “Ale” started, but the thermostat is off: nothing heats or cools "
+            "the beer until you choose a mode."
+        )
+        expect(status).to_have_attribute("data-kind", "warn")
+        wait_until(lambda: steps_of(stack), what="the profile on the daemon")
+        # A mode set meanwhile (here, or anywhere) is the one named.
+        stack.daemon_request("set_thermostat", mode="heat")
+        expect(current).to_have_text("The current mode (Heat)")
+        page.get_by_role("button", name="Start profile").click()
+        expect(status).to_have_text("Profile “Ale” started.")
     finally:
         stack.daemon_request("set_thermostat", mode="off", profile=None)
 
@@ -276,6 +335,40 @@ def test_the_profile_editor_fits_a_phone(browser: Browser, stack: Stack) -> None
         assert box["x"] + box["width"] <= 375
     finally:
         context.close()
+
+
+def test_steps_are_numbered_as_the_summary_names_them(page: Page, stack: Stack) -> None:
+    """A summary such as "step 2: give a length above 0" must point at a step the brewer
+    can find: each row shows its number, renumbered when a step is added or removed."""
+    open_current(page, stack)
+    page.get_by_label("Start from").select_option(label="Ale")
+    rows = page.locator("#profile-steps .profile-step")
+    numbers = page.locator("#profile-steps .step-number")
+    expect(numbers).to_have_text(["1.", "2.", "3."])
+    rows.nth(1).locator(".step-length").fill("")
+    expect(page.locator("#profile-summary")).to_have_text("step 2: give a length above 0")
+    expect(rows.nth(1).locator(".step-number")).to_be_visible()
+    rows.nth(0).get_by_role("button", name="Remove step").click()
+    expect(numbers).to_have_text(["1.", "2."])
+    expect(page.locator("#profile-summary")).to_have_text("step 1: give a length above 0")
+    page.get_by_role("button", name="Add step").click()
+    expect(numbers).to_have_text(["1.", "2.", "3."])
+
+
+def test_the_profile_preview_is_readable_on_a_phone(browser: Browser, stack: Stack) -> None:
+    """The targets written on the preview are as large on a 375 px phone as on a desktop."""
+    for width in (375, 1366):
+        context = browser.new_context(viewport={"width": width, "height": 800})
+        try:
+            page = context.new_page()
+            open_current(page, stack)
+            page.get_by_label("Start from").select_option(label="Ale")
+            labels = page.locator("#profile-preview text")
+            expect(labels).to_have_count(3)
+            heights = labels.evaluate_all("all => all.map(t => t.getBoundingClientRect().height)")
+            assert min(heights) >= 10, (width, heights)
+        finally:
+            context.close()
 
 
 def test_a_step_out_of_the_fermenters_range_is_named_in_the_brewers_words(

@@ -110,12 +110,22 @@ def test_a_session_started_from_the_page_names_the_beer_in_its_fermenter(
     expect(fermenter).to_contain_text("no session")
     past = page.locator(f"#past-sessions li[data-session='{session['id']}']")
     expect(past).to_contain_text("Citra Pale")
-    href = past.get_by_role("link", name="CSV").get_attribute("href")
-    assert href == f"api/sessions/{session['id']}/readings.csv"
+    csv_link = past.get_by_role("link", name="CSV")
+    expect(csv_link).to_have_text("CSV (°C)")
+    href = csv_link.get_attribute("href")
+    assert href == f"api/sessions/{session['id']}/readings.csv?unit=C"
     with urllib.request.urlopen(f"{stack.url}/{href}", timeout=10) as answer:
         lines = answer.read().decode().splitlines()
-    assert lines[0] == "device,probe,timestamp,temperature"
+    assert lines[0] == "device,probe,timestamp,temperature_c"
     assert len(lines) > 1  # the simulated fermenter recorded during the session
+    # A brewer who reads °F downloads °F, and the file's header says so.
+    page.get_by_label("Units").select_option("F")
+    expect(csv_link).to_have_text("CSV (°F)")
+    href = csv_link.get_attribute("href")
+    assert href == f"api/sessions/{session['id']}/readings.csv?unit=F"
+    with urllib.request.urlopen(f"{stack.url}/{href}", timeout=10) as answer:
+        assert answer.read().decode().splitlines()[0] == "device,probe,timestamp,temperature_f"
+    page.get_by_label("Units").select_option("C")
     # Its trend: the trend page opens zoomed to the session's span.
     ended = get_json(f"{stack.url}/api/sessions/{session['id']}")
     with page.expect_request(lambda r: "/readings?" in r.url) as readings:

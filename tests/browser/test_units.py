@@ -10,6 +10,7 @@ import re
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
@@ -18,9 +19,10 @@ from .conftest import browser_missing
 if reason := browser_missing():
     pytest.skip(reason, allow_module_level=True)
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from .conftest import Stack, get_json
+from .test_pages import choose_range
 from .test_sessions_page import end_running
 
 NUMBER = re.compile(r"^-?\d+\.\d$")
@@ -126,6 +128,85 @@ def test_fahrenheit_is_shown_remembered_and_drawn(page: Page, stack: Stack) -> N
     page.get_by_label("Units").select_option("C")
     expect(axis).to_have_attribute("data-unit", "C")
     assert all(label.endswith("°C") for label in axis.locator(".tick text").all_text_contents())
+
+
+def test_the_trend_csv_download_is_in_the_unit_the_page_shows(page: Page, stack: Stack) -> None:
+    """A brewer who reads °F gets a file in °F, whose header says so (°C likewise)."""
+    open_page(page, f"{stack.url}/trend?device={stack.device_id}&range=6h")
+    expect(page.locator("#chart")).to_have_attribute("data-points", re.compile(r"^[1-9]\d*$"))
+    link = page.get_by_role("link", name=re.compile(r"^Download CSV"))
+    expect(link).to_have_text("Download CSV (°C)")
+
+    def download(unit: str) -> dict[tuple[str, str], float]:
+        url = link.evaluate("a => a.href")
+        assert parse_qs(urlparse(url).query)["unit"] == [unit], url
+        assert (link.get_attribute("download") or "").endswith(f"-{unit}.csv")
+        answer = page.request.get(url)
+        assert answer.ok, answer.text()
+        header, *rows = [line.split(",") for line in answer.text().strip().splitlines()]
+        assert header == ["device", "probe", "timestamp", f"temperature_{unit.lower()}"]
+        return {(row[1], row[2]): float(row[3]) for row in rows}
+
+    celsius = download("C")
+    # Switched in place: the link follows without a reload.
+    page.get_by_label("Units").select_option("F")
+    expect(link).to_have_text("Download CSV (°F)")
+    shown = download("F")
+    both = celsius.keys() & shown.keys()
+    assert len(both) > 10, (len(celsius), len(shown))
+    for key in both:
+        assert shown[key] == pytest.approx(fahrenheit(celsius[key]), abs=1e-3), key
+    page.get_by_label("Units").select_option("C")
+    expect(link).to_have_text("Download CSV (°C)")
+
+
+def test_the_trend_hover_reads_one_decimal_in_the_shown_unit(page: Page, stack: Stack) -> None:
+    """Probes read in 1/16 °C and the pages show one decimal: the hover too, in either unit."""
+    open_page(page, f"{stack.url}/trend?device={stack.device_id}&range=6h")
+    chart = page.locator("#chart")
+    expect(chart).to_have_attribute("data-points", re.compile(r"^[1-9]\d*$"))
+    box = chart.bounding_box()
+    assert box is not None
+    beer = page.locator(".readout div", has_text="Beer:").locator("strong")
+    for step, (unit, symbol) in enumerate((("C", "°C"), ("F", "°F"))):
+        page.get_by_label("Units").select_option(unit)
+        expect(chart.locator(".axis-y")).to_have_attribute("data-unit", unit)
+        page.mouse.move(box["x"] + box["width"] * (0.7 + step / 20), box["y"] + box["height"] * 0.4)
+        expect(beer).to_have_text(re.compile(rf"^-?\d+\.\d {symbol}$"))
+    page.get_by_label("Units").select_option("C")
+
+
+def test_the_trend_hover_leaves_out_a_range_that_reads_as_one_value(
+    page: Page, stack: Stack
+) -> None:
+    """A bucket of readings that all round to one value reads "(3 readings)", not
+    "(20.0–20.0, 3 readings)"; a real range is still given."""
+
+    def flatten_beer(route: Route) -> None:
+        answer = route.fetch()
+        body = answer.json()
+        for bucket in body["probes"]["beer"]:
+            if bucket["count"]:
+                bucket["min"] = bucket["max"] = bucket["mean"]
+                bucket["count"] = 3
+        for bucket in body["probes"]["fridge"]:
+            if bucket["count"]:
+                bucket["min"], bucket["max"] = bucket["mean"] - 0.5, bucket["mean"] + 0.5
+                bucket["count"] = 3
+        route.fulfill(response=answer, json=body)
+
+    open_page(page, f"{stack.url}/trend?device={stack.device_id}&range=6h")
+    page.route(re.compile(r"/readings\?"), flatten_beer)
+    choose_range(page, "24h")  # asked by the page (the first answers came in it)
+    box = page.locator("#chart").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.4)
+    beer = page.locator(".readout div", has_text="Beer:")
+    expect(beer).to_have_text(re.compile(r"^Beer: -?\d+\.\d °C \(3 readings\)$"))
+    fridge = page.locator(".readout div", has_text="Fridge:")
+    expect(fridge).to_have_text(
+        re.compile(r"^Fridge: -?\d+\.\d °C \(-?\d+\.\d–-?\d+\.\d, 3 readings\)$")
+    )
 
 
 def test_a_target_typed_in_fahrenheit_reaches_the_daemon_in_celsius(

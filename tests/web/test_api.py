@@ -283,6 +283,41 @@ async def test_bad_range_is_400(
     assert (status, answer["error"]) == (400, "invalid_argument")
 
 
+async def test_csv_export_names_its_unit_and_gives_fahrenheit_when_asked(
+    secured: RunningService, session: aiohttp.ClientSession
+) -> None:
+    """A spreadsheet opened weeks later must say what its numbers are: the header
+    names the unit, °C by default (as stored) and °F when the brewer asks."""
+    headers = {"Authorization": f"Bearer {API_TOKEN}"}
+    # A probe reads in 1/16 °C: each such step is exactly 0.1125 °F.
+    at = NOW - timedelta(minutes=90)
+    await secured.store.add_readings(
+        [
+            StoredReading(DEVICE, "probe16", at, 20.0625),
+            StoredReading(DEVICE, "probe16", at + timedelta(minutes=1), -1.5),
+        ]
+    )
+    path = f"/api/devices/{DEVICE}/readings.csv?probe=probe16"
+
+    def rows(text: str) -> list[list[str]]:
+        return [line.split(",") for line in text.strip().splitlines()]
+
+    for query in ("", "&unit=C"):
+        status, text = await send(session, secured, "GET", path + query, None, headers=headers)
+        assert status == 200, text
+        header, *values = rows(text)
+        assert header == ["device", "probe", "timestamp", "temperature_c"]
+        assert [v[3] for v in values] == ["20.0625", "-1.5"]
+    status, text = await send(session, secured, "GET", path + "&unit=F", None, headers=headers)
+    assert status == 200, text
+    header, *values = rows(text)
+    assert header == ["device", "probe", "timestamp", "temperature_f"]
+    assert [v[3] for v in values] == ["68.1125", "29.3"]
+    status, answer = await send(session, secured, "GET", path + "&unit=K", None, headers=headers)
+    assert (status, answer["error"]) == (400, "invalid_argument")
+    assert '"C" or "F"' in answer["message"]
+
+
 # Long on purpose: one user story told end to end (the steps depend on each other); splitting it
 # would hide the story.
 async def test_history_reads(secured: RunningService, session: aiohttp.ClientSession) -> None:
@@ -316,7 +351,7 @@ async def test_history_reads(secured: RunningService, session: aiohttp.ClientSes
         headers=headers,
     )
     lines = csv.strip().splitlines()
-    assert lines[0] == "device,probe,timestamp,temperature"
+    assert lines[0] == "device,probe,timestamp,temperature_c"
     assert len(lines) == 61
     assert lines[1].startswith(f"{DEVICE},beer,")
     _, events = await send(

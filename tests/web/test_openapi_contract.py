@@ -389,6 +389,40 @@ async def test_every_bound_the_document_states_is_refused_with_400(
                 assert got["error"] == "invalid_argument"
 
 
+def query_enums() -> list[tuple[str, str, str, list[Any]]]:
+    """(method, path, parameter, allowed values) of every query parameter with an enum."""
+    return [
+        (method, path, parameter["name"], parameter["schema"]["enum"])
+        for method, path, operation in operations()
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "query" and "enum" in parameter.get("schema", {})
+    ]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "name", "allowed"),
+    query_enums(),
+    ids=[f"{m} {p} {n}" for m, p, n, _ in query_enums()],
+)
+async def test_every_query_enum_the_document_states_is_the_one_enforced(
+    secured: RunningService, method: str, path: str, name: str, allowed: list[Any]
+) -> None:
+    now = datetime.now(UTC)
+    await secured.store.add_readings([StoredReading(DEVICE, "beer", now, 20.0)])
+    await secured.hub.load_known()
+    await secured.store.start_session(BrewSession("0123456789abcdef", DEVICE, "Pale Ale", now))
+    token = {"Authorization": f"Bearer {API_TOKEN}"}
+    url = secured.url + concrete(path)
+    async with aiohttp.ClientSession(headers=token) as http:
+        for value in allowed:
+            async with http.request(method, url, params={name: value}) as answer:
+                assert answer.status == 200, (name, value, await answer.text())
+        async with http.request(method, url, params={name: "not-one-of-them"}) as answer:
+            assert answer.status == 400, (name, answer.status)
+            assert str(answer.status) in OPENAPI["paths"][path][method.lower()]["responses"]
+            assert (await answer.json())["error"] == "invalid_argument"
+
+
 async def test_live_takes_the_login_cookie_and_not_a_forged_or_logged_out_one(
     secured: RunningService,
 ) -> None:

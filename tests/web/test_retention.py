@@ -55,7 +55,7 @@ async def test_old_raw_readings_are_dropped_and_still_graphed(tmp_path: Path) ->
         ):
             assert got.status == 200
             rows = (await got.text()).strip().splitlines()
-        assert rows[0] == "device,probe,timestamp,temperature"
+        assert rows[0] == "device,probe,timestamp,temperature_c"
         assert len(rows) == 1 + 30
         assert {row.rsplit(",", 1)[1] for row in rows[1:]} == {"20.0"}
 

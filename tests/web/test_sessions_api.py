@@ -222,12 +222,21 @@ async def test_exports_hold_the_sessions_span_only(
         assert f"session-{made['id']}" in response.headers["Content-Disposition"]
         text = await response.text()
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0] == ["device", "probe", "timestamp", "temperature"]
+    assert rows[0] == ["device", "probe", "timestamp", "temperature_c"]
     # 20 minutes of readings per probe (start included, end not), plus the odd probe.
     assert sorted({r[1] for r in rows[1:]}) == ["'=HYPERLINK(1)", "beer", "fridge"]
     assert sum(r[1] == "beer" for r in rows[1:]) == 20
     assert "\n=HYPERLINK" not in text
     assert ",=HYPERLINK" not in text
+    # Asked in °F (what a brewer who reads °F downloads): the header says so.
+    async with session.get(
+        f"{secured.url}/api/sessions/{made['id']}/readings.csv?unit=F", headers=TOKEN
+    ) as response:
+        assert response.status == 200
+        fahrenheit = list(csv.reader(io.StringIO(await response.text())))
+    assert fahrenheit[0] == ["device", "probe", "timestamp", "temperature_f"]
+    assert [r[3] for r in fahrenheit[1:] if r[1] == "'=HYPERLINK(1)"] == ["67.1"]
+    assert len(fahrenheit) == len(rows)
 
     async with session.get(
         f"{secured.url}/api/sessions/{made['id']}/export.json", headers=TOKEN

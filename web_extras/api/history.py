@@ -17,6 +17,7 @@ from web_extras.security import MEDIA_CSP
 from web_extras.store import Bucket, EventKind, MediaInfo
 from web_extras.store.base import Grid
 from web_extras.timefmt import iso, now
+from web_extras.units import celsius_to_fahrenheit, unit_of
 
 from .common import DEFAULT_SPAN, device_of, int_param, time_param, time_range
 
@@ -153,7 +154,14 @@ async def stream_readings_csv(
     end: datetime,
     filename: str,
 ) -> web.StreamResponse:
-    """Raw readings of ``probes`` in ``[start, end)`` as CSV; ``filename`` must be safe."""
+    """Raw readings of ``probes`` in ``[start, end)`` as CSV; ``filename`` must be safe.
+
+    In °C unless the query says ``unit=F``; the header names the unit
+    (``temperature_c`` or ``temperature_f``), so a file opened later says what
+    its numbers are.
+    """
+    unit = unit_of(request.query)  # before the headers go out: a bad unit is a 400
+    convert = celsius_to_fahrenheit if unit == "F" else None
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/csv; charset=utf-8",
@@ -161,16 +169,14 @@ async def stream_readings_csv(
         }
     )
     await response.prepare(request)
-    await response.write(b"device,probe,timestamp,temperature\n")
+    await response.write(f"device,probe,timestamp,temperature_{unit.lower()}\n".encode())
     store = request.app[STORE]
     device_cell = _csv_field(device)
     for name in probes:
         lines: list[str] = []
         async for reading in store.raw(device, name, start, end):
-            lines.append(
-                f"{device_cell},{_csv_field(name)},{iso(reading.timestamp)},"
-                f"{reading.temperature!r}\n"
-            )
+            value = reading.temperature if convert is None else convert(reading.temperature)
+            lines.append(f"{device_cell},{_csv_field(name)},{iso(reading.timestamp)},{value!r}\n")
             if len(lines) >= 1000:  # written in chunks: memory stays flat on a year of data
                 await response.write("".join(lines).encode())
                 lines.clear()

@@ -17,7 +17,7 @@ import {
   describeRunning, profileChanged, refreshProfileUnits, setProfileDevice, setupProfiles,
 } from "./profiles.js";
 import {
-  gallerySpan, refreshSessions, selectSessionDevice, sessionChanged, setupSessions,
+  gallerySpan, refreshSessions, refreshSessionUnits, selectSessionDevice, sessionChanged, setupSessions,
 } from "./sessions.js";
 import {
   formatShown, formatWithUnit, fromShown, setupUnitPicker, temperatureUnit, toShown, unitName, unitSymbol,
@@ -173,7 +173,9 @@ function renderThermostat() {
   $("#profile").prop("hidden", !profile).text(describeRunning(profile, stateTime || deviceNow()));
   // The daemon's limits (°C) in the shown unit, rounded inwards to the input's 0.1 steps.
   const limits = (page.info && page.info.thermostat) || {};
-  setProfileDevice(page.device && page.device.id, { running: Boolean(profile && !profile.finished), profile, limits });
+  setProfileDevice(page.device && page.device.id, {
+    running: Boolean(profile && !profile.finished), profile, limits, mode: thermostat.mode,
+  });
   $("#target-unit").text(unitSymbol());
   $("#target-input").attr({
     min: (Math.ceil(toShown(limits.min_target ?? -5) * 10) / 10).toFixed(1),
@@ -602,6 +604,7 @@ function changeUnit(previous) {
   renderAll();
   renderEvents();
   renderGravity(); // its temperatures
+  refreshSessionUnits(); // the CSV links
 }
 
 // ---- start -------------------------------------------------------------------

@@ -11,9 +11,10 @@
 // step again when one starts.
 
 import { api, describeError, deviceUrl } from "./api.js";
-import { formatTime, formatDuration } from "./format.js";
+import { formatTime, formatDuration, modeName } from "./format.js";
 import {
   formatShown, fromShown, gravityFromShown, gravityToShown, unitSymbol,
+  GRAVITY_UNITS, gravityUnit, setupGravityPicker,
 } from "./units.js";
 
 const $ = window.jQuery;
@@ -47,6 +48,7 @@ export const BUILT_IN = [
 const editor = {
   deviceId: null, deviceNow: () => Date.now(), service: [], running: null, heard: null,
   limits: { min: -5, max: 40 },
+  mode: null, // the fermenter's thermostat mode now ("The current mode")
 };
 
 function status(kind, text) {
@@ -169,19 +171,22 @@ function stepRow(step) {
       $("<option>").val("sg").text("at gravity ≤ (or its length)"),
       $("<option>").val("stable").text("when gravity is steady 24 h (or its length)"),
     ).val(ends);
-  const $sg = $("<input>").addClass("step-sg gravity-input").attr({
-    type: "number", step: "0.001", inputmode: "decimal", "aria-label": "Ends at (SG or °P)",
-  }).val(step.until_sg != null ? gravityToShown(step.until_sg) : "");
+  // In the Gravity picker's unit, named beside the box as the target's is.
+  const $sg = $("<input>").addClass("step-sg").attr({ type: "number", inputmode: "decimal" })
+    .val(step.until_sg != null ? gravityToShown(step.until_sg) : "");
+  const $sgUnit = $("<span>").addClass("step-sg-unit");
+  // Numbered (changed() counts them) as the summary's "step 2: ..." names them.
   const $row = $("<li>").addClass("profile-step")
-    .append($kind, $target, $("<span>").addClass("step-unit").text(unitSymbol()), $length, $per, $ends, $sg, $remove);
+    .append($("<span>").addClass("step-number").attr("aria-hidden", "true"), $kind, $target, $("<span>").addClass("step-unit").text(unitSymbol()), $length, $per, $ends, $sg, $sgUnit, $remove);
   const showEnds = () => {
     const hold = $kind.val() === "hold";
     $ends.prop("hidden", !hold);
-    $sg.prop("hidden", !hold || $ends.val() !== "sg");
+    $sg.add($sgUnit).prop("hidden", !hold || $ends.val() !== "sg");
   };
   $kind.on("change", showEnds);
   $ends.on("change", showEnds);
   showEnds();
+  showGravityUnit($row);
   return $row;
 }
 
@@ -238,7 +243,9 @@ function drawPreview(steps, startTarget) {
   svg.replaceChildren();
   const total = steps.reduce((sum, step) => sum + step.hours, 0);
   if (!total) return;
-  const [width, height, pad] = [600, 120, 14];
+  // Drawn at the size shown (600 while the card is hidden): scaled down from a
+  // fixed 600 on a phone, its 11 px labels were 6 px.
+  const [width, height, pad] = [Math.round(svg.getBoundingClientRect().width) || 600, 120, 14];
   const points = [[0, startTarget ?? steps[0].target]];
   let at = 0;
   for (const step of steps) {
@@ -267,7 +274,27 @@ function drawPreview(steps, startTarget) {
   svg.dataset.points = String(points.length);
 }
 
+// The steps' gravity boxes (in ``$within``): their unit beside them and in their label.
+function showGravityUnit($within) {
+  const unit = gravityUnit();
+  $within.find(".step-sg-unit").text(GRAVITY_UNITS[unit]);
+  $within.find(".step-sg").attr({
+    "aria-label": `Ends at ${GRAVITY_UNITS[unit]}`, step: unit === "P" ? "0.1" : "0.001",
+  });
+}
+
+// Another gravity unit: what is typed in the steps' boxes converts with it.
+function changeGravityUnit(previous) {
+  for (const input of document.querySelectorAll("#profile-steps .step-sg")) {
+    const sg = gravityFromShown(input.value, previous);
+    if (sg !== null) input.value = gravityToShown(sg);
+  }
+  showGravityUnit($("#profile-steps"));
+  changed();
+}
+
 function changed() {
+  $("#profile-steps .step-number").each(function number(index) { $(this).text(`${index + 1}.`); });
   $(".step-unit").text(unitSymbol());
   try {
     const steps = readSteps();
@@ -310,7 +337,11 @@ async function start(submitEvent) {
   try {
     await api(deviceUrl(device, "/profile"), { method: "PUT", body });
     if (mode) await api(deviceUrl(device, "/thermostat"), { method: "POST", body: { mode } });
-    status("ok", `Profile “${profile.name}” started.`);
+    if (!mode && editor.mode === "off" && device === editor.deviceId) {
+      status("warn", `Profile “${profile.name}” started, but the thermostat is off: nothing heats or cools the beer until you choose a mode.`);
+    } else {
+      status("ok", `Profile “${profile.name}” started.`);
+    }
   } catch (error) {
     status("error", describeError(error)); // the editor keeps what was typed
   }
@@ -428,8 +459,11 @@ export function describeRunning(profile, deviceTime) {
   return `${head}: this step ends ${at(profile.step_time_left_s || 0)}, the profile ${at(profile.total_time_left_s || 0)}`;
 }
 
-export function setProfileDevice(deviceId, { running = false, profile = null, limits = null } = {}) {
+export function setProfileDevice(deviceId, { running = false, profile = null, limits = null, mode = null } = {}) {
   editor.deviceId = deviceId;
+  editor.mode = mode;
+  // "The current mode" names it: "Off" means the profile's targets control nothing.
+  $("#profile-mode option[value='']").text(mode ? `The current mode (${modeName(mode)})` : "The current mode");
   editor.limits = { min: limits?.min_target ?? -5, max: limits?.max_target ?? 40 };
   editor.running = running && profile
     ? { paused: Boolean(profile.paused), step: profile.step ?? 0, count: (profile.steps || []).length }
@@ -464,6 +498,7 @@ export function setupProfiles({ deviceNow }) {
     changed();
   });
   $("#profile-steps").on("input change", changed);
+  setupGravityPicker(changeGravityUnit);
   $("#profile-form").on("submit", start);
   $("#profile-save").on("click", save);
   $("#profile-delete").on("click", remove);

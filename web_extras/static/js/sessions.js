@@ -8,6 +8,7 @@ import { api, describeError } from "./api.js";
 import { formatTime } from "./format.js";
 import {
   formatGravity, gravityFromShown, gravityToShown, gravityUnit, platoFromSg, setupGravityPicker,
+  temperatureUnit, unitSymbol,
 } from "./units.js";
 
 const $ = window.jQuery;
@@ -102,7 +103,9 @@ function exportLinks(session) {
   return $("<span>").addClass("exports").append(
     $("<a>").attr("href", trendUrl(session)).text("Graph"),
     document.createTextNode(" · "),
-    $("<a>").attr({ href: sessionUrl(session.id, "/readings.csv"), download: "" }).text("CSV"),
+    // In the unit the page shows (the file's header names it); JSON stays in °C.
+    $("<a>").attr({ href: sessionUrl(session.id, `/readings.csv?unit=${temperatureUnit()}`), download: "" })
+      .text(`CSV (${unitSymbol()})`),
     document.createTextNode(" · "),
     $("<a>").attr({ href: sessionUrl(session.id, "/export.json"), download: "" }).text("JSON"),
   );
@@ -217,6 +220,11 @@ function showSessions(refill) {
   const current = running(state.deviceId);
   const picked = state.shown && state.sessions.find((s) => s.id === state.shown.id);
   showSession(picked && picked.device === state.deviceId && !picked.running ? picked : current);
+}
+
+// Another temperature unit: the CSV links ask for it.
+export function refreshSessionUnits() {
+  render();
 }
 
 export async function selectSessionDevice(deviceId) {

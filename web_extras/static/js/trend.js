@@ -11,7 +11,7 @@ import {
   ensureSession, loadDevices, connectLive, setLiveStatus, showPageError, deviceNow as deviceClock,
 } from "./common.js";
 import { formatTime, formatDuration } from "./format.js";
-import { setupGravityPicker, setupUnitPicker } from "./units.js";
+import { setupGravityPicker, setupUnitPicker, temperatureUnit, unitSymbol } from "./units.js";
 import { parseBuckets, withBreaks, parseOutages, HOUR, DAY } from "./trend_data.js";
 import { render, renderLegend, writePendingLabels, MARGIN } from "./trend_chart.js";
 import { withPlan, planKey } from "./trend_plan.js";
@@ -272,11 +272,16 @@ function setRangeLabel(text) {
   document.getElementById("range-label").textContent = text;
 }
 
-function updateCsvLink(start, end) {
+// The readings shown, as CSV in the unit the page shows (its header names it:
+// temperature_c or temperature_f), so the file's numbers are the ones on screen.
+function updateCsvLink(start = view.data?.start, end = view.data?.end) {
+  if (!view.device || !start || !end) return;
+  const unit = temperatureUnit();
   const link = document.getElementById("csv-link");
-  link.href = deviceUrl(view.device.id, `/readings.csv${query({ start: start.toISOString(), end: end.toISOString() })}`);
+  link.href = deviceUrl(view.device.id, `/readings.csv${query({ start: start.toISOString(), end: end.toISOString(), unit })}`);
   const stamp = (date) => date.toISOString().slice(0, 16).replace(":", "");
-  link.setAttribute("download", `beerpi-${view.device.id}-${stamp(start)}-${stamp(end)}.csv`);
+  link.setAttribute("download", `beerpi-${view.device.id}-${stamp(start)}-${stamp(end)}-${unit}.csv`);
+  link.textContent = `Download CSV (${unitSymbol(unit)})`;
 }
 
 // ---- markers -------------------------------------------------------------------
@@ -392,7 +397,7 @@ async function start() {
       button.addEventListener("click", () => chooseRange(button.dataset.range));
     }
     document.getElementById("zoom-reset").addEventListener("click", resetZoom);
-    setupUnitPicker(() => draw()); // the data stays in °C; only the drawing changes
+    setupUnitPicker(() => { draw(); updateCsvLink(); }); // the data stays in °C; only the drawing changes
     setupGravityPicker(() => draw()); // and in SG
     document.getElementById("viewer-close").addEventListener("click", () => {
       document.getElementById("photo-viewer").hidden = true;

@@ -319,13 +319,16 @@ function addHover(c, brushLayer) {
   if (chart.dataset.hoverX !== undefined && px >= 0 && px <= c.width) showAt(px);
 }
 
-// A probe's line of the read-out: its mean, and the range of a bucket of several readings.
+// A probe's line of the read-out: its mean, and the range of a bucket of several
+// readings (only their count when the range reads as one value: "20.0–20.0").
 function probeRow({ colours, symbol }, probe, bucket) {
+  const [low, high] = [formatTemperature(bucket.min), formatTemperature(bucket.max)];
+  const range = low === high ? "" : `${low}–${high}, `;
   return [
     swatch(`c${colours[probe]}`),
     `${capitalise(probe)}: `,
-    strong(`${formatTemperature(bucket.mean, 2)} ${symbol}`),
-    bucket.count > 1 ? ` (${formatTemperature(bucket.min)}–${formatTemperature(bucket.max)}, ${bucket.count} readings)` : "",
+    strong(`${formatTemperature(bucket.mean)} ${symbol}`),
+    bucket.count > 1 ? ` (${range}${bucket.count} readings)` : "",
   ];
 }
 

@@ -87,9 +87,20 @@ export function gravityFromShown(value, unit = gravityUnit()) {
 
 // ---- the pickers ---------------------------------------------------------------
 
-// Wires a top-bar <select>: shows the saved choice and calls onChange(previous)
-// after the user picks another (and when another tab of this browser does).
+// What to call when a picker changes, per storage key: a page's parts each add theirs.
+const pickerCallbacks = {};
+
+// Wires a top-bar <select> once: shows the saved choice and calls every part's
+// onChange(previous) after the user picks another (and when another tab of this
+// browser does). One listener reads "previous" for all of them: a second listener
+// would read it after the first had stored the new choice.
 function setupPicker(selectId, key, choices, current, fallback, onChange) {
+  if (pickerCallbacks[key]) {
+    pickerCallbacks[key].push(onChange);
+    return;
+  }
+  const callbacks = (pickerCallbacks[key] = [onChange]);
+  const notify = (previous) => { for (const callback of callbacks) callback(previous); };
   const select = document.getElementById(selectId);
   if (select) {
     select.value = current();
@@ -97,14 +108,14 @@ function setupPicker(selectId, key, choices, current, fallback, onChange) {
       const previous = current();
       if (!(select.value in choices)) return;
       window.localStorage.setItem(key, select.value);
-      onChange(previous);
+      notify(previous);
     });
   }
   window.addEventListener("storage", (event) => {
     if (event.key !== key) return;
     const previous = event.oldValue in choices ? event.oldValue : fallback;
     if (select) select.value = current();
-    onChange(previous);
+    notify(previous);
   });
 }
 
