@@ -8,7 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import custom_components.beerpi
-from custom_components.beerpi.const import FAULT_CODES, UNKNOWN_FAULT_CODE
+from custom_components.beerpi.const import (
+    FAULT_CODES,
+    MAX_UNAVAILABLE_AFTER_S,
+    UNKNOWN_FAULT_CODE,
+)
 from custom_components.beerpi.coordinator import LinkStatus
 from custom_components.beerpi.helpers import _DEVICE_ERRORS, _USER_ERRORS
 from custom_components.beerpi.protocol.const import ErrorCode, FaultCode, ThermostatAction
@@ -31,6 +35,18 @@ def test_every_abort_has_a_text() -> None:
     inherited = {"already_configured", "already_in_progress", "reauth_successful"}
     inherited |= {"reconfigure_successful"}
     assert used | inherited <= set(STRINGS["config"]["abort"])
+
+
+def test_every_form_error_has_a_text() -> None:
+    used = set(re.findall(r'\{"base": "(\w+)"\}', SOURCES))
+    assert used <= set(STRINGS["config"]["error"])
+
+
+def test_the_options_form_says_its_range() -> None:
+    """Home Assistant's own refusal of a number too large ("Value 99999.0 is too large")
+    names no limit: the field's description does."""
+    described = STRINGS["options"]["step"]["init"]["data_description"]["unavailable_after"]
+    assert f"at most {MAX_UNAVAILABLE_AFTER_S}" in described
 
 
 def test_every_exception_has_a_text() -> None:
