@@ -42,6 +42,15 @@ def test_every_form_error_has_a_text() -> None:
     assert used <= set(STRINGS["config"]["error"])
 
 
+def test_a_refused_token_names_both_causes() -> None:
+    """Reconfigure keeps the stored token when its field is left empty: pointed at another
+    BeerPi, it is refused all the same, and "Invalid authentication" alone blamed a token
+    the user did not type."""
+    text = STRINGS["config"]["error"]["invalid_auth"]
+    assert "token" in text
+    assert "another BeerPi" in text
+
+
 def test_the_options_form_says_its_range() -> None:
     """Home Assistant's own refusal of a number too large ("Value 99999.0 is too large")
     names no limit: the field's description does."""
