@@ -42,6 +42,14 @@ def test_every_form_error_has_a_text() -> None:
     assert used <= set(STRINGS["config"]["error"])
 
 
+def test_the_setup_form_says_where_the_token_is() -> None:
+    """Where the daemon's token usually lives (a file its config names, as the example
+    config and the docs have it), not only --token, which the daemon advises against."""
+    description = STRINGS["config"]["step"]["user"]["description"]
+    assert "token_file" in description
+    assert "--token-file" in description
+
+
 def test_a_refused_token_names_both_causes() -> None:
     """Reconfigure keeps the stored token when its field is left empty: pointed at another
     BeerPi, it is refused all the same, and "Invalid authentication" alone blamed a token
