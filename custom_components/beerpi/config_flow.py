@@ -12,6 +12,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+import aiohttp
 from homeassistant.config_entries import (
     SOURCE_IGNORE,
     ConfigEntry,
@@ -52,6 +53,9 @@ from .protocol.models import DeviceInfo
 from .validation import vol
 
 _LOGGER = logging.getLogger(__name__)
+
+# How long the form waits, after a failed connect, for the address to answer plain HTTP.
+HEALTH_PROBE_TIMEOUT_S = 5.0
 
 _TOKEN_SELECTOR = TextSelector(
     TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="current-password")
@@ -114,12 +118,36 @@ async def _async_try_connect(
     except BeerPiProtocolVersionError:
         return None, {"base": "unsupported_protocol"}
     except BeerPiError:
+        if await _async_answers_not_as_beerpi(flow, client.base_url):
+            return None, {"base": "not_beerpi"}
         return None, {"base": "cannot_connect"}
     except Exception:
         _LOGGER.exception("Unexpected error while connecting to %s:%s", host, port)
         return None, {"base": "unknown"}
     await client.disconnect()
     return device, {}
+
+
+async def _async_answers_not_as_beerpi(flow: ConfigFlow, base_url: str) -> bool:
+    """Whether something other than a BeerPi daemon answers HTTP at ``base_url``.
+
+    A wrong port often reaches another web server (a router, Home Assistant itself),
+    which "Failed to connect" does not explain. The daemon's ``/health`` needs no
+    token, so nothing about the token is sent.
+    """
+    try:
+        async with async_get_clientsession(flow.hass).get(
+            base_url + "/health",
+            allow_redirects=False,
+            timeout=aiohttp.ClientTimeout(total=HEALTH_PROBE_TIMEOUT_S),
+        ) as response:
+            try:
+                health = await response.json(content_type=None)
+            except ValueError:
+                return True
+    except (aiohttp.ClientError, TimeoutError):
+        return False  # nothing answers: "Failed to connect"
+    return not (isinstance(health, dict) and "protocol_version" in health)
 
 
 class BeerPiConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -191,7 +219,7 @@ class BeerPiConfigFlow(ConfigFlow, domain=DOMAIN):
         device, errors = await _async_try_connect(
             self, self._host, self._port, entry.data[CONF_TOKEN], entry.unique_id
         )
-        if errors.get("base") in ("cannot_connect", "unknown"):
+        if errors.get("base") in ("cannot_connect", "not_beerpi", "unknown"):
             # Not reachable yet (a network settling, a daemon still starting): no
             # question to ask; its next announcement tries again.
             return self.async_abort(reason="cannot_connect")

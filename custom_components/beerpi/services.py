@@ -87,6 +87,14 @@ def _coordinator(call: ServiceCall) -> BeerPiCoordinator:
             translation_key="entry_not_found",
             translation_placeholders={"entry_id": entry_id},
         )
+    if entry.state is not ConfigEntryState.LOADED and entry.reason:
+        # Its set-up failed (the Pi out of reach when Home Assistant started, a refused
+        # token): say so, rather than only "not loaded".
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="entry_not_set_up",
+            translation_placeholders={"title": entry.title, "reason": entry.reason},
+        )
     if entry.state is not ConfigEntryState.LOADED:
         raise ServiceValidationError(
             translation_domain=DOMAIN,

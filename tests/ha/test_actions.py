@@ -19,6 +19,7 @@ from homeassistant.components.climate import (
     DOMAIN as CLIMATE_DOMAIN,
 )
 from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import (
     ATTR_ENTITY_ID,
     ATTR_TEMPERATURE,
@@ -379,6 +380,26 @@ async def test_action_on_unloaded_entry(
             DOMAIN, "clear_profile", {"config_entry_id": init_integration.entry_id}, blocking=True
         )
     assert err.value.translation_key == "entry_not_loaded"
+    assert "Devices & services" in str(err.value)
+
+
+async def test_action_while_the_entry_waits_for_the_pi(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, daemon: Daemon
+) -> None:
+    """Home Assistant started while the Pi was away: the entry retries its set-up, and an
+    action says why it cannot run (the set-up's error), not only "not loaded"."""
+    await hass.async_add_executor_job(daemon.stop)
+    mock_config_entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN, "clear_profile", {"config_entry_id": mock_config_entry.entry_id}, blocking=True
+        )
+    assert str(err.value).startswith("BeerPi is not set up, so nothing was sent: ")
+    assert f"Cannot connect to the BeerPi daemon: cannot connect to http://{daemon.host}:" in str(
+        err.value
+    )
 
 
 async def test_set_profile_without_name(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import shutil
 from datetime import datetime, timedelta
@@ -11,7 +12,8 @@ from typing import Any
 import pytest
 from homeassistant.components import automation
 from homeassistant.components.persistent_notification import _async_get_or_create_notifications
-from homeassistant.core import HomeAssistant
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import CoreState, HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
@@ -151,6 +153,68 @@ async def test_link_lost_when_the_entry_is_not_loaded(
     note = await out_of_reach_after_ten_minutes(hass)
     assert "unavailable since" in note["message"]
     assert "not loaded" in note["message"]
+
+
+async def start_home_assistant_with_the_pi_away(
+    hass: HomeAssistant, entry: MockConfigEntry, daemon: Daemon
+) -> None:
+    """Home Assistant restarts during a power cut at the Pi: the entry (set up on an
+    earlier run, so its entities are registered) cannot connect at the start, and the
+    Link sensor is unavailable before any automation is armed."""
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)  # an earlier run
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_unload(entry.entry_id)  # Home Assistant stops
+    await hass.async_add_executor_job(daemon.stop)  # the Pi loses power
+    hass.set_state(CoreState.not_running)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    await setup_automations(
+        hass, use("link_lost.yaml", link="binary_sensor.beerpi_link", duration={"minutes": 10})
+    )
+    # Not async_block_till_done from here on until the run ends: it would wait for the
+    # automation's run, which waits (in loop time) for the Link or the chosen time.
+    await hass.async_start()
+    assert hass.states.is_state("binary_sensor.beerpi_link", "unavailable")
+
+
+async def test_link_lost_when_home_assistant_starts_with_the_pi_away(
+    hass: HomeAssistant, blueprint_dir: Path, mock_config_entry: MockConfigEntry, daemon: Daemon
+) -> None:
+    """The state trigger never sees the Link change (it was unavailable before the
+    automation was armed): the start itself counts, and after the chosen time the
+    notification comes, once."""
+    await start_home_assistant_with_the_pi_away(hass, mock_config_entry, daemon)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=5))
+    await asyncio.sleep(0.1)
+    assert notifications(hass) == []  # not yet 10 minutes
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=11))
+    await hass.async_block_till_done()
+    [note] = notifications(hass)
+    assert note["title"] == "BeerPi out of reach"
+    assert "unavailable since" in note["message"]
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=30))
+    await hass.async_block_till_done()
+    assert len(notifications(hass)) == 1
+
+
+async def test_link_back_soon_after_home_assistant_starts(
+    hass: HomeAssistant, blueprint_dir: Path, mock_config_entry: MockConfigEntry, daemon: Daemon
+) -> None:
+    """The Pi comes back within the chosen time after the start: nothing to tell."""
+    await start_home_assistant_with_the_pi_away(hass, mock_config_entry, daemon)
+    await hass.async_add_executor_job(daemon.start)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=5))  # the retry
+    await wait_for_state(hass, "binary_sensor.beerpi_link", state_is("on"), 30)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=11))
+    await hass.async_block_till_done()
+    assert notifications(hass) == []
+    # Off before the unload, whose unavailable Link the automation would time.
+    await hass.services.async_call(
+        automation.DOMAIN, "turn_off", {"entity_id": "all"}, blocking=True
+    )
+    assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
 
 
 async def test_temperature_alarm(

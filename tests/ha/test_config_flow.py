@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Generator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from ipaddress import ip_address
 from unittest.mock import AsyncMock, patch
 
@@ -65,6 +68,48 @@ async def test_user_flow_errors_recover(
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": error}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], _user_input(daemon))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+class _RouterPage(BaseHTTPRequestHandler):
+    """Another web server (a router's page, Home Assistant's own) at the port typed."""
+
+    def do_GET(self) -> None:
+        body = b"<html><title>Router</title></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+@pytest.fixture
+def other_web_server(socket_enabled: None) -> Generator[int]:
+    """A port where an HTTP server that is not a BeerPi answers."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _RouterPage)
+    thread = threading.Thread(target=server.serve_forever)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+async def test_user_flow_names_a_server_that_is_not_a_beerpi(
+    hass: HomeAssistant, daemon: Daemon, other_web_server: int
+) -> None:
+    """A wrong port that reaches another web server is not "Failed to connect": something
+    answered, and the form says it is not a BeerPi (check the port)."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _user_input(daemon, port=other_web_server)
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "not_beerpi"}
     result = await hass.config_entries.flow.async_configure(result["flow_id"], _user_input(daemon))
     assert result["type"] is FlowResultType.CREATE_ENTRY
 

@@ -8,7 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import custom_components.beerpi
-from custom_components.beerpi.const import FAULT_CODES, UNKNOWN_FAULT_CODE
+from custom_components.beerpi.const import (
+    FAULT_CODES,
+    MAX_UNAVAILABLE_AFTER_S,
+    UNKNOWN_FAULT_CODE,
+)
 from custom_components.beerpi.coordinator import LinkStatus
 from custom_components.beerpi.helpers import _DEVICE_ERRORS, _USER_ERRORS
 from custom_components.beerpi.protocol.const import ErrorCode, FaultCode, ThermostatAction
@@ -31,6 +35,35 @@ def test_every_abort_has_a_text() -> None:
     inherited = {"already_configured", "already_in_progress", "reauth_successful"}
     inherited |= {"reconfigure_successful"}
     assert used | inherited <= set(STRINGS["config"]["abort"])
+
+
+def test_every_form_error_has_a_text() -> None:
+    used = set(re.findall(r'\{"base": "(\w+)"\}', SOURCES))
+    assert used <= set(STRINGS["config"]["error"])
+
+
+def test_the_setup_form_says_where_the_token_is() -> None:
+    """Where the daemon's token usually lives (a file its config names, as the example
+    config and the docs have it), not only --token, which the daemon advises against."""
+    description = STRINGS["config"]["step"]["user"]["description"]
+    assert "token_file" in description
+    assert "--token-file" in description
+
+
+def test_a_refused_token_names_both_causes() -> None:
+    """Reconfigure keeps the stored token when its field is left empty: pointed at another
+    BeerPi, it is refused all the same, and "Invalid authentication" alone blamed a token
+    the user did not type."""
+    text = STRINGS["config"]["error"]["invalid_auth"]
+    assert "token" in text
+    assert "another BeerPi" in text
+
+
+def test_the_options_form_says_its_range() -> None:
+    """Home Assistant's own refusal of a number too large ("Value 99999.0 is too large")
+    names no limit: the field's description does."""
+    described = STRINGS["options"]["step"]["init"]["data_description"]["unavailable_after"]
+    assert f"at most {MAX_UNAVAILABLE_AFTER_S}" in described
 
 
 def test_every_exception_has_a_text() -> None:
