@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.daemon import TOKEN, free_port
+from beerpi_protocol.client import BeerPiClient
+from tests.support.daemon import TOKEN, daemon_process, free_port, wait_for_state
 
 
 def start(data_dir: Path, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -131,3 +132,39 @@ def test_a_corrupt_state_file_is_a_clear_message_and_exit_2(tmp_path: Path, case
     assert "Traceback" not in result.stderr + result.stdout
     # One short message for the journal, not a dump.
     assert len(result.stderr.strip().splitlines()) <= 6, result.stderr
+
+
+async def test_a_second_daemon_on_the_same_data_dir_is_refused(tmp_path: Path) -> None:
+    """Two daemons on one data dir would switch the same relays: the second one stops.
+
+    A brewer who starts one by hand while the service runs (same config, same data
+    dir) gets one line naming the running one, and the running one carries on.
+    """
+    data_dir = tmp_path / "data"
+    config = write(tmp_path / "beerpi.toml", "[thermostat]\nheater_min_off_s = 0\n")
+    with daemon_process(data_dir, "--config", str(config)) as first:
+        client = BeerPiClient("127.0.0.1", first.port, TOKEN)
+        await client.connect()
+        try:
+            await client.set_thermostat(mode="heat", target=30.0)
+            await wait_for_state(client, lambda s: s.relays["heater"].on, 10)
+            stored = (data_dir / "thermostat.json").read_text(encoding="utf-8")
+            # Another port: the lock, not the port, must refuse it.
+            second = start(data_dir, "--config", str(config))
+            assert second.returncode == 2, (second.stdout, second.stderr)
+            assert f"another beerpi-daemon (pid {first.pid})" in second.stderr
+            assert str(data_dir) in second.stderr
+            assert "Traceback" not in second.stderr + second.stdout
+            assert "ready" not in second.stdout
+            # The first still runs, heating, with its settings as they were.
+            state = await client.get_state()
+            assert state.relays["heater"].on
+            assert (data_dir / "thermostat.json").read_text(encoding="utf-8") == stored
+        finally:
+            await client.disconnect()
+        code, output = first.terminate()
+    assert code == 0, output
+    # Once the first has stopped, the data dir is free again.
+    with daemon_process(data_dir, "--config", str(config)) as again:
+        code, output = again.terminate()
+    assert code == 0, output
