@@ -31,6 +31,9 @@ from .safety.limits import RelayTiming, SafetySettings
 
 _IDENTIFIER = re.compile(r"[a-z][a-z0-9_]{0,31}")
 _IDENTIFIER_MEANS = "a lower-case name (a-z, 0-9, _; up to 32, starting with a letter)"
+_OPTIONAL_IDENTIFIER = re.compile(rf"|{_IDENTIFIER.pattern}")
+# The thermostat's parts a fermenter may lack: a heat belt alone, a fridge alone, no air probe.
+_OPTIONAL_ROLES = ("chamber_probe", "heater", "cooler")
 _DEVICE_ID = re.compile(r"[A-Za-z0-9_.-]{0,64}")
 _DAY_S = 86400.0
 _WEEK_S = 7 * _DAY_S
@@ -44,8 +47,12 @@ def _celsius(t: Table, name: str) -> None:
     t.number(name, ge=-50, le=150)
 
 
-def _identifier(t: Table, name: str, *, nullable: bool = False) -> None:
-    t.text(name, pattern=_IDENTIFIER, pattern_means=_IDENTIFIER_MEANS, nullable=nullable)
+def _c(value: float) -> str:
+    return f"{value:g} °C"
+
+
+def _identifier(t: Table, name: str) -> None:
+    t.text(name, pattern=_IDENTIFIER, pattern_means=_IDENTIFIER_MEANS)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -241,8 +248,13 @@ class ThermostatSection:
     @classmethod
     def read(cls, t: Table) -> Self:
         _identifier(t, "probe")
-        for role in ("chamber_probe", "heater", "cooler"):
-            _identifier(t, role, nullable=True)
+        for role in _OPTIONAL_ROLES:
+            t.text(
+                role,
+                pattern=_OPTIONAL_IDENTIFIER,
+                pattern_means=f'{_IDENTIFIER_MEANS}, or "" for none',
+                nullable=True,
+            )
         for name in ("min_target", "max_target", "initial_target", "high_cutoff", "low_cutoff"):
             _celsius(t, name)
         t.text("initial_mode", choices=("off", "heat", "cool", "heat_cool"))
@@ -256,17 +268,52 @@ class ThermostatSection:
         t.number("stale_after_s", gt=0, le=_DAY_S)
         t.number("beer_ripple_max", ge=0, le=2.0)
         t.number("probe_air_share_max", ge=0, le=0.5)
-        section = cls(**t.finish())
+        values = t.finish()
+        for role in _OPTIONAL_ROLES:
+            if values.get(role) == "":  # TOML has no null: "" says there is none
+                values[role] = None
+        section = cls(**values)
         if t.clean:
             section._check(t)
         return section
 
     def _check(self, t: Table) -> None:
-        if not self.min_target <= self.initial_target <= self.max_target:
-            t.problem("initial_target", "must lie between min_target and max_target")
+        """What ties the fields together, named by the keys a brewer writes."""
+        low, high = self.min_target, self.max_target
+        if not low < high:
+            t.problem("max_target", f"must be above min_target ({_c(low)}), not {_c(high)}")
+            return
+        if not self.low_cutoff < low:
+            t.problem(
+                "low_cutoff", f"must be below min_target ({_c(low)}), not {_c(self.low_cutoff)}"
+            )
+        if not high < self.high_cutoff:
+            t.problem(
+                "high_cutoff", f"must be above max_target ({_c(high)}), not {_c(self.high_cutoff)}"
+            )
+        if not low <= self.initial_target <= high:
+            t.problem(
+                "initial_target",
+                f"must lie between min_target and max_target ({_c(low)} to {_c(high)}), "
+                f"not {_c(self.initial_target)}",
+            )
+        for relay in ("heater", "cooler"):
+            min_on, max_run = (getattr(self, f"{relay}_{k}_s") for k in ("min_on", "max_run"))
+            if not max_run > min_on:
+                t.problem(
+                    f"{relay}_max_run_s",
+                    f"must be longer than {relay}_min_on_s ({min_on:g} s), not {max_run:g} s",
+                )
+        if self.chamber_probe is not None and self.chamber_probe == self.probe:
+            t.problem("chamber_probe", f"must be another probe than probe ({self.probe!r})")
+        if self.heater is None and self.cooler is None:
+            t.problem("cooler", 'a thermostat needs a heater or a cooler (both are "")')
+        elif self.heater == self.cooler:
+            t.problem("cooler", f"must be another relay than heater (both {self.heater!r})")
+        if not t.clean:
             return
         try:
-            self.control_settings()  # its own checks (cut-offs outside the range, ...)
+            self.control_settings()  # its own checks, should one be missing above
         except ValueError as err:
             t.problems.add(t.where, str(err))
 

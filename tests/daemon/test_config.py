@@ -61,8 +61,40 @@ def test_the_example_config_is_valid(tmp_path: Path) -> None:
         ("[[probes]]\nid = 'Beer Probe'\n", "probes[0].id"),
         ("[thermostat]\ncooler_min_off_s = 30\n", "thermostat.cooler_min_off_s"),
         ("[thermostat]\nprobe = 'wort'\n", "thermostat.probe"),
-        ("[thermostat]\nmin_target = 30\nmax_target = 20\n", "target"),
-        ("[thermostat]\nhigh_cutoff = 30\n", "cut-offs"),
+        # Each named by the key to change, with the values that clash.
+        (
+            "[thermostat]\nmin_target = 30\nmax_target = 20\n",
+            "thermostat.max_target: must be above min_target (30 °C), not 20 °C",
+        ),
+        (
+            "[thermostat]\nhigh_cutoff = 30\n",
+            "thermostat.high_cutoff: must be above max_target (35 °C), not 30 °C",
+        ),
+        (
+            "[thermostat]\nmin_target = -10\nlow_cutoff = -5\n",
+            "thermostat.low_cutoff: must be below min_target (-10 °C), not -5 °C",
+        ),
+        (
+            "[thermostat]\ninitial_target = 36\n",
+            "thermostat.initial_target: must lie between min_target and max_target"
+            " (-2 °C to 35 °C), not 36 °C",
+        ),
+        (
+            "[thermostat]\nheater_min_on_s = 3000\nheater_max_run_s = 100\n",
+            "thermostat.heater_max_run_s: must be longer than heater_min_on_s (3000 s), not 100 s",
+        ),
+        (
+            "[thermostat]\nheater = 'cooler'\n",
+            "thermostat.cooler: must be another relay than heater (both 'cooler')",
+        ),
+        (
+            "[thermostat]\nchamber_probe = 'beer'\n",
+            "thermostat.chamber_probe: must be another probe than probe ('beer')",
+        ),
+        (
+            "[thermostat]\nheater = ''\ncooler = ''\n",
+            "thermostat.cooler: a thermostat needs a heater or a cooler",
+        ),
         (
             "[[relays]]\nid = 'heater'\npin = 17\n[[relays]]\nid = 'cooler'\npin = 17\n",
             "share a GPIO pin",
@@ -77,6 +109,19 @@ def test_bad_config_names_the_field(tmp_path: Path, toml: str, expected: str) ->
         load_config(path)
     assert expected in str(caught.value)
     assert str(path) in str(caught.value)
+
+
+def test_a_fermenter_without_a_fridge_or_an_air_probe_can_be_configured(tmp_path: Path) -> None:
+    """TOML has no null: "" says the thermostat has no such part (a heat belt alone)."""
+    path = tmp_path / "daemon.toml"
+    path.write_text(
+        "[[probes]]\nid = 'beer'\nsensor_id = '28-0316a2795aff'\n"
+        "[[relays]]\nid = 'heater'\npin = 17\n"
+        "[thermostat]\nchamber_probe = ''\ncooler = ''\n"
+    )
+    config = load_config(path, {"server.token": "t"})
+    settings = config.thermostat.control_settings()
+    assert (settings.heater, settings.cooler, settings.chamber_probe) == ("heater", None, None)
 
 
 def test_real_hardware_needs_sensor_ids() -> None:
