@@ -5,7 +5,7 @@ Every field has a default that suits the simulation, so `beerpi-daemon
 the strict readers of ``config_reader`` (not pydantic: the README's design
 section says why). An error lists every problem, one a line, each naming its
 key, e.g.
-``relays[1].pin: should be less than or equal to 27``.
+``relays[1].pin: should be less than or equal to 27, not 99``.
 """
 
 from __future__ import annotations
@@ -620,7 +620,8 @@ def load_config(
                 raise ConfigError(f"{key} must be a table in {source}")
             node = child
         node[leaf] = value
-    problems = Problems()
+    # Without a file every key is from the command line, as the message's first line says.
+    problems = Problems(from_command_line=(overrides or {}) if path is not None else ())
     config = DaemonConfig.read(data, problems)
     if problems:
         raise ConfigError(invalid_config(source, problems.lines))

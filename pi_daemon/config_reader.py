@@ -11,9 +11,10 @@ from ``pi_daemon.safety.limits``).
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from os import PathLike
 from pathlib import Path
 from typing import Any
@@ -25,12 +26,19 @@ _REPR_MAX = 40
 
 
 class Problems:
-    """Every problem found in one config, each as ``dotted.key: what is wrong``."""
+    """Every problem found in one config, each as ``dotted.key: what is wrong``.
 
-    def __init__(self) -> None:
+    ``from_command_line`` holds the keys an option set over the file: a problem
+    with one says so, or the brewer would look for it in a file that is right.
+    """
+
+    def __init__(self, from_command_line: Collection[str] = ()) -> None:
         self.lines: list[str] = []
+        self.from_command_line = frozenset(from_command_line)
 
     def add(self, where: str, message: str) -> None:
+        if where in self.from_command_line:
+            where = f"{where} (from the command line)"
         self.lines.append(problem_line(where, message))
 
     def __len__(self) -> int:
@@ -49,11 +57,11 @@ def _num(bound: float) -> str:
 
 def _bounds(value: float, gt: float | None, ge: float | None, le: float | None) -> str | None:
     if gt is not None and not value > gt:
-        return f"should be greater than {_num(gt)}"
+        return f"should be greater than {_num(gt)}, not {_num(value)}"
     if ge is not None and not value >= ge:
-        return f"should be greater than or equal to {_num(ge)}"
+        return f"should be greater than or equal to {_num(ge)}, not {_num(value)}"
     if le is not None and not value <= le:
-        return f"should be less than or equal to {_num(le)}"
+        return f"should be less than or equal to {_num(le)}, not {_num(value)}"
     return None
 
 
@@ -227,7 +235,11 @@ class Table:
         """Refuse every key no reader asked for (a typo must fail loudly); the values read."""
         for name in self._data:
             if name not in self._known:
-                self.problem(
-                    str(name), "unknown key (a typo? deploy/daemon.example.toml lists them)"
-                )
+                self.problem(str(name), _unknown(str(name), self._known))
         return self.values
+
+
+def _unknown(name: str, known: Collection[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    guess = f"did you mean {close[0]!r}? " if close else "a typo? "
+    return f"unknown key ({guess}deploy/daemon.example.toml lists them)"

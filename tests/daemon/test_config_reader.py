@@ -50,6 +50,39 @@ def test_every_problem_is_listed_once_with_its_key(tmp_path: Path) -> None:
     assert "colour: unknown key" in lines[-1]
 
 
+def test_a_typo_gets_the_key_it_was_meant_to_be(tmp_path: Path) -> None:
+    lines = _problems(
+        tmp_path,
+        "simulate = true\n[server]\nprot = 8765\n[thermostt]\nprobe = 'beer'\n"
+        "[[relays]]\nid = 'heater'\npin = 17\nactive_hgih = false\n",
+    )
+    assert lines == [
+        "server.prot: unknown key (did you mean 'port'? deploy/daemon.example.toml lists them)",
+        "relays[0].active_hgih: unknown key (did you mean 'active_high'? "
+        "deploy/daemon.example.toml lists them)",
+        "thermostt: unknown key (did you mean 'thermostat'? deploy/daemon.example.toml lists them)",
+    ]
+    # Nothing close: no guess.
+    lines = _problems(tmp_path, "simulate = true\n[server]\nfrobnicate = 1\n")
+    assert lines == [
+        "server.frobnicate: unknown key (a typo? deploy/daemon.example.toml lists them)"
+    ]
+
+
+def test_a_value_out_of_range_is_shown_and_an_option_is_told_from_the_file(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "daemon.toml"
+    path.write_text("simulate = true\n[server]\nport = 8765\n[storage]\nrecord_interval_s = -5\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, {"server.port": 70000, "server.token": "t"})
+    assert str(caught.value).splitlines()[1:] == [
+        # The file says 8765: the brewer must not look for 70000 there.
+        "  server.port (from the command line): should be less than or equal to 65535, not 70000",
+        "  storage.record_interval_s: should be greater than 0, not -5",
+    ]
+
+
 @pytest.mark.parametrize(
     ("key", "value", "expected"),
     [
