@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -180,20 +181,49 @@ def main(argv: list[str] | None = None) -> int:
         print(f"beerpi-web: {err}", file=sys.stderr)
         return 2
     scheme = "https" if tls else "http"
-    logging.getLogger("web_extras").info(
-        "BeerPi web service on %s://%s:%d/", scheme, config.host, config.port
-    )
-    web.run_app(
-        app,
-        host=config.host,
-        port=config.port,
-        ssl_context=tls,
-        print=None,
-        handler_cancellation=True,
-        # An idle connection (one that sends no request) is closed this soon.
-        keepalive_timeout=IDLE_TIMEOUT_S,
-    )
+    started = False
+
+    def announce(_aiohttp_banner: str) -> None:
+        # Called once the port is bound: a service that cannot listen never says it runs.
+        nonlocal started
+        started = True
+        logging.getLogger("web_extras").info(
+            "BeerPi web service on %s://%s:%d/", scheme, config.host, config.port
+        )
+
+    try:
+        web.run_app(
+            app,
+            host=config.host,
+            port=config.port,
+            ssl_context=tls,
+            print=announce,
+            handler_cancellation=True,
+            # An idle connection (one that sends no request) is closed this soon.
+            keepalive_timeout=IDLE_TIMEOUT_S,
+        )
+    except (OSError, sqlite3.DatabaseError, ConfigError) as err:
+        if started:
+            raise  # not a start-up problem: the traceback is what to report
+        print(f"beerpi-web: {_start_failure(config, err)}", file=sys.stderr)
+        return 2
     return 0
+
+
+def _start_failure(config: WebConfig, err: Exception) -> str:
+    """One line for a start that failed before the service listened."""
+    if isinstance(err, sqlite3.DatabaseError):
+        path = config.sqlite_path
+        if isinstance(err, sqlite3.OperationalError):
+            return f"cannot open the history {path}: {err}"
+        return (
+            f"the history {path} cannot be opened ({err}); it may be corrupt: "
+            "move it away to start a new one"
+        )
+    if isinstance(err, OSError) and not isinstance(err, FileNotFoundError | PermissionError):
+        # Binding: the port taken, or a host that is not this machine's.
+        return f"cannot listen on {config.host}:{config.port}: {err.strerror or err}"
+    return str(err)
 
 
 if __name__ == "__main__":

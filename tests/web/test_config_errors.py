@@ -1,0 +1,140 @@
+"""A brewer's mistakes in the web service's config and start: one clear line each, nothing lost.
+
+The daemon's counterparts are tests/daemon/test_config_reader.py and
+tests/reliability/test_corrupt_start.py; the two read alike.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from beerpi_devtools.harness import free_port
+from web_extras.config import ConfigError, load_config
+
+TOKEN = "Vq3LrT8xZp2NwK7sHd4JmB6c"
+
+
+def _problems(tmp_path: Path, toml: str, overrides: dict[str, object] | None = None) -> list[str]:
+    path = tmp_path / "web.toml"
+    path.write_text(toml, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, overrides, environ={})
+    first, *lines = str(caught.value).splitlines()
+    assert first == f"invalid configuration ({path}):"
+    return [line.strip() for line in lines]
+
+
+def test_a_typo_is_an_unknown_key_with_the_key_it_was_meant_to_be(tmp_path: Path) -> None:
+    lines = _problems(
+        tmp_path,
+        "prot = 8080\n"
+        "[[daemons]]\nurl = 'ws://127.0.0.1:8765'\ntoken_fil = '/etc/beerpi/daemon.token'\n"
+        "[hydrometers.red-spindel]\ndevice = 'beerpi-1'\ntokn = 'x'\n"
+        "[alerts]\nwindow_mn = 30\n"
+        "[[alerts.rules]]\nkind = 'out_of_range'\ntolerance_c = 1.0\nfor_mn = 20\n",
+    )
+    tail = "deploy/web.example.toml lists them)"
+    assert sorted(lines) == sorted(
+        [
+            f"prot: unknown key (did you mean 'port'? {tail}",
+            # A list's entries are numbered as the daemon's are: daemons[0], not daemons.0.
+            f"daemons[0].token_fil: unknown key (did you mean 'token_file'? {tail}",
+            f"hydrometers.red-spindel.tokn: unknown key (did you mean 'token'? {tail}",
+            f"alerts.window_mn: unknown key (did you mean 'window_min'? {tail}",
+            f"alerts.rules[0].out_of_range.for_mn: unknown key (did you mean 'for_min'? {tail}",
+        ]
+    )
+    assert _problems(tmp_path, "frobnicate = 1\n") == [f"frobnicate: unknown key (a typo? {tail}"]
+
+
+def test_a_wrong_value_is_shown_unless_it_may_be_a_secret(tmp_path: Path) -> None:
+    lines = _problems(
+        tmp_path,
+        "port = 70000\nmax_browsers = 'many'\nretention_days = -5\n"
+        "[[daemons]]\nurl = 'ws://127.0.0.1:8765'\ntoken = 1234567890123456789\n"
+        "[alerts.targets]\nphone = 9876543210\n",
+    )
+    assert sorted(lines) == sorted(
+        [
+            "port: Input should be less than or equal to 65535, not 70000",
+            "max_browsers: Input should be a valid integer, unable to parse string as an"
+            " integer, not 'many'",
+            "retention_days: Input should be greater than 0, not -5",
+            "daemons[0].token: Input should be a valid string",
+            "alerts.targets.phone: Input should be a valid string",
+        ]
+    )
+
+
+def test_a_value_an_option_set_is_not_blamed_on_the_file(tmp_path: Path) -> None:
+    lines = _problems(tmp_path, "port = 8080\n", {"port": 70000, "host": None})
+    assert lines == [
+        "port (from the command line): Input should be less than or equal to 65535, not 70000"
+    ]
+
+
+def _start(*args: str) -> subprocess.CompletedProcess[str]:
+    # A service that wrongly starts would run for ever: the timeout fails the test.
+    return subprocess.run(
+        [sys.executable, "-m", "web_extras", "--host", "127.0.0.1", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _refused(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    # It never said it was running.
+    assert "web service on" not in result.stderr
+    return lines[0]
+
+
+def test_a_taken_port_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        line = _refused(_start("--port", str(port), "--data-dir", str(tmp_path / "web")))
+    assert line.startswith(f"beerpi-web: cannot listen on 127.0.0.1:{port}: ")
+    assert "address already in use" in line
+
+
+def test_a_data_dir_that_is_a_file_is_named(tmp_path: Path) -> None:
+    data_dir = tmp_path / "web"
+    data_dir.write_text("not a directory\n", encoding="utf-8")
+    line = _refused(_start("--port", str(free_port()), "--data-dir", str(data_dir)))
+    assert line == f"beerpi-web: data_dir {data_dir} is not a directory"
+    assert data_dir.read_text(encoding="utf-8") == "not a directory\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("session.key", b"zzzz\n", "cannot use the session key {path} ("),
+        (
+            "history.sqlite",
+            b"not a database at all\x00" * 200,
+            "the history {path} cannot be opened (file is not a database); it may be corrupt",
+        ),
+    ],
+)
+def test_a_damaged_file_in_the_data_dir_is_named_and_left_as_it_was(
+    tmp_path: Path, name: str, content: bytes, expected: str
+) -> None:
+    data_dir = tmp_path / "web"
+    data_dir.mkdir()
+    path = data_dir / name
+    path.write_bytes(content)
+    line = _refused(_start("--port", str(free_port()), "--data-dir", str(data_dir)))
+    assert line.startswith("beerpi-web: " + expected.format(path=path)), line
+    assert path.read_bytes() == content
