@@ -26,6 +26,7 @@ from beerpi_protocol.profiles import DEFAULT_TARGET_RANGE_C
 
 from .config_reader import Problems, Table
 from .control.settings import ControlSettings, Tuning
+from .hardware.w1_probes import PLACEHOLDER_SENSOR_ID, normalise_sensor_id
 from .safety import limits
 from .safety.limits import RelayTiming, SafetySettings
 
@@ -163,6 +164,17 @@ class ProbeSection:
         t.text("sensor_id")
         t.text("simulated", choices=("beer", "air"), nullable=True)
         values = t.finish()
+        if values.get("sensor_id"):
+            try:
+                values["sensor_id"] = normalise_sensor_id(values["sensor_id"])
+            except ValueError as err:
+                t.problem("sensor_id", str(err))
+            if values["sensor_id"] == PLACEHOLDER_SENSOR_ID:
+                t.problem(
+                    "sensor_id",
+                    f"{PLACEHOLDER_SENSOR_ID} is the placeholder --init-config writes when it "
+                    "finds no probe: put the probe's id (beerpi-daemon --list-probes)",
+                )
         if "id" not in values:
             if t.clean:
                 t.problem("id", "is required")
@@ -543,6 +555,15 @@ class DaemonConfig:
             for index, each in enumerate(ids):
                 if each in ids[:index]:
                     problems.add(f"tilts[{index}].{kind}", f"duplicate {kind} {each!r}")
+        sensors = [p.sensor_id for p in self.probes]
+        for index, sensor in enumerate(sensors):
+            if sensor and sensor in sensors[:index]:
+                first = sensors.index(sensor)
+                problems.add(
+                    f"probes[{index}].sensor_id",
+                    f"{sensor} is already probes[{first}]'s ({self.probes[first].id}): "
+                    "each probe is a sensor of its own",
+                )
         pins = [r.pin for r in self.relays]
         for index, pin in enumerate(pins):
             if pin in pins[:index]:

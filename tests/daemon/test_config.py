@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import subprocess
 import sys
@@ -122,6 +123,66 @@ def test_a_fermenter_without_a_fridge_or_an_air_probe_can_be_configured(tmp_path
     config = load_config(path, {"server.token": "t"})
     settings = config.thermostat.control_settings()
     assert (settings.heater, settings.cooler, settings.chamber_probe) == ("heater", None, None)
+
+
+@pytest.mark.parametrize(
+    ("probes", "expected"),
+    [
+        (
+            "[[probes]]\nid = 'beer'\nsensor_id = '28-0316a2795af'\n",
+            "probes[0].sensor_id: 1-Wire sensor id '28-0316a2795af' is not like 28-0316a2793aff",
+        ),
+        (
+            # Two probes on one sensor: the thermostat would steer the air by the beer.
+            "[[probes]]\nid = 'beer'\nsensor_id = '28-0316a2795aff'\n"
+            "[[probes]]\nid = 'fridge'\nsensor_id = '0316A2795AFF'\n",
+            "probes[1].sensor_id: 28-0316a2795aff is already probes[0]'s (beer):"
+            " each probe is a sensor of its own",
+        ),
+    ],
+)
+def test_a_sensor_id_is_checked_with_the_config(probes: str, expected: str) -> None:
+    """Before: a malformed id was a traceback from the hardware; a shared one ran."""
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, {"server.token": "t", "probes": tomllib.loads(probes)["probes"]})
+    assert expected in str(caught.value)
+
+
+def test_a_sensor_id_is_kept_in_the_form_the_bus_lists() -> None:
+    config = load_config(
+        None,
+        {
+            "server.token": "t",
+            "probes": [{"id": "beer", "sensor_id": "0316A2795AFF"}],
+            "thermostat.chamber_probe": "",
+        },
+    )
+    assert config.probes[0].sensor_id == "28-0316a2795aff"
+
+
+def test_a_sensor_of_another_family_stops_the_start_with_one_line(tmp_path: Path) -> None:
+    """Real hardware on gpiozero's mock pins: the id passes the config, the library refuses it."""
+    config = tmp_path / "daemon.toml"
+    config.write_text(
+        "[server]\nhost = '127.0.0.1'\nport = 1\ntoken = 'Vq3LrT8xZp2NwK7sHd4JmB6c'\n"
+        f"[storage]\ndata_dir = '{tmp_path / 'data'}'\n[camera]\nenabled = false\n"
+        "[[probes]]\nid = 'beer'\nsensor_id = 'ff-0316a2795aff'\n"
+        "[[probes]]\nid = 'fridge'\nsensor_id = '28-0416a27f11ff'\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "pi_daemon", "--config", str(config), "--no-zeroconf"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        check=False,
+        env={**os.environ, "GPIOZERO_PIN_FACTORY": "mock", "W1THERMSENSOR_NO_KERNEL_MODULE": "1"},
+    )
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "beerpi-daemon: probes[0].sensor_id: 'ff-0316a2795aff' is not a 1-Wire temperature sensor"
+    )
 
 
 def test_real_hardware_needs_sensor_ids() -> None:

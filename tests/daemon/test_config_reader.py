@@ -102,7 +102,10 @@ def test_a_value_out_of_range_is_shown_and_an_option_is_told_from_the_file(
         ("relays", [3], "should be a table"),
         (
             "probes",
-            [{"id": "beer", "sensor_id": "28-a"}, {"id": "beer", "sensor_id": "28-b"}],
+            [
+                {"id": "beer", "sensor_id": "28-0316a2795aff"},
+                {"id": "beer", "sensor_id": "28-0416a27f11ff"},
+            ],
             "probes[1].id: duplicate id 'beer'",
         ),
         ("server", 3, "should be a table"),
