@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Self
+from urllib.parse import urlsplit
 
 from beerpi_guard.config_file import invalid_config, read_toml
 from beerpi_guard.origins import check_origins
@@ -422,7 +423,18 @@ class DialOutSection:
         t.path("token_file", nullable=True)
         t.boolean("tls_verify")
         t.number("retry_max_s", gt=0, le=3600)
-        return cls(**t.finish())
+        values = t.finish()
+        server = values.get("server")
+        if server:
+            parts = urlsplit(server)
+            if parts.scheme not in ("http", "https", "ws", "wss") or not parts.hostname:
+                # Not echoed: a URL may carry a password.
+                t.problem(
+                    "server",
+                    "should be the web service's URL, like https://beerpi.example.com "
+                    "(http, https, ws or wss, and a host)",
+                )
+        return cls(**values)
 
 
 _HYDROMETER_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
