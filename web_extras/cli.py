@@ -202,16 +202,26 @@ def main(argv: list[str] | None = None) -> int:
             # An idle connection (one that sends no request) is closed this soon.
             keepalive_timeout=IDLE_TIMEOUT_S,
         )
-    except (OSError, sqlite3.DatabaseError, ConfigError) as err:
-        if started:
-            raise  # not a start-up problem: the traceback is what to report
-        print(f"beerpi-web: {_start_failure(config, err)}", file=sys.stderr)
+    except Exception as err:
+        message = None if started else _start_failure(config, err)
+        if message is None:
+            raise  # not a start-up problem a brewer can fix: the traceback is what to report
+        print(f"beerpi-web: {message}", file=sys.stderr)
         return 2
     return 0
 
 
-def _start_failure(config: WebConfig, err: Exception) -> str:
-    """One line for a start that failed before the service listened."""
+def _start_failure(config: WebConfig, err: Exception) -> str | None:
+    """One line for a start that failed before the service listened; None if unforeseen."""
+    module = type(err).__module__.split(".")[0]
+    if module in ("pymongo", "redis"):
+        # Their messages name host and port, never the URL's password; the topology
+        # dump pymongo appends says no more to a brewer.
+        text = str(err).split(" (configured timeouts")[0].split(", Timeout:")[0]
+        where = "the history in MongoDB (mongo_url)" if module == "pymongo" else "Redis (redis_url)"
+        return f"cannot reach {where}: {text}"
+    if isinstance(err, ConfigError):
+        return str(err)
     if isinstance(err, sqlite3.DatabaseError):
         path = config.sqlite_path
         if isinstance(err, sqlite3.OperationalError):
@@ -223,7 +233,9 @@ def _start_failure(config: WebConfig, err: Exception) -> str:
     if isinstance(err, OSError) and not isinstance(err, FileNotFoundError | PermissionError):
         # Binding: the port taken, or a host that is not this machine's.
         return f"cannot listen on {config.host}:{config.port}: {err.strerror or err}"
-    return str(err)
+    if isinstance(err, OSError):
+        return str(err)
+    return None
 
 
 if __name__ == "__main__":

@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Self, get_args
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from beerpi_guard.config_file import invalid_config, problem_line, read_toml
 from beerpi_guard.origins import check_origins
@@ -25,6 +33,12 @@ Port = Annotated[int, Field(ge=1, le=65535)]
 Seconds = Annotated[float, Field(gt=0, le=86_400 * 365, allow_inf_nan=False)]
 # What a device id may look like: it names files, URLs and log lines.
 DEVICE_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+
+_URL_SCHEMES = {
+    "mongo_url": ("mongodb", "mongodb+srv"),
+    "redis_url": ("redis", "rediss", "unix"),
+}
 
 
 class ConfigError(ValueError):
@@ -136,6 +150,15 @@ class WebConfig(_Section):
     tls_key: Path | None = None
     # Notifications through Apprise ([alerts]; see web_extras/alerts/settings.py).
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+
+    @field_validator("mongo_url", "redis_url")
+    @classmethod
+    def _store_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        schemes = _URL_SCHEMES[info.field_name or ""]
+        if value is not None and urlsplit(value).scheme not in schemes:
+            # Not echoed: the URL may hold a password.
+            raise ValueError(f"should start with {' or '.join(f'{s}://' for s in schemes)}")
+        return value
 
     @field_validator("allowed_origins")
     @classmethod

@@ -138,3 +138,47 @@ def test_a_damaged_file_in_the_data_dir_is_named_and_left_as_it_was(
     line = _refused(_start("--port", str(free_port()), "--data-dir", str(data_dir)))
     assert line.startswith("beerpi-web: " + expected.format(path=path)), line
     assert path.read_bytes() == content
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("mongo_url", "mongo_url: should start with mongodb:// or mongodb+srv://"),
+        ("redis_url", "redis_url: should start with redis:// or rediss:// or unix://"),
+    ],
+)
+def test_a_store_url_without_its_scheme_is_refused_at_once(
+    tmp_path: Path, key: str, expected: str
+) -> None:
+    """Before: MongoDB took 30 s to fail with a traceback; Redis failed with one."""
+    # A host and port with a password, but no scheme: not echoed.
+    lines = _problems(tmp_path, f"{key} = 'user:secretpw@db.example:27017'\n")
+    assert lines == [expected]
+
+
+@pytest.mark.parametrize(
+    ("option", "url", "expected"),
+    [
+        (
+            "--mongo-url",
+            "mongodb://brewer:secretpw@127.0.0.1:{port}/?serverSelectionTimeoutMS=1000",
+            "beerpi-web: cannot reach the history in MongoDB (mongo_url): 127.0.0.1:{port}: ",
+        ),
+        (
+            "--redis-url",
+            "redis://:secretpw@127.0.0.1:{port}",
+            "beerpi-web: cannot reach Redis (redis_url): Error 111 connecting to 127.0.0.1:{port}",
+        ),
+    ],
+)
+def test_a_store_out_of_reach_at_start_is_one_line(
+    tmp_path: Path, option: str, url: str, expected: str
+) -> None:
+    port = free_port()  # nobody listens there
+    result = _start(
+        "--port", str(free_port()), "--data-dir", str(tmp_path / "web"),
+        option, url.format(port=port),
+    )  # fmt: skip
+    line = _refused(result)
+    assert line.startswith(expected.format(port=port)), line
+    assert "secretpw" not in result.stderr
