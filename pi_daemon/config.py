@@ -183,6 +183,16 @@ class ProbeSection:
         return cls(**values)
 
 
+def _polarity_hint(key: str) -> str | None:
+    """The polarity under another name: the closest key, active_high, would invert it."""
+    if any(word in key.lower() for word in ("low", "invert", "polarity", "trigger")):
+        return (
+            "unknown key: the polarity is active_high; for a board that switches on when "
+            "the pin is low (most cheap ones), write active_high = false"
+        )
+    return None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RelaySection:
     id: str
@@ -198,7 +208,7 @@ class RelaySection:
         t.text("name")
         t.integer("pin", ge=0, le=27)
         t.boolean("active_high")
-        values = t.finish()
+        values = t.finish(_polarity_hint)
         missing = [name for name in ("id", "pin") if name not in values]
         if missing:
             if t.clean:

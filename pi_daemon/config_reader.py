@@ -50,6 +50,19 @@ def _shown(value: Any) -> str:
     return text if len(text) <= _REPR_MAX else text[: _REPR_MAX - 3] + "..."
 
 
+def _quoted(value: Any) -> str:
+    """A hint when a TOML value was written in quotes, which makes it text."""
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return f" (TOML: {value.strip().lower()}, without quotes)"
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return ""
+        return f" (TOML: {value.strip()}, without quotes)"
+    return ""
+
+
 def _num(bound: float) -> str:
     # 50000000, not 5e+07; 0.001, not 0.0010000.
     return str(int(bound)) if float(bound).is_integer() else f"{bound:g}"
@@ -110,14 +123,14 @@ class Table:
         def check(value: Any) -> tuple[Any, str | None]:
             if isinstance(value, bool):
                 return value, None
-            return None, f"should be true or false, not {_shown(value)}"
+            return None, f"should be true or false, not {_shown(value)}{_quoted(value)}"
 
         self._read(name, False, check)
 
     def integer(self, name: str, *, ge: int | None = None, le: int | None = None) -> None:
         def check(value: Any) -> tuple[Any, str | None]:
             if isinstance(value, bool) or not isinstance(value, int):
-                return None, f"should be a whole number, not {_shown(value)}"
+                return None, f"should be a whole number, not {_shown(value)}{_quoted(value)}"
             return value, _bounds(value, None, ge, le)
 
         self._read(name, False, check)
@@ -135,7 +148,7 @@ class Table:
 
         def check(value: Any) -> tuple[Any, str | None]:
             if isinstance(value, bool) or not isinstance(value, int | float):
-                return None, f"should be a number, not {_shown(value)}"
+                return None, f"should be a number, not {_shown(value)}{_quoted(value)}"
             if not math.isfinite(value):
                 return None, f"should be a finite number, not {value}"
             return float(value), _bounds(value, gt, ge, le)
@@ -231,11 +244,16 @@ class Table:
             result.append(Table(item, where, self.problems))
         return result
 
-    def finish(self) -> dict[str, Any]:
-        """Refuse every key no reader asked for (a typo must fail loudly); the values read."""
+    def finish(self, hint: Callable[[str], str | None] | None = None) -> dict[str, Any]:
+        """Refuse every key no reader asked for (a typo must fail loudly); the values read.
+
+        ``hint`` may say, for an unknown key, what to write instead, where the closest
+        known key would mislead.
+        """
         for name in self._data:
             if name not in self._known:
-                self.problem(str(name), _unknown(str(name), self._known))
+                said = hint(str(name)) if hint is not None else None
+                self.problem(str(name), said or _unknown(str(name), self._known))
         return self.values
 
 

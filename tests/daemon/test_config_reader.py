@@ -93,6 +93,16 @@ def test_a_value_out_of_range_is_shown_and_an_option_is_told_from_the_file(
         ("storage.record_interval_s", 0, "should be greater than 0"),
         ("storage.outbox_max_rows", 10**9, "should be less than or equal to 50000000"),
         ("camera.enabled", "yes", "should be true or false"),
+        # Quoted in TOML, a value is text: say how to write it.
+        ("camera.enabled", "false", "not 'false' (TOML: false, without quotes)"),
+        ("server.port", "8765", "not '8765' (TOML: 8765, without quotes)"),
+        # Named otherwise, the polarity must not be "corrected" to active_high = true.
+        (
+            "relays",
+            [{"id": "heater", "pin": 17, "active_low": True}],
+            "relays[0].active_low: unknown key: the polarity is active_high; for a board that"
+            " switches on when the pin is low (most cheap ones), write active_high = false",
+        ),
         ("storage.data_dir", "", "should be a path"),
         ("server.allowed_origins", "https://a.example", "should be a list of strings"),
         ("server.host", None, "is required here"),
