@@ -182,3 +182,14 @@ def test_a_store_out_of_reach_at_start_is_one_line(
     line = _refused(result)
     assert line.startswith(expected.format(port=port)), line
     assert "secretpw" not in result.stderr
+
+
+def test_a_session_key_that_cannot_be_written_says_the_data_dir_must_be_writable(
+    tmp_path: Path,
+) -> None:
+    """Not 'remove it to make a new one' about a file that is not there."""
+    data_dir = tmp_path / "web"
+    (data_dir / "session.tmp").mkdir(parents=True)  # where the new key is written first
+    line = _refused(_start("--port", str(free_port()), "--data-dir", str(data_dir)))
+    assert line.startswith(f"beerpi-web: cannot write the session key {data_dir / 'session.key'} (")
+    assert line.endswith("): the data_dir must be writable")
