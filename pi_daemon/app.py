@@ -71,7 +71,9 @@ def device_id(config: DaemonConfig) -> str:
         pass
     except (OSError, ValueError) as err:
         raise ConfigError(
-            f"{path} is unreadable ({err}); remove it to get a new device id"
+            f'{path} is unreadable ({err}); fix it (it holds {{"id": "beerpi-..."}}, the id '
+            "Home Assistant and the web service know this Pi by) or remove it for a new id "
+            "(a new device to both)"
         ) from err
     new_id = f"beerpi-{secrets.token_hex(4)}"
     write_atomic(path, json.dumps({"id": new_id}) + "\n")

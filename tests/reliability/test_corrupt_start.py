@@ -112,6 +112,10 @@ STATE_FILES: dict[str, tuple[Callable[[Path], object], tuple[str, ...]]] = {
         lambda d: write(d / "gravity.json", '{"version": 1, "hydrometers": {"tilt-red": {"la'),
         ("gravity.json", "fix or remove it"),
     ),
+    "device.json not json": (
+        lambda d: write(d / "device.json", '{"id": "beerpi-1a2b'),
+        ("device.json", "fix it", "a new device to both"),
+    ),
     "outbox garbage": (
         lambda d: write(d / "outbox.sqlite3", b"not a database at all\x00" * 200),
         ("outbox", "corrupt"),
