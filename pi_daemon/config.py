@@ -589,7 +589,12 @@ class DaemonConfig:
         pins = [r.pin for r in self.relays]
         for index, pin in enumerate(pins):
             if pin in pins[:index]:
-                problems.add(f"relays[{index}].pin", f"two relays share a GPIO pin ({pin})")
+                first = pins.index(pin)
+                problems.add(
+                    f"relays[{index}].pin",
+                    f"GPIO {pin} is already relays[{first}]'s ({self.relays[first].id}): "
+                    "two relays would share a GPIO pin and switch together",
+                )
         t = self.thermostat
         for role, value, known, kind in (
             ("probe", t.probe, probe_ids, "probes"),

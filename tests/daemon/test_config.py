@@ -98,7 +98,8 @@ def test_the_example_config_is_valid(tmp_path: Path) -> None:
         ),
         (
             "[[relays]]\nid = 'heater'\npin = 17\n[[relays]]\nid = 'cooler'\npin = 17\n",
-            "share a GPIO pin",
+            "relays[1].pin: GPIO 17 is already relays[0]'s (heater): two relays would share"
+            " a GPIO pin and switch together",
         ),
         ("[sampling]\nread_interval_s = nan\n", "sampling.read_interval_s"),
     ],
