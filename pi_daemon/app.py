@@ -25,6 +25,7 @@ from typing import Any
 
 from aiohttp import web
 
+from beerpi_guard.config_file import shown_path
 from beerpi_guard.tls import server_context
 from beerpi_protocol import PROTOCOL_VERSION, DeviceInfo, ProbeInfo, RelayInfo, ThermostatInfo
 
@@ -150,11 +151,13 @@ async def run(
         raise ConfigError("a token is required: --token, or token in [server] of the config")
     data_dir = config.storage.data_dir
     if data_dir.exists() and not data_dir.is_dir():
-        raise ConfigError(f"the data dir {data_dir} is not a directory")
+        raise ConfigError(f"the data dir {shown_path(data_dir)} is not a directory")
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise ConfigError(f"cannot create data dir {data_dir}: {err}") from err
+        raise ConfigError(
+            f"cannot create data dir {shown_path(data_dir)}: {err.strerror or err}"
+        ) from err
     lock = _lock(data_dir)
     try:
         await _run(config, data_dir, ready_file=ready_file, stop=stop, on_ready=on_ready)
@@ -172,7 +175,9 @@ def _lock(data_dir: Path) -> int:
             "(sudo systemctl stop beerpi-daemon)"
         ) from None
     except OSError as err:
-        raise ConfigError(f"cannot write in the data dir {data_dir}: {err.strerror}") from err
+        raise ConfigError(
+            f"cannot write in the data dir {shown_path(data_dir)}: {err.strerror}"
+        ) from err
 
 
 # Long on purpose: one try/finally owns everything the daemon starts (hardware, outbox, server,

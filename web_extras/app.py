@@ -19,6 +19,7 @@ import aiohttp
 import socketio
 from aiohttp import web
 
+from beerpi_guard.config_file import shown_path
 from beerpi_guard.enginelog import EngineLog
 from beerpi_guard.logthrottle import throttle_accept_errors
 from beerpi_guard.origins import OriginPolicy
@@ -212,11 +213,13 @@ def _add_pages(app: web.Application) -> None:
 def _prepare_data_dir(data_dir: Path) -> None:
     """The data dir, made if need be; ConfigError naming it when it cannot be."""
     if data_dir.exists() and not data_dir.is_dir():
-        raise ConfigError(f"data_dir {data_dir} is not a directory")
+        raise ConfigError(f"data_dir {shown_path(data_dir)} is not a directory")
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise ConfigError(f"cannot create data_dir {data_dir}: {err.strerror}") from None
+        raise ConfigError(
+            f"cannot create data_dir {shown_path(data_dir)}: {err.strerror}"
+        ) from None
 
 
 async def _store_ctx(app: web.Application) -> AsyncIterator[None]:

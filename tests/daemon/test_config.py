@@ -262,6 +262,38 @@ def test_the_token_comes_from_exactly_one_place(tmp_path: Path) -> None:
         load_config(None, {**SIM, "dialout.server": "http://x"}, environ={})
 
 
+def test_a_relative_path_is_shown_as_the_path_it_stands_for(tmp_path: Path) -> None:
+    """Under systemd the working directory is /: 'data' there is /data, and says so."""
+    (tmp_path / "data").write_text("a file, not a directory\n")
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "pi_daemon", "--simulate", "--token-file", "tokn",
+            "--data-dir", "data", "--no-zeroconf",
+        ],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path, check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"beerpi-daemon: cannot read server.token from tokn (that is {tmp_path / 'tokn'}, "
+        "relative to the working directory): No such file or directory"
+    )
+    (tmp_path / "tokn").write_text("Vq3LrT8xZp2NwK7sHd4JmB6c\n")
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "pi_daemon", "--simulate", "--token-file", "tokn",
+            "--data-dir", "data", "--no-zeroconf", "--port", "1",
+        ],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path, check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"beerpi-daemon: the data dir data (that is {tmp_path / 'data'}, relative to the "
+        "working directory) is not a directory"
+    )
+
+
 def test_the_watchdog_limit_comes_from_the_config_and_is_checked() -> None:
     base = {"simulate": True, "server.token": "t"}
     assert load_config(None, base).watchdog_s == 15.0  # three default (5 s) read periods

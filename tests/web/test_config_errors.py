@@ -6,6 +6,7 @@ tests/reliability/test_corrupt_start.py; the two read alike.
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import pytest
 from beerpi_devtools.harness import free_port
 from web_extras.config import ConfigError, load_config
 
-TOKEN = "Vq3LrT8xZp2NwK7sHd4JmB6c"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _problems(tmp_path: Path, toml: str, overrides: dict[str, object] | None = None) -> list[str]:
@@ -107,6 +108,23 @@ def test_a_taken_port_is_one_line_and_exit_2(tmp_path: Path) -> None:
         line = _refused(_start("--port", str(port), "--data-dir", str(tmp_path / "web")))
     assert line.startswith(f"beerpi-web: cannot listen on 127.0.0.1:{port}: ")
     assert "address already in use" in line
+
+
+def test_a_relative_data_dir_is_shown_as_the_path_it_stands_for(tmp_path: Path) -> None:
+    (tmp_path / "web").write_text("not a directory\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "web_extras", "--port", str(free_port()), "--data-dir", "web"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert _refused(result) == (
+        f"beerpi-web: data_dir web (that is {tmp_path / 'web'}, relative to the working"
+        " directory) is not a directory"
+    )
 
 
 def test_a_data_dir_that_is_a_file_is_named(tmp_path: Path) -> None:
