@@ -162,6 +162,16 @@ def parse(argv: list[str] | None = None) -> tuple[WebConfig, str]:
 
 def main(argv: list[str] | None = None) -> int:
     try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        # Ctrl-C while starting (imports, the store opening): no traceback, the
+        # shell's code for an interrupt. Once running, aiohttp stops cleanly on it.
+        print("beerpi-web: interrupted while starting", file=sys.stderr)
+        return 130
+
+
+def _main(argv: list[str] | None) -> int:
+    try:
         config, log_level = parse(argv)
         check_secrets(config)  # before the slow imports: a weak token fails fast
     except ConfigError as err:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from pi_daemon import cli
 from pi_daemon.cli import build_parser, overrides_from
 from pi_daemon.config import (
     ConfigError,
@@ -401,3 +402,16 @@ def test_the_example_shows_every_option_and_each_is_valid(tmp_path: Path) -> Non
     assert config.simulate is False
     assert config.dialout.server is not None
     assert [t.colour for t in config.tilts] == ["red"]
+
+
+def test_ctrl_c_while_starting_is_one_line_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C in the second or two the imports take, before any relay is claimed."""
+
+    def interrupted(*_args: Any, **_kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "load_config", interrupted)
+    assert cli.main(["--simulate", "--token", "t"]) == 130
+    assert capsys.readouterr().err == "beerpi-daemon: interrupted while starting\n"

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from beerpi_devtools.harness import free_port
+from web_extras import cli
 from web_extras.config import ConfigError, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -211,3 +212,14 @@ def test_a_session_key_that_cannot_be_written_says_the_data_dir_must_be_writable
     line = _refused(_start("--port", str(free_port()), "--data-dir", str(data_dir)))
     assert line.startswith(f"beerpi-web: cannot write the session key {data_dir / 'session.key'} (")
     assert line.endswith("): the data_dir must be writable")
+
+
+def test_ctrl_c_while_starting_is_one_line_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted(*_args: object) -> object:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "parse", interrupted)
+    assert cli.main([]) == 130
+    assert capsys.readouterr().err == "beerpi-web: interrupted while starting\n"
