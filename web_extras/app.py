@@ -263,12 +263,12 @@ async def _retention_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def _links_ctx(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
+    pins = DevicePins(config.data_dir, config.daemons)  # first: it may refuse the start
     session = aiohttp.ClientSession()
     app[HTTP] = session
     # A daemon with its own (self-signed) certificate gets a session that trusts it.
     sessions = [session]
     links = []
-    pins = DevicePins(config.data_dir, config.daemons)
     for daemon in config.daemons:
         context = client_ssl_context(daemon)
         link_session = session

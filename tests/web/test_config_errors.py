@@ -223,3 +223,22 @@ def test_ctrl_c_while_starting_is_one_line_not_a_traceback(
     monkeypatch.setattr(cli, "parse", interrupted)
     assert cli.main([]) == 130
     assert capsys.readouterr().err == "beerpi-web: interrupted while starting\n"
+
+
+@pytest.mark.parametrize("content", ['{"ws://beerpi.local:8765": "beerpi-1a', '["beerpi-1a2b"]'])
+def test_damaged_dial_in_pins_stop_the_start_and_are_kept(tmp_path: Path, content: str) -> None:
+    """Before: logged, then each entry pinned whichever device answered first, and the
+    next pin written replaced the file."""
+    data_dir = tmp_path / "web"
+    data_dir.mkdir()
+    pins = data_dir / "daemon-pins.json"
+    pins.write_text(content, encoding="utf-8")
+    token = tmp_path / "daemon.token"
+    token.write_text("Vq3LrT8xZp2NwK7sHd4JmB6c\n", encoding="utf-8")
+    daemon = f"ws://127.0.0.1:{free_port()}"
+    args = ["--port", str(free_port()), "--data-dir", str(data_dir), "--daemon", daemon]
+    line = _refused(_start(*args, "--daemon-token-file", str(token)))
+    assert line.startswith((f"beerpi-web: {pins} ", f"beerpi-web: cannot read {pins} (")), line
+    assert "fix" in line
+    assert "remove it" in line
+    assert pins.read_text(encoding="utf-8") == content
