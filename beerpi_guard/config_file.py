@@ -40,3 +40,14 @@ def problem_line(where: str, message: str) -> str:
 def invalid_config(source: str, problems: list[str]) -> str:
     """The message that refuses a start: the source, then each problem on its own line."""
     return "\n  ".join([f"invalid configuration ({source}):", *problems])
+
+
+def shown_path(path: Path) -> str:
+    """A path as a message shows it: a relative one with what it stands for here.
+
+    A relative path means the working directory, which is / under systemd: the
+    brewer who wrote ``data_dir = "data"`` must see that it was taken as /data.
+    """
+    if path.is_absolute():
+        return str(path)
+    return f"{path} (that is {path.absolute()}, relative to the working directory)"

@@ -17,6 +17,8 @@ from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 
+from beerpi_guard.config_file import shown_path
+
 MIN_TOKEN_LENGTH = 16
 # secrets.token_urlsafe(16) (22 characters, 128 random bits) never estimated
 # below 70 bits in a million tries, token_hex(16) never below 90.
@@ -94,11 +96,13 @@ def read_secret_file(path: Path, what: str) -> str:
     try:
         text = path.read_text(encoding="utf-8").strip()
     except OSError as err:
-        raise WeakSecretError(f"cannot read {what} from {path}: {err.strerror or err}") from None
+        raise WeakSecretError(
+            f"cannot read {what} from {shown_path(path)}: {err.strerror or err}"
+        ) from None
     except UnicodeDecodeError:
-        raise WeakSecretError(f"{what} file {path} is not UTF-8 text") from None
+        raise WeakSecretError(f"{what} file {shown_path(path)} is not UTF-8 text") from None
     if not text:
-        raise WeakSecretError(f"{what} file {path} is empty")
+        raise WeakSecretError(f"{what} file {shown_path(path)} is empty")
     return text
 
 

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import secrets
 import signal
 import ssl
@@ -24,6 +25,7 @@ from typing import Any
 
 from aiohttp import web
 
+from beerpi_guard.config_file import shown_path
 from beerpi_guard.tls import server_context
 from beerpi_protocol import PROTOCOL_VERSION, DeviceInfo, ProbeInfo, RelayInfo, ThermostatInfo
 
@@ -32,7 +34,7 @@ from .advertise import Advertiser
 from .clock import Clock, ScaledClock, SystemClock
 from .config import ConfigError, DaemonConfig
 from .control_adapter import build_thermostat
-from .files import write_atomic
+from .files import DataDirBusy, lock_data_dir, write_atomic
 from .hardware.factory import build_hardware
 from .media import MediaStore
 from .outbox import Outbox, OutboxError
@@ -70,7 +72,9 @@ def device_id(config: DaemonConfig) -> str:
         pass
     except (OSError, ValueError) as err:
         raise ConfigError(
-            f"{path} is unreadable ({err}); remove it to get a new device id"
+            f'{path} is unreadable ({err}); fix it (it holds {{"id": "beerpi-..."}}, the id '
+            "Home Assistant and the web service know this Pi by) or remove it for a new id "
+            "(a new device to both)"
         ) from err
     new_id = f"beerpi-{secrets.token_hex(4)}"
     write_atomic(path, json.dumps({"id": new_id}) + "\n")
@@ -135,9 +139,6 @@ def make_clock(config: DaemonConfig, last_recorded: datetime | None = None) -> C
     return SystemClock()
 
 
-# Long on purpose: one try/finally owns everything the daemon starts (hardware, outbox, server,
-# links), so the relays go off on every way out; split, that guarantee would be spread over several
-# functions.
 async def run(
     config: DaemonConfig,
     *,
@@ -149,10 +150,47 @@ async def run(
     if not config.server.token:
         raise ConfigError("a token is required: --token, or token in [server] of the config")
     data_dir = config.storage.data_dir
+    if data_dir.exists() and not data_dir.is_dir():
+        raise ConfigError(f"the data dir {shown_path(data_dir)} is not a directory")
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise ConfigError(f"cannot create data dir {data_dir}: {err}") from err
+        raise ConfigError(
+            f"cannot create data dir {shown_path(data_dir)}: {err.strerror or err}"
+        ) from err
+    lock = _lock(data_dir)
+    try:
+        await _run(config, data_dir, ready_file=ready_file, stop=stop, on_ready=on_ready)
+    finally:
+        os.close(lock)  # after the relays went off: no second daemon takes over before
+
+
+def _lock(data_dir: Path) -> int:
+    try:
+        return lock_data_dir(data_dir)
+    except DataDirBusy as err:
+        raise ConfigError(
+            f"another beerpi-daemon (pid {err.owner or 'unknown'}) is running on the data dir "
+            f"{data_dir}: two would switch the same relays; stop it first "
+            "(sudo systemctl stop beerpi-daemon)"
+        ) from None
+    except OSError as err:
+        raise ConfigError(
+            f"cannot write in the data dir {shown_path(data_dir)}: {err.strerror}"
+        ) from err
+
+
+# Long on purpose: one try/finally owns everything the daemon starts (hardware, outbox, server,
+# links), so the relays go off on every way out; split, that guarantee would be spread over several
+# functions.
+async def _run(
+    config: DaemonConfig,
+    data_dir: Path,
+    *,
+    ready_file: Path | None,
+    stop: asyncio.Event | None,
+    on_ready: Callable[[Daemon], None] | None,
+) -> None:
     dev_id = device_id(config)
     tls = ssl_context(config)
     hardware: Hardware | None = None

@@ -136,6 +136,17 @@ def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        # Ctrl-C while starting (the imports take a second or two on a Pi): no relay
+        # was claimed yet (run() handles signals from before it claims them), so no
+        # traceback, and the shell's code for an interrupt.
+        print("beerpi-daemon: interrupted while starting", file=sys.stderr)
+        return 130
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

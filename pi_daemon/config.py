@@ -5,7 +5,7 @@ Every field has a default that suits the simulation, so `beerpi-daemon
 the strict readers of ``config_reader`` (not pydantic: the README's design
 section says why). An error lists every problem, one a line, each naming its
 key, e.g.
-``relays[1].pin: should be less than or equal to 27``.
+``relays[1].pin: should be less than or equal to 27, not 99``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Self
+from urllib.parse import urlsplit
 
 from beerpi_guard.config_file import invalid_config, read_toml
 from beerpi_guard.origins import check_origins
@@ -26,11 +27,15 @@ from beerpi_protocol.profiles import DEFAULT_TARGET_RANGE_C
 
 from .config_reader import Problems, Table
 from .control.settings import ControlSettings, Tuning
+from .hardware.w1_probes import PLACEHOLDER_SENSOR_ID, normalise_sensor_id
 from .safety import limits
 from .safety.limits import RelayTiming, SafetySettings
 
 _IDENTIFIER = re.compile(r"[a-z][a-z0-9_]{0,31}")
 _IDENTIFIER_MEANS = "a lower-case name (a-z, 0-9, _; up to 32, starting with a letter)"
+_OPTIONAL_IDENTIFIER = re.compile(rf"|{_IDENTIFIER.pattern}")
+# The thermostat's parts a fermenter may lack: a heat belt alone, a fridge alone, no air probe.
+_OPTIONAL_ROLES = ("chamber_probe", "heater", "cooler")
 _DEVICE_ID = re.compile(r"[A-Za-z0-9_.-]{0,64}")
 _DAY_S = 86400.0
 _WEEK_S = 7 * _DAY_S
@@ -44,8 +49,12 @@ def _celsius(t: Table, name: str) -> None:
     t.number(name, ge=-50, le=150)
 
 
-def _identifier(t: Table, name: str, *, nullable: bool = False) -> None:
-    t.text(name, pattern=_IDENTIFIER, pattern_means=_IDENTIFIER_MEANS, nullable=nullable)
+def _c(value: float) -> str:
+    return f"{value:g} °C"
+
+
+def _identifier(t: Table, name: str) -> None:
+    t.text(name, pattern=_IDENTIFIER, pattern_means=_IDENTIFIER_MEANS)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -156,11 +165,32 @@ class ProbeSection:
         t.text("sensor_id")
         t.text("simulated", choices=("beer", "air"), nullable=True)
         values = t.finish()
+        if values.get("sensor_id"):
+            try:
+                values["sensor_id"] = normalise_sensor_id(values["sensor_id"])
+            except ValueError as err:
+                t.problem("sensor_id", str(err))
+            if values["sensor_id"] == PLACEHOLDER_SENSOR_ID:
+                t.problem(
+                    "sensor_id",
+                    f"{PLACEHOLDER_SENSOR_ID} is the placeholder --init-config writes when it "
+                    "finds no probe: put the probe's id (beerpi-daemon --list-probes)",
+                )
         if "id" not in values:
             if t.clean:
                 t.problem("id", "is required")
             return None
         return cls(**values)
+
+
+def _polarity_hint(key: str) -> str | None:
+    """The polarity under another name: the closest key, active_high, would invert it."""
+    if any(word in key.lower() for word in ("low", "invert", "polarity", "trigger")):
+        return (
+            "unknown key: the polarity is active_high; for a board that switches on when "
+            "the pin is low (most cheap ones), write active_high = false"
+        )
+    return None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -178,7 +208,7 @@ class RelaySection:
         t.text("name")
         t.integer("pin", ge=0, le=27)
         t.boolean("active_high")
-        values = t.finish()
+        values = t.finish(_polarity_hint)
         missing = [name for name in ("id", "pin") if name not in values]
         if missing:
             if t.clean:
@@ -241,8 +271,13 @@ class ThermostatSection:
     @classmethod
     def read(cls, t: Table) -> Self:
         _identifier(t, "probe")
-        for role in ("chamber_probe", "heater", "cooler"):
-            _identifier(t, role, nullable=True)
+        for role in _OPTIONAL_ROLES:
+            t.text(
+                role,
+                pattern=_OPTIONAL_IDENTIFIER,
+                pattern_means=f'{_IDENTIFIER_MEANS}, or "" for none',
+                nullable=True,
+            )
         for name in ("min_target", "max_target", "initial_target", "high_cutoff", "low_cutoff"):
             _celsius(t, name)
         t.text("initial_mode", choices=("off", "heat", "cool", "heat_cool"))
@@ -256,17 +291,52 @@ class ThermostatSection:
         t.number("stale_after_s", gt=0, le=_DAY_S)
         t.number("beer_ripple_max", ge=0, le=2.0)
         t.number("probe_air_share_max", ge=0, le=0.5)
-        section = cls(**t.finish())
+        values = t.finish()
+        for role in _OPTIONAL_ROLES:
+            if values.get(role) == "":  # TOML has no null: "" says there is none
+                values[role] = None
+        section = cls(**values)
         if t.clean:
             section._check(t)
         return section
 
     def _check(self, t: Table) -> None:
-        if not self.min_target <= self.initial_target <= self.max_target:
-            t.problem("initial_target", "must lie between min_target and max_target")
+        """What ties the fields together, named by the keys a brewer writes."""
+        low, high = self.min_target, self.max_target
+        if not low < high:
+            t.problem("max_target", f"must be above min_target ({_c(low)}), not {_c(high)}")
+            return
+        if not self.low_cutoff < low:
+            t.problem(
+                "low_cutoff", f"must be below min_target ({_c(low)}), not {_c(self.low_cutoff)}"
+            )
+        if not high < self.high_cutoff:
+            t.problem(
+                "high_cutoff", f"must be above max_target ({_c(high)}), not {_c(self.high_cutoff)}"
+            )
+        if not low <= self.initial_target <= high:
+            t.problem(
+                "initial_target",
+                f"must lie between min_target and max_target ({_c(low)} to {_c(high)}), "
+                f"not {_c(self.initial_target)}",
+            )
+        for relay in ("heater", "cooler"):
+            min_on, max_run = (getattr(self, f"{relay}_{k}_s") for k in ("min_on", "max_run"))
+            if not max_run > min_on:
+                t.problem(
+                    f"{relay}_max_run_s",
+                    f"must be longer than {relay}_min_on_s ({min_on:g} s), not {max_run:g} s",
+                )
+        if self.chamber_probe is not None and self.chamber_probe == self.probe:
+            t.problem("chamber_probe", f"must be another probe than probe ({self.probe!r})")
+        if self.heater is None and self.cooler is None:
+            t.problem("cooler", 'a thermostat needs a heater or a cooler (both are "")')
+        elif self.heater == self.cooler:
+            t.problem("cooler", f"must be another relay than heater (both {self.heater!r})")
+        if not t.clean:
             return
         try:
-            self.control_settings()  # its own checks (cut-offs outside the range, ...)
+            self.control_settings()  # its own checks, should one be missing above
         except ValueError as err:
             t.problems.add(t.where, str(err))
 
@@ -363,7 +433,18 @@ class DialOutSection:
         t.path("token_file", nullable=True)
         t.boolean("tls_verify")
         t.number("retry_max_s", gt=0, le=3600)
-        return cls(**t.finish())
+        values = t.finish()
+        server = values.get("server")
+        if server:
+            parts = urlsplit(server)
+            if parts.scheme not in ("http", "https", "ws", "wss") or not parts.hostname:
+                # Not echoed: a URL may carry a password.
+                t.problem(
+                    "server",
+                    "should be the web service's URL, like https://beerpi.example.com "
+                    "(http, https, ws or wss, and a host)",
+                )
+        return cls(**values)
 
 
 _HYDROMETER_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
@@ -496,10 +577,24 @@ class DaemonConfig:
             for index, each in enumerate(ids):
                 if each in ids[:index]:
                     problems.add(f"tilts[{index}].{kind}", f"duplicate {kind} {each!r}")
+        sensors = [p.sensor_id for p in self.probes]
+        for index, sensor in enumerate(sensors):
+            if sensor and sensor in sensors[:index]:
+                first = sensors.index(sensor)
+                problems.add(
+                    f"probes[{index}].sensor_id",
+                    f"{sensor} is already probes[{first}]'s ({self.probes[first].id}): "
+                    "each probe is a sensor of its own",
+                )
         pins = [r.pin for r in self.relays]
         for index, pin in enumerate(pins):
             if pin in pins[:index]:
-                problems.add(f"relays[{index}].pin", f"two relays share a GPIO pin ({pin})")
+                first = pins.index(pin)
+                problems.add(
+                    f"relays[{index}].pin",
+                    f"GPIO {pin} is already relays[{first}]'s ({self.relays[first].id}): "
+                    "two relays would share a GPIO pin and switch together",
+                )
         t = self.thermostat
         for role, value, known, kind in (
             ("probe", t.probe, probe_ids, "probes"),
@@ -573,7 +668,8 @@ def load_config(
                 raise ConfigError(f"{key} must be a table in {source}")
             node = child
         node[leaf] = value
-    problems = Problems()
+    # Without a file every key is from the command line, as the message's first line says.
+    problems = Problems(from_command_line=(overrides or {}) if path is not None else ())
     config = DaemonConfig.read(data, problems)
     if problems:
         raise ConfigError(invalid_config(source, problems.lines))

@@ -11,9 +11,10 @@ from ``pi_daemon.safety.limits``).
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from os import PathLike
 from pathlib import Path
 from typing import Any
@@ -25,12 +26,19 @@ _REPR_MAX = 40
 
 
 class Problems:
-    """Every problem found in one config, each as ``dotted.key: what is wrong``."""
+    """Every problem found in one config, each as ``dotted.key: what is wrong``.
 
-    def __init__(self) -> None:
+    ``from_command_line`` holds the keys an option set over the file: a problem
+    with one says so, or the brewer would look for it in a file that is right.
+    """
+
+    def __init__(self, from_command_line: Collection[str] = ()) -> None:
         self.lines: list[str] = []
+        self.from_command_line = frozenset(from_command_line)
 
     def add(self, where: str, message: str) -> None:
+        if where in self.from_command_line:
+            where = f"{where} (from the command line)"
         self.lines.append(problem_line(where, message))
 
     def __len__(self) -> int:
@@ -42,6 +50,19 @@ def _shown(value: Any) -> str:
     return text if len(text) <= _REPR_MAX else text[: _REPR_MAX - 3] + "..."
 
 
+def _quoted(value: Any) -> str:
+    """A hint when a TOML value was written in quotes, which makes it text."""
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return f" (TOML: {value.strip().lower()}, without quotes)"
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return ""
+        return f" (TOML: {value.strip()}, without quotes)"
+    return ""
+
+
 def _num(bound: float) -> str:
     # 50000000, not 5e+07; 0.001, not 0.0010000.
     return str(int(bound)) if float(bound).is_integer() else f"{bound:g}"
@@ -49,11 +70,11 @@ def _num(bound: float) -> str:
 
 def _bounds(value: float, gt: float | None, ge: float | None, le: float | None) -> str | None:
     if gt is not None and not value > gt:
-        return f"should be greater than {_num(gt)}"
+        return f"should be greater than {_num(gt)}, not {_num(value)}"
     if ge is not None and not value >= ge:
-        return f"should be greater than or equal to {_num(ge)}"
+        return f"should be greater than or equal to {_num(ge)}, not {_num(value)}"
     if le is not None and not value <= le:
-        return f"should be less than or equal to {_num(le)}"
+        return f"should be less than or equal to {_num(le)}, not {_num(value)}"
     return None
 
 
@@ -102,14 +123,14 @@ class Table:
         def check(value: Any) -> tuple[Any, str | None]:
             if isinstance(value, bool):
                 return value, None
-            return None, f"should be true or false, not {_shown(value)}"
+            return None, f"should be true or false, not {_shown(value)}{_quoted(value)}"
 
         self._read(name, False, check)
 
     def integer(self, name: str, *, ge: int | None = None, le: int | None = None) -> None:
         def check(value: Any) -> tuple[Any, str | None]:
             if isinstance(value, bool) or not isinstance(value, int):
-                return None, f"should be a whole number, not {_shown(value)}"
+                return None, f"should be a whole number, not {_shown(value)}{_quoted(value)}"
             return value, _bounds(value, None, ge, le)
 
         self._read(name, False, check)
@@ -127,7 +148,7 @@ class Table:
 
         def check(value: Any) -> tuple[Any, str | None]:
             if isinstance(value, bool) or not isinstance(value, int | float):
-                return None, f"should be a number, not {_shown(value)}"
+                return None, f"should be a number, not {_shown(value)}{_quoted(value)}"
             if not math.isfinite(value):
                 return None, f"should be a finite number, not {value}"
             return float(value), _bounds(value, gt, ge, le)
@@ -223,11 +244,20 @@ class Table:
             result.append(Table(item, where, self.problems))
         return result
 
-    def finish(self) -> dict[str, Any]:
-        """Refuse every key no reader asked for (a typo must fail loudly); the values read."""
+    def finish(self, hint: Callable[[str], str | None] | None = None) -> dict[str, Any]:
+        """Refuse every key no reader asked for (a typo must fail loudly); the values read.
+
+        ``hint`` may say, for an unknown key, what to write instead, where the closest
+        known key would mislead.
+        """
         for name in self._data:
             if name not in self._known:
-                self.problem(
-                    str(name), "unknown key (a typo? deploy/daemon.example.toml lists them)"
-                )
+                said = hint(str(name)) if hint is not None else None
+                self.problem(str(name), said or _unknown(str(name), self._known))
         return self.values
+
+
+def _unknown(name: str, known: Collection[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    guess = f"did you mean {close[0]!r}? " if close else "a typo? "
+    return f"unknown key ({guess}deploy/daemon.example.toml lists them)"

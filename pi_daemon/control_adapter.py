@@ -103,7 +103,9 @@ class DaemonThermostat:
                 f"{self._settings_path} is unreadable ({err}); fix or remove it"
             ) from err
         if not isinstance(stored, dict):
-            raise ConfigError(f"{self._settings_path} does not hold thermostat settings")
+            raise ConfigError(
+                f"{self._settings_path} does not hold thermostat settings; fix or remove it"
+            )
         return stored
 
     def _restore(self, initial_mode: str, stored: Mapping[str, Any] | None) -> None:
@@ -111,9 +113,19 @@ class DaemonThermostat:
         if stored is not None:
             mode = stored.get("mode", mode)
             target = stored.get("target", target)
+        # The config's own mode and target were checked with it: a refusal here is the
+        # file's, kept from an earlier run (or an earlier config: a narrower target range,
+        # a relay taken out). Named with the way out, and left as it is.
         try:
             self._thermostat.set_mode(mode)
             self._thermostat.set_target(target)
+        except ValueError as err:
+            raise ConfigError(
+                f"{self._settings_path} holds a mode and target this config refuses: {err}; "
+                "fix or remove the file (without it the thermostat starts in [thermostat] "
+                "initial_mode at initial_target)"
+            ) from err
+        try:
             self._thermostat.resume_profile(
                 load_profile(
                     self._profile_path,
@@ -122,7 +134,10 @@ class DaemonThermostat:
                 )
             )
         except (ValueError, ProfileStoreError) as err:
-            raise ConfigError(f"stored thermostat settings are invalid: {err}") from err
+            raise ConfigError(
+                f"{err}; fix or remove it (without it no profile runs; the thermostat keeps "
+                "its mode and target)"
+            ) from err
         if stored is not None:
             _LOGGER.info("thermostat restored: mode %s, target %s °C", mode, target)
 

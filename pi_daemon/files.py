@@ -19,3 +19,41 @@ def write_atomic(path: Path, text: str) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+LOCK_NAME = "daemon.lock"
+
+
+class DataDirBusy(Exception):
+    """Another process holds the data dir's lock; ``owner`` is its pid as it wrote it."""
+
+    def __init__(self, owner: str) -> None:
+        super().__init__(owner)
+        self.owner = owner
+
+
+def lock_data_dir(data_dir: Path) -> int:
+    """Hold ``daemon.lock`` in the data dir until the returned descriptor is closed.
+
+    Two daemons on one data dir would switch the same relays and write the same
+    outbox and thermostat.json, so the second must not start. The kernel drops an
+    flock when its holder exits, even on SIGKILL or a power cut, so a lock is never
+    left stale; the pid written in the file is only there to be named.
+    """
+    import fcntl  # POSIX only, as the daemon is
+
+    fd = os.open(data_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        try:
+            owner = os.read(fd, 32).decode("ascii", "replace").strip()
+        finally:
+            os.close(fd)
+        raise DataDirBusy(owner) from None
+    except BaseException:
+        os.close(fd)
+        raise
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+    return fd

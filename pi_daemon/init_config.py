@@ -6,7 +6,7 @@ import os
 import secrets
 from pathlib import Path
 
-from .hardware.w1_probes import W1BusError, list_w1_sensors
+from .hardware.w1_probes import PLACEHOLDER_SENSOR_ID, W1BusError, list_w1_sensors
 
 TEMPLATE = """\
 # BeerPi daemon configuration, written by `beerpi-daemon --init-config`.
@@ -55,7 +55,7 @@ sensor_id = "{sensor_id}"
 def probe_sections(sensor_ids: list[str]) -> str:
     """The first probe found is the beer, the second the fridge; placeholders if none."""
     names = [("beer", "Beer"), ("fridge", "Fridge")]
-    ids = sensor_ids + ["28-000000000000"] * (2 - len(sensor_ids))
+    ids = sensor_ids + [PLACEHOLDER_SENSOR_ID] * (2 - len(sensor_ids))
     sections = [
         PROBE.format(id=pid, name=name, sensor_id=sid)
         for (pid, name), sid in zip(names, ids[:2], strict=True)

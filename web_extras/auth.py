@@ -83,11 +83,29 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def _load_key(path: Path) -> bytes:
-    """The session signing key, made once (owner-only) and reused."""
+    """The session signing key, made once (owner-only) and reused.
+
+    ConfigError when it cannot be read or made: a start with another key would log
+    every browser out, so a damaged one is named rather than replaced.
+    """
     try:
         return bytes.fromhex(path.read_text().strip())
     except FileNotFoundError:
         pass
+    except (OSError, ValueError) as err:
+        raise ConfigError(
+            f"cannot use the session key {path} ({err}); remove it to make a new one "
+            "(every browser then logs in again)"
+        ) from None
+    try:
+        return _make_key(path)
+    except (OSError, ValueError) as err:
+        raise ConfigError(
+            f"cannot write the session key {path} ({err}): the data_dir must be writable"
+        ) from None
+
+
+def _make_key(path: Path) -> bytes:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -161,6 +162,16 @@ def parse(argv: list[str] | None = None) -> tuple[WebConfig, str]:
 
 def main(argv: list[str] | None = None) -> int:
     try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        # Ctrl-C while starting (imports, the store opening): no traceback, the
+        # shell's code for an interrupt. Once running, aiohttp stops cleanly on it.
+        print("beerpi-web: interrupted while starting", file=sys.stderr)
+        return 130
+
+
+def _main(argv: list[str] | None) -> int:
+    try:
         config, log_level = parse(argv)
         check_secrets(config)  # before the slow imports: a weak token fails fast
     except ConfigError as err:
@@ -180,20 +191,61 @@ def main(argv: list[str] | None = None) -> int:
         print(f"beerpi-web: {err}", file=sys.stderr)
         return 2
     scheme = "https" if tls else "http"
-    logging.getLogger("web_extras").info(
-        "BeerPi web service on %s://%s:%d/", scheme, config.host, config.port
-    )
-    web.run_app(
-        app,
-        host=config.host,
-        port=config.port,
-        ssl_context=tls,
-        print=None,
-        handler_cancellation=True,
-        # An idle connection (one that sends no request) is closed this soon.
-        keepalive_timeout=IDLE_TIMEOUT_S,
-    )
+    started = False
+
+    def announce(_aiohttp_banner: str) -> None:
+        # Called once the port is bound: a service that cannot listen never says it runs.
+        nonlocal started
+        started = True
+        logging.getLogger("web_extras").info(
+            "BeerPi web service on %s://%s:%d/", scheme, config.host, config.port
+        )
+
+    try:
+        web.run_app(
+            app,
+            host=config.host,
+            port=config.port,
+            ssl_context=tls,
+            print=announce,
+            handler_cancellation=True,
+            # An idle connection (one that sends no request) is closed this soon.
+            keepalive_timeout=IDLE_TIMEOUT_S,
+        )
+    except Exception as err:
+        message = None if started else _start_failure(config, err)
+        if message is None:
+            raise  # not a start-up problem a brewer can fix: the traceback is what to report
+        print(f"beerpi-web: {message}", file=sys.stderr)
+        return 2
     return 0
+
+
+def _start_failure(config: WebConfig, err: Exception) -> str | None:
+    """One line for a start that failed before the service listened; None if unforeseen."""
+    module = type(err).__module__.split(".")[0]
+    if module in ("pymongo", "redis"):
+        # Their messages name host and port, never the URL's password; the topology
+        # dump pymongo appends says no more to a brewer.
+        text = str(err).split(" (configured timeouts")[0].split(", Timeout:")[0]
+        where = "the history in MongoDB (mongo_url)" if module == "pymongo" else "Redis (redis_url)"
+        return f"cannot reach {where}: {text}"
+    if isinstance(err, ConfigError):
+        return str(err)
+    if isinstance(err, sqlite3.DatabaseError):
+        path = config.sqlite_path
+        if isinstance(err, sqlite3.OperationalError):
+            return f"cannot open the history {path}: {err}"
+        return (
+            f"the history {path} cannot be opened ({err}); it may be corrupt: "
+            "move it away to start a new one"
+        )
+    if isinstance(err, OSError) and not isinstance(err, FileNotFoundError | PermissionError):
+        # Binding: the port taken, or a host that is not this machine's.
+        return f"cannot listen on {config.host}:{config.port}: {err.strerror or err}"
+    if isinstance(err, OSError):
+        return str(err)
+    return None
 
 
 if __name__ == "__main__":

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import ssl
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Self, get_args
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from beerpi_guard.config_file import invalid_config, problem_line, read_toml
 from beerpi_guard.origins import check_origins
@@ -24,6 +33,12 @@ Port = Annotated[int, Field(ge=1, le=65535)]
 Seconds = Annotated[float, Field(gt=0, le=86_400 * 365, allow_inf_nan=False)]
 # What a device id may look like: it names files, URLs and log lines.
 DEVICE_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+
+_URL_SCHEMES = {
+    "mongo_url": ("mongodb", "mongodb+srv"),
+    "redis_url": ("redis", "rediss", "unix"),
+}
 
 
 class ConfigError(ValueError):
@@ -136,6 +151,15 @@ class WebConfig(_Section):
     # Notifications through Apprise ([alerts]; see web_extras/alerts/settings.py).
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
 
+    @field_validator("mongo_url", "redis_url")
+    @classmethod
+    def _store_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        schemes = _URL_SCHEMES[info.field_name or ""]
+        if value is not None and urlsplit(value).scheme not in schemes:
+            # Not echoed: the URL may hold a password.
+            raise ValueError(f"should start with {' or '.join(f'{s}://' for s in schemes)}")
+        return value
+
     @field_validator("allowed_origins")
     @classmethod
     def _origins(cls, value: list[str]) -> list[str]:
@@ -220,7 +244,8 @@ def load_config(
     try:
         config = WebConfig.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(_describe(err, source)) from None
+        given = {k for k, v in (overrides or {}).items() if v is not None}
+        raise ConfigError(_describe(err, source, given if path is not None else ())) from None
     try:
         return _with_secrets(config, os.environ if environ is None else environ, source)
     except WeakSecretError as err:
@@ -271,14 +296,81 @@ def _merge_alert_targets(data: dict[str, Any]) -> None:
     alerts["targets"] = {**targets, **from_file}
 
 
-def _describe(err: ValidationError, source: str) -> str:
-    return invalid_config(
-        source,
-        [
-            problem_line(".".join(str(part) for part in problem["loc"]), problem["msg"])
-            for problem in err.errors()
-        ],
+def _describe(err: ValidationError, source: str, from_command_line: Collection[str] = ()) -> str:
+    """Pydantic's problems in the daemon's words: ``daemons[0].url: what is wrong``.
+
+    An unknown key is called one, with the key it was likely meant to be; a value out
+    of range or of the wrong type is shown, unless it may be a secret (a token, a
+    password, a URL, which can hold either). ``from_command_line``: the keys an option
+    set over the file, said so, or the brewer would look for them in the file.
+    """
+    lines = []
+    for problem in err.errors(include_url=False):
+        loc = problem["loc"]
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+        if loc and loc[0] in from_command_line:
+            where += " (from the command line)"
+        if problem["type"] == "extra_forbidden":
+            message = _unknown_key(loc)
+        else:
+            message = problem["msg"].removeprefix("Value error, ")
+            if problem["type"] in _SHOWN_INPUT and not _secret(loc):
+                message += f", not {_shown(problem['input'])}"
+        lines.append(problem_line(where, message))
+    return invalid_config(source, lines)
+
+
+# Errors about a value's type or range, where the value itself says what went wrong.
+_SHOWN_INPUT = frozenset(
+    {
+        "greater_than",
+        "greater_than_equal",
+        "less_than",
+        "less_than_equal",
+        "int_type",
+        "int_parsing",
+        "int_from_float",
+        "float_type",
+        "float_parsing",
+        "finite_number",
+        "bool_type",
+        "bool_parsing",
+        "string_type",
+        "literal_error",
+    }
+)
+_SECRET_PARTS = ("token", "password", "url", "targets", "key")
+
+
+def _secret(loc: tuple[int | str, ...]) -> bool:
+    return any(
+        isinstance(part, str) and any(word in part for word in _SECRET_PARTS) for part in loc
     )
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The models a field holds: itself, a list's or a dict's items, each of a union."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [model for arg in get_args(annotation) for model in _models_in(arg)]
+
+
+def _unknown_key(loc: tuple[int | str, ...]) -> str:
+    """``unknown key``, with the closest key the table takes when one is close."""
+    models: list[type[BaseModel]] = [WebConfig]
+    for part in loc[:-1]:
+        fields = [m.model_fields[part] for m in models if part in m.model_fields]
+        if fields:  # else a list index, a dict key (a hydrometer's id) or a rule's kind
+            models = [model for f in fields for model in _models_in(f.annotation)]
+    known = sorted({name for model in models for name in model.model_fields})
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+    guess = f"did you mean {close[0]!r}? " if close else "a typo? "
+    return f"unknown key ({guess}deploy/web.example.toml lists them)"
 
 
 def _with_secrets(config: WebConfig, environ: Mapping[str, str], source: str) -> WebConfig:

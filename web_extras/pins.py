@@ -15,7 +15,7 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from .config import DaemonLink
+from .config import ConfigError, DaemonLink
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -27,21 +27,28 @@ class DevicePins:
         self._path = data_dir / PINS_FILE
         self._configured = {link.url: link.device_id for link in links if link.device_id}
         self._learned: dict[str, str] = {}
+        if not links:
+            return  # no dial-in entry: the file says nothing to this start
         try:
             stored = json.loads(self._path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             stored = {}
         except (OSError, ValueError) as err:
-            _LOGGER.error(
-                "cannot read %s (%s); dial-in entries learn their devices again", self._path, err
+            # Learning again would pin whichever device answers first, and the next
+            # pin written would replace the file: the brewer decides.
+            raise ConfigError(
+                f"cannot read {self._path} ({err}); fix it, or remove it for each dial-in "
+                "entry to learn its device again (or set device_id in its [[daemons]] entry)"
+            ) from None
+        if not isinstance(stored, dict):
+            raise ConfigError(
+                f"{self._path} does not hold dial-in pins (URL = device id); fix or remove it"
             )
-            stored = {}
-        if isinstance(stored, dict):
-            self._learned = {
-                url: device
-                for url, device in stored.items()
-                if isinstance(url, str) and isinstance(device, str)
-            }
+        self._learned = {
+            url: device
+            for url, device in stored.items()
+            if isinstance(url, str) and isinstance(device, str)
+        }
 
     def expected(self, link: DaemonLink) -> str | None:
         """The device id this entry accepts, or None before it has seen one."""

@@ -105,19 +105,26 @@ def _simulated(config: DaemonConfig, clock: Clock, names: dict[str, str]) -> Har
 
 def _real(config: DaemonConfig, names: dict[str, str]) -> Hardware:
     from .gpio_relays import GpioRelay
-    from .w1_probes import W1ThermProbe
+    from .w1_probes import W1BusError, W1ThermProbe, sensors_not_on_the_bus
 
     relays: dict[str, Relay] = {}
+    probes: dict[str, Probe] = {}
     try:
         for relay in config.relays:
             relays[relay.id] = GpioRelay(relay.id, relay.pin, active_high=relay.active_high)
-    except RelayError as err:
+        for index, p in enumerate(config.probes):
+            try:
+                probes[p.id] = W1ThermProbe(p.id, p.sensor_id, load_kernel_module=True)
+            except ValueError as err:  # a family that is no temperature sensor
+                raise ConfigError(f"probes[{index}].sensor_id: {err}") from err
+    except (RelayError, W1BusError, ConfigError) as err:
         for made in relays.values():
-            made.close()
+            made.close()  # off, and the pin released: nothing more is built
+        if isinstance(err, ConfigError):
+            raise
         raise ConfigError(str(err)) from err
-    probes: dict[str, Probe] = {
-        p.id: W1ThermProbe(p.id, p.sensor_id, load_kernel_module=True) for p in config.probes
-    }
+    for line in sensors_not_on_the_bus({p.id: p.sensor_id for p in config.probes}):
+        _LOGGER.warning("%s", line)
     camera: Camera | None = None
     if config.camera.enabled:
         from .picamera import PiCamera

@@ -28,6 +28,8 @@ W1_DEVICES_DIR = Path("/sys/bus/w1/devices")
 DS18B20_FAMILY = "28"
 
 _SENSOR_ID = re.compile(r"^(?:(?P<family>[0-9a-f]{2})-)?(?P<serial>[0-9a-f]{12})$")
+# What ``--init-config`` writes when it finds no probe on the bus: no chip has it.
+PLACEHOLDER_SENSOR_ID = "28-000000000000"
 
 
 class W1BusError(Exception):
@@ -168,3 +170,23 @@ class W1ThermProbe:
 
     def _fault(self, code: FaultCode, cause: object) -> ProbeError:
         return ProbeError(code, f"probe {self._id} ({self._sensor_id}): {cause}")
+
+
+def sensors_not_on_the_bus(sensor_ids: dict[str, str], base_dir: Path | None = None) -> list[str]:
+    """A line for each configured sensor (probe id → sensor id) the bus does not list.
+
+    The daemon starts all the same (each read looks again, so a loose plug heals), but
+    a typo in ``sensor_id`` would otherwise show only as a probe fault after start.
+    """
+    try:
+        present = [info.sensor_id for info in list_w1_sensors(base_dir)]
+    except W1BusError as err:
+        return [f"{err}; every probe reads as disconnected (relays off) until it is there"]
+    found = ", ".join(present) or "none"
+    return [
+        f"probe {probe}: sensor {sensor} is not on the 1-Wire bus (found: {found}); it reads "
+        "as disconnected (relays off) until it is: check the wiring, or sensor_id against "
+        "beerpi-daemon --list-probes"
+        for probe, sensor in sensor_ids.items()
+        if sensor not in present
+    ]

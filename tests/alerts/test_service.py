@@ -124,20 +124,20 @@ SECRET = "tk_0123456789abcdef"
     [
         (
             f'[alerts.targets]\nphone = "nosuchservice://{SECRET}@host"\n',
-            "alerts.targets: Value error, target 'phone': Apprise does not understand its URL",
+            "alerts.targets: target 'phone': Apprise does not understand its URL",
         ),
         (
             '[[alerts.rules]]\nkind = "fault"\n',
-            "alerts: Value error, alert rules need at least one target in [alerts.targets]",
+            "alerts: alert rules need at least one target in [alerts.targets]",
         ),
         (
             f'[alerts.targets]\nphone = "ntfy://{SECRET}"\n[[alerts.rules]]\nkind = "sparkle"\n',
-            "alerts.rules.0: Input tag 'sparkle' found using 'kind' does not match",
+            "alerts.rules[0]: Input tag 'sparkle' found using 'kind' does not match",
         ),
         (
             f'[alerts.targets]\nphone = "ntfy://{SECRET}"\n'
             '[[alerts.rules]]\nkind = "out_of_range"\nfor_min = 0\n',
-            "alerts.rules.0.out_of_range.for_min: Input should be greater than 0",
+            "alerts.rules[0].out_of_range.for_min: Input should be greater than 0, not 0",
         ),
         (
             f'[alerts.targets]\nphone = "ntfy://{SECRET}"\n'
@@ -152,7 +152,7 @@ SECRET = "tk_0123456789abcdef"
         (
             f'[alerts.targets]\nphone = "ntfy://{SECRET}"\n'
             '[[alerts.rules]]\nkind = "fault"\ncleard = false\n',
-            "alerts.rules.0.fault.cleard: Extra inputs are not permitted",
+            "alerts.rules[0].fault.cleard: unknown key (did you mean 'cleared'?",
         ),
     ],
 )

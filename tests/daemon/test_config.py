@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from pi_daemon import cli
 from pi_daemon.cli import build_parser, overrides_from
 from pi_daemon.config import (
     ConfigError,
@@ -61,11 +63,44 @@ def test_the_example_config_is_valid(tmp_path: Path) -> None:
         ("[[probes]]\nid = 'Beer Probe'\n", "probes[0].id"),
         ("[thermostat]\ncooler_min_off_s = 30\n", "thermostat.cooler_min_off_s"),
         ("[thermostat]\nprobe = 'wort'\n", "thermostat.probe"),
-        ("[thermostat]\nmin_target = 30\nmax_target = 20\n", "target"),
-        ("[thermostat]\nhigh_cutoff = 30\n", "cut-offs"),
+        # Each named by the key to change, with the values that clash.
+        (
+            "[thermostat]\nmin_target = 30\nmax_target = 20\n",
+            "thermostat.max_target: must be above min_target (30 °C), not 20 °C",
+        ),
+        (
+            "[thermostat]\nhigh_cutoff = 30\n",
+            "thermostat.high_cutoff: must be above max_target (35 °C), not 30 °C",
+        ),
+        (
+            "[thermostat]\nmin_target = -10\nlow_cutoff = -5\n",
+            "thermostat.low_cutoff: must be below min_target (-10 °C), not -5 °C",
+        ),
+        (
+            "[thermostat]\ninitial_target = 36\n",
+            "thermostat.initial_target: must lie between min_target and max_target"
+            " (-2 °C to 35 °C), not 36 °C",
+        ),
+        (
+            "[thermostat]\nheater_min_on_s = 3000\nheater_max_run_s = 100\n",
+            "thermostat.heater_max_run_s: must be longer than heater_min_on_s (3000 s), not 100 s",
+        ),
+        (
+            "[thermostat]\nheater = 'cooler'\n",
+            "thermostat.cooler: must be another relay than heater (both 'cooler')",
+        ),
+        (
+            "[thermostat]\nchamber_probe = 'beer'\n",
+            "thermostat.chamber_probe: must be another probe than probe ('beer')",
+        ),
+        (
+            "[thermostat]\nheater = ''\ncooler = ''\n",
+            "thermostat.cooler: a thermostat needs a heater or a cooler",
+        ),
         (
             "[[relays]]\nid = 'heater'\npin = 17\n[[relays]]\nid = 'cooler'\npin = 17\n",
-            "share a GPIO pin",
+            "relays[1].pin: GPIO 17 is already relays[0]'s (heater): two relays would share"
+            " a GPIO pin and switch together",
         ),
         ("[sampling]\nread_interval_s = nan\n", "sampling.read_interval_s"),
     ],
@@ -77,6 +112,79 @@ def test_bad_config_names_the_field(tmp_path: Path, toml: str, expected: str) ->
         load_config(path)
     assert expected in str(caught.value)
     assert str(path) in str(caught.value)
+
+
+def test_a_fermenter_without_a_fridge_or_an_air_probe_can_be_configured(tmp_path: Path) -> None:
+    """TOML has no null: "" says the thermostat has no such part (a heat belt alone)."""
+    path = tmp_path / "daemon.toml"
+    path.write_text(
+        "[[probes]]\nid = 'beer'\nsensor_id = '28-0316a2795aff'\n"
+        "[[relays]]\nid = 'heater'\npin = 17\n"
+        "[thermostat]\nchamber_probe = ''\ncooler = ''\n"
+    )
+    config = load_config(path, {"server.token": "t"})
+    settings = config.thermostat.control_settings()
+    assert (settings.heater, settings.cooler, settings.chamber_probe) == ("heater", None, None)
+
+
+@pytest.mark.parametrize(
+    ("probes", "expected"),
+    [
+        (
+            "[[probes]]\nid = 'beer'\nsensor_id = '28-0316a2795af'\n",
+            "probes[0].sensor_id: 1-Wire sensor id '28-0316a2795af' is not like 28-0316a2793aff",
+        ),
+        (
+            # Two probes on one sensor: the thermostat would steer the air by the beer.
+            "[[probes]]\nid = 'beer'\nsensor_id = '28-0316a2795aff'\n"
+            "[[probes]]\nid = 'fridge'\nsensor_id = '0316A2795AFF'\n",
+            "probes[1].sensor_id: 28-0316a2795aff is already probes[0]'s (beer):"
+            " each probe is a sensor of its own",
+        ),
+    ],
+)
+def test_a_sensor_id_is_checked_with_the_config(probes: str, expected: str) -> None:
+    """Before: a malformed id was a traceback from the hardware; a shared one ran."""
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, {"server.token": "t", "probes": tomllib.loads(probes)["probes"]})
+    assert expected in str(caught.value)
+
+
+def test_a_sensor_id_is_kept_in_the_form_the_bus_lists() -> None:
+    config = load_config(
+        None,
+        {
+            "server.token": "t",
+            "probes": [{"id": "beer", "sensor_id": "0316A2795AFF"}],
+            "thermostat.chamber_probe": "",
+        },
+    )
+    assert config.probes[0].sensor_id == "28-0316a2795aff"
+
+
+def test_a_sensor_of_another_family_stops_the_start_with_one_line(tmp_path: Path) -> None:
+    """Real hardware on gpiozero's mock pins: the id passes the config, the library refuses it."""
+    config = tmp_path / "daemon.toml"
+    config.write_text(
+        "[server]\nhost = '127.0.0.1'\nport = 1\ntoken = 'Vq3LrT8xZp2NwK7sHd4JmB6c'\n"
+        f"[storage]\ndata_dir = '{tmp_path / 'data'}'\n[camera]\nenabled = false\n"
+        "[[probes]]\nid = 'beer'\nsensor_id = 'ff-0316a2795aff'\n"
+        "[[probes]]\nid = 'fridge'\nsensor_id = '28-0416a27f11ff'\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "pi_daemon", "--config", str(config), "--no-zeroconf"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        check=False,
+        env={**os.environ, "GPIOZERO_PIN_FACTORY": "mock", "W1THERMSENSOR_NO_KERNEL_MODULE": "1"},
+    )
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "beerpi-daemon: probes[0].sensor_id: 'ff-0316a2795aff' is not a 1-Wire temperature sensor"
+    )
 
 
 def test_real_hardware_needs_sensor_ids() -> None:
@@ -153,6 +261,38 @@ def test_the_token_comes_from_exactly_one_place(tmp_path: Path) -> None:
         load_config(None, {**SIM, "server.token_file": str(token_file)})
     with pytest.raises(ConfigError, match=r"dialout\.token is required"):
         load_config(None, {**SIM, "dialout.server": "http://x"}, environ={})
+
+
+def test_a_relative_path_is_shown_as_the_path_it_stands_for(tmp_path: Path) -> None:
+    """Under systemd the working directory is /: 'data' there is /data, and says so."""
+    (tmp_path / "data").write_text("a file, not a directory\n")
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "pi_daemon", "--simulate", "--token-file", "tokn",
+            "--data-dir", "data", "--no-zeroconf",
+        ],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path, check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"beerpi-daemon: cannot read server.token from tokn (that is {tmp_path / 'tokn'}, "
+        "relative to the working directory): No such file or directory"
+    )
+    (tmp_path / "tokn").write_text("Vq3LrT8xZp2NwK7sHd4JmB6c\n")
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "pi_daemon", "--simulate", "--token-file", "tokn",
+            "--data-dir", "data", "--no-zeroconf", "--port", "1",
+        ],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path, check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"beerpi-daemon: the data dir data (that is {tmp_path / 'data'}, relative to the "
+        "working directory) is not a directory"
+    )
 
 
 def test_the_watchdog_limit_comes_from_the_config_and_is_checked() -> None:
@@ -262,3 +402,16 @@ def test_the_example_shows_every_option_and_each_is_valid(tmp_path: Path) -> Non
     assert config.simulate is False
     assert config.dialout.server is not None
     assert [t.colour for t in config.tilts] == ["red"]
+
+
+def test_ctrl_c_while_starting_is_one_line_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C in the second or two the imports take, before any relay is claimed."""
+
+    def interrupted(*_args: Any, **_kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "load_config", interrupted)
+    assert cli.main(["--simulate", "--token", "t"]) == 130
+    assert capsys.readouterr().err == "beerpi-daemon: interrupted while starting\n"

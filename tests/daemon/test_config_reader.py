@@ -50,6 +50,39 @@ def test_every_problem_is_listed_once_with_its_key(tmp_path: Path) -> None:
     assert "colour: unknown key" in lines[-1]
 
 
+def test_a_typo_gets_the_key_it_was_meant_to_be(tmp_path: Path) -> None:
+    lines = _problems(
+        tmp_path,
+        "simulate = true\n[server]\nprot = 8765\n[thermostt]\nprobe = 'beer'\n"
+        "[[relays]]\nid = 'heater'\npin = 17\nactive_hgih = false\n",
+    )
+    assert lines == [
+        "server.prot: unknown key (did you mean 'port'? deploy/daemon.example.toml lists them)",
+        "relays[0].active_hgih: unknown key (did you mean 'active_high'? "
+        "deploy/daemon.example.toml lists them)",
+        "thermostt: unknown key (did you mean 'thermostat'? deploy/daemon.example.toml lists them)",
+    ]
+    # Nothing close: no guess.
+    lines = _problems(tmp_path, "simulate = true\n[server]\nfrobnicate = 1\n")
+    assert lines == [
+        "server.frobnicate: unknown key (a typo? deploy/daemon.example.toml lists them)"
+    ]
+
+
+def test_a_value_out_of_range_is_shown_and_an_option_is_told_from_the_file(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "daemon.toml"
+    path.write_text("simulate = true\n[server]\nport = 8765\n[storage]\nrecord_interval_s = -5\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, {"server.port": 70000, "server.token": "t"})
+    assert str(caught.value).splitlines()[1:] == [
+        # The file says 8765: the brewer must not look for 70000 there.
+        "  server.port (from the command line): should be less than or equal to 65535, not 70000",
+        "  storage.record_interval_s: should be greater than 0, not -5",
+    ]
+
+
 @pytest.mark.parametrize(
     ("key", "value", "expected"),
     [
@@ -60,6 +93,16 @@ def test_every_problem_is_listed_once_with_its_key(tmp_path: Path) -> None:
         ("storage.record_interval_s", 0, "should be greater than 0"),
         ("storage.outbox_max_rows", 10**9, "should be less than or equal to 50000000"),
         ("camera.enabled", "yes", "should be true or false"),
+        # Quoted in TOML, a value is text: say how to write it.
+        ("camera.enabled", "false", "not 'false' (TOML: false, without quotes)"),
+        ("server.port", "8765", "not '8765' (TOML: 8765, without quotes)"),
+        # Named otherwise, the polarity must not be "corrected" to active_high = true.
+        (
+            "relays",
+            [{"id": "heater", "pin": 17, "active_low": True}],
+            "relays[0].active_low: unknown key: the polarity is active_high; for a board that"
+            " switches on when the pin is low (most cheap ones), write active_high = false",
+        ),
         ("storage.data_dir", "", "should be a path"),
         ("server.allowed_origins", "https://a.example", "should be a list of strings"),
         ("server.host", None, "is required here"),
@@ -69,10 +112,16 @@ def test_every_problem_is_listed_once_with_its_key(tmp_path: Path) -> None:
         ("relays", [3], "should be a table"),
         (
             "probes",
-            [{"id": "beer", "sensor_id": "28-a"}, {"id": "beer", "sensor_id": "28-b"}],
+            [
+                {"id": "beer", "sensor_id": "28-0316a2795aff"},
+                {"id": "beer", "sensor_id": "28-0416a27f11ff"},
+            ],
             "probes[1].id: duplicate id 'beer'",
         ),
         ("server", 3, "should be a table"),
+        # It ran, retrying "cannot reach notaurl (ws:///socket.io/...)" for ever.
+        ("dialout.server", "notaurl", "should be the web service's URL, like https://"),
+        ("dialout.server", "beerpi.example.com:8080", "(http, https, ws or wss, and a host)"),
         ("server.tls_cert", "/etc/cert.pem", "tls_cert and tls_key must be given together"),
     ],
 )

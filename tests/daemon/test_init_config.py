@@ -5,9 +5,12 @@ from __future__ import annotations
 import stat
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
-from pi_daemon.config import load_config
+import pytest
+
+from pi_daemon.config import ConfigError, load_config
 from pi_daemon.init_config import write_initial_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,4 +58,18 @@ def test_a_second_token_is_different_and_nothing_is_overwritten(tmp_path: Path) 
     )
     assert result.returncode == 2
     assert "not overwriting" in result.stderr
-    assert load_config(tmp_path / "a.toml").server.token == first
+    assert tomllib.loads((tmp_path / "a.toml").read_text())["server"]["token"] == first
+
+
+def test_a_placeholder_left_in_is_named_before_the_daemon_runs_blind(tmp_path: Path) -> None:
+    """No probe on the bus: both placeholders say which to replace, and how to find the ids."""
+    write_initial_config(tmp_path / "a.toml", base_dir=_bus(tmp_path))
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path / "a.toml")
+    lines = str(caught.value).splitlines()[1:]
+    assert [line.split(":")[0].strip() for line in lines] == [
+        "probes[0].sensor_id",
+        "probes[1].sensor_id",
+    ]
+    assert all("placeholder --init-config writes" in line for line in lines)
+    assert all("beerpi-daemon --list-probes" in line for line in lines)

@@ -18,6 +18,7 @@ from pi_daemon.hardware.w1_probes import (
     import_w1thermsensor,
     list_w1_sensors,
     normalise_sensor_id,
+    sensors_not_on_the_bus,
 )
 
 BEER = "28-0316a2793aff"
@@ -173,3 +174,16 @@ def test_bad_sensor_id(bad: str) -> None:
 def test_unknown_family_is_refused() -> None:
     with pytest.raises(ValueError, match="not a 1-Wire temperature sensor"):
         W1ThermProbe("beer", "ff-0316a2793aff")
+
+
+def test_a_configured_sensor_missing_from_the_bus_is_named_with_those_found(bus: Path) -> None:
+    _write(bus, BEER, _scratchpad(0x0172))
+    lines = sensors_not_on_the_bus({"beer": BEER, "fridge": FRIDGE}, bus)
+    assert lines == [
+        f"probe fridge: sensor {FRIDGE} is not on the 1-Wire bus (found: {BEER}); it reads as"
+        " disconnected (relays off) until it is: check the wiring, or sensor_id against"
+        " beerpi-daemon --list-probes"
+    ]
+    assert sensors_not_on_the_bus({"beer": BEER}, bus) == []
+    (no_bus,) = sensors_not_on_the_bus({"beer": BEER}, bus / "absent")
+    assert no_bus.startswith("no 1-Wire bus at ")
