@@ -170,12 +170,6 @@ class ProbeSection:
                 values["sensor_id"] = normalise_sensor_id(values["sensor_id"])
             except ValueError as err:
                 t.problem("sensor_id", str(err))
-            if values["sensor_id"] == PLACEHOLDER_SENSOR_ID:
-                t.problem(
-                    "sensor_id",
-                    f"{PLACEHOLDER_SENSOR_ID} is the placeholder --init-config writes when it "
-                    "finds no probe: put the probe's id (beerpi-daemon --list-probes)",
-                )
         if "id" not in values:
             if t.clean:
                 t.problem("id", "is required")
@@ -579,7 +573,8 @@ class DaemonConfig:
                     problems.add(f"tilts[{index}].{kind}", f"duplicate {kind} {each!r}")
         sensors = [p.sensor_id for p in self.probes]
         for index, sensor in enumerate(sensors):
-            if sensor and sensor in sensors[:index]:
+            # Placeholders are named below, on real hardware; a simulation reads none.
+            if sensor and sensor != PLACEHOLDER_SENSOR_ID and sensor in sensors[:index]:
                 first = sensors.index(sensor)
                 problems.add(
                     f"probes[{index}].sensor_id",
@@ -608,6 +603,12 @@ class DaemonConfig:
             for i, probe in enumerate(self.probes):
                 if not probe.sensor_id:
                     problems.add(f"probes[{i}].sensor_id", "is required on real hardware")
+                elif probe.sensor_id == PLACEHOLDER_SENSOR_ID:
+                    problems.add(
+                        f"probes[{i}].sensor_id",
+                        f"{PLACEHOLDER_SENSOR_ID} is the placeholder --init-config writes when "
+                        "it finds no probe: put the probe's id (beerpi-daemon --list-probes)",
+                    )
         watchdog = self.safety.watchdog_s
         minimum = limits.WATCHDOG_MIN_PERIODS * self.read_period_real_s
         if watchdog is not None and watchdog < minimum:

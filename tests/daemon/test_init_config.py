@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from pi_daemon.config import ConfigError, load_config
+from pi_daemon.hardware.w1_probes import PLACEHOLDER_SENSOR_ID
 from pi_daemon.init_config import write_initial_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,3 +74,10 @@ def test_a_placeholder_left_in_is_named_before_the_daemon_runs_blind(tmp_path: P
     ]
     assert all("placeholder --init-config writes" in line for line in lines)
     assert all("beerpi-daemon --list-probes" in line for line in lines)
+
+
+def test_a_placeholder_is_no_problem_for_a_simulation(tmp_path: Path) -> None:
+    """The README's try-it-without-a-Pi path: --init-config's file runs with --simulate."""
+    write_initial_config(tmp_path / "a.toml", base_dir=_bus(tmp_path))
+    config = load_config(tmp_path / "a.toml", overrides={"simulate": True})
+    assert [p.sensor_id for p in config.probes] == [PLACEHOLDER_SENSOR_ID] * 2

@@ -27,10 +27,6 @@ class Running(Child):
             cwd=cwd,
         )
 
-    @property
-    def output(self) -> str:  # type: ignore[override]
-        return super().output()
-
 
 def _answers(url: str) -> bool:
     with contextlib.suppress(OSError):

@@ -146,7 +146,7 @@ def test_web_service_from_the_wheel(wheel: Path, tmp_path: Path) -> None:
             while not devices and time.monotonic() < deadline:
                 devices = [d for d in get_json(f"{base}/api/devices") if d.get("online")]
                 time.sleep(0.3)
-            assert devices, service.output[-3000:]
+            assert devices, service.tail(3000)
 
 
 def test_the_web_extra_on_the_pi_keeps_the_daemons_venv(wheel: Path, tmp_path: Path) -> None:

@@ -74,4 +74,4 @@ def test_try_it_then_the_python_snippet(tmp_path: Path) -> None:
             return state.thermostat.mode, state.thermostat.target
 
         mode, target = asyncio.run(thermostat())
-        assert (mode, target) == ("heat_cool", 19.0), daemon_run.output[-2000:]
+        assert (mode, target) == ("heat_cool", 19.0), daemon_run.tail()
