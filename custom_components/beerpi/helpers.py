@@ -35,6 +35,8 @@ _TOO_OLD = re.compile(r"(\w+) is (\d+) min ago; readings older than ([\d.]+) min
 _AHEAD = re.compile(r"(\w+) is (\d+) min ahead of this BeerPi's clock")
 # The key a daemon's refusal starts with: "sg must be between 0.99 and 1.2, got 1.5".
 _LEADING_KEY = re.compile(r"(\w+)\b(.*)", re.DOTALL)
+# An item of a list, counted from 0: "steps[1].until_sg must be ...", "steps[0]: ...".
+_LEADING_ITEM = re.compile(r"(\w+)\[(\d+)\](\.?)(.*)", re.DOTALL)
 
 
 def translate_error(
@@ -45,6 +47,9 @@ def translate_error(
     ``fields`` maps the daemon's keys to the action's fields where they differ (an
     action's ``gravity`` is the daemon's ``sg``): a refusal of a value names the field
     the user typed, not the daemon's key, which the web service and docs/protocol.md use.
+    A key ending in ``[]`` names a list's items, counted from 1 as the action counts
+    them: with ``{"steps[]": "step"}``, "steps[1].until_sg must be ..." reads "step 2's
+    until_sg must be ...".
     """
     if isinstance(err, BeerPiRequestError):
         if err.code == "invalid_argument" and fields:
@@ -95,7 +100,10 @@ def _field_error(message: str, fields: Mapping[str, str]) -> ServiceValidationEr
                 "ahead": readable_minutes(float(match[2])),
             },
         )
-    if (match := _LEADING_KEY.fullmatch(message)) and match[1] in fields:
+    if (match := _LEADING_ITEM.fullmatch(message)) and f"{match[1]}[]" in fields:
+        item = f"{fields[match[1] + '[]']} {int(match[2]) + 1}"
+        message = f"{item}'s {match[4]}" if match[3] else item + match[4]
+    elif (match := _LEADING_KEY.fullmatch(message)) and match[1] in fields:
         message = fields[match[1]] + match[2]
     return ServiceValidationError(
         translation_domain=DOMAIN,

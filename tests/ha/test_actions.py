@@ -452,6 +452,42 @@ async def test_a_step_target_out_of_range_is_refused_in_the_homes_unit(
     assert (await daemon_client.get_state()).thermostat.profile is None
 
 
+@pytest.mark.parametrize(
+    ("second", "text"),
+    [
+        (
+            {"kind": "hold", "target": 18, "days": 4, "until_sg": 2.0},
+            "step 2's until_sg must be between 0.99 and 1.2",
+        ),
+        (
+            {"kind": "ramp", "target": 18, "days": 4, "until_sg": 1.01},
+            "step 2: only a hold can end on gravity",
+        ),
+        (
+            {"kind": "hold", "target": 18, "days": 4, "stable_within": 0.001},
+            "step 2: give stable_within and stable_hours together",
+        ),
+    ],
+    ids=["until_sg", "ramp on gravity", "stable alone"],
+)
+async def test_a_refused_step_is_counted_from_1_as_the_action_counts_it(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    daemon_client: BeerPiClient,
+    second: dict[str, object],
+    text: str,
+) -> None:
+    """The daemon counts steps from 0 ("steps[1].until_sg must be ..."); the action's
+    own refusals, skip_step and the profile step sensor count them from 1: the second
+    step is "step 2" in every text a Home Assistant user reads."""
+    steps = [{"kind": "hold", "target": 18, "days": 2}, second]
+    with pytest.raises(ServiceValidationError) as err:
+        await set_profile(hass, init_integration, steps)
+    assert err.value.translation_key == "invalid_argument"
+    assert str(err.value) == f"Not a valid BeerPi request: {text}"
+    assert (await daemon_client.get_state()).thermostat.profile is None
+
+
 async def test_pause_resume_and_skip_a_profile_step(
     hass: HomeAssistant, init_integration: MockConfigEntry, daemon_client: BeerPiClient
 ) -> None:

@@ -75,3 +75,17 @@ def test_a_refusal_of_a_key_the_action_does_not_name_is_left_as_it_is() -> None:
     renamed = translate_error(InvalidArgument("sg must be a finite number"), fields)
     assert renamed.translation_placeholders is not None
     assert renamed.translation_placeholders["message"] == "gravity must be a finite number"
+
+
+@pytest.mark.parametrize(
+    ("message", "text"),
+    [
+        ("steps[0] cannot be a ramp: a ramp starts", "step 1 cannot be a ramp: a ramp starts"),
+        ("steps[9].hydrometer must not hold", "step 10's hydrometer must not hold"),
+        ("steps must not be empty", "steps must not be empty"),
+        ("name must be a non-empty text", "name must be a non-empty text"),
+    ],
+)
+def test_a_list_item_is_counted_from_1(message: str, text: str) -> None:
+    error = translate_error(InvalidArgument(message), {"steps[]": "step"})
+    assert error.translation_placeholders == {"code": "invalid_argument", "message": text}
