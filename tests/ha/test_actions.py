@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
@@ -399,6 +400,28 @@ async def test_action_while_the_entry_waits_for_the_pi(
     assert str(err.value).startswith("BeerPi is not set up, so nothing was sent: ")
     assert f"Cannot connect to the BeerPi daemon: cannot connect to http://{daemon.host}:" in str(
         err.value
+    )
+
+
+async def test_action_after_a_refused_token_says_where_the_token_is(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, daemon: Daemon
+) -> None:
+    """The Pi's token changed while Home Assistant was off: an action says the BeerPi
+    refused the token and where to check it (before: "could not prove it knows the
+    token, or refused ours")."""
+    await hass.async_add_executor_job(daemon.stop)
+    await hass.async_add_executor_job(daemon.start, secrets.token_hex(16))
+    mock_config_entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    assert mock_config_entry.state is ConfigEntryState.SETUP_ERROR
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN, "clear_profile", {"config_entry_id": mock_config_entry.entry_id}, blocking=True
+        )
+    assert str(err.value) == (
+        "BeerPi is not set up, so nothing was sent: The BeerPi refused the token (it holds "
+        "another one, or this is not your BeerPi): check the token against the Pi's token "
+        "file, then re-authenticate the entry"
     )
 
 
