@@ -36,6 +36,9 @@ UNIT_SG = "sg"
 UNIT_PLATO = "plato"
 # The hydrometer's name on the daemon when the action gives none.
 DEFAULT_HYDROMETER = "home-assistant"
+# The daemon's keys this action names otherwise, so its refusals name the field the
+# user typed ("gravity must be between 0.99 and 1.2", "taken_at is 3 h ago").
+DAEMON_FIELDS = {"sg": ATTR_GRAVITY, "at": ATTR_TAKEN_AT, "temperature_c": ATTR_TEMPERATURE}
 
 REPORT_GRAVITY_SCHEMA = vol.Schema(
     {
@@ -106,7 +109,7 @@ async def _async_report_gravity(call: ServiceCall) -> ServiceResponse:
         )
         return await coordinator.client.report_gravity(request)
 
-    latest = await call_daemon(send())
+    latest = await call_daemon(send(), DAEMON_FIELDS)
     return {"hydrometer": hydrometer, "sg": sg, "latest": latest}
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 
 from homeassistant.const import UnitOfTemperature
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -27,9 +28,32 @@ _USER_ERRORS = frozenset(
 _DEVICE_ERRORS = frozenset({"busy", "camera_unavailable", "rate_limited", "too_large"})
 
 
-def translate_error(err: BeerPiError) -> HomeAssistantError:
-    """The Home Assistant error to raise for a failed BeerPi request."""
+# A time the daemon refuses, in its own words (pi_daemon/requests.py, report_gravity):
+# "at is 3636124 min ago; readings older than 120 min are refused", "at is 12 min ahead
+# of this BeerPi's clock". tests/ha/test_gravity_action.py runs the daemon that says it.
+_TOO_OLD = re.compile(r"(\w+) is (\d+) min ago; readings older than ([\d.]+) min are refused")
+_AHEAD = re.compile(r"(\w+) is (\d+) min ahead of this BeerPi's clock")
+# The key a daemon's refusal starts with: "sg must be between 0.99 and 1.2, got 1.5".
+_LEADING_KEY = re.compile(r"(\w+)\b(.*)", re.DOTALL)
+# An item of a list, counted from 0: "steps[1].until_sg must be ...", "steps[0]: ...".
+_LEADING_ITEM = re.compile(r"(\w+)\[(\d+)\](\.?)(.*)", re.DOTALL)
+
+
+def translate_error(
+    err: BeerPiError, fields: Mapping[str, str] | None = None
+) -> HomeAssistantError:
+    """The Home Assistant error to raise for a failed BeerPi request.
+
+    ``fields`` maps the daemon's keys to the action's fields where they differ (an
+    action's ``gravity`` is the daemon's ``sg``): a refusal of a value names the field
+    the user typed, not the daemon's key, which the web service and docs/protocol.md use.
+    A key ending in ``[]`` names a list's items, counted from 1 as the action counts
+    them: with ``{"steps[]": "step"}``, "steps[1].until_sg must be ..." reads "step 2's
+    until_sg must be ...".
+    """
     if isinstance(err, BeerPiRequestError):
+        if err.code == "invalid_argument" and fields:
+            return _field_error(err.message, fields)
         placeholders = {"code": err.code, "message": err.message}
         if err.code in _USER_ERRORS:
             return ServiceValidationError(
@@ -55,12 +79,57 @@ def translate_error(err: BeerPiError) -> HomeAssistantError:
     )
 
 
-async def call_daemon[T](request: Awaitable[T]) -> T:
-    """Await one daemon request, raising Home Assistant's error if it fails."""
+def _field_error(message: str, fields: Mapping[str, str]) -> ServiceValidationError:
+    """An ``invalid_argument`` refusal, with the action's field names and readable times."""
+    if (match := _TOO_OLD.fullmatch(message)) and match[1] in fields:
+        return ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="time_too_old",
+            translation_placeholders={
+                "field": fields[match[1]],
+                "age": readable_minutes(float(match[2])),
+                "limit": readable_minutes(float(match[3])),
+            },
+        )
+    if (match := _AHEAD.fullmatch(message)) and match[1] in fields:
+        return ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="time_ahead",
+            translation_placeholders={
+                "field": fields[match[1]],
+                "ahead": readable_minutes(float(match[2])),
+            },
+        )
+    if (match := _LEADING_ITEM.fullmatch(message)) and f"{match[1]}[]" in fields:
+        item = f"{fields[match[1] + '[]']} {int(match[2]) + 1}"
+        message = f"{item}'s {match[4]}" if match[3] else item + match[4]
+    elif (match := _LEADING_KEY.fullmatch(message)) and match[1] in fields:
+        message = fields[match[1]] + match[2]
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="invalid_argument",
+        translation_placeholders={"code": "invalid_argument", "message": message},
+    )
+
+
+def readable_minutes(minutes: float) -> str:
+    """A span as a person says it: 45 min, 2 h, 36 h, 2,525 days."""
+    if minutes < 120:
+        return f"{shown(minutes)} min"
+    if minutes < 72 * 60:
+        return f"{shown(round(minutes / 60, 1))} h"
+    return f"{minutes / (24 * 60):,.0f} days"
+
+
+async def call_daemon[T](request: Awaitable[T], fields: Mapping[str, str] | None = None) -> T:
+    """Await one daemon request, raising Home Assistant's error if it fails.
+
+    ``fields``: the daemon's keys that an action names otherwise (see translate_error).
+    """
     try:
         return await request
     except BeerPiError as err:
-        raise translate_error(err) from err
+        raise translate_error(err, fields) from err
 
 
 def probe_celsius(value: float | None) -> float | None:

@@ -77,6 +77,11 @@ SKIP_STEP_SCHEMA = vol.Schema(
 )
 
 
+# The daemon counts a profile's steps from 0 ("steps[1].until_sg must be ..."); the
+# action, its own refusals, skip_step and the profile step sensor count them from 1.
+PROFILE_FIELDS = {"steps[]": "step"}
+
+
 def _coordinator(call: ServiceCall) -> BeerPiCoordinator:
     """The loaded BeerPi entry an action names."""
     entry_id: str = call.data[ATTR_CONFIG_ENTRY_ID]
@@ -142,7 +147,8 @@ async def _async_set_profile(call: ServiceCall) -> None:
     if name := call.data.get(ATTR_NAME, "").strip():
         profile["name"] = name
     await call_daemon(
-        coordinator.client.set_thermostat(mode=call.data.get(ATTR_MODE), profile=profile)
+        coordinator.client.set_thermostat(mode=call.data.get(ATTR_MODE), profile=profile),
+        PROFILE_FIELDS,
     )
 
 

@@ -77,7 +77,11 @@ async def test_a_refused_token_raises_link_and_local_control_goes_on(
             assert link[0].source == "dialout"
             assert "refused" in link[0].message
             # Protocol 2: the service proves its token first; with another token it cannot.
-            assert "could not prove it knows the token" in link[0].message
+            assert (
+                "the web service refused this BeerPi's token (it holds another one, or none, "
+                "for this device id, or it is not a BeerPi web service): check the token "
+                "against the service's device_tokens_file"
+            ) in link[0].message
             await asyncio.sleep(4.0)
             end = time.monotonic()
             assert not running.task.done()

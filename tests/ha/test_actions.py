@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
@@ -402,6 +403,28 @@ async def test_action_while_the_entry_waits_for_the_pi(
     )
 
 
+async def test_action_after_a_refused_token_says_where_the_token_is(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, daemon: Daemon
+) -> None:
+    """The Pi's token changed while Home Assistant was off: an action says the BeerPi
+    refused the token and where to check it (before: "could not prove it knows the
+    token, or refused ours")."""
+    await hass.async_add_executor_job(daemon.stop)
+    await hass.async_add_executor_job(daemon.start, secrets.token_hex(16))
+    mock_config_entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    assert mock_config_entry.state is ConfigEntryState.SETUP_ERROR
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN, "clear_profile", {"config_entry_id": mock_config_entry.entry_id}, blocking=True
+        )
+    assert str(err.value) == (
+        "BeerPi is not set up, so nothing was sent: The BeerPi refused the token (it holds "
+        "another one, or this is not your BeerPi): check the token against the Pi's token "
+        "file, then re-authenticate the entry"
+    )
+
+
 async def test_set_profile_without_name(
     hass: HomeAssistant, init_integration: MockConfigEntry, daemon_client: BeerPiClient
 ) -> None:
@@ -449,6 +472,42 @@ async def test_a_step_target_out_of_range_is_refused_in_the_homes_unit(
     # Home Assistant drops the text's full stop.
     message = "Step 2's target, 100 °F, is outside the range the BeerPi allows: 28.4 to 95 °F"
     assert str(err.value) == message
+    assert (await daemon_client.get_state()).thermostat.profile is None
+
+
+@pytest.mark.parametrize(
+    ("second", "text"),
+    [
+        (
+            {"kind": "hold", "target": 18, "days": 4, "until_sg": 2.0},
+            "step 2's until_sg must be between 0.99 and 1.2",
+        ),
+        (
+            {"kind": "ramp", "target": 18, "days": 4, "until_sg": 1.01},
+            "step 2: only a hold can end on gravity",
+        ),
+        (
+            {"kind": "hold", "target": 18, "days": 4, "stable_within": 0.001},
+            "step 2: give stable_within and stable_hours together",
+        ),
+    ],
+    ids=["until_sg", "ramp on gravity", "stable alone"],
+)
+async def test_a_refused_step_is_counted_from_1_as_the_action_counts_it(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    daemon_client: BeerPiClient,
+    second: dict[str, object],
+    text: str,
+) -> None:
+    """The daemon counts steps from 0 ("steps[1].until_sg must be ..."); the action's
+    own refusals, skip_step and the profile step sensor count them from 1: the second
+    step is "step 2" in every text a Home Assistant user reads."""
+    steps = [{"kind": "hold", "target": 18, "days": 2}, second]
+    with pytest.raises(ServiceValidationError) as err:
+        await set_profile(hass, init_integration, steps)
+    assert err.value.translation_key == "invalid_argument"
+    assert str(err.value) == f"Not a valid BeerPi request: {text}"
     assert (await daemon_client.get_state()).thermostat.profile is None
 
 

@@ -87,9 +87,11 @@ async def test_token_changed_while_running_starts_reauth(
     assert link is not None
     assert link.state == STATE_OFF
     assert link.attributes["reason"] == "auth_failed"
-    # Protocol 2: the daemon, holding another token, cannot prove ours.
+    # Protocol 2: the daemon, holding another token, cannot prove ours. Said as a brewer
+    # reads it, with where to look (before: "the peer could not prove it knows the token").
     assert link.attributes["detail"] == (
-        "the peer could not prove it knows the token (another token, or an impostor)"
+        "the BeerPi refused the token (it holds another one, or it is not a BeerPi): "
+        "check the token against the Pi's token file"
     )
 
 

@@ -113,7 +113,7 @@ async def test_plato_beyond_the_pis_range_is_refused_in_plato(
     [
         ({"gravity": 1.5}, "invalid_argument"),  # beyond any hydrometer's range
         ({"gravity": 1.010, "hydrometer": "x" * 200}, "invalid_argument"),
-        ({"gravity": 1.010, "taken_at": "2020-01-01T00:00:00+00:00"}, "invalid_argument"),
+        ({"gravity": 1.010, "taken_at": "2020-01-01T00:00:00+00:00"}, "time_too_old"),
     ],
     ids=["gravity", "name", "too old"],
 )
@@ -133,9 +133,72 @@ async def test_bad_input_is_a_translated_validation_error(
         )
     assert err.value.translation_key == key
     assert err.value.translation_placeholders is not None
-    assert err.value.translation_placeholders["message"]
+    assert str(err.value)
     # Nothing stored: only the simulated daemon's own Tilt is there.
     assert {h.id for h in (await daemon_client.get_state()).hydrometers} <= {"tilt-red"}
+
+
+async def _refusal(hass: HomeAssistant, entry: MockConfigEntry, **data: object) -> str:
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN,
+            "report_gravity",
+            {"config_entry_id": entry.entry_id, **data},
+            blocking=True,
+        )
+    return str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("gravity", "text"),
+    [
+        (1.2, "Not a valid BeerPi request: gravity must be between 0.99 and 1.2, got 1.21"),
+        ("nan", "Not a valid BeerPi request: gravity must be a finite number"),
+    ],
+    ids=["out of range", "not finite"],
+)
+async def test_a_refused_gravity_names_the_actions_field(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    daemon_client: BeerPiClient,
+    gravity: object,
+    text: str,
+) -> None:
+    """Before: "sg must be between 0.99 and 1.2", the daemon's key, to a user who typed
+    ``gravity``."""
+    given = 1.21 if gravity == 1.2 else gravity
+    assert await _refusal(hass, init_integration, gravity=given) == text
+    assert {h.id for h in (await daemon_client.get_state()).hydrometers} <= {"tilt-red"}
+
+
+async def test_an_old_taken_at_is_refused_in_days_by_its_own_name(
+    hass: HomeAssistant, init_integration: MockConfigEntry, daemon_client: BeerPiClient
+) -> None:
+    """Before: "at is 3636124 min ago; readings older than 120 min are refused"."""
+    taken = dt_util.parse_datetime("2020-01-01T00:00:00+00:00")
+    assert taken is not None
+    days = (dt_util.utcnow() - taken) / timedelta(days=1)
+    text = await _refusal(hass, init_integration, gravity=1.01, taken_at=taken.isoformat())
+    shown = {f"{round(d):,} days" for d in (days - 0.5, days, days + 0.5)}
+    assert text in {
+        f"taken_at is {age} ago; the BeerPi takes readings from the last 2 h only: "
+        "give a time within the last 2 h"
+        for age in shown
+    }
+    # Hours, not minutes, for a reading of this morning.
+    taken = dt_util.utcnow() - timedelta(hours=5)
+    text = await _refusal(hass, init_integration, gravity=1.01, taken_at=taken.isoformat())
+    assert text.startswith("taken_at is 5 h ago; ")
+    assert {h.id for h in (await daemon_client.get_state()).hydrometers} <= {"tilt-red"}
+
+
+async def test_a_taken_at_in_the_future_is_refused_by_its_own_name(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Before: "at is 1440 min ahead of this BeerPi's clock"."""
+    taken = dt_util.utcnow() + timedelta(days=1)
+    text = await _refusal(hass, init_integration, gravity=1.01, taken_at=taken.isoformat())
+    assert text.startswith("taken_at is 24 h ahead of the BeerPi's clock: ")
 
 
 @pytest.mark.parametrize(

@@ -140,7 +140,7 @@ async def test_a_dialling_device_cannot_claim_another_id(tmp_path: Path) -> None
         # It knows only dev-x's token and claims dev-y: the service's proof for dev-y
         # does not check out with dev-x's token, so the device stops there.
         claimant = DialOut(service.url, "dev-y", tokens["dev-x"])
-        with pytest.raises(Exception, match="could not prove"):
+        with pytest.raises(Exception, match="the web service refused this BeerPi's token"):
             await claimant.connect()
         await claimant.sio.shutdown()
         # dev-x, proven, says it is dev-y and pushes readings for a probe.

@@ -193,6 +193,24 @@ class Responder:
         return self.transcript.seal(self._token, self._role)
 
 
+# Why a handshake failed, for whoever reads it where the initiator runs: a brewer at
+# Home Assistant's Link sensor or the web service's links (a controller that dialled a
+# BeerPi), or at a daemon's `link` fault (a BeerPi that dialled out to a web service).
+# The peer's proof does not check out with our token: it holds another one, or it is
+# not what it claims; either way the fix is to compare the tokens.
+REFUSED_TOKEN: dict[Role, str] = {
+    Role.CONTROLLER: (
+        "the BeerPi refused the token (it holds another one, or it is not a BeerPi): "
+        "check the token against the Pi's token file"
+    ),
+    Role.DEVICE: (
+        "the web service refused this BeerPi's token (it holds another one, or none, for this "
+        "device id, or it is not a BeerPi web service): check the token against the "
+        "service's device_tokens_file"
+    ),
+}
+
+
 class Initiator:
     """The side that opens the connection: sends a nonce, checks the responder's proof.
 
@@ -233,9 +251,7 @@ class Initiator:
         transcript = Transcript(self._role, device_id, self.nonce, nonce)
         # The proof first: an impostor must not get to name a device id it cannot prove.
         if not transcript.proof_ok(self._token, self._role.peer, challenge.get("proof")):
-            raise BeerPiAuthError(
-                "the peer could not prove it knows the token (another token, or an impostor)"
-            )
+            raise BeerPiAuthError(REFUSED_TOKEN[self._role])
         if self._device_id is not None and device_id != self._device_id:
             if self._role is Role.DEVICE:
                 raise BeerPiAuthError(f"the service answered for another device ({device_id!r})")

@@ -22,7 +22,7 @@ from typing import Any
 import aiohttp
 import socketio
 
-from .auth import Initiator, Role, Seal, SealError
+from .auth import REFUSED_TOKEN, Initiator, Role, Seal, SealError
 from .const import (
     DEFAULT_PORT,
     MAX_PHOTO_BYTES,
@@ -324,7 +324,7 @@ class BeerPiClient:
         except socketio.exceptions.SocketIOError as err:
             raise BeerPiConnectionError(f"{self.base_url}: {err}") from err
         if not isinstance(ack, Mapping) or ack.get("ok") is not True:
-            raise BeerPiAuthError("the daemon refused our proof of the token")
+            raise BeerPiAuthError(REFUSED_TOKEN[Role.CONTROLLER])
         return device_id
 
     def _refusal(self, err: Exception) -> BeerPiError:
