@@ -442,8 +442,12 @@ class DialOutSection:
         values = t.finish()
         server = values.get("server")
         if server:
-            parts = urlsplit(server)
-            if parts.scheme not in ("http", "https", "ws", "wss") or not parts.hostname:
+            try:
+                parts = urlsplit(server)
+                url_ok = parts.scheme in ("http", "https", "ws", "wss") and bool(parts.hostname)
+            except ValueError:  # an unclosed [ of an IPv6 address: a traceback, not a line
+                url_ok = False
+            if not url_ok:
                 # Not echoed: a URL may carry a password.
                 t.problem(
                     "server",
