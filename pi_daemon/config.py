@@ -445,7 +445,8 @@ class DialOutSection:
             try:
                 parts = urlsplit(server)
                 url_ok = parts.scheme in ("http", "https", "ws", "wss") and bool(parts.hostname)
-            except ValueError:  # an unclosed [ of an IPv6 address: a traceback, not a line
+                parts.port  # noqa: B018 - 99999 or 8x: refused, not retried for ever
+            except ValueError:  # an unclosed [ of an IPv6 address, a port that is none
                 url_ok = False
             if not url_ok:
                 # Not echoed: a URL may carry a password.

@@ -124,6 +124,8 @@ def test_a_value_out_of_range_is_shown_and_an_option_is_told_from_the_file(
         ("dialout.server", "beerpi.example.com:8080", "(http, https, ws or wss, and a host)"),
         # One urlsplit refuses itself: it stopped the start with a ValueError traceback.
         ("dialout.server", "https://[beerpi.local", "should be the web service's URL"),
+        # It ran, the dial-out retrying it as unreachable for ever.
+        ("dialout.server", "https://beerpi.local:99999", "should be the web service's URL"),
         ("server.tls_cert", "/etc/cert.pem", "tls_cert and tls_key must be given together"),
     ],
 )
