@@ -171,7 +171,7 @@ def _lock(data_dir: Path) -> int:
     except DataDirBusy as err:
         raise ConfigError(
             f"another beerpi-daemon (pid {err.owner or 'unknown'}) is running on the data dir "
-            f"{data_dir}: two would switch the same relays; stop it first "
+            f"{shown_path(data_dir)}: two would switch the same relays; stop it first "
             "(sudo systemctl stop beerpi-daemon)"
         ) from None
     except OSError as err:

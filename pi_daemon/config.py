@@ -327,6 +327,18 @@ class ThermostatSection:
             t.problem("cooler", 'a thermostat needs a heater or a cooler (both are "")')
         elif self.heater == self.cooler:
             t.problem("cooler", f"must be another relay than heater (both {self.heater!r})")
+        # Checked here, with the config: at the start the thermostat refused it as if
+        # thermostat.json (which may not exist) held it.
+        for relay, needed_by in (
+            ("heater", ("heat", "heat_cool")),
+            ("cooler", ("cool", "heat_cool")),
+        ):
+            if getattr(self, relay) is None and self.initial_mode in needed_by:
+                t.problem(
+                    "initial_mode",
+                    f'{self.initial_mode} needs a {relay}, and {relay} is "" (none): '
+                    f'write initial_mode = "off" or the mode of the relays it has',
+                )
         if not t.clean:
             return
         try:
@@ -430,8 +442,13 @@ class DialOutSection:
         values = t.finish()
         server = values.get("server")
         if server:
-            parts = urlsplit(server)
-            if parts.scheme not in ("http", "https", "ws", "wss") or not parts.hostname:
+            try:
+                parts = urlsplit(server)
+                url_ok = parts.scheme in ("http", "https", "ws", "wss") and bool(parts.hostname)
+                parts.port  # noqa: B018 - 99999 or 8x: refused, not retried for ever
+            except ValueError:  # an unclosed [ of an IPv6 address, a port that is none
+                url_ok = False
+            if not url_ok:
                 # Not echoed: a URL may carry a password.
                 t.problem(
                     "server",

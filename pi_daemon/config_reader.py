@@ -50,17 +50,27 @@ def _shown(value: Any) -> str:
     return text if len(text) <= _REPR_MAX else text[: _REPR_MAX - 3] + "..."
 
 
-def _quoted(value: Any) -> str:
-    """A hint when a TOML value was written in quotes, which makes it text."""
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return f" (TOML: {value.strip().lower()}, without quotes)"
-    if isinstance(value, str):
+def _quoted(value: Any, kind: str) -> str:
+    """A hint when a TOML value was written in quotes, which makes it text.
+
+    Only when the unquoted value is one ``kind`` ("boolean", "integer", "number")
+    takes: "1" for a true/false key, or "1.5" for a whole number, would be
+    refused again without its quotes.
+    """
+    if not isinstance(value, str):
+        return ""
+    text = value.strip()
+    if kind == "boolean":
+        ok = text.lower() in ("true", "false")
+        text = text.lower()
+    elif kind == "integer":
+        ok = re.fullmatch(r"[+-]?\d+", text) is not None
+    else:
         try:
-            float(value)
+            ok = math.isfinite(float(text))
         except ValueError:
-            return ""
-        return f" (TOML: {value.strip()}, without quotes)"
-    return ""
+            ok = False
+    return f" (TOML: {text}, without quotes)" if ok else ""
 
 
 def _num(bound: float) -> str:
@@ -123,14 +133,17 @@ class Table:
         def check(value: Any) -> tuple[Any, str | None]:
             if isinstance(value, bool):
                 return value, None
-            return None, f"should be true or false, not {_shown(value)}{_quoted(value)}"
+            return None, f"should be true or false, not {_shown(value)}{_quoted(value, 'boolean')}"
 
         self._read(name, False, check)
 
     def integer(self, name: str, *, ge: int | None = None, le: int | None = None) -> None:
         def check(value: Any) -> tuple[Any, str | None]:
             if isinstance(value, bool) or not isinstance(value, int):
-                return None, f"should be a whole number, not {_shown(value)}{_quoted(value)}"
+                return (
+                    None,
+                    f"should be a whole number, not {_shown(value)}{_quoted(value, 'integer')}",
+                )
             return value, _bounds(value, None, ge, le)
 
         self._read(name, False, check)
@@ -148,7 +161,7 @@ class Table:
 
         def check(value: Any) -> tuple[Any, str | None]:
             if isinstance(value, bool) or not isinstance(value, int | float):
-                return None, f"should be a number, not {_shown(value)}{_quoted(value)}"
+                return None, f"should be a number, not {_shown(value)}{_quoted(value, 'number')}"
             if not math.isfinite(value):
                 return None, f"should be a finite number, not {value}"
             return float(value), _bounds(value, gt, ge, le)

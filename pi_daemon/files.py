@@ -44,16 +44,16 @@ def lock_data_dir(data_dir: Path) -> int:
 
     fd = os.open(data_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
         try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
             owner = os.read(fd, 32).decode("ascii", "replace").strip()
-        finally:
-            os.close(fd)
-        raise DataDirBusy(owner) from None
+            raise DataDirBusy(owner) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode("ascii"))
     except BaseException:
+        # Also when the pid cannot be written (a full SD card): a descriptor left open
+        # here would hold the lock after the refused start, for the process's life.
         os.close(fd)
         raise
-    os.ftruncate(fd, 0)
-    os.write(fd, f"{os.getpid()}\n".encode("ascii"))
     return fd

@@ -69,6 +69,9 @@ class DaemonLink(_Section):
         parts = urlsplit(value)
         if parts.scheme not in ("ws", "wss", "http", "https") or not parts.hostname:
             raise ValueError(f"daemon URL must look like ws://HOST:PORT, got {value!r}")
+        # Read here, not first at the start (the links), where a port of 99999 or 8x
+        # was a ValueError traceback.
+        parts.port  # noqa: B018 - raises ValueError, which pydantic reports by key
         return value
 
     @property

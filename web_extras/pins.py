@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -71,7 +72,12 @@ class DevicePins:
         self._learned[link.url] = device
         self._path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self._path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self._learned, indent=2, sort_keys=True), encoding="utf-8")
+        with tmp.open("w", encoding="utf-8") as file:
+            file.write(json.dumps(self._learned, indent=2, sort_keys=True))
+            file.flush()
+            # On disk before the rename: a power cut just after must not leave an
+            # empty file, which now stops the next start (see __init__).
+            os.fsync(file.fileno())
         tmp.replace(self._path)
         _LOGGER.info("%s is device %s; this entry accepts only it from now on", link.url, device)
         return True

@@ -98,6 +98,15 @@ def test_the_example_config_is_valid(tmp_path: Path) -> None:
             "thermostat.cooler: a thermostat needs a heater or a cooler",
         ),
         (
+            # Refused with the config: the start blamed a thermostat.json that did not exist.
+            "[thermostat]\nheater = ''\ninitial_mode = 'heat_cool'\n",
+            'thermostat.initial_mode: heat_cool needs a heater, and heater is "" (none)',
+        ),
+        (
+            "[thermostat]\ncooler = ''\ninitial_mode = 'cool'\n",
+            'thermostat.initial_mode: cool needs a cooler, and cooler is "" (none)',
+        ),
+        (
             "[[relays]]\nid = 'heater'\npin = 17\n[[relays]]\nid = 'cooler'\npin = 17\n",
             "relays[1].pin: GPIO 17 is already relays[0]'s (heater): two relays would share"
             " a GPIO pin and switch together",

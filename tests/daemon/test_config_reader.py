@@ -96,6 +96,11 @@ def test_a_value_out_of_range_is_shown_and_an_option_is_told_from_the_file(
         # Quoted in TOML, a value is text: say how to write it.
         ("camera.enabled", "false", "not 'false' (TOML: false, without quotes)"),
         ("server.port", "8765", "not '8765' (TOML: 8765, without quotes)"),
+        # ...only when the value unquoted is one the key takes: these would be refused again.
+        ("camera.enabled", "1", "should be true or false, not '1'\n"),
+        ("server.port", "87.5", "should be a whole number, not '87.5'\n"),
+        ("storage.record_interval_s", "true", "should be a number, not 'true'\n"),
+        ("storage.record_interval_s", "nan", "should be a number, not 'nan'\n"),
         # Named otherwise, the polarity must not be "corrected" to active_high = true.
         (
             "relays",
@@ -122,6 +127,10 @@ def test_a_value_out_of_range_is_shown_and_an_option_is_told_from_the_file(
         # It ran, retrying "cannot reach notaurl (ws:///socket.io/...)" for ever.
         ("dialout.server", "notaurl", "should be the web service's URL, like https://"),
         ("dialout.server", "beerpi.example.com:8080", "(http, https, ws or wss, and a host)"),
+        # One urlsplit refuses itself: it stopped the start with a ValueError traceback.
+        ("dialout.server", "https://[beerpi.local", "should be the web service's URL"),
+        # It ran, the dial-out retrying it as unreachable for ever.
+        ("dialout.server", "https://beerpi.local:99999", "should be the web service's URL"),
         ("server.tls_cert", "/etc/cert.pem", "tls_cert and tls_key must be given together"),
     ],
 )
@@ -132,7 +141,7 @@ def test_a_wrong_value_is_refused_by_key(key: str, value: Any, expected: str) ->
     assert message.startswith("invalid configuration (command line):\n")
     problem = message.splitlines()[1].strip()
     assert problem.startswith(key.split(".")[0]), message
-    assert expected in problem, message
+    assert expected in problem + "\n", message
 
 
 def test_a_whole_number_is_taken_where_a_number_is_asked() -> None:

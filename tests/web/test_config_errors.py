@@ -73,6 +73,22 @@ def test_a_wrong_value_is_shown_unless_it_may_be_a_secret(tmp_path: Path) -> Non
     )
 
 
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("ws://127.0.0.1:99999", "daemons[0].url: Port out of range 0-65535"),
+        ("ws://127.0.0.1:87x5", "daemons[0].url: Port could not be cast to integer value"),
+    ],
+)
+def test_a_daemon_url_with_a_wrong_port_is_refused_by_key(
+    tmp_path: Path, url: str, expected: str
+) -> None:
+    """It was loaded, then the start stopped on urlsplit's ValueError, a traceback."""
+    lines = _problems(tmp_path, f"[[daemons]]\nurl = '{url}'\ntoken_file = '/nonexistent'\n")
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(expected), lines
+
+
 def test_a_value_an_option_set_is_not_blamed_on_the_file(tmp_path: Path) -> None:
     lines = _problems(tmp_path, "port = 8080\n", {"port": 70000, "host": None})
     assert lines == [
