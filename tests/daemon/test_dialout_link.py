@@ -80,7 +80,7 @@ async def test_a_refused_token_raises_link_and_local_control_goes_on(
             assert (
                 "the web service refused this BeerPi's token (it holds another one, or none, "
                 "for this device id, or it is not a BeerPi web service): check the token "
-                "against the service's device_tokens_file"
+                "against the service's device_tokens (or device_tokens_file)"
             ) in link[0].message
             await asyncio.sleep(4.0)
             end = time.monotonic()

@@ -206,7 +206,7 @@ REFUSED_TOKEN: dict[Role, str] = {
     Role.DEVICE: (
         "the web service refused this BeerPi's token (it holds another one, or none, for this "
         "device id, or it is not a BeerPi web service): check the token against the "
-        "service's device_tokens_file"
+        "service's device_tokens (or device_tokens_file)"
     ),
 }
 
