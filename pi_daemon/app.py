@@ -37,7 +37,7 @@ from .control_adapter import build_thermostat
 from .files import DataDirBusy, lock_data_dir, write_atomic
 from .hardware.factory import build_hardware
 from .media import MediaStore
-from .outbox import Outbox, OutboxError
+from .outbox import Outbox, OutboxError, OutboxUnwritable
 from .requests import RequestHandler
 from .server import IDLE_TIMEOUT_S, build_server
 from .service import Daemon, Hardware
@@ -212,11 +212,24 @@ async def _run(
             max_age_s=config.storage.outbox_max_age_days * 86400,
             max_rows=config.storage.outbox_max_rows,
         )
+        outbox_unwritable: str | None = None
         try:
             await outbox.open()
-            clock = make_clock(config, await outbox.latest_timestamp())
+        except OutboxUnwritable as err:
+            # A full or failing card after a power cut: the beer matters more than the
+            # graph, so control starts with the readings kept in memory (served to the
+            # history service as usual) and a `storage` fault that says so.
+            outbox_unwritable = f"{err}; readings are kept in memory only until a restart"
+            await outbox.close()
+            outbox = Outbox(
+                Path(":memory:"),
+                max_age_s=config.storage.outbox_max_age_days * 86400,
+                max_rows=config.storage.outbox_max_rows,
+            )
+            await outbox.open()
         except OutboxError as err:
             raise ConfigError(str(err)) from err
+        clock = make_clock(config, await outbox.latest_timestamp())
         hardware = build_hardware(config, clock)
         media = MediaStore(
             data_dir / "media",
@@ -226,6 +239,9 @@ async def _run(
         thermostat = build_thermostat(config, data_dir, clock)
         device = describe(config, hardware, dev_id)
         daemon = Daemon(config, hardware, clock, outbox, media, device, thermostat)
+        if outbox_unwritable is not None:
+            _LOGGER.error("%s", outbox_unwritable)
+            await daemon.outbox_file_unusable(outbox_unwritable)
         daemon.start_watchdog()
         handler = RequestHandler(daemon)
         # The control loop first: a request is served only once the safety rules have

@@ -49,11 +49,13 @@ def lock_data_dir(data_dir: Path) -> int:
         except BlockingIOError:
             owner = os.read(fd, 32).decode("ascii", "replace").strip()
             raise DataDirBusy(owner) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+        except OSError:
+            pass  # a full card: the lock holds without its pid, which is only named
     except BaseException:
-        # Also when the pid cannot be written (a full SD card): a descriptor left open
-        # here would hold the lock after the refused start, for the process's life.
+        # A descriptor left open here would hold the lock after the refused start.
         os.close(fd)
         raise
     return fd

@@ -36,6 +36,14 @@ class OutboxError(Exception):
     """The outbox file is unusable (corrupt, unreadable, disk full)."""
 
 
+class OutboxUnwritable(OutboxError):
+    """The disk under the outbox refuses writes (full, or failing): not a corrupt file."""
+
+
+# SQLite's words for a disk that refuses a write, as opposed to a damaged file.
+_DISK_REFUSES = ("disk is full", "disk i/o error", "readonly database", "read-only")
+
+
 class CursorError(ValueError):
     """A cursor this outbox never handed out."""
 
@@ -98,6 +106,8 @@ class Outbox:
                     raise OutboxError(f"outbox {self._path} is corrupt: {check}")
                 return db
             except sqlite3.DatabaseError as err:
+                if any(words in str(err).lower() for words in _DISK_REFUSES):
+                    raise OutboxUnwritable(f"outbox {self._path} cannot be opened: {err}") from err
                 raise OutboxError(
                     f"outbox {self._path} cannot be opened ({err}); "
                     "it may be corrupt: move it away to start a new one"

@@ -55,6 +55,8 @@ GRAVITY_SAVE_S = 600.0
 OUTBOX_STORE = "outbox"
 HISTORY_STORE = "relay history"
 THERMOSTAT_STORE = "thermostat settings"
+# The outbox's file could not be opened at start: in memory until a restart.
+OUTBOX_FILE_STORE = "outbox file"
 
 Publisher = Callable[[str, dict[str, Any]], Awaitable[None]]
 # Whether a publisher has anyone to send to right now.
@@ -432,6 +434,10 @@ class Daemon:
         """``clock_s`` between writes of a file kept on disk, and two real seconds at
         least at a high --sim-speed (each write is fsync'd)."""
         return max(clock_s, self.clock.speed * 2.0)
+
+    async def outbox_file_unusable(self, why: str) -> None:
+        """Raise the `storage` fault for an outbox kept in memory; only a restart clears it."""
+        await self._storage_failing(OUTBOX_FILE_STORE, why)
 
     async def _storage_failing(self, store: str, error: str | None) -> None:
         """``store`` cannot be written (``error``) or can again (None).

@@ -12,14 +12,12 @@ from pi_daemon import app, files
 from pi_daemon.config import ConfigError
 
 
-def test_a_lock_whose_pid_cannot_be_written_is_not_held(
+def test_a_lock_whose_pid_cannot_be_written_still_holds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A full SD card refuses the start; the lock must not outlive that refusal.
+    """A full SD card does not stop the start (the beer needs control), nor a second daemon.
 
-    The descriptor was left open, so the lock stayed held by a process that had
-    given up: the same process's next start (the tests', an embedding one) was
-    refused as a second daemon.
+    The pid is only there to be named; the flock needs no room on the card.
     """
 
     def full(fd: int, length: int) -> None:
@@ -27,10 +25,29 @@ def test_a_lock_whose_pid_cannot_be_written_is_not_held(
 
     with monkeypatch.context() as patched:
         patched.setattr(files.os, "ftruncate", full)
-        with pytest.raises(ConfigError, match="No space left on device"):
+        held = app._lock(tmp_path)
+    try:
+        with pytest.raises(ConfigError, match=r"another beerpi-daemon \(pid unknown\)"):
             app._lock(tmp_path)
-    fd = files.lock_data_dir(tmp_path)  # raised DataDirBusy before
-    os.close(fd)
+    finally:
+        os.close(held)
+    os.close(files.lock_data_dir(tmp_path))  # released with its descriptor
+
+
+def test_a_lock_that_cannot_be_made_is_not_held(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failed flock closes its descriptor: the same process's next start is not refused."""
+    import fcntl
+
+    def broken(fd: int, operation: int) -> None:
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    with monkeypatch.context() as patched:
+        patched.setattr(fcntl, "flock", broken)
+        with pytest.raises(ConfigError, match="Input/output error"):
+            app._lock(tmp_path)
+    os.close(files.lock_data_dir(tmp_path))
 
 
 def test_a_busy_relative_data_dir_is_shown_as_the_path_it_stands_for(

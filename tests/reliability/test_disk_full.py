@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from beerpi_protocol import BeerPiRequestError, FaultInfo
+from beerpi_protocol import BeerPiRequestError, FaultInfo, ReadingsPage
+from beerpi_protocol.client import BeerPiClient
 from tests.support.daemon import connected, running_daemon, sim_config, wait_for_state
 
 
@@ -164,3 +165,41 @@ async def test_the_storage_fault_stays_until_every_store_is_written_again(
         await wait_for_state(client, lambda s: not storage_faults(s), 10)
         assert [f.active for f in faults if f.code == "storage"] == [True, False]
         assert not running.task.done()
+
+
+async def test_a_daemon_restarted_on_a_full_disk_starts_and_controls(small_disk: Path) -> None:
+    """A power cut on a Pi whose card filled up: the daemon comes back and holds the beer."""
+    data_dir = small_disk / "data"
+    config = sim_config(
+        data_dir,
+        **{
+            "thermostat.initial_mode": "heat",
+            "thermostat.initial_target": 30.0,
+            "thermostat.heater_min_off_s": 0,
+        },
+    )
+    async with running_daemon(config):
+        pass  # the data dir as a first run leaves it (outbox, thermostat.json, daemon.lock)
+    (data_dir / "daemon.lock").write_text("")  # its pid cannot be written now either
+    (data_dir / "outbox.sqlite3-wal").unlink(missing_ok=True)  # as after a clean stop
+    fill(small_disk)
+    async with running_daemon(config) as running, connected(running) as client:
+        state = await wait_for_state(client, lambda s: s.relays["heater"].on, 10)
+        assert state.thermostat.mode == "heat"
+        assert running.daemon.hardware.relays["heater"].is_on
+        # The brewer is told, and the history service still gets the readings.
+        fault = storage_faults(state)[0]
+        assert "kept in memory only until a restart" in fault.message
+        page = await wait_for_page(client)
+        assert page.readings
+        await asyncio.sleep(0.3)
+        assert storage_faults(client.state), "an append to memory cleared the file's fault"
+
+
+async def wait_for_page(client: BeerPiClient) -> ReadingsPage:
+    for _ in range(100):
+        page = await client.readings_since(None, 10)
+        if page.readings:
+            return page
+        await asyncio.sleep(0.05)
+    return page
