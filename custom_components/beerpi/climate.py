@@ -12,6 +12,7 @@ from homeassistant.components.climate import (
     HVACAction,
     HVACMode,
 )
+from homeassistant.components.climate import DOMAIN as CLIMATE_DOMAIN
 from homeassistant.const import ATTR_TEMPERATURE, UnitOfTemperature
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
@@ -197,6 +198,14 @@ class BeerPiThermostat(BeerPiEntity, ClimateEntity, RestoreEntity):
 
     async def async_set_temperature(self, **kwargs: Any) -> None:
         hvac_mode: HVACMode | None = kwargs.get(ATTR_HVAC_MODE)
+        if hvac_mode is not None and hvac_mode not in self.hvac_modes:
+            # Home Assistant checks set_hvac_mode's mode, not set_temperature's: the same
+            # refusal here (a fermenter with one relay lacks modes), before the target is sent.
+            raise ServiceValidationError(
+                translation_domain=CLIMATE_DOMAIN,
+                translation_key="not_valid_hvac_mode",
+                translation_placeholders={"mode": hvac_mode, "modes": ", ".join(self.hvac_modes)},
+            )
         mode = None if hvac_mode is None else _THERMOSTAT_MODES[hvac_mode].value
         target: float | None = kwargs.get(ATTR_TEMPERATURE)
         if target is not None:
