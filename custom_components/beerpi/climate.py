@@ -23,7 +23,7 @@ from homeassistant.util.unit_conversion import TemperatureConverter
 from .const import DOMAIN, TARGET_DECIMALS
 from .coordinator import BeerPiConfigEntry, BeerPiCoordinator
 from .entity import BeerPiEntity
-from .helpers import call_daemon, probe_celsius, range_in_unit
+from .helpers import call_daemon, probe_celsius, range_in_unit, runnable_modes
 from .protocol.const import ThermostatAction, ThermostatMode
 from .protocol.models import ProfileProgress
 
@@ -93,13 +93,7 @@ class BeerPiThermostat(BeerPiEntity, ClimateEntity, RestoreEntity):
         self._probe_id = info.probe
         self._range_c = (info.min_target, info.max_target)
         # Only the modes its relays can carry out.
-        modes = [HVACMode.OFF]
-        if info.heater is not None:
-            modes.append(HVACMode.HEAT)
-        if info.cooler is not None:
-            modes.append(HVACMode.COOL)
-        if info.heater is not None and info.cooler is not None:
-            modes.append(HVACMode.HEAT_COOL)
+        modes = [_HVAC_MODES[mode] for mode in runnable_modes(info)]
         self._attr_hvac_modes = modes
         self._attr_preset_modes = [PRESET_PROFILE, PRESET_MANUAL]
         # What turn_on goes back to; the widest mode until the daemon has run in one.

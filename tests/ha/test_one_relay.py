@@ -29,6 +29,7 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 import custom_components.beerpi
+from custom_components.beerpi.const import DOMAIN
 from custom_components.beerpi.diagnostics import async_get_config_entry_diagnostics
 from custom_components.beerpi.protocol.client import BeerPiClient
 
@@ -141,7 +142,7 @@ async def test_a_mode_it_cannot_run_is_refused_and_nothing_changes(
                 hass, SERVICE_SET_TEMPERATURE, **{ATTR_HVAC_MODE: mode, ATTR_TEMPERATURE: 12}
             )
         assert err.value.translation_key == "not_valid_hvac_mode"
-        assert str(err.value)  # a message, not an empty or raw key
+        assert ", ".join(modes) in str(err.value)  # Home Assistant's words, with the modes
     after = (await daemon_client.get_state()).thermostat
     assert (after.mode, after.target) == (before.mode, before.target)
     # What it can run, it runs, switching its one relay; turn_on picks a mode it has.
@@ -210,3 +211,35 @@ async def test_diagnostics_name_the_fermenter(
     )
     probes = ["beer"] if setup_id == "no_air_probe" else ["beer", "fridge"]
     assert [p["id"] for p in device["probes"]] == probes
+
+
+@pytest.mark.parametrize("setup_id", ["heat_belt", "fridge"])
+async def test_a_profile_in_a_mode_it_cannot_run_is_refused(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    daemon_client: BeerPiClient,
+    setup_id: str,
+) -> None:
+    """beerpi.set_profile with a mode the fermenter lacks (the docs' example says
+    heat_cool): refused in words, naming the modes it has; no profile starts."""
+    modes = SETUPS[setup_id][2]
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN,
+            "set_profile",
+            {
+                "config_entry_id": init_integration.entry_id,
+                "mode": "heat_cool",
+                "steps": [{"kind": "hold", "target": 18, "days": 4}],
+            },
+            blocking=True,
+        )
+    assert err.value.translation_domain == DOMAIN
+    assert err.value.translation_key == "mode_not_available"
+    assert err.value.translation_placeholders == {"mode": "heat_cool", "modes": ", ".join(modes)}
+    assert f"cannot run in heat_cool: its thermostat has the modes {', '.join(modes)}" in str(
+        err.value
+    )
+    thermostat = (await daemon_client.get_state()).thermostat
+    assert thermostat.profile is None
+    assert thermostat.mode == "off"
