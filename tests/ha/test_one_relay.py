@@ -30,6 +30,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 import custom_components.beerpi
 from custom_components.beerpi.const import DOMAIN
+from custom_components.beerpi.device_trigger import fault_sources
 from custom_components.beerpi.diagnostics import async_get_config_entry_diagnostics
 from custom_components.beerpi.protocol.client import BeerPiClient
 
@@ -198,7 +199,8 @@ def _measured(state: Any) -> bool:
 async def test_diagnostics_name_the_fermenter(
     hass: HomeAssistant, init_integration: MockConfigEntry, setup_id: str
 ) -> None:
-    """Diagnostics show the relays and probes it has (and none it lacks)."""
+    """Diagnostics show the relays and probes it has (and none it lacks); so do the
+    device triggers' fault sources."""
     diagnostics = await async_get_config_entry_diagnostics(hass, init_integration)
     _, relays, _ = SETUPS[setup_id]
     device, state = diagnostics["device"], diagnostics["state"]
@@ -211,6 +213,8 @@ async def test_diagnostics_name_the_fermenter(
     )
     probes = ["beer"] if setup_id == "no_air_probe" else ["beer", "fridge"]
     assert [p["id"] for p in device["probes"]] == probes
+    sources = set(fault_sources(init_integration.runtime_data))
+    assert sources & {"heater", "cooler", "beer", "fridge"} == {*relays, *probes}
 
 
 @pytest.mark.parametrize("setup_id", ["heat_belt", "fridge"])
@@ -243,3 +247,49 @@ async def test_a_profile_in_a_mode_it_cannot_run_is_refused(
     thermostat = (await daemon_client.get_state()).thermostat
     assert thermostat.profile is None
     assert thermostat.mode == "off"
+
+
+# The part a config takes out, and how many entities it had.
+TAKEN_OUT = {"fridge": ("heater", 5), "no_air_probe": ("fridge", 2)}
+
+
+@pytest.mark.parametrize("setup_id", list(TAKEN_OUT))
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_a_part_taken_out_of_the_config_leaves_no_entity_behind(
+    hass: HomeAssistant, daemon: Daemon, mock_config_entry: MockConfigEntry, setup_id: str
+) -> None:
+    """A brewer who had a heater, a fridge and an air probe takes the heater out
+    (heater = "") or the air probe (chamber_probe = ""): once the daemon restarts, their
+    entities are gone, not 'unavailable' for ever (they stayed in the registry)."""
+    gone, count = TAKEN_OUT[setup_id]
+    config = daemon.data_dir / "one-relay.toml"
+    taken_out = config.read_text()
+    config.write_text(FAST_PROBES + BEER + AIR + HEATER + COOLER)
+    daemon.stop()
+    daemon.start()
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    had = [u for u in _beerpi_entities(hass, mock_config_entry) if gone in u]
+    assert len(had) == count, had
+
+    config.write_text(taken_out)
+    daemon.stop()
+    daemon.start()
+    coordinator = mock_config_entry.runtime_data
+    await wait_until(
+        lambda: (
+            mock_config_entry.runtime_data is not coordinator
+            and mock_config_entry.runtime_data.client.connected
+        ),
+        30,
+    )
+    await hass.async_block_till_done()
+    left = {u: e for u, e in _beerpi_entities(hass, mock_config_entry).items() if gone in u}
+    assert left == {}
+    assert not [s.entity_id for s in hass.states.async_all() if gone in s.entity_id]
+    state = hass.states.get(CLIMATE)
+    assert state is not None
+    assert state.attributes[ATTR_HVAC_MODES] == SETUPS[setup_id][2]
+    await hass.config_entries.async_unload(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
