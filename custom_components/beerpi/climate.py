@@ -12,6 +12,7 @@ from homeassistant.components.climate import (
     HVACAction,
     HVACMode,
 )
+from homeassistant.components.climate import DOMAIN as CLIMATE_DOMAIN
 from homeassistant.const import ATTR_TEMPERATURE, UnitOfTemperature
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
@@ -22,7 +23,7 @@ from homeassistant.util.unit_conversion import TemperatureConverter
 from .const import DOMAIN, TARGET_DECIMALS
 from .coordinator import BeerPiConfigEntry, BeerPiCoordinator
 from .entity import BeerPiEntity
-from .helpers import call_daemon, probe_celsius, range_in_unit
+from .helpers import call_daemon, probe_celsius, range_in_unit, runnable_modes
 from .protocol.const import ThermostatAction, ThermostatMode
 from .protocol.models import ProfileProgress
 
@@ -92,13 +93,7 @@ class BeerPiThermostat(BeerPiEntity, ClimateEntity, RestoreEntity):
         self._probe_id = info.probe
         self._range_c = (info.min_target, info.max_target)
         # Only the modes its relays can carry out.
-        modes = [HVACMode.OFF]
-        if info.heater is not None:
-            modes.append(HVACMode.HEAT)
-        if info.cooler is not None:
-            modes.append(HVACMode.COOL)
-        if info.heater is not None and info.cooler is not None:
-            modes.append(HVACMode.HEAT_COOL)
+        modes = [_HVAC_MODES[mode] for mode in runnable_modes(info)]
         self._attr_hvac_modes = modes
         self._attr_preset_modes = [PRESET_PROFILE, PRESET_MANUAL]
         # What turn_on goes back to; the widest mode until the daemon has run in one.
@@ -197,6 +192,14 @@ class BeerPiThermostat(BeerPiEntity, ClimateEntity, RestoreEntity):
 
     async def async_set_temperature(self, **kwargs: Any) -> None:
         hvac_mode: HVACMode | None = kwargs.get(ATTR_HVAC_MODE)
+        if hvac_mode is not None and hvac_mode not in self.hvac_modes:
+            # Home Assistant checks set_hvac_mode's mode, not set_temperature's: the same
+            # refusal here (a fermenter with one relay lacks modes), before the target is sent.
+            raise ServiceValidationError(
+                translation_domain=CLIMATE_DOMAIN,
+                translation_key="not_valid_hvac_mode",
+                translation_placeholders={"mode": hvac_mode, "modes": ", ".join(self.hvac_modes)},
+            )
         mode = None if hvac_mode is None else _THERMOSTAT_MODES[hvac_mode].value
         target: float | None = kwargs.get(ATTR_TEMPERATURE)
         if target is not None:

@@ -13,9 +13,10 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.util.unit_conversion import TemperatureConverter
 
 from .const import DOMAIN, FAULT_CODES, PROBE_RESOLUTION_C, UNKNOWN_FAULT_CODE
+from .protocol.const import ThermostatMode
 from .protocol.errors import BeerPiConnectionError, BeerPiError, BeerPiRequestError
 from .protocol.models import DeviceInfo as BeerPiDeviceInfo
-from .protocol.models import FaultInfo
+from .protocol.models import FaultInfo, ThermostatInfo
 
 # Refusals caused by what the user asked (fix the request and it works), by their code.
 # "interlock" (one relay on by hand while the other is on) comes with the safety work.
@@ -130,6 +131,19 @@ async def call_daemon[T](request: Awaitable[T], fields: Mapping[str, str] | None
         return await request
     except BeerPiError as err:
         raise translate_error(err, fields) from err
+
+
+def runnable_modes(info: ThermostatInfo) -> list[ThermostatMode]:
+    """Off and the modes the thermostat's relays can carry out: a fermenter with a heat
+    belt alone (no cooler) or a fridge alone (no heater) lacks the others."""
+    modes = [ThermostatMode.OFF]
+    if info.heater is not None:
+        modes.append(ThermostatMode.HEAT)
+    if info.cooler is not None:
+        modes.append(ThermostatMode.COOL)
+    if info.heater is not None and info.cooler is not None:
+        modes.append(ThermostatMode.HEAT_COOL)
+    return modes
 
 
 def probe_celsius(value: float | None) -> float | None:

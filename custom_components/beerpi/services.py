@@ -34,7 +34,7 @@ from .const import (
     TARGET_DECIMALS,
 )
 from .coordinator import BeerPiCoordinator
-from .helpers import call_daemon, range_placeholders, shown
+from .helpers import call_daemon, range_placeholders, runnable_modes, shown
 from .protocol.const import ThermostatMode
 from .protocol.requests import MAX_PROFILE_STEPS
 from .validation import vol
@@ -143,11 +143,20 @@ async def _async_set_profile(call: ServiceCall) -> None:
     profile: dict[str, Any] = {
         "steps": [_celsius_step(coordinator, i, dict(step), unit) for i, step in enumerate(steps)]
     }
+    mode: str | None = call.data.get(ATTR_MODE)
+    runnable = runnable_modes(coordinator.device.thermostat)
+    if mode is not None and mode not in runnable:
+        # The daemon would refuse it too, in its own English words.
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="mode_not_available",
+            translation_placeholders={"mode": mode, "modes": ", ".join(runnable)},
+        )
     # Without a name the daemon names the profile itself ("" would be refused).
     if name := call.data.get(ATTR_NAME, "").strip():
         profile["name"] = name
     await call_daemon(
-        coordinator.client.set_thermostat(mode=call.data.get(ATTR_MODE), profile=profile),
+        coordinator.client.set_thermostat(mode=mode, profile=profile),
         PROFILE_FIELDS,
     )
 

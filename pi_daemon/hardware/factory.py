@@ -42,18 +42,17 @@ def _simulated(config: DaemonConfig, clock: Clock, names: dict[str, str]) -> Har
         _LOGGER.info(
             "simulation: carrying on at beer %.2f °C, air %.2f °C", model.beer_c, model.air_c
         )
-    # The modelled chamber has one heater and one cooler: the thermostat's.
+    # The modelled chamber's heater and cooler are the thermostat's relays; a fermenter
+    # with one of them (heater = "" or cooler = "") never runs the other side of the plant.
     heater = next((r for r in config.relays if r.id == t.heater), None)
     cooler = next((r for r in config.relays if r.id == t.cooler), None)
-    if heater is None or cooler is None:
-        raise ConfigError("the simulation needs thermostat.heater and thermostat.cooler relays")
     fermenter = SimulatedFermenter(
         clock,
         model=model,
-        heater_id=heater.id,
-        cooler_id=cooler.id,
-        heater_pin=heater.pin,
-        cooler_pin=cooler.pin,
+        heater_id=heater.id if heater else None,
+        cooler_id=cooler.id if cooler else None,
+        heater_pin=heater.pin if heater else 0,
+        cooler_pin=cooler.pin if cooler else 0,
     )
     relays: dict[str, Relay] = dict(fermenter.relays)
     extra = [r for r in config.relays if r.id not in relays]

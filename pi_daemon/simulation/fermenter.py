@@ -1,9 +1,11 @@
-"""The simulated fermentation chamber: the physics plant, clock and the two relays.
+"""The simulated fermentation chamber: the physics plant, clock and its relays.
 
 The relays are real GpioRelay objects on gpiozero mock pins. Before any pin
 changes level, and whenever a probe asks (``sync``), the model is advanced to
 the clock's present with the relays' actual states, so heat flows only while
-a relay really is on, whatever the clock's speed.
+a relay really is on, whatever the clock's speed. A fermenter with one relay
+(``heater_id`` or ``cooler_id`` None, as ``heater = ""`` / ``cooler = ""`` in the
+config) has no such relay: that side of the plant never runs.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ class SimulatedFermenter:
         clock: Clock,
         *,
         model: ChamberModel | None = None,
-        heater_id: str = "heater",
-        cooler_id: str = "cooler",
+        heater_id: str | None = "heater",
+        cooler_id: str | None = "cooler",
         heater_pin: int = 17,
         cooler_pin: int = 27,
         active_high: bool = True,
@@ -37,18 +39,22 @@ class SimulatedFermenter:
         # Relays that click but deliver no power (the `simulate` request breaks them).
         self._broken: set[str] = set()
         self._last_s = clock.monotonic()
-        self.heater = GpioRelay(
-            heater_id, heater_pin, active_high=active_high, pin_factory=self.pin_factory
-        )
-        self.cooler = GpioRelay(
-            cooler_id, cooler_pin, active_high=active_high, pin_factory=self.pin_factory
-        )
+        self.heater = self._relay(heater_id, heater_pin, active_high)
+        self.cooler = self._relay(cooler_id, cooler_pin, active_high)
         # Only now: the relays' start-up writes happen before the model's time starts.
         self.pin_factory.before_change = self.sync
 
+    def _relay(self, relay_id: str | None, pin: int, active_high: bool) -> GpioRelay | None:
+        if relay_id is None:
+            return None
+        return GpioRelay(relay_id, pin, active_high=active_high, pin_factory=self.pin_factory)
+
     @property
     def relays(self) -> dict[str, GpioRelay]:
-        return {self.heater.id: self.heater, self.cooler.id: self.cooler}
+        return {r.id: r for r in (self.heater, self.cooler) if r is not None}
+
+    def _powered(self, relay: GpioRelay | None) -> bool:
+        return relay is not None and relay.is_on and relay.id not in self._broken
 
     def sync(self) -> None:
         """Advance the model to the clock's present with the relays as they are."""
@@ -58,8 +64,8 @@ class SimulatedFermenter:
             if elapsed > 0:
                 self.model.advance(
                     elapsed,
-                    heater_on=self.heater.is_on and self.heater.id not in self._broken,
-                    cooler_on=self.cooler.is_on and self.cooler.id not in self._broken,
+                    heater_on=self._powered(self.heater),
+                    cooler_on=self._powered(self.cooler),
                 )
                 self._last_s = now
 
@@ -103,5 +109,5 @@ class SimulatedFermenter:
     def close(self) -> None:
         self.sync()
         self.pin_factory.before_change = None
-        self.heater.close()
-        self.cooler.close()
+        for relay in self.relays.values():
+            relay.close()

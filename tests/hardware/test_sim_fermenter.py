@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from beerpi_protocol import FaultCode
 from pi_daemon.clock import ManualClock
+from pi_daemon.config import load_config
 from pi_daemon.hardware.base import Probe, ProbeError, Relay
+from pi_daemon.hardware.factory import build_hardware
 from pi_daemon.simulation.chamber import ChamberModel
 from pi_daemon.simulation.fermenter import SimulatedFermenter
 from pi_daemon.simulation.probes import SimulatedProbe, quantise
@@ -141,3 +145,41 @@ def test_unknown_fault_is_refused(bad: str) -> None:
 def test_bad_source_is_refused() -> None:
     with pytest.raises(ValueError, match="source"):
         SimulatedProbe("beer", _fermenter(ManualClock()), "wort")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("relay", "no_relay", "warmer"),
+    [("heater", "cooler", True), ("cooler", "heater", False)],
+)
+async def test_simulate_runs_a_fermenter_with_one_relay(
+    tmp_path: Path, relay: str, no_relay: str, warmer: bool
+) -> None:
+    """A heat belt alone (cooler = "") or a fridge alone (heater = ""), as a brewer
+    trying BeerPi without a Pi would write it: --simulate builds it, with only that
+    relay, and the relay moves the beer its way (it refused: 'needs ... both')."""
+    pin = 17 if relay == "heater" else 27
+    config_path = tmp_path / "daemon.toml"
+    config_path.write_text(
+        f'[[relays]]\nid = "{relay}"\npin = {pin}\n'
+        f'[thermostat]\n{no_relay} = ""\n'
+        "[camera]\nenabled = false\n"
+    )
+    config = load_config(
+        config_path,
+        {
+            "simulate": True,
+            "server.token": "one-relay-token-0123",
+            "storage.data_dir": str(tmp_path),
+        },
+    )
+    clock = ManualClock()
+    hardware = build_hardware(config, clock)
+    assert set(hardware.relays) == {relay}
+    assert hardware.simulation is not None
+    fermenter = hardware.simulation.fermenter
+    fermenter.set_ambient(20.0)
+    start = fermenter.beer_c
+    hardware.relays[relay].on()
+    clock.advance(3 * HOUR)
+    assert (fermenter.beer_c > start + 0.5) if warmer else (fermenter.beer_c < start - 0.5)
+    fermenter.close()
