@@ -187,3 +187,18 @@ export function showPageError(message) {
   banner.hidden = !message;
   banner.textContent = message || "";
 }
+
+// Leaves in a mode <select> only the options whose value is in `modes` (and the empty
+// value, "The current mode", if it has one), in the page's order; a chosen value no
+// longer offered falls back to the first option. The options not offered are kept
+// aside, so another fermenter's modes bring them back.
+export function offerModes(select, modes) {
+  if (!select) return;
+  if (!select.allModeOptions) select.allModeOptions = Array.from(select.options);
+  const wanted = select.allModeOptions.filter((option) => !option.value || modes.includes(option.value));
+  const shown = Array.from(select.options);
+  if (wanted.length === shown.length && wanted.every((option, i) => option === shown[i])) return;
+  const chosen = select.value;
+  select.replaceChildren(...wanted);
+  select.value = wanted.some((option) => option.value === chosen) ? chosen : (wanted[0]?.value ?? "");
+}

@@ -7,9 +7,10 @@
 import { api, deviceUrl, query, describeError } from "./api.js";
 import {
   ensureSession, loadDevices, connectLive, setLiveStatus, showPageError, deviceNow as deviceClock,
+  offerModes,
 } from "./common.js";
 import {
-  formatAge, formatTime, modeName, describeEvent, capitalise,
+  formatAge, formatTime, modeName, describeEvent, capitalise, runnableModes,
 } from "./format.js";
 import { mediaUrl, renderGallery } from "./gallery.js";
 import { setupAlerts } from "./alerts.js";
@@ -173,8 +174,11 @@ function renderThermostat() {
   $("#profile").prop("hidden", !profile).text(describeRunning(profile, stateTime || deviceNow()));
   // The daemon's limits (°C) in the shown unit, rounded inwards to the input's 0.1 steps.
   const limits = (page.info && page.info.thermostat) || {};
+  // Only the modes this fermenter's relays can run: a heat belt alone cannot cool.
+  const modes = runnableModes(page.info && page.info.thermostat);
+  offerModes(document.getElementById("mode-select"), modes);
   setProfileDevice(page.device && page.device.id, {
-    running: Boolean(profile && !profile.finished), profile, limits, mode: thermostat.mode,
+    running: Boolean(profile && !profile.finished), profile, limits, mode: thermostat.mode, modes,
   });
   $("#target-unit").text(unitSymbol());
   $("#target-input").attr({
@@ -182,7 +186,7 @@ function renderThermostat() {
     max: (Math.floor(toShown(limits.max_target ?? 40) * 10) / 10).toFixed(1),
   });
   if (!page.editingThermostat) {
-    if (thermostat.mode) $("#mode-select").val(thermostat.mode);
+    if (thermostat.mode && modes.includes(thermostat.mode)) $("#mode-select").val(thermostat.mode);
     if (thermostat.target !== null && thermostat.target !== undefined) {
       $("#target-input").val(formatShown(thermostat.target, 1));
     }

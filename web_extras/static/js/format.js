@@ -57,6 +57,18 @@ export function modeName(mode) {
   return MODE_NAMES[mode] || mode || "–";
 }
 
+// The modes a fermenter's thermostat can run, from its device payload's thermostat
+// (heater and cooler, either may be null): off always, heat with a heater, cool with a
+// cooler, heat and cool with both. Not known yet (no payload): all four.
+export function runnableModes(thermostat) {
+  if (!thermostat) return ["off", "heat", "cool", "heat_cool"];
+  const modes = ["off"];
+  if (thermostat.heater) modes.push("heat");
+  if (thermostat.cooler) modes.push("cool");
+  if (thermostat.heater && thermostat.cooler) modes.push("heat_cool");
+  return modes;
+}
+
 // One line for people about an event from GET .../events or the live "event" push.
 export function describeEvent(event) {
   const data = event.data || {};

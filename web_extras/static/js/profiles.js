@@ -11,6 +11,7 @@
 // step again when one starts.
 
 import { api, describeError, deviceUrl } from "./api.js";
+import { offerModes } from "./common.js";
 import { formatTime, formatDuration, modeName } from "./format.js";
 import {
   formatShown, fromShown, gravityFromShown, gravityToShown, unitSymbol,
@@ -459,9 +460,13 @@ export function describeRunning(profile, deviceTime) {
   return `${head}: this step ends ${at(profile.step_time_left_s || 0)}, the profile ${at(profile.total_time_left_s || 0)}`;
 }
 
-export function setProfileDevice(deviceId, { running = false, profile = null, limits = null, mode = null } = {}) {
+export function setProfileDevice(deviceId, {
+  running = false, profile = null, limits = null, mode = null, modes = null,
+} = {}) {
   editor.deviceId = deviceId;
   editor.mode = mode;
+  // "Control with" offers only the modes the fermenter can run (and "The current mode").
+  if (modes) offerModes(document.getElementById("profile-mode"), modes);
   // "The current mode" names it: "Off" means the profile's targets control nothing.
   $("#profile-mode option[value='']").text(mode ? `The current mode (${modeName(mode)})` : "The current mode");
   editor.limits = { min: limits?.min_target ?? -5, max: limits?.max_target ?? 40 };
