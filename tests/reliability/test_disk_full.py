@@ -142,8 +142,16 @@ async def test_the_storage_fault_stays_until_every_store_is_written_again(
     async with running_daemon(config) as running, connected(running) as client:
         faults: list[FaultInfo] = []
         client.add_fault_listener(faults.append)
-        history.unlink(missing_ok=True)
-        history.mkdir()  # the atomic rename onto it fails, however much room there is
+        # A directory in its place: the atomic rename onto it fails, however much room
+        # there is. The daemon may rename a new relays.json in between: try again.
+        for _ in range(50):
+            history.unlink(missing_ok=True)
+            try:
+                history.mkdir()
+                break
+            except FileExistsError:
+                await asyncio.sleep(0.01)
+        assert history.is_dir()
         (history / "in-the-way").write_text("x")
         filler = fill(small_disk)
         await client.set_relay("heater", True)
