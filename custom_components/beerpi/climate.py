@@ -182,7 +182,18 @@ class BeerPiThermostat(BeerPiEntity, ClimateEntity, RestoreEntity):
         # refreshed whenever anything else the entity shows changes.
         return {k: v for k, v in self.extra_state_attributes.items() if k != ATTR_REASON}
 
+    def _check_runnable(self, hvac_mode: HVACMode) -> None:
+        if hvac_mode not in self.hvac_modes:
+            # Home Assistant checks set_hvac_mode's mode, not set_temperature's: the same
+            # refusal here (a fermenter with one relay lacks modes), before the target is sent.
+            raise ServiceValidationError(
+                translation_domain=CLIMATE_DOMAIN,
+                translation_key="not_valid_hvac_mode",
+                translation_placeholders={"mode": hvac_mode, "modes": ", ".join(self.hvac_modes)},
+            )
+
     async def async_set_hvac_mode(self, hvac_mode: HVACMode) -> None:
+        self._check_runnable(hvac_mode)  # older Home Assistant (2025.4) does not check it
         mode = _THERMOSTAT_MODES[hvac_mode].value
         await call_daemon(self.coordinator.client.set_thermostat(mode=mode))
 
@@ -192,14 +203,8 @@ class BeerPiThermostat(BeerPiEntity, ClimateEntity, RestoreEntity):
 
     async def async_set_temperature(self, **kwargs: Any) -> None:
         hvac_mode: HVACMode | None = kwargs.get(ATTR_HVAC_MODE)
-        if hvac_mode is not None and hvac_mode not in self.hvac_modes:
-            # Home Assistant checks set_hvac_mode's mode, not set_temperature's: the same
-            # refusal here (a fermenter with one relay lacks modes), before the target is sent.
-            raise ServiceValidationError(
-                translation_domain=CLIMATE_DOMAIN,
-                translation_key="not_valid_hvac_mode",
-                translation_placeholders={"mode": hvac_mode, "modes": ", ".join(self.hvac_modes)},
-            )
+        if hvac_mode is not None:
+            self._check_runnable(hvac_mode)
         mode = None if hvac_mode is None else _THERMOSTAT_MODES[hvac_mode].value
         target: float | None = kwargs.get(ATTR_TEMPERATURE)
         if target is not None:

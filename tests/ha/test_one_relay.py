@@ -143,7 +143,8 @@ async def test_a_mode_it_cannot_run_is_refused_and_nothing_changes(
                 hass, SERVICE_SET_TEMPERATURE, **{ATTR_HVAC_MODE: mode, ATTR_TEMPERATURE: 12}
             )
         assert err.value.translation_key == "not_valid_hvac_mode"
-        assert ", ".join(modes) in str(err.value)  # Home Assistant's words, with the modes
+        if str(err.value) != "not_valid_hvac_mode":  # 2025.4 has no text for this key
+            assert ", ".join(modes) in str(err.value)  # Home Assistant's words, with the modes
     after = (await daemon_client.get_state()).thermostat
     assert (after.mode, after.target) == (before.mode, before.target)
     # What it can run, it runs, switching its one relay; turn_on picks a mode it has.
@@ -279,7 +280,8 @@ async def test_a_part_taken_out_of_the_config_leaves_no_entity_behind(
     coordinator = mock_config_entry.runtime_data
     await wait_until(
         lambda: (
-            mock_config_entry.runtime_data is not coordinator
+            # Older Home Assistant deletes runtime_data while the entry reloads.
+            getattr(mock_config_entry, "runtime_data", coordinator) is not coordinator
             and mock_config_entry.runtime_data.client.connected
         ),
         30,
