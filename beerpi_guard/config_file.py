@@ -51,3 +51,13 @@ def shown_path(path: Path) -> str:
     if path.is_absolute():
         return str(path)
     return f"{path} (that is {path.absolute()}, relative to the working directory)"
+
+
+def prepare_data_dir(data_dir: Path, label: str, error: type[Exception]) -> None:
+    """Make the data dir if need be; ``error`` naming it (as ``label``) when it cannot be."""
+    if data_dir.exists() and not data_dir.is_dir():
+        raise error(f"{label} {shown_path(data_dir)} is not a directory")
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise error(f"cannot create {label} {shown_path(data_dir)}: {err.strerror or err}") from err

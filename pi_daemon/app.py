@@ -25,7 +25,7 @@ from typing import Any
 
 from aiohttp import web
 
-from beerpi_guard.config_file import shown_path
+from beerpi_guard.config_file import prepare_data_dir, shown_path
 from beerpi_guard.tls import server_context
 from beerpi_protocol import PROTOCOL_VERSION, DeviceInfo, ProbeInfo, RelayInfo, ThermostatInfo
 
@@ -150,14 +150,7 @@ async def run(
     if not config.server.token:
         raise ConfigError("a token is required: --token, or token in [server] of the config")
     data_dir = config.storage.data_dir
-    if data_dir.exists() and not data_dir.is_dir():
-        raise ConfigError(f"the data dir {shown_path(data_dir)} is not a directory")
-    try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise ConfigError(
-            f"cannot create data dir {shown_path(data_dir)}: {err.strerror or err}"
-        ) from err
+    prepare_data_dir(data_dir, "the data dir", ConfigError)
     lock = _lock(data_dir)
     try:
         await _run(config, data_dir, ready_file=ready_file, stop=stop, on_ready=on_ready)

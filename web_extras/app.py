@@ -19,7 +19,7 @@ import aiohttp
 import socketio
 from aiohttp import web
 
-from beerpi_guard.config_file import shown_path
+from beerpi_guard.config_file import prepare_data_dir
 from beerpi_guard.enginelog import EngineLog
 from beerpi_guard.logthrottle import throttle_accept_errors
 from beerpi_guard.origins import OriginPolicy
@@ -74,7 +74,7 @@ def create_app(config: WebConfig) -> web.Application:
     check_secrets(config)  # every way of starting the service comes through here
     for daemon in config.daemons:
         client_ssl_context(daemon)  # a certificate that cannot load is a config error now
-    _prepare_data_dir(config.data_dir)
+    prepare_data_dir(config.data_dir, "data_dir", ConfigError)
     auth = Auth.from_config(config)
     origins = OriginPolicy(config.allowed_origins)
     if not auth.login_required and config.host not in ("127.0.0.1", "::1", "localhost"):
@@ -208,18 +208,6 @@ def _add_pages(app: web.Application) -> None:
         )
 
     app.router.add_get("/", index)
-
-
-def _prepare_data_dir(data_dir: Path) -> None:
-    """The data dir, made if need be; ConfigError naming it when it cannot be."""
-    if data_dir.exists() and not data_dir.is_dir():
-        raise ConfigError(f"data_dir {shown_path(data_dir)} is not a directory")
-    try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise ConfigError(
-            f"cannot create data_dir {shown_path(data_dir)}: {err.strerror}"
-        ) from None
 
 
 async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
