@@ -159,6 +159,27 @@ def wait_for_devices(port: int, count: int = 1) -> list[str]:
     raise TimeoutError(f"fewer than {count} devices came online in the web service")
 
 
+@contextlib.contextmanager
+def beside_the_stack(stack: Stack, tmp: Path, second_port: int) -> Iterator[tuple[int, str]]:
+    """A web service of its own for the stack's daemon and a second one on ``second_port``.
+
+    Yields the service's port and the second daemon's device id, once both are online.
+    """
+    with web_service(
+        tmp,
+        "--db",
+        str(tmp / "history.sqlite"),
+        "--daemon",
+        f"ws://127.0.0.1:{stack.daemon.port}",
+        "--daemon",
+        f"ws://127.0.0.1:{second_port}",
+        "--daemon-token",
+        TOKEN,
+    ) as (_, port):
+        devices = wait_for_devices(port, 2)
+        yield port, next(device for device in devices if device != stack.device_id)
+
+
 @pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     tmp = tmp_path_factory.mktemp("browser")

@@ -22,9 +22,9 @@ if reason := browser_missing():
 
 from playwright.sync_api import Page, expect
 
-from tests.support.daemon import TOKEN, daemon_process
+from tests.support.daemon import daemon_process
 
-from .conftest import SIM_ARGS, Stack, get_json, wait_for_devices, web_service
+from .conftest import SIM_ARGS, Stack, beside_the_stack, get_json
 
 HEAT_BELT = (
     '[[probes]]\nid = "beer"\nname = "Beer"\nsimulated = "beer"\n'
@@ -46,20 +46,9 @@ def two_fermenters(
     config.write_text(HEAT_BELT)
     with (
         daemon_process(Path(tmp / "daemon"), *SIM_ARGS, "--config", str(config)) as belt,
-        web_service(
-            tmp,
-            "--db",
-            str(tmp / "history.sqlite"),
-            "--daemon",
-            f"ws://127.0.0.1:{stack.daemon.port}",
-            "--daemon",
-            f"ws://127.0.0.1:{belt.port}",
-            "--daemon-token",
-            TOKEN,
-        ) as (_, port),
+        beside_the_stack(stack, tmp, belt.port) as (port, belt_id),
     ):
-        devices = wait_for_devices(port, 2)
-        yield port, next(device for device in devices if device != stack.device_id)
+        yield port, belt_id
 
 
 def test_a_heat_belt_alone_offers_off_and_heat(

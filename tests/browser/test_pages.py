@@ -19,18 +19,17 @@ if reason := browser_missing():
 
 from playwright.sync_api import Browser, Page, Request, Route, WebSocketRoute, expect
 
-from tests.support.daemon import TOKEN, daemon_process
+from tests.support.daemon import daemon_process
 
 from .conftest import (
     SIM_ARGS,
     Console,
     Stack,
+    beside_the_stack,
     get_json,
     hold_gets,
-    wait_for_devices,
     wait_for_held,
     watched_page,
-    web_service,
 )
 
 NUMBER = re.compile(r"^-?\d+\.\d$")
@@ -494,20 +493,8 @@ def test_device_selector_with_two_fermenters(
     tmp = tmp_path_factory.mktemp("two")
     with (
         daemon_process(tmp / "daemon", *SIM_ARGS) as second,
-        web_service(
-            tmp,
-            "--db",
-            str(tmp / "history.sqlite"),
-            "--daemon",
-            f"ws://127.0.0.1:{stack.daemon.port}",
-            "--daemon",
-            f"ws://127.0.0.1:{second.port}",
-            "--daemon-token",
-            TOKEN,
-        ) as (_, port),
+        beside_the_stack(stack, tmp, second.port) as (port, other),
     ):
-        devices = wait_for_devices(port, 2)
-        other = next(device for device in devices if device != stack.device_id)
         page.goto(f"http://127.0.0.1:{port}/?device={stack.device_id}")
         page.wait_for_selector("body[data-ready]")
         selector = page.get_by_label("Fermenter")
