@@ -37,10 +37,11 @@ from .control_adapter import build_thermostat
 from .files import DataDirBusy, lock_data_dir, write_atomic
 from .hardware.factory import build_hardware
 from .media import MediaStore
-from .outbox import Outbox, OutboxError, OutboxUnwritable
+from .outbox import OUTBOX_COMPANIONS, Outbox, OutboxError, OutboxUnwritable
 from .requests import RequestHandler
 from .server import IDLE_TIMEOUT_S, build_server
 from .service import Daemon, Hardware
+from .set_aside import SetAside, set_aside
 from .supervise import supervise
 
 _LOGGER = logging.getLogger(__name__)
@@ -173,6 +174,59 @@ def _lock(data_dir: Path) -> int:
         ) from err
 
 
+async def open_outbox(
+    config: DaemonConfig, path: Path
+) -> tuple[Outbox, str | None, list[SetAside]]:
+    """The outbox, why it is kept in memory (None when on disk), and the file moved aside.
+
+    A full or failing card after a power cut: the beer matters more than the graph,
+    so control starts with the readings kept in memory (served to the history
+    service as usual) and a `storage` fault that says so. A damaged outbox (or a
+    newer BeerPi's) is moved aside, its unsent readings kept in it, and a new one
+    started.
+    """
+
+    def new_outbox(where: Path) -> Outbox:
+        return Outbox(
+            where,
+            max_age_s=config.storage.outbox_max_age_days * 86400,
+            max_rows=config.storage.outbox_max_rows,
+        )
+
+    async def in_memory() -> Outbox:
+        outbox = new_outbox(Path(":memory:"))
+        await outbox.open()
+        return outbox
+
+    outbox = new_outbox(path)
+    try:
+        await outbox.open()
+    except OutboxUnwritable as err:
+        await outbox.close()
+        why = f"{err}; readings are kept in memory only until a restart"
+        return await in_memory(), why, []
+    except OutboxError as err:
+        await outbox.close()
+        record = set_aside(
+            path,
+            str(err),
+            "a new outbox was started (readings the history service had not fetched "
+            "are in the old file)",
+            now=datetime.now(UTC),
+            companions=OUTBOX_COMPANIONS,
+        )
+    else:
+        return outbox, None, []
+    outbox = new_outbox(path)
+    try:
+        await outbox.open()
+    except OutboxError as err:  # not moved (a read-only card), or the new one refused
+        await outbox.close()
+        why = f"{err}; readings are kept in memory only until a restart"
+        return await in_memory(), why, [record]
+    return outbox, None, [record]
+
+
 # Long on purpose: one try/finally owns everything the daemon starts (hardware, outbox, server,
 # links), so the relays go off on every way out; split, that guarantee would be spread over several
 # functions.
@@ -200,28 +254,8 @@ async def _run(
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(signum, stop.set)
     try:
-        outbox = Outbox(
-            data_dir / "outbox.sqlite3",
-            max_age_s=config.storage.outbox_max_age_days * 86400,
-            max_rows=config.storage.outbox_max_rows,
-        )
-        outbox_unwritable: str | None = None
-        try:
-            await outbox.open()
-        except OutboxUnwritable as err:
-            # A full or failing card after a power cut: the beer matters more than the
-            # graph, so control starts with the readings kept in memory (served to the
-            # history service as usual) and a `storage` fault that says so.
-            outbox_unwritable = f"{err}; readings are kept in memory only until a restart"
-            await outbox.close()
-            outbox = Outbox(
-                Path(":memory:"),
-                max_age_s=config.storage.outbox_max_age_days * 86400,
-                max_rows=config.storage.outbox_max_rows,
-            )
-            await outbox.open()
-        except OutboxError as err:
-            raise ConfigError(str(err)) from err
+        outbox_path = data_dir / "outbox.sqlite3"
+        outbox, outbox_unwritable, outbox_set_aside = await open_outbox(config, outbox_path)
         clock = make_clock(config, await outbox.latest_timestamp())
         hardware = build_hardware(config, clock)
         media = MediaStore(
@@ -235,6 +269,9 @@ async def _run(
         if outbox_unwritable is not None:
             _LOGGER.error("%s", outbox_unwritable)
             await daemon.outbox_file_unusable(outbox_unwritable)
+        await daemon.files_were_set_aside(
+            [*outbox_set_aside, *thermostat.set_aside, *daemon.set_aside]
+        )
         daemon.start_watchdog()
         handler = RequestHandler(daemon)
         # The control loop first: a request is served only once the safety rules have

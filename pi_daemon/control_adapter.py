@@ -22,7 +22,7 @@ from beerpi_protocol import FaultCode, FaultInfo, ThermostatMode, ThermostatStat
 from beerpi_protocol.timestamps import iso
 
 from .clock import Clock
-from .config import ConfigError, DaemonConfig
+from .config import DaemonConfig
 from .control import (
     ActiveProfile,
     ControlDecision,
@@ -41,6 +41,7 @@ from .gravity.book import GravityPoint
 from .safety import RelayRules
 from .safety.history import load_guards
 from .safety.limits import DS18B20_RESET_C
+from .set_aside import SetAside, set_aside
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -60,6 +61,11 @@ class DaemonThermostat:
         self._profile_path = data_dir / "profile.json"
         self.history_path = data_dir / "relays.json"
         start_s = clock.monotonic()
+        self._now = clock.now
+        # Files the daemon could not use and moved aside (the daemon raises their fault).
+        self.set_aside: list[SetAside] = []
+        # Why thermostat.json cannot be used, found as it is read or restored.
+        self._damaged_settings: str | None = None
         stored = self._read_stored()
         relays = {*relay_ids} | {r for r in (s.heater, s.cooler) if r is not None}
         # relays.json may be stale (it stops changing when the data dir refuses writes):
@@ -69,14 +75,17 @@ class DaemonThermostat:
         # thermostat.json is stale about the mode only after a mode off it could not
         # store (every other change is stored before it takes effect, or refused): it
         # then names a mode that drove relays which were off, the safe side to err on.
-        mode = initial_mode if stored is None else stored.get("mode", initial_mode)
+        # A damaged file names no mode it can be trusted on: either relay may have run.
+        ran_mode = ThermostatMode.parse((stored or {}).get("mode", initial_mode))
+        if self._damaged_settings is not None or ran_mode is None:
+            ran_mode = ThermostatMode.HEAT_COOL
         guards = load_guards(
             self.history_path,
             {rid: s.timing(rid) for rid in sorted(relays)},
             start_s=start_s,
             now_wall=clock.now(),
             resting=[s.cooler] if s.cooler else [],
-            may_have_run=driven_relays(s, ThermostatMode.parse(mode)),
+            may_have_run=driven_relays(s, ran_mode),
         )
         self.rules = RelayRules(
             guards,
@@ -93,53 +102,67 @@ class DaemonThermostat:
     # -- persistence ---------------------------------------------------------
 
     def _read_stored(self) -> dict[str, Any] | None:
-        """thermostat.json's mode and target, None when there is none."""
+        """thermostat.json's mode and target; None when there is none, {} when it is damaged."""
+        path = self._settings_path
         try:
-            stored = json.loads(self._settings_path.read_text(encoding="utf-8"))
+            stored = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as err:
-            raise ConfigError(
-                f"{self._settings_path} is unreadable ({err}); fix or remove it"
-            ) from err
+            # An unreadable file's stored mode is unknown: the relays' rests are kept as
+            # though it drove both, so set it aside only once they are (see __init__).
+            self._damaged_settings = f"{path} is unreadable ({err})"
+            return {}
         if not isinstance(stored, dict):
-            raise ConfigError(
-                f"{self._settings_path} does not hold thermostat settings; fix or remove it"
-            )
+            self._damaged_settings = f"{path} does not hold thermostat settings"
+            return {}
         return stored
 
     def _restore(self, initial_mode: str, stored: Mapping[str, Any] | None) -> None:
-        mode, target = initial_mode, self.settings.default_target_c
-        if stored is not None:
+        default = (initial_mode, self.settings.default_target_c)
+        mode, target = default
+        if stored:
             mode = stored.get("mode", mode)
             target = stored.get("target", target)
         # The config's own mode and target were checked with it: a refusal here is the
         # file's, kept from an earlier run (or an earlier config: a narrower target range,
-        # a relay taken out). Named with the way out, and left as it is.
+        # a relay taken out).
         try:
             self._thermostat.set_mode(mode)
             self._thermostat.set_target(target)
         except ValueError as err:
-            raise ConfigError(
-                f"{self._settings_path} holds a mode and target this config refuses: {err}; "
-                "fix or remove the file (without it the thermostat starts in [thermostat] "
-                "initial_mode at initial_target)"
-            ) from err
-        try:
-            self._thermostat.resume_profile(
-                load_profile(
-                    self._profile_path,
-                    min_c=self.settings.target_min_c,
-                    max_c=self.settings.target_max_c,
-                )
+            self._damaged_settings = (
+                f"{self._settings_path} holds a mode and target this config refuses: {err}"
             )
+        damaged = self._damaged_settings
+        if damaged is not None:
+            mode, target = default
+            self._thermostat.set_mode(mode)
+            self._thermostat.set_target(target)
+            self._put_aside(
+                self._settings_path,
+                damaged,
+                f"the thermostat started in [thermostat] initial_mode ({mode}) at "
+                f"initial_target ({target:g} °C)",
+            )
+        try:
+            profile = load_profile(
+                self._profile_path,
+                min_c=self.settings.target_min_c,
+                max_c=self.settings.target_max_c,
+            )
+            self._thermostat.resume_profile(profile)
         except (ValueError, ProfileStoreError) as err:
-            raise ConfigError(
-                f"{err}; fix or remove it (without it no profile runs; the thermostat keeps "
-                "its mode and target)"
-            ) from err
-        if stored is not None:
+            self._put_aside(
+                self._profile_path,
+                str(err),
+                "no profile runs (start it again from Home Assistant or the current page)",
+            )
+        if stored and damaged is None:
             _LOGGER.info("thermostat restored: mode %s, target %s °C", mode, target)
+
+    def _put_aside(self, path: Path, why: str, instead: str) -> None:
+        self.set_aside.append(set_aside(path, why, instead, now=self._now()))
 
     def _document(self) -> str:
         t = self._thermostat

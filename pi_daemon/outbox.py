@@ -30,6 +30,8 @@ _T = TypeVar("_T")
 
 MAX_PAGE = 5000
 _SCHEMA_VERSION = 1
+# SQLite's files beside the outbox's own, moved with it when it is set aside.
+OUTBOX_COMPANIONS = ("-wal", "-shm", "-journal")
 
 
 class OutboxError(Exception):
@@ -73,6 +75,7 @@ class Outbox:
 
     async def open(self) -> None:
         def do_open() -> sqlite3.Connection:
+            db: sqlite3.Connection | None = None
             try:
                 db = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
                 db.execute("PRAGMA journal_mode=WAL")
@@ -99,18 +102,22 @@ class Outbox:
                 elif version != _SCHEMA_VERSION:
                     raise OutboxError(
                         f"outbox {self._path} has schema {version}, this daemon knows "
-                        f"{_SCHEMA_VERSION}; move the file away to start a new one"
+                        f"{_SCHEMA_VERSION}"
                     )
                 check = db.execute("PRAGMA quick_check").fetchone()[0]
                 if check != "ok":
                     raise OutboxError(f"outbox {self._path} is corrupt: {check}")
                 return db
-            except sqlite3.DatabaseError as err:
+            except BaseException as err:
+                # Closed here, or the file stays open (and locked) behind a refused start.
+                if db is not None:
+                    db.close()
+                if not isinstance(err, sqlite3.DatabaseError):
+                    raise
                 if any(words in str(err).lower() for words in _DISK_REFUSES):
                     raise OutboxUnwritable(f"outbox {self._path} cannot be opened: {err}") from err
                 raise OutboxError(
-                    f"outbox {self._path} cannot be opened ({err}); "
-                    "it may be corrupt: move it away to start a new one"
+                    f"outbox {self._path} cannot be opened ({err}); it may be corrupt"
                 ) from err
 
         self._db = await asyncio.get_running_loop().run_in_executor(self._executor, do_open)

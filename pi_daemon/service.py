@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import math
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,7 +33,7 @@ from beerpi_protocol import (
 from beerpi_protocol.timestamps import iso
 
 from .clock import Clock
-from .config import ConfigError, DaemonConfig
+from .config import DaemonConfig
 from .control import ControlDecision, ProbeSample
 from .control_adapter import DaemonThermostat
 from .gravity import GravityError, HydrometerBook, HydrometerSource
@@ -46,6 +46,7 @@ from .safety.history import REFRESH_S, history_document, save_history
 from .safety.limits import probe_read_timeout_s
 from .safety.supervisor import HOLDER
 from .safety.watchdog import Watchdog
+from .set_aside import SetAside, set_aside
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -138,10 +139,20 @@ class Daemon:
         self._latest_photo: MediaInfo | None = None
         self.gravity = HydrometerBook()
         self.gravity_path = config.storage.data_dir / "gravity.json"
+        # Files moved aside at start-up (here gravity.json; app.py adds the others).
+        self.set_aside: list[SetAside] = []
         try:
             self.gravity.restore(*load_gravity(self.gravity_path))
         except GravityStoreError as err:
-            raise ConfigError(f"{err}; fix or remove it") from err
+            self.set_aside.append(
+                set_aside(
+                    self.gravity_path,
+                    str(err),
+                    "the hydrometers' gravity starts anew (a step waiting on stable "
+                    "gravity waits a full window again)",
+                    now=clock.now(),
+                )
+            )
         self._gravity_saved = self.gravity.changes
         self._gravity_saved_s: float | None = None
         self._gravity_failing = False
@@ -434,6 +445,11 @@ class Daemon:
         """``clock_s`` between writes of a file kept on disk, and two real seconds at
         least at a high --sim-speed (each write is fsync'd)."""
         return max(clock_s, self.clock.speed * 2.0)
+
+    async def files_were_set_aside(self, records: Iterable[SetAside]) -> None:
+        """Raise the `storage` fault for each file moved aside at start; a restart clears it."""
+        for record in records:
+            await self._storage_failing(f"set aside: {record.path.name}", record.message())
 
     async def outbox_file_unusable(self, why: str) -> None:
         """Raise the `storage` fault for an outbox kept in memory; only a restart clears it."""

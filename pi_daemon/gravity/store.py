@@ -6,8 +6,9 @@ new readings). One JSON file in the data dir, replaced atomically: each
 hydrometer's latest reading and its kept history (at most one point a minute
 for ``MAX_STABLE_HOURS`` + 1 h, so at most ~4,400 points each, ~70 KB), times
 as whole seconds after the hydrometer's first point. A file that cannot be read
-back stops the start with one line, like the profile's: gravity that silently
-vanished would silently restart a stability window.
+back is moved aside at start-up with a `storage` fault naming it
+(pi_daemon/set_aside.py): gravity that silently vanished would silently restart
+a stability window.
 """
 
 from __future__ import annotations

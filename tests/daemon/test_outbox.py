@@ -114,5 +114,35 @@ async def test_cursors_it_never_gave_are_refused(tmp_path: Path) -> None:
 async def test_a_corrupt_outbox_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "o.sqlite3"
     path.write_bytes(b"this is not a database" * 100)
-    with pytest.raises(OutboxError, match="move it away"):
+    with pytest.raises(OutboxError, match="may be corrupt"):
         await _open(path)
+
+
+async def test_a_damaged_outbox_that_cannot_be_moved_aside_is_kept_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The card refuses even the rename: the daemon still starts, its readings in
+    memory, and both the damage and the memory say so; the file is untouched."""
+    from pi_daemon.app import open_outbox
+    from pi_daemon.config import load_config
+
+    path = tmp_path / "outbox.sqlite3"
+    damaged = b"this is not a database" * 100
+    path.write_bytes(damaged)
+
+    def refuse(self: Path, target: Path) -> Path:
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(Path, "rename", refuse)
+    config = load_config(None, {"simulate": True, "storage.data_dir": str(tmp_path)})
+    outbox, in_memory, (record,) = await open_outbox(config, path)
+    try:
+        assert in_memory is not None
+        assert "kept in memory only until a restart" in in_memory
+        assert record.kept_as is None
+        assert "could not be moved aside" in record.message()
+        await outbox.append(_batch(0, 3), T0)
+        assert len((await outbox.since(None, 10)).readings) == 3
+    finally:
+        await outbox.close()
+    assert path.read_bytes() == damaged

@@ -13,7 +13,6 @@ import pytest
 from beerpi_protocol.client import BeerPiClient
 from beerpi_protocol.requests import ReportGravity
 from beerpi_protocol.timestamps import iso, parse_iso
-from pi_daemon.config import ConfigError
 from pi_daemon.gravity.store import MAX_POINTS
 from tests.support.daemon import RunningDaemon, connected, running_daemon, sim_config
 
@@ -99,16 +98,24 @@ async def test_a_restart_does_not_start_a_new_stability_window(tmp_path: Path) -
     ],
     ids=["cut", "bad reading", "times not rising", "too many points", "newer format"],
 )
-async def test_an_unreadable_gravity_file_stops_the_start_with_its_name(
+async def test_an_unreadable_gravity_file_is_moved_aside_and_named(
     tmp_path: Path, content: str
 ) -> None:
+    """The daemon starts without it (a step waiting on stable gravity waits a new
+    window), keeps the file as it was, and its `storage` fault says so."""
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     (data_dir / "gravity.json").write_text(content, encoding="utf-8")
-    config = sim_config(data_dir, **{"camera.enabled": False})
-    with pytest.raises(ConfigError, match=r"gravity\.json .*fix or remove it"):
-        async with running_daemon(config):
-            pass
+    config = sim_config(data_dir, **{"camera.enabled": False, "gravity.simulated_tilt": False})
+    async with running_daemon(config) as running:
+        state = running.daemon.state()
+        assert not state.hydrometers
+        faults = [f for f in state.faults if f.code == "storage"]
+        assert faults, "the brewer was not told"
+        assert str(data_dir / "gravity.json") in (faults[0].message or "")
+        assert "gravity starts anew" in (faults[0].message or "")
+    (kept,) = data_dir.glob("gravity.json.damaged-*")
+    assert kept.read_text(encoding="utf-8") == content
 
 
 async def test_gravity_is_kept_on_disk_every_ten_minutes_while_it_runs(tmp_path: Path) -> None:

@@ -1,12 +1,17 @@
-"""A corrupt file at start-up: `python -m pi_daemon` says which and why, and exits 2.
+"""A corrupt file at start-up.
 
-Exit code 2 tells systemd (and the brewer) that restarting will not help until
-the file is fixed; a traceback would bury the one line that matters.
+A bad config (or device.json, the device's identity) stops `python -m pi_daemon`
+with one line saying which file and why, and exit 2: restarting will not help
+until it is fixed, and a traceback would bury the line that matters. A damaged
+state file (the thermostat's settings, the profile, the gravity, the outbox) does
+not: the daemon moves it aside and starts without it, so the beer keeps its
+control, and a `storage` fault says what happened.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -16,7 +21,15 @@ from pathlib import Path
 import pytest
 
 from beerpi_protocol.client import BeerPiClient
-from tests.support.daemon import TOKEN, daemon_process, free_port, wait_for_state
+from tests.support.daemon import (
+    TOKEN,
+    connected,
+    daemon_process,
+    free_port,
+    running_daemon,
+    sim_config,
+    wait_for_state,
+)
 
 
 def start(data_dir: Path, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -86,72 +99,138 @@ def test_a_bad_config_file_names_the_problem(tmp_path: Path, case: str) -> None:
     assert "Traceback" not in result.stderr + result.stdout
 
 
-STATE_FILES: dict[str, tuple[Callable[[Path], object], tuple[str, ...]]] = {
+# A state file the daemon cannot use -> (how it is damaged, its name, words the
+# `storage` fault must say besides the name and where it was moved).
+STATE_FILES: dict[str, tuple[Callable[[Path], object], str, tuple[str, ...]]] = {
     "thermostat.json not json": (
         lambda d: write(d / "thermostat.json", '{"mode": "heat", "targ'),
-        ("thermostat.json", "fix or remove it"),
+        "thermostat.json",
+        ("is unreadable", "started in [thermostat] initial_mode (heat) at initial_target (30"),
     ),
     "thermostat.json wrong shape": (
         lambda d: write(d / "thermostat.json", '["heat", 20]'),
-        ("thermostat.json", "fix or remove it"),
+        "thermostat.json",
+        ("does not hold thermostat settings", "initial_mode (heat)"),
     ),
     "thermostat.json bad values": (
         lambda d: write(d / "thermostat.json", '{"mode": "boil", "target": "hot"}'),
-        ("thermostat.json", "mode must be one of", "fix or remove the file"),
+        "thermostat.json",
+        ("mode must be one of", "initial_mode (heat)"),
     ),
     "profile.json not json": (
         lambda d: write(d / "profile.json", '{"name": "Ale", "steps": [{"kind": "ho'),
-        ("profile.json", "fix or remove it"),
+        "profile.json",
+        ("not valid JSON", "no profile runs"),
     ),
     "profile.json binary junk": (
         # Not UTF-8: a different failure from bad JSON inside readable text.
         lambda d: write(d / "profile.json", b"\xa7\xff" + os.urandom(510)),
-        ("profile.json", "fix or remove it"),
+        "profile.json",
+        ("cannot read", "no profile runs"),
     ),
     "gravity.json not json": (
         lambda d: write(d / "gravity.json", '{"version": 1, "hydrometers": {"tilt-red": {"la'),
-        ("gravity.json", "fix or remove it"),
-    ),
-    "device.json not json": (
-        lambda d: write(d / "device.json", '{"id": "beerpi-1a2b'),
-        ("device.json", "fix it", "a new device to both"),
+        "gravity.json",
+        ("not valid JSON", "gravity starts anew"),
     ),
     "outbox garbage": (
         lambda d: write(d / "outbox.sqlite3", b"not a database at all\x00" * 200),
-        ("outbox", "corrupt"),
+        "outbox.sqlite3",
+        ("may be corrupt", "a new outbox was started"),
     ),
-    "outbox truncated": (truncated_outbox, ("outbox",)),
+    "outbox truncated": (truncated_outbox, "outbox.sqlite3", ("a new outbox was started",)),
 }
 
 
+def storage_fault(state: object) -> str | None:
+    for fault in getattr(state, "faults", ()):
+        if fault.code == "storage":
+            return str(fault.message)
+    return None
+
+
 @pytest.mark.parametrize("case", sorted(STATE_FILES))
-def test_a_corrupt_state_file_is_a_clear_message_and_exit_2(tmp_path: Path, case: str) -> None:
-    corrupt, expected = STATE_FILES[case]
+async def test_a_damaged_state_file_is_moved_aside_and_control_goes_on(
+    tmp_path: Path, case: str
+) -> None:
+    """A failing card (or a downgrade) damaged a file: the beer must not go without
+    control while systemd restarts a daemon that refuses to start. The daemon starts
+    as it would without the file, keeps the file's bytes under a new name, and a
+    `storage` fault names it until the next start."""
+    corrupt, name, expected = STATE_FILES[case]
     data_dir = tmp_path / "data"
     corrupt(data_dir)
-    before = {path: path.read_bytes() for path in data_dir.iterdir()}
+    damaged = (data_dir / name).read_bytes()
+    config = sim_config(
+        data_dir,
+        **{
+            "thermostat.initial_mode": "heat",
+            "thermostat.initial_target": 30.0,
+            "thermostat.heater_min_off_s": 0,
+        },
+    )
+    async with running_daemon(config) as running, connected(running) as client:
+        state = await wait_for_state(client, lambda s: s.relays["heater"].on, 10)
+        assert state.thermostat.mode == "heat"
+        assert state.thermostat.target == 30.0
+        message = storage_fault(state)
+        assert message is not None, state.faults
+        assert str(data_dir / name) in message
+        for words in expected:
+            assert words in message, message
+        kept = sorted(data_dir.glob(f"{name}.damaged-*"))
+        assert [path.name for path in kept] == re.findall(r"moved aside to (\S+),", message)
+        assert kept[0].read_bytes() == damaged  # nothing lost
+        page = await client.readings_since(None, 10)
+        assert page is not None  # the new outbox serves the history service
+    # The next start is a clean one: the fault was about that start's files.
+    async with running_daemon(config) as running, connected(running) as client:
+        state = await wait_for_state(client, lambda s: s.relays["heater"].on, 10)
+        assert storage_fault(state) is None
+        assert len(list(data_dir.glob(f"{name}.damaged-*"))) == 1
+
+
+def test_a_damaged_device_json_still_stops_the_start(tmp_path: Path) -> None:
+    """The device's id is what Home Assistant and the web service know it by: a new
+    one would be a new device to both, so the brewer decides, and nothing is changed."""
+    data_dir = tmp_path / "data"
+    path = write(data_dir / "device.json", '{"id": "beerpi-1a2b')
     result = start(data_dir)
     assert result.returncode == 2, (result.stdout, result.stderr)
-    for words in expected:
+    for words in ("device.json", "fix it", "a new device to both"):
         assert words in result.stderr, result.stderr
     assert "Traceback" not in result.stderr + result.stdout
-    # One short message for the journal, not a dump.
     assert len(result.stderr.strip().splitlines()) <= 6, result.stderr
-    # Nothing lost: the file is left as it was, for the brewer to fix or move away.
-    assert {path: path.read_bytes() for path in before} == before
+    assert path.read_text(encoding="utf-8") == '{"id": "beerpi-1a2b'
 
 
-def test_a_stored_target_outside_a_narrowed_range_names_the_file(tmp_path: Path) -> None:
-    """The brewer narrowed max_target; the last run's target lies outside it."""
+async def test_a_stored_target_outside_a_narrowed_range_is_set_aside(tmp_path: Path) -> None:
+    """The brewer narrowed max_target; the last run's target lies outside it: the
+    daemon starts at the config's initial target and says why."""
     data_dir = tmp_path / "data"
-    stored = write(data_dir / "thermostat.json", '{"mode": "heat", "target": 30.0}\n')
-    config = write(tmp_path / "beerpi.toml", "[thermostat]\nmax_target = 25\n")
-    result = start(data_dir, "--config", str(config))
-    assert result.returncode == 2, (result.stdout, result.stderr)
-    assert f"{stored} holds a mode and target this config refuses" in result.stderr
-    assert "target must be between -2 and 25 °C" in result.stderr
-    assert "fix or remove the file" in result.stderr
-    assert stored.read_text(encoding="utf-8") == '{"mode": "heat", "target": 30.0}\n'
+    stored = '{"mode": "heat", "target": 30.0}\n'
+    write(data_dir / "thermostat.json", stored)
+    config = sim_config(
+        data_dir,
+        **{
+            "thermostat.max_target": 25.0,
+            "thermostat.initial_mode": "heat",
+            "thermostat.initial_target": 20.0,
+        },
+    )
+    async with running_daemon(config) as running, connected(running) as client:
+        state = client.state
+        assert state.thermostat.target == 20.0
+        message = storage_fault(state)
+        assert message is not None
+        assert "holds a mode and target this config refuses" in message
+        assert "target must be between -2 and 25 °C" in message
+        assert "initial_target (20 °C)" in message
+        # The first change of the target is stored as usual.
+        await client.set_thermostat(target=21.0)
+    (kept,) = data_dir.glob("thermostat.json.damaged-*")
+    assert kept.read_text(encoding="utf-8") == stored
+    assert '"target": 21.0' in (data_dir / "thermostat.json").read_text(encoding="utf-8")
 
 
 async def test_a_second_daemon_on_the_same_data_dir_is_refused(tmp_path: Path) -> None:

@@ -97,6 +97,31 @@ def test_in_heat_mode_the_heater_starts_at_once(tmp_path: Path) -> None:
     assert "(changeover)" in refusal.message
 
 
+@pytest.mark.parametrize("damage", ['{"mode": "hea', '{"mode": "boil", "target": 18}'])
+def test_a_damaged_settings_file_counts_as_both_relays_having_run(
+    tmp_path: Path, damage: str
+) -> None:
+    """thermostat.json unreadable (or naming no mode) with a stale history: the mode
+    that ran is unknown, so the daemon, which now starts without the file, keeps the
+    changeover for the heater as though the compressor ran until the cut."""
+    write_stale_history(tmp_path)
+    (tmp_path / "thermostat.json").write_text(damage)
+    clock = ManualClock(START)
+    config = load_config(
+        None,
+        {"simulate": True, "storage.data_dir": str(tmp_path), "thermostat.initial_mode": "heat"},
+    )
+    thermostat = build_thermostat(config, tmp_path, clock)
+    assert thermostat.set_aside, "the damaged file was used"
+    refusal = thermostat.rules.refuse("heater", True, clock.monotonic(), Cause.CONTROL)
+    assert refusal is not None
+    assert "(changeover)" in refusal.message
+    clock.advance(COOLER_TIMING.min_off_s)
+    refusal = thermostat.rules.refuse("cooler", True, clock.monotonic(), Cause.CONTROL)
+    assert refusal is not None
+    assert "(changeover)" in refusal.message
+
+
 def test_a_heater_without_a_cooler_never_waits_at_start(tmp_path: Path) -> None:
     write_stale_history(tmp_path)
     clock = ManualClock(START)
