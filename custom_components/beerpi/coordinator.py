@@ -44,9 +44,9 @@ from .const import (
     RECONNECT_MAX_DELAY_S,
     RECONNECT_MIN_DELAY_S,
 )
-from .helpers import device_info, fault_code, printable
+from .helpers import device_info, fault_code, issue_text, printable
 from .protocol.client import BeerPiClient
-from .protocol.const import HYDROMETER_ID, PROTOCOL_VERSION
+from .protocol.const import HYDROMETER_ID, PROTOCOL_VERSION, FaultCode
 from .protocol.errors import (
     BeerPiAuthError,
     BeerPiError,
@@ -111,9 +111,14 @@ def protocol_minor(version: str) -> int:
     return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
 
 
-def issue_ids(entry_id: str) -> tuple[str, str]:
-    """The repair issues an entry may raise: a newer minor, an incompatible major."""
-    return f"protocol_newer_{entry_id}", f"protocol_incompatible_{entry_id}"
+def issue_ids(entry_id: str) -> tuple[str, str, str]:
+    """The repair issues an entry may raise: a newer minor, an incompatible major, and
+    the Pi's storage (its card refuses writes, or held a damaged file)."""
+    return (
+        f"protocol_newer_{entry_id}",
+        f"protocol_incompatible_{entry_id}",
+        f"storage_{entry_id}",
+    )
 
 
 def _entity_shape(device: DeviceInfo) -> tuple[object, ...]:
@@ -145,6 +150,8 @@ class BeerPiCoordinator(DataUpdateCoordinator[State]):
         self._grace_unsub: CALLBACK_TYPE | None = None
         self._retry_unsub: CALLBACK_TYPE | None = None
         self._fault_listeners: list[FaultChangeListener] = []
+        # The `storage` fault's message the repair issue shows (None: no issue).
+        self._storage_issue: str | None = None
         self._reconnect = ReconnectLogic(
             client,
             on_connected=self._async_on_connected,
@@ -234,6 +241,7 @@ class BeerPiCoordinator(DataUpdateCoordinator[State]):
         self.latest_photo = self.client.state.latest_photo
         self._async_register_device()
         self._async_check_protocol()
+        self._async_sync_storage_issue(self.data)
         entry = self.config_entry
         entry.async_on_unload(self.client.add_state_listener(self._on_state))
         entry.async_on_unload(self.client.add_media_listener(self._on_media))
@@ -302,6 +310,41 @@ class BeerPiCoordinator(DataUpdateCoordinator[State]):
         if state.latest_photo is not None:
             self.latest_photo = state.latest_photo
         self._async_diff_faults(self.data, state)
+        self._async_sync_storage_issue(state)
+
+    @callback
+    def _async_sync_storage_issue(self, state: State) -> None:
+        """A repair issue while the daemon reports a `storage` fault.
+
+        The SD card is what fails on a Pi, and nothing on it can be fixed from Home
+        Assistant: the brewer must free space, replace the card or look at a file the
+        daemon moved aside. Control goes on meanwhile, so a warning, not an error;
+        it goes when the fault clears (or, for a moved file, at the daemon's next start).
+        """
+        message = next(
+            (
+                issue_text(f.message or "")
+                for f in state.faults
+                if fault_code(f) == FaultCode.STORAGE.value
+            ),
+            None,
+        )
+        if message == self._storage_issue:
+            return
+        self._storage_issue = message
+        issue_id = issue_ids(self.config_entry.entry_id)[2]
+        if message is None:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="storage",
+            translation_placeholders={"name": self.device.name, "message": message},
+        )
 
     @callback
     def _on_media(self, media: MediaInfo) -> None:

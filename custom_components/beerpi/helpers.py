@@ -186,6 +186,18 @@ def printable(text: str) -> str:
     return "".join(char for char in text if unicodedata.category(char) != "Cc")
 
 
+# A device's message in a repair issue: enough for three files' worth of reasons.
+ISSUE_TEXT_MAX = 600
+
+
+def issue_text(text: str) -> str:
+    """A device's text for a repair issue, whose description Home Assistant renders as
+    Markdown: it goes inside a code span there (text, never a link or an image), so
+    it may hold no backquote, no line break, and is cut to a readable length."""
+    text = printable(text).replace("`", "'")
+    return text if len(text) <= ISSUE_TEXT_MAX else text[: ISSUE_TEXT_MAX - 1] + "…"
+
+
 def device_info(device: BeerPiDeviceInfo) -> DeviceInfo:
     """Home Assistant's device, from the daemon's ``device`` event."""
     return DeviceInfo(

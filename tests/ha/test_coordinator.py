@@ -24,7 +24,7 @@ from custom_components.beerpi.protocol.errors import (
     BeerPiProtocolVersionError,
     BeerPiWrongDeviceError,
 )
-from custom_components.beerpi.protocol.models import ProbeState
+from custom_components.beerpi.protocol.models import FaultInfo, ProbeState
 
 from .conftest import state_is, wait_for_state, wait_until
 from .daemon import Daemon
@@ -152,15 +152,18 @@ async def test_removing_the_entry_removes_its_repair_issues(
     coordinator.device = dataclasses.replace(coordinator.device, protocol_version="1.7")
     coordinator._async_check_protocol()
     coordinator._async_raise_incompatible("2.0")
-    # All three the guide names: newer minor, incompatible major, another BeerPi.
+    # All four the guide names: newer minor, incompatible major, another BeerPi, storage.
     async_create_wrong_device_issue(
         hass, init_integration, BeerPiWrongDeviceError(coordinator.device_id, "other")
     )
+    storage = FaultInfo.from_dict({"source": "storage", "code": "storage", "message": "full"})
+    coordinator._async_sync_storage_issue(dataclasses.replace(coordinator.data, faults=(storage,)))
     registry = ir.async_get(hass)
     issues = [
         f"protocol_newer_{init_integration.entry_id}",
         f"protocol_incompatible_{init_integration.entry_id}",
         f"wrong_device_{init_integration.entry_id}",
+        f"storage_{init_integration.entry_id}",
     ]
     assert all(registry.async_get_issue(DOMAIN, issue) is not None for issue in issues)
     assert await hass.config_entries.async_remove(init_integration.entry_id)

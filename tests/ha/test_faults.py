@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from homeassistant.components import automation
 from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import Event, HomeAssistant, ServiceCall, callback
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
@@ -18,6 +21,7 @@ from custom_components.beerpi.protocol.client import BeerPiClient
 from custom_components.beerpi.protocol.models import FaultInfo
 
 from .conftest import detach, push, state_is, wait_for_state, wait_until
+from .daemon import Daemon
 
 assert custom_components.beerpi
 
@@ -135,3 +139,64 @@ async def test_trigger_narrowed_to_a_code(
     await daemon_client.simulate(probe="fridge", clear=True)
     await hass.async_block_till_done()
     assert [call.data["id"] for call in service_calls] == ["disconnected"]
+
+
+async def test_a_damaged_file_on_the_pi_is_a_repair_issue_until_a_clean_start(
+    hass: HomeAssistant, daemon: Daemon, mock_config_entry: MockConfigEntry
+) -> None:
+    """The daemon found thermostat.json damaged, moved it aside and went on: Home
+    Assistant says so in Repairs (the card may be failing), with the daemon's words,
+    and the issue goes once a start finds nothing wrong."""
+    await hass.async_add_executor_job(daemon.stop)
+    (daemon.data_dir / "thermostat.json").write_text('{"mode": "heat", "targ')
+    await hass.async_add_executor_job(daemon.start)
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    registry = ir.async_get(hass)
+    issue_id = f"storage_{mock_config_entry.entry_id}"
+    issue = registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.severity is ir.IssueSeverity.WARNING
+    assert issue.translation_key == "storage"
+    placeholders = issue.translation_placeholders or {}
+    assert placeholders["name"] == "BeerPi"
+    assert "thermostat.json is unreadable" in placeholders["message"]
+    assert "moved aside to thermostat.json.damaged-" in placeholders["message"]
+    assert "the thermostat started in [thermostat] initial_mode" in placeholders["message"]
+    # The climate works meanwhile: the daemon controls as it would without the file.
+    assert hass.states.get("climate.beerpi_thermostat") is not None
+
+    await hass.async_add_executor_job(daemon.stop)
+    await hass.async_add_executor_job(daemon.start)
+    await wait_until(lambda: registry.async_get_issue(DOMAIN, issue_id) is None)
+    await hass.config_entries.async_unload(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def test_a_storage_message_stays_text_in_the_repair_issue(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Repairs render the description as Markdown: a device's message goes in a code
+    span, so it may not end it (no backquote), break the line, or run on for pages."""
+    coordinator = await detach(init_integration)
+    registry = ir.async_get(hass)
+    issue_id = f"storage_{init_integration.entry_id}"
+    hostile = "`![x](http://evil.example/x.png)` [click](http://evil.example)\n# title" + "a" * 900
+    fault = FaultInfo.from_dict({"source": "storage", "code": "storage", "message": hostile})
+    push(coordinator, faults=(fault,))
+    issue = registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    message = (issue.translation_placeholders or {})["message"]
+    assert "`" not in message
+    assert "\n" not in message
+    assert len(message) == 600
+    assert message.endswith("…")
+    # The description wraps it in a code span: the text shows, nothing is fetched.
+    strings = json.loads(
+        Path(custom_components.beerpi.__file__).with_name("strings.json").read_text()
+    )
+    assert "`{message}`" in strings["issues"]["storage"]["description"]
+
+    push(coordinator, faults=())
+    assert registry.async_get_issue(DOMAIN, issue_id) is None
