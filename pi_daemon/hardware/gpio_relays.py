@@ -33,6 +33,13 @@ class GpioRelay:
             )
         except (GPIOZeroError, ValueError) as exc:
             raise RelayError(f"relay {id} on GPIO {pin}: {exc}") from exc
+        except Exception as exc:
+            # The pin library's own, which gpiozero passes on: lgpio's `error('GPIO
+            # busy')` when another process (a second daemon, an old script) holds the pin.
+            hint = ""
+            if "busy" in str(exc).lower():
+                hint = "; another program holds this pin (another beerpi-daemon, or an old script)"
+            raise RelayError(f"relay {id} on GPIO {pin}: {exc}{hint}") from exc
 
     @property
     def id(self) -> str:

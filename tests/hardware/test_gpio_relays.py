@@ -81,3 +81,28 @@ def test_gpiozero_absent_is_a_relay_error(monkeypatch: pytest.MonkeyPatch) -> No
 def test_is_a_relay(factory: Any) -> None:
     relay: Relay = GpioRelay("heater", "GPIO17", pin_factory=factory)
     assert relay.id == "heater"
+
+
+class _LgpioError(Exception):
+    """What lgpio raises (``lgpio.error``): not a gpiozero error, and gpiozero passes it on."""
+
+
+def test_a_pin_another_process_holds_is_named_not_a_traceback() -> None:
+    """On a Pi, lgpio refuses a pin another process has claimed with 'GPIO busy'
+    (a second daemon on another data dir, an old script): the daemon's start says
+    which relay and pin, and what to look for."""
+    from gpiozero.pins.mock import MockPin
+
+    class BusyPin(MockPin):  # type: ignore[misc]
+        def _set_function(self, value: str) -> None:
+            if value == "output":
+                raise _LgpioError("GPIO busy")
+            super()._set_function(value)
+
+    busy = MockFactory(pin_class=BusyPin)
+    with pytest.raises(RelayError) as caught:
+        GpioRelay("heater", 17, pin_factory=busy)
+    assert str(caught.value) == (
+        "relay heater on GPIO 17: GPIO busy; another program holds this pin "
+        "(another beerpi-daemon, or an old script)"
+    )
