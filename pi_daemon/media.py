@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from dataclasses import dataclass
@@ -10,6 +11,8 @@ from pathlib import Path
 
 from beerpi_protocol import MediaInfo
 from beerpi_protocol.timestamps import iso
+
+_LOGGER = logging.getLogger(__name__)
 
 _ID = re.compile(r"^(photo|video)-\d{8}T\d{6}Z-[0-9a-f]{6}$")
 # What the cameras produce, and all this store lists or serves: JPEG photos and
@@ -47,9 +50,28 @@ class MediaStore:
     def __init__(self, directory: Path, *, keep_photos: int, keep_videos: int) -> None:
         self._dir = directory
         self._keep = {"photo": keep_photos, "video": keep_videos}
-        self._dir.mkdir(parents=True, exist_ok=True)
+        self._dir_failing = False
+        self.ensure_dir()
+
+    def ensure_dir(self) -> bool:
+        """Make the media dir if it is missing; False (logged) when it cannot be made.
+
+        Photos are not worth the beer's control: a card too full for a directory, or a
+        file where the directory should be, leaves the daemon starting without them
+        (each photo then fails with the reason), and a later photo tries again.
+        """
+        try:
+            self._dir.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            log = _LOGGER.debug if self._dir_failing else _LOGGER.error  # once per spell
+            log("cannot make the media dir %s: %s; photos cannot be kept", self._dir, err)
+            self._dir_failing = True
+            return False
+        self._dir_failing = False
+        return True
 
     def new(self, kind: str, suffix: str, now: datetime) -> MediaFile:
+        self.ensure_dir()
         media_id = f"{kind}-{now.astimezone(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
         return MediaFile(media_id, kind, self._dir / f"{media_id}{suffix}", now)
 

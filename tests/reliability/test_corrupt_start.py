@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from beerpi_protocol import BeerPiRequestError
 from beerpi_protocol.client import BeerPiClient
 from tests.support.daemon import (
     TOKEN,
@@ -267,3 +268,30 @@ async def test_a_second_daemon_on_the_same_data_dir_is_refused(tmp_path: Path) -
     with daemon_process(data_dir, "--config", str(config)) as again:
         code, output = again.terminate()
     assert code == 0, output
+
+
+async def test_a_media_dir_that_cannot_be_made_leaves_control_running(tmp_path: Path) -> None:
+    """A file where the media dir should be (or a card too full for a directory): the
+    daemon starts and controls; a photo fails saying why, and works once it can."""
+    data_dir = tmp_path / "data"
+    blocker = write(data_dir / "media", "not a directory")
+    config = sim_config(
+        data_dir,
+        **{
+            "thermostat.initial_mode": "heat",
+            "thermostat.initial_target": 30.0,
+            "thermostat.heater_min_off_s": 0,
+        },
+    )
+    async with running_daemon(config) as running, connected(running) as client:
+        await wait_for_state(client, lambda s: s.relays["heater"].on, 10)
+        with pytest.raises(BeerPiRequestError) as caught:
+            await client.take_photo()
+        assert caught.value.code == "camera_unavailable"
+        assert "photo failed" in caught.value.message
+        assert "media" in caught.value.message
+        assert blocker.read_text(encoding="utf-8") == "not a directory"
+        blocker.unlink()  # the brewer moves it away: the next photo is kept
+        photo = await client.take_photo()
+        assert (data_dir / "media").is_dir()
+        assert photo.id.startswith("photo-")
