@@ -335,16 +335,8 @@ class BeerPiCoordinator(DataUpdateCoordinator[State]):
         issue_id = issue_ids(self.config_entry.entry_id)[2]
         if message is None:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-            return
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key="storage",
-            translation_placeholders={"name": self.device.name, "message": message},
-        )
+        else:
+            self._async_warn(issue_id, "storage", message=message)
 
     @callback
     def _on_media(self, media: MediaInfo) -> None:
@@ -517,18 +509,21 @@ class BeerPiCoordinator(DataUpdateCoordinator[State]):
         issue_id = issue_ids(self.config_entry.entry_id)[0]
         daemon = self.device.protocol_version
         if protocol_minor(daemon) > protocol_minor(PROTOCOL_VERSION):
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                issue_id,
-                is_fixable=False,
-                severity=ir.IssueSeverity.WARNING,
-                translation_key="protocol_newer",
-                translation_placeholders={
-                    "name": self.device.name,
-                    "daemon_version": daemon,
-                    "our_version": PROTOCOL_VERSION,
-                },
+            self._async_warn(
+                issue_id, "protocol_newer", daemon_version=daemon, our_version=PROTOCOL_VERSION
             )
         else:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+
+    @callback
+    def _async_warn(self, issue_id: str, key: str, **placeholders: str) -> None:
+        """A warning in Repairs that the user cannot fix from here (it names the device)."""
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=key,
+            translation_placeholders={"name": self.device.name, **placeholders},
+        )

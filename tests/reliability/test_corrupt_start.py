@@ -22,6 +22,7 @@ import pytest
 
 from beerpi_protocol import BeerPiRequestError
 from beerpi_protocol.client import BeerPiClient
+from pi_daemon.config import DaemonConfig
 from tests.support.daemon import (
     TOKEN,
     connected,
@@ -100,6 +101,18 @@ def test_a_bad_config_file_names_the_problem(tmp_path: Path, case: str) -> None:
     assert "Traceback" not in result.stderr + result.stdout
 
 
+def heating(data_dir: Path) -> DaemonConfig:
+    """A simulated daemon that heats at once when it starts without stored settings."""
+    return sim_config(
+        data_dir,
+        **{
+            "thermostat.initial_mode": "heat",
+            "thermostat.initial_target": 30.0,
+            "thermostat.heater_min_off_s": 0,
+        },
+    )
+
+
 # A state file the daemon cannot use -> (how it is damaged, its name, words the
 # `storage` fault must say besides the name and where it was moved).
 STATE_FILES: dict[str, tuple[Callable[[Path], object], str, tuple[str, ...]]] = {
@@ -162,14 +175,7 @@ async def test_a_damaged_state_file_is_moved_aside_and_control_goes_on(
     data_dir = tmp_path / "data"
     corrupt(data_dir)
     damaged = (data_dir / name).read_bytes()
-    config = sim_config(
-        data_dir,
-        **{
-            "thermostat.initial_mode": "heat",
-            "thermostat.initial_target": 30.0,
-            "thermostat.heater_min_off_s": 0,
-        },
-    )
+    config = heating(data_dir)
     async with running_daemon(config) as running, connected(running) as client:
         state = await wait_for_state(client, lambda s: s.relays["heater"].on, 10)
         assert state.thermostat.mode == "heat"
@@ -275,14 +281,7 @@ async def test_a_media_dir_that_cannot_be_made_leaves_control_running(tmp_path: 
     daemon starts and controls; a photo fails saying why, and works once it can."""
     data_dir = tmp_path / "data"
     blocker = write(data_dir / "media", "not a directory")
-    config = sim_config(
-        data_dir,
-        **{
-            "thermostat.initial_mode": "heat",
-            "thermostat.initial_target": 30.0,
-            "thermostat.heater_min_off_s": 0,
-        },
-    )
+    config = heating(data_dir)
     async with running_daemon(config) as running, connected(running) as client:
         await wait_for_state(client, lambda s: s.relays["heater"].on, 10)
         with pytest.raises(BeerPiRequestError) as caught:
