@@ -41,7 +41,7 @@ from .outbox import OUTBOX_COMPANIONS, Outbox, OutboxError, OutboxUnwritable
 from .requests import RequestHandler
 from .server import IDLE_TIMEOUT_S, build_server
 from .service import Daemon, Hardware
-from .set_aside import SetAside, set_aside
+from .set_aside import SetAside, move_aside
 from .supervise import supervise
 
 _LOGGER = logging.getLogger(__name__)
@@ -207,24 +207,27 @@ async def open_outbox(
         return await in_memory(), why, []
     except OutboxError as err:
         await outbox.close()
-        record = set_aside(
-            path,
-            str(err),
-            "a new outbox was started (readings the history service had not fetched "
-            "are in the old file)",
-            now=datetime.now(UTC),
-            companions=OUTBOX_COMPANIONS,
-        )
+        damage = str(err)
     else:
         return outbox, None, []
+    kept_as = move_aside(path, datetime.now(UTC), OUTBOX_COMPANIONS)
     outbox = new_outbox(path)
+    unusable: str | None = None
     try:
         await outbox.open()
     except OutboxError as err:  # not moved (a read-only card), or the new one refused
         await outbox.close()
-        why = f"{err}; readings are kept in memory only until a restart"
-        return await in_memory(), why, [record]
-    return outbox, None, [record]
+        unusable = f"{err}; readings are kept in memory only until a restart"
+        outbox = await in_memory()
+    old = "the old file" if kept_as is not None else "the damaged file"
+    instead = (
+        "a new outbox was started"
+        if unusable is None
+        else "readings are kept in memory until a restart"
+    ) + f" (readings the history service had not fetched are in {old})"
+    record = SetAside(path=path, why=damage, instead=instead, kept_as=kept_as)
+    _LOGGER.error("%s", record.message())
+    return outbox, unusable, [record]
 
 
 # Long on purpose: one try/finally owns everything the daemon starts (hardware, outbox, server,

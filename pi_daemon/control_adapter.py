@@ -113,38 +113,71 @@ class DaemonThermostat:
             # though it drove both, so set it aside only once they are (see __init__).
             self._damaged_settings = f"{path} is unreadable ({err})"
             return {}
-        if not isinstance(stored, dict):
+        # The daemon always writes both: a file without them was not written whole.
+        if not isinstance(stored, dict) or not {"mode", "target"} <= stored.keys():
             self._damaged_settings = f"{path} does not hold thermostat settings"
             return {}
         return stored
 
     def _restore(self, initial_mode: str, stored: Mapping[str, Any] | None) -> None:
-        default = (initial_mode, self.settings.default_target_c)
-        mode, target = default
+        """The stored mode and target, each kept where the config still allows it.
+
+        A refusal here is the file's, kept from an earlier run or an earlier config (a
+        narrower target range, a relay taken out): the part the config refuses falls
+        back, the other part stands, so that a brewer who narrowed ``max_target`` does
+        not find the fridge switched off.
+        """
+        t = self._thermostat
+        mode, target = initial_mode, self.settings.default_target_c
+        mode_from = "[thermostat] initial_mode"
+        target_from = "initial_target"
+        refused: list[str] = []
         if stored:
-            mode = stored.get("mode", mode)
-            target = stored.get("target", target)
-        # The config's own mode and target were checked with it: a refusal here is the
-        # file's, kept from an earlier run (or an earlier config: a narrower target range,
-        # a relay taken out).
-        try:
-            self._thermostat.set_mode(mode)
-            self._thermostat.set_target(target)
-        except ValueError as err:
+            try:
+                t.set_mode(stored["mode"])
+                mode, mode_from = t.mode.value, "its stored mode"
+            except ValueError as err:
+                refused.append(str(err))
+            try:
+                t.set_target(stored["target"])
+                target, target_from = t.target_c, "its stored target"
+            except ValueError as err:
+                refused.append(str(err))
+                nearest = self._nearest_target(stored["target"])
+                if nearest is not None:
+                    target, target_from = nearest, "the nearest target the config allows"
+        if refused and self._damaged_settings is None:
             self._damaged_settings = (
-                f"{self._settings_path} holds a mode and target this config refuses: {err}"
+                f"{self._settings_path} holds a mode and target this config refuses: "
+                + "; ".join(refused)
             )
         damaged = self._damaged_settings
-        if damaged is not None:
-            mode, target = default
-            self._thermostat.set_mode(mode)
-            self._thermostat.set_target(target)
-            self._put_aside(
-                self._settings_path,
-                damaged,
-                f"the thermostat started in [thermostat] initial_mode ({mode}) at "
-                f"initial_target ({target:g} °C)",
-            )
+        t.set_mode(mode)
+        t.set_target(target)
+        profile_resumed = self._resume_profile()
+        if damaged is None:
+            if stored:
+                _LOGGER.info("thermostat restored: mode %s, target %s °C", mode, target)
+            return
+        instead = f"the thermostat started in {mode_from} ({mode}) at {target_from} ({target:g} °C)"
+        if profile_resumed:
+            instead += ", and the running profile sets the target"
+        if t.mode is ThermostatMode.OFF:
+            instead += ": it heats and cools nothing until a mode is set"
+        self._put_aside(self._settings_path, damaged, instead)
+
+    def _nearest_target(self, value: object) -> float | None:
+        """A stored target within the config's range, or None when it is no number."""
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            return None
+        return min(max(float(value), self.settings.target_min_c), self.settings.target_max_c)
+
+    def _resume_profile(self) -> bool:
+        """Resume profile.json's profile; True if one runs. A damaged one is set aside."""
         try:
             profile = load_profile(
                 self._profile_path,
@@ -158,8 +191,8 @@ class DaemonThermostat:
                 str(err),
                 "no profile runs (start it again from Home Assistant or the current page)",
             )
-        if stored and damaged is None:
-            _LOGGER.info("thermostat restored: mode %s, target %s °C", mode, target)
+            return False
+        return profile is not None
 
     def _put_aside(self, path: Path, why: str, instead: str) -> None:
         self.set_aside.append(set_aside(path, why, instead, now=self._now()))

@@ -46,31 +46,46 @@ class SetAside:
 def set_aside(
     path: Path, why: str, instead: str, *, now: datetime, companions: Iterable[str] = ()
 ) -> SetAside:
-    """Rename ``path`` (and ``path`` + each of ``companions``, e.g. SQLite's ``-wal``).
-
-    The name carries the time so that a second damaged file never replaces the
-    first; an existing name gets a counter.
-    """
-    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    target = path.with_name(f"{path.name}.damaged-{stamp}")
-    counter = 1
-    while target.exists():
-        counter += 1
-        target = path.with_name(f"{path.name}.damaged-{stamp}-{counter}")
-    kept_as: Path | None = target
-    try:
-        path.rename(target)
-        for suffix in companions:
-            companion = path.with_name(path.name + suffix)
-            if companion.exists():
-                companion.rename(target.with_name(target.name + suffix))
-        _fsync_dir(path.parent)
-    except OSError as err:
-        _LOGGER.error("cannot move %s aside: %s", path, err)
-        kept_as = target if target.exists() else None
-    record = SetAside(path=path, why=why, instead=instead, kept_as=kept_as)
+    """Move ``path`` aside (see ``move_aside``), log it and say what was done instead."""
+    record = SetAside(
+        path=path, why=why, instead=instead, kept_as=move_aside(path, now, companions)
+    )
     _LOGGER.error("%s", record.message())
     return record
+
+
+def move_aside(path: Path, now: datetime, companions: Iterable[str] = ()) -> Path | None:
+    """Rename ``path`` (and ``path`` + each of ``companions``, e.g. SQLite's ``-wal``);
+    where it went, or None when it could not be moved.
+
+    The name carries the time, and a counter when that name (or a companion's) is
+    taken, so a file moved aside never replaces another.
+    """
+    suffixes = ["", *companions]
+    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    base = f"{path.name}.damaged-{stamp}"
+    target = path.with_name(base)
+    counter = 1
+    while any(path.with_name(target.name + suffix).exists() for suffix in suffixes):
+        counter += 1
+        target = path.with_name(f"{base}-{counter}")
+    try:
+        path.rename(target)
+    except OSError as err:
+        _LOGGER.error("cannot move %s aside: %s", path, err)
+        return None
+    for suffix in companions:
+        companion = path.with_name(path.name + suffix)
+        try:
+            if companion.exists():
+                companion.rename(target.with_name(target.name + suffix))
+        except OSError as err:
+            _LOGGER.error("cannot move %s aside: %s", companion, err)
+    try:
+        _fsync_dir(path.parent)
+    except OSError as err:
+        _LOGGER.warning("cannot sync %s after moving %s aside: %s", path.parent, path, err)
+    return target
 
 
 def _fsync_dir(directory: Path) -> None:

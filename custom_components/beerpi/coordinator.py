@@ -150,8 +150,10 @@ class BeerPiCoordinator(DataUpdateCoordinator[State]):
         self._grace_unsub: CALLBACK_TYPE | None = None
         self._retry_unsub: CALLBACK_TYPE | None = None
         self._fault_listeners: list[FaultChangeListener] = []
-        # The `storage` fault's message the repair issue shows (None: no issue).
+        # The `storage` fault's message the repair issue shows (None: no issue), once
+        # synced: the first sync always writes, so a reload clears an issue left behind.
         self._storage_issue: str | None = None
+        self._storage_issue_synced = False
         self._reconnect = ReconnectLogic(
             client,
             on_connected=self._async_on_connected,
@@ -329,9 +331,9 @@ class BeerPiCoordinator(DataUpdateCoordinator[State]):
             ),
             None,
         )
-        if message == self._storage_issue:
+        if self._storage_issue_synced and message == self._storage_issue:
             return
-        self._storage_issue = message
+        self._storage_issue, self._storage_issue_synced = message, True
         issue_id = issue_ids(self.config_entry.entry_id)[2]
         if message is None:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)

@@ -186,8 +186,8 @@ def printable(text: str) -> str:
     return "".join(char for char in text if unicodedata.category(char) != "Cc")
 
 
-# A device's message in a repair issue: enough for three files' worth of reasons.
-ISSUE_TEXT_MAX = 600
+# A device's message in a repair issue: enough for four files' worth of reasons.
+ISSUE_TEXT_MAX = 1000
 
 
 def issue_text(text: str) -> str:

@@ -140,9 +140,35 @@ async def test_a_damaged_outbox_that_cannot_be_moved_aside_is_kept_in_memory(
         assert in_memory is not None
         assert "kept in memory only until a restart" in in_memory
         assert record.kept_as is None
-        assert "could not be moved aside" in record.message()
+        assert "It could not be moved aside, and readings are kept in memory" in record.message()
         await outbox.append(_batch(0, 3), T0)
         assert len((await outbox.since(None, 10)).readings) == 3
     finally:
         await outbox.close()
     assert path.read_bytes() == damaged
+
+
+def test_a_file_moved_aside_never_replaces_another(tmp_path: Path) -> None:
+    """Two damaged outboxes in one second, the first with its -wal: each keeps its own
+    name, companions included, and no byte of the first is lost."""
+    from pi_daemon.set_aside import move_aside
+
+    path = tmp_path / "outbox.sqlite3"
+    now = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
+    path.write_bytes(b"first")
+    path.with_name("outbox.sqlite3-wal").write_bytes(b"first wal")
+    first = move_aside(path, now, ("-wal", "-shm"))
+    # Only a companion's name is taken for the second: still a new name.
+    (tmp_path / "outbox.sqlite3.damaged-20261130T060000Z-2-wal").write_bytes(b"stray")
+    path.write_bytes(b"second")
+    path.with_name("outbox.sqlite3-wal").write_bytes(b"second wal")
+    second = move_aside(path, now, ("-wal", "-shm"))
+    assert first is not None
+    assert second is not None
+    assert first.name == "outbox.sqlite3.damaged-20261130T060000Z"
+    assert second.name == "outbox.sqlite3.damaged-20261130T060000Z-3"
+    assert first.read_bytes() == b"first"
+    assert first.with_name(first.name + "-wal").read_bytes() == b"first wal"
+    assert second.with_name(second.name + "-wal").read_bytes() == b"second wal"
+    assert (tmp_path / "outbox.sqlite3.damaged-20261130T060000Z-2-wal").read_bytes() == b"stray"
+    assert not path.exists()

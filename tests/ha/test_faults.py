@@ -182,7 +182,7 @@ async def test_a_storage_message_stays_text_in_the_repair_issue(
     coordinator = await detach(init_integration)
     registry = ir.async_get(hass)
     issue_id = f"storage_{init_integration.entry_id}"
-    hostile = "`![x](http://evil.example/x.png)` [click](http://evil.example)\n# title" + "a" * 900
+    hostile = "`![x](http://evil.example/x.png)` [click](http://evil.example)\n# title" + "a" * 1500
     fault = FaultInfo.from_dict({"source": "storage", "code": "storage", "message": hostile})
     push(coordinator, faults=(fault,))
     issue = registry.async_get_issue(DOMAIN, issue_id)
@@ -190,7 +190,7 @@ async def test_a_storage_message_stays_text_in_the_repair_issue(
     message = (issue.translation_placeholders or {})["message"]
     assert "`" not in message
     assert "\n" not in message
-    assert len(message) == 600
+    assert len(message) == 1000
     assert message.endswith("…")
     # The description wraps it in a code span: the text shows, nothing is fetched.
     strings = json.loads(
@@ -199,4 +199,20 @@ async def test_a_storage_message_stays_text_in_the_repair_issue(
     assert "`{message}`" in strings["issues"]["storage"]["description"]
 
     push(coordinator, faults=())
+    assert registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_a_reload_clears_a_storage_issue_the_daemon_no_longer_reports(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """The issue is synced from the first state after set-up, not only on a change:
+    a reload (or a new coordinator) against a daemon without the fault removes it."""
+    coordinator = await detach(init_integration)
+    fault = FaultInfo.from_dict({"source": "storage", "code": "storage", "message": "full"})
+    push(coordinator, faults=(fault,))
+    registry = ir.async_get(hass)
+    issue_id = f"storage_{init_integration.entry_id}"
+    assert registry.async_get_issue(DOMAIN, issue_id) is not None
+    await hass.config_entries.async_reload(init_integration.entry_id)
+    await hass.async_block_till_done()
     assert registry.async_get_issue(DOMAIN, issue_id) is None

@@ -211,9 +211,9 @@ def test_a_damaged_device_json_still_stops_the_start(tmp_path: Path) -> None:
     assert path.read_text(encoding="utf-8") == '{"id": "beerpi-1a2b'
 
 
-async def test_a_stored_target_outside_a_narrowed_range_is_set_aside(tmp_path: Path) -> None:
+async def test_a_stored_target_outside_a_narrowed_range_keeps_the_mode(tmp_path: Path) -> None:
     """The brewer narrowed max_target; the last run's target lies outside it: the
-    daemon starts at the config's initial target and says why."""
+    daemon keeps heating, at the nearest target the config allows, and says why."""
     data_dir = tmp_path / "data"
     stored = '{"mode": "heat", "target": 30.0}\n'
     write(data_dir / "thermostat.json", stored)
@@ -221,23 +221,47 @@ async def test_a_stored_target_outside_a_narrowed_range_is_set_aside(tmp_path: P
         data_dir,
         **{
             "thermostat.max_target": 25.0,
-            "thermostat.initial_mode": "heat",
+            "thermostat.initial_mode": "off",
             "thermostat.initial_target": 20.0,
         },
     )
     async with running_daemon(config) as running, connected(running) as client:
         state = client.state
-        assert state.thermostat.target == 20.0
+        assert state.thermostat.mode == "heat"
+        assert state.thermostat.target == 25.0
         message = storage_fault(state)
         assert message is not None
         assert "holds a mode and target this config refuses" in message
         assert "target must be between -2 and 25 °C" in message
-        assert "initial_target (20 °C)" in message
+        assert (
+            "started in its stored mode (heat) at the nearest target the config allows (25 °C)"
+            in message
+        )
         # The first change of the target is stored as usual.
         await client.set_thermostat(target=21.0)
     (kept,) = data_dir.glob("thermostat.json.damaged-*")
     assert kept.read_text(encoding="utf-8") == stored
     assert '"target": 21.0' in (data_dir / "thermostat.json").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "damage", ['{"mode": "cool", "targ', '{"mode": "cool"}', '{"target": 4.0}']
+)
+async def test_with_the_default_config_a_lost_mode_is_said_to_leave_the_beer_alone(
+    tmp_path: Path, damage: str
+) -> None:
+    """The shipped default is initial_mode off: a daemon that lost its stored mode
+    heats and cools nothing, and the fault must say so, not that control goes on.
+    A file without both keys was not written whole by the daemon: damaged too."""
+    data_dir = tmp_path / "data"
+    write(data_dir / "thermostat.json", damage)
+    async with running_daemon(sim_config(data_dir)) as running, connected(running) as client:
+        state = client.state
+        assert state.thermostat.mode == "off"
+        message = storage_fault(state)
+        assert message is not None
+        assert "initial_mode (off)" in message
+        assert "it heats and cools nothing until a mode is set" in message
 
 
 async def test_a_second_daemon_on_the_same_data_dir_is_refused(tmp_path: Path) -> None:
