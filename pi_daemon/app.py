@@ -193,18 +193,17 @@ async def open_outbox(
             max_rows=config.storage.outbox_max_rows,
         )
 
-    async def in_memory() -> Outbox:
+    async def in_memory(err: OutboxError) -> tuple[Outbox, str]:
         outbox = new_outbox(Path(":memory:"))
         await outbox.open()
-        return outbox
+        return outbox, f"{err}; readings are kept in memory only until a restart"
 
     outbox = new_outbox(path)
     try:
         await outbox.open()
     except OutboxUnwritable as err:
         await outbox.close()
-        why = f"{err}; readings are kept in memory only until a restart"
-        return await in_memory(), why, []
+        return *await in_memory(err), []
     except OutboxError as err:
         await outbox.close()
         damage = str(err)
@@ -217,8 +216,7 @@ async def open_outbox(
         await outbox.open()
     except OutboxError as err:  # not moved (a read-only card), or the new one refused
         await outbox.close()
-        unusable = f"{err}; readings are kept in memory only until a restart"
-        outbox = await in_memory()
+        outbox, unusable = await in_memory(err)
     old = "the old file" if kept_as is not None else "the damaged file"
     instead = (
         "a new outbox was started"

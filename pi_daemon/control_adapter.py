@@ -64,9 +64,7 @@ class DaemonThermostat:
         self._now = clock.now
         # Files the daemon could not use and moved aside (the daemon raises their fault).
         self.set_aside: list[SetAside] = []
-        # Why thermostat.json cannot be used, found as it is read or restored.
-        self._damaged_settings: str | None = None
-        stored = self._read_stored()
+        stored, damaged = self._read_stored()
         relays = {*relay_ids} | {r for r in (s.heater, s.cooler) if r is not None}
         # relays.json may be stale (it stops changing when the data dir refuses writes):
         # the compressor rests from start-up whatever it says, and unless it was saved
@@ -77,7 +75,7 @@ class DaemonThermostat:
         # then names a mode that drove relays which were off, the safe side to err on.
         # A damaged file names no mode it can be trusted on: either relay may have run.
         ran_mode = ThermostatMode.parse((stored or {}).get("mode", initial_mode))
-        if self._damaged_settings is not None or ran_mode is None:
+        if damaged is not None or ran_mode is None:
             ran_mode = ThermostatMode.HEAT_COOL
         guards = load_guards(
             self.history_path,
@@ -97,29 +95,30 @@ class DaemonThermostat:
         self._probe_faults: dict[str, FaultCode] = {}
         self._extra_faults: tuple[FaultInfo, ...] = ()
         self._unsaved: str | None = None
-        self._restore(initial_mode, stored)
+        self._restore(initial_mode, stored, damaged)
 
     # -- persistence ---------------------------------------------------------
 
-    def _read_stored(self) -> dict[str, Any] | None:
-        """thermostat.json's mode and target; None when there is none, {} when it is damaged."""
+    def _read_stored(self) -> tuple[dict[str, Any] | None, str | None]:
+        """thermostat.json's mode and target (None when there is none or it is damaged),
+        and why it is damaged (None when it is not)."""
         path = self._settings_path
         try:
             stored = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            return None
+            return None, None
         except (OSError, ValueError) as err:
             # An unreadable file's stored mode is unknown: the relays' rests are kept as
             # though it drove both, so set it aside only once they are (see __init__).
-            self._damaged_settings = f"{path} is unreadable ({err})"
-            return {}
+            return None, f"{path} is unreadable ({err})"
         # The daemon always writes both: a file without them was not written whole.
         if not isinstance(stored, dict) or not {"mode", "target"} <= stored.keys():
-            self._damaged_settings = f"{path} does not hold thermostat settings"
-            return {}
-        return stored
+            return None, f"{path} does not hold thermostat settings"
+        return stored, None
 
-    def _restore(self, initial_mode: str, stored: Mapping[str, Any] | None) -> None:
+    def _restore(
+        self, initial_mode: str, stored: Mapping[str, Any] | None, damaged: str | None
+    ) -> None:
         """The stored mode and target, each kept where the config still allows it.
 
         A refusal here is the file's, kept from an earlier run or an earlier config (a
@@ -132,7 +131,7 @@ class DaemonThermostat:
         mode_from = "[thermostat] initial_mode"
         target_from = "initial_target"
         refused: list[str] = []
-        if stored:
+        if stored is not None:
             try:
                 t.set_mode(stored["mode"])
                 mode, mode_from = t.mode.value, "its stored mode"
@@ -146,17 +145,16 @@ class DaemonThermostat:
                 nearest = self._nearest_target(stored["target"])
                 if nearest is not None:
                     target, target_from = nearest, "the nearest target the config allows"
-        if refused and self._damaged_settings is None:
-            self._damaged_settings = (
+        if refused:
+            damaged = (
                 f"{self._settings_path} holds a mode and target this config refuses: "
                 + "; ".join(refused)
             )
-        damaged = self._damaged_settings
         t.set_mode(mode)
         t.set_target(target)
         profile_resumed = self._resume_profile()
         if damaged is None:
-            if stored:
+            if stored is not None:
                 _LOGGER.info("thermostat restored: mode %s, target %s °C", mode, target)
             return
         instead = f"the thermostat started in {mode_from} ({mode}) at {target_from} ({target:g} °C)"

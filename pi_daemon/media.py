@@ -53,8 +53,8 @@ class MediaStore:
         self._dir_failing = False
         self.ensure_dir()
 
-    def ensure_dir(self) -> bool:
-        """Make the media dir if it is missing; False (logged) when it cannot be made.
+    def ensure_dir(self) -> None:
+        """Make the media dir if it is missing; logged when it cannot be made.
 
         Photos are not worth the beer's control: a card too full for a directory, or a
         file where the directory should be, leaves the daemon starting without them
@@ -66,9 +66,8 @@ class MediaStore:
             log = _LOGGER.debug if self._dir_failing else _LOGGER.error  # once per spell
             log("cannot make the media dir %s: %s; photos cannot be kept", self._dir, err)
             self._dir_failing = True
-            return False
+            return
         self._dir_failing = False
-        return True
 
     def new(self, kind: str, suffix: str, now: datetime) -> MediaFile:
         self.ensure_dir()

@@ -13,11 +13,12 @@ daemon did instead, until the next restart.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from .files import fsync_dir
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -82,15 +83,7 @@ def move_aside(path: Path, now: datetime, companions: Iterable[str] = ()) -> Pat
         except OSError as err:
             _LOGGER.error("cannot move %s aside: %s", companion, err)
     try:
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
     except OSError as err:
         _LOGGER.warning("cannot sync %s after moving %s aside: %s", path.parent, path, err)
     return target
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

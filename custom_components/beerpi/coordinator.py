@@ -320,8 +320,9 @@ class BeerPiCoordinator(DataUpdateCoordinator[State]):
 
         The SD card is what fails on a Pi, and nothing on it can be fixed from Home
         Assistant: the brewer must free space, replace the card or look at a file the
-        daemon moved aside. Control goes on meanwhile, so a warning, not an error;
-        it goes when the fault clears (or, for a moved file, at the daemon's next start).
+        daemon moved aside. The daemon runs on (its message says whether the thermostat
+        still heats and cools), so a warning; it goes when the fault clears (or, for a
+        moved file, at the daemon's next start).
         """
         message = next(
             (
